@@ -1,0 +1,113 @@
+"""What every run returns: scipy's field names, a stop reason, and the full history.
+
+``OptimizeResult`` uses ``scipy.optimize.OptimizeResult``'s names (``x, fun, jac, nit, nfev,
+success, status, message``) so scipy users feel at home; ``status`` is a :class:`Status`
+(a ``str`` enum, so it prints and serialises as its name). The history belongs to the result,
+not to the optimizer: ``history.x[0]`` is the start, ``history.x[k]`` the k-th iterate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+__all__ = ["History", "OptimizeResult", "Status"]
+
+
+class Status(StrEnum):
+    """Why a run stopped. ``success`` is true for the convergence rules only."""
+
+    GTOL = "gtol"  # gradient norm <= gtol
+    TARGET_LOSS = "target_loss"  # loss <= target_loss
+    NO_PROGRESS = "no_progress"  # relative loss decrease over a window < tol
+    MAX_ITER = "max_iter"  # iteration budget spent (warns ConvergenceWarning)
+    TIME_LIMIT = "time_limit"  # wall-clock budget spent
+    CALLBACK = "callback"  # the callback raised StopIteration
+    INTERRUPTED = "interrupted"  # KeyboardInterrupt; state is consistent, run can resume
+    DIVERGED = "diverged"  # non-finite values or loss growing without bound
+
+    @property
+    def success(self) -> bool:
+        return self in (Status.GTOL, Status.TARGET_LOSS, Status.NO_PROGRESS)
+
+
+@dataclass(frozen=True)
+class History:
+    """Every iterate of a run, the start first.
+
+    ``x``: ``(nit + 1, n)`` parameters; ``fun``: ``(nit + 1,)`` losses;
+    ``grad_norm``: ``(nit + 1,)`` Euclidean norms of the gradient at each iterate;
+    ``learning_rate``: ``(nit,)`` the step size actually used for each step.
+    """
+
+    x: Array
+    fun: Array
+    grad_norm: Array
+    learning_rate: Array
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "x": self.x.tolist(),
+            "fun": self.fun.tolist(),
+            "grad_norm": self.grad_norm.tolist(),
+            "learning_rate": self.learning_rate.tolist(),
+        }
+
+
+@dataclass(frozen=True)
+class OptimizeResult:
+    """The outcome of :func:`descend.minimize`.
+
+    ``x`` is the last finite iterate (never ``nan``: a diverged run reports where it was
+    before it blew up), ``fun`` its loss, ``jac`` its gradient, ``nit`` the number of steps,
+    ``nfev``/``njev`` function and gradient evaluations, ``status`` the rule that stopped the
+    run, ``message`` a sentence for humans (for a diverged run: the likely cause and the fix),
+    ``learning_rate`` the rate actually used (a number after ``"auto"`` is resolved, or the
+    spec), ``elapsed`` seconds of wall time.
+    """
+
+    x: Array
+    fun: float
+    jac: Array
+    nit: int
+    nfev: int
+    njev: int
+    status: Status
+    message: str
+    history: History
+    variables: tuple[str, ...] = ()
+    optimizer: str = ""
+    learning_rate: Any = None
+    elapsed: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        return self.status.success
+
+    def to_dict(self, *, history: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict with the CLI's field names."""
+        lr = self.learning_rate
+        out: dict[str, Any] = {
+            "x": np.asarray(self.x).tolist(),
+            "fun": float(self.fun),
+            "jac": np.asarray(self.jac).tolist(),
+            "nit": int(self.nit),
+            "nfev": int(self.nfev),
+            "success": self.success,
+            "status": str(self.status),
+            "message": self.message,
+            "variables": list(self.variables),
+            "optimizer": self.optimizer,
+            "learning_rate": lr if isinstance(lr, (int, float, str)) or lr is None else repr(lr),
+            "elapsed": self.elapsed,
+        }
+        if history:
+            out["history"] = {"x": self.history.x.tolist(), "fun": self.history.fun.tolist()}
+        return out
