@@ -1,0 +1,105 @@
+"""The ``descend`` command: one verb per sub-command, errors as one line on stderr.
+
+Exit status: 0 the run completed (converged or used its budget), 2 bad usage or input (one
+line on stderr, no traceback), 3 the run diverged (the diagnosis is printed).
+Command modules register themselves on :data:`app`; :func:`main` is the console entry point.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from descend.errors import DescendError, InputError
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_DIVERGED = 3
+
+app = typer.Typer(
+    name="descend",
+    help=(
+        "Gradient descent you can see and trust.\n\n"
+        "Examples:\n\n"
+        "  descend gradient 'x**2 + y**2' --at 3,1\n\n"
+        "  descend minimize 'x**2 + x*y + y**2' --start 3,1 --explain\n\n"
+        "  descend fit data.csv --lr 0.0001 --max-iter 1000 --no-scale\n\n"
+        "  descend sweep houses.csv --lr 0.001,0.01,0.1,1.0\n\n"
+        "  descend plot 'x**2 + y**2' --out field.png"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class Diverged(Exception):
+    """Raised by a command whose run diverged, after it printed the diagnosis (exit 3)."""
+
+
+def fail(message: str) -> NoReturn:
+    """Stop with one line on stderr and exit status 2 (bad usage or input)."""
+    raise InputError(message)
+
+
+def parse_floats(text: str, option: str) -> list[float]:
+    """``"3,1"`` -> ``[3.0, 1.0]``; a bad item names the option and the item."""
+    items = [t.strip() for t in text.replace(";", ",").split(",")]
+    values: list[float] = []
+    for i, item in enumerate(items, start=1):
+        try:
+            values.append(float(item))
+        except ValueError:
+            fail(
+                f"{option}: item {i} ({item!r}) is not a number; "
+                f"give comma-separated numbers, e.g. {option} 3,1"
+            )
+    return values
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or exc.__class__.__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point: run the app, map errors to exit codes without tracebacks."""
+    from descend.cli import commands  # noqa: F401  (registers the sub-commands)
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            app(args=args, prog_name="descend", standalone_mode=False)
+    except Diverged:
+        return EXIT_DIVERGED
+    except (DescendError, ValueError, OSError) as exc:
+        err.print(f"descend: error: {_one_line(exc)}", markup=False)
+        return EXIT_USAGE
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except KeyboardInterrupt:
+        err.print("descend: interrupted", markup=False)
+        return 130
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            err.print(f"descend: error: {_one_line(exc.format_message())}", markup=False)
+            return EXIT_USAGE
+        if isinstance(exc, click.exceptions.Abort):
+            err.print("descend: aborted", markup=False)
+            return 130
+        raise
+    return EXIT_OK
