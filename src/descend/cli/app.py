@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import NoReturn, TypeVar
 
 import typer
@@ -66,6 +67,22 @@ def parse_floats(text: str, option: str) -> list[float]:
                 f"give comma-separated numbers, e.g. {option} 3,1"
             )
     return values
+
+
+@contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Show the library's warnings as ``descend: warning: ...`` lines, once each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                text = " ".join(str(w.message).split())
+                if text not in seen and not issubclass(w.category, DeprecationWarning):
+                    seen.add(text)
+                    err.print(f"descend: warning: {text}", markup=False)
 
 
 def _one_line(exc: BaseException) -> str:

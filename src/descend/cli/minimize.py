@@ -1,0 +1,205 @@
+"""``descend minimize``: gradient descent on a typed function, with the stop reason."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
+
+
+def parse_learning_rate(text: str | None) -> Any:
+    """``--lr``: a number, ``auto``, ``armijo`` or a schedule such as ``exp:0.1,0.99``."""
+    if text is None:
+        return None
+    t = text.strip().lower()
+    if t in ("auto", "armijo"):
+        return t
+    try:
+        value = float(t)
+    except ValueError:
+        from descend.optim import parse_schedule
+
+        return parse_schedule(text)
+    if not value > 0 or value != value or value == float("inf"):
+        fail(f"--lr {text}: the learning rate must be a positive finite number, 'auto' or 'armijo'")
+    return value
+
+
+def build_optimizer(name: str | None, learning_rate: Any, hyperparams: dict[str, Any]) -> Any:
+    """The optimizer the options describe, or None for minimize's default method."""
+    from descend.optim import get_optimizer
+
+    given = {k: v for k, v in hyperparams.items() if v is not None}
+    if name is None:
+        if not given and learning_rate is None:
+            return None
+        name = "gd" if not given else _infer_name(given)
+    kwargs = dict(given)
+    if learning_rate is not None:
+        kwargs["learning_rate"] = learning_rate
+    return get_optimizer(name, **kwargs)
+
+
+def _infer_name(given: dict[str, Any]) -> str:
+    if "b1" in given or "b2" in given:
+        return "adam"
+    if "momentum" in given:
+        return "momentum"
+    return "gd"
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.10g}"
+
+
+@app.command("minimize")
+def minimize_command(
+    expression: str = typer.Argument(..., help="The function as text, e.g. 'x**2 + x*y + y**2'."),
+    start: str = typer.Option(..., "--start", help="Starting point in variable order, e.g. 3,1."),
+    optimizer: str = typer.Option(
+        None,
+        "--optimizer",
+        help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw "
+        "[default: gradient descent with a line-searched step].",
+    ),
+    lr: str = typer.Option(
+        None,
+        "--lr",
+        help="Learning rate: a number, 'auto' (1/L from the curvature), 'armijo' (line search) "
+        "or a schedule: exp:0.1,0.99 | step:0.1,100,0.5 | invtime:0.1,0.01 | cosine:0.1,1000.",
+    ),
+    momentum: float = typer.Option(
+        None, "--momentum", help="Momentum factor (momentum, nesterov, rmsprop)."
+    ),
+    b1: float = typer.Option(None, "--b1", help="Adam's first-moment decay (torch's betas[0])."),
+    b2: float = typer.Option(None, "--b2", help="Adam's second-moment decay (torch's betas[1])."),
+    eps: float = typer.Option(None, "--eps", help="Denominator guard of adagrad/rmsprop/adam."),
+    weight_decay: float = typer.Option(
+        None, "--weight-decay", help="L2 penalty (decoupled for adamw)."
+    ),
+    max_iter: int = typer.Option(
+        None, "--max-iter", help="Most steps to take [default: the library's]."
+    ),
+    target_loss: float = typer.Option(None, "--target-loss", help="Stop once f <= this value."),
+    gtol: float = typer.Option(None, "--gtol", help="Stop once |grad f| <= this value."),
+    tol: float = typer.Option(
+        None, "--tol", help="Stop when the relative decrease of f stalls below this."
+    ),
+    time_limit: float = typer.Option(None, "--time-limit", help="Stop after this many seconds."),
+    variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
+    explain: bool = typer.Option(
+        False, "--explain", help="Write out the first steps b = a - gamma * grad f(a)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    plot: str = typer.Option(
+        None, "--plot", help="Write the contour plot with the path (.png/.svg/.pdf)."
+    ),
+    animate: str = typer.Option(
+        None, "--animate", help="Write an animation of the descent (.gif/.mp4)."
+    ),
+    html: str = typer.Option(
+        None, "--html", help="Write a self-contained interactive HTML report."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Minimise EXPRESSION by gradient descent from --start; print the answer and why it stopped.
+
+    Example: descend minimize 'x**2 + x*y + y**2' --start 3,1 --lr 0.1 --explain
+    """
+    from descend.expr import function
+    from descend.loop import explain_steps, minimize
+
+    names = [v.strip() for v in variables.split(",")] if variables else None
+    fun = function(expression, variables=names)
+    x0 = parse_floats(start, "--start")
+    if len(x0) != fun.n:
+        fail(
+            f"--start {start}: expected {fun.n} values for ({', '.join(fun.variables)}), "
+            f"got {len(x0)}"
+        )
+    learning_rate = parse_learning_rate(lr)
+    opt = build_optimizer(
+        optimizer,
+        learning_rate,
+        {"momentum": momentum, "b1": b1, "b2": b2, "eps": eps, "weight_decay": weight_decay},
+    )
+    for path, option in ((plot, "--plot"), (animate, "--animate"), (html, "--html")):
+        if path is not None:
+            _check_output_path(path, option)
+    limits: dict[str, Any] = {
+        "max_iter": max_iter,
+        "target_loss": target_loss,
+        "gtol": gtol,
+        "tol": tol,
+        "time_limit": time_limit,
+    }
+    kwargs = {k: v for k, v in limits.items() if v is not None}
+    with warnings_to_stderr():
+        result = minimize(fun, x0, optimizer=opt, **kwargs)
+
+    if as_json:
+        out.print(json.dumps(result.to_dict()), markup=False)
+    else:
+        _print_result(fun, result)
+        if explain:
+            out.print("")
+            out.print("The first steps, b = a - gamma * grad f(a):", markup=False)
+            for line in explain_steps(fun, result, k=3):
+                out.print(f"  {line}", markup=False)
+    _write_pictures(fun, [result], plot=plot, animate=animate, html=html, expression=expression)
+    if str(result.status) == "diverged":
+        err.print(f"descend: diverged: {' '.join(result.message.split())}", markup=False)
+        raise Diverged()
+
+
+def _check_output_path(path: str, option: str) -> None:
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        fail(
+            f"{option} {path}: the folder {folder} does not exist; create it or choose another path"
+        )
+
+
+def _print_result(fun: Any, result: Any) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    point = ", ".join(
+        f"{v} = {_fmt(float(x))}" for v, x in zip(fun.variables, result.x, strict=True)
+    )
+    table.add_row("minimum near", point)
+    table.add_row("f", _fmt(float(result.fun)))
+    table.add_row("|grad f|", f"{float((result.jac @ result.jac) ** 0.5):.3g}")
+    table.add_row("iterations", str(result.nit))
+    table.add_row("optimizer", str(result.optimizer))
+    lr = result.learning_rate
+    table.add_row("learning rate", _fmt(lr) if isinstance(lr, float) else str(lr))
+    table.add_row("stopped", f"{result.status}: {result.message}")
+    table.add_row("time", f"{result.elapsed * 1000:.3g} ms")
+    out.print(table)
+
+
+def _write_pictures(
+    fun: Any,
+    results: list[Any],
+    *,
+    plot: str | None,
+    animate: str | None,
+    html: str | None,
+    expression: str,
+) -> None:
+    if plot is None and animate is None and html is None:
+        return
+    if fun.n != 2 and (plot or animate):
+        fail(f"--plot/--animate draw functions of two variables; this one has {fun.n}")
+    from descend.cli import pictures
+
+    pictures.minimize_pictures(
+        fun, results, plot=plot, animate=animate, html=html, expression=expression
+    )
