@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from descend.cli import commands  # noqa: F401  (registers the sub-commands)
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args:  # bare `descend` shows the commands and examples
+        args = ["--help"]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
@@ -109,13 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("descend: interrupted", markup=False)
         return 130
-    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            err.print(f"descend: error: {_one_line(exc.format_message())}", markup=False)
-            return EXIT_USAGE
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:
+        # Usage errors from the (possibly vendored) click parser: NoSuchOption, BadParameter...
+        format_message = getattr(exc, "format_message", None)
+        if callable(format_message):
+            err.print(f"descend: error: {_one_line(format_message())}", markup=False)
+            return int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
+        if exc.__class__.__name__ == "Abort":
             err.print("descend: aborted", markup=False)
             return 130
         raise
