@@ -1,1 +1,59 @@
-"""optim"""
+"""Optimizers as pure ``init``/``update`` pairs (optax style) matching torch.optim's iterates."""
+
+from descend.optim.alias import adagrad, adam, adamw, gd, momentum, nesterov, rmsprop
+from descend.optim.base import (
+    Array,
+    GradientTransformation,
+    InitFn,
+    LearningRateSpec,
+    Optimizer,
+    OptState,
+    Schedule,
+    UpdateFn,
+)
+from descend.optim.transforms import (
+    AddDecayedWeightsState,
+    ScaleByAdagradState,
+    ScaleByAdamState,
+    ScaleByLearningRateState,
+    ScaleByRmsState,
+    TraceState,
+    add_decayed_weights,
+    chain,
+    scale_by_adagrad,
+    scale_by_adam,
+    scale_by_learning_rate,
+    scale_by_rms,
+    trace,
+)
+
+__all__ = [
+    "AddDecayedWeightsState",
+    "Array",
+    "GradientTransformation",
+    "InitFn",
+    "LearningRateSpec",
+    "OptState",
+    "Optimizer",
+    "Schedule",
+    "ScaleByAdagradState",
+    "ScaleByAdamState",
+    "ScaleByLearningRateState",
+    "ScaleByRmsState",
+    "TraceState",
+    "UpdateFn",
+    "adagrad",
+    "adam",
+    "adamw",
+    "add_decayed_weights",
+    "chain",
+    "gd",
+    "momentum",
+    "nesterov",
+    "rmsprop",
+    "scale_by_adagrad",
+    "scale_by_adam",
+    "scale_by_learning_rate",
+    "scale_by_rms",
+    "trace",
+]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple, Protocol, Union
+from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,7 +30,7 @@ class Schedule(Protocol):
     def __call__(self, count: int) -> float: ...
 
 
-LearningRateSpec = Union[float, Schedule, Literal["auto", "armijo"]]
+LearningRateSpec = float | Schedule | Literal["auto", "armijo"]
 
 
 class InitFn(Protocol):
