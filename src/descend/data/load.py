@@ -1,0 +1,224 @@
+"""One entry point for every kind of data: files, arrays and data frames -> :class:`Table`.
+
+The target is the last column unless named; the features are the other columns unless named.
+Every refusal is a :class:`~descend.errors.DataError` naming the source, the row and the column,
+and saying what to do. Nothing is guessed silently: a header is recognised only when its first
+line holds a cell that is not a number, and the separator only when it splits every sampled line
+into the same number of fields.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from descend.data._csv import default_names, read_csv
+from descend.data.table import Frame, Table
+from descend.errors import DataError
+
+__all__ = ["load_table", "read_frame", "read_parquet"]
+
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+
+
+def read_parquet(path: str | Path) -> Frame:
+    """All columns of a Parquet file; a non-numeric column is refused by name."""
+    import polars as pl
+
+    try:
+        df = pl.read_parquet(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file; check the path") from None
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
+    return _from_polars(df, str(path), first_line=1)
+
+
+def _from_polars(df: Any, source: str, *, first_line: int) -> Frame:
+    import polars as pl
+
+    names = tuple(str(c) for c in df.columns)
+    for name, dtype in zip(names, df.dtypes, strict=True):
+        if not (dtype.is_numeric() or dtype == pl.Boolean):
+            raise DataError(
+                f"{source}: column {name!r} holds {dtype} values, not numbers; "
+                "convert it to numbers or leave it out with --features"
+            )
+    if not names:
+        raise DataError(f"{source}: has no columns")
+    data = df.select(pl.all().cast(pl.Float64)).to_numpy(order="c")
+    return Frame(np.asarray(data, dtype=np.float64), names, source, header=True, first_line=first_line)
+
+
+def _from_pandas(df: Any) -> Frame:
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    names = tuple(str(c) for c in df.columns)
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise DataError(f"DataFrame: column name {dup!r} appears twice; rename one of them")
+    for name, col in zip(names, df.columns, strict=True):
+        if not (is_numeric_dtype(df[col]) or is_bool_dtype(df[col])):
+            raise DataError(
+                f"DataFrame: column {name!r} holds {df[col].dtype} values, not numbers; "
+                "convert it or leave it out with features="
+            )
+    data = df.to_numpy(dtype=np.float64, na_value=np.nan)
+    return Frame(np.ascontiguousarray(data), names, "pandas DataFrame", header=True, first_line=0)
+
+
+def read_frame(source: Any) -> Frame:
+    """Every column of ``source`` (a path, a 2-D array, a pandas or polars DataFrame)."""
+    if isinstance(source, Frame):
+        return source
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.suffix.lower() in _PARQUET_SUFFIXES:
+            return read_parquet(path)
+        return read_csv(path)
+    mod = type(source).__module__.split(".")[0]
+    if mod == "polars":
+        import polars as pl
+
+        if isinstance(source, pl.LazyFrame):
+            source = source.collect()
+        return _from_polars(source, "polars DataFrame", first_line=0)
+    if mod == "pandas":
+        import pandas as pd
+
+        if isinstance(source, pd.Series):
+            source = source.to_frame()
+        return _from_pandas(source)
+    try:
+        arr = np.asarray(source, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            f"cannot use {type(source).__name__} as data ({exc}); give a file path, a 2-D "
+            "numeric array, or a pandas/polars DataFrame"
+        ) from None
+    if arr.ndim != 2:
+        raise DataError(
+            f"a data array must be 2-D (rows x columns, target last), got shape {arr.shape}"
+        )
+    return Frame(np.ascontiguousarray(arr), default_names(arr.shape[1]), "numpy array", False, 0)
+
+
+def _pick(frame: Frame, name: str, what: str) -> int:
+    if name in frame.columns:
+        return frame.columns.index(name)
+    close = difflib.get_close_matches(name, frame.columns, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise DataError(
+        f"{frame.source}: no column {name!r} for the {what}; the columns are "
+        f"{', '.join(frame.columns)}{hint}"
+    )
+
+
+def _split_names(features: str | Sequence[str]) -> list[str]:
+    if isinstance(features, str):
+        return [f.strip() for f in features.split(",") if f.strip()]
+    return [str(f) for f in features]
+
+
+def check_finite(frame: Frame, cols: Sequence[int]) -> None:
+    """Refuse ``nan`` (a missing value) and ``inf`` in the chosen columns, naming the first one."""
+    block = frame.data[:, list(cols)] if len(cols) != frame.data.shape[1] else frame.data
+    if np.isfinite(block).all():
+        return
+    bad = np.argwhere(~np.isfinite(block))
+    order = np.lexsort((bad[:, 1], bad[:, 0]))
+    row, j = (int(v) for v in bad[order[0]])
+    col = list(cols)[j]
+    value = block[row, j]
+    where = f"{frame.where(row)}, column {frame.columns[col]!r} ({col + 1})"
+    if np.isnan(value):
+        raise DataError(f"{frame.source}: missing value at {where}; fill it in or drop the row")
+    raise DataError(
+        f"{frame.source}: infinite value at {where}; replace it with a finite number"
+    )
+
+
+def load_table(
+    source: Any,
+    *,
+    target: str | None = None,
+    features: str | Sequence[str] | None = None,
+    min_rows: int = 2,
+) -> Table:
+    """Load ``source`` into a :class:`Table` ready to fit.
+
+    ``source`` is a CSV or Parquet path, a 2-D NumPy array (target last), an ``(X, y)`` pair,
+    or a pandas/polars DataFrame. ``target`` names the target column (default: the last);
+    ``features`` names the feature columns, as a list or ``"a,b"`` (default: all the others).
+    Headerless files and arrays have columns ``x, y`` (two columns) or ``x1 .. x{k-1}, y``.
+
+    >>> import numpy as np
+    >>> t = load_table(np.array([[1200.0, 2e5], [1500.0, 2.5e5], [1800.0, 3e5]]))
+    >>> t.feature_names, t.target_name, t.X.shape
+    (('x',), 'y', (3, 1))
+    """
+    if isinstance(source, tuple) and len(source) == 2:
+        X = np.asarray(source[0], dtype=np.float64)
+        X = X.reshape(-1, 1) if X.ndim == 1 else X
+        y = np.asarray(source[1], dtype=np.float64).reshape(-1, 1)
+        if X.ndim != 2 or X.shape[0] != y.shape[0]:
+            raise DataError(
+                f"(X, y): X has shape {X.shape} and y {y.shape[:1]}; they need the same rows"
+            )
+        data = np.hstack([X, y])
+        names = (*default_names(X.shape[1] + 1)[:-1], "y")
+        frame = Frame(np.ascontiguousarray(data), names, "(X, y) arrays", False, 0)
+    else:
+        frame = read_frame(source)
+    k = len(frame.columns)
+    if k < 2:
+        raise DataError(
+            f"{frame.source}: has {k} column; fitting needs at least two (features, then the "
+            "target), separated by commas, semicolons or tabs"
+        )
+    t = _pick(frame, target, "target") if target is not None else k - 1
+    if features is None:
+        f_idx = [j for j in range(k) if j != t]
+    else:
+        names = _split_names(features)
+        if not names:
+            raise DataError(f"{frame.source}: features is empty; name at least one column")
+        f_idx = [_pick(frame, name, "features") for name in names]
+        if t in f_idx:
+            raise DataError(
+                f"{frame.source}: column {frame.columns[t]!r} is both the target and a "
+                "feature; leave it out of the features"
+            )
+        if len(set(f_idx)) != len(f_idx):
+            raise DataError(f"{frame.source}: a feature is named twice in {names}")
+    n = frame.data.shape[0]
+    if n == 0:
+        raise DataError(f"{frame.source}: has no data rows; add rows of numbers")
+    if n < min_rows:
+        raise DataError(
+            f"{frame.source}: has only {n} data row; fitting needs at least {min_rows} "
+            "(a line through one point is not determined)"
+        )
+    check_finite(frame, [*f_idx, t])
+    y = np.ascontiguousarray(frame.data[:, t])
+    if n > 1 and float(y.max()) == float(y.min()):
+        raise DataError(
+            f"{frame.source}: the target {frame.columns[t]!r} is constant (every value is "
+            f"{y[0]:g}); there is nothing to fit; choose another column with --target"
+        )
+    if f_idx == list(range(k - 1)) and t == k - 1:
+        X = frame.data[:, : k - 1]  # a view; copied below only if not contiguous
+    else:
+        X = frame.data[:, f_idx]
+    return Table(
+        X=np.ascontiguousarray(X, dtype=np.float64),
+        y=y,
+        feature_names=tuple(frame.columns[j] for j in f_idx),
+        target_name=frame.columns[t],
+        source=frame.source,
+    )

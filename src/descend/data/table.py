@@ -1,0 +1,64 @@
+"""The in-memory shape every loader returns: a float64 design matrix, a target and their names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+__all__ = ["Frame", "Table"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """All numeric columns of a source, before a target is chosen.
+
+    ``data`` is ``(n, k)`` float64 (it may hold ``nan``/``inf``; :func:`load_table` checks),
+    ``columns`` the ``k`` names (``x``/``y`` style names for a headerless file), ``source`` a
+    description for messages (the file path, or ``"numpy array"``), ``header`` whether the names
+    came from the data, and ``first_line`` the 1-based file line of the first data row (so
+    errors can name the line an editor shows; 0 for in-memory data).
+    """
+
+    data: Array
+    columns: tuple[str, ...]
+    source: str
+    header: bool = True
+    first_line: int = 1
+    lines: NDArray[np.int64] | None = None  # file line of each row, when blank lines were skipped
+
+    def where(self, row: int) -> str:
+        """Where data row ``row`` (0-based) is, in words: a file line, or an array row index."""
+        if self.first_line <= 0:
+            return f"row index {row}"
+        if self.lines is not None:
+            return f"line {int(self.lines[row])}"
+        return f"line {self.first_line + row}"
+
+
+@dataclass(frozen=True)
+class Table:
+    """Features ``X`` ``(n, d)``, target ``y`` ``(n,)`` (both float64, finite) and their names."""
+
+    X: Array
+    y: Array
+    feature_names: tuple[str, ...]
+    target_name: str
+    source: str
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.X.shape[1])
+
+    def __repr__(self) -> str:
+        return (
+            f"Table(source={self.source!r}, n={self.n}, features={list(self.feature_names)}, "
+            f"target={self.target_name!r})"
+        )
