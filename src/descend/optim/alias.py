@@ -341,7 +341,9 @@ def rmsprop(
     )
 
 
-def _adam_hyper(owner: str, b1: Any, b2: Any, eps: Any, weight_decay: Any, amsgrad: Any) -> dict[str, Any]:
+def _adam_hyper(
+    owner: str, b1: Any, b2: Any, eps: Any, weight_decay: Any, amsgrad: Any
+) -> dict[str, Any]:
     return {
         "b1": v.in_range("b1", b1, owner=owner, low=0.0, high=1.0),
         "b2": v.in_range("b2", b2, owner=owner, low=0.0, high=1.0),

@@ -89,7 +89,9 @@ class TraceState(NamedTuple):
     trace: Array
 
 
-def trace(momentum: float, dampening: float = 0.0, nesterov: bool = False) -> GradientTransformation:
+def trace(
+    momentum: float, dampening: float = 0.0, nesterov: bool = False
+) -> GradientTransformation:
     """Heavy-ball momentum in torch.optim.SGD's convention.
 
     First step ``buf = g``; then ``buf = momentum*buf + (1 - dampening)*g``. The output is
