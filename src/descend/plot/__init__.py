@@ -1,1 +1,55 @@
-"""plot"""
+"""Figures of a descent, as matplotlib Figures (Agg; nothing is shown, nothing leaks).
+
+Every figure function takes plain data where it can (a callable ``f(X, Y)``, ``(k, 2)``
+path arrays, loss arrays) and also the library's objects (an Objective, OptimizeResults).
+It returns the Figure so it can be restyled or shown inline in Jupyter; :func:`save_figure`
+writes PNG, SVG or PDF by the extension. ``*_figures`` write the CLI's composite pictures.
+"""
+
+from __future__ import annotations
+
+from descend.plot._data import Field, as_field, choose_window, find_minimum
+from descend.plot._io import FIGURE_FORMATS, save_figure
+from descend.plot.animate import ANIMATION_FORMATS, animate
+from descend.plot.field import contour_levels, gradient_field, optimizer_race
+from descend.plot.figures import (
+    fit_figure,
+    fit_figures,
+    minimize_animation,
+    minimize_figure,
+    minimize_figures,
+    sweep_figure,
+    sweep_figures,
+)
+from descend.plot.loss import loss_curve, sweep_plot, wants_log_scale
+from descend.plot.regression import fit_plot, least_squares, mse_grid, regression_loss_surface
+from descend.plot.surface import surface_3d
+
+__all__ = [
+    "ANIMATION_FORMATS",
+    "FIGURE_FORMATS",
+    "Field",
+    "animate",
+    "as_field",
+    "choose_window",
+    "contour_levels",
+    "find_minimum",
+    "fit_figure",
+    "fit_figures",
+    "fit_plot",
+    "gradient_field",
+    "least_squares",
+    "loss_curve",
+    "minimize_animation",
+    "minimize_figure",
+    "minimize_figures",
+    "mse_grid",
+    "optimizer_race",
+    "regression_loss_surface",
+    "save_figure",
+    "surface_3d",
+    "sweep_figure",
+    "sweep_figures",
+    "sweep_plot",
+    "wants_log_scale",
+]

@@ -1,0 +1,77 @@
+"""The descent, step by step, as a GIF (Pillow) or an MP4 (when ffmpeg is installed)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib import animation
+
+from descend.errors import InputError
+from descend.plot._data import as_paths
+from descend.plot._io import check_output_path
+from descend.plot.field import gradient_field
+
+__all__ = ["animate", "ANIMATION_FORMATS"]
+
+ANIMATION_FORMATS = (".gif", ".mp4")
+
+
+def animate(
+    fun: Any,
+    paths: Any,
+    out: str | os.PathLike[str],
+    *,
+    labels: Sequence[str] | None = None,
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    fps: int = 10,
+    max_frames: int = 80,
+    dpi: int = 72,
+    title: str | None = None,
+) -> Path:
+    """Write an animation of the descent to ``out`` (``.gif`` or ``.mp4``); return the path.
+
+    The contour map is drawn once; each frame extends every path by one step (steps are
+    skipped evenly when a run is longer than ``max_frames``, the last step always shown) and
+    moves a marker to the current point. The default size (~500x400 px, 72 dpi, <= 80
+    frames) keeps a GIF small enough to put in a README.
+    """
+    p = check_output_path(out, ANIMATION_FORMATS, what="animation")
+    if p.suffix.lower() == ".mp4" and not animation.FFMpegWriter.isAvailable():
+        raise InputError(f"{p}: writing .mp4 needs ffmpeg, which is not installed; use .gif")
+    path_list, path_labels = as_paths(paths, labels)
+    if not path_list:
+        raise InputError("animate needs at least one path")
+    fig = gradient_field(fun, path_list, labels=path_labels, xlim=xlim, ylim=ylim,
+                         title=title, arrows=12)
+    fig.set_size_inches(7.0, fig.get_size_inches()[1] * 7.0 / fig.get_size_inches()[0])
+    ax = fig.axes[0]
+    lines = [ax.get_lines()[i] for i, ln in enumerate(ax.get_lines())
+             if str(ln.get_gid() or "").startswith("path-")]
+    heads = [ax.plot([], [], "o", ms=10, color=ln.get_color(), mec="black", mew=1.2,
+                     zorder=9)[0] for ln in lines]
+    counter = ax.text(0.98, 0.02, "", transform=ax.transAxes, ha="right", va="bottom",
+                      fontsize=10, bbox={"fc": "white", "ec": "#999", "alpha": 0.9})
+    longest = max(len(q) for q in path_list)
+    frames = np.unique(np.linspace(0, longest - 1, min(longest, max_frames)).astype(int))
+
+    def draw(k: int) -> list[Any]:
+        for q, line, head in zip(path_list, lines, heads, strict=True):
+            j = min(k, len(q) - 1)
+            line.set_data(q[: j + 1, 0], q[: j + 1, 1])
+            head.set_data([q[j, 0]], [q[j, 1]])
+        counter.set_text(f"iteration {k}")
+        return [*lines, *heads, counter]
+
+    anim = animation.FuncAnimation(fig, draw, frames=list(frames), blit=False)
+    writer: animation.AbstractMovieWriter
+    if p.suffix.lower() == ".gif":
+        writer = animation.PillowWriter(fps=fps)
+    else:
+        writer = animation.FFMpegWriter(fps=fps)
+    anim.save(str(p), writer=writer, dpi=dpi)
+    return p

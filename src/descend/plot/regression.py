@@ -1,0 +1,197 @@
+"""Pictures of a fitted linear model: the fit itself and the loss surface GD walked through."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import BoundaryNorm
+from matplotlib.figure import Figure
+
+from descend.errors import InputError
+from descend.plot._data import Array, _robust_points
+from descend.plot._style import (
+    FIELD_CMAP,
+    MIN_COLOR,
+    axes_or_new,
+    color,
+    distinct_labels,
+    fmt_num,
+    style_axes,
+)
+from descend.plot.field import contour_levels
+
+__all__ = ["fit_plot", "regression_loss_surface", "least_squares", "mse_grid"]
+
+
+def _as_2d(X: Any) -> Array:
+    A = np.asarray(X, dtype=float)
+    return A.reshape(-1, 1) if A.ndim == 1 else A
+
+
+def least_squares(X: Any, y: Any) -> tuple[float, Array]:
+    """The exact least-squares ``(intercept, coef)``: the bottom of the loss surface."""
+    A = _as_2d(X)
+    yv = np.asarray(y, dtype=float).ravel()
+    design = np.column_stack([np.ones(len(A)), A])
+    beta, *_ = np.linalg.lstsq(design, yv, rcond=None)
+    return float(beta[0]), beta[1:]
+
+
+def fit_plot(
+    X: Any,
+    y: Any,
+    *,
+    coef: Any,
+    intercept: float,
+    feature_names: Sequence[str] | None = None,
+    target_name: str = "y",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """The data and the fitted model, in the data's own units and column names.
+
+    One feature: the points and the line ``target = intercept + coef * feature``.
+    Several: predicted against actual with the identity line (points on it are perfect).
+    """
+    A = _as_2d(X)
+    yv = np.asarray(y, dtype=float).ravel()
+    w = np.asarray(coef, dtype=float).ravel()
+    if A.shape[1] != len(w):
+        raise InputError(f"coef has {len(w)} values but X has {A.shape[1]} columns")
+    names = list(feature_names) if feature_names else [f"x{i + 1}" for i in range(A.shape[1])]
+    ax = axes_or_new(ax, (6.4, 4.6))
+    fig = ax.figure
+    pred = intercept + A @ w
+    ss_res = float(np.sum((yv - pred) ** 2))
+    ss_tot = float(np.sum((yv - yv.mean()) ** 2))
+    r2 = 1 - ss_res / ss_tot if ss_tot > 0 else float("nan")
+    if A.shape[1] == 1:
+        ax.scatter(A[:, 0], yv, s=26, color=color(1), alpha=0.75, edgecolor="white", lw=0.5,
+                   label="data", zorder=3).set_gid("data")
+        lo, hi = float(A[:, 0].min()), float(A[:, 0].max())
+        pad = 0.04 * (hi - lo or 1.0)
+        xs = np.linspace(lo - pad, hi + pad, 200)
+        sign = "+" if w[0] >= 0 else "−"
+        eq = f"{target_name} = {intercept:.4g} {sign} {abs(w[0]):.4g}·{names[0]}"
+        (line,) = ax.plot(xs, intercept + w[0] * xs, color=color(0), lw=2.5,
+                          label=f"fit: {eq}  (R² = {r2:.3f})", zorder=4)
+        line.set_gid("fit-line")
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(target_name)
+        ax.set_title(title or f"{target_name} against {names[0]}")
+    else:
+        ax.scatter(yv, pred, s=24, color=color(1), alpha=0.75, edgecolor="white", lw=0.5,
+                   label=f"observations (R² = {r2:.3f})", zorder=3).set_gid("data")
+        lo = float(min(yv.min(), pred.min()))
+        hi = float(max(yv.max(), pred.max()))
+        (line,) = ax.plot([lo, hi], [lo, hi], "--", color="#444", lw=1.4,
+                          label="perfect prediction (identity)")
+        line.set_gid("identity")
+        ax.set_xlabel(f"actual {target_name}")
+        ax.set_ylabel(f"predicted {target_name}")
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_title(title or f"Predicted against actual {target_name} ({len(w)} features)")
+    style_axes(ax)
+    ax.legend(loc="upper left", fontsize=8.5)
+    return fig  # type: ignore[return-value]
+
+
+def mse_grid(X: Any, y: Any, B: Array, M: Array) -> Array:
+    """Mean squared error of ``y ≈ b + m x`` on grids of intercepts ``B`` and slopes ``M``.
+
+    Written with centred moments: the raw expansion loses every digit when x and y are in
+    the thousands (house sizes and prices) and the loss near the bottom is small.
+    """
+    x = np.asarray(X, dtype=float).ravel()
+    yv = np.asarray(y, dtype=float).ravel()
+    mx, my = x.mean(), yv.mean()
+    vx = np.mean((x - mx) ** 2)
+    vy = np.mean((yv - my) ** 2)
+    cxy = np.mean((x - mx) * (yv - my))
+    d = B + M * mx - my
+    return np.maximum(vy - 2 * M * cxy + M**2 * vx, 0.0) + d**2
+
+
+def regression_loss_surface(
+    X: Any,
+    y: Any,
+    history: Any = None,
+    *,
+    feature_name: str = "x",
+    target_name: str = "y",
+    label: str | None = None,
+    paths: Sequence[Any] | None = None,
+    labels: Sequence[str] | None = None,
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Mean squared error over (intercept, slope) as contours, with the descent path on it.
+
+    ``history``: the parameters at each iteration, ``(k, 2)`` as (intercept, slope) in the
+    data's units (``LinearRegression.history_``); ``paths``/``labels`` draw several (a sweep).
+    In raw units this valley is extremely elongated (curvature ~ mean(x²) across it, ~1 along
+    it), so the window is fitted to the path and the exact minimum, axes are *not* equally
+    scaled, and levels are geometric above the minimum so the valley floor shows.
+    """
+    xv = np.asarray(X, dtype=float)
+    if xv.ndim == 2 and xv.shape[1] != 1:
+        raise InputError(f"the loss surface needs one feature; X has {xv.shape[1]} columns")
+    xv = xv.ravel()
+    yv = np.asarray(y, dtype=float).ravel()
+    b0, w = least_squares(xv, yv)
+    m0 = float(w[0])
+    all_paths = [np.asarray(history, dtype=float)] if history is not None else []
+    all_labels = [label or "gradient descent"] if history is not None else []
+    if paths is not None:
+        all_paths += [np.asarray(p, dtype=float) for p in paths]
+        all_labels += list(labels) if labels else [f"run {i + 1}" for i in range(len(paths))]
+    pts = [np.array([[b0, m0]])] + [_robust_points(p) for p in all_paths]
+    allp = np.vstack([p for p in pts if len(p)])
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    # Natural scales: the spread of y for the intercept, of y/x for the slope.
+    sy, sx = float(np.std(yv)) or 1.0, float(np.std(xv)) or 1.0
+    min_half = np.array([0.15 * sy, 0.15 * sy / sx])
+    half = np.maximum((hi - lo) / 2 * 1.25, min_half)
+    mid = (hi + lo) / 2
+    xl = xlim or (float(mid[0] - half[0]), float(mid[0] + half[0]))
+    yl = ylim or (float(mid[1] - half[1]), float(mid[1] + half[1]))
+
+    ax = axes_or_new(ax, (7.0, 5.2))
+    fig = ax.figure
+    B, M = np.meshgrid(np.linspace(*xl, 220), np.linspace(*yl, 220))
+    Z = mse_grid(xv, yv, B, M)
+    levels, _ = contour_levels(Z, n=16, geometric=True)
+    norm = BoundaryNorm(levels, ncolors=256, extend="max")
+    cf = ax.contourf(B, M, Z, levels=levels, cmap=FIELD_CMAP, norm=norm, alpha=0.92,
+                     extend="max")
+    ax.contour(B, M, Z, levels=levels, colors="#2b3a4a", linewidths=0.6, alpha=0.5)
+    cb = fig.colorbar(cf, ax=ax, shrink=0.95, pad=0.02)
+    cb.set_label("mean squared error")
+    ticks = levels[:: max(1, len(levels) // 7)]
+    cb.set_ticks(list(ticks), labels=distinct_labels(ticks))
+    scale = float(max(abs(xl[0]), abs(xl[1]), abs(yl[0]), abs(yl[1])))
+    ax.plot(b0, m0, "*", ms=17, color=MIN_COLOR, mec="black", mew=1, zorder=7,
+            label=f"least squares ({fmt_num(b0, scale)}, {fmt_num(m0, scale)})")[0].set_gid(
+        "minimum"
+    )
+    for i, (p, lab) in enumerate(zip(all_paths, all_labels, strict=True)):
+        c = color(i)
+        ms = 3 if len(p) <= 150 else 1.6
+        (line,) = ax.plot(p[:, 0], p[:, 1], "-o", color=c, lw=1.6, ms=ms, mec="white",
+                          mew=0.3, label=f"{lab} ({len(p) - 1} steps)", zorder=5)
+        line.set_gid(f"path-{i}")
+        ax.plot(p[0, 0], p[0, 1], "o", ms=8, mfc="white", mec=c, mew=2, zorder=6)
+    ax.set_xlim(*xl)
+    ax.set_ylim(*yl)
+    ax.set_xlabel(f"intercept ({target_name})")
+    ax.set_ylabel(f"slope ({target_name} per {feature_name})")
+    ax.set_title(title or "Loss surface: mean squared error over (intercept, slope)",
+                 fontweight="bold")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, fontsize=8.5,
+              frameon=False)
+    return fig  # type: ignore[return-value]
