@@ -43,6 +43,13 @@ def _positive(name: str, value: float, owner: str) -> float:
     return v.in_range(name, value, owner=owner, low=0.0, low_open=True)
 
 
+def _decay_factor(value: float, owner: str) -> float:
+    # A decay, not a growth: gamma > 1 would overflow and is never what a descent run wants.
+    return v.in_range(
+        "gamma", value, owner=owner, low=0.0, low_open=True, high=1.0, high_open=False
+    )
+
+
 @dataclass(frozen=True)
 class Constant:
     """``lr_k = value`` (torch: no scheduler)."""
@@ -74,7 +81,7 @@ class StepDecay:
         owner = "step_decay"
         object.__setattr__(self, "initial", _positive("initial", self.initial, owner))
         object.__setattr__(self, "step_size", v.integer("step_size", self.step_size, owner=owner))
-        object.__setattr__(self, "gamma", _positive("gamma", self.gamma, owner))
+        object.__setattr__(self, "gamma", _decay_factor(self.gamma, owner))
 
     def __call__(self, count: int) -> float:
         return self.initial * self.gamma ** (count // self.step_size)
@@ -99,7 +106,7 @@ class ExponentialDecay:
     def __post_init__(self) -> None:
         owner = "exponential_decay"
         object.__setattr__(self, "initial", _positive("initial", self.initial, owner))
-        object.__setattr__(self, "gamma", _positive("gamma", self.gamma, owner))
+        object.__setattr__(self, "gamma", _decay_factor(self.gamma, owner))
 
     def __call__(self, count: int) -> float:
         return self.initial * self.gamma**count
@@ -260,6 +267,8 @@ def parse_schedule(
     if not isinstance(text, str):
         raise _bad(repr(text), "expected text")
     raw = text.strip()
+    if not raw:
+        raise _bad(text, "empty text is not a number or a schedule")
     kind, sep, rest = raw.partition(":")
     if not sep:
         kind, rest = "const", raw
@@ -270,7 +279,8 @@ def parse_schedule(
     items = rest.split(",") if rest.strip() else []
     if not low <= len(items) <= high:
         count = str(low) if low == high else f"{low} to {high}"
-        raise _bad(text, f"{kind} takes {count} numbers, got {len(items)}")
+        noun = "number" if high == 1 else "numbers"
+        raise _bad(text, f"{kind} takes {count} {noun}, got {len(items)}")
     names = [f.name for f in fields(cls)]
     args = [_number(text, item, names[i] in _INT_FIELDS) for i, item in enumerate(items)]
     try:
