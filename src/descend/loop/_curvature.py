@@ -1,0 +1,103 @@
+"""The curvature L of a function, and what it says about a learning rate.
+
+For gradient descent on a function whose Hessian eigenvalues lie in ``(0, L]``, the step
+``1/L`` is the classic safe choice and any step above ``2/L`` makes the iteration grow along
+the top eigenvector (Nesterov, *Introductory Lectures on Convex Optimization*, 2004, §1.2.3).
+Heavy-ball momentum and Nesterov's method move that limit (Polyak 1964; Sutskever et al. 2013);
+adaptive methods (Adam, RMSprop, AdaGrad) rescale each coordinate, so no such limit is
+predictable for them and none is claimed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from descend.expr.objective import Array, Objective
+
+__all__ = ["Curvature", "estimate_curvature", "stability_limit"]
+
+
+class Curvature(NamedTuple):
+    """``L`` (largest Hessian eigenvalue, or ``nan``), where it came from, and whether it is global."""
+
+    L: float
+    source: str
+    is_global: bool
+
+
+def _power_iteration(fun: Objective, x: Array, *, iters: int = 50, rtol: float = 1e-6) -> float:
+    """Largest-magnitude Hessian eigenvalue from central finite-difference Hessian-vector products.
+
+    ``H v ~ (grad(x + h v) - grad(x - h v)) / 2h`` with ``h ~ sqrt(eps) * max(1, |x|)`` (a
+    standard choice balancing truncation and rounding error, Nocedal & Wright §8.1).
+    """
+    n = x.shape[0]
+    v = np.ones(n) / math.sqrt(n)
+    h = 1e-6 * max(1.0, math.sqrt(float(x @ x)))
+    lam = math.nan
+    for _ in range(iters):
+        hv = (fun.grad(x + h * v) - fun.grad(x - h * v)) / (2.0 * h)
+        new = float(v @ hv)  # Rayleigh quotient
+        norm = math.sqrt(float(hv @ hv))
+        if not math.isfinite(norm) or norm == 0.0:
+            return new if math.isfinite(new) else math.nan
+        v = hv / norm
+        if math.isfinite(lam) and abs(new - lam) <= rtol * abs(new):
+            return new
+        lam = new
+    return lam
+
+
+def estimate_curvature(fun: Objective, x: Array) -> Curvature:
+    """The curvature L used by ``learning_rate="auto"`` and by the divergence diagnosis.
+
+    In order of preference: ``fun.curvature_bound()`` (global, a quadratic knows it), the largest
+    eigenvalue of ``fun.hessian(x)``, a power iteration on finite-difference Hessian-vector
+    products at ``x``.
+
+    >>> class Valley:  # f = x^2 + xy + y^2, Hessian [[2, 1], [1, 2]]
+    ...     n = 2
+    ...     def grad(self, x): return np.array([2 * x[0] + x[1], x[0] + 2 * x[1]])
+    ...     def hessian(self, x): return np.array([[2.0, 1.0], [1.0, 2.0]])
+    ...     def curvature_bound(self): return None
+    >>> estimate_curvature(Valley(), np.array([3.0, 1.0]))
+    Curvature(L=3.0, source='largest eigenvalue of the Hessian at the point', is_global=False)
+    """
+    bound = fun.curvature_bound()
+    if bound is not None:
+        return Curvature(float(bound), "curvature bound (constant Hessian)", True)
+    hess = fun.hessian(x)
+    if hess is not None:
+        h = np.asarray(hess, dtype=np.float64)
+        if h.size and np.all(np.isfinite(h)):
+            lam = float(np.linalg.eigvalsh((h + h.T) / 2.0)[-1])
+            return Curvature(lam, "largest eigenvalue of the Hessian at the point", False)
+        return Curvature(math.nan, "Hessian at the point is not finite", False)
+    lam = _power_iteration(fun, x)
+    return Curvature(lam, "power iteration on finite-difference Hessian-vector products", False)
+
+
+def stability_limit(name: str, hyperparams: Any, L: float) -> tuple[float, str] | None:
+    """The largest stable learning rate for optimizer ``name`` when the curvature is ``L``.
+
+    Returns ``(limit, formula)`` or ``None`` when no limit is predictable (adaptive methods,
+    unknown optimizers, ``L`` not positive).
+
+    >>> stability_limit("gd", {}, 3.0)
+    (0.6666666666666666, '2/L')
+    >>> stability_limit("adam", {}, 3.0) is None
+    True
+    """
+    if not (math.isfinite(L) and L > 0.0):
+        return None
+    beta = float(hyperparams.get("momentum", 0.0)) if hasattr(hyperparams, "get") else 0.0
+    if name in ("gd", "sgd"):
+        return 2.0 / L, "2/L"
+    if name == "momentum":  # heavy ball: stable for lr * L < 2 (1 + beta) (Polyak 1964)
+        return 2.0 * (1.0 + beta) / L, "2(1 + momentum)/L"
+    if name == "nesterov":  # lr * L < 2 (1 + beta) / (1 + 2 beta) on a quadratic
+        return 2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * L), "2(1 + momentum)/((1 + 2 momentum) L)"
+    return None

@@ -1,0 +1,544 @@
+"""``minimize``: the descent loop, its stopping rules and its diagnosis of failures.
+
+The loop is deliberately plain (after ``scipy.optimize._optimize``): take a step, record it,
+test each stopping rule in turn. Every rule that can end a run is visible in :func:`minimize`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from descend.errors import ConvergenceWarning, InputError, StabilityWarning
+from descend.expr.objective import Array, Objective
+from descend.loop._curvature import estimate_curvature, stability_limit
+from descend.loop._linesearch import LoopState, armijo_step
+from descend.loop.result import History, OptimizeResult, Status
+from descend.optim.base import Optimizer, OptState
+
+__all__ = ["IntermediateResult", "minimize"]
+
+# A loss this far above the start (relative to max(|f0|, 1)) is divergence, not a transient:
+# momentum and Adam may overshoot f0 by a small factor, never by a million.
+DIVERGENCE_FACTOR = 1e6
+
+
+@dataclass(frozen=True)
+class IntermediateResult:
+    """What ``callback`` receives after each step: enough to log, plot or checkpoint.
+
+    ``nit`` counts steps from the very first run (``start_iter`` included); ``state`` is the
+    optimizer state after this step (pass it back as ``state=`` with ``start_iter=nit``).
+    """
+
+    x: Array
+    fun: float
+    jac: Array
+    nit: int
+    state: OptState
+    grad_norm: float
+
+
+def _objective(fun: Any, variables: Any, jac: Any, n: int) -> Objective:
+    """``fun`` as an Objective; ``jac`` picks where a callable's gradient comes from (scipy)."""
+    from descend.expr import function
+
+    if jac is None:
+        return function(fun, variables, n=None if isinstance(fun, str) else n)
+    if jac is True:
+        return function(fun, variables, value_and_grad=True, n=n)
+    if callable(jac):
+        return function(fun, variables, grad=jac, n=n)
+    raise InputError(f"jac must be None, True or a callable returning the gradient, got {jac!r}")
+
+
+def _optimizer(optimizer: Any) -> Optimizer:
+    from descend.optim import gd, get_optimizer
+
+    if optimizer is None:
+        return gd(learning_rate="armijo")
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    if isinstance(optimizer, str):
+        return get_optimizer(optimizer)
+    raise InputError(
+        f"optimizer must be an Optimizer (descend.gd(...), descend.adam(...)), a name or None, "
+        f"got {type(optimizer).__name__}"
+    )
+
+
+def _check_float(name: str, value: Any, *, low: float = 0.0, allow_none: bool = False) -> float:
+    if value is None and allow_none:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    if math.isnan(v) or v < low:
+        raise InputError(f"{name}={value!r} must be >= {low:g}")
+    return v
+
+
+def _check_int(name: str, value: Any, *, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise InputError(f"{name}={value!r} must be an integer >= {low}")
+    return int(value)
+
+
+def _numeric_rate(spec: Any, count: int) -> float:
+    """The rate a spec gives at step ``count``, or nan for a string spec."""
+    if isinstance(spec, str):
+        return math.nan
+    if callable(spec):
+        return float(spec(count))
+    return float(spec)
+
+
+def _fmt_point(x: Array) -> str:
+    return "(" + ", ".join(f"{v:.6g}" for v in x) + ")"
+
+
+def _diagnose(
+    fun: Objective, opt: Optimizer, lr: float, x_last: Array, f_new: float, *, non_finite: bool
+) -> tuple[str, dict[str, Any]]:
+    """The likely cause of a divergence and the fix, from the curvature L."""
+    if non_finite and f_new == -math.inf:
+        return (
+            f"the loss went to -inf after x = {_fmt_point(x_last)}: the function looks unbounded "
+            "below, so it has no minimum to find; check the expression or add a penalty",
+            {"cause": "unbounded below"},
+        )
+    what = "became non-finite" if non_finite else "grew without bound"
+    if not math.isfinite(lr):
+        return (
+            f"the loss {what} with {opt.name} after x = {_fmt_point(x_last)}; try a smaller "
+            "learning rate or learning_rate='armijo' (--lr armijo)",
+            {"cause": "unknown"},
+        )
+    try:
+        with np.errstate(all="ignore"):
+            curv = estimate_curvature(fun, x_last)
+    except Exception:  # noqa: BLE001 - a diagnosis must never hide the divergence itself
+        curv = None
+    info: dict[str, Any] = {"learning_rate": lr}
+    if curv is not None and math.isfinite(curv.L):
+        info.update(L=curv.L, L_source=curv.source)
+        limit = stability_limit(opt.name, opt.hyperparams, curv.L)
+        where = "for this function" if curv.is_global else "at the last finite point"
+        if limit is not None:
+            bound, formula = limit
+            info.update(limit=bound, limit_formula=formula)
+            if lr > bound:
+                info["cause"] = "learning rate above the stability limit"
+                return (
+                    f"learning rate {lr:g} is above {formula} = {bound:.3g} {where} "
+                    f"(L = {curv.L:.4g}, {curv.source}); try --lr auto (learning_rate='auto') "
+                    f"or a smaller step such as {1.0 / curv.L:.3g}",
+                    info,
+                )
+            info["cause"] = "unknown (learning rate below the local stability limit)"
+            return (
+                f"the loss {what} although learning rate {lr:g} is below {formula} = "
+                f"{bound:.3g} {where} (L = {curv.L:.4g}); the curvature is larger elsewhere "
+                "on the path: try learning_rate='armijo' (--lr armijo) or a smaller step",
+                info,
+            )
+        info["cause"] = "learning rate too large for the optimizer"
+        return (
+            f"the loss {what} with {opt.name} at learning rate {lr:g} (L = {curv.L:.4g} "
+            f"{where}); {opt.name}'s stable step is not predictable from L: try a smaller "
+            f"learning rate such as {lr / 10:g}",
+            info,
+        )
+    info["cause"] = "learning rate too large"
+    return (
+        f"the loss {what} with {opt.name} at learning rate {lr:g}; try a smaller learning rate "
+        f"such as {lr / 10:g} or learning_rate='armijo' (--lr armijo)",
+        info,
+    )
+
+
+def _check_stability(fun: Objective, opt: Optimizer, lr: float) -> None:
+    """Warn before the run when ``lr`` is above a stability limit known globally."""
+    if not math.isfinite(lr):
+        return
+    L = fun.curvature_bound()
+    if L is None:
+        return
+    limit = stability_limit(opt.name, opt.hyperparams, float(L))
+    if limit is None:
+        return
+    bound, formula = limit
+    if lr > bound:
+        warnings.warn(
+            f"learning rate {lr:g} is above {formula} = {bound:.3g} for this function "
+            f"(L = {float(L):.4g}, known globally), so {opt.name} will diverge; use a learning "
+            f"rate below {bound:.3g}, e.g. 1/L = {1.0 / float(L):.3g}, or learning_rate='auto'",
+            StabilityWarning,
+            stacklevel=3,
+        )
+
+
+def minimize(
+    fun: Any,
+    x0: Any,
+    *,
+    optimizer: Optimizer | str | None = None,
+    learning_rate: Any = None,
+    variables: Any = None,
+    jac: Any = None,
+    max_iter: int = 10_000,
+    gtol: float = 1e-6,
+    tol: float = 1e-10,
+    n_iter_no_change: int = 100,
+    target_loss: float | None = None,
+    time_limit: float | None = None,
+    callback: Callable[[IntermediateResult], Any] | None = None,
+    state: OptState | None = None,
+    start_iter: int = 0,
+) -> OptimizeResult:
+    """Minimise ``fun`` from ``x0`` by gradient descent; return an :class:`OptimizeResult`.
+
+    Args:
+        fun: text (``"x**2 + x*y + y**2"``), a Python callable of a 1-D array, or an
+            :class:`~descend.expr.Objective`. Text and callables go through
+            :func:`descend.expr.function` with ``variables`` and ``jac``.
+        x0: the start, one value per variable (in ``fun.variables`` order).
+        optimizer: a :class:`~descend.optim.Optimizer` (``descend.adam(0.01)``), a name, or
+            ``None`` for the default method: gradient descent with an Armijo line search whose
+            trial step is the Barzilai-Borwein step (see :mod:`descend.loop._linesearch`); it
+            reaches the classic 2-D test minima without tuning.
+        learning_rate: overrides the optimizer's rate: a number, a schedule (callable of the
+            step count), ``"auto"`` (``1/L`` from the curvature; see ``result.info["auto_lr"]``)
+            or ``"armijo"`` (monotone backtracking line search).
+        variables: variable order for text/callables (default: sorted names / ``x0, x1, ...``).
+        jac: for a callable ``fun``: a gradient callable, or ``True`` when ``fun`` returns
+            ``(value, gradient)``; default: the gradient is derived for you.
+        max_iter: most steps in this call (>= 0). Default 10000. Hitting it warns
+            :class:`~descend.errors.ConvergenceWarning`.
+        gtol: stop when the Euclidean norm of the gradient is <= gtol (status ``gtol``).
+            Default 1e-6.
+        tol: stop when the best loss has not dropped by a relative ``tol`` (``f < f_ref -
+            tol*|f_ref|``) within ``n_iter_no_change`` steps (status ``no_progress``, the
+            rule of scikit-learn's SGD). Default 1e-10 over 100 steps: only a genuinely
+            stalled run stops, never a slow but steady one.
+        n_iter_no_change: the window of the ``tol`` rule (>= 1). Default 100.
+        target_loss: stop once the loss is <= this value (status ``target_loss``).
+        time_limit: stop after this many seconds of wall time (status ``time_limit``, warns).
+        callback: called after each step with an :class:`IntermediateResult` (``x``, ``fun``,
+            ``jac``, ``nit``, ``state``); raising ``StopIteration`` stops the run (status
+            ``callback``).
+        state: an optimizer state to resume from (``result.info["state"]`` of an earlier run,
+            or a checkpoint); default: a fresh ``optimizer.init(x0)``.
+        start_iter: steps already taken before this call (numbers the steps seen by
+            ``callback`` and a schedule's rate in ``history.learning_rate``). Resuming with
+            ``x0=r.x, state=r.info["state"], start_iter=start_iter + r.nit`` continues the run
+            bit for bit.
+
+    Returns:
+        An :class:`OptimizeResult` with scipy's names (``x, fun, jac, nit, nfev, success,
+        status, message``) and the ``history`` (start first). ``x`` is never ``nan``: after a
+        divergence it is the last finite iterate, and ``history`` holds finite rows only.
+        ``info["state"]`` is the final optimizer state (a :class:`LoopState` wrapping it when
+        the loop chose the step: ``"auto"`` or ``"armijo"``); ``info["auto_lr"]`` says what
+        ``"auto"`` chose and why; ``info["diagnosis"]`` explains a divergence.
+
+    A KeyboardInterrupt stops the run cleanly at the last completed step (status
+    ``interrupted``), with a consistent state to resume from.
+
+    >>> import numpy as np
+    >>> from descend.expr.objective import Array
+    >>> class Valley:  # f = x^2 + xy + y^2 with its exact gradient and Hessian
+    ...     variables, n = ("x", "y"), 2
+    ...     def value(self, p): return float(p[0] ** 2 + p[0] * p[1] + p[1] ** 2)
+    ...     def grad(self, p): return np.array([2 * p[0] + p[1], p[0] + 2 * p[1]])
+    ...     def value_and_grad(self, p): return self.value(p), self.grad(p)
+    ...     def hessian(self, p): return np.array([[2.0, 1.0], [1.0, 2.0]])
+    ...     def curvature_bound(self): return 3.0
+    >>> r = minimize(Valley(), [3.0, 1.0])
+    >>> r.status, r.success, bool(np.abs(r.x).max() < 1e-6)
+    (<Status.GTOL: 'gtol'>, True, True)
+    >>> r.history.x[0]
+    array([3., 1.])
+    >>> r = minimize(Valley(), [3.0, 1.0], optimizer="gd", learning_rate="auto")
+    >>> r.info["auto_lr"]["learning_rate"], r.nit
+    (0.3333333333333333, 35)
+    """
+    t_start = time.perf_counter()
+    x = np.array(x0, dtype=np.float64)
+    if x.ndim != 1:
+        x = x.reshape(-1)
+    objective = _objective(fun, variables, jac, x.shape[0])
+    if objective.n != x.shape[0]:
+        raise InputError(
+            f"x0 has {x.shape[0]} values but the function has {objective.n} variables "
+            f"({', '.join(objective.variables)}); give one start value per variable"
+        )
+    if not np.all(np.isfinite(x)):
+        raise InputError(f"x0 = {x.tolist()} must be finite")
+    opt = _optimizer(optimizer)
+    if learning_rate is not None:
+        opt = opt.with_learning_rate(learning_rate)
+    max_iter = _check_int("max_iter", max_iter, low=0)
+    n_iter_no_change = _check_int("n_iter_no_change", n_iter_no_change, low=1)
+    start_iter = _check_int("start_iter", start_iter, low=0)
+    gtol = _check_float("gtol", gtol)
+    tol = _check_float("tol", tol)
+    target = -math.inf if target_loss is None else _check_float("target_loss", target_loss, low=-math.inf)
+    if time_limit is not None and _check_float("time_limit", time_limit) <= 0:
+        raise InputError(f"time_limit={time_limit!r} must be > 0 seconds")
+    deadline = math.inf if time_limit is None else t_start + float(time_limit)
+
+    f, g = objective.value_and_grad(x)
+    f = float(f)
+    nfev = 1
+    njev = 1
+    gn = math.sqrt(float(g @ g))
+    if not (math.isfinite(f) and math.isfinite(gn)):
+        raise InputError(
+            f"f(x0) = {f} or its gradient is not finite at x0 = {x.tolist()}; start elsewhere"
+        )
+
+    # ---- the step size: a number or schedule (the optimizer applies it), or chosen here
+    spec = opt.learning_rate
+    info: dict[str, Any] = {"start_iter": start_iter}
+    auto_note = ""
+    lr_auto = math.nan
+    use_armijo = isinstance(spec, str) and spec == "armijo"
+    loop_chooses = isinstance(spec, str)
+    if isinstance(spec, str) and spec == "auto":
+        if isinstance(state, LoopState) and math.isfinite(state.learning_rate):
+            lr_auto = state.learning_rate
+            info["auto_lr"] = {"L": 1.0 / lr_auto, "learning_rate": lr_auto,
+                               "source": "carried over from the resumed state"}
+        else:
+            curv = estimate_curvature(objective, x)
+            if math.isfinite(curv.L) and curv.L > 0.0:
+                lr_auto = 1.0 / curv.L
+                info["auto_lr"] = {"L": curv.L, "learning_rate": lr_auto, "source": curv.source}
+            else:  # concave or flat at x0: 1/L means nothing, so search the step instead
+                use_armijo = True
+                lr_auto = 0.5
+                info["auto_lr"] = {"L": curv.L, "learning_rate": "armijo", "source": (
+                    f"{curv.source}: L = {curv.L:.3g} is not positive at x0, so no 1/L "
+                    "step exists; fell back to the Armijo line search")}
+        if not use_armijo:
+            auto_note = (f"; learning rate auto: 1/L = {lr_auto:.4g} with L = "
+                         f"{1.0 / lr_auto:.4g} ({info['auto_lr']['source']})")
+            opt = opt.with_learning_rate(lr_auto)
+    elif use_armijo:
+        lr_auto = 0.5  # the first trial step is 2 * 0.5 = 1
+    if use_armijo:
+        opt = opt.with_learning_rate(1.0)  # the optimizer's output is then the search direction
+    if not loop_chooses:
+        _check_stability(objective, opt, _numeric_rate(spec, start_iter))
+
+    if state is None:
+        inner = opt.init(x)
+        state = LoopState(inner, lr_auto) if loop_chooses else inner
+    elif loop_chooses and not isinstance(state, LoopState):
+        state = LoopState(state, lr_auto)
+    elif not loop_chooses and isinstance(state, LoopState):
+        state = state.inner
+    if use_armijo and isinstance(state, LoopState) and not math.isfinite(state.learning_rate):
+        state = state._replace(learning_rate=0.5)
+
+    # ---- the loop
+    update = opt.transform.update
+    value_and_grad = objective.value_and_grad
+    isfinite = math.isfinite
+    sqrt = math.sqrt
+    hypot = math.hypot
+    small = x.shape[0] <= 32  # hypot(*g.tolist()) beats sqrt(g @ g) 4x on tiny arrays
+    perf_counter = time.perf_counter
+    bb = opt.name == "gd"
+    inner_state = state.inner if (loop_chooses and not use_armijo) else state
+    xs: list[Array] = [x]
+    fs: list[float] = [f]
+    gns: list[float] = [gn]
+    steps: list[float] = []  # the armijo step of each step
+    f0 = f
+    ceiling = f0 + DIVERGENCE_FACTOR * max(abs(f0), 1.0)
+    f_ref, k_ref = f, 0
+    nit = 0
+    status: Status | None = None
+    detail = ""
+    diverged_f = math.nan
+    non_finite = False
+    if gn <= gtol:
+        status = Status.GTOL
+    elif f <= target:
+        status = Status.TARGET_LOSS
+    # The committed run is one tuple, replaced by a single assignment, so a KeyboardInterrupt
+    # arriving anywhere leaves a consistent (x, f, grad, state, nit) to return and resume from.
+    cur = (x, f, g, gn, inner_state, nit)
+    try:
+        while status is None:
+            x, f, g, gn, inner_state, nit = cur
+            if nit >= max_iter:
+                status = Status.MAX_ITER
+                break
+            if use_armijo:
+                found = armijo_step(objective, update, x, f, g, inner_state, barzilai_borwein=bb)
+                if found is None:
+                    status = Status.NO_PROGRESS
+                    detail = ("the line search found no step that lowers the loss (the "
+                              "gradient is at the precision limit of the function)")
+                    break
+                x_new, f_new, g_new, new_state, step, ne = found
+                nfev += ne
+                njev += 1
+                steps.append(step)
+            else:
+                u, new_state = update(g, inner_state, x)
+                x_new = x + u
+                f_new, g_new = value_and_grad(x_new)
+                nfev += 1
+                njev += 1
+            gn_new = hypot(*g_new.tolist()) if small else sqrt(g_new.dot(g_new))
+            if not (isfinite(f_new) and isfinite(gn_new)):
+                status = Status.DIVERGED
+                non_finite = True
+                diverged_f = float(f_new)
+                break
+            nit += 1
+            cur = (x_new, f_new, g_new, gn_new, new_state, nit)
+            xs.append(x_new)
+            fs.append(f_new)
+            gns.append(gn_new)
+            if gn_new <= gtol:
+                status = Status.GTOL
+            elif f_new <= target:
+                status = Status.TARGET_LOSS
+            elif f_new > ceiling:
+                status = Status.DIVERGED
+                diverged_f = f_new
+            elif f_new < f_ref - tol * abs(f_ref):
+                f_ref, k_ref = f_new, nit
+            elif nit - k_ref >= n_iter_no_change:
+                status = Status.NO_PROGRESS
+            if callback is not None and status is None:
+                try:
+                    callback(IntermediateResult(x_new, f_new, g_new, start_iter + nit, new_state, gn_new))
+                except StopIteration:
+                    status = Status.CALLBACK
+            if status is None and perf_counter() > deadline:
+                status = Status.TIME_LIMIT
+    except KeyboardInterrupt:
+        status = Status.INTERRUPTED
+    elapsed = time.perf_counter() - t_start
+
+    # ---- the result
+    x, f, g, gn, inner_state, nit = cur
+    # An interrupt between the commit and the appends leaves a row short: complete it.
+    del xs[nit + 1 :], fs[nit + 1 :], gns[nit + 1 :]
+    if len(xs) == nit:
+        xs.append(x)
+    if len(fs) == nit:
+        fs.append(f)
+    if len(gns) == nit:
+        gns.append(gn)
+    f = float(f)
+    if loop_chooses and not use_armijo:
+        final_state: OptState = LoopState(inner_state, lr_auto)
+    else:
+        final_state = inner_state
+    info["state"] = final_state
+    history_lr: Array
+    if use_armijo:
+        history_lr = np.array(steps[:nit], dtype=np.float64)
+        rate_used: Any = "armijo"
+    elif callable(spec) and not isinstance(spec, str):
+        history_lr = np.array([_numeric_rate(spec, start_iter + k) for k in range(nit)])
+        rate_used = spec
+    else:
+        rate = lr_auto if loop_chooses else float(spec)
+        history_lr = np.full(nit, rate)
+        rate_used = rate
+    history = History(
+        x=np.array(xs, dtype=np.float64).reshape(nit + 1, x.shape[0]),
+        fun=np.array(fs, dtype=np.float64),
+        grad_norm=np.array(gns, dtype=np.float64),
+        learning_rate=history_lr,
+    )
+    message = _message(
+        status, detail, nit=nit, f=f, gn=gn, gtol=gtol, tol=tol, window=n_iter_no_change,
+        target=target, max_iter=max_iter, time_limit=time_limit, start_iter=start_iter,
+    )
+    if status is Status.DIVERGED:
+        lr_last = math.nan if use_armijo else _numeric_rate(
+            lr_auto if loop_chooses else spec, start_iter + nit)
+        message, diagnosis = _diagnose(objective, opt, lr_last, x, diverged_f, non_finite=non_finite)
+        info["diagnosis"] = diagnosis
+    message += auto_note
+    if status in (Status.MAX_ITER, Status.TIME_LIMIT):
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    return OptimizeResult(
+        x=x,
+        fun=f,
+        jac=g,
+        nit=nit,
+        nfev=nfev,
+        njev=njev,
+        status=status,
+        message=message,
+        history=history,
+        variables=tuple(objective.variables),
+        optimizer=opt.name,
+        learning_rate=rate_used,
+        elapsed=elapsed,
+        info=info,
+    )
+
+
+def _message(
+    status: Status,
+    detail: str,
+    *,
+    nit: int,
+    f: float,
+    gn: float,
+    gtol: float,
+    tol: float,
+    window: int,
+    target: float,
+    max_iter: int,
+    time_limit: float | None,
+    start_iter: int,
+) -> str:
+    steps = f"{nit} step{'s' if nit != 1 else ''}"
+    if status is Status.GTOL:
+        return f"gradient norm {gn:.3g} <= gtol = {gtol:g} after {steps}"
+    if status is Status.TARGET_LOSS:
+        return f"loss {f:.6g} <= target_loss = {target:g} after {steps}"
+    if status is Status.NO_PROGRESS:
+        if detail:
+            return f"{detail}; stopped after {steps} with gradient norm {gn:.3g}"
+        return (
+            f"the loss decreased by less than tol = {tol:g} (relative) over the last {window} "
+            f"steps; stopped after {steps} with gradient norm {gn:.3g} (gtol = {gtol:g})"
+        )
+    if status is Status.MAX_ITER:
+        return (
+            f"reached max_iter = {max_iter} with gradient norm {gn:.3g} > gtol = {gtol:g}; "
+            "raise max_iter, loosen gtol or tol, or let descend choose the step "
+            "(learning_rate='auto' or 'armijo')"
+        )
+    if status is Status.TIME_LIMIT:
+        return (
+            f"reached time_limit = {time_limit:g} s after {steps} with gradient norm {gn:.3g} "
+            f"> gtol = {gtol:g}; raise time_limit or make each step cheaper"
+        )
+    if status is Status.CALLBACK:
+        return f"the callback raised StopIteration after {steps}"
+    if status is Status.INTERRUPTED:
+        return (
+            f"interrupted (KeyboardInterrupt) after {steps}; resume with x0=result.x, "
+            f"state=result.info['state'], start_iter={start_iter + nit}"
+        )
+    return "diverged"
