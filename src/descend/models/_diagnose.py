@@ -1,0 +1,78 @@
+"""Words for what went wrong in a fit: which features, on what scale, what limit, what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from descend.errors import ConvergenceWarning
+
+Array = NDArray[np.float64]
+
+__all__ = ["DivergenceWarning", "divergence_message", "stability_message"]
+
+
+class DivergenceWarning(ConvergenceWarning):
+    """A fit diverged; the estimator kept the last finite parameters and says why."""
+
+
+def _scales(names: Sequence[str], rms: Array, top: int = 3) -> str:
+    order = np.argsort(-rms)[:top]
+    parts = [f"{names[j]!r} ~ {rms[j]:.3g}" for j in order]
+    more = f" (and {len(names) - top} more)" if len(names) > top else ""
+    return ", ".join(parts) + more
+
+
+def stability_message(learning_rate: float, limit: float, *, scaled: bool) -> str:
+    space = "standardised features" if scaled else "these features in their own units"
+    return (
+        f"learning_rate={learning_rate:g} is above the stability limit 2/L = {limit:.3g} of "
+        f"gradient descent on {space}; the run will diverge. Use learning_rate='auto' "
+        f"(--lr auto) or a rate below {limit:.3g}"
+        + ("" if scaled else ", or standardise the features (scale=True, --scale)")
+    )
+
+
+def divergence_message(
+    *,
+    iteration: int,
+    learning_rate: object,
+    limit: float | None,
+    optimizer: str,
+    names: Sequence[str],
+    rms: Array,
+    scaled: bool,
+) -> str:
+    """The diagnosis of a diverged run: the cause first, then the fix."""
+    head = f"diverged at iteration {iteration}: the loss grew without bound"
+    if limit is None:
+        return (
+            f"{head} with optimizer {optimizer!r} and learning_rate={learning_rate}; "
+            "lower the learning rate or use learning_rate='auto'"
+        )
+    lr = learning_rate if isinstance(learning_rate, (int, float)) else None
+    cause = (
+        f" because learning_rate={lr:g} is above the stability limit 2/L = {limit:.3g}"
+        if lr is not None and lr > limit
+        else f" (optimizer {optimizer!r}, learning_rate={learning_rate}, limit 2/L = {limit:.3g})"
+    )
+    if scaled:
+        why = (
+            "; the features are standardised, so L = 2 x the largest eigenvalue of their "
+            "correlation matrix (at least 2)"
+        )
+        fix = f". Use learning_rate='auto' (--lr auto) or a rate below {limit:.3g}"
+    else:
+        why = (
+            f". L is set by the feature scales (root mean square: {_scales(names, rms)}): "
+            "the curvature along a coefficient is 2 x the mean of its feature squared, "
+            "along the intercept only 2"
+        )
+        fix = (
+            ". Standardise the features (scale=True, --scale; coefficients are still "
+            f"reported in your units), use learning_rate='auto' (--lr auto), or a rate below "
+            f"{limit:.3g}"
+        )
+    return head + cause + why + fix

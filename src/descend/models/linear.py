@@ -1,0 +1,459 @@
+"""``LinearRegression`` fit by gradient descent: a scikit-learn estimator on descend's optimizers.
+
+The default fit of the squared loss makes one pass over the data to compute the centred
+moments (:class:`~descend.data.stats.MomentStats`); every step after that costs O(d^2)
+whatever the number of rows, and its iterates are those of the plain step
+``theta <- theta - learning_rate * grad`` (they agree to rounding). The features are
+standardised internally (``scale=True``) and the coefficients reported in the user's units;
+the learning rate defaults to ``1/L`` where ``L``, the largest curvature of the loss, is known
+exactly for the squared loss, so ``2/L`` (the stability limit of gradient descent,
+``stability_limit_``) is computed, not guessed.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from descend.data.stats import MomentStats, moment_stats
+from descend.errors import ConvergenceWarning, InputError, StabilityWarning
+from descend.loop.result import OptimizeResult, Status
+from descend.models._descent import run_descent
+from descend.models._diagnose import DivergenceWarning, divergence_message, stability_message
+from descend.models._problem import DataObjective, Standardizer, StatsObjective, curvature
+from descend.models.losses import LOSSES
+from descend.optim.base import Optimizer
+from descend.optim.registry import get_optimizer
+
+Array = NDArray[np.float64]
+
+__all__ = ["LinearRegression", "default_feature_names"]
+
+_ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw")
+
+
+def default_feature_names(d: int) -> tuple[str, ...]:
+    """``("x",)`` for one feature, else ``("x1", ..., "xd")``."""
+    return ("x",) if d == 1 else tuple(f"x{j}" for j in range(1, d + 1))
+
+
+def _least_squares_loss(st: MomentStats, penalty: Array) -> float:
+    """The exact minimum of the (penalised) mean squared error, from the moments."""
+    n = max(st.n, 1)
+    A = st.cxx / n + np.diag(penalty)
+    c = st.cxy / n
+    lam, Q = np.linalg.eigh(A)
+    keep = lam > lam[-1] * 1e-13 if lam.size and lam[-1] > 0 else np.zeros(lam.shape, bool)
+    coef = Q[:, keep] @ ((Q[:, keep].T @ c) / lam[keep])
+    return max(st.cyy / n - float(c @ coef), 0.0)
+
+
+class LinearRegression(RegressorMixin, BaseEstimator):
+    """Linear regression ``y ~ X w + b`` fit by gradient descent.
+
+    Parameters (one spelling each, shared with the CLI and the rest of descend):
+
+    loss : ``'squared_error'`` (default; ``mean((y - (Xw + b))**2)``), ``'huber'`` or
+        ``'absolute_error'`` (see :mod:`descend.models.losses`).
+    alpha : L2 penalty ``alpha * ||w||**2`` added to the mean loss (the intercept is not
+        penalised; this is scikit-learn ``Ridge``'s ``alpha / n_samples``). Default 0.
+    epsilon : huber threshold, in the target's units. Default 1.35.
+    optimizer : a name (``'gd'``, ``'momentum'``, ``'nesterov'``, ``'adagrad'``,
+        ``'rmsprop'``, ``'adam'``, ``'adamw'``) or a :class:`~descend.optim.base.Optimizer`
+        (its learning rate is replaced by ``learning_rate`` unless that is ``None``).
+    learning_rate : ``'auto'`` (default: ``1/L`` for gd, momentum and nesterov; for
+        ``absolute_error`` a ``1/sqrt(k)`` subgradient schedule), a positive number (in the
+        standardised coordinates when ``scale=True``), or a schedule ``f(step) -> rate``.
+    max_iter : steps (full batch) or epochs (mini-batch). Default 1000.
+    tol : stop when the loss falls by no more than ``tol`` (relative) for 5 steps in a row.
+        Default 1e-12 (the defaults reach the least-squares optimum to >= 6 digits).
+    gtol : stop when the gradient norm (in the optimizer's coordinates) is ``<= gtol``.
+        Default ``None`` (off).
+    target_loss : stop once the loss is ``<= target_loss``. Default ``None``.
+    batch_size : ``None`` (full batch, default) or rows per mini-batch step.
+    shuffle : reshuffle the rows every epoch (mini-batch only). Default True.
+    random_state : seed of the shuffles; the same seed gives the same fit, bit for bit.
+    scale : standardise the features internally (default True); coefficients are always
+        reported in the user's units. ``False`` steps in raw units, as the tutorials do.
+    init : starting ``[intercept, coef_1, ..., coef_d]`` in the user's units (default zeros).
+
+    Fitted attributes: ``coef_``, ``intercept_``, ``n_iter_``, ``loss_curve_`` (loss at the
+    start and after every step/epoch), ``history_`` (``(n_iter_ + 1, d + 1)``: intercept then
+    coefficients, user units, per iteration), ``stop_reason_``, ``initial_loss_``, ``loss_``,
+    ``learning_rate_`` (the rate used), ``stability_limit_`` (``2/L``; ``None`` when L is not
+    known), ``optimal_loss_`` and ``optimality_gap_`` (squared loss: the exact least-squares
+    minimum and ``loss_ - optimal_loss_``), ``result_`` (the
+    :class:`~descend.loop.result.OptimizeResult`), ``feature_names_``, ``n_features_in_``.
+
+    >>> import numpy as np
+    >>> X = np.array([[1200.0], [1500.0], [1800.0], [2100.0], [2400.0]])
+    >>> y = np.array([200000.0, 250000.0, 300000.0, 350000.0, 400000.0])
+    >>> model = LinearRegression().fit(X, y)
+    >>> round(float(model.coef_[0]), 2), round(float(model.predict([[2000.0]])[0]))
+    (166.67, 333333)
+    """
+
+    def __init__(
+        self,
+        *,
+        loss: str = "squared_error",
+        alpha: float = 0.0,
+        epsilon: float = 1.35,
+        optimizer: str | Optimizer = "gd",
+        learning_rate: Any = "auto",
+        max_iter: int = 1000,
+        tol: float = 1e-12,
+        gtol: float | None = None,
+        target_loss: float | None = None,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        random_state: Any = None,
+        scale: bool = True,
+        init: Sequence[float] | None = None,
+    ):
+        self.loss = loss
+        self.alpha = alpha
+        self.epsilon = epsilon
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.gtol = gtol
+        self.target_loss = target_loss
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.scale = scale
+        self.init = init
+
+    # ------------------------------------------------------------------ validation
+
+    def _check_params(self, d: int) -> None:
+        owner = "LinearRegression"
+        if self.loss not in LOSSES:
+            raise InputError(
+                f"{owner}: loss={self.loss!r} is not one of {', '.join(LOSSES)}"
+            )
+
+        def number(name: str, value: Any, low: float, *, open_low: bool = False) -> None:
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            ok = ok and np.isfinite(value) and (value > low if open_low else value >= low)
+            if not ok:
+                rng = f"> {low:g}" if open_low else f">= {low:g}"
+                raise InputError(f"{owner}: {name}={value!r} must be a finite number {rng}")
+
+        number("alpha", self.alpha, 0.0)
+        number("epsilon", self.epsilon, 0.0, open_low=True)
+        number("tol", self.tol, 0.0)
+        if self.gtol is not None:
+            number("gtol", self.gtol, 0.0)
+        if self.target_loss is not None:
+            number("target_loss", self.target_loss, -np.inf)
+        for name, value in (("max_iter", self.max_iter), ("batch_size", self.batch_size)):
+            if value is None and name == "batch_size":
+                continue
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < (
+                0 if name == "max_iter" else 1
+            ):
+                raise InputError(f"{owner}: {name}={value!r} must be a positive integer")
+        lr = self.learning_rate
+        if not (lr == "auto" if isinstance(lr, str) else callable(lr) or lr is None):
+            number("learning_rate", lr, 0.0, open_low=True)
+        if self.init is not None:
+            init = np.asarray(self.init, dtype=np.float64).ravel()
+            if init.shape != (d + 1,) or not np.isfinite(init).all():
+                raise InputError(
+                    f"{owner}: init must hold {d + 1} finite numbers (the intercept, then one "
+                    f"coefficient per feature), got {list(np.ravel(self.init))}"
+                )
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X: Any, y: Any) -> LinearRegression:
+        """Learn ``coef_`` and ``intercept_`` from ``X`` ``(n, d)`` and ``y`` ``(n,)``."""
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        names = getattr(self, "feature_names_in_", None)
+        return self._fit(X, y, tuple(map(str, names)) if names is not None else None)
+
+    def fit_table(self, table: Any) -> LinearRegression:
+        """Fit a :class:`~descend.data.table.Table` and remember its column names."""
+        self.n_features_in_ = table.d
+        self.target_name_ = table.target_name
+        return self._fit(table.X, table.y, table.feature_names)
+
+    def _fit(self, X: Array, y: Array, names: Sequence[str] | None) -> LinearRegression:
+        names = tuple(names) if names is not None else default_feature_names(X.shape[1])
+        self._check_params(X.shape[1])
+        stats = moment_stats(X, y)
+        if self.loss == "squared_error" and self.batch_size is None:
+            return self._fit_stats(stats, names)
+        return self._fit_rows(X, y, stats, names)
+
+    def _setup(self, stats: MomentStats, names: Sequence[str]) -> tuple[Standardizer, Array, Array]:
+        self._check_params(stats.d)
+        self.n_features_in_ = stats.d
+        self.feature_names_ = tuple(names)
+        std = Standardizer.fit(stats, bool(self.scale))
+        penalty = float(self.alpha) / std.scale**2
+        if self.init is None:
+            theta0 = np.zeros(stats.d + 1)
+            theta0 = std.to_internal(0.0, np.zeros(stats.d))
+        else:
+            init = np.asarray(self.init, dtype=np.float64).ravel()
+            theta0 = std.to_internal(float(init[0]), init[1:])
+        self._warn_features(stats, std, names)
+        return std, penalty, theta0
+
+    def _fit_stats(self, stats: MomentStats, feature_names: Sequence[str]) -> LinearRegression:
+        """Squared loss, full batch, from the moments alone (the hook for streaming and Dask)."""
+        std, penalty, theta0 = self._setup(stats, feature_names)
+        objective = StatsObjective(std.stats(stats), penalty)
+        L = objective.curvature_bound()
+        optimizer, lr = self._optimizer(L, stats, std)
+        result = run_descent(
+            objective.value_and_grad,
+            theta0,
+            optimizer,
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            gtol=self.gtol,
+            target_loss=self.target_loss,
+            learning_rate=lr if isinstance(lr, float) else None,
+        )
+        self.optimal_loss_ = _least_squares_loss(std.stats(stats), penalty)
+        return self._finish(result, std, stats, L, lr)
+
+    def _fit_rows(
+        self, X: Array, y: Array, stats: MomentStats, names: Sequence[str]
+    ) -> LinearRegression:
+        """Huber, absolute error, or any mini-batch fit: passes over the rows."""
+        std, penalty, theta0 = self._setup(stats, names)
+        smooth = self.loss != "absolute_error"
+        L = curvature(std.stats(stats), penalty) if smooth else None
+        data = DataObjective(
+            X, y, self.loss, std, alpha=float(self.alpha), epsilon=float(self.epsilon), bound=L
+        )
+        fun: Callable[[Array], tuple[float, Array]] = data.value_and_grad
+        if self.loss == "squared_error":  # mini-batch squared loss: the curve costs O(d^2)
+            fun = StatsObjective(std.stats(stats), penalty).value_and_grad
+        epoch = None
+        L_step = L
+        if self.batch_size is not None and self.batch_size < X.shape[0]:
+            bs = int(self.batch_size)
+            n = X.shape[0]
+            if L is not None:
+                # Expected smoothness of b-nice sampling (Gower et al. 2019, Prop. 3.8):
+                # L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max, L_max the largest per-row L.
+                Z = (X - std.mean) / std.scale if std.active else X
+                L_max = 2.0 * float((1.0 + np.einsum("ij,ij->i", Z, Z)).max() + penalty.max(initial=0))
+                L_step = (n * (bs - 1) * L + (n - bs) * L_max) / (bs * (n - 1))
+            rng = _rng(self.random_state)
+
+            def epoch(theta: Array, opt: Optimizer, state: object, k: int) -> tuple[Array, object]:
+                order = rng.permutation(n) if self.shuffle else np.arange(n)
+                for start in range(0, n, bs):
+                    _, g = data.value_and_grad(theta, order[start : start + bs])
+                    updates, state = opt.update(g, state, theta)
+                    theta = theta + updates
+                return theta, state
+
+        optimizer, lr = self._optimizer(L_step, stats, std)
+        result = run_descent(
+            fun,
+            theta0,
+            optimizer,
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            gtol=self.gtol,
+            target_loss=self.target_loss,
+            epoch=epoch,
+            learning_rate=lr if isinstance(lr, float) else None,
+        )
+        if self.loss == "squared_error":
+            self.optimal_loss_ = _least_squares_loss(std.stats(stats), penalty)
+        else:
+            self.optimal_loss_ = None
+        if self.loss == "absolute_error" and result.status is not Status.DIVERGED:
+            # A subgradient method does not descend monotonically: report its best iterate.
+            best = int(np.argmin(result.history.fun))
+            h = result.history
+            result = OptimizeResult(
+                x=h.x[best].copy(),
+                fun=float(h.fun[best]),
+                jac=result.jac,
+                nit=result.nit,
+                nfev=result.nfev,
+                njev=result.njev,
+                status=result.status,
+                message=result.message,
+                history=h,
+                optimizer=result.optimizer,
+                learning_rate=result.learning_rate,
+                elapsed=result.elapsed,
+                info={**result.info, "best_iteration": best},
+            )
+        return self._finish(result, std, stats, L_step, lr)
+
+    def _optimizer(
+        self, L: float | None, stats: MomentStats, std: Standardizer
+    ) -> tuple[Optimizer, Any]:
+        """Resolve ``learning_rate`` (``'auto'`` -> a number from L) and build the optimizer."""
+        opt = self.optimizer
+        name = opt.name if isinstance(opt, Optimizer) else str(opt)
+        lr: Any = self.learning_rate
+        if lr is None and isinstance(opt, Optimizer):
+            lr = opt.learning_rate
+        if lr == "auto" or lr is None:
+            if L is not None and name not in _ADAPTIVE:
+                lr = 1.0 / L
+            else:
+                # Parameters live in standardised units, so the target's spread sets the pace.
+                size = float(np.sqrt(stats.cyy / max(stats.n, 1))) or 1.0
+                size = max(size, abs(stats.mean_y) * 1e-3, 1e-12)
+                if name in _ADAPTIVE:
+                    lr = 0.01 * size
+                else:
+                    # Subgradient method: steps ~ 1/sqrt(k) converge (Shor 1985; Boyd, EE364b).
+                    eta0 = 0.1 * size
+                    lr = _InverseSqrt(eta0)
+        if isinstance(lr, numbers.Real):
+            lr = float(lr)
+            if L is not None and name == "gd" and lr > 2.0 / L:
+                warnings.warn(
+                    stability_message(lr, 2.0 / L, scaled=std.active), StabilityWarning, stacklevel=4
+                )
+        if isinstance(opt, Optimizer):
+            return opt.with_learning_rate(lr), lr
+        return get_optimizer(name, learning_rate=lr), lr
+
+    def _warn_features(self, stats: MomentStats, std: Standardizer, names: Sequence[str]) -> None:
+        if stats.n < 2:
+            return
+        sd = stats.std_x()
+        const = [names[j] for j in np.flatnonzero(sd == 0)]
+        if const:
+            warnings.warn(
+                f"feature(s) {', '.join(map(repr, const))} are constant; their coefficients stay "
+                "at their starting values (the data cannot say anything about them)",
+                UserWarning,
+                stacklevel=4,
+            )
+        live = np.flatnonzero(sd > 0)
+        if live.size >= 2:
+            C = stats.cxx[np.ix_(live, live)] / np.outer(sd[live], sd[live]) / stats.n
+            lam = np.linalg.eigvalsh(C)
+            if lam[0] <= 1e-10 * lam[-1]:
+                warnings.warn(
+                    "features are collinear (their correlation matrix is singular): the "
+                    "least-squares coefficients are not unique; gradient descent returns the "
+                    "solution nearest the start (init)",
+                    UserWarning,
+                    stacklevel=4,
+                )
+
+    def _finish(
+        self,
+        result: OptimizeResult,
+        std: Standardizer,
+        stats: MomentStats,
+        L: float | None,
+        lr: Any,
+    ) -> LinearRegression:
+        b, w = std.to_user(result.x)
+        self.intercept_ = float(b)
+        self.coef_ = np.asarray(w, dtype=np.float64)
+        self.history_ = std.path_to_user(result.history.x)
+        self.loss_curve_ = np.asarray(result.history.fun, dtype=np.float64)
+        self.initial_loss_ = float(self.loss_curve_[0])
+        self.loss_ = float(result.fun)
+        self.n_iter_ = int(result.nit)
+        self.stop_reason_ = str(result.status)
+        self.learning_rate_ = lr
+        self.curvature_ = L
+        self.stability_limit_ = 2.0 / L if L else None
+        opt_loss = getattr(self, "optimal_loss_", None)
+        self.optimality_gap_ = self.loss_ - opt_loss if opt_loss is not None else None
+        message = str(result.status)
+        if result.status is Status.DIVERGED:
+            rms = np.sqrt(np.diag(stats.cxx) / max(stats.n, 1) + stats.mean_x**2)
+            message = divergence_message(
+                iteration=result.nit,
+                learning_rate=lr if isinstance(lr, float) else repr(lr),
+                limit=self.stability_limit_,
+                optimizer=result.optimizer,
+                names=self.feature_names_,
+                rms=rms,
+                scaled=std.active,
+            )
+            message += "; the coefficients are the last finite ones"
+            warnings.warn(message, DivergenceWarning, stacklevel=3)
+        elif result.status is Status.MAX_ITER:
+            gap = (
+                f", {self.optimality_gap_:.3g} above the least-squares optimum"
+                if self.optimality_gap_ is not None
+                else ""
+            )
+            message = (
+                f"stopped at max_iter={self.max_iter} before converging (loss {self.loss_:.10g}"
+                f"{gap}); raise max_iter, use learning_rate='auto'"
+                + ("" if std.active else ", or standardise the features (scale=True)")
+            )
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        elif result.status is Status.NO_PROGRESS:
+            message = f"converged: the loss stopped decreasing (tol={self.tol:g})"
+        elif result.status is Status.TARGET_LOSS:
+            message = f"reached target_loss={self.target_loss:g}"
+        elif result.status is Status.GTOL:
+            message = f"converged: gradient norm <= gtol={self.gtol:g}"
+        self.message_ = message
+        self.result_ = OptimizeResult(
+            x=np.concatenate([[self.intercept_], self.coef_]),
+            fun=result.fun,
+            jac=result.jac,
+            nit=result.nit,
+            nfev=result.nfev,
+            njev=result.njev,
+            status=result.status,
+            message=message,
+            history=result.history,
+            variables=("intercept", *self.feature_names_),
+            optimizer=result.optimizer,
+            learning_rate=result.learning_rate,
+            elapsed=result.elapsed,
+            info=result.info,
+        )
+        return self
+
+    # ------------------------------------------------------------------ prediction
+
+    def predict(self, X: Any) -> Array:
+        """``X @ coef_ + intercept_``."""
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return X @ self.coef_ + self.intercept_
+
+
+class _InverseSqrt:
+    """``eta0 / sqrt(step + 1)``: the classic subgradient-method schedule."""
+
+    def __init__(self, eta0: float):
+        self.eta0 = eta0
+
+    def __call__(self, count: int) -> float:
+        return self.eta0 / float(np.sqrt(count + 1.0))
+
+    def __repr__(self) -> str:
+        return f"{self.eta0:g}/sqrt(k+1)"
+
+
+def _rng(random_state: Any) -> np.random.Generator:
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**31 - 1))
+    return np.random.default_rng(random_state)
