@@ -1,0 +1,5 @@
+"""descend: gradient descent you can see and trust."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
