@@ -173,7 +173,8 @@ def _print_result(fun: Any, result: Any) -> None:
     point = ", ".join(
         f"{v} = {_fmt(float(x))}" for v, x in zip(fun.variables, result.x, strict=True)
     )
-    table.add_row("minimum near", point)
+    diverged = str(result.status) == "diverged"
+    table.add_row("last finite point" if diverged else "minimum near", point)
     table.add_row("f", _fmt(float(result.fun)))
     table.add_row("|grad f|", f"{float((result.jac @ result.jac) ** 0.5):.3g}")
     table.add_row("iterations", str(result.nit))
