@@ -27,7 +27,7 @@ leaves float64's range — so ``9**9**9**9`` is refused at once instead of runni
 
 >>> parse_expression("x**2 + x*y + y**2")
 x**2 + x*y + y**2
->>> parse_expression("0.5*x**2").diff("x")
+>>> parse_expression("0.5*x**2").diff(real_symbol("x"))
 x
 >>> parse_expression("e**x")
 exp(x)
