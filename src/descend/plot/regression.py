@@ -23,7 +23,13 @@ from descend.plot._style import (
 )
 from descend.plot.field import contour_levels
 
-__all__ = ["fit_plot", "regression_loss_surface", "least_squares", "mse_grid"]
+__all__ = [
+    "fit_plot",
+    "least_squares",
+    "mse_grid",
+    "regression_loss_surface",
+    "regression_window",
+]
 
 
 def _as_2d(X: Any) -> Array:
@@ -115,6 +121,31 @@ def mse_grid(X: Any, y: Any, B: Array, M: Array) -> Array:
     return np.maximum(vy - 2 * M * cxy + M**2 * vx, 0.0) + d**2
 
 
+def regression_window(
+    X: Any, y: Any, paths: Sequence[Any] = ()
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(intercept, slope) limits holding the least-squares point and the finite paths.
+
+    Sizes never fall below natural scales (the spread of y for the intercept, of y over the
+    spread of x for the slope), so a path that starts at the minimum still shows the valley.
+    """
+    xv = np.asarray(X, dtype=float).ravel()
+    yv = np.asarray(y, dtype=float).ravel()
+    b0, w = least_squares(xv, yv)
+    pts = [np.array([[b0, float(w[0])]])]
+    pts += [_robust_points(np.asarray(p, dtype=float)) for p in paths]
+    allp = np.vstack([p for p in pts if len(p)])
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    sy, sx = float(np.std(yv)) or 1.0, float(np.std(xv)) or 1.0
+    min_half = np.array([0.15 * sy, 0.15 * sy / sx])
+    half = np.maximum((hi - lo) / 2 * 1.25, min_half)
+    mid = (hi + lo) / 2
+    return (
+        (float(mid[0] - half[0]), float(mid[0] + half[0])),
+        (float(mid[1] - half[1]), float(mid[1] + half[1])),
+    )
+
+
 def regression_loss_surface(
     X: Any,
     y: Any,
@@ -150,16 +181,9 @@ def regression_loss_surface(
     if paths is not None:
         all_paths += [np.asarray(p, dtype=float) for p in paths]
         all_labels += list(labels) if labels else [f"run {i + 1}" for i in range(len(paths))]
-    pts = [np.array([[b0, m0]])] + [_robust_points(p) for p in all_paths]
-    allp = np.vstack([p for p in pts if len(p)])
-    lo, hi = allp.min(axis=0), allp.max(axis=0)
-    # Natural scales: the spread of y for the intercept, of y/x for the slope.
-    sy, sx = float(np.std(yv)) or 1.0, float(np.std(xv)) or 1.0
-    min_half = np.array([0.15 * sy, 0.15 * sy / sx])
-    half = np.maximum((hi - lo) / 2 * 1.25, min_half)
-    mid = (hi + lo) / 2
-    xl = xlim or (float(mid[0] - half[0]), float(mid[0] + half[0]))
-    yl = ylim or (float(mid[1] - half[1]), float(mid[1] + half[1]))
+    wx, wy = regression_window(xv, yv, all_paths)
+    xl = xlim or wx
+    yl = ylim or wy
 
     ax = axes_or_new(ax, (7.0, 5.2))
     fig = ax.figure
