@@ -1,5 +1,120 @@
-"""descend: gradient descent you can see and trust."""
+"""descend: gradient descent you can see and trust.
+
+The flat public API, in pipeline order::
+
+    function / gradient_at            a formula or callable -> Objective with exact gradients
+    gd, momentum, ..., adamw          pure update rules (optax's init/update), torch conventions
+    minimize                          the descent loop -> OptimizeResult with history and status
+    load_table, LinearRegression      data files -> a scikit-learn estimator fit by descent
+    sweep_learning_rates              the tutorial's learning-rate experiment, batched
+
+>>> import descend
+>>> descend.gradient_at("x**2 + y**2", [3, 1]).value.tolist()
+[6.0, 2.0]
+>>> r = descend.minimize("x**2 + x*y + y**2", [3, 1], optimizer=descend.gd(0.1), max_iter=5)
+>>> r.nit, str(r.status)
+(5, 'max_iter')
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
+from descend.errors import (
+    ConvergenceWarning,
+    DataError,
+    DescendError,
+    ExpressionError,
+    InputError,
+    StabilityWarning,
+)
+from descend.expr import (
+    CallableFunction,
+    GradientInfo,
+    Objective,
+    SymbolicFunction,
+    function,
+    gradient_at,
+    parse_expression,
+)
+from descend.loop import History, OptimizeResult, Status, explain_steps, minimize
+from descend.optim import (
+    Optimizer,
+    adagrad,
+    adam,
+    adamw,
+    chain,
+    constant,
+    cosine_decay,
+    exponential_decay,
+    gd,
+    get_optimizer,
+    inverse_time_decay,
+    momentum,
+    nesterov,
+    rmsprop,
+    step_decay,
+)
+
 __version__ = "0.1.0"
+
+# Heavier layers (scikit-learn, polars, matplotlib) load on first use.
+_LAZY = {
+    "LinearRegression": "descend.models",
+    "sweep_learning_rates": "descend.models",
+    "load_table": "descend.data",
+    "MomentStats": "descend.data",
+    "Table": "descend.data",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'descend' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "CallableFunction",
+    "ConvergenceWarning",
+    "DataError",
+    "DescendError",
+    "ExpressionError",
+    "GradientInfo",
+    "History",
+    "InputError",
+    "LinearRegression",
+    "MomentStats",
+    "Objective",
+    "OptimizeResult",
+    "Optimizer",
+    "StabilityWarning",
+    "Status",
+    "SymbolicFunction",
+    "Table",
+    "adagrad",
+    "adam",
+    "adamw",
+    "chain",
+    "constant",
+    "cosine_decay",
+    "exponential_decay",
+    "explain_steps",
+    "function",
+    "gd",
+    "get_optimizer",
+    "gradient_at",
+    "inverse_time_decay",
+    "load_table",
+    "minimize",
+    "momentum",
+    "nesterov",
+    "parse_expression",
+    "rmsprop",
+    "step_decay",
+    "sweep_learning_rates",
+]
