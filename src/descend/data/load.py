@@ -52,7 +52,9 @@ def _from_polars(df: Any, source: str, *, first_line: int) -> Frame:
     if not names:
         raise DataError(f"{source}: has no columns")
     data = df.select(pl.all().cast(pl.Float64)).to_numpy(order="c")
-    return Frame(np.asarray(data, dtype=np.float64), names, source, header=True, first_line=first_line)
+    return Frame(
+        np.asarray(data, dtype=np.float64), names, source, header=True, first_line=first_line
+    )
 
 
 def _from_pandas(df: Any) -> Frame:
@@ -138,9 +140,7 @@ def check_finite(frame: Frame, cols: Sequence[int]) -> None:
     where = f"{frame.where(row)}, column {frame.columns[col]!r} ({col + 1})"
     if np.isnan(value):
         raise DataError(f"{frame.source}: missing value at {where}; fill it in or drop the row")
-    raise DataError(
-        f"{frame.source}: infinite value at {where}; replace it with a finite number"
-    )
+    raise DataError(f"{frame.source}: infinite value at {where}; replace it with a finite number")
 
 
 def load_table(

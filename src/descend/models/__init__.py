@@ -3,5 +3,18 @@ its losses, learning-rate sweeps and JSON model files."""
 
 from descend.models._diagnose import DivergenceWarning
 from descend.models.linear import LinearRegression
+from descend.models.losses import LOSSES, loss_and_grad
+from descend.models.persist import load_model, model_to_dict, save_model
+from descend.models.sweep import SweepResult, sweep_learning_rates
 
-__all__ = ["DivergenceWarning", "LinearRegression"]
+__all__ = [
+    "LOSSES",
+    "DivergenceWarning",
+    "LinearRegression",
+    "SweepResult",
+    "load_model",
+    "loss_and_grad",
+    "model_to_dict",
+    "save_model",
+    "sweep_learning_rates",
+]

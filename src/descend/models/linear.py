@@ -138,9 +138,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     def _check_params(self, d: int) -> None:
         owner = "LinearRegression"
         if self.loss not in LOSSES:
-            raise InputError(
-                f"{owner}: loss={self.loss!r} is not one of {', '.join(LOSSES)}"
-            )
+            raise InputError(f"{owner}: loss={self.loss!r} is not one of {', '.join(LOSSES)}")
 
         def number(name: str, value: Any, low: float, *, open_low: bool = False) -> None:
             ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -159,8 +157,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         for name, value in (("max_iter", self.max_iter), ("batch_size", self.batch_size)):
             if value is None and name == "batch_size":
                 continue
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < (
-                0 if name == "max_iter" else 1
+            if (
+                not isinstance(value, numbers.Integral)
+                or isinstance(value, bool)
+                or value < (0 if name == "max_iter" else 1)
             ):
                 raise InputError(f"{owner}: {name}={value!r} must be a positive integer")
         lr = self.learning_rate
@@ -252,7 +252,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 # Expected smoothness of b-nice sampling (Gower et al. 2019, Prop. 3.8):
                 # L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max, L_max the largest per-row L.
                 Z = (X - std.mean) / std.scale if std.active else X
-                L_max = 2.0 * float((1.0 + np.einsum("ij,ij->i", Z, Z)).max() + penalty.max(initial=0))
+                L_max = 2.0 * float(
+                    (1.0 + np.einsum("ij,ij->i", Z, Z)).max() + penalty.max(initial=0)
+                )
                 L_step = (n * (bs - 1) * L + (n - bs) * L_max) / (bs * (n - 1))
             rng = _rng(self.random_state)
 
@@ -327,7 +329,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             lr = float(lr)
             if L is not None and name == "gd" and lr > 2.0 / L:
                 warnings.warn(
-                    stability_message(lr, 2.0 / L, scaled=std.active), StabilityWarning, stacklevel=4
+                    stability_message(lr, 2.0 / L, scaled=std.active),
+                    StabilityWarning,
+                    stacklevel=4,
                 )
         if isinstance(opt, Optimizer):
             return opt.with_learning_rate(lr), lr

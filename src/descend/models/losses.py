@@ -46,7 +46,9 @@ def _residual(X: Array, y: Array, w: Array, b: float) -> Array:
     return X @ w + (b - y)
 
 
-def squared_error_loss_and_grad(X: Array, y: Array, w: Array, b: float) -> tuple[float, Array, float]:
+def squared_error_loss_and_grad(
+    X: Array, y: Array, w: Array, b: float
+) -> tuple[float, Array, float]:
     """``mean(r**2)``, ``(2/n) X^T r``, ``2 mean(r)``."""
     n = X.shape[0]
     r = _residual(X, y, w, b)
