@@ -104,9 +104,21 @@ def _fmt_point(x: Array) -> str:
 
 
 def _diagnose(
-    fun: Objective, opt: Optimizer, lr: float, x_last: Array, f_new: float, *, non_finite: bool
+    fun: Objective,
+    opt: Optimizer,
+    lr: float,
+    x_last: Array,
+    x_best: Array,
+    f_new: float,
+    *,
+    non_finite: bool,
 ) -> tuple[str, dict[str, Any]]:
-    """The likely cause of a divergence and the fix, from the curvature L."""
+    """The likely cause of a divergence and the fix, from the curvature L.
+
+    L is the global bound when the function knows one, else the curvature at ``x_best`` (the
+    lowest point of the run, where the loss started to grow): the curvature at the last
+    finite point of a blown-up run is huge and would suggest an absurdly small step.
+    """
     if non_finite and f_new == -math.inf:
         return (
             f"the loss went to -inf after x = {_fmt_point(x_last)}: the function looks unbounded "
@@ -122,14 +134,18 @@ def _diagnose(
         )
     try:
         with np.errstate(all="ignore"):
-            curv = estimate_curvature(fun, x_last)
+            curv = estimate_curvature(fun, x_best)
     except Exception:  # noqa: BLE001 - a diagnosis must never hide the divergence itself
         curv = None
     info: dict[str, Any] = {"learning_rate": lr}
     if curv is not None and math.isfinite(curv.L):
         info.update(L=curv.L, L_source=curv.source)
         limit = stability_limit(opt.name, opt.hyperparams, curv.L)
-        where = "for this function" if curv.is_global else "at the last finite point"
+        where = (
+            "for this function"
+            if curv.is_global
+            else f"at x = {_fmt_point(x_best)}, where the loss started to grow"
+        )
         if limit is not None:
             bound, formula = limit
             info.update(limit=bound, limit_formula=formula)
@@ -223,10 +239,12 @@ def minimize(
             :class:`~descend.errors.ConvergenceWarning`.
         gtol: stop when the Euclidean norm of the gradient is <= gtol (status ``gtol``).
             Default 1e-6.
-        tol: stop when the best loss has not dropped by a relative ``tol`` (``f < f_ref -
-            tol*|f_ref|``) within ``n_iter_no_change`` steps (status ``no_progress``, the
-            rule of scikit-learn's SGD). Default 1e-10 over 100 steps: only a genuinely
-            stalled run stops, never a slow but steady one.
+        tol: stop when the loss is flat: over the last ``n_iter_no_change`` steps its range
+            ``max - min`` is <= ``tol * max|f|`` (status ``no_progress``; tested every
+            ``n_iter_no_change`` steps). A range, not "no new best": momentum and Adam may
+            climb back above their best loss for hundreds of steps while still converging,
+            and a slow but steady run (the tutorial's ``lr = 1e-4``) changes far more than
+            1e-10 per window. Default 1e-10: only a genuinely stalled run stops.
         n_iter_no_change: the window of the ``tol`` rule (>= 1). Default 100.
         target_loss: stop once the loss is <= this value (status ``target_loss``).
         time_limit: stop after this many seconds of wall time (status ``time_limit``, warns).
@@ -364,7 +382,7 @@ def minimize(
     steps: list[float] = []  # the armijo step of each step
     f0 = f
     ceiling = f0 + DIVERGENCE_FACTOR * max(abs(f0), 1.0)
-    f_ref, k_ref = f, 0
+    next_flat_check = n_iter_no_change
     nit = 0
     status: Status | None = None
     detail = ""
@@ -418,10 +436,12 @@ def minimize(
             elif f_new > ceiling:
                 status = Status.DIVERGED
                 diverged_f = f_new
-            elif f_new < f_ref - tol * abs(f_ref):
-                f_ref, k_ref = f_new, nit
-            elif nit - k_ref >= n_iter_no_change:
-                status = Status.NO_PROGRESS
+            elif nit >= next_flat_check:  # O(window) every window steps: O(1) per step
+                next_flat_check = nit + n_iter_no_change
+                window = fs[-n_iter_no_change - 1 :]
+                hi, lo = max(window), min(window)
+                if hi - lo <= tol * max(abs(hi), abs(lo)):
+                    status = Status.NO_PROGRESS
             if callback is not None and status is None:
                 try:
                     callback(IntermediateResult(x_new, f_new, g_new, start_iter + nit, new_state, gn_new))
@@ -473,7 +493,10 @@ def minimize(
     if status is Status.DIVERGED:
         lr_last = math.nan if use_armijo else _numeric_rate(
             lr_auto if loop_chooses else spec, start_iter + nit)
-        message, diagnosis = _diagnose(objective, opt, lr_last, x, diverged_f, non_finite=non_finite)
+        x_best = xs[int(np.argmin(fs))]
+        message, diagnosis = _diagnose(
+            objective, opt, lr_last, x, x_best, diverged_f, non_finite=non_finite
+        )
         info["diagnosis"] = diagnosis
     message += auto_note
     if status in (Status.MAX_ITER, Status.TIME_LIMIT):
@@ -520,7 +543,7 @@ def _message(
         if detail:
             return f"{detail}; stopped after {steps} with gradient norm {gn:.3g}"
         return (
-            f"the loss decreased by less than tol = {tol:g} (relative) over the last {window} "
+            f"the loss changed by less than tol = {tol:g} (relative) over the last {window} "
             f"steps; stopped after {steps} with gradient norm {gn:.3g} (gtol = {gtol:g})"
         )
     if status is Status.MAX_ITER:
