@@ -67,7 +67,7 @@ def _draw_contours(
     cs.set_gid("contours")
     if colorbar and filled:
         label = f"f({field.names[0]}, {field.names[1]})"
-        if field.formula:
+        if field.formula and len(field.formula) <= 24:
             label += f" = {field.formula}"
         cb = ax.figure.colorbar(cf, ax=ax, shrink=0.95, pad=0.02)
         cb.set_label(label)
@@ -128,7 +128,8 @@ def _draw_paths(ax: Axes, paths: Sequence[Array], labels: Sequence[str], field: 
             fv = field.values(fin[-1:, 0:1], fin[-1:, 1:2])[0, 0] if len(fin) else np.nan
             full = f"{label}: {k} steps, f = {fmt_num(float(fv))}"
         (line,) = ax.plot(
-            p[:, 0], p[:, 1], "-o", color=c, lw=1.8, ms=ms, mec="white", mew=0.4,
+            p[:, 0], p[:, 1], "-o", color=c, lw=1.8, ms=ms, mec="white" if k <= 150 else c,
+            mew=0.4,
             label=full, zorder=5, clip_on=True,
         )
         line.set_gid(f"path-{i}")
@@ -180,6 +181,7 @@ def gradient_field(
     if xlim is None and ylim is None and path_list and mpt is not None:
         xl, yl = choose_window(path_list, center=mpt)
 
+    own = ax is None
     if ax is None:
         # Size the figure to the window so equal scaling leaves no empty bands.
         ratio = (yl[1] - yl[0]) / (xl[1] - xl[0])
@@ -205,10 +207,16 @@ def gradient_field(
         f = f"f = {field.formula}" if field.formula else "f"
         title = f"Gradient field of {f}" if arrows else f"Contours of {f}"
     ax.set_title(title, fontweight="bold")
-    handles, _ = ax.get_legend_handles_labels()
+    handles, texts = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3, fontsize=8.5,
-                  frameon=False)
+        wide = max(len(t) for t in texts) > 30
+        ncols = 1 if wide else 3
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=ncols,
+                  fontsize=8.5, frameon=False)
+        if own:  # make room for the legend rows below the axes
+            rows = -(-len(handles) // ncols)
+            w, h = fig.get_size_inches()
+            fig.set_size_inches(w, h + 0.2 * max(rows - 2, 0))
     return fig  # type: ignore[return-value]
 
 

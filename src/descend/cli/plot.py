@@ -1,0 +1,99 @@
+"""``descend plot``: the picture of a typed function, with descent paths if asked."""
+
+from __future__ import annotations
+
+import typer
+
+from descend.cli.app import app, fail, out, parse_floats, warnings_to_stderr
+
+
+def _limits(text: str | None, option: str) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    v = parse_floats(text, option)
+    if len(v) != 2 or not v[0] < v[1]:
+        fail(f"{option} {text}: give two numbers, the smaller first, e.g. {option} -3,3")
+    return (v[0], v[1])
+
+
+@app.command("plot")
+def plot_command(
+    expression: str = typer.Argument(..., help="A function of two variables, e.g. 'x**2 + y**2'."),
+    out_path: str = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="The file to write: .png, .svg or .pdf (or .gif/.mp4 with --animate).",
+    ),
+    start: list[str] = typer.Option(  # noqa: B008
+        None, "--start", help="Draw the descent from this point, e.g. 3,1 (repeat for several)."
+    ),
+    optimizer: list[str] = typer.Option(  # noqa: B008
+        None,
+        "--optimizer",
+        help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw; repeat to race them "
+        "[default: gradient descent with a line-searched step].",
+    ),
+    lr: str = typer.Option(None, "--lr", help="Learning rate for the paths, e.g. 0.1."),
+    max_iter: int = typer.Option(None, "--max-iter", help="Most steps per path."),
+    xlim: str = typer.Option(None, "--xlim", help="x window, e.g. -3,3 [default: fitted]."),
+    ylim: str = typer.Option(None, "--ylim", help="y window, e.g. -3,3 [default: fitted]."),
+    surface: bool = typer.Option(False, "--surface", help="Draw a 3-D surface instead."),
+    animate: bool = typer.Option(
+        False, "--animate", help="Write an animation of the descent (--out .gif/.mp4)."
+    ),
+    arrows: bool = typer.Option(True, "--arrows/--no-arrows", help="Draw gradient arrows."),
+    variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
+) -> None:
+    """Draw EXPRESSION's contours and gradient arrows (and descent paths) to --out.
+
+    Example: descend plot 'x**2 + y**2' --start 3,1 --out field.png
+    """
+    from descend.cli.minimize import build_optimizer, parse_learning_rate
+    from descend.expr import function
+    from descend.plot import gradient_field, save_figure, surface_3d
+
+    names = [v.strip() for v in variables.split(",")] if variables else None
+    fun = function(expression, variables=names)
+    if fun.n != 2:
+        fail(
+            f"plot draws functions of two variables; {expression!r} has {fun.n} "
+            f"({', '.join(fun.variables)})"
+        )
+    xl, yl = _limits(xlim, "--xlim"), _limits(ylim, "--ylim")
+    results = []
+    if start or optimizer:
+        from descend.loop import minimize
+
+        starts = list(start) if start else []
+        if not starts:
+            fail("--optimizer needs --start, the point to descend from, e.g. --start 3,1")
+        rate = parse_learning_rate(lr)
+        kwargs = {"max_iter": max_iter} if max_iter is not None else {}
+        with warnings_to_stderr():
+            for s in starts:
+                x0 = parse_floats(s, "--start")
+                if len(x0) != 2:
+                    fail(f"--start {s}: expected 2 values for ({', '.join(fun.variables)})")
+                for name in list(optimizer) if optimizer else [None]:
+                    opt = build_optimizer(name, rate, {})
+                    results.append(minimize(fun, x0, optimizer=opt, **kwargs))
+    if animate:
+        if not results:
+            fail("--animate needs a path to animate: add --start, e.g. --start 3,1")
+        from descend.plot import minimize_animation
+
+        written = minimize_animation(fun, results, out_path, xlim=xl, ylim=yl)
+    elif surface:
+        written = save_figure(surface_3d(fun, results or None, xlim=xl, ylim=yl), out_path)
+    else:
+        fig = gradient_field(
+            fun,
+            results or None,
+            xlim=xl,
+            ylim=yl,
+            arrows=arrows and len(results) < 2,
+            title=None if len(results) < 2 else f"Optimizer race on {fun.formula}",
+        )
+        written = save_figure(fig, out_path)
+    out.print(f"wrote {written}", markup=False)
