@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from descend.plot import (
+    animate,
+    fit_plot,
+    loss_curve,
+    regression_loss_surface,
+    sweep_plot,
+    wants_log_scale,
+)
+
+
+def test_decaying_loss_gets_log_scale_and_stop_reason():
+    k = np.arange(60)
+    fig = loss_curve(5 * 0.8**k, stop_reason="gtol")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    line = next(ln for ln in ax.get_lines() if ln.get_gid() == "loss")
+    np.testing.assert_allclose(line.get_ydata(), 5 * 0.8**k)
+    note = next(t for t in ax.texts if t.get_gid() == "stop-reason")
+    assert "gtol" in note.get_text() and "59 iterations" in note.get_text()
+
+
+def test_flat_or_signed_loss_stays_linear():
+    assert not wants_log_scale([3.0, 2.5, 2.0])
+    assert not wants_log_scale([1.0, -1.0, 1e-5])
+    assert loss_curve([3.0, 2.5, 2.0]).axes[0].get_yscale() == "linear"
+
+
+def test_sweep_marks_divergence_without_drawing_to_infinity():
+    k = np.arange(30)
+    curves = [10 * 0.9**k, 10 * 0.5**k, np.concatenate([10 * 3.0 ** k[:12], [np.inf]])]
+    fig = sweep_plot([0.01, 0.1, 1.0], curves, [False, False, True], stability_limit=0.5)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert "2/L = 0.5" in ax.get_title()
+    marks = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("diverged-")]
+    assert [m.get_gid() for m in marks] == ["diverged-2"]
+    diverged_line = next(ln for ln in ax.get_lines() if ln.get_gid() == "sweep-2")
+    assert np.max(diverged_line.get_ydata()) <= 10 * 10  # cut at 10x the largest start
+    assert ax.get_ylim()[1] <= 10 * 10 * 2
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("lr = 1" in t and "diverged" in t for t in labels)
+
+
+def test_fit_plot_one_feature_line_values():
+    x = np.array([1.0, 2, 3, 4])
+    y = 2 * x + 1
+    fig = fit_plot(x, y, coef=[2.0], intercept=1.0, feature_names=["size"], target_name="price")
+    ax = fig.axes[0]
+    line = next(ln for ln in ax.get_lines() if ln.get_gid() == "fit-line")
+    np.testing.assert_allclose(line.get_ydata(), 1 + 2 * line.get_xdata())
+    assert ax.get_xlabel() == "size" and ax.get_ylabel() == "price"
+    assert "R² = 1.000" in ax.get_legend().get_texts()[1].get_text()
+
+
+def test_fit_plot_several_features_identity():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = X @ [1.0, -2.0, 0.5] + 3
+    ax = fit_plot(X, y, coef=[1.0, -2.0, 0.5], intercept=3.0, target_name="t").axes[0]
+    ident = next(ln for ln in ax.get_lines() if ln.get_gid() == "identity")
+    np.testing.assert_allclose(ident.get_xdata(), ident.get_ydata())
+    assert ax.get_xlabel() == "actual t" and ax.get_ylabel() == "predicted t"
+
+
+def test_regression_loss_surface_path_and_minimum():
+    data = np.loadtxt("/work/shared/seeds/data.csv", delimiter=",") if __import__(
+        "os").path.exists("/work/shared/seeds/data.csv") else None
+    if data is None:
+        pytest.skip("tutorial data.csv not present")
+    x, y = data[:, 0], data[:, 1]
+    b = m = 0.0
+    hist = [(b, m)]
+    for _ in range(200):
+        e = m * x + b - y
+        b, m = b - 1e-4 * 2 * e.mean(), m - 1e-4 * 2 * (e * x).mean()
+        hist.append((b, m))
+    H = np.array(hist)
+    ax = regression_loss_surface(x, y, H, feature_name="x", target_name="y").axes[0]
+    line = next(ln for ln in ax.get_lines() if ln.get_gid() == "path-0")
+    np.testing.assert_allclose(line.get_xydata(), H)
+    star = next(ln for ln in ax.get_lines() if ln.get_gid() == "minimum")
+    beta = np.polyfit(x, y, 1)
+    np.testing.assert_allclose(star.get_xydata()[0], [beta[1], beta[0]], rtol=1e-6)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    assert x0 < min(H[:, 0].min(), beta[1]) and max(H[:, 0].max(), beta[1]) < x1
+    assert y0 < H[:, 1].min() and H[:, 1].max() < y1
+
+
+def test_animate_writes_small_gif(tmp_path, bowl):
+    from PIL import Image
+
+    p = animate(lambda X, Y: X**2 + Y**2, bowl, tmp_path / "a.gif", max_frames=10)
+    img = Image.open(p)
+    assert img.n_frames == 10
+    assert img.size[0] <= 600 and p.stat().st_size < 1_000_000
