@@ -171,8 +171,9 @@ def load_table(
                 f"(X, y): X has shape {X.shape} and y {y.shape[:1]}; they need the same rows"
             )
         data = np.hstack([X, y])
-        names = (*default_names(X.shape[1] + 1)[:-1], "y")
-        frame = Frame(np.ascontiguousarray(data), names, "(X, y) arrays", False, 0)
+        frame = Frame(
+            np.ascontiguousarray(data), default_names(X.shape[1] + 1), "(X, y) arrays", False, 0
+        )
     else:
         frame = read_frame(source)
     k = len(frame.columns)

@@ -172,7 +172,7 @@ class DataObjective:
     def n(self) -> int:
         return int(self.X.shape[1]) + 1
 
-    def value_and_grad(self, x: Array, rows: Array | None = None) -> tuple[float, Array]:
+    def value_and_grad(self, x: Array, rows: NDArray[np.intp] | None = None) -> tuple[float, Array]:
         b, w = self.std.to_user(x)
         X, y = (self.X, self.y) if rows is None else (self.X[rows], self.y[rows])
         f, gw, gb = loss_and_grad(self.loss, X, y, w, b, epsilon=self.epsilon)

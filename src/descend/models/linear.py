@@ -227,7 +227,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             target_loss=self.target_loss,
             learning_rate=lr if isinstance(lr, float) else None,
         )
-        self.optimal_loss_ = _least_squares_loss(std.stats(stats), penalty)
+        self.optimal_loss_: float | None = _least_squares_loss(std.stats(stats), penalty)
         return self._finish(result, std, stats, L, lr)
 
     def _fit_rows(
@@ -278,10 +278,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             epoch=epoch,
             learning_rate=lr if isinstance(lr, float) else None,
         )
-        if self.loss == "squared_error":
-            self.optimal_loss_ = _least_squares_loss(std.stats(stats), penalty)
-        else:
-            self.optimal_loss_ = None
+        self.optimal_loss_ = (
+            _least_squares_loss(std.stats(stats), penalty) if self.loss == "squared_error" else None
+        )
         if self.loss == "absolute_error" and result.status is not Status.DIVERGED:
             # A subgradient method does not descend monotonically: report its best iterate.
             best = int(np.argmin(result.history.fun))
@@ -341,7 +340,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if stats.n < 2:
             return
         sd = stats.std_x()
-        const = [names[j] for j in np.flatnonzero(sd == 0)]
+        const = [names[int(j)] for j in np.flatnonzero(sd == 0)]
         if const:
             warnings.warn(
                 f"feature(s) {', '.join(map(repr, const))} are constant; their coefficients stay "
