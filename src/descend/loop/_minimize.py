@@ -112,6 +112,7 @@ def _diagnose(
     f_new: float,
     *,
     non_finite: bool,
+    falling: bool,
 ) -> tuple[str, dict[str, Any]]:
     """The likely cause of a divergence and the fix, from the curvature L.
 
@@ -119,7 +120,7 @@ def _diagnose(
     lowest point of the run, where the loss started to grow): the curvature at the last
     finite point of a blown-up run is huge and would suggest an absurdly small step.
     """
-    if non_finite and f_new == -math.inf:
+    if non_finite and (f_new == -math.inf or falling):
         return (
             f"the loss went to -inf after x = {_fmt_point(x_last)}: the function looks unbounded "
             "below, so it has no minimum to find; check the expression or add a penalty",
@@ -401,23 +402,29 @@ def minimize(
             if nit >= max_iter:
                 status = Status.MAX_ITER
                 break
-            if use_armijo:
-                found = armijo_step(objective, update, x, f, g, inner_state, barzilai_borwein=bb)
-                if found is None:
-                    status = Status.NO_PROGRESS
-                    detail = ("the line search found no step that lowers the loss (the "
-                              "gradient is at the precision limit of the function)")
-                    break
-                x_new, f_new, g_new, new_state, step, ne = found
-                nfev += ne
-                njev += 1
-                steps.append(step)
-            else:
-                u, new_state = update(g, inner_state, x)
-                x_new = x + u
-                f_new, g_new = value_and_grad(x_new)
-                nfev += 1
-                njev += 1
+            try:
+                if use_armijo:
+                    found = armijo_step(objective, update, x, f, g, inner_state, barzilai_borwein=bb)
+                    if found is None:
+                        status = Status.NO_PROGRESS
+                        detail = ("the line search found no step that lowers the loss (the "
+                                  "gradient is at the precision limit of the function)")
+                        break
+                    x_new, f_new, g_new, new_state, step, ne = found
+                    nfev += ne
+                    njev += 1
+                    steps.append(step)
+                else:
+                    u, new_state = update(g, inner_state, x)
+                    x_new = x + u
+                    f_new, g_new = value_and_grad(x_new)
+                    nfev += 1
+                    njev += 1
+            except ArithmeticError as exc:  # a callable raising OverflowError etc.
+                status = Status.DIVERGED
+                non_finite = True
+                detail = f"{type(exc).__name__}: {exc}"
+                break
             gn_new = hypot(*g_new.tolist()) if small else sqrt(g_new.dot(g_new))
             if not (isfinite(f_new) and isfinite(gn_new)):
                 status = Status.DIVERGED
@@ -494,9 +501,13 @@ def minimize(
         lr_last = math.nan if use_armijo else _numeric_rate(
             lr_auto if loop_chooses else spec, start_iter + nit)
         x_best = xs[int(np.argmin(fs))]
+        # still falling far below the start when it broke: unbounded below, not unstable
+        falling = fs[-1] == min(fs) and fs[-1] < f0 - DIVERGENCE_FACTOR * max(abs(f0), 1.0)
         message, diagnosis = _diagnose(
-            objective, opt, lr_last, x, x_best, diverged_f, non_finite=non_finite
+            objective, opt, lr_last, x, x_best, diverged_f, non_finite=non_finite, falling=falling
         )
+        if detail:
+            message += f" (the function raised {detail})"
         info["diagnosis"] = diagnosis
     message += auto_note
     if status in (Status.MAX_ITER, Status.TIME_LIMIT):
