@@ -28,10 +28,10 @@ STOP_REASONS = {
 
 
 def wants_log_scale(values: Any) -> bool:
-    """Log scale when every finite loss is positive and they span two decades or more."""
+    """Log scale when every finite loss is positive and the largest is 20x the smallest or more."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
-    return bool(len(v) > 1 and np.all(v > 0) and v.max() / v.min() >= 100.0)
+    return bool(len(v) > 1 and np.all(v > 0) and v.max() / v.min() >= 20.0)
 
 
 def loss_curve(
@@ -46,7 +46,7 @@ def loss_curve(
 ) -> Figure:
     """The loss at each iteration (iteration 0 is the start), with why the run stopped.
 
-    ``log``: None chooses a log scale when the positive losses span two decades or more.
+    ``log``: None chooses a log scale when the positive losses span a factor of 20 or more.
     ``stop_reason``: a :class:`~descend.loop.Status` or its name; annotated at the last point.
     Non-finite losses (a diverged run) end the line with a red cross at the last finite value.
     """

@@ -196,7 +196,7 @@ _SCRIPT = r"""
   }
   function positive(arr) {
     const f = arr.filter(v => v !== null);
-    return f.length > 1 && f.every(v => v > 0) && Math.max(...f) / Math.min(...f) >= 100;
+    return f.length > 1 && f.every(v => v > 0) && Math.max(...f) / Math.min(...f) >= 20;
   }
 
   D.runs.forEach((r, i) => {

@@ -157,7 +157,7 @@ def fit_report(
         "iterations": getattr(model, "n_iter_", len(getattr(model, "loss_curve_", [])) - 1),
         "final loss": _num(model.loss_curve_[-1]) if len(model.loss_curve_) else "—",
     }
-    for attr, name in (("learning_rate", "learning rate"), ("stability_limit_", "2/L limit")):
+    for attr, name in (("learning_rate_", "learning rate"), ("stability_limit_", "2/L limit")):
         v = getattr(model, attr, None)
         if v is not None:
             run_facts[name] = _num(v)

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from descend.errors import InputError
+from descend.loop.result import History, OptimizeResult, Status
+from descend.report import frame_indices, minimize_report, sweep_report, write_html
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists()
+                                        else None)
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _result(lr: float, steps: int = 30) -> OptimizeResult:
+    # gd on x**2 + x*y + y**2 from (3, 1), by hand: x <- x - lr * A x
+    A = np.array([[2.0, 1.0], [1.0, 2.0]])
+    xs = [np.array([3.0, 1.0])]
+    for _ in range(steps):
+        xs.append(xs[-1] - lr * A @ xs[-1])
+    X = np.array(xs)
+    f = np.einsum("ij,jk,ik->i", X, A / 2, X)
+    return OptimizeResult(
+        x=X[-1], fun=float(f[-1]), jac=A @ X[-1], nit=steps, nfev=steps + 1, njev=steps + 1,
+        status=Status.MAX_ITER, message="budget spent",
+        history=History(X, f, np.linalg.norm(X @ A, axis=1), np.full(steps, lr)),
+        variables=("x", "y"), optimizer="gd", learning_rate=lr, elapsed=0.002,
+    )
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    from descend.expr import function
+
+    f = function("x**2 + x*y + y**2")
+    p = tmp_path_factory.mktemp("r") / "report.html"
+    return minimize_report(p, f, [_result(0.1), _result(0.3)], {"expression": "x**2+x*y+y**2"})
+
+
+def _payload(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    m = re.search(r'<script id="descend-data" type="application/json">(.*?)</script>', text, re.S)
+    assert m
+    return json.loads(m.group(1))
+
+
+def test_self_contained_offline(report):
+    text = report.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", text)  # nothing fetched
+    assert not re.search(r"<link[^>]+href=\"http", text)
+    assert "Plotly.newPlot" in text and len(text) > 1_000_000  # plotly.js is inline
+
+
+def test_payload_has_runs_paths_and_facts(report):
+    d = _payload(report)
+    assert [r["label"] for r in d["runs"]] == ["gd, lr = 0.1", "gd, lr = 0.3"]
+    np.testing.assert_allclose(d["runs"][0]["path"], _result(0.1).history.x)
+    assert "∂f/∂x = 2*x + y" in d["facts"]["gradient ∇f"]
+    assert d["runs"][0]["facts"]["iterations"] == "30"
+    assert d["surface"]["equal"] is True
+
+
+def test_frames_are_sampled_keeping_ends():
+    idx = frame_indices(10_001, 400)
+    assert idx[0] == 0 and idx[-1] == 10_000 and len(idx) <= 400
+    assert frame_indices(5) == [0, 1, 2, 3, 4]
+
+
+def test_nonfinite_losses_become_null_and_bad_paths_error(tmp_path):
+    p = write_html(tmp_path / "r.html", title="t",
+                   runs=[{"label": "a", "loss": [1.0, np.inf, np.nan]}])
+    assert _payload(p)["runs"][0]["loss"] == [1.0, None, None]
+    with pytest.raises(InputError, match="unknown report format"):
+        write_html(tmp_path / "r.txt", title="t", runs=[])
+    with pytest.raises(InputError, match="does not exist"):
+        write_html(tmp_path / "no" / "r.html", title="t", runs=[])
+
+
+def test_sweep_report_marks_diverged_runs(tmp_path):
+    from descend.data import load_table
+    from descend.models import sweep_learning_rates
+
+    X = np.array([1200, 1500, 1800, 2100, 2400.0])
+    y = 166.67 * X
+    t = load_table((X, y))
+    s = sweep_learning_rates(t.X, t.y, [1e-8, 1e-7, 1e-4], max_iter=50, scale=False)
+    assert list(s.diverged) == [False, False, True]
+    p = sweep_report(tmp_path / "s.html", s, t)
+    d = _payload(p)
+    labels = [r["label"] for r in d["runs"]]
+    assert labels[-1].endswith("(diverged)") and not labels[0].endswith("(diverged)")
+    assert "stability limit 2/L" in d["facts"]
+
+
+@pytest.mark.browser
+def test_page_in_headless_chromium(report):
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="the playwright Python package is not installed")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(report.as_uri())
+            page.wait_for_function("document.body.dataset.ready === '1'", timeout=20_000)
+            assert page.locator("#surface .main-svg").count() >= 1
+            assert page.locator("#loss .main-svg").count() >= 1
+            assert page.locator("#surface .scatterlayer .trace").count() >= 3
+            assert page.locator("#surface .contour").count() >= 1
+
+            def current_point():
+                return page.evaluate(
+                    "(() => { const g = document.getElementById('surface');"
+                    " const t = g.data[g.data.length - 1]; return [t.x[0], t.y[0]]; })()"
+                )
+
+            end = current_point()
+            page.locator("#iter").fill("0")
+            page.locator("#iter").dispatch_event("input")
+            start = current_point()
+            assert start == pytest.approx([3.0, 1.0]) and start != end
+            assert page.evaluate("document.body.dataset.iteration") == "0"
+            page.select_option("#run", "1")
+            assert page.evaluate("document.body.dataset.iteration") == "30"
+            assert errors == []
+        finally:
+            browser.close()
