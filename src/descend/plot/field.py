@@ -213,7 +213,7 @@ def gradient_field(
         ncols = 1 if wide else 3
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=ncols,
                   fontsize=8.5, frameon=False)
-        if own:  # make room for the legend rows below the axes
+        if own and isinstance(fig, Figure):  # make room for the legend rows below the axes
             rows = -(-len(handles) // ncols)
             w, h = fig.get_size_inches()
             fig.set_size_inches(w, h + 0.2 * max(rows - 2, 0))
