@@ -120,3 +120,24 @@ def test_console_script_runs_and_bare_command_prints_help():
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["value"] == [6.0, 2.0]
+
+
+def test_minimize_writes_only_the_named_pictures(cli, tmp_path):
+    plot, html = tmp_path / "path.png", tmp_path / "report.html"
+    r = cli(
+        "minimize", "x**2 + x*y + y**2", "--start", "3,1", "--lr", "0.1",
+        "--plot", str(plot), "--html", str(html),
+    )
+    assert r.code == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["path.png", "report.html"]
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = html.read_text()
+    assert "<script" in page and "cdn.plot.ly" not in page  # self-contained
+
+
+def test_picture_in_a_missing_folder_is_refused_before_the_run(cli, tmp_path):
+    target = tmp_path / "nope" / "path.png"
+    r = cli("minimize", "x**2 + y**2", "--start", "3,1", "--plot", str(target))
+    assert r.code == 2
+    assert "does not exist" in r.stderr and "Traceback" not in r.stderr
+    assert not target.parent.exists()
