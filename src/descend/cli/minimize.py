@@ -138,8 +138,10 @@ def minimize_command(
         "time_limit": time_limit,
     }
     kwargs = {k: v for k, v in limits.items() if v is not None}
-    with warnings_to_stderr():
-        result = minimize(fun, x0, optimizer=opt, **kwargs)
+    from descend.cli.progress import descent_progress
+
+    with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet or as_json) as callback:
+        result = minimize(fun, x0, optimizer=opt, callback=callback, **kwargs)
 
     if as_json:
         out.print(json.dumps(result.to_dict()), markup=False)
@@ -150,7 +152,15 @@ def minimize_command(
             out.print("The first steps, b = a - gamma * grad f(a):", markup=False)
             for line in explain_steps(fun, result, k=3):
                 out.print(f"  {line}", markup=False)
-    _write_pictures(fun, [result], plot=plot, animate=animate, html=html, expression=expression)
+    _write_pictures(
+        fun,
+        [result],
+        plot=plot,
+        animate=animate,
+        html=html,
+        expression=expression,
+        quiet=quiet or as_json,
+    )
     if str(result.status) == "diverged":
         err.print(f"descend: diverged: {' '.join(result.message.split())}", markup=False)
         raise Diverged()
@@ -194,6 +204,7 @@ def _write_pictures(
     animate: str | None,
     html: str | None,
     expression: str,
+    quiet: bool = False,
 ) -> None:
     if plot is None and animate is None and html is None:
         return
@@ -202,5 +213,5 @@ def _write_pictures(
     from descend.cli import pictures
 
     pictures.minimize_pictures(
-        fun, results, plot=plot, animate=animate, html=html, expression=expression
+        fun, results, plot=plot, animate=animate, html=html, expression=expression, quiet=quiet
     )

@@ -1,0 +1,51 @@
+"""A Rich progress bar for long runs: iteration, loss and rate; silent when not a terminal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from descend.cli.app import err
+
+#: Redraw at most this often (seconds), so the bar costs nothing measurable per step.
+REFRESH = 0.1
+
+
+@contextmanager
+def descent_progress(
+    total: int | None, *, quiet: bool, label: str = "descending"
+) -> Iterator[Callable[[Any], None] | None]:
+    """Yield a ``minimize`` callback that drives a progress bar, or ``None`` when quiet.
+
+    The bar is shown only when stderr is a terminal and ``--quiet`` was not given; it is
+    transient, so the final report is all that stays on screen.
+    """
+    if quiet or not err.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("iteration {task.completed:>8.0f}"),
+        TextColumn("{task.fields[loss]}"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total, loss="", rate="")
+        last = [0.0, time.perf_counter(), 0]
+
+        def callback(r: Any) -> None:
+            now = time.perf_counter()
+            if now - last[0] < REFRESH:
+                return
+            rate = (r.nit - last[2]) / max(now - last[1], 1e-9)
+            last[:] = [now, now, r.nit]
+            bar.update(task, completed=r.nit, loss=f"loss {r.fun:.6g}", rate=f"{rate:,.0f} it/s")
+
+        yield callback
