@@ -233,3 +233,23 @@ def test_value_and_grad_is_fast() -> None:
     per_call = min(timeit.repeat(lambda: f.value_and_grad(x), number=n, repeat=3)) / n
     # ~1 µs on a laptop; the bound is loose for a loaded CI machine
     assert per_call < 20e-6, f"{per_call * 1e6:.1f} µs"
+
+
+def test_large_formulas_fall_back_to_a_numeric_hessian_of_the_exact_gradient() -> None:
+    n = 24
+    f = SymbolicFunction("*".join(f"(v{i:02d} + 1)" for i in range(n)))
+    assert not f.symbolic_hessian and f.curvature_bound() is None
+    x = np.linspace(0.1, 0.5, n)
+    H = f.hessian(x)
+    # H_ij = prod_k(x_k + 1) / ((x_i + 1)(x_j + 1)) for i != j, and 0 on the diagonal
+    p = np.prod(x + 1)
+    expected = p / np.outer(x + 1, x + 1)
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_long_flat_sums_are_not_mistaken_for_deep_nesting() -> None:
+    f = SymbolicFunction(" + ".join(f"(v{i:02d} - {i})**2" for i in range(32)))
+    assert f.n == 32 and f.curvature_bound() == 2.0
+    with pytest.raises(InputError, match="at most 32"):
+        SymbolicFunction(" + ".join(f"v{i:02d}**2" for i in range(33)))

@@ -54,15 +54,20 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_DEPTH",
     "MAX_NODES",
+    "MAX_VARIABLES",
     "real_symbol",
 ]
 
 MAX_LENGTH = 2000
 """Longest text accepted, in characters."""
 MAX_DEPTH = 60
-"""Deepest nesting of operations accepted (``-(-(-x))`` is depth 4)."""
+"""Deepest nesting accepted: calls, signs and right operands (``-(-(-x))`` is depth 4).
+A flat chain ``a + b - c + ...`` counts as one level however long it is."""
+MAX_VARIABLES = 32
+"""Most distinct variables in a formula (differentiating costs grow as n**3); use a Python
+callable (:class:`~descend.expr.CallableFunction`) for more."""
 MAX_NODES = 600
-"""Most syntax-tree nodes accepted."""
+"""Most parts accepted: numbers, names, operations and calls."""
 
 # A power of two constants is computed exactly only below these sizes (cost stays microseconds).
 _EXACT_EXPONENT = 64
@@ -262,12 +267,31 @@ class _Builder:
         raise self.fail(_REFUSED_OPS.get(type(node.op), "this operator is not allowed"), node)
 
     def binop(self, node: ast.BinOp, depth: int) -> tuple[sp.Expr, float | None]:
-        op = _BINOPS.get(type(node.op))
-        if op is None:
-            message = _REFUSED_OPS.get(type(node.op), "this operator is not allowed")
-            raise ExpressionError(message, text=self.text, column=self.operator_column(node))
-        left, lapprox = self.build(node.left, depth + 1)
-        right, rapprox = self.build(node.right, depth + 1)
+        # A chain a + b - c + ... is a left-leaning tree as deep as it is long. Walk its left
+        # spine iteratively and charge depth only for what is nested on the right, so a long
+        # flat sum is fine while (((x))) nesting still counts.
+        spine = [node]
+        while isinstance(spine[-1].left, ast.BinOp):
+            spine.append(spine[-1].left)
+        for link in spine:
+            if type(link.op) not in _BINOPS:
+                message = _REFUSED_OPS.get(type(link.op), "this operator is not allowed")
+                raise ExpressionError(message, text=self.text, column=self.operator_column(link))
+        left, lapprox = self.build(spine[-1].left, depth + 1)
+        for link in reversed(spine):
+            right, rapprox = self.build(link.right, depth + 1)
+            left, lapprox = self.combine(link, left, lapprox, right, rapprox)
+        return left, lapprox
+
+    def combine(
+        self,
+        node: ast.BinOp,
+        left: sp.Expr,
+        lapprox: float | None,
+        right: sp.Expr,
+        rapprox: float | None,
+    ) -> tuple[sp.Expr, float | None]:
+        op = _BINOPS[type(node.op)]
         if op == "**":
             result, approx = self.power(node, left, lapprox, right, rapprox)
         else:
@@ -400,7 +424,8 @@ def _approx_pow(a: float, b: float) -> float:
 
 
 def _count_nodes(tree: ast.AST) -> int:
-    return sum(1 for _ in ast.walk(tree))
+    """Numbers, names, operations and calls (not the parser's bookkeeping nodes)."""
+    return sum(1 for node in ast.walk(tree) if isinstance(node, ast.expr))
 
 
 def parse_expression(text: str, variables: Sequence[str] | None = None) -> sp.Expr:
@@ -471,6 +496,13 @@ def parse_expression(text: str, variables: Sequence[str] | None = None) -> sp.Ex
         expr, _ = builder.build(tree.body, 1)
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops the walk long before this
         raise ExpressionError("the formula is nested too deeply", text=text, column=1) from None
+    if len(expr.free_symbols) > MAX_VARIABLES:
+        raise ExpressionError(
+            f"the formula has {len(expr.free_symbols)} variables; at most {MAX_VARIABLES} are "
+            "accepted in text (wrap a Python function with CallableFunction for more)",
+            text=text,
+            column=1,
+        )
     return expr
 
 

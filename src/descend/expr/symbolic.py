@@ -32,6 +32,10 @@ from descend.expr.parse import parse_expression, real_symbol
 __all__ = ["SymbolicFunction", "formula_str"]
 
 _F64 = np.dtype(np.float64)
+# Above this many operations (n × size of ∇f) the exact Hessian would take seconds to derive
+# and compile; hessian() then differentiates the exact gradient numerically instead.
+SYMBOLIC_HESSIAN_MAX_OPS = 20_000
+_FD_STEP = float(np.finfo(np.float64).eps) ** (1 / 3)
 # What evaluating compiled float code can raise at a bad point: log(-1) and sqrt(-1) raise
 # ValueError in the math module, exp(1000) OverflowError, 1/0 ZeroDivisionError, and a
 # fractional power of a negative float returns a complex, which float() refuses (TypeError).
@@ -220,9 +224,18 @@ class SymbolicFunction:
         except _POINT_ERRORS:
             return self._value_and_grad_numpy(args)
 
+    @cached_property
+    def symbolic_hessian(self) -> bool:
+        """Whether :meth:`hessian` is exact; False for formulas too large to differentiate
+        twice quickly (then central differences of the exact gradient, error ~1e-10)."""
+        ops = sum(sp.count_ops(g) for g in self.gradient_exprs)
+        return bool(self.n * ops <= SYMBOLIC_HESSIAN_MAX_OPS)
+
     def hessian(self, x: Array) -> Array:
         """The ``(n, n)`` Hessian at x (``DiracDelta`` terms of ``abs`` dropped)."""
         args = self._point(x)
+        if not self.symbolic_hessian:
+            return self._fd_hessian(np.array(args, dtype=np.float64))
         if self._h is None:
             self._h = self._compile(self.hessian_exprs, "math", cse=True)
         try:
@@ -247,8 +260,21 @@ class SymbolicFunction:
         """
         return self._curvature
 
+    def _fd_hessian(self, x: Array) -> Array:
+        """Central differences of the exact gradient, symmetrised: (H + Hᵀ)/2."""
+        H = np.empty((self.n, self.n))
+        for i in range(self.n):
+            step = _FD_STEP * max(1.0, abs(x[i]))
+            xp, xm = x.copy(), x.copy()
+            xp[i] += step
+            xm[i] -= step
+            H[:, i] = (self.grad(xp) - self.grad(xm)) / (xp[i] - xm[i])
+        return (H + H.T) / 2
+
     @cached_property
     def _curvature(self) -> float | None:
+        if not self.symbolic_hessian:
+            return None
         if any(h.free_symbols for row in self.hessian_exprs for h in row):
             return None
         try:
