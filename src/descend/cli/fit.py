@@ -315,15 +315,15 @@ def sweep_command(
         markup=False,
     )
     t = RichTable(show_header=True, header_style="bold")
-    for col in ("learning rate", "final loss", "iterations", "diverged", "vs 2/L", "stopped"):
+    for col in ("learning rate", "final loss", "steps", "diverged", "rate / (2/L)", "stopped"):
         t.add_column(col, justify="right")
     for k, rate in enumerate(res.learning_rates):
         t.add_row(
             f"{rate:g}",
-            f"{float(res.final_loss[k]):.8g}",
+            f"{float(res.final_loss[k]):.6g}",
             str(int(res.n_iter[k])),
             "yes" if res.diverged[k] else "no",
-            f"{rate / res.stability_limit:.3g} x",
+            f"{rate / res.stability_limit:.3g}",
             res.status[k],
         )
     out.print(t)

@@ -7,9 +7,10 @@ iterate when a run blows up.)
 
 Stopping rules, checked after every step (epoch) in this order: non-finite or exploding loss
 (``diverged``, the last finite iterate is kept), ``loss <= target_loss``,
-``||grad|| <= gtol``, ``no_progress`` (the loss fell by no more than ``tol`` relative for
-``patience`` consecutive steps -- several, so rounding noise at the optimum cannot stop a run
-that is still moving, and a momentum bounce cannot either), and ``max_iter``.
+``||grad|| <= gtol``, ``no_progress`` (for ``PATIENCE`` consecutive steps the loss fell by no
+more than ``tol`` relative and did not rise above its best by more than rounding noise -- so
+noise at the optimum stops a run, but a growing loss never counts as converged), and
+``max_iter``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def run_descent(
     if not _finite(f, g):
         status = Status.DIVERGED
     f0 = abs(f)
+    best = f
     stall = 0
     k = 0
     while status is not Status.DIVERGED and k < max_iter:
@@ -85,7 +87,13 @@ def run_descent(
             status = Status.DIVERGED
             fs.append(float(new_f) if np.isfinite(new_f) else np.inf)
             break
-        stall = stall + 1 if f - new_f <= tol * abs(f) else 0
+        # No progress means "not decreasing, and not growing either" (growth beyond rounding
+        # noise is a run on its way to diverging, which EXPLODE or max_iter will catch).
+        if f - new_f > tol * abs(f) or new_f > best + 1e-12 * f0:
+            stall = 0
+        else:
+            stall += 1
+        best = min(best, new_f)
         theta, f, g = new, new_f, new_g
         xs.append(theta.copy())
         fs.append(f)

@@ -135,6 +135,7 @@ def sweep_learning_rates(
     f, G = loss_grad(T)
     curves = [f.copy()]
     f0 = np.abs(f)
+    best = f.copy()
     active = np.ones(K, dtype=bool)
     diverged = np.zeros(K, dtype=bool)
     n_iter = np.zeros(K, dtype=np.int64)
@@ -155,7 +156,9 @@ def sweep_learning_rates(
             diverged |= blew
             n_iter[blew] = step
             ok = active & ~blew
-            stall = np.where(ok & (f - nf <= tol * np.abs(f)), stall + 1, np.where(ok, 0, stall))
+            flat = (f - nf <= tol * np.abs(f)) & (nf <= best + 1e-12 * f0)
+            stall = np.where(ok & flat, stall + 1, np.where(ok, 0, stall))
+            best = np.where(ok, np.minimum(best, nf), best)
             T = np.where(ok[:, None], new, T)
             f = np.where(ok, nf, f)
             G = np.where(ok[:, None], nG, G)
