@@ -1,0 +1,146 @@
+"""Fused kernels against plain NumPy references (1e-10 relative)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from descend.data.stats import moment_stats
+from descend.errors import InputError
+from descend.scale import kernels as K
+
+
+def _ref_loss_grad(X, y, w, b, loss, eps):
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    r = X @ w + b - y
+    if loss == "squared_error":
+        val, p = r * r, 2 * r
+    elif loss == "huber":
+        a = np.abs(r)
+        val = np.where(a <= eps, 0.5 * r * r, eps * (a - 0.5 * eps))
+        p = np.clip(r, -eps, eps)
+    else:
+        val, p = np.abs(r), np.sign(r)
+    n = len(y)
+    return val.mean(), X.T @ p / n, p.mean()
+
+
+def _close(a, b, rtol=1e-10):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
+    assert np.max(np.abs(a - b), initial=0.0) <= rtol * scale, (a, b)
+
+
+def _data(n, d, dtype=np.float64, seed=0, offset=0.0):
+    rng = np.random.default_rng(seed)
+    X = (rng.standard_normal((n, d)) * rng.uniform(0.5, 3, d) + offset).astype(dtype)
+    y = (X.astype(np.float64) @ rng.standard_normal(d) + rng.standard_normal(n)).astype(dtype)
+    return X, y
+
+
+SHAPES = [(1, 1), (7, 3), (1000, 10), (5000, 40), (3001, 1)]
+
+
+@pytest.mark.parametrize("n,d", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("loss", K.LOSSES)
+def test_loss_and_grad_matches_numpy(n, d, dtype, loss):
+    X, y = _data(n, d, dtype)
+    rng = np.random.default_rng(1)
+    w, b = rng.standard_normal(d), 0.3
+    L, gw, gb = K.loss_and_grad_fast(X, y, w, b, loss, 0.9)
+    Lr, gwr, gbr = _ref_loss_grad(X, y, w, b, loss, 0.9)
+    _close(L, Lr)
+    _close(gw, gwr)
+    _close(gb, gbr)
+
+
+@pytest.mark.parametrize("n,d", SHAPES + [(70000, 2)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_moment_stats_matches_two_pass(n, d, dtype):
+    X, y = _data(n, d, dtype)
+    s = K.moment_stats_fast(X, y)
+    r = moment_stats(X.astype(np.float64), y.astype(np.float64))
+    assert s.n == r.n
+    for a, b in [(s.mean_x, r.mean_x), (s.mean_y, r.mean_y), (s.cxx, r.cxx), (s.cxy, r.cxy),
+                 (s.cyy, r.cyy)]:
+        _close(a, b)
+
+
+def test_moment_stats_large_mean_small_spread():
+    # raw sums would cancel catastrophically here; centred blocks + Chan's merge do not
+    X, y = _data(200_000, 3, offset=1e8)
+    s = K.moment_stats_fast(X, y)
+    r = moment_stats(X, y)
+    np.testing.assert_allclose(s.cxx, r.cxx, rtol=1e-8)
+    np.testing.assert_allclose(s.cxy, r.cxy, rtol=1e-8)
+
+
+def test_predict_and_read_pass():
+    X, _ = _data(10_000, 7)
+    w = np.arange(7.0)
+    _close(K.predict_fast(X, w, 2.5), X @ w + 2.5)
+    _close(K.read_pass(X), X.sum())
+    assert K.read_pass(np.zeros((0, 3))) == 0.0
+
+
+@pytest.mark.parametrize("loss", K.LOSSES)
+def test_batched_equals_one_by_one(loss):
+    X, y = _data(4000, 5)
+    rng = np.random.default_rng(2)
+    W, B = rng.standard_normal((4, 5)), rng.standard_normal(4)
+    L, G, GB = K.loss_and_grad_batched_fast(X, y, W, B, loss, 1.1)
+    for q in range(4):
+        Lq, gq, gbq = K.loss_and_grad_fast(X, y, W[q], B[q], loss, 1.1)
+        _close(L[q], Lq)
+        _close(G[q], gq)
+        _close(GB[q], gbq)
+
+
+def test_deterministic():
+    X, y = _data(100_000, 10)
+    w = np.ones(10)
+    a = K.loss_and_grad_fast(X, y, w, 0.0)
+    b = K.loss_and_grad_fast(X, y, w, 0.0)
+    assert a[0] == b[0] and np.array_equal(a[1], b[1])
+
+
+def test_bad_inputs_name_the_problem():
+    X, y = _data(10, 2)
+    with pytest.raises(InputError, match="loss='hinge'"):
+        K.loss_and_grad_fast(X, y, np.zeros(2), 0.0, "hinge")
+    with pytest.raises(InputError, match="2 columns"):
+        K.loss_and_grad_fast(X, y, np.zeros(3), 0.0)
+    with pytest.raises(InputError, match="9 values"):
+        K.moment_stats_fast(X, y[:9])
+
+
+def test_numpy_fallback_same_answers():
+    code = (
+        "import numpy as np\n"
+        "from descend.scale import kernels as K\n"
+        "assert not K.HAVE_NUMBA\n"
+        "rng = np.random.default_rng(0); X = rng.standard_normal((3000, 4)); y = rng.standard_normal(3000)\n"
+        "for loss in K.LOSSES:\n"
+        "    L, g, gb = K.loss_and_grad_fast(X, y, np.ones(4), 0.5, loss)\n"
+        "    print(repr(float(L)), repr(float(gb)), *[repr(float(v)) for v in g])\n"
+        "s = K.moment_stats_fast(X, y); print(*[repr(float(v)) for v in s.cxx.ravel()])\n"
+        "print(*map(repr, K.loss_and_grad_batched_fast(X, y, np.ones((2, 4)), np.zeros(2))[1].ravel()))\n"
+    )
+    env = dict(os.environ, DESCEND_NO_NUMBA="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 4))
+    y = rng.standard_normal(3000)
+    for line, loss in zip(out[:3], K.LOSSES, strict=True):
+        L, gb, *g = map(float, line.split())
+        Lr, gr, gbr = K.loss_and_grad_fast(X, y, np.ones(4), 0.5, loss)
+        _close([L, gb, *g], [Lr, gbr, *gr])
+    _close([float(v) for v in out[3].split()], K.moment_stats_fast(X, y).cxx.ravel())
