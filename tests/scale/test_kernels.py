@@ -22,8 +22,8 @@ def _ref_loss_grad(X, y, w, b, loss, eps):
         val, p = r * r, 2 * r
     elif loss == "huber":
         a = np.abs(r)
-        val = np.where(a <= eps, 0.5 * r * r, eps * (a - 0.5 * eps))
-        p = np.clip(r, -eps, eps)
+        val = np.where(a <= eps, r * r, eps * (2 * a - eps))
+        p = 2 * np.clip(r, -eps, eps)
     else:
         val, p = np.abs(r), np.sign(r)
     n = len(y)
@@ -70,6 +70,17 @@ def test_moment_stats_matches_two_pass(n, d, dtype):
     assert s.n == r.n
     for a, b in [(s.mean_x, r.mean_x), (s.mean_y, r.mean_y), (s.cxx, r.cxx), (s.cxy, r.cxy),
                  (s.cyy, r.cyy)]:
+        _close(a, b)
+
+
+@pytest.mark.parametrize("loss", K.LOSSES)
+def test_same_numbers_as_models_losses(loss):
+    losses = pytest.importorskip("descend.models.losses")
+    X, y = _data(2000, 6)
+    w = np.linspace(-1, 1, 6)
+    ours = K.loss_and_grad_fast(X, y, w, 0.2, loss, 0.7)
+    theirs = losses.loss_and_grad(loss, X, y, w, 0.2, epsilon=0.7)
+    for a, b in zip(ours, theirs, strict=True):
         _close(a, b)
 
 

@@ -17,9 +17,9 @@ function falls back to a blocked NumPy path with the same answers (to rounding).
 Losses (``r = x.w + b - y``; the objective is the mean over rows):
 
 - ``squared_error``: ``r^2``, ``psi(r) = 2 r``
-- ``huber``: ``r^2 / 2`` if ``|r| <= epsilon`` else ``epsilon (|r| - epsilon / 2)``,
-  ``psi(r) = clip(r, -epsilon, epsilon)`` (scikit-learn's ``HuberRegressor``/``SGDRegressor``
-  convention, without the scale parameter)
+- ``huber``: ``r^2`` if ``|r| <= epsilon`` else ``epsilon (2 |r| - epsilon)``,
+  ``psi(r) = 2 clip(r, -epsilon, epsilon)`` (Huber's loss times two, so a large epsilon is the
+  squared error -- the convention of :mod:`descend.models.losses`)
 - ``absolute_error``: ``|r|``, ``psi(r) = sign(r)`` (a subgradient; 0 at 0)
 """
 
@@ -140,11 +140,11 @@ def _make_kernels(D: int, LOSS: int) -> dict[str, Any]:
                 if LOSS == 0:  # squared_error
                     ls += r * r
                     p = 2.0 * r
-                elif LOSS == 1:  # huber, branch-free: m = min(|r|, eps)
+                elif LOSS == 1:  # huber, branch-free: m = min(|r|, eps), m (2|r| - m)
                     a = abs(r)
                     m = min(a, eps)
-                    ls += m * (a - 0.5 * m)
-                    p = max(-eps, min(r, eps))
+                    ls += m * (2.0 * a - m)
+                    p = 2.0 * max(-eps, min(r, eps))
                 else:  # absolute_error
                     ls += abs(r)
                     p = np.sign(r)
@@ -184,8 +184,8 @@ def _make_kernels(D: int, LOSS: int) -> dict[str, Any]:
                     elif LOSS == 1:
                         a = abs(r)
                         m = min(a, eps)
-                        ls[q] += m * (a - 0.5 * m)
-                        p = max(-eps, min(r, eps))
+                        ls[q] += m * (2.0 * a - m)
+                        p = 2.0 * max(-eps, min(r, eps))
                     else:
                         ls[q] += abs(r)
                         p = np.sign(r)
@@ -330,8 +330,8 @@ def _psi_numpy(r: Array, loss: int, eps: float) -> tuple[float, Array]:
     if loss == 1:
         a = np.abs(r)
         small = a <= eps
-        lval = float(np.where(small, 0.5 * r * r, eps * (a - 0.5 * eps)).sum())
-        return lval, np.clip(r, -eps, eps)
+        lval = float(np.where(small, r * r, eps * (2.0 * a - eps)).sum())
+        return lval, 2.0 * np.clip(r, -eps, eps)
     return float(np.abs(r).sum()), np.sign(r)
 
 
