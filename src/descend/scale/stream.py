@@ -1,0 +1,437 @@
+"""Files larger than memory, in chunks: one pass of statistics, or one streamed pass per epoch.
+
+A :class:`ChunkSource` names a Parquet file, a folder of Parquet files, a glob, or a CSV file,
+and yields ``(X, y)`` float64 chunks of at most ``chunk_rows`` rows; memory stays at a few
+chunks whatever the file's size. Parquet goes through :mod:`pyarrow.dataset` (column pruning,
+read-ahead on a thread pool); CSV through :func:`pyarrow.csv.open_csv` (a streaming reader).
+
+- Squared loss: :func:`stats_from_file` reduces the stream to :class:`MomentStats` (each chunk
+  by the fused kernel, chunks merged with Chan's formula); every later step costs O(d^2).
+- Other losses: :func:`loss_and_grad_stream` is one full-batch gradient as one pass.
+- Mini-batches: :func:`iter_minibatches` shuffles across chunks (Parquet row groups are read
+  in a random order, several mixed in a shuffle buffer) and within them (rows permuted).
+
+Progress is reported through an optional ``progress(rows_done, rows_total)`` callable (the
+total is ``None`` where the format cannot tell it cheaply); the library never prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob as _glob
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from descend.data.stats import MomentStats
+from descend.errors import DataError
+from descend.scale.kernels import loss_and_grad_fast, moment_stats_fast
+
+Array = NDArray[np.float64]
+Progress = Callable[[int, "int | None"], None]
+
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "ChunkSource",
+    "iter_minibatches",
+    "loss_and_grad_stream",
+    "open_source",
+    "stats_from_file",
+]
+
+DEFAULT_CHUNK_ROWS = 1 << 17  # 131072 rows: ~11 MB for 10 float64 features plus the target
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+_GLOB_CHARS = set("*?[")
+
+
+def _expand(path: str | Path | Sequence[str | Path]) -> tuple[list[str], str]:
+    """Files behind ``path`` and their format (``"parquet"`` or ``"csv"``)."""
+    if isinstance(path, (list, tuple)):
+        files = [str(p) for p in path]
+    else:
+        text = str(path)
+        if _GLOB_CHARS & set(text):
+            files = sorted(_glob.glob(text, recursive=True))
+            if not files:
+                raise DataError(f"{text}: no file matches this pattern; check the glob")
+        elif Path(text).is_dir():
+            files = sorted(
+                str(p) for p in Path(text).rglob("*") if p.suffix.lower() in _PARQUET_SUFFIXES
+            )
+            if not files:
+                raise DataError(f"{text}: folder holds no .parquet files")
+        elif Path(text).is_file():
+            files = [text]
+        else:
+            raise DataError(f"{text}: no such file; check the path")
+    kinds = {"parquet" if Path(f).suffix.lower() in _PARQUET_SUFFIXES else "csv" for f in files}
+    if len(kinds) > 1:
+        raise DataError(f"{path}: mixes Parquet and CSV files; stream one format at a time")
+    kind = kinds.pop()
+    if kind == "csv" and len(files) > 1:
+        raise DataError(f"{path}: several CSV files; stream one CSV or convert them to Parquet")
+    return files, kind
+
+
+def _resolve(names: Sequence[str], target: str | None, features: Any, source: str) -> list[int]:
+    """Column indices ``[features..., target]``; unknown names are refused with a suggestion."""
+
+    def pick(name: str, what: str) -> int:
+        if name in names:
+            return list(names).index(name)
+        close = difflib.get_close_matches(name, list(names), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; columns are {', '.join(names)}"
+        raise DataError(f"{source}: no {what} column {name!r}{hint}")
+
+    if len(names) < 2:
+        raise DataError(f"{source}: needs at least two columns (features and a target)")
+    t = pick(target, "target") if target is not None else len(names) - 1
+    if features is None:
+        f = [i for i in range(len(names)) if i != t]
+    else:
+        wanted = features.split(",") if isinstance(features, str) else list(features)
+        f = [pick(str(n).strip(), "feature") for n in wanted if str(n).strip()]
+        if not f:
+            raise DataError(f"{source}: no feature named; pass --features A,B")
+        if t in f:
+            raise DataError(f"{source}: column {names[t]!r} is both the target and a feature")
+    return [*f, t]
+
+
+def default_names(k: int) -> tuple[str, ...]:
+    """Headerless names, as :mod:`descend.data` gives them: ``x, y`` or ``x1..x{k-1}, y``."""
+    return ("x", "y") if k == 2 else (*(f"x{j}" for j in range(1, k)), "y")
+
+
+def _sniff_csv(path: str) -> tuple[str, bool]:
+    """Separator and whether the first line is a header, from the first few lines."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    text = head.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    lines = [ln for ln in text.split("\n")[:-1 if len(head) == 1 << 16 else None] if ln.strip()]
+    if not lines:
+        raise DataError(f"{path}: file is empty; it needs a header or rows of numbers")
+    sep = ","
+    for cand in (",", ";", "\t"):
+        counts = {ln.count(cand) for ln in lines[:50]}
+        if len(counts) == 1 and counts.pop() > 0:
+            sep = cand
+            break
+
+    def is_number(cell: str) -> bool:
+        try:
+            float(cell)
+        except ValueError:
+            return False
+        return True
+
+    header = any(not is_number(c.strip()) for c in lines[0].split(sep))
+    return sep, header
+
+
+@dataclass(frozen=True)
+class ChunkSource:
+    """A re-iterable stream of ``(X, y)`` chunks from files; see :func:`open_source`."""
+
+    files: tuple[str, ...]
+    kind: str  # "parquet" | "csv"
+    columns: tuple[str, ...]  # every column in the file
+    feature_names: tuple[str, ...]
+    target_name: str
+    chunk_rows: int
+    n_rows: int | None  # known for Parquet (from the footers), None for CSV
+    _csv_sep: str = ","
+    _csv_header: bool = True
+
+    @property
+    def d(self) -> int:
+        return len(self.feature_names)
+
+    def __iter__(self) -> Iterator[tuple[Array, Array]]:
+        return self.chunks()
+
+    def chunks(self) -> Iterator[tuple[Array, Array]]:
+        """Chunks in file order."""
+        if self.kind == "parquet":
+            import pyarrow.dataset as ds
+
+            dset = ds.dataset(list(self.files), format="parquet")
+            batches = dset.to_batches(
+                columns=[*self.feature_names, self.target_name],
+                batch_size=self.chunk_rows,
+                batch_readahead=2,
+                fragment_readahead=1,
+            )
+            for batch in batches:
+                if batch.num_rows:
+                    yield self._to_numpy(batch, self.files[0])
+        else:
+            yield from self._csv_chunks()
+
+    def pieces(self) -> list[Any]:
+        """Independently readable pieces (Parquet row groups) for shuffled epochs."""
+        import pyarrow.dataset as ds
+
+        if self.kind != "parquet":
+            return []
+        dset = ds.dataset(list(self.files), format="parquet")
+        out: list[Any] = []
+        for frag in dset.get_fragments():
+            out.extend(frag.split_by_row_group())
+        return out
+
+    def read_piece(self, piece: Any) -> Iterator[tuple[Array, Array]]:
+        cols = [*self.feature_names, self.target_name]
+        for batch in piece.to_batches(columns=cols, batch_size=self.chunk_rows):
+            if batch.num_rows:
+                yield self._to_numpy(batch, piece.path)
+
+    def _csv_chunks(self) -> Iterator[tuple[Array, Array]]:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        path = self.files[0]
+        ro = pacsv.ReadOptions(
+            block_size=max(1 << 20, self.chunk_rows * 12 * (len(self.columns) + 1)),
+            column_names=None if self._csv_header else list(self.columns),
+            use_threads=True,
+        )
+        po = pacsv.ParseOptions(delimiter=self._csv_sep)
+        co = pacsv.ConvertOptions(
+            include_columns=[*self.feature_names, self.target_name],
+            column_types={c: pa.float64() for c in (*self.feature_names, self.target_name)},
+        )
+        try:
+            reader = pacsv.open_csv(path, read_options=ro, parse_options=po, convert_options=co)
+            buf: list[tuple[Array, Array]] = []
+            have = 0
+            for batch in reader:
+                X, y = self._to_numpy(batch, path)
+                buf.append((X, y))
+                have += X.shape[0]
+                while have >= self.chunk_rows:
+                    X, y, buf, have = _take(buf, self.chunk_rows)
+                    yield X, y
+            if have:
+                X, y, buf, have = _take(buf, have)
+                yield X, y
+        except pa.ArrowInvalid as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise DataError(f"{path}: cannot be read as numbers ({first})") from None
+
+    def _to_numpy(self, batch: Any, source: str) -> tuple[Array, Array]:
+        m = batch.num_rows
+        d = self.d
+        X = np.empty((m, d))
+        for j in range(d + 1):
+            col = batch.column(j)
+            if col.null_count:
+                name = batch.schema.names[j]
+                raise DataError(
+                    f"{source}: column {name!r} has {col.null_count} missing values; "
+                    "fill or drop them first"
+                )
+            try:
+                arr = col.to_numpy(zero_copy_only=False)
+            except Exception as exc:  # pragma: no cover - pyarrow's message names the type
+                raise DataError(f"{source}: column {batch.schema.names[j]!r}: {exc}") from None
+            if arr.dtype.kind not in "fiub":
+                raise DataError(
+                    f"{source}: column {batch.schema.names[j]!r} holds {arr.dtype} values, "
+                    "not numbers; convert it or leave it out with --features"
+                )
+            if j < d:
+                X[:, j] = arr
+            else:
+                y = np.asarray(arr, dtype=np.float64)
+        if not (np.isfinite(X).all() and np.isfinite(y).all()):
+            raise DataError(f"{source}: holds inf or NaN values; remove or replace them first")
+        return X, y
+
+
+def _take(buf: list[tuple[Array, Array]], k: int) -> tuple[Array, Array, list[Any], int]:
+    """The first ``k`` rows of a list of chunks, and the rest."""
+    Xs, ys, got = [], [], 0
+    rest: list[tuple[Array, Array]] = []
+    for X, y in buf:
+        if got >= k:
+            rest.append((X, y))
+            continue
+        need = k - got
+        Xs.append(X[:need])
+        ys.append(y[:need])
+        if X.shape[0] > need:
+            rest.append((X[need:], y[need:]))
+        got += min(need, X.shape[0])
+    X = Xs[0] if len(Xs) == 1 else np.concatenate(Xs)
+    y = ys[0] if len(ys) == 1 else np.concatenate(ys)
+    return X, y, rest, sum(a.shape[0] for a, _ in rest)
+
+
+def open_source(
+    path: str | Path | Sequence[str | Path],
+    *,
+    target: str | None = None,
+    features: str | Sequence[str] | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> ChunkSource:
+    """Open a Parquet file, folder or glob, or a CSV file, as a stream of chunks.
+
+    The target is the last column unless named; the features are the other columns unless
+    named -- as for :func:`descend.data.load_table`.
+    """
+    if int(chunk_rows) < 1:
+        raise DataError(f"chunk_rows={chunk_rows} must be a positive number of rows")
+    files, kind = _expand(path)
+    sep, header = ",", True
+    n_rows: int | None = None
+    if kind == "parquet":
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        try:
+            dset = ds.dataset(files, format="parquet")
+            names = tuple(dset.schema.names)
+            n_rows = int(dset.count_rows())
+        except (pa.ArrowInvalid, OSError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+            raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
+    else:
+        sep, header = _sniff_csv(files[0])
+        with open(files[0], encoding="utf-8-sig", errors="replace") as fh:
+            first = fh.readline().rstrip("\r\n")
+        cells = [c.strip() for c in first.split(sep)]
+        # headerless data is named as descend.data names it: x, y or x1..x{k-1}, y
+        names = tuple(cells) if header else default_names(len(cells))
+        if len(set(names)) != len(names):
+            raise DataError(f"{files[0]}: duplicated column names in the header; rename them")
+    idx = _resolve(names, target, features, str(path))
+    if n_rows == 0:
+        raise DataError(f"{path}: has no rows")
+    return ChunkSource(
+        files=tuple(files),
+        kind=kind,
+        columns=names,
+        feature_names=tuple(names[i] for i in idx[:-1]),
+        target_name=names[idx[-1]],
+        chunk_rows=int(chunk_rows),
+        n_rows=n_rows,
+        _csv_sep=sep,
+        _csv_header=header,
+    )
+
+
+def stats_from_file(
+    path: str | Path | Sequence[str | Path] | ChunkSource,
+    target: str | None = None,
+    features: str | Sequence[str] | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    *,
+    progress: Progress | None = None,
+) -> tuple[MomentStats, tuple[str, ...], str]:
+    """:class:`MomentStats` of a file of any size in one streamed pass, in constant memory.
+
+    Returns ``(stats, feature_names, target_name)``; ``LinearRegression._fit_stats(stats,
+    feature_names)`` then fits the squared loss without touching the data again.
+    """
+    src = path if isinstance(path, ChunkSource) else open_source(
+        path, target=target, features=features, chunk_rows=chunk_rows
+    )
+    acc: MomentStats | None = None
+    done = 0
+    for X, y in src.chunks():
+        s = moment_stats_fast(X, y)
+        acc = s if acc is None else acc.merge(s)
+        done += X.shape[0]
+        if progress is not None:
+            progress(done, src.n_rows)
+    if acc is None:
+        raise DataError(f"{src.files[0]}: has no rows")
+    return acc, src.feature_names, src.target_name
+
+
+def loss_and_grad_stream(
+    source: ChunkSource,
+    w: Array,
+    b: float,
+    loss: str = "squared_error",
+    epsilon: float = 1.35,
+    *,
+    progress: Progress | None = None,
+) -> tuple[float, Array, float]:
+    """Full-batch ``(loss, dL/dw, dL/db)`` over every row of ``source``, one streamed pass."""
+    tot_l, tot_g, tot_b, n = 0.0, np.zeros(source.d), 0.0, 0
+    for X, y in source.chunks():
+        m = X.shape[0]
+        lv, g, gb = loss_and_grad_fast(X, y, w, b, loss, epsilon)
+        tot_l += lv * m
+        tot_g += g * m
+        tot_b += gb * m
+        n += m
+        if progress is not None:
+            progress(n, source.n_rows)
+    if n == 0:
+        raise DataError(f"{source.files[0]}: has no rows")
+    return tot_l / n, tot_g / n, tot_b / n
+
+
+def iter_minibatches(
+    source: ChunkSource,
+    batch_size: int,
+    rng: np.random.Generator | int | None = None,
+    *,
+    shuffle: bool = True,
+    buffer_chunks: int = 4,
+) -> Iterator[tuple[Array, Array]]:
+    """One epoch of mini-batches, shuffled across and within chunks.
+
+    Parquet row groups are read in a random order; ``buffer_chunks`` of them at a time are
+    pooled and their rows permuted, so a batch mixes rows of several parts of the file. A CSV
+    cannot be read out of order: its consecutive chunks are pooled and permuted the same way.
+    The same ``rng`` seed gives the same batches. The last batch of the epoch may be smaller.
+    """
+    if batch_size < 1:
+        raise DataError(f"batch_size={batch_size} must be a positive number of rows")
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+    def chunk_stream() -> Iterator[tuple[Array, Array]]:
+        pieces = source.pieces() if shuffle else []
+        if not pieces:
+            yield from source.chunks()
+            return
+        for k in gen.permutation(len(pieces)):
+            yield from source.read_piece(pieces[int(k)])
+
+    pool: list[tuple[Array, Array]] = []
+    carry: tuple[Array, Array] | None = None
+
+    def drain(final: bool) -> Iterator[tuple[Array, Array]]:
+        nonlocal pool, carry
+        parts = ([carry] if carry is not None else []) + pool
+        pool = []
+        carry = None
+        if not parts:
+            return
+        X = np.concatenate([p[0] for p in parts])
+        y = np.concatenate([p[1] for p in parts])
+        if shuffle:
+            perm = gen.permutation(X.shape[0])
+            X, y = X[perm], y[perm]
+        full = (X.shape[0] // batch_size) * batch_size
+        for lo in range(0, full, batch_size):
+            yield X[lo : lo + batch_size], y[lo : lo + batch_size]
+        if full < X.shape[0]:
+            if final:
+                yield X[full:], y[full:]
+            else:
+                carry = (X[full:], y[full:])
+
+    for X, y in chunk_stream():
+        pool.append((X, y))
+        if len(pool) >= buffer_chunks:
+            yield from drain(final=False)
+    yield from drain(final=True)
