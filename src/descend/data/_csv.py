@@ -143,7 +143,7 @@ def _read_polars(
         return None
     if df.null_count().sum_horizontal().item() > 0:
         return None  # a hole (empty cell, short row or blank line): let the scan place it
-    data = df.to_numpy(order="c").astype(np.float64, copy=False)
+    data = df.to_numpy(order="fortran").astype(np.float64, copy=False)  # columns stay contiguous
     return Frame(data, names, str(path), header=header, first_line=2 if header else 1)
 
 

@@ -217,7 +217,7 @@ def load_table(
     else:
         X = frame.data[:, f_idx]
     return Table(
-        X=np.ascontiguousarray(X, dtype=np.float64),
+        X=np.asarray(X, dtype=np.float64),  # C or Fortran order: no copy just to reorder
         y=y,
         feature_names=tuple(frame.columns[j] for j in f_idx),
         target_name=frame.columns[t],
