@@ -85,6 +85,11 @@ def fit_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     save: str = typer.Option(None, "--save", help="Write the fitted model to this .json file."),
     force: bool = typer.Option(False, "--force", help="Let --save replace an existing file."),
+    plot: str = typer.Option(
+        None, "--plot", help="Write the fit, loss curve and loss surface (.png/.svg/.pdf)."
+    ),
+    html: str = typer.Option(None, "--html", help="Write a self-contained interactive report."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the results."),
 ) -> None:
     """Fit a line (or plane) to DATA by gradient descent; print the coefficients and the loss.
 
@@ -101,6 +106,11 @@ def fit_command(
             fail(f"--save {save}: that is the data file; save the model to another file")
         if save_path.exists() and not force:
             fail(f"--save {save}: already exists; choose another name or add --force")
+    from descend.cli.minimize import _check_output_path
+
+    for path, option in ((plot, "--plot"), (html, "--html")):
+        if path is not None:
+            _check_output_path(path, option)
     table = load_table(data, target=target, features=features)
     start = parse_floats(init, "--init") if init is not None else None
     if start is not None and len(start) != table.d + 1:
@@ -157,6 +167,10 @@ def fit_command(
         out.print(json.dumps(obj), markup=False)
     else:
         _print_fit(model, table, r2, elapsed, scale)
+    if plot is not None or html is not None:
+        from descend.cli.pictures import fit_pictures
+
+        fit_pictures(model, table, plot=plot, html=html, quiet=quiet or as_json)
     if diverged:
         err.print(f"descend: {model.message_}", markup=False)
         raise Diverged(model.message_)
@@ -276,6 +290,11 @@ def sweep_command(
     ),
     init: str = typer.Option(None, "--init", help="Start: intercept then coefficients."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    plot: str = typer.Option(
+        None, "--plot", help="Write the loss curves of every rate (.png/.svg/.pdf)."
+    ),
+    html: str = typer.Option(None, "--html", help="Write a self-contained interactive report."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the results."),
 ) -> None:
     """Try several learning rates at once (one vectorised batch) and compare them to 2/L.
 
@@ -289,6 +308,11 @@ def sweep_command(
         fail(f"--lr {lr}: every learning rate must be a positive finite number")
     if max_iter < 1:
         fail(f"--max-iter {max_iter}: give a positive number of steps")
+    from descend.cli.minimize import _check_output_path
+
+    for path, option in ((plot, "--plot"), (html, "--html")):
+        if path is not None:
+            _check_output_path(path, option)
     table = load_table(data, target=target, features=features)
     start = parse_floats(init, "--init") if init is not None else None
     if start is not None and len(start) != table.d + 1:
@@ -303,6 +327,10 @@ def sweep_command(
         init=start,
         feature_names=table.feature_names,
     )
+    if plot is not None or html is not None:
+        from descend.cli.pictures import sweep_pictures
+
+        sweep_pictures(res, table, plot=plot, html=html, quiet=True)
     if as_json:
         obj = res.to_dict()
         obj["target"] = table.target_name
@@ -322,8 +350,22 @@ def sweep_command(
             f"{rate:g}",
             f"{float(res.final_loss[k]):.6g}",
             str(int(res.n_iter[k])),
-            "yes" if res.diverged[k] else "no",
+            "yes"
+            if res.diverged[k]
+            else "no (oscillates)"
+            if res.status[k] == "oscillating"
+            else "no",
             f"{rate / res.stability_limit:.3g}",
             res.status[k],
         )
     out.print(t)
+    if "oscillating" in res.status:
+        out.print(
+            "oscillating: a step of 2/L or more cannot converge (the error along the steepest "
+            "direction never shrinks); use a rate below 2/L",
+            markup=False,
+        )
+    if not quiet:
+        for path, kind in ((plot, "plot"), (html, "report")):
+            if path is not None:
+                out.print(f"wrote {kind}: {path}", markup=False)

@@ -47,7 +47,7 @@ class SweepResult:
     histories: list[Array]
     feature_names: tuple[str, ...] = ()
     scale: bool = True
-    status: tuple[str, ...] = ()  # per run: "diverged", "no_progress" or "max_iter"
+    status: tuple[str, ...] = ()  # per run: "diverged", "oscillating", "no_progress", "max_iter"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -171,8 +171,20 @@ def sweep_learning_rates(
     F = np.asarray(curves)
     histories = [std.path_to_user(P[: last[k] + 1, k]) for k in range(K)]
     loss_curves = [F[: last[k] + 1, k].copy() for k in range(K)]
+    # A step at or above 2/L cannot converge on a quadratic: along the top eigenvector the
+    # error is multiplied by |1 - rate * L| >= 1 every step. At exactly 2/L the loss stays flat
+    # (the iterate flips between two points), which the no-progress rule would otherwise call
+    # converged; say what it is instead.
+    limit = 2.0 / L
+    at_limit = rates >= limit * (1.0 - 1e-9)
     status = tuple(
-        "diverged" if diverged[k] else "no_progress" if stall[k] >= PATIENCE else "max_iter"
+        "diverged"
+        if diverged[k]
+        else "oscillating"
+        if at_limit[k]
+        else "no_progress"
+        if stall[k] >= PATIENCE
+        else "max_iter"
         for k in range(K)
     )
     return SweepResult(
