@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from descend.cli.app import app, fail, out, parse_floats, warnings_to_stderr
@@ -69,7 +71,7 @@ def plot_command(
         if not starts:
             fail("--optimizer needs --start, the point to descend from, e.g. --start 3,1")
         rate = parse_learning_rate(lr)
-        kwargs = {"max_iter": max_iter} if max_iter is not None else {}
+        kwargs: dict[str, Any] = {"max_iter": max_iter} if max_iter is not None else {}
         with warnings_to_stderr():
             for s in starts:
                 x0 = parse_floats(s, "--start")
@@ -93,7 +95,7 @@ def plot_command(
             xlim=xl,
             ylim=yl,
             arrows=arrows and len(results) < 2,
-            title=None if len(results) < 2 else f"Optimizer race on {fun.formula}",
+            title=None if len(results) < 2 else f"Optimizer race on {getattr(fun, 'formula', expression)}",
         )
         written = save_figure(fig, out_path)
     out.print(f"wrote {written}", markup=False)
