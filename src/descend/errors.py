@@ -43,14 +43,12 @@ class DataError(InputError):
     """A data file or array cannot be used; the message names the file, row and column."""
 
 
-try:  # Reuse scikit-learn's class so ``warnings.filterwarnings`` written for sklearn applies.
-    from sklearn.exceptions import ConvergenceWarning as _SkConvergenceWarning
-except ImportError:  # pragma: no cover - scikit-learn is a dependency
-    _SkConvergenceWarning = UserWarning  # type: ignore[misc,assignment]
+class ConvergenceWarning(UserWarning):
+    """A run stopped at ``max_iter`` (or a time limit) before any convergence rule fired.
 
-
-class ConvergenceWarning(_SkConvergenceWarning):  # type: ignore[misc,valid-type]
-    """A run stopped at ``max_iter`` (or a time limit) before any convergence rule fired."""
+    Deliberately not a subclass of scikit-learn's class of the same name: importing
+    scikit-learn costs most of a second, which every CLI call would pay.
+    """
 
 
 class StabilityWarning(UserWarning):
