@@ -1,0 +1,299 @@
+"""Scale: fused passes against the read bandwidth, streaming, Dask, batched sweeps.
+
+1. Kernels -- every figure is a fraction of the *limit*: the time of the cheapest pass that
+   reads all of ``X`` (a parallel sum), measured in the same run on the same array. Peers:
+   naive NumPy ``(2/n) X^T (X w + b - y)`` (two passes, n-sized temporaries), the same in
+   PyTorch CPU, and NumPy's two-pass moments. n = 10^7, d = 10 and n = 10^6, d = 100.
+2. Streaming -- a Parquet file of ``rows x 10`` float64 features and a target under /tmp:
+   read alone vs the one-pass statistics (``stats_from_file``), each in a fresh process with
+   its peak RSS. ``--rows 100000000`` for the issue's 10^8 rows (8.8 GB on disk).
+3. Dask -- a ``LocalCluster`` of 2 worker processes: statistics and one huber gradient step
+   (persisted partitions) against the same in memory.
+4. Batched -- 8 learning rates of the huber loss: one batched step against 8 single steps.
+
+    python -m benchmarks.bench_scale [--quick] [--rows N] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _best(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """Best wall time of each function over ``repeat`` consecutive calls after a warm-up.
+
+    Functions are timed one after the other, with a pause between them: NumPy's BLAS, numba
+    and PyTorch each keep their own spinning thread pools, and interleaving them on a 2-core
+    machine measures the contention, not the code. The limit (first entry) is timed again at
+    the end and its best kept.
+    """
+    best: dict[str, float] = {}
+    items = list(fns.items())
+    for k, f in items + items[:1]:
+        time.sleep(0.3)
+        f()  # compile / warm up
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            f()
+            best[k] = min(best.get(k, np.inf), time.perf_counter() - t0)
+    return best
+
+
+def _table(title: str, header: list[str], rows: list[list[Any]]) -> None:
+    print(f"\n{title}")
+    cells = [header] + [[f"{c:.3g}" if isinstance(c, float) else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for j, r in enumerate(cells):
+        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        if j == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+# --------------------------------------------------------------------------------------
+# 1. kernels
+# --------------------------------------------------------------------------------------
+
+
+def _kernel_fns(X: Any, y: Any, w: Any, torch: Any) -> dict[str, Callable[[], Any]]:
+    from descend.data.stats import moment_stats
+    from descend.scale import kernels as K
+
+    n = X.shape[0]
+    fns: dict[str, Callable[[], Any]] = {
+        "limit: read X once (parallel sum)": lambda: K.read_pass(X),
+        "numpy grad (2/n) X^T (Xw+b-y)": lambda: (2.0 / n) * (X.T @ (X @ w + (0.1 - y))),
+    }
+    for loss in K.LOSSES:
+        fns[f"fused grad {loss}"] = lambda loss=loss: K.loss_and_grad_fast(X, y, w, 0.1, loss)
+    fns["fused predict Xw+b"] = lambda: K.predict_fast(X, w, 0.1)
+    fns["numpy predict Xw+b"] = lambda: X @ w + 0.1
+    fns["fused moment stats (1 pass)"] = lambda: K.moment_stats_fast(X, y)
+    fns["numpy moment stats (2 pass)"] = lambda: moment_stats(X, y)
+    if torch is not None:  # last: its OpenMP pool keeps spinning after each call
+        Xt, yt, wt = torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(w)
+        fns["torch cpu grad"] = lambda: (2.0 / n) * (Xt.T @ (Xt @ wt + (0.1 - yt)))
+    return fns
+
+
+def bench_kernels(shapes: list[tuple[int, int]], repeat: int) -> list[dict[str, Any]]:
+    try:
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
+    except ImportError:  # pragma: no cover
+        torch = None
+    out = []
+    for n, d in shapes:
+        rng = np.random.default_rng(0)
+        X64 = rng.standard_normal((n, d))
+        y64 = rng.standard_normal(n)
+        w = rng.standard_normal(d) * 0.1
+        for dtype in (np.float64, np.float32):
+            X = X64 if dtype == np.float64 else X64.astype(np.float32)
+            y = y64 if dtype == np.float64 else y64.astype(np.float32)
+            fns = _kernel_fns(X, y, w.astype(dtype), torch)
+            t = _best(fns, repeat)
+            lim = t["limit: read X once (parallel sum)"]
+            gbs = X.nbytes / lim / 1e9
+            rows = [[k, v * 1e3, lim / v] for k, v in t.items()]
+            _table(
+                f"Kernels n={n:.0e} d={d} {np.dtype(dtype).name}: X = {X.nbytes / 1e9:.2f} GB, "
+                f"read limit {gbs:.1f} GB/s",
+                ["pass", "ms", "fraction of limit"],
+                rows,
+            )
+            out.append(
+                {
+                    "n": n, "d": d, "dtype": np.dtype(dtype).name, "bytes": int(X.nbytes),
+                    "read_GBps": gbs,
+                    "ms": {k: v * 1e3 for k, v in t.items()},
+                    "fraction_of_limit": {k: lim / v for k, v in t.items()},
+                }
+            )
+            del fns
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# 2. streaming
+# --------------------------------------------------------------------------------------
+
+_CHILD = r"""
+import json, sys, time
+import numpy as np
+mode, path = sys.argv[1], sys.argv[2]
+if mode in ("stats", "fit"):  # load the compiled kernel outside the timing
+    from descend.scale.kernels import moment_stats_fast
+    moment_stats_fast(np.ones((3, 10)), np.ones(3))
+t0 = time.perf_counter()
+if mode == "read":
+    import pyarrow.dataset as ds
+    rows = 0
+    for b in ds.dataset(path, format="parquet").to_batches(batch_size=1 << 17,
+                                                           batch_readahead=2, fragment_readahead=1):
+        rows += b.num_rows
+elif mode == "read_numpy":
+    from descend.scale.stream import open_source
+    rows = sum(X.shape[0] for X, _ in open_source(path).chunks())
+else:
+    from descend.scale.stream import stats_from_file
+    st, names, target = stats_from_file(path)
+    rows = st.n
+    if mode == "fit":
+        from descend.models import LinearRegression
+        m = LinearRegression()._fit_stats(st, names)
+dt = time.perf_counter() - t0
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec
+hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")][0].split()[1]
+print(json.dumps({"mode": mode, "rows": rows, "seconds": dt, "peak_rss_MB": int(hwm) / 1024}))
+"""
+
+
+def _write_parquet(path: Path, rows: int, d: int = 10, group: int = 1 << 20) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    names = [f"x{j}" for j in range(1, d + 1)] + ["y"]
+    schema = pa.schema([(nm, pa.float64()) for nm in names])
+    coef = np.linspace(-1, 1, d)
+    with pq.ParquetWriter(path, schema, compression="none") as wr:
+        for lo in range(0, rows, group):
+            m = min(group, rows - lo)
+            X = rng.standard_normal((m, d)) + 5.0
+            y = X @ coef + 2.0 + rng.standard_normal(m)
+            cols = [pa.array(X[:, j]) for j in range(d)] + [pa.array(y)]
+            wr.write_table(pa.Table.from_arrays(cols, schema=schema), row_group_size=group)
+    return path.stat().st_size
+
+
+def bench_stream(rows: int, modes: tuple[str, ...] = ("read", "read_numpy", "stats", "fit")
+                 ) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="descend-bench-", dir="/tmp"))
+    path = tmp / "big.parquet"
+    try:
+        t0 = time.perf_counter()
+        size = _write_parquet(path, rows)
+        write_s = time.perf_counter() - t0
+        res: dict[str, Any] = {"rows": rows, "file_GB": size / 1e9, "write_s": write_s}
+        for mode in modes:
+            proc = subprocess.run([sys.executable, "-c", _CHILD, mode, str(path)],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                res[mode] = {"error": proc.stderr.strip().splitlines()[-1:]}
+                continue
+            res[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
+    finally:
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+    read_s = res.get("read", {}).get("seconds", float("nan"))
+    rows_out = []
+    for mode in modes:
+        r = res.get(mode, {})
+        if "seconds" in r:
+            rows_out.append([mode, r["seconds"], size / r["seconds"] / 1e9, read_s / r["seconds"],
+                             r["peak_rss_MB"]])
+    _table(
+        f"Streaming {rows:.0e} x 10 Parquet ({size / 1e9:.2f} GB, warm page cache)",
+        ["pass", "s", "GB/s", "speed vs read alone", "peak RSS MB"],
+        rows_out,
+    )
+    return res
+
+
+# --------------------------------------------------------------------------------------
+# 3. Dask
+# --------------------------------------------------------------------------------------
+
+
+def bench_dask(n: int, d: int = 10, repeat: int = 3) -> dict[str, Any]:
+    import dask.array as da
+    import distributed
+
+    from descend.scale import dask_engine
+    from descend.scale.kernels import loss_and_grad_fast, moment_stats_fast
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, d))
+    y = X @ np.linspace(-1, 1, d) + rng.standard_normal(n)
+    w = np.zeros(d)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        chunk = max(1, n // 16)
+        Xd = da.from_array(X, chunks=(chunk, d))
+        yd = da.from_array(y, chunks=chunk)
+        Xd, yd = client.persist([Xd, yd])
+        distributed.wait([Xd, yd])
+        t = _best({
+            "in-memory stats (fused)": lambda: moment_stats_fast(X, y),
+            "dask stats (1 map-reduce)": lambda: dask_engine.moment_stats_dask(Xd, yd),
+            "in-memory huber step": lambda: loss_and_grad_fast(X, y, w, 0.0, "huber"),
+            "dask huber step (1 map-reduce)": lambda: dask_engine.loss_and_grad_dask(
+                Xd, yd, w, 0.0, "huber"),
+        }, repeat)
+    rows = [[k, v * 1e3] for k, v in t.items()]
+    _table(f"Dask LocalCluster (2 processes x 1 thread), n={n:.0e} d={d}, 16 partitions",
+           ["pass", "ms"], rows)
+    return {"n": n, "d": d, "ms": {k: v * 1e3 for k, v in t.items()}}
+
+
+# --------------------------------------------------------------------------------------
+# 4. batched
+# --------------------------------------------------------------------------------------
+
+
+def bench_batched(n: int, d: int = 10, runs: int = 8, repeat: int = 3) -> dict[str, Any]:
+    from descend.scale.kernels import loss_and_grad_batched_fast, loss_and_grad_fast
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, d))
+    y = rng.standard_normal(n)
+    W = rng.standard_normal((runs, d))
+    B = np.zeros(runs)
+    t = _best({
+        f"{runs} separate fused steps": lambda: [loss_and_grad_fast(X, y, W[q], 0.0, "huber")
+                                               for q in range(runs)],
+        f"1 batched step of {runs} runs": lambda: loss_and_grad_batched_fast(X, y, W, B, "huber"),
+    }, repeat)
+    vals = list(t.values())
+    _table(f"Batched huber sweep, n={n:.0e} d={d}", ["pass", "ms", "speed-up"],
+           [[k, v * 1e3, vals[0] / v] for k, v in t.items()])
+    return {"n": n, "d": d, "runs": runs, "ms": {k: v * 1e3 for k, v in t.items()}}
+
+
+def run(json_path: str | None = None, *, quick: bool = False, stream_rows: int | None = None
+        ) -> dict[str, Any]:
+    quick = quick or bool(os.environ.get("DESCEND_BENCH_QUICK"))
+    shapes = [(10**6, 10), (10**5, 100)] if quick else [(10**7, 10), (10**6, 100)]
+    repeat = 3 if quick else 7
+    out: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}}
+    out["kernels"] = bench_kernels(shapes, repeat)
+    out["batched"] = bench_batched(10**5 if quick else 10**6)
+    out["dask"] = bench_dask(2 * 10**5 if quick else 2 * 10**6)
+    out["stream"] = bench_stream(stream_rows or (10**6 if quick else 10**7))
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(out, indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes (seconds, not minutes)")
+    ap.add_argument("--rows", type=int, default=None, help="rows of the streamed Parquet file")
+    ap.add_argument("--json", default=None, help="write the figures to this JSON file")
+    a = ap.parse_args()
+    run(a.json, quick=a.quick, stream_rows=a.rows)
