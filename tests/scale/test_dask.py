@@ -107,3 +107,13 @@ def test_worker_killed_mid_fit_gives_the_same_answer(client):
     assert _rel(got[0], ref[0]) <= 1e-10 and abs(got[1] - ref[1]) <= 1e-10 * max(1, abs(ref[1]))
     client.wait_for_workers(2, timeout=60)
     assert killed and killed[0] not in client.run(os.getpid).values()  # it really died
+
+
+def test_dask_fit_equals_in_memory_fit(client):
+    models = pytest.importorskip("descend.models")
+    X, y = _data(d=3)
+    st = dask_engine.moment_stats_dask(da.from_array(X, chunks=(3000, 3)), da.from_array(y, chunks=3000))
+    a = models.LinearRegression()._fit_stats(st, ("a", "b", "c"))
+    b = models.LinearRegression().fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-10)

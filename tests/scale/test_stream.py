@@ -135,3 +135,17 @@ def test_bad_files(tmp_path):
         stream.stats_from_file(g)
     with pytest.raises(DataError, match="no file matches"):
         stream.open_source(str(tmp_path / "*.nothing"))
+
+
+def test_streamed_fit_equals_in_memory_fit(tmp_path):
+    """The squared-loss fit from streamed statistics is the in-memory fit (the model hook)."""
+    models = pytest.importorskip("descend.models")
+    X, y = _data()
+    f = tmp_path / "d.parquet"
+    _write_parquet(f, X, y)
+    st, names, _ = stream.stats_from_file(f, chunk_rows=999)
+    a = models.LinearRegression()._fit_stats(st, names)
+    b = models.LinearRegression().fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-10)
+    assert a.n_iter_ == b.n_iter_
