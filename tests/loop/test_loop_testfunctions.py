@@ -31,11 +31,19 @@ TABLE = {
 @pytest.mark.parametrize("fname", NAMES)
 @pytest.mark.parametrize("oname", list(TABLE))
 def test_reaches_the_known_minimum(oname, fname):
-    factory, tolerance, skip = TABLE[oname]
-    if fname in skip:
-        pytest.skip(f"{oname} is not expected to solve {fname} with these settings")
+    factory, tolerance, hard = TABLE[oname]
     bench = TEST_FUNCTIONS[fname]
     r = minimize(bench.objective(), bench.start, optimizer=factory(), max_iter=30_000)
+    if fname in hard:
+        # Not solved with these settings -- and the run must say so honestly: either it is
+        # still descending at max_iter, or it was caught diverging with a finite last point.
+        assert r.status in (Status.MAX_ITER, Status.DIVERGED), r.message
+        assert np.isfinite(r.x).all() and np.isfinite(r.fun)
+        if r.status is Status.MAX_ITER:
+            assert r.fun < r.history.fun[0]
+        else:
+            assert "2/L" in r.message or "2(1" in r.message or "stab" in r.message, r.message
+        return
     assert r.status is Status.GTOL, r.message
     assert bench.distance_to_minimum(r.x) < tolerance, (r.x, r.message)
     assert r.fun == pytest.approx(bench.fmin, abs=1e-6)
