@@ -1,1 +1,89 @@
-"""scale"""
+"""Scale: fused single-pass kernels, streaming from files, Dask, checkpoints, batched runs.
+
+- :mod:`~descend.scale.kernels`: ``moment_stats_fast``, ``loss_and_grad_fast``,
+  ``loss_and_grad_batched_fast``, ``predict_fast`` -- one read of ``X`` per pass (numba, with a
+  NumPy fallback).
+- :mod:`~descend.scale.stream`: ``stats_from_file``, ``open_source``, ``loss_and_grad_stream``,
+  ``iter_minibatches`` -- Parquet/CSV larger than memory, in chunks.
+- :mod:`~descend.scale.dask_engine`: ``moment_stats_dask``, ``loss_and_grad_dask`` -- map-reduce
+  over Dask partitions (imported on first use; Dask is slow to import).
+- :mod:`~descend.scale.checkpoint`: ``save_checkpoint``, ``load_checkpoint``, ``Checkpointer``.
+- :mod:`~descend.scale.batched`: ``batched_gd``, ``learning_rate_sweep``, ``multi_start``.
+
+See ``docs/scaling.md`` for the cost model and how to run on a cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from descend.scale.batched import BatchedRuns, batched_gd, learning_rate_sweep, multi_start
+from descend.scale.checkpoint import Checkpoint, Checkpointer, load_checkpoint, save_checkpoint
+from descend.scale.kernels import (
+    HAVE_NUMBA,
+    loss_and_grad_batched_fast,
+    loss_and_grad_fast,
+    moment_stats_fast,
+    predict_fast,
+    read_pass,
+)
+from descend.scale.stream import (
+    ChunkSource,
+    iter_minibatches,
+    loss_and_grad_stream,
+    open_source,
+    stats_from_file,
+)
+
+__all__ = [
+    "HAVE_NUMBA",
+    "BatchedRuns",
+    "Checkpoint",
+    "Checkpointer",
+    "ChunkSource",
+    "batched_gd",
+    "install_fast_kernels",
+    "iter_minibatches",
+    "learning_rate_sweep",
+    "load_checkpoint",
+    "loss_and_grad_batched_fast",
+    "loss_and_grad_dask",
+    "loss_and_grad_fast",
+    "loss_and_grad_stream",
+    "moment_stats_dask",
+    "moment_stats_fast",
+    "multi_start",
+    "open_source",
+    "predict_fast",
+    "read_pass",
+    "save_checkpoint",
+    "stats_from_file",
+]
+
+_LAZY = {"moment_stats_dask", "loss_and_grad_dask"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from descend.scale import dask_engine
+
+        return getattr(dask_engine, name)
+    raise AttributeError(f"module 'descend.scale' has no attribute {name!r}")
+
+
+def install_fast_kernels() -> bool:
+    """Plug the fused kernels into :mod:`descend.models` through its public hook, if it has one.
+
+    ``models`` sits below ``scale`` and may not import it; instead it offers
+    ``descend.models.losses.use_fast_kernels(loss_and_grad=..., moment_stats=...)`` and this
+    registers ours. Returns whether the hook was found.
+    """
+    try:
+        from descend.models import losses
+    except ImportError:  # pragma: no cover - models is part of the package
+        return False
+    hook = getattr(losses, "use_fast_kernels", None)
+    if hook is None:
+        return False
+    hook(loss_and_grad=loss_and_grad_fast, moment_stats=moment_stats_fast)
+    return True

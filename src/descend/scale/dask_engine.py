@@ -8,7 +8,8 @@
   partitions (call ``X.persist()`` once): each worker returns ``(sum loss, sum grad, sum
   dgrad/db, rows)`` for its partitions and the client adds them.
 
-The tree is built in partition order, so the floating-point sums are the same whichever
+Tasks get fresh keys on every call (``pure=False``): a step is computed, never served from
+an earlier identical request still held by the scheduler. The tree is built in partition order, so the floating-point sums are the same whichever
 worker runs which task and however often a task is rerun: a worker lost in the middle of a
 fit makes the scheduler recompute its partitions from their lineage, and the answer does not
 change. Whatever scheduler is active is used (a ``distributed.Client`` if one exists, else
@@ -118,7 +119,7 @@ def _tree(parts: list[Any], combine: Callable[..., Any]) -> Any:
 
     while len(parts) > 1:
         parts = [
-            delayed(combine, pure=True)(*parts[i : i + _FAN_IN])
+            delayed(combine, pure=False)(*parts[i : i + _FAN_IN])
             for i in range(0, len(parts), _FAN_IN)
         ]
     return parts[0]
@@ -152,7 +153,7 @@ def moment_stats_dask(X: Any, y: Any = None, **names: Any) -> MomentStats:
     from dask import delayed
 
     Xa, ya, _, _ = as_dask_xy(X, y, **names)
-    parts = [delayed(_block_stats, pure=True)(xb, yb) for xb, yb in _blocks(Xa, ya)]
+    parts = [delayed(_block_stats, pure=False)(xb, yb) for xb, yb in _blocks(Xa, ya)]
     if not parts:
         raise DataError("the Dask collection has no partitions")
     (out,) = dask.compute(_tree(parts, _merge_stats))
@@ -203,7 +204,7 @@ def loss_and_grad_dask(
     if wv.shape[0] != Xa.shape[1]:
         raise InputError(f"w has {wv.shape[0]} coefficients but X has {Xa.shape[1]} columns")
     parts = [
-        delayed(_block_grad, pure=True)(xb, yb, wv, float(b), loss, float(epsilon))
+        delayed(_block_grad, pure=False)(xb, yb, wv, float(b), loss, float(epsilon))
         for xb, yb in _blocks(Xa, ya)
     ]
     (tot,) = dask.compute(_tree(parts, _add_grads))
