@@ -17,7 +17,7 @@ from descend.plot import fit_figure, gradient_field, optimizer_race, save_figure
 from descend.report import sweep_report
 
 HERE = Path(__file__).parent
-DATA = Path("/work/shared/seeds/data.csv")
+DATA = HERE.parents[1] / "examples" / "data.csv"
 warnings.simplefilter("ignore")
 
 bowl = function("x**2 + y**2")

@@ -100,8 +100,13 @@ def sweep_plot(
     ylabel: str = "loss",
     title: str | None = "Learning-rate sweep",
     ax: Axes | None = None,
+    status: Sequence[str] | None = None,
 ) -> Figure:
     """The loss curve of each learning rate on one log-scaled plot.
+
+    ``status`` (one per run, as :class:`~descend.models.SweepResult` reports it) labels runs
+    that neither converged nor diverged: ``"oscillating"`` (a rate of 2/L or more) is drawn
+    dotted and named in the legend.
 
     A diverged run is drawn only while its loss stays within 10x the largest starting loss,
     then ended with a red cross and "diverged" in the legend, so it cannot squash the others
@@ -131,10 +136,13 @@ def sweep_plot(
         cut = int(np.argmin(ok)) if not ok.all() else len(c)  # first point off the chart
         shown = c[:cut]
         lab = f"lr = {r:g}"
+        oscillating = status is not None and status[i] == "oscillating" and not div[i]
         if div[i]:
             lab += f" — diverged (step {max(cut, 1)})"
+        elif oscillating:
+            lab += " — oscillates (at 2/L)"
         (line,) = ax.plot(np.arange(len(shown)), shown, color=col, lw=2,
-                          ls="--" if div[i] else "-", label=lab)
+                          ls="--" if div[i] else ":" if oscillating else "-", label=lab)
         line.set_gid(f"sweep-{i}")
         if len(shown):
             floor = min(floor, float(np.min(shown[shown > 0])) if np.any(shown > 0) else floor)
@@ -151,7 +159,7 @@ def sweep_plot(
     ax.set_ylabel(ylabel + (" (log scale)" if positive else ""))
     if title:
         if stability_limit is not None and np.isfinite(stability_limit):
-            title += f"\nstability limit 2/L = {stability_limit:.3g}: rates above it diverge"
+            title += f"\nstability limit 2/L = {stability_limit:.3g}: rates at or above it fail"
         ax.set_title(title)
     style_axes(ax)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5, frameon=False)
