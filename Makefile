@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench browser-deps clean
+.PHONY: demo test lint typecheck unit bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,14 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# PyTorch (CPU) is a peer in the benchmarks only; torch==2.13.0 exactly (a local CPU build).
 bench: $(STAMP)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet torch==2.13.0 || \
+		echo "PyTorch unavailable: its column will be empty"
 	$(PY) -m benchmarks --json benchmarks/results/latest.json
+
+bench-quick: $(STAMP)
+	$(PY) -m benchmarks --quick --json benchmarks/results/quick.json
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
