@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,14 +27,14 @@ from descend.errors import ConvergenceWarning, InputError, StabilityWarning
 from descend.loop.result import OptimizeResult, Status
 from descend.models._descent import run_descent
 from descend.models._diagnose import DivergenceWarning, divergence_message, stability_message
-from descend.models._problem import DataObjective, Standardizer, StatsObjective, curvature
-from descend.models.losses import LOSSES
+from descend.models._problem import Standardizer, StatsObjective, curvature
+from descend.models.losses import LOSSES, loss_and_grad
 from descend.optim.base import Optimizer
 from descend.optim.registry import get_optimizer
 
 Array = NDArray[np.float64]
 
-__all__ = ["LinearRegression", "default_feature_names"]
+__all__ = ["LinearRegression", "RowPasses", "default_feature_names"]
 
 _ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw")
 
@@ -83,10 +83,22 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     scale : standardise the features internally (default True); coefficients are always
         reported in the user's units. ``False`` steps in raw units, as the tutorials do.
     init : starting ``[intercept, coef_1, ..., coef_d]`` in the user's units (default zeros).
+    time_limit : stop after this many seconds of descent (status ``time_limit``, warns
+        ``ConvergenceWarning``). Default ``None`` (no limit).
+
+    ``fit``/``fit_table`` also take ``callback`` (called after every step with an
+    ``IntermediateResult``: ``x`` in the optimizer's coordinates, ``fun``, ``nit`` counted from
+    the run's start, ``state`` -- a :class:`~descend.scale.checkpoint.Checkpointer` fits here)
+    and ``resume`` (a checkpoint of such a run: its ``x``, ``state`` and ``nit``; the fit then
+    continues it and makes bit for bit the iterates of the uninterrupted run; ``max_iter`` is
+    the whole run's budget). :meth:`checkpoint_meta` is the settings a checkpoint should
+    carry; a resume whose checkpoint names other settings is refused.
 
     Fitted attributes: ``coef_``, ``intercept_``, ``n_iter_``, ``loss_curve_`` (loss at the
     start and after every step/epoch), ``history_`` (``(n_iter_ + 1, d + 1)``: intercept then
     coefficients, user units, per iteration), ``stop_reason_``, ``initial_loss_``, ``loss_``,
+    ``start_iter_`` (steps taken before this fit, when resumed; ``loss_curve_`` and
+    ``history_`` start there and ``n_iter_`` counts from the run's start),
     ``learning_rate_`` (the rate used), ``stability_limit_`` (``2/L``; ``None`` when L is not
     known), ``optimal_loss_`` and ``optimality_gap_`` (squared loss: the exact least-squares
     minimum and ``loss_ - optimal_loss_``), ``result_`` (the
@@ -117,6 +129,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         random_state: Any = None,
         scale: bool = True,
         init: Sequence[float] | None = None,
+        time_limit: float | None = None,
     ):
         self.loss = loss
         self.alpha = alpha
@@ -132,6 +145,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.scale = scale
         self.init = init
+        self.time_limit = time_limit
 
     # ------------------------------------------------------------------ validation
 
@@ -154,6 +168,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             number("gtol", self.gtol, 0.0)
         if self.target_loss is not None:
             number("target_loss", self.target_loss, -np.inf)
+        if self.time_limit is not None:
+            number("time_limit", self.time_limit, 0.0, open_low=True)
         for name, value in (("max_iter", self.max_iter), ("batch_size", self.batch_size)):
             if value is None and name == "batch_size":
                 continue
@@ -176,34 +192,87 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X: Any, y: Any) -> LinearRegression:
+    def fit(
+        self, X: Any, y: Any, *, callback: Callable[[Any], Any] | None = None, resume: Any = None
+    ) -> LinearRegression:
         """Learn ``coef_`` and ``intercept_`` from ``X`` ``(n, d)`` and ``y`` ``(n,)``."""
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         names = getattr(self, "feature_names_in_", None)
-        return self._fit(X, y, tuple(map(str, names)) if names is not None else None)
+        return self._fit(
+            X, y, tuple(map(str, names)) if names is not None else None, callback, resume
+        )
 
-    def fit_table(self, table: Any) -> LinearRegression:
+    def fit_table(
+        self, table: Any, *, callback: Callable[[Any], Any] | None = None, resume: Any = None
+    ) -> LinearRegression:
         """Fit a :class:`~descend.data.table.Table` and remember its column names."""
         self.n_features_in_ = table.d
         self.target_name_ = table.target_name
-        return self._fit(table.X, table.y, table.feature_names)
+        return self._fit(table.X, table.y, table.feature_names, callback, resume)
 
-    def _fit(self, X: Array, y: Array, names: Sequence[str] | None) -> LinearRegression:
+    def checkpoint_meta(self) -> dict[str, Any]:
+        """The settings that shape the iterates: a checkpoint stores them, a resume checks them."""
+        opt = self.optimizer
+        lr = self.learning_rate
+        return {
+            "loss": str(self.loss),
+            "optimizer": opt.name if isinstance(opt, Optimizer) else str(opt),
+            "learning_rate": lr if isinstance(lr, (str, int, float)) or lr is None else repr(lr),
+            "alpha": float(self.alpha),
+            "epsilon": float(self.epsilon),
+            "scale": bool(self.scale),
+            "batch_size": None if self.batch_size is None else int(self.batch_size),
+            "shuffle": bool(self.shuffle),
+            "random_state": self.random_state
+            if self.random_state is None or isinstance(self.random_state, int)
+            else repr(self.random_state),
+        }
+
+    def _check_resume(self, resume: Any, d: int) -> None:
+        x = np.asarray(resume.x, dtype=np.float64)
+        if x.shape != (d + 1,):
+            raise InputError(
+                f"resume: the checkpoint holds {x.size} parameters; this fit has {d + 1} "
+                "(the intercept and one coefficient per feature) -- it is of another data set"
+            )
+        saved = (getattr(resume, "meta", None) or {}).get("model")
+        if isinstance(saved, dict):
+            now = self.checkpoint_meta()
+            for key, value in now.items():
+                if key in saved and saved[key] != value:
+                    raise InputError(
+                        f"resume: the checkpoint is of a fit with {key}={saved[key]!r}, this fit "
+                        f"has {key}={value!r}; use the same setting to resume it"
+                    )
+
+    def _fit(
+        self,
+        X: Array,
+        y: Array,
+        names: Sequence[str] | None,
+        callback: Callable[[Any], Any] | None = None,
+        resume: Any = None,
+    ) -> LinearRegression:
         names = tuple(names) if names is not None else default_feature_names(X.shape[1])
         self._check_params(X.shape[1])
         stats = moment_stats(X, y)
         if self.loss == "squared_error" and self.batch_size is None:
-            return self._fit_stats(stats, names)
-        return self._fit_rows(X, y, stats, names)
+            return self._fit_stats(stats, names, callback=callback, resume=resume)
+        return self._fit_rows(X, y, stats, names, callback=callback, resume=resume)
 
-    def _setup(self, stats: MomentStats, names: Sequence[str]) -> tuple[Standardizer, Array, Array]:
+    def _setup(
+        self, stats: MomentStats, names: Sequence[str], resume: Any = None
+    ) -> tuple[Standardizer, Array, Array]:
         self._check_params(stats.d)
         self.n_features_in_ = stats.d
         self.feature_names_ = tuple(names)
         std = Standardizer.fit(stats, bool(self.scale))
         penalty = float(self.alpha) / std.scale**2
-        if self.init is None:
-            theta0 = np.zeros(stats.d + 1)
+        if resume is not None:
+            self._check_resume(resume, stats.d)
+            # The optimizer's own coordinates, saved as they were: the only way to bit-for-bit.
+            theta0 = np.array(resume.x, dtype=np.float64)
+        elif self.init is None:
             theta0 = std.to_internal(0.0, np.zeros(stats.d))
         else:
             init = np.asarray(self.init, dtype=np.float64).ravel()
@@ -211,63 +280,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self._warn_features(stats, std, names)
         return std, penalty, theta0
 
-    def _fit_stats(self, stats: MomentStats, feature_names: Sequence[str]) -> LinearRegression:
-        """Squared loss, full batch, from the moments alone (the hook for streaming and Dask)."""
-        std, penalty, theta0 = self._setup(stats, feature_names)
-        objective = StatsObjective(std.stats(stats), penalty)
-        L = objective.curvature_bound()
-        optimizer, lr = self._optimizer(L, stats, std)
-        result = run_descent(
-            objective.value_and_grad,
-            theta0,
-            optimizer,
-            max_iter=int(self.max_iter),
-            tol=float(self.tol),
-            gtol=self.gtol,
-            target_loss=self.target_loss,
-            learning_rate=lr if isinstance(lr, float) else None,
-        )
-        self.optimal_loss_: float | None = _least_squares_loss(std.stats(stats), penalty)
-        return self._finish(result, std, stats, L, lr)
-
-    def _fit_rows(
-        self, X: Array, y: Array, stats: MomentStats, names: Sequence[str]
-    ) -> LinearRegression:
-        """Huber, absolute error, or any mini-batch fit: passes over the rows."""
-        std, penalty, theta0 = self._setup(stats, names)
-        smooth = self.loss != "absolute_error"
-        L = curvature(std.stats(stats), penalty) if smooth else None
-        data = DataObjective(
-            X, y, self.loss, std, alpha=float(self.alpha), epsilon=float(self.epsilon), bound=L
-        )
-        fun: Callable[[Array], tuple[float, Array]] = data.value_and_grad
-        if self.loss == "squared_error":  # mini-batch squared loss: the curve costs O(d^2)
-            fun = StatsObjective(std.stats(stats), penalty).value_and_grad
-        epoch = None
-        L_step = L
-        if self.batch_size is not None and self.batch_size < X.shape[0]:
-            bs = int(self.batch_size)
-            n = X.shape[0]
-            if L is not None:
-                # Expected smoothness of b-nice sampling (Gower et al. 2019, Prop. 3.8):
-                # L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max, L_max the largest per-row L.
-                Z = (X - std.mean) / std.scale if std.active else X
-                L_max = 2.0 * float(
-                    (1.0 + np.einsum("ij,ij->i", Z, Z)).max() + penalty.max(initial=0)
-                )
-                L_step = (n * (bs - 1) * L + (n - bs) * L_max) / (bs * (n - 1))
-            rng = _rng(self.random_state)
-
-            def epoch(theta: Array, opt: Optimizer, state: object, k: int) -> tuple[Array, object]:
-                order = rng.permutation(n) if self.shuffle else np.arange(n)
-                for start in range(0, n, bs):
-                    _, g = data.value_and_grad(theta, order[start : start + bs])
-                    updates, state = opt.update(g, state, theta)
-                    theta = theta + updates
-                return theta, state
-
-        optimizer, lr = self._optimizer(L_step, stats, std)
-        result = run_descent(
+    def _descend(
+        self,
+        fun: Callable[[Array], tuple[float, Array]],
+        theta0: Array,
+        optimizer: Optimizer,
+        lr: Any,
+        callback: Callable[[Any], Any] | None,
+        resume: Any,
+        **more: Any,
+    ) -> OptimizeResult:
+        return run_descent(
             fun,
             theta0,
             optimizer,
@@ -275,9 +298,94 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             tol=float(self.tol),
             gtol=self.gtol,
             target_loss=self.target_loss,
-            epoch=epoch,
             learning_rate=lr if isinstance(lr, float) else None,
+            state=None if resume is None else resume.state,
+            start_iter=0 if resume is None else int(resume.nit),
+            callback=callback,
+            time_limit=self.time_limit,
+            **more,
         )
+
+    def _fit_stats(
+        self,
+        stats: MomentStats,
+        feature_names: Sequence[str],
+        *,
+        callback: Callable[[Any], Any] | None = None,
+        resume: Any = None,
+    ) -> LinearRegression:
+        """Squared loss, full batch, from the moments alone (the hook for streaming and Dask)."""
+        std, penalty, theta0 = self._setup(stats, feature_names, resume)
+        objective = StatsObjective(std.stats(stats), penalty)
+        L = objective.curvature_bound()
+        optimizer, lr = self._optimizer(L, stats, std)
+        result = self._descend(objective.value_and_grad, theta0, optimizer, lr, callback, resume)
+        self.optimal_loss_: float | None = _least_squares_loss(std.stats(stats), penalty)
+        return self._finish(result, std, stats, L, lr)
+
+    def _fit_rows(
+        self,
+        X: Array,
+        y: Array,
+        stats: MomentStats,
+        names: Sequence[str],
+        *,
+        callback: Callable[[Any], Any] | None = None,
+        resume: Any = None,
+    ) -> LinearRegression:
+        """Huber, absolute error, or any mini-batch fit: passes over the rows in memory."""
+        passes = _InMemoryRows(X, y, str(self.loss), float(self.epsilon))
+        return self._fit_passes(stats, names, passes, callback=callback, resume=resume)
+
+    def _fit_passes(
+        self,
+        stats: MomentStats,
+        names: Sequence[str],
+        passes: RowPasses,
+        *,
+        callback: Callable[[Any], Any] | None = None,
+        resume: Any = None,
+    ) -> LinearRegression:
+        """Huber, absolute error, or any mini-batch fit over rows that ``passes`` reads.
+
+        The hook for data that is not in memory: ``stats`` (one pass) fixes the scaling and
+        the curvature; every step (epoch) is then one full pass (mini-batch: one epoch of
+        batches) through ``passes``, wherever the rows live.
+        """
+        std, penalty, theta0 = self._setup(stats, names, resume)
+        smooth = self.loss != "absolute_error"
+        L = curvature(std.stats(stats), penalty) if smooth else None
+        data = _PassObjective(passes, std, float(self.alpha))
+        fun: Callable[[Array], tuple[float, Array]] = data.value_and_grad
+        if self.loss == "squared_error":  # mini-batch squared loss: the curve costs O(d^2)
+            fun = StatsObjective(std.stats(stats), penalty).value_and_grad
+        epoch = None
+        rng = None
+        L_step = L
+        n = int(stats.n)
+        if self.batch_size is not None and self.batch_size < n:
+            bs = int(self.batch_size)
+            if L is not None:
+                # Expected smoothness of b-nice sampling (Gower et al. 2019, Prop. 3.8):
+                # L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max, L_max the largest per-row L.
+                L_max = 2.0 * float(
+                    1.0 + passes.max_row_norm2(std.mean, std.scale) + penalty.max(initial=0)
+                )
+                L_step = (n * (bs - 1) * L + (n - bs) * L_max) / (bs * (n - 1))
+            rng = _rng(self.random_state)
+            shuffle = bool(self.shuffle)
+            loss, eps = str(self.loss), float(self.epsilon)
+
+            def epoch(theta: Array, opt: Optimizer, state: object, k: int) -> tuple[Array, object]:
+                assert rng is not None
+                for Xb, yb in passes.batches(rng, bs, shuffle):
+                    _, g = data.grad_on(theta, Xb, yb, loss, eps)
+                    updates, state = opt.update(g, state, theta)
+                    theta = theta + updates
+                return theta, state
+
+        optimizer, lr = self._optimizer(L_step, stats, std)
+        result = self._descend(fun, theta0, optimizer, lr, callback, resume, epoch=epoch, rng=rng)
         self.optimal_loss_ = (
             _least_squares_loss(std.stats(stats), penalty) if self.loss == "squared_error" else None
         )
@@ -376,7 +484,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.loss_curve_ = np.asarray(result.history.fun, dtype=np.float64)
         self.initial_loss_ = float(self.loss_curve_[0])
         self.loss_ = float(result.fun)
-        self.n_iter_ = int(result.nit)
+        self.start_iter_ = int(result.info.get("start_iter", 0))
+        self.n_iter_ = self.start_iter_ + int(result.nit)
         self.stop_reason_ = str(result.status)
         self.learning_rate_ = lr
         self.curvature_ = L
@@ -387,7 +496,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if result.status is Status.DIVERGED:
             rms = np.sqrt(np.diag(stats.cxx) / max(stats.n, 1) + stats.mean_x**2)
             message = divergence_message(
-                iteration=result.nit,
+                iteration=self.n_iter_,
                 learning_rate=lr if isinstance(lr, float) else repr(lr),
                 limit=self.stability_limit_,
                 optimizer=result.optimizer,
@@ -409,6 +518,16 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 + ("" if std.active else ", or standardise the features (scale=True)")
             )
             warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        elif result.status is Status.TIME_LIMIT:
+            message = (
+                f"stopped at time_limit={self.time_limit:g} s after {self.n_iter_} iterations "
+                f"before converging (loss {self.loss_:.10g}); raise time_limit or max_iter"
+            )
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        elif result.status is Status.INTERRUPTED:
+            message = f"interrupted after {self.n_iter_} iterations (loss {self.loss_:.10g})"
+        elif result.status is Status.CALLBACK:
+            message = f"the callback stopped the run after {self.n_iter_} iterations"
         elif result.status is Status.NO_PROGRESS:
             message = f"converged: the loss stopped decreasing (tol={self.tol:g})"
         elif result.status is Status.TARGET_LOSS:
@@ -460,3 +579,69 @@ def _rng(random_state: Any) -> np.random.Generator:
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(2**31 - 1))
     return np.random.default_rng(random_state)
+
+
+class RowPasses(Protocol):
+    """Passes over the rows of a data set, wherever they live (memory, files, a cluster).
+
+    ``full(w, b)``: ``(loss, dloss/dw, dloss/db)`` of the mean loss over every row, in the
+    user's units, no penalty. ``batches(rng, batch_size, shuffle)``: one epoch of ``(X, y)``
+    mini-batches. ``max_row_norm2(mean, scale)``: ``max_i ||(x_i - mean) / scale||^2`` (the
+    largest per-row curvature, for the mini-batch step size).
+    """
+
+    def full(self, w: Array, b: float) -> tuple[float, Array, float]: ...
+
+    def batches(
+        self, rng: np.random.Generator, batch_size: int, shuffle: bool
+    ) -> Iterable[tuple[Array, Array]]: ...
+
+    def max_row_norm2(self, mean: Array, scale: Array) -> float: ...
+
+
+class _InMemoryRows:
+    """:class:`RowPasses` over arrays in memory."""
+
+    def __init__(self, X: Array, y: Array, loss: str, epsilon: float):
+        self.X, self.y, self.loss, self.epsilon = X, y, loss, epsilon
+
+    def full(self, w: Array, b: float) -> tuple[float, Array, float]:
+        return loss_and_grad(self.loss, self.X, self.y, w, b, epsilon=self.epsilon)
+
+    def batches(
+        self, rng: np.random.Generator, batch_size: int, shuffle: bool
+    ) -> Iterable[tuple[Array, Array]]:
+        n = self.X.shape[0]
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        for start in range(0, n, batch_size):
+            rows = order[start : start + batch_size]
+            yield self.X[rows], self.y[rows]
+
+    def max_row_norm2(self, mean: Array, scale: Array) -> float:
+        Z = (self.X - mean) / scale
+        return float(np.einsum("ij,ij->i", Z, Z).max())
+
+
+class _PassObjective:
+    """Value and gradient in the optimizer's ``theta`` from passes over the rows (+ L2)."""
+
+    def __init__(self, passes: RowPasses, std: Standardizer, alpha: float):
+        self.passes, self.std, self.alpha = passes, std, alpha
+
+    def _internal(self, f: float, gw: Array, gb: float, w: Array) -> tuple[float, Array]:
+        if self.alpha:
+            f += self.alpha * float(w @ w)
+            gw = gw + 2.0 * self.alpha * w
+        return f, self.std.grad_to_internal(gb, gw)
+
+    def value_and_grad(self, theta: Array) -> tuple[float, Array]:
+        b, w = self.std.to_user(theta)
+        f, gw, gb = self.passes.full(w, b)
+        return self._internal(f, gw, gb, w)
+
+    def grad_on(
+        self, theta: Array, X: Array, y: Array, loss: str, epsilon: float
+    ) -> tuple[float, Array]:
+        b, w = self.std.to_user(theta)
+        f, gw, gb = loss_and_grad(loss, X, y, w, b, epsilon=epsilon)
+        return self._internal(f, gw, gb, w)
