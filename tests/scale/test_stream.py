@@ -149,3 +149,17 @@ def test_streamed_fit_equals_in_memory_fit(tmp_path):
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10)
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-10)
     assert a.n_iter_ == b.n_iter_
+
+
+def test_non_finite_values_are_named(tmp_path):
+    X, y = _data(n=3000)
+    X[2500, 2] = np.inf
+    f = tmp_path / "inf.parquet"
+    _write_parquet(f, X, y)
+    with pytest.raises(DataError, match="'f2' holds inf or NaN"):
+        stream.stats_from_file(f, chunk_rows=1000)
+    src = stream.open_source(f, chunk_rows=1000)
+    with pytest.raises(DataError, match="'f2' holds inf or NaN"):
+        stream.loss_and_grad_stream(src, np.zeros(4), 0.0, "huber")
+    with pytest.raises(DataError, match="'f2' holds inf or NaN"):
+        list(stream.iter_minibatches(src, 100, rng=0))

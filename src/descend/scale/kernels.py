@@ -26,6 +26,8 @@ Losses (``r = x.w + b - y``; the objective is the mean over rows):
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -39,6 +41,7 @@ Array = NDArray[np.float64]
 __all__ = [
     "HAVE_NUMBA",
     "LOSSES",
+    "kernel_threads",
     "loss_and_grad_batched_fast",
     "loss_and_grad_fast",
     "moment_stats_fast",
@@ -423,6 +426,25 @@ def _loss_code(loss: str) -> int:
         raise InputError(
             f"loss={loss!r} is not known; use one of {', '.join(LOSSES)}"
         ) from None
+
+
+@contextmanager
+def kernel_threads(n: int | None) -> Iterator[None]:
+    """Run the kernels called inside on ``n`` threads (``None``: leave as is).
+
+    Streaming uses one: the reader thread decodes the next chunk on the other core while the
+    kernel reduces this one, which beats two kernel threads fighting the reader (measured 0.45 s
+    against 0.65 s for 10^7 x 10 rows of Parquet on 2 cores).
+    """
+    if n is None or not HAVE_NUMBA:
+        yield
+        return
+    old = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
 
 
 def read_pass(X: Any) -> int:

@@ -2,8 +2,9 @@
 
 A :class:`ChunkSource` names a Parquet file, a folder of Parquet files, a glob, or a CSV file,
 and yields ``(X, y)`` float64 chunks of at most ``chunk_rows`` rows; memory stays at a few
-chunks whatever the file's size. Parquet goes through :mod:`pyarrow.dataset` (column pruning,
-read-ahead on a thread pool); CSV through :func:`pyarrow.csv.open_csv` (a streaming reader).
+chunks whatever the file's size. Parquet goes through :mod:`pyarrow.dataset` for discovery (folders, globs, schema, row count
+from the footers) and :class:`pyarrow.parquet.ParquetFile` for buffered, column-pruned reads;
+CSV through :func:`pyarrow.csv.open_csv` (a streaming reader).
 
 - Squared loss: :func:`stats_from_file` reduces the stream to :class:`MomentStats` (each chunk
   by the fused kernel, chunks merged with Chan's formula); every later step costs O(d^2).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import glob as _glob
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +31,7 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
 from descend.errors import DataError
-from descend.scale.kernels import loss_and_grad_fast, moment_stats_fast
+from descend.scale.kernels import kernel_threads, loss_and_grad_fast, moment_stats_fast
 
 Array = NDArray[np.float64]
 Progress = Callable[[int, "int | None"], None]
@@ -154,43 +156,45 @@ class ChunkSource:
     def __iter__(self) -> Iterator[tuple[Array, Array]]:
         return self.chunks()
 
-    def chunks(self) -> Iterator[tuple[Array, Array]]:
-        """Chunks in file order."""
+    def chunks(self, *, prefetch: int = 2, check: bool = True) -> Iterator[tuple[Array, Array]]:
+        """Chunks in file order, read ``prefetch`` chunks ahead on a background thread.
+
+        ``check=False`` skips the per-chunk scan for inf/NaN; a caller that does so checks its
+        (O(d^2)) result instead and calls :meth:`check_finite` on a chunk that spoiled it.
+        """
         if self.kind == "parquet":
-            import pyarrow.dataset as ds
-
-            dset = ds.dataset(list(self.files), format="parquet")
-            batches = dset.to_batches(
-                columns=[*self.feature_names, self.target_name],
-                batch_size=self.chunk_rows,
-                batch_readahead=2,
-                fragment_readahead=1,
+            gen: Iterator[tuple[Array, Array]] = (
+                c for f in self.files for c in self._parquet_batches(f, None, check)
             )
-            for batch in batches:
-                if batch.num_rows:
-                    yield self._to_numpy(batch, self.files[0])
         else:
-            yield from self._csv_chunks()
+            gen = self._csv_chunks(check)
+        return _prefetched(gen, prefetch) if prefetch > 0 else gen
 
-    def pieces(self) -> list[Any]:
+    def _parquet_batches(self, path: str, row_groups: list[int] | None, check: bool = True
+                         ) -> Iterator[tuple[Array, Array]]:
+        import pyarrow.parquet as pq
+
+        # Buffered column reads, no pre-buffering: pyarrow otherwise holds whole row groups
+        # (and more) in memory; measured peak RSS 1.2-1.4 GB -> 0.3 GB for a 0.9 GB file.
+        pf = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
+        cols = [*self.feature_names, self.target_name]
+        for batch in pf.iter_batches(batch_size=self.chunk_rows, row_groups=row_groups,
+                                     columns=cols, use_threads=True):
+            if batch.num_rows:
+                yield self._to_numpy(batch, path, check)
+
+    def pieces(self) -> list[tuple[str, int]]:
         """Independently readable pieces (Parquet row groups) for shuffled epochs."""
-        import pyarrow.dataset as ds
+        import pyarrow.parquet as pq
 
         if self.kind != "parquet":
             return []
-        dset = ds.dataset(list(self.files), format="parquet")
-        out: list[Any] = []
-        for frag in dset.get_fragments():
-            out.extend(frag.split_by_row_group())
-        return out
+        return [(f, i) for f in self.files for i in range(pq.ParquetFile(f).num_row_groups)]
 
-    def read_piece(self, piece: Any) -> Iterator[tuple[Array, Array]]:
-        cols = [*self.feature_names, self.target_name]
-        for batch in piece.to_batches(columns=cols, batch_size=self.chunk_rows):
-            if batch.num_rows:
-                yield self._to_numpy(batch, piece.path)
+    def read_piece(self, piece: tuple[str, int]) -> Iterator[tuple[Array, Array]]:
+        yield from self._parquet_batches(piece[0], [piece[1]])
 
-    def _csv_chunks(self) -> Iterator[tuple[Array, Array]]:
+    def _csv_chunks(self, check: bool = True) -> Iterator[tuple[Array, Array]]:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
@@ -210,7 +214,7 @@ class ChunkSource:
             buf: list[tuple[Array, Array]] = []
             have = 0
             for batch in reader:
-                X, y = self._to_numpy(batch, path)
+                X, y = self._to_numpy(batch, path, check)
                 buf.append((X, y))
                 have += X.shape[0]
                 while have >= self.chunk_rows:
@@ -223,10 +227,12 @@ class ChunkSource:
             first = str(exc).strip().splitlines()[0]
             raise DataError(f"{path}: cannot be read as numbers ({first})") from None
 
-    def _to_numpy(self, batch: Any, source: str) -> tuple[Array, Array]:
+    def _to_numpy(self, batch: Any, source: str, check: bool = True) -> tuple[Array, Array]:
         m = batch.num_rows
         d = self.d
-        X = np.empty((m, d))
+        # Column-major: each Arrow column is one contiguous copy (5x faster than scattering it
+        # into a row-major block), and the fused kernels read d column streams just as fast.
+        X = np.empty((m, d), order="F")
         for j in range(d + 1):
             col = batch.column(j)
             if col.null_count:
@@ -247,10 +253,74 @@ class ChunkSource:
             if j < d:
                 X[:, j] = arr
             else:
-                y = np.asarray(arr, dtype=np.float64)
-        if not (np.isfinite(X).all() and np.isfinite(y).all()):
-            raise DataError(f"{source}: holds inf or NaN values; remove or replace them first")
+                y = np.array(arr, dtype=np.float64)  # a writable copy, as X is
+        if check:
+            self.check_finite(X, y, source)
         return X, y
+
+    def check_finite(self, X: Array, y: Array, source: str | None = None) -> None:
+        """Refuse a chunk holding inf or NaN, naming the column."""
+        if np.isfinite(X).all() and np.isfinite(y).all():
+            return
+        fin = np.isfinite(X)
+        bad = [n for j, n in enumerate(self.feature_names) if not fin[:, j].all()]
+        if not np.isfinite(y).all():
+            bad.append(self.target_name)
+        raise DataError(
+            f"{source or self.files[0]}: column {bad[0]!r} holds inf or NaN values; remove or "
+            "replace them first"
+        )
+
+
+_DONE = object()
+
+
+def _prefetched(gen: Iterator[Any], depth: int) -> Iterator[Any]:
+    """Run ``gen`` on a background thread, ``depth`` items ahead of the consumer.
+
+    Decoding (pyarrow) and the column copies release the GIL, so reading chunk k+1 overlaps
+    the kernels on chunk k. Errors are re-raised in the consumer; closing the consumer early
+    stops the reader.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in gen:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    t = threading.Thread(target=work, name="descend-stream-reader", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():  # unblock a reader waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                pass
+            t.join(timeout=0.05)
 
 
 def _take(buf: list[tuple[Array, Array]], k: int) -> tuple[Array, Array, list[Any], int]:
@@ -325,6 +395,12 @@ def open_source(
     )
 
 
+def _stream_threads() -> int | None:
+    """Kernel threads while streaming: all cores but the reader's (at least one)."""
+    cpus = os.cpu_count() or 1
+    return max(1, cpus - 1)
+
+
 def stats_from_file(
     path: str | Path | Sequence[str | Path] | ChunkSource,
     target: str | None = None,
@@ -343,12 +419,16 @@ def stats_from_file(
     )
     acc: MomentStats | None = None
     done = 0
-    for X, y in src.chunks():
-        s = moment_stats_fast(X, y)
-        acc = s if acc is None else acc.merge(s)
-        done += X.shape[0]
-        if progress is not None:
-            progress(done, src.n_rows)
+    with kernel_threads(_stream_threads()):
+        for X, y in src.chunks(check=False):
+            s = moment_stats_fast(X, y)
+            if not (np.isfinite(s.cxx).all() and np.isfinite(s.cxy).all()
+                    and np.isfinite(s.cyy)):
+                src.check_finite(X, y)  # non-finite moments: find and name the column
+            acc = s if acc is None else acc.merge(s)
+            done += X.shape[0]
+            if progress is not None:
+                progress(done, src.n_rows)
     if acc is None:
         raise DataError(f"{src.files[0]}: has no rows")
     return acc, src.feature_names, src.target_name
@@ -365,15 +445,18 @@ def loss_and_grad_stream(
 ) -> tuple[float, Array, float]:
     """Full-batch ``(loss, dL/dw, dL/db)`` over every row of ``source``, one streamed pass."""
     tot_l, tot_g, tot_b, n = 0.0, np.zeros(source.d), 0.0, 0
-    for X, y in source.chunks():
-        m = X.shape[0]
-        lv, g, gb = loss_and_grad_fast(X, y, w, b, loss, epsilon)
-        tot_l += lv * m
-        tot_g += g * m
-        tot_b += gb * m
-        n += m
-        if progress is not None:
-            progress(n, source.n_rows)
+    with kernel_threads(_stream_threads()):
+        for X, y in source.chunks(check=False):
+            m = X.shape[0]
+            lv, g, gb = loss_and_grad_fast(X, y, w, b, loss, epsilon)
+            if not (np.isfinite(lv) and np.isfinite(g).all()):
+                source.check_finite(X, y)  # bad data, or a diverging w: name the column
+            tot_l += lv * m
+            tot_g += g * m
+            tot_b += gb * m
+            n += m
+            if progress is not None:
+                progress(n, source.n_rows)
     if n == 0:
         raise DataError(f"{source.files[0]}: has no rows")
     return tot_l / n, tot_g / n, tot_b / n
