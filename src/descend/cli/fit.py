@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ import numpy as np
 import typer
 from rich.table import Table as RichTable
 
+from descend.cli._engines import ENGINES, dask_client, pass_progress, prepare_dask, prepare_stream
 from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
 
 
@@ -43,9 +47,96 @@ def _r2(model: Any, X: np.ndarray, y: np.ndarray) -> float:
     return 1.0 - float(r @ r) / float(yc @ yc)
 
 
+_RESUME_OPTIONS = {
+    "loss": "--loss",
+    "optimizer": "--optimizer",
+    "learning_rate": "--lr",
+    "alpha": "--alpha",
+    "epsilon": "--epsilon",
+    "scale": "--scale/--no-scale",
+    "batch_size": "--batch-size",
+    "shuffle": "--shuffle",
+    "random_state": "--random-state",
+}
+
+
+def _data_identity(data: str) -> dict[str, Any]:
+    """What names the data of a checkpointed run: the resolved path and, for a file, its size."""
+    p = Path(data)
+    if p.is_file():
+        return {"path": str(p.resolve()), "bytes": p.stat().st_size}
+    return {"path": str(p.resolve()) if p.exists() else data, "bytes": None}
+
+
+def _check_resume(ckpt_path: str, saved: dict[str, Any], now: dict[str, Any]) -> None:
+    """Refuse a resume whose checkpoint was written for other data or other settings."""
+    where = f"--resume {ckpt_path}"
+    s_data, n_data = saved.get("data") or {}, now["data"]
+    if s_data.get("path") is not None and s_data.get("path") != n_data["path"]:
+        fail(
+            f"{where}: the checkpoint is of a fit of {s_data['path']}, not {n_data['path']}; "
+            "resume it with the same DATA"
+        )
+    if s_data.get("bytes") is not None and s_data.get("bytes") != n_data["bytes"]:
+        fail(
+            f"{where}: {n_data['path']} changed since the checkpoint ({s_data['bytes']} bytes "
+            f"then, {n_data['bytes']} now); start afresh without --resume"
+        )
+    s_model = saved.get("model") or {}
+    for key, value in now["model"].items():
+        if key in s_model and s_model[key] != value:
+            fail(
+                f"{where}: the checkpoint is of a fit with {_RESUME_OPTIONS.get(key, key)} "
+                f"{s_model[key]!r}, this one has {value!r}; use the same setting to resume"
+            )
+    for key, option in (("target", "--target"), ("features", "--features")):
+        if key in saved and key in now and saved[key] != now[key]:
+            then, here = (
+                (",".join(saved[key]), ",".join(now[key]))
+                if key == "features"
+                else (saved[key], now[key])
+            )
+            fail(
+                f"{where}: the checkpoint is of a fit with {option} {then}, this one has "
+                f"{here}; use the same columns to resume"
+            )
+
+
+def _command_line(ctx: Any, resume_from: str) -> str:
+    """The exact ``descend fit ...`` command given, with ``--resume`` pointing at the checkpoint."""
+    import shlex
+
+    from click.core import ParameterSource
+
+    words = ["descend", "fit"]
+    for param in ctx.command.params:
+        name = param.name
+        if name == "resume" or ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params[name]
+        opts = list(getattr(param, "opts", []))
+        if param.param_type_name == "argument":
+            words.append(str(value))
+        elif getattr(param, "is_flag", False):
+            secondary = list(getattr(param, "secondary_opts", []))
+            if value:
+                words.append(opts[0])
+            elif secondary:
+                words.append(secondary[0])
+        else:
+            words += [opts[0], str(value)]
+    words += ["--resume", resume_from]
+    return shlex.join(words)
+
+
 @app.command("fit")
 def fit_command(
-    data: str = typer.Argument(..., help="CSV or Parquet file; the target is the last column."),
+    ctx: typer.Context,
+    data: str = typer.Argument(
+        ...,
+        help="CSV or Parquet file (--engine stream/dask: also a folder or glob of Parquet "
+        "files); the target is the last column.",
+    ),
     target: str = typer.Option(None, "--target", help="Target column [default: the last]."),
     features: str = typer.Option(
         None, "--features", help="Feature columns, e.g. size,rooms [default: all the others]."
@@ -59,12 +150,17 @@ def fit_command(
         help="Learning rate: a number, 'auto' (1/L, L the exact curvature) or a schedule "
         "such as exp:0.1,0.99. With --scale it applies to the standardised features.",
     ),
-    max_iter: int = typer.Option(1000, "--max-iter", help="Most steps (epochs for mini-batch)."),
+    max_iter: int = typer.Option(
+        1000, "--max-iter", help="Most steps (epochs for mini-batch); with --resume, in all."
+    ),
     target_loss: float = typer.Option(None, "--target-loss", help="Stop once the loss <= this."),
     tol: float = typer.Option(
         1e-12, "--tol", help="Stop when the loss falls by <= tol (relative) 5 steps in a row."
     ),
     gtol: float = typer.Option(None, "--gtol", help="Stop once the gradient norm <= this."),
+    time_limit: float = typer.Option(
+        None, "--time-limit", help="Stop after this many seconds of descent [default: no limit]."
+    ),
     batch_size: int = typer.Option(
         None, "--batch-size", help="Rows per mini-batch step [default: all rows]."
     ),
@@ -82,6 +178,40 @@ def fit_command(
     init: str = typer.Option(
         None, "--init", help="Start: intercept then coefficients, e.g. 0,0 [default: zeros]."
     ),
+    engine: str = typer.Option(
+        "numpy",
+        "--engine",
+        help="Where the rows live: numpy (load the file into memory), stream (read it in "
+        "chunks, never whole: files larger than memory) or dask (a Dask cluster, see "
+        "--scheduler). The answers agree to rounding.",
+    ),
+    scheduler: str = typer.Option(
+        None,
+        "--scheduler",
+        help="With --engine dask: the scheduler's address, e.g. tcp://host:8786 [default: "
+        "start a local cluster, one worker process per core, closed at the end].",
+    ),
+    chunk_rows: int = typer.Option(
+        131072, "--chunk-rows", help="With --engine stream: rows read per chunk."
+    ),
+    checkpoint: str = typer.Option(
+        None,
+        "--checkpoint",
+        help="Save the run (parameters, optimizer state, step count) to this .json or .npz "
+        "file, atomically, during the fit, at its end and on Ctrl-C.",
+    ),
+    checkpoint_every: int = typer.Option(
+        None, "--checkpoint-every", help="Save the checkpoint every N iterations [default: 100]."
+    ),
+    checkpoint_seconds: float = typer.Option(
+        None, "--checkpoint-seconds", help="Save the checkpoint every S seconds of the fit."
+    ),
+    resume: str = typer.Option(
+        None,
+        "--resume",
+        help="Continue the run saved in this checkpoint: same data and settings, the same "
+        "iterates as without the interruption; --max-iter counts the whole run.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     save: str = typer.Option(None, "--save", help="Write the fitted model to this .json file."),
     force: bool = typer.Option(False, "--force", help="Let --save replace an existing file."),
@@ -94,10 +224,43 @@ def fit_command(
     """Fit a line (or plane) to DATA by gradient descent; print the coefficients and the loss.
 
     Example: descend fit data.csv --lr 0.0001 --max-iter 1000 --no-scale
-    """
-    from descend.data import load_table
-    from descend.models import DivergenceWarning, LinearRegression, save_model
 
+    Larger than memory: descend fit big.parquet --engine stream --checkpoint run.json
+    """
+    from descend.models import DivergenceWarning, LinearRegression, losses, save_model
+
+    if hasattr(losses, "use_fast_kernels"):  # the fused kernels, where models offers the hook
+        from descend.scale import install_fast_kernels
+
+        install_fast_kernels()
+    if engine not in ENGINES:
+        fail(f"--engine {engine}: choose one of {', '.join(ENGINES)}")
+    if scheduler is not None and engine != "dask":
+        fail(f"--scheduler {scheduler}: applies to --engine dask only")
+    from click.core import ParameterSource
+
+    if ctx.get_parameter_source("chunk_rows") is ParameterSource.COMMANDLINE:
+        if engine != "stream":
+            fail(f"--chunk-rows {chunk_rows}: applies to --engine stream only")
+    if engine != "numpy":
+        for path, option in ((plot, "--plot"), (html, "--html")):
+            if path is not None:
+                fail(f"{option}: pictures need the data in memory; leave out --engine {engine}")
+    if engine == "dask" and batch_size is not None:
+        fail(
+            f"--batch-size {batch_size}: mini-batches are not available with --engine dask; "
+            "use --engine stream"
+        )
+    if checkpoint_every is not None and checkpoint_every < 1:
+        fail(f"--checkpoint-every {checkpoint_every}: give a positive number of iterations")
+    if checkpoint_seconds is not None and not checkpoint_seconds > 0:
+        fail(f"--checkpoint-seconds {checkpoint_seconds}: give a positive number of seconds")
+    if checkpoint is None and (checkpoint_every is not None or checkpoint_seconds is not None):
+        fail("--checkpoint-every/--checkpoint-seconds: give --checkpoint FILE to save to")
+    for path, option in ((checkpoint, "--checkpoint"), (resume, "--resume")):
+        if path is not None and Path(data).exists() and Path(path).exists():
+            if Path(path).samefile(data):
+                fail(f"{option} {path}: that is the data file; give another file")
     save_path = Path(save) if save is not None else None
     if save_path is not None:
         if save_path.suffix.lower() != ".json":
@@ -111,13 +274,6 @@ def fit_command(
     for path, option in ((plot, "--plot"), (html, "--html")):
         if path is not None:
             _check_output_path(path, option)
-    table = load_table(data, target=target, features=features)
-    start = parse_floats(init, "--init") if init is not None else None
-    if start is not None and len(start) != table.d + 1:
-        fail(
-            f"--init {init}: expected {table.d + 1} values (the intercept, then "
-            f"{', '.join(table.feature_names)}), got {len(start)}"
-        )
     model = LinearRegression(
         loss=loss,
         alpha=alpha,
@@ -131,21 +287,64 @@ def fit_command(
         batch_size=batch_size,
         random_state=random_state,
         scale=scale,
-        init=start,
+        time_limit=time_limit,
     )
-    t0 = time.perf_counter()
-    with warnings_to_stderr(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DivergenceWarning)  # printed below, as the diagnosis
-        model.fit_table(table)
-    elapsed = time.perf_counter() - t0
+    meta: dict[str, Any] = {"data": _data_identity(data), "model": model.checkpoint_meta()}
+    ckpt = None
+    if resume is not None:
+        from descend.scale.checkpoint import load_checkpoint
+
+        ckpt = load_checkpoint(resume)
+        _check_resume(resume, ckpt.meta, meta)
+    t_load = time.perf_counter()
+    table, prepared = _load(data, engine, target, features, chunk_rows, scheduler, model, quiet)
+    with prepared as src:
+        names = src.feature_names
+        meta.update(target=src.target_name, features=list(names))
+        if ckpt is not None:
+            _check_resume(resume, ckpt.meta, meta)
+        start = parse_floats(init, "--init") if init is not None else None
+        if start is not None and len(start) != src.d + 1:
+            fail(
+                f"--init {init}: expected {src.d + 1} values (the intercept, then "
+                f"{', '.join(names)}), got {len(start)}"
+            )
+        model.set_params(init=start)
+        saver = None
+        if checkpoint is not None:
+            from descend.scale.checkpoint import Checkpointer
+
+            saver = Checkpointer(
+                checkpoint, every=checkpoint_every, seconds=checkpoint_seconds, meta=meta
+            )
+        t0 = time.perf_counter()
+        with warnings_to_stderr(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)  # printed below, as the diagnosis
+            if table is not None:
+                model.fit_table(table, callback=saver, resume=ckpt)
+            elif src.passes is None:
+                model._fit_stats(src.stats, names, callback=saver, resume=ckpt)
+            else:
+                model._fit_passes(src.stats, names, src.passes, callback=saver, resume=ckpt)
+        elapsed = time.perf_counter() - t0
+        load_time = t0 - t_load
     diverged = model.stop_reason_ == "diverged"
-    r2 = _r2(model, table.X, table.y) if not diverged else None
+    interrupted = model.stop_reason_ == "interrupted"
+    if saver is not None and not diverged:
+        info = model.result_.info
+        saver.save(info["theta"], info["state"], model.n_iter_)
+    if table is not None:
+        r2 = _r2(model, table.X, table.y) if not diverged else None
+    else:  # from the moments: the file is not read again
+        st = src.stats
+        r2 = 1.0 - st.n * st.loss(model.coef_, model.intercept_) / st.cyy if not diverged else None
+    described = table if table is not None else _Described(data, src.n, src.target_name, names)
     if as_json:
         obj = {
             "intercept": model.intercept_,
             "coef": model.coef_.tolist(),
-            "features": list(table.feature_names),
-            "target": table.target_name,
+            "features": list(names),
+            "target": src.target_name,
             "initial_loss": model.initial_loss_,
             "loss": model.loss_,
             "n_iter": model.n_iter_,
@@ -161,23 +360,132 @@ def fit_command(
             "loss_name": model.loss,
             "optimizer": optimizer,
             "scale": scale,
-            "rows": table.n,
+            "rows": src.n,
+            "engine": engine,
+            "start_iter": model.start_iter_,
             "elapsed": elapsed,
+            "load_time": load_time,
         }
         out.print(json.dumps(obj), markup=False)
     else:
-        _print_fit(model, table, r2, elapsed, scale)
-    if plot is not None or html is not None:
+        _print_fit(model, described, r2, elapsed, scale)
+    if table is not None and (plot is not None or html is not None):
         from descend.cli.pictures import fit_pictures
 
         fit_pictures(model, table, plot=plot, html=html, quiet=quiet or as_json)
+    if interrupted:
+        if checkpoint is not None:
+            err.print(
+                f"descend: interrupted after {model.n_iter_} iterations; saved {checkpoint}. "
+                f"Resume with: {_command_line(ctx, checkpoint)}",
+                markup=False,
+            )
+        else:
+            err.print(
+                f"descend: interrupted after {model.n_iter_} iterations; nothing saved (add "
+                "--checkpoint FILE to make a run resumable)",
+                markup=False,
+            )
+        raise typer.Exit(130)
     if diverged:
         err.print(f"descend: {model.message_}", markup=False)
         raise Diverged(model.message_)
     if save_path is not None:
-        save_model(model, save_path, target=table.target_name, source=str(data), force=force)
+        save_model(model, save_path, target=src.target_name, source=str(data), force=force)
         if not as_json:
             out.print(f"saved the model to {save}", markup=False)
+
+
+@dataclass(frozen=True)
+class _Described:
+    """What the report says about the data: its source, size and column names."""
+
+    source: str
+    n: int
+    target_name: str
+    feature_names: tuple[str, ...]
+
+
+class _InMemory:
+    """The numpy engine as a :class:`Prepared`-like context (the table is loaded already)."""
+
+    def __init__(self, table: Any):
+        self.table = table
+        self.feature_names = tuple(table.feature_names)
+        self.target_name = table.target_name
+        self.passes = None
+        self.stats = None  # the estimator computes the moments itself
+
+    @property
+    def n(self) -> int:
+        return int(self.table.n)
+
+    @property
+    def d(self) -> int:
+        return int(self.table.d)
+
+    def __enter__(self) -> _InMemory:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+@contextmanager
+def _prepared_stream(
+    data: str, target: str | None, features: str | None, chunk_rows: int, model: Any, quiet: bool
+) -> Iterator[Any]:
+    rows = model.loss != "squared_error" or model.batch_size is not None
+    with pass_progress("statistics", quiet=quiet) as progress:
+        prepared = prepare_stream(
+            data,
+            target=target,
+            features=features,
+            chunk_rows=chunk_rows,
+            rows_needed=rows,
+            loss=model.loss,
+            epsilon=float(model.epsilon),
+            progress=progress,
+        )
+    yield prepared
+
+
+@contextmanager
+def _prepared_dask(
+    data: str, target: str | None, features: str | None, scheduler: str | None, model: Any
+) -> Iterator[Any]:
+    rows = model.loss != "squared_error"
+    with dask_client(scheduler) as client:
+        yield prepare_dask(
+            data,
+            client,
+            target=target,
+            features=features,
+            rows_needed=rows,
+            loss=model.loss,
+            epsilon=float(model.epsilon),
+        )
+
+
+def _load(
+    data: str,
+    engine: str,
+    target: str | None,
+    features: str | None,
+    chunk_rows: int,
+    scheduler: str | None,
+    model: Any,
+    quiet: bool,
+) -> tuple[Any, Any]:
+    """``(table or None, a context manager yielding the prepared data)`` for ``engine``."""
+    if engine == "numpy":
+        from descend.data import load_table
+
+        table = load_table(data, target=target, features=features)
+        return table, _InMemory(table)
+    if engine == "stream":
+        return None, _prepared_stream(data, target, features, chunk_rows, model, quiet)
+    return None, _prepared_dask(data, target, features, scheduler, model)
 
 
 def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: bool) -> None:

@@ -152,8 +152,12 @@ def run_descent(
                 try:
                     callback(
                         IntermediateResult(
-                            theta, f, g, start_iter + k,
-                            DescentState(opt_state, f0, best, stall, rng_state), gn[-1],
+                            theta,
+                            f,
+                            g,
+                            start_iter + k,
+                            DescentState(opt_state, f0, best, stall, rng_state),
+                            gn[-1],
                         )
                     )
                 except StopIteration:

@@ -1,0 +1,269 @@
+"""Where the rows of ``descend fit`` live: in memory, streamed from files, or on a Dask cluster.
+
+Every engine ends in the same estimator hooks, so the answers agree to rounding:
+
+- ``numpy`` (default): the file is loaded into memory (:func:`descend.data.load_table`).
+- ``stream``: the file is read in chunks of ``--chunk-rows`` rows and never held whole. The
+  squared loss takes one pass of statistics (``stats_from_file``) and steps from them
+  (``LinearRegression._fit_stats``); huber and absolute error take one more streamed pass per
+  step (``loss_and_grad_stream``); mini-batches come from ``iter_minibatches``.
+- ``dask``: the file is read with ``dask.dataframe``; statistics are one map-reduce
+  (``moment_stats_dask``), other losses one map-reduce per step over persisted partitions
+  (``loss_and_grad_dask``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from descend.data.stats import MomentStats
+from descend.errors import DataError, InputError
+
+Array = NDArray[np.float64]
+
+ENGINES = ("numpy", "stream", "dask")
+
+__all__ = ["ENGINES", "Prepared", "dask_client", "pass_progress", "prepare_dask", "prepare_stream"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A data set reduced to what a fit needs: its moments, names and (if asked) row passes."""
+
+    stats: MomentStats
+    feature_names: tuple[str, ...]
+    target_name: str
+    source: str
+    passes: Any = None  # a descend.models.linear.RowPasses, or None for the squared loss
+
+    @property
+    def n(self) -> int:
+        return int(self.stats.n)
+
+    @property
+    def d(self) -> int:
+        return int(self.stats.d)
+
+
+def _check_stats(stats: MomentStats, source: str) -> MomentStats:
+    parts = (stats.mean_x, stats.mean_y, stats.cxx, stats.cxy, stats.cyy)
+    if not all(np.isfinite(p).all() for p in parts):
+        raise DataError(f"{source}: holds missing, inf or NaN values; remove or replace them first")
+    if stats.n < 2:
+        raise DataError(f"{source}: needs at least 2 rows to fit a line, has {stats.n}")
+    return stats
+
+
+# ------------------------------------------------------------------------------- stream
+
+
+class StreamRows:
+    """Row passes over a :class:`~descend.scale.stream.ChunkSource`: one read per pass."""
+
+    def __init__(self, source: Any, loss: str, epsilon: float):
+        self.source, self.loss, self.epsilon = source, loss, epsilon
+
+    def full(self, w: Array, b: float) -> tuple[float, Array, float]:
+        from descend.scale.stream import loss_and_grad_stream
+
+        return loss_and_grad_stream(self.source, w, b, self.loss, self.epsilon)
+
+    def batches(
+        self, rng: np.random.Generator, batch_size: int, shuffle: bool
+    ) -> Iterable[tuple[Array, Array]]:
+        from descend.scale.stream import iter_minibatches
+
+        return iter_minibatches(self.source, batch_size, rng, shuffle=shuffle)
+
+    def max_row_norm2(self, mean: Array, scale: Array) -> float:
+        top = 0.0
+        for X, _ in self.source.chunks():
+            Z = (X - mean) / scale
+            top = max(top, float(np.einsum("ij,ij->i", Z, Z).max()))
+        return top
+
+
+def prepare_stream(
+    data: str,
+    *,
+    target: str | None,
+    features: str | None,
+    chunk_rows: int,
+    rows_needed: bool,
+    loss: str,
+    epsilon: float,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Prepared:
+    """One streamed pass of statistics; row passes too when the fit needs them."""
+    from descend.scale.stream import open_source, stats_from_file
+
+    if chunk_rows < 1:
+        raise InputError(f"--chunk-rows {chunk_rows}: give a positive number of rows")
+    src = open_source(data, target=target, features=features, chunk_rows=chunk_rows)
+    stats, names, tname = stats_from_file(src, progress=progress)
+    return Prepared(
+        stats=_check_stats(stats, data),
+        feature_names=tuple(names),
+        target_name=tname,
+        source=data,
+        passes=StreamRows(src, loss, epsilon) if rows_needed else None,
+    )
+
+
+# ------------------------------------------------------------------------------- dask
+
+
+class DaskRows:
+    """Row passes as map-reduces over persisted Dask partitions (full batch only)."""
+
+    def __init__(self, X: Any, y: Any, loss: str, epsilon: float):
+        self.X, self.y, self.loss, self.epsilon = X, y, loss, epsilon
+
+    def full(self, w: Array, b: float) -> tuple[float, Array, float]:
+        from descend.scale.dask_engine import loss_and_grad_dask
+
+        return loss_and_grad_dask(self.X, self.y, w, b, self.loss, self.epsilon)
+
+    def batches(
+        self, rng: np.random.Generator, batch_size: int, shuffle: bool
+    ) -> Iterable[tuple[Array, Array]]:  # pragma: no cover - refused before the fit starts
+        raise InputError("--batch-size: mini-batches are not available with --engine dask")
+
+    def max_row_norm2(self, mean: Array, scale: Array) -> float:  # pragma: no cover
+        raise InputError("--batch-size: mini-batches are not available with --engine dask")
+
+
+@contextmanager
+def dask_client(scheduler: str | None) -> Iterator[Any]:
+    """A ``distributed.Client`` on ``scheduler``, or on a local cluster started (and closed) here.
+
+    The local cluster has one worker process per core and one thread each: the fused kernels
+    are parallel themselves, and processes keep the GIL out of the way.
+    """
+    try:
+        import distributed
+    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
+        raise InputError("--engine dask needs the 'distributed' package installed") from None
+    if scheduler is not None:
+        try:
+            client = distributed.Client(scheduler, timeout="10s", set_as_default=True)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                f"--scheduler {scheduler}: cannot connect ({type(exc).__name__}); start one with "
+                "'dask scheduler' or leave --scheduler out for a local cluster"
+            ) from None
+        with client:
+            yield client
+        return
+    import os
+
+    cluster = distributed.LocalCluster(
+        n_workers=os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+    )
+    try:
+        with distributed.Client(cluster, set_as_default=True) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def _read_dask(data: str, source: Any) -> Any:
+    import dask.dataframe as dd
+
+    cols = [*source.feature_names, source.target_name]
+    if source.kind == "parquet":
+        return dd.read_parquet(list(source.files), columns=cols)
+    header = getattr(source, "_csv_header", True)
+    frame = dd.read_csv(
+        source.files[0],
+        sep=getattr(source, "_csv_sep", ","),
+        header=0 if header else None,
+        names=None if header else list(source.columns),
+        usecols=cols,
+        dtype=dict.fromkeys(cols, "float64"),
+    )
+    return frame if list(frame.columns) == cols else frame[cols]
+
+
+def prepare_dask(
+    data: str,
+    client: Any,
+    *,
+    target: str | None,
+    features: str | None,
+    rows_needed: bool,
+    loss: str,
+    epsilon: float,
+) -> Prepared:
+    """Statistics as one map-reduce; persisted partitions for per-step passes when needed."""
+    from descend.scale.dask_engine import moment_stats_dask
+    from descend.scale.stream import open_source
+
+    # Column discovery (header, separator, names) as the stream engine does it, so every
+    # engine picks the same target and features; it reads only the header or the footers.
+    src = open_source(data, target=target, features=features)
+    frame = _read_dask(data, src)
+    # One array of [features..., target], split afterwards: selecting columns of the frame
+    # lets dask-expr fuse small Parquet files into fewer partitions than the row counts it
+    # computed ("lengths do not match the number of partitions").
+    both = frame.astype("float64").to_dask_array(lengths=True)
+    d = len(src.feature_names)
+    X, y = both[:, :d], both[:, d]
+    if rows_needed:
+        X, y = client.persist([X, y])
+    stats = moment_stats_dask(X, y)
+    return Prepared(
+        stats=_check_stats(stats, data),
+        feature_names=tuple(src.feature_names),
+        target_name=src.target_name,
+        source=data,
+        passes=DaskRows(X, y, loss, epsilon) if rows_needed else None,
+    )
+
+
+# ------------------------------------------------------------------------------- progress
+
+
+@contextmanager
+def pass_progress(label: str, *, quiet: bool) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A ``progress(rows_done, rows_total)`` for a pass over a file: a Rich bar on stderr.
+
+    Shown only when stderr is a terminal and not ``--quiet``; transient, redrawn at most ten
+    times a second.
+    """
+    from descend.cli.app import err
+
+    if quiet or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        last = [0.0]
+
+        def progress(done: int, total: int | None) -> None:
+            now = time.perf_counter()
+            if now - last[0] < 0.1 and (total is None or done < total):
+                return
+            last[0] = now
+            bar.update(task, completed=done, total=total)
+
+        yield progress
