@@ -102,16 +102,20 @@ def _check_resume(ckpt_path: str, saved: dict[str, Any], now: dict[str, Any]) ->
             )
 
 
+def _given(ctx: Any, name: str) -> bool:
+    """Whether option ``name`` was typed on the command line (not left at its default)."""
+    # By the enum's name: typer may carry its own copy of click, with its own enum class.
+    return getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+
+
 def _command_line(ctx: Any, resume_from: str) -> str:
     """The exact ``descend fit ...`` command given, with ``--resume`` pointing at the checkpoint."""
     import shlex
 
-    from click.core import ParameterSource
-
     words = ["descend", "fit"]
     for param in ctx.command.params:
         name = param.name
-        if name == "resume" or ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+        if name == "resume" or not _given(ctx, name):
             continue
         value = ctx.params[name]
         opts = list(getattr(param, "opts", []))
@@ -237,11 +241,8 @@ def fit_command(
         fail(f"--engine {engine}: choose one of {', '.join(ENGINES)}")
     if scheduler is not None and engine != "dask":
         fail(f"--scheduler {scheduler}: applies to --engine dask only")
-    from click.core import ParameterSource
-
-    if ctx.get_parameter_source("chunk_rows") is ParameterSource.COMMANDLINE:
-        if engine != "stream":
-            fail(f"--chunk-rows {chunk_rows}: applies to --engine stream only")
+    if _given(ctx, "chunk_rows") and engine != "stream":
+        fail(f"--chunk-rows {chunk_rows}: applies to --engine stream only")
     if engine != "numpy":
         for path, option in ((plot, "--plot"), (html, "--html")):
             if path is not None:
