@@ -387,7 +387,8 @@ def fit_command(
                 "--checkpoint FILE to make a run resumable)",
                 markup=False,
             )
-        raise typer.Exit(130)
+        # Abort is what main() turns into exit status 130 (it drops typer.Exit's code).
+        raise typer.Abort()
     if diverged:
         err.print(f"descend: {model.message_}", markup=False)
         raise Diverged(model.message_)
