@@ -100,7 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
-            app(args=args, prog_name="descend", standalone_mode=False)
+            # Without standalone mode click returns typer.Exit's code instead of raising it.
+            rv = app(args=args, prog_name="descend", standalone_mode=False)
+        if isinstance(rv, int) and not isinstance(rv, bool):
+            return rv
     except Diverged:
         return EXIT_DIVERGED
     except (DescendError, ValueError, OSError) as exc:

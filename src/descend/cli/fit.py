@@ -387,8 +387,7 @@ def fit_command(
                 "--checkpoint FILE to make a run resumable)",
                 markup=False,
             )
-        # Abort is what main() turns into exit status 130 (it drops typer.Exit's code).
-        raise typer.Abort()
+        raise typer.Exit(130)  # the shell's convention for a run stopped by Ctrl-C
     if diverged:
         err.print(f"descend: {model.message_}", markup=False)
         raise Diverged(model.message_)
