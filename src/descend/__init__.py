@@ -69,6 +69,30 @@ _LAZY = {
 }
 
 
+def _install_fast_kernels() -> None:
+    """Route large full passes of the models through descend.scale's fused kernels.
+
+    ``models`` offers the seam and never imports ``scale``; the package root wires them, and
+    defers importing the kernels (and numba) until an array large enough to gain arrives.
+    """
+    from descend import _backends
+
+    def loss_and_grad(*args: Any) -> Any:
+        from descend.scale.kernels import loss_and_grad_fast
+
+        return loss_and_grad_fast(*args)
+
+    def moment_stats(X: Any, y: Any) -> Any:
+        from descend.scale.kernels import moment_stats_fast
+
+        return moment_stats_fast(X, y)
+
+    _backends.use_fast_kernels(loss_and_grad=loss_and_grad, moment_stats=moment_stats)
+
+
+_install_fast_kernels()
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:

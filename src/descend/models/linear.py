@@ -22,13 +22,13 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from descend.data.stats import MomentStats, moment_stats
+from descend.data.stats import MomentStats
 from descend.errors import ConvergenceWarning, InputError, StabilityWarning
 from descend.loop.result import OptimizeResult, Status
 from descend.models._descent import run_descent
 from descend.models._diagnose import DivergenceWarning, divergence_message, stability_message
 from descend.models._problem import Standardizer, StatsObjective, curvature
-from descend.models.losses import LOSSES, loss_and_grad
+from descend.models.losses import LOSSES, fast_moment_stats, loss_and_grad
 from descend.optim.base import Optimizer
 from descend.optim.registry import get_optimizer
 
@@ -255,7 +255,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     ) -> LinearRegression:
         names = tuple(names) if names is not None else default_feature_names(X.shape[1])
         self._check_params(X.shape[1])
-        stats = moment_stats(X, y)
+        stats = fast_moment_stats(X, y)
         if self.loss == "squared_error" and self.batch_size is None:
             return self._fit_stats(stats, names, callback=callback, resume=resume)
         return self._fit_rows(X, y, stats, names, callback=callback, resume=resume)

@@ -24,22 +24,38 @@ With the residual ``r = X w + b - y``:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from descend import _backends
+from descend._backends import FAST_MIN_ELEMENTS, use_fast_kernels
 
 Array = NDArray[np.float64]
 LossAndGrad = Callable[[Array, Array, Array, float], tuple[float, Array, float]]
 
 __all__ = [
+    "FAST_MIN_ELEMENTS",
     "LOSSES",
+    "fast_moment_stats",
     "absolute_error_loss_and_grad",
     "huber_loss_and_grad",
     "loss_and_grad",
     "squared_error_loss_and_grad",
+    "use_fast_kernels",
 ]
 
 LOSSES = ("squared_error", "huber", "absolute_error")
+
+def fast_moment_stats(X: Array, y: Array) -> Any:
+    """:func:`descend.data.stats.moment_stats`, through the fused kernel for large arrays."""
+    fast = _backends.fast("moment_stats", X)
+    if fast is not None:
+        return fast(X, y)
+    from descend.data.stats import moment_stats
+
+    return moment_stats(X, y)
 
 
 def _residual(X: Array, y: Array, w: Array, b: float) -> Array:
@@ -81,7 +97,12 @@ def absolute_error_loss_and_grad(
 def loss_and_grad(
     loss: str, X: Array, y: Array, w: Array, b: float, *, epsilon: float = 1.35
 ) -> tuple[float, Array, float]:
-    """Dispatch on the loss name (one of :data:`LOSSES`)."""
+    """Dispatch on the loss name (one of :data:`LOSSES`); large arrays use the fused kernel."""
+    if loss in LOSSES:
+        fast = _backends.fast("loss_and_grad", X)
+        if fast is not None:
+            f, gw, gb = fast(X, y, w, b, loss, epsilon)
+            return float(f), gw, float(gb)
     if loss == "squared_error":
         return squared_error_loss_and_grad(X, y, w, b)
     if loss == "huber":

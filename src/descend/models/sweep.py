@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from descend.data.stats import MomentStats, moment_stats
+from descend.data.stats import MomentStats
 from descend.errors import InputError
 from descend.models._descent import EXPLODE, PATIENCE
 from descend.models._problem import Standardizer, curvature
 from descend.models.linear import default_feature_names
+from descend.models.losses import fast_moment_stats
 
 Array = NDArray[np.float64]
 
@@ -101,7 +102,7 @@ def sweep_learning_rates(
     if stats is None:
         X = np.asarray(X, dtype=np.float64)
         X = X.reshape(-1, 1) if X.ndim == 1 else X
-        stats = moment_stats(X, np.asarray(y, dtype=np.float64))
+        stats = fast_moment_stats(X, np.asarray(y, dtype=np.float64))
     d = stats.d
     names = tuple(feature_names) if feature_names is not None else default_feature_names(d)
     std = Standardizer.fit(stats, scale)
