@@ -243,53 +243,61 @@ def _make_kernels(D: int, LOSS: int) -> dict[str, Any]:
         for j in range(d):
             sh[j] = X[0, j]
         shy = np.float64(y[0])
-        for k in prange(nb):
-            lo = k * block
-            hi = min(n, lo + block)
-            m = hi - lo
-            # pass 1 over the block (from memory): means of the offsets from the first row of
-            # the data. Offsets keep full precision where the data sit far from 0 (values ~1e8
-            # with unit spread); Chan's merge multiplies any error in a block mean by the
-            # block size, so block means are carried as offsets and the shift added at the end.
-            acc = np.zeros(d)
-            accy = 0.0
-            for i in range(lo, hi):
-                accy += np.float64(y[i]) - shy
+        # Blocks go in groups, one scratch buffer per group: a ~300 KB allocation per block
+        # is an mmap + munmap each time, and those serialise the threads on the kernel's
+        # memory-map lock (seen as 20x slowdowns on a busy machine). The blocks themselves are
+        # fixed by n and d, so the result does not depend on the thread count.
+        ngroups = min(nb, 64)
+        per = (nb + ngroups - 1) // ngroups
+        for grp in prange(ngroups):
+            scratch = np.empty((d + 1, block))
+            for k in range(grp * per, min(nb, (grp + 1) * per)):
+                lo = k * block
+                hi = min(n, lo + block)
+                m = hi - lo
+                # pass 1 over the block (from memory): means of the offsets from the first row of
+                # the data. Offsets keep full precision where the data sit far from 0 (values ~1e8
+                # with unit spread); Chan's merge multiplies any error in a block mean by the
+                # block size, so block means are carried as offsets and the shift added at the end.
+                acc = np.zeros(d)
+                accy = 0.0
+                for i in range(lo, hi):
+                    accy += np.float64(y[i]) - shy
+                    for j in range(d):
+                        acc[j] += np.float64(X[i, j]) - sh[j]
+                mu = acc / m
+                muy = accy / m
+                # pass 2 over the block (from cache): centre into a column-major scratch block, so
+                # each product sum(xc_j * xc_t) is a contiguous dot that vectorises across rows
+                buf = scratch if m == block else np.empty((d + 1, m))
+                for i in range(m):
+                    for j in range(d):
+                        buf[j, i] = (np.float64(X[lo + i, j]) - sh[j]) - mu[j]
+                    buf[d, i] = (np.float64(y[lo + i]) - shy) - muy
+                c = np.empty((d, d))
+                cy = np.empty(d)
                 for j in range(d):
-                    acc[j] += np.float64(X[i, j]) - sh[j]
-            mu = acc / m
-            muy = accy / m
-            # pass 2 over the block (from cache): centre into a column-major scratch block, so
-            # each product sum(xc_j * xc_t) is a contiguous dot that vectorises across rows
-            buf = np.empty((d + 1, m))
-            for i in range(m):
-                for j in range(d):
-                    buf[j, i] = (np.float64(X[lo + i, j]) - sh[j]) - mu[j]
-                buf[d, i] = (np.float64(y[lo + i]) - shy) - muy
-            c = np.empty((d, d))
-            cy = np.empty(d)
-            for j in range(d):
-                cj = buf[j]
-                for t in range(j, d + 1):
-                    ct = buf[t]
-                    s = 0.0
-                    for i in range(m):
-                        s += cj[i] * ct[i]
-                    if t < d:
-                        c[j, t] = s
-                        c[t, j] = s
-                    else:
-                        cy[j] = s
-            yy = buf[d]
-            syy = 0.0
-            for i in range(m):
-                syy += yy[i] * yy[i]
-            cnt[k] = m
-            mx[k] = mu
-            my[k] = muy
-            cxx[k] = c
-            cxy[k] = cy
-            cyy[k] = syy
+                    cj = buf[j]
+                    for t in range(j, d + 1):
+                        ct = buf[t]
+                        s = 0.0
+                        for i in range(m):
+                            s += cj[i] * ct[i]
+                        if t < d:
+                            c[j, t] = s
+                            c[t, j] = s
+                        else:
+                            cy[j] = s
+                yy = buf[d]
+                syy = 0.0
+                for i in range(m):
+                    syy += yy[i] * yy[i]
+                cnt[k] = m
+                mx[k] = mu
+                my[k] = muy
+                cxx[k] = c
+                cxy[k] = cy
+                cyy[k] = syy
         # Chan et al. (1979) eq. 2.1b, block by block
         N = cnt[0]
         MX = mx[0].copy()
