@@ -18,6 +18,16 @@ def test_flat_api_and_lazy_dask():
     assert scale.moment_stats_dask is moment_stats_dask
 
 
+def test_install_fast_kernels_registers_with_the_backends_seam(monkeypatch):
+    from descend import _backends
+
+    monkeypatch.setattr(_backends, "_FAST", {"loss_and_grad": None, "moment_stats": None})
+    assert scale.install_fast_kernels() is True
+    X = np.zeros((1 << 18, 1))
+    assert _backends.fast("loss_and_grad", X) is scale.loss_and_grad_fast
+    assert _backends.fast("moment_stats", X) is scale.moment_stats_fast
+
+
 def test_install_fast_kernels_uses_the_models_hook(monkeypatch):
     got = {}
     fake = types.ModuleType("descend.models.losses")
@@ -26,6 +36,10 @@ def test_install_fast_kernels_uses_the_models_hook(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "descend.models.losses", fake)
     monkeypatch.setattr(descend.models, "losses", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "descend._backends", types.ModuleType("descend._backends"))
+    import descend
+
+    monkeypatch.setattr(descend, "_backends", sys.modules["descend._backends"], raising=False)
     assert scale.install_fast_kernels() is True
     assert got["loss_and_grad"] is scale.loss_and_grad_fast
     assert got["moment_stats"] is scale.moment_stats_fast
@@ -39,4 +53,8 @@ def test_install_fast_kernels_without_a_hook(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "descend.models.losses", fake)
     monkeypatch.setattr(descend.models, "losses", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "descend._backends", types.ModuleType("descend._backends"))
+    import descend
+
+    monkeypatch.setattr(descend, "_backends", sys.modules["descend._backends"], raising=False)
     assert scale.install_fast_kernels() is False

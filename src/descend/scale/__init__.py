@@ -72,17 +72,28 @@ def __getattr__(name: str) -> Any:
 
 
 def install_fast_kernels() -> bool:
-    """Plug the fused kernels into :mod:`descend.models` through its public hook, if it has one.
+    """Register the fused kernels with the models' seam now (rather than lazily).
 
-    ``models`` sits below ``scale`` and may not import it; instead it offers
-    ``descend.models.losses.use_fast_kernels(loss_and_grad=..., moment_stats=...)`` and this
-    registers ours. Returns whether the hook was found.
+    ``models`` sits below ``scale`` and never imports it; it asks ``descend._backends`` for a
+    kernel before each large full pass, and the package root registers ours there lazily.
+    This registers them eagerly (``descend._backends.use_fast_kernels``), or through
+    ``descend.models.losses.use_fast_kernels`` where a models version offers that instead.
+    Returns whether a seam was found.
     """
+    hooks = []
+    try:
+        from descend import _backends
+
+        hooks.append(getattr(_backends, "use_fast_kernels", None))
+    except ImportError:  # pragma: no cover - part of the package
+        pass
     try:
         from descend.models import losses
+
+        hooks.append(getattr(losses, "use_fast_kernels", None))
     except ImportError:  # pragma: no cover - models is part of the package
-        return False
-    hook = getattr(losses, "use_fast_kernels", None)
+        pass
+    hook = next((h for h in hooks if h is not None), None)
     if hook is None:
         return False
     hook(loss_and_grad=loss_and_grad_fast, moment_stats=moment_stats_fast)
