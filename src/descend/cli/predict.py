@@ -1,0 +1,74 @@
+"""``descend predict``: predictions of a saved model (JSON, validated, never pickle)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import typer
+from rich.table import Table as RichTable
+
+from descend.cli.app import app, fail, out, parse_floats
+from descend.cli.fit import _fmt
+
+
+@app.command("predict")
+def predict_command(
+    model_file: str = typer.Argument(..., help="A model file written by descend fit --save."),
+    data: str = typer.Argument(None, help="CSV or Parquet file with the feature columns."),
+    x: list[str] = typer.Option(  # noqa: B008
+        None, "--x", help="One row of feature values, e.g. --x 2000 (repeat for more rows)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+) -> None:
+    """Predict with a saved model, for the rows of DATA or for --x values.
+
+    Example: descend predict model.json --x 2000
+    """
+    from descend.data import read_frame
+    from descend.data.load import check_finite
+    from descend.models import load_model
+
+    model = load_model(model_file)
+    names = list(model.feature_names_)
+    d = len(names)
+    if (data is None) == (not x):
+        fail("give either a DATA file or --x values (e.g. --x 2000), not both or neither")
+    if x:
+        rows = [parse_floats(item, "--x") for item in x]
+        for item, row in zip(x, rows, strict=True):
+            if len(row) != d:
+                fail(f"--x {item}: the model needs {d} values ({', '.join(names)}), got {len(row)}")
+        X = np.asarray(rows, dtype=np.float64)
+    else:
+        frame = read_frame(data)
+        if all(n in frame.columns for n in names) and frame.header:
+            cols = [frame.columns.index(n) for n in names]
+        elif frame.data.shape[1] in (d, d + 1) and not frame.header:
+            cols = list(range(d))  # headerless: the features come first, a target may follow
+        else:
+            fail(
+                f"{data}: needs the columns {', '.join(names)} (it has {', '.join(frame.columns)})"
+            )
+        check_finite(frame, cols)
+        X = frame.data[:, cols]
+    pred = X @ model.coef_ + model.intercept_
+    if as_json:
+        out.print(
+            json.dumps(
+                {"features": names, "target": model.target_name_, "predictions": pred.tolist()}
+            ),
+            markup=False,
+        )
+        return
+    if x:
+        t = RichTable(show_header=True, header_style="bold")
+        for n in names:
+            t.add_column(n, justify="right")
+        t.add_column(f"predicted {model.target_name_}", justify="right")
+        for row, p in zip(X, pred, strict=True):
+            t.add_row(*(_fmt(float(v)) for v in row), _fmt(float(p)))
+        out.print(t)
+    else:
+        out.print(model.target_name_, markup=False)
+        out.print("\n".join(f"{p:.12g}" for p in pred), markup=False)

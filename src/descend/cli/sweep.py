@@ -1,0 +1,111 @@
+"""``descend sweep``: the tutorial's learning-rate experiment, all rates as one batch."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import typer
+from rich.table import Table as RichTable
+
+from descend.cli.app import app, fail, out, parse_floats
+
+
+@app.command("sweep")
+def sweep_command(
+    data: str = typer.Argument(..., help="CSV or Parquet file; the target is the last column."),
+    lr: str = typer.Option(
+        "0.001,0.01,0.1,1.0", "--lr", help="Learning rates to try, comma-separated."
+    ),
+    target: str = typer.Option(None, "--target", help="Target column [default: the last]."),
+    features: str = typer.Option(
+        None, "--features", help="Feature columns [default: all the others]."
+    ),
+    max_iter: int = typer.Option(1000, "--max-iter", help="Most steps per run."),
+    tol: float = typer.Option(
+        1e-12, "--tol", help="A run stops when its loss falls by <= tol (relative) 5 times."
+    ),
+    scale: bool = typer.Option(
+        True, "--scale/--no-scale", help="Standardise features (the rates apply to them)."
+    ),
+    init: str = typer.Option(None, "--init", help="Start: intercept then coefficients."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    plot: str = typer.Option(
+        None, "--plot", help="Write the loss curves of every rate (.png/.svg/.pdf)."
+    ),
+    html: str = typer.Option(None, "--html", help="Write a self-contained interactive report."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the results."),
+) -> None:
+    """Try several learning rates at once (one vectorised batch) and compare them to 2/L.
+
+    Example: descend sweep houses.csv --lr 0.001,0.01,0.1,1.0 --no-scale
+    """
+    from descend.data import load_table
+    from descend.models import sweep_learning_rates
+
+    rates = parse_floats(lr, "--lr")
+    if any(not (r > 0 and np.isfinite(r)) for r in rates):
+        fail(f"--lr {lr}: every learning rate must be a positive finite number")
+    if max_iter < 1:
+        fail(f"--max-iter {max_iter}: give a positive number of steps")
+    from descend.cli.minimize import _check_output_path
+
+    for path, option in ((plot, "--plot"), (html, "--html")):
+        if path is not None:
+            _check_output_path(path, option)
+    table = load_table(data, target=target, features=features)
+    start = parse_floats(init, "--init") if init is not None else None
+    if start is not None and len(start) != table.d + 1:
+        fail(f"--init {init}: expected {table.d + 1} values, got {len(start)}")
+    res = sweep_learning_rates(
+        table.X,
+        table.y,
+        rates,
+        max_iter=max_iter,
+        tol=tol,
+        scale=scale,
+        init=start,
+        feature_names=table.feature_names,
+    )
+    if plot is not None or html is not None:
+        from descend.cli.pictures import sweep_pictures
+
+        sweep_pictures(res, table, plot=plot, html=html, quiet=True)
+    if as_json:
+        obj = res.to_dict()
+        obj["target"] = table.target_name
+        out.print(json.dumps(obj), markup=False)
+        return
+    out.print(
+        f"{table.source}: {table.n} rows; {table.target_name} ~ {' + '.join(table.feature_names)}"
+        f"; plain gradient descent, features {'standardised' if scale else 'in raw units'}; "
+        f"stability limit 2/L = {res.stability_limit:.6g}",
+        markup=False,
+    )
+    t = RichTable(show_header=True, header_style="bold")
+    for col in ("learning rate", "final loss", "steps", "diverged", "rate / (2/L)", "stopped"):
+        t.add_column(col, justify="right")
+    for k, rate in enumerate(res.learning_rates):
+        t.add_row(
+            f"{rate:g}",
+            f"{float(res.final_loss[k]):.6g}",
+            str(int(res.n_iter[k])),
+            "yes"
+            if res.diverged[k]
+            else "no (oscillates)"
+            if res.status[k] == "oscillating"
+            else "no",
+            f"{rate / res.stability_limit:.3g}",
+            res.status[k],
+        )
+    out.print(t)
+    if "oscillating" in res.status:
+        out.print(
+            "oscillating: a step of 2/L or more cannot converge (the error along the steepest "
+            "direction never shrinks); use a rate below 2/L",
+            markup=False,
+        )
+    if not quiet:
+        for path, kind in ((plot, "plot"), (html, "report")):
+            if path is not None:
+                out.print(f"wrote {kind}: {path}", markup=False)
