@@ -158,3 +158,18 @@ def test_numpy_fallback_same_answers():
         Lr, gr, gbr = K.loss_and_grad_fast(X, y, np.ones(4), 0.5, loss)
         _close([L, gb, *g], [Lr, gbr, *gr])
     _close([float(v) for v in out[3].split()], K.moment_stats_fast(X, y).cxx.ravel())
+
+
+def test_moment_stats_same_bits_any_thread_count():
+    # > 64 blocks, so each fixed group merges several blocks before the groups are merged
+    X, y = _data(100_000, 40, offset=5.0)
+    with K.kernel_threads(1):
+        a = K.moment_stats_fast(X, y)
+    with K.kernel_threads(2):
+        b = K.moment_stats_fast(X, y)
+    for u, v in [(a.mean_x, b.mean_x), (a.cxx, b.cxx), (a.cxy, b.cxy)]:
+        assert np.array_equal(u, v)
+    assert a.cyy == b.cyy and a.mean_y == b.mean_y
+    r = moment_stats(X, y)
+    _close(a.cxx, r.cxx)
+    _close(a.cxy, r.cxy)

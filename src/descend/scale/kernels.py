@@ -229,97 +229,112 @@ def _make_kernels(D: int, LOSS: int) -> dict[str, Any]:
 
 
     def _stats_kernel(X, y, block):  # pragma: no cover - compiled
-        """Per-block centred moments, then a sequential Chan merge of the blocks."""
+        """Per-block centred moments of z = [x, y] (the products a GEMM on a float64 tile in
+        cache), merged with Chan et al. within fixed groups of blocks, then across groups."""
         n = X.shape[0]
         d = D if D > 0 else X.shape[1]
+        e = d + 1
         nb = (n + block - 1) // block
-        cnt = np.zeros(nb)
-        mx = np.zeros((nb, d))
-        my = np.zeros(nb)
-        cxx = np.zeros((nb, d, d))
-        cxy = np.zeros((nb, d))
-        cyy = np.zeros(nb)
-        sh = np.empty(d)
+        sh = np.empty(e)
         for j in range(d):
             sh[j] = X[0, j]
-        shy = np.float64(y[0])
-        # Blocks go in groups, one scratch buffer per group: a ~300 KB allocation per block
-        # is an mmap + munmap each time, and those serialise the threads on the kernel's
-        # memory-map lock (seen as 20x slowdowns on a busy machine). The blocks themselves are
-        # fixed by n and d, so the result does not depend on the thread count.
+        sh[d] = np.float64(y[0])
+        # Groups are fixed by n and d (not by the thread count), each merged in block order:
+        # the result does not depend on the number of threads. One scratch tile per group.
         ngroups = min(nb, 64)
         per = (nb + ngroups - 1) // ngroups
+        gcnt = np.zeros(ngroups)
+        gmu = np.zeros((ngroups, e))
+        gc = np.zeros((ngroups, e, e))
         for grp in prange(ngroups):
-            scratch = np.empty((d + 1, block))
+            tile = np.empty((e, block))
+            cb = np.empty((e, e))
+            N = 0.0
+            MU = np.zeros(e)
+            C = np.zeros((e, e))
             for k in range(grp * per, min(nb, (grp + 1) * per)):
                 lo = k * block
                 hi = min(n, lo + block)
                 m = hi - lo
-                # pass 1 over the block (from memory): means of the offsets from the first row of
-                # the data. Offsets keep full precision where the data sit far from 0 (values ~1e8
-                # with unit spread); Chan's merge multiplies any error in a block mean by the
-                # block size, so block means are carried as offsets and the shift added at the end.
-                acc = np.zeros(d)
-                accy = 0.0
-                for i in range(lo, hi):
-                    accy += np.float64(y[i]) - shy
+                # pass 1 (from memory): widen to float64 offsets from the first row of the data
+                # into a column-major tile, summing as we go. Offsets keep full precision where
+                # the data sit far from 0 (values ~1e8 with unit spread).
+                acc = np.zeros(e)
+                for i in range(m):
                     for j in range(d):
-                        acc[j] += np.float64(X[i, j]) - sh[j]
+                        v = np.float64(X[lo + i, j]) - sh[j]
+                        tile[j, i] = v
+                        acc[j] += v
+                    v = np.float64(y[lo + i]) - sh[d]
+                    tile[d, i] = v
+                    acc[d] += v
                 mu = acc / m
-                muy = accy / m
-                # pass 2 over the block (from cache): centre into a column-major scratch block, so
-                # each product sum(xc_j * xc_t) is a contiguous dot that vectorises across rows
-                buf = scratch if m == block else np.empty((d + 1, m))
-                for i in range(m):
-                    for j in range(d):
-                        buf[j, i] = (np.float64(X[lo + i, j]) - sh[j]) - mu[j]
-                    buf[d, i] = (np.float64(y[lo + i]) - shy) - muy
-                c = np.empty((d, d))
-                cy = np.empty(d)
-                for j in range(d):
-                    cj = buf[j]
-                    for t in range(j, d + 1):
-                        ct = buf[t]
-                        s = 0.0
+                # pass 2 (from cache): centre each column, then the cross-products as dots
+                # along rows, four columns at a time (one load of column j feeds four FMAs)
+                for j in range(e):
+                    cj = tile[j]
+                    mj = mu[j]
+                    for i in range(m):
+                        cj[i] -= mj
+                for j in range(e):
+                    cj = tile[j]
+                    t = j
+                    while t + 4 <= e:
+                        c0 = tile[t]
+                        c1 = tile[t + 1]
+                        c2 = tile[t + 2]
+                        c3 = tile[t + 3]
+                        s0 = 0.0
+                        s1 = 0.0
+                        s2 = 0.0
+                        s3 = 0.0
                         for i in range(m):
-                            s += cj[i] * ct[i]
-                        if t < d:
-                            c[j, t] = s
-                            c[t, j] = s
-                        else:
-                            cy[j] = s
-                yy = buf[d]
-                syy = 0.0
-                for i in range(m):
-                    syy += yy[i] * yy[i]
-                cnt[k] = m
-                mx[k] = mu
-                my[k] = muy
-                cxx[k] = c
-                cxy[k] = cy
-                cyy[k] = syy
-        # Chan et al. (1979) eq. 2.1b, block by block
-        N = cnt[0]
-        MX = mx[0].copy()
-        MY = my[0]
-        CXX = cxx[0].copy()
-        CXY = cxy[0].copy()
-        CYY = cyy[0]
-        for k in range(1, nb):
-            nk = cnt[k]
+                            a = cj[i]
+                            s0 += a * c0[i]
+                            s1 += a * c1[i]
+                            s2 += a * c2[i]
+                            s3 += a * c3[i]
+                        cb[j, t] = s0
+                        cb[j, t + 1] = s1
+                        cb[j, t + 2] = s2
+                        cb[j, t + 3] = s3
+                        t += 4
+                    while t < e:
+                        ct = tile[t]
+                        s0 = 0.0
+                        for i in range(m):
+                            s0 += cj[i] * ct[i]
+                        cb[j, t] = s0
+                        t += 1
+                    for t in range(j):
+                        cb[j, t] = cb[t, j]
+                # Chan et al. (1979) eq. 2.1b
+                tot = N + m
+                f = N * m / tot
+                dm = mu - MU
+                for j in range(e):
+                    for q in range(e):
+                        C[j, q] += cb[j, q] + dm[j] * dm[q] * f
+                MU += dm * (m / tot)
+                N = tot
+            gcnt[grp] = N
+            gmu[grp] = MU
+            gc[grp] = C
+        N = gcnt[0]
+        MU = gmu[0].copy()
+        C = gc[0].copy()
+        for k in range(1, ngroups):
+            nk = gcnt[k]
             tot = N + nk
             f = N * nk / tot
-            dx = mx[k] - MX
-            dy = my[k] - MY
-            for j in range(d):
-                for t in range(d):
-                    CXX[j, t] += cxx[k, j, t] + dx[j] * dx[t] * f
-                CXY[j] += cxy[k, j] + dx[j] * dy * f
-            CYY += cyy[k] + dy * dy * f
-            MX += dx * (nk / tot)
-            MY += dy * (nk / tot)
+            dm = gmu[k] - MU
+            for j in range(e):
+                for q in range(e):
+                    C[j, q] += gc[k, j, q] + dm[j] * dm[q] * f
+            MU += dm * (nk / tot)
             N = tot
-        return MX + sh, MY + shy, CXX, CXY, CYY
+        MU += sh
+        return MU[:d].copy(), MU[d], C[:d, :d].copy(), C[:d, d].copy(), C[d, d]
 
     return {
         "grad": _jit(_grad_kernel),
@@ -340,6 +355,8 @@ def _kernels(d: int, loss: int = 0) -> dict[str, Any]:
 
 
 _read_jit = _jit(_read_kernel)
+
+
 
 
 # ----------------------------------------------------------------------------------------
