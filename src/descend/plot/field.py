@@ -126,7 +126,7 @@ def _draw_paths(ax: Axes, paths: Sequence[Array], labels: Sequence[str], field: 
         if many:
             fin = p[np.all(np.isfinite(p), axis=1)]
             fv = field.values(fin[-1:, 0:1], fin[-1:, 1:2])[0, 0] if len(fin) else np.nan
-            full = f"{label}: {k} steps, f = {fmt_num(float(fv))}"
+            full = f"{label}: {k} steps, f = {float(fv):.4g}"
         (line,) = ax.plot(
             p[:, 0], p[:, 1], "-o", color=c, lw=1.8, ms=ms, mec="white" if k <= 150 else c,
             mew=0.4,
