@@ -143,3 +143,21 @@ def test_picture_in_a_missing_folder_is_refused_before_the_run(cli, tmp_path):
     assert r.code == 2
     assert "does not exist" in r.stderr and "Traceback" not in r.stderr
     assert not target.parent.exists()
+
+
+def test_formula_with_a_leading_minus_is_not_an_option(cli):
+    r = cli("gradient", "-x**2 + x*y", "--at", "1,2", "--json")
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["gradient"] == ["-2*x + y", "x"]
+    assert data["value"] == [0.0, 1.0]  # -2*1 + 2, 1
+
+
+@pytest.mark.parametrize("expr, start", [("x**3", "1"), ("-x**2 - y**2", "1,1")])
+def test_unbounded_below_is_diverged_not_a_minimum(cli, expr, start):
+    r = cli("minimize", expr, "--start", start, "--json")
+    assert r.code == 3, r.stdout
+    data = json.loads(r.stdout)
+    assert data["status"] == "diverged" and data["success"] is False
+    assert "unbounded below" in data["message"]
+    assert all(math.isfinite(v) for v in data["x"])

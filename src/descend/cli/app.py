@@ -85,6 +85,26 @@ def warnings_to_stderr() -> Iterator[None]:
                     err.print(f"descend: warning: {text}", markup=False)
 
 
+#: Commands whose first argument is a formula, which may start with a minus: '-x**2 + y'.
+_FORMULA_COMMANDS = ("gradient", "minimize", "plot")
+
+
+def _protect_leading_minus(args: list[str]) -> list[str]:
+    """Keep ``descend minimize '-x**2 - y**2' ...`` from being read as an option.
+
+    A formula that starts with ``-`` and cannot be an option name (it holds an operator, a
+    digit or a space) gets a leading space, which the formula parser ignores.
+    """
+    if len(args) >= 2 and args[0] in _FORMULA_COMMANDS:
+        first = args[1]
+        looks_like_formula = first.startswith("-") and not first.startswith("--") and (
+            len(first) > 2 and not first[1:].isalpha()
+        )
+        if looks_like_formula:
+            return [args[0], " " + first, *args[2:]]
+    return args
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text or exc.__class__.__name__
@@ -97,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:  # bare `descend` shows the commands and examples
         args = ["--help"]
+    args = _protect_leading_minus(args)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")

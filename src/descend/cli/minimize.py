@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import typer
@@ -186,7 +187,7 @@ def _print_result(fun: Any, result: Any) -> None:
     diverged = str(result.status) == "diverged"
     table.add_row("last finite point" if diverged else "minimum near", point)
     table.add_row("f", _fmt(float(result.fun)))
-    table.add_row("|grad f|", f"{float((result.jac @ result.jac) ** 0.5):.3g}")
+    table.add_row("|grad f|", f"{math.hypot(*(float(v) for v in result.jac)):.3g}")
     table.add_row("iterations", str(result.nit))
     table.add_row("optimizer", str(result.optimizer))
     lr = result.learning_rate

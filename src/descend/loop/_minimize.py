@@ -27,6 +27,9 @@ __all__ = ["IntermediateResult", "minimize"]
 # A loss this far above the start (relative to max(|f0|, 1)) is divergence, not a transient:
 # momentum and Adam may overshoot f0 by a small factor, never by a million.
 DIVERGENCE_FACTOR = 1e6
+#: A loss this far below the start, f < f0 - UNBOUNDED_FACTOR * max(|f0|, 1), means the function
+#: is unbounded below along the descent (x**3, -x**2): there is no minimum to report.
+UNBOUNDED_FACTOR = 1e12
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,8 @@ def _diagnose(
     """
     if non_finite and (f_new == -math.inf or falling):
         return (
-            f"the loss went to -inf after x = {_fmt_point(x_last)}: the function looks unbounded "
+            f"the loss fell without bound (to {f_new:.3g}) after x = {_fmt_point(x_last)}: the "
+            "function looks unbounded "
             "below, so it has no minimum to find; check the expression or add a penalty",
             {"cause": "unbounded below"},
         )
@@ -383,6 +387,8 @@ def minimize(
     steps: list[float] = []  # the armijo step of each step
     f0 = f
     ceiling = f0 + DIVERGENCE_FACTOR * max(abs(f0), 1.0)
+    floor = f0 - UNBOUNDED_FACTOR * max(abs(f0), 1.0)
+    unbounded = False
     next_flat_check = n_iter_no_change
     nit = 0
     status: Status | None = None
@@ -443,6 +449,10 @@ def minimize(
             elif f_new > ceiling:
                 status = Status.DIVERGED
                 diverged_f = f_new
+            elif f_new < floor:
+                status = Status.DIVERGED
+                diverged_f = f_new
+                unbounded = True
             elif nit >= next_flat_check:  # O(window) every window steps: O(1) per step
                 next_flat_check = nit + n_iter_no_change
                 window = fs[-n_iter_no_change - 1 :]
@@ -504,7 +514,8 @@ def minimize(
         # still falling far below the start when it broke: unbounded below, not unstable
         falling = fs[-1] == min(fs) and fs[-1] < f0 - DIVERGENCE_FACTOR * max(abs(f0), 1.0)
         message, diagnosis = _diagnose(
-            objective, opt, lr_last, x, x_best, diverged_f, non_finite=non_finite, falling=falling
+            objective, opt, lr_last, x, x_best, diverged_f, non_finite=non_finite or unbounded,
+            falling=falling or unbounded,
         )
         if detail:
             message += f" (the function raised {detail})"
