@@ -491,7 +491,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.curvature_ = L
         self.stability_limit_ = 2.0 / L if L else None
         opt_loss = getattr(self, "optimal_loss_", None)
-        self.optimality_gap_ = self.loss_ - opt_loss if opt_loss is not None else None
+        # Both losses come from the moments, whose rounding floor is ~eps * sum((y - mean)^2) / n;
+        # a "negative gap" is that noise (the descent reached the optimum), reported as 0.
+        self.optimality_gap_ = max(self.loss_ - opt_loss, 0.0) if opt_loss is not None else None
         message = str(result.status)
         if result.status is Status.DIVERGED:
             rms = np.sqrt(np.diag(stats.cxx) / max(stats.n, 1) + stats.mean_x**2)
