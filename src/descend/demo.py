@@ -120,10 +120,11 @@ def run(out_dir: Path, console: Console) -> None:
         houses.X, houses.y, rates, max_iter=50, feature_names=houses.feature_names
     )
     say(f"Learning-rate experiment (standardised; stability limit 2/L = {sweep.stability_limit:g}):")
-    for lr, loss, n, bad in zip(
-        sweep.learning_rates, sweep.final_loss, sweep.n_iter, sweep.diverged, strict=True
+    verdict = {"diverged": "DIVERGED", "oscillating": "oscillates: a step of 2/L never settles"}
+    for lr, loss, n, status in zip(
+        sweep.learning_rates, sweep.final_loss, sweep.n_iter, sweep.status, strict=True
     ):
-        say(f"  lr {lr:<6g} final loss {loss:<12.4g} after {n:>3} steps  {'DIVERGED' if bad else ''}")
+        say(f"  lr {lr:<6g} final loss {loss:<12.4g} after {n:>3} steps  {verdict.get(status, '')}")
     for p in sweep_figures(sweep, houses, out_dir / "house_sweep.png"):
         say(f"wrote {p}")
     say(f"wrote {sweep_report(out_dir / 'house_sweep_report.html', sweep, houses)}")
