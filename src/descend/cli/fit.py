@@ -270,11 +270,9 @@ def fit_command(
             fail(f"--save {save}: that is the data file; save the model to another file")
         if save_path.exists() and not force:
             fail(f"--save {save}: already exists; choose another name or add --force")
-    from descend.cli.minimize import _check_output_path
+    from descend.cli.pictures import check_outputs
 
-    for path, option in ((plot, "--plot"), (html, "--html")):
-        if path is not None:
-            _check_output_path(path, option)
+    check_outputs(plot=plot, html=html)
     model = LinearRegression(
         loss=loss,
         alpha=alpha,

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
+from descend.cli.pictures import check_outputs, minimize_pictures
 
 
 def parse_learning_rate(text: str | None) -> Any:
@@ -128,9 +129,9 @@ def minimize_command(
         learning_rate,
         {"momentum": momentum, "b1": b1, "b2": b2, "eps": eps, "weight_decay": weight_decay},
     )
-    for path, option in ((plot, "--plot"), (animate, "--animate"), (html, "--html")):
-        if path is not None:
-            _check_output_path(path, option)
+    if fun.n != 2 and (plot or animate):
+        fail(f"--plot/--animate draw functions of two variables; this one has {fun.n}")
+    check_outputs(plot=plot, animate=animate, html=html)
     limits: dict[str, Any] = {
         "max_iter": max_iter,
         "target_loss": target_loss,
@@ -153,7 +154,7 @@ def minimize_command(
             out.print("The first steps, b = a - gamma * grad f(a):", markup=False)
             for line in explain_steps(fun, result, k=3):
                 out.print(f"  {line}", markup=False)
-    _write_pictures(
+    minimize_pictures(
         fun,
         [result],
         plot=plot,
@@ -165,16 +166,6 @@ def minimize_command(
     if str(result.status) == "diverged":
         err.print(f"descend: diverged: {' '.join(result.message.split())}", markup=False)
         raise Diverged()
-
-
-def _check_output_path(path: str, option: str) -> None:
-    import os
-
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        fail(
-            f"{option} {path}: the folder {folder} does not exist; create it or choose another path"
-        )
 
 
 def _print_result(fun: Any, result: Any) -> None:
@@ -195,24 +186,3 @@ def _print_result(fun: Any, result: Any) -> None:
     table.add_row("stopped", f"{result.status}: {result.message}")
     table.add_row("time", f"{result.elapsed * 1000:.3g} ms")
     out.print(table)
-
-
-def _write_pictures(
-    fun: Any,
-    results: list[Any],
-    *,
-    plot: str | None,
-    animate: str | None,
-    html: str | None,
-    expression: str,
-    quiet: bool = False,
-) -> None:
-    if plot is None and animate is None and html is None:
-        return
-    if fun.n != 2 and (plot or animate):
-        fail(f"--plot/--animate draw functions of two variables; this one has {fun.n}")
-    from descend.cli import pictures
-
-    pictures.minimize_pictures(
-        fun, results, plot=plot, animate=animate, html=html, expression=expression, quiet=quiet
-    )

@@ -1,18 +1,49 @@
 """Writes the pictures a command was asked for (--plot, --animate, --html).
 
-Only files the user named are written; a missing folder is an error before the run starts
-(checked by the commands), never created silently.
+Only files the user named are written. :func:`check_outputs` runs before the descent, so a bad
+extension or a missing folder (never created silently) is reported without wasting the run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from descend.cli.app import out
+from descend.cli.app import fail, out
+
+_REPORT_FORMATS = (".html", ".htm")
 
 
-def _said(kind: str, path: Any) -> None:
-    out.print(f"wrote {kind}: {path}", markup=False)
+def check_outputs(
+    *, plot: str | None = None, animate: str | None = None, html: str | None = None
+) -> None:
+    """Each named output's extension and folder, checked as its writer will check them."""
+    if plot is None and animate is None and html is None:
+        return
+    from descend.errors import InputError
+    from descend.plot import ANIMATION_FORMATS, FIGURE_FORMATS
+    from descend.plot._io import check_output_path
+
+    for option, path, formats, what in (
+        ("--plot", plot, FIGURE_FORMATS, "figure"),
+        ("--animate", animate, ANIMATION_FORMATS, "animation"),
+        ("--html", html, _REPORT_FORMATS, "report"),
+    ):
+        if path is not None:
+            try:
+                check_output_path(path, formats, what=what)
+            except InputError as exc:
+                fail(f"{option} {exc}")
+
+
+def _write(kind: str, path: str | None, writer: Callable[[str], Any], quiet: bool) -> None:
+    if path is None:
+        return
+    written = writer(path)
+    for p in written if isinstance(written, list) else [written]:
+        if not quiet:
+            out.print(f"wrote {kind}: {Path(p)}", markup=False)
 
 
 def minimize_pictures(
@@ -26,57 +57,42 @@ def minimize_pictures(
     quiet: bool = False,
 ) -> None:
     """Contour plot with the path(s) and loss curve, animation, and the HTML report."""
-    if plot is not None:
-        from descend.plot import minimize_figures
+    if plot is None and animate is None and html is None:
+        return
+    from descend.plot import minimize_animation, minimize_figures
+    from descend.report import minimize_report
 
-        for p in minimize_figures(fun, results, plot):
-            if not quiet:
-                _said("plot", p)
-    if animate is not None:
-        from descend.plot import minimize_animation
-
-        p = minimize_animation(fun, results, animate)
-        if not quiet:
-            _said("animation", p)
-    if html is not None:
-        from descend.report import minimize_report
-
-        p = minimize_report(html, fun, results, {"expression": expression})
-        if not quiet:
-            _said("report", p)
+    _write("plot", plot, lambda p: minimize_figures(fun, results, p), quiet)
+    _write("animation", animate, lambda p: minimize_animation(fun, results, p), quiet)
+    _write(
+        "report",
+        html,
+        lambda p: minimize_report(p, fun, results, {"expression": expression}),
+        quiet,
+    )
 
 
 def fit_pictures(
     model: Any, table: Any, *, plot: str | None, html: str | None, quiet: bool = False
 ) -> None:
     """The fit (line or predicted-vs-actual), loss curve and loss surface; the report."""
-    if plot is not None:
-        from descend.plot import fit_figures
+    if plot is None and html is None:
+        return
+    from descend.plot import fit_figures
+    from descend.report import fit_report
 
-        for p in fit_figures(model, table, plot):
-            if not quiet:
-                _said("plot", p)
-    if html is not None:
-        from descend.report import fit_report
-
-        p = fit_report(html, model, table)
-        if not quiet:
-            _said("report", p)
+    _write("plot", plot, lambda p: fit_figures(model, table, p), quiet)
+    _write("report", html, lambda p: fit_report(p, model, table), quiet)
 
 
 def sweep_pictures(
     sweep: Any, table: Any, *, plot: str | None, html: str | None, quiet: bool = False
 ) -> None:
     """The learning-rate comparison (curves, diverged runs marked, 2/L) and its report."""
-    if plot is not None:
-        from descend.plot import sweep_figures
+    if plot is None and html is None:
+        return
+    from descend.plot import sweep_figures
+    from descend.report import sweep_report
 
-        for p in sweep_figures(sweep, table, plot):
-            if not quiet:
-                _said("plot", p)
-    if html is not None:
-        from descend.report import sweep_report
-
-        p = sweep_report(html, sweep, table)
-        if not quiet:
-            _said("report", p)
+    _write("plot", plot, lambda p: sweep_figures(sweep, table, p), quiet)
+    _write("report", html, lambda p: sweep_report(p, sweep, table), quiet)

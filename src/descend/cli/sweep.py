@@ -48,11 +48,9 @@ def sweep_command(
         fail(f"--lr {lr}: every learning rate must be a positive finite number")
     if max_iter < 1:
         fail(f"--max-iter {max_iter}: give a positive number of steps")
-    from descend.cli.minimize import _check_output_path
+    from descend.cli.pictures import check_outputs
 
-    for path, option in ((plot, "--plot"), (html, "--html")):
-        if path is not None:
-            _check_output_path(path, option)
+    check_outputs(plot=plot, html=html)
     table = load_table(data, target=target, features=features)
     start = parse_floats(init, "--init") if init is not None else None
     if start is not None and len(start) != table.d + 1:
