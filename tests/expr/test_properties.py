@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -127,4 +128,7 @@ def test_token_soup_raises_only_expression_errors(text: str) -> None:
         assert exc.column is not None
         assert 1 <= exc.column <= len(text) + 1
     else:
-        assert expr is not None
+        # Whatever parses is a SymPy expression over names that were really typed: the parser
+        # never invents symbols (constants such as pi and e are not free symbols).
+        assert isinstance(expr, sp.Expr), text
+        assert all(s.name in text for s in expr.free_symbols), (text, expr)

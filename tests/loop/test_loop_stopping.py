@@ -71,8 +71,7 @@ def test_time_limit_with_a_slow_function():
     with pytest.warns(ConvergenceWarning, match="time_limit"):
         r = minimize(slow, [0.0, 0.0], optimizer=gd(1e-4), time_limit=0.1)
     assert r.status is Status.TIME_LIMIT and not r.success
-    assert 1 <= r.nit < 50
-    assert r.elapsed < 1.0
+    assert 1 <= r.nit < 50  # each step sleeps 0.01 s: at most ~10 fit in 0.1 s
 
 
 def test_callback_receives_state_and_can_stop(valley):
