@@ -82,7 +82,7 @@ def test_sweep(cli, houses):
         ("", (), "the file is empty"),
         ("a,b\n1,2\n3,x\n", (), "non-numeric value 'x' at line 3, column 'b'"),
         (HOUSES, ("--target", "prices"), "did you mean 'price'"),
-        (HOUSES, ("--lr", "fast"), "--lr fast"),
+        (HOUSES, ("--lr", "fast"), "--lr 'fast'"),
         (HOUSES, ("--init", "1"), "--init 1: expected 2 values"),
         (HOUSES, ("--loss", "l3"), "loss='l3'"),
         (HOUSES, ("--optimizer", "adamm"), "did you mean 'adam'"),

@@ -24,21 +24,12 @@ def _fmt(v: float | None) -> str:
 
 
 def _learning_rate(text: str) -> Any:
-    t = text.strip().lower()
-    if t == "auto":
-        return "auto"
-    try:
-        value = float(t)
-    except ValueError:
-        from descend.optim import parse_schedule
+    """``--lr`` for a fit: what ``minimize`` takes, except the line search."""
+    from descend.optim import parse_learning_rate
 
-        try:
-            return parse_schedule(text)
-        except Exception:
-            fail(f"--lr {text}: give a positive number, 'auto', or a schedule such as exp:0.1,0.99")
-    if not (value > 0 and np.isfinite(value)):
-        fail(f"--lr {text}: the learning rate must be a positive finite number or 'auto'")
-    return value
+    if text.strip().lower() == "armijo":
+        fail("--lr armijo: a fit takes a positive number, 'auto', or a schedule such as exp:0.1,0.99")
+    return parse_learning_rate(text)
 
 
 def _r2(model: Any, X: np.ndarray, y: np.ndarray) -> float:

@@ -17,18 +17,9 @@ def parse_learning_rate(text: str | None) -> Any:
     """``--lr``: a number, ``auto``, ``armijo`` or a schedule such as ``exp:0.1,0.99``."""
     if text is None:
         return None
-    t = text.strip().lower()
-    if t in ("auto", "armijo"):
-        return t
-    try:
-        value = float(t)
-    except ValueError:
-        from descend.optim import parse_schedule
+    from descend.optim import parse_learning_rate as parse
 
-        return parse_schedule(text)
-    if not value > 0 or value != value or value == float("inf"):
-        fail(f"--lr {text}: the learning rate must be a positive finite number, 'auto' or 'armijo'")
-    return value
+    return parse(text)
 
 
 def build_optimizer(name: str | None, learning_rate: Any, hyperparams: dict[str, Any]) -> Any:
