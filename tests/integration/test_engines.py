@@ -193,3 +193,30 @@ def test_table_load_matches_stream_names(files):
         epsilon=EPS,
     )
     assert prep.feature_names == t.feature_names and prep.target_name == t.target_name
+
+
+def test_cli_stream_shows_progress_on_a_terminal(cli, files, monkeypatch):
+    # Rich draws bars only on a terminal: make stderr one (recorded), then check both bars
+    # were drawn -- the statistics pass and the per-step passes of a huber fit -- and that
+    # they are gone (transient) from what stays, and the answer is unchanged.
+    import io
+
+    from rich.console import Console
+
+    from descend.cli import app as app_module
+    from descend.cli import progress as progress_module
+
+    buf = io.StringIO()
+    term = Console(file=buf, force_terminal=True, width=120, soft_wrap=True, highlight=False)
+    monkeypatch.setattr(app_module, "err", term)
+    monkeypatch.setattr(progress_module, "err", term)
+    args = ["fit", files["parquet"], "--loss", "huber", *_cli_settings("huber"),
+            "--max-iter", "40", "--engine", "stream", "--json"]
+    got = _json(cli(*args))
+    drawn = buf.getvalue()
+    assert "statistics" in drawn
+    assert "fitting (stream: a pass per step)" in drawn
+    assert "iteration" in drawn
+    monkeypatch.undo()
+    quiet = _json(cli(*args))
+    assert got["coef"] == quiet["coef"]

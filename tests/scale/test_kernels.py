@@ -84,13 +84,47 @@ def test_same_numbers_as_models_losses(loss):
         _close(a, b)
 
 
-def test_moment_stats_large_mean_small_spread():
-    # raw sums would cancel catastrophically here; centred blocks + Chan's merge do not
-    X, y = _data(200_000, 3, offset=1e8)
+def _exact_centred(X, y):
+    """Centred cross-products of [X, y] in exact rational arithmetic (an independent reference)."""
+    from fractions import Fraction
+
+    Z = [[Fraction(float(v)) for v in row] + [Fraction(float(t))] for row, t in zip(X, y, strict=True)]
+    n, e = len(Z), len(Z[0])
+    mu = [sum(r[j] for r in Z) / n for j in range(e)]
+    C = np.empty((e, e))
+    for j in range(e):
+        for q in range(j, e):
+            C[j, q] = C[q, j] = float(sum((r[j] - mu[j]) * (r[q] - mu[q]) for r in Z))
+    return np.array([float(m) for m in mu]), C
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("kind", ["large mean", "drift"])
+def test_moment_stats_exact_where_raw_sums_cancel(order, kind):
+    # values ~1e8 with unit spread, or rows sorted along a trend (block means far from the
+    # first row): raw sums would cancel catastrophically; shifted blocks + Chan's merge do not.
+    X, y = _data(6000, 3, offset=1e8 if kind == "large mean" else 0.0)
+    if kind == "drift":
+        X = X + np.arange(6000.0)[:, None] * [1e4, -3e3, 1.0]
+        y = y + 1e3 * np.arange(6000.0)
+    X = np.asarray(X, order=order)
+    mu, C = _exact_centred(X, y)
     s = K.moment_stats_fast(X, y)
-    r = moment_stats(X, y)
-    np.testing.assert_allclose(s.cxx, r.cxx, rtol=1e-8)
-    np.testing.assert_allclose(s.cxy, r.cxy, rtol=1e-8)
+    np.testing.assert_allclose(s.mean_x, mu[:3], rtol=1e-15)
+    np.testing.assert_allclose(s.cxx, C[:3, :3], rtol=1e-11, atol=1e-11 * np.abs(C).max())
+    np.testing.assert_allclose(s.cxy, C[:3, 3], rtol=1e-11, atol=1e-11 * np.abs(C).max())
+    np.testing.assert_allclose(s.cyy, C[3, 3], rtol=1e-12)
+
+
+@pytest.mark.parametrize("n,d", SHAPES + [(5003, 40), (20003, 17)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_predict_matches_numpy(n, d, dtype):
+    # one row at a time (small d) and four (d > 16, with 1-3 rows left over at the end)
+    X, _ = _data(n, d, dtype)
+    w = np.linspace(-2, 1, d)
+    got = K.predict_fast(X, w, -0.5)
+    assert got.dtype == np.float64
+    _close(got, X.astype(np.float64) @ w - 0.5)
 
 
 def test_predict_and_read_pass():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -307,15 +307,21 @@ def fit_command(
             saver = Checkpointer(
                 checkpoint, every=checkpoint_every, seconds=checkpoint_seconds, meta=meta
             )
+        from descend.cli.progress import descent_progress
+
         t0 = time.perf_counter()
-        with warnings_to_stderr(), warnings.catch_warnings():
+        # one bar for the steps: a streamed or Dask step is a whole pass over the data
+        label = "fitting" if src.passes is None else f"fitting ({engine}: a pass per step)"
+        with warnings_to_stderr(), warnings.catch_warnings(), \
+                descent_progress(model.max_iter, quiet=quiet, label=label) as bar:
             warnings.simplefilter("ignore", DivergenceWarning)  # printed below, as the diagnosis
+            callback = _both(saver, bar)
             if table is not None:
-                model.fit_table(table, callback=saver, resume=ckpt)
+                model.fit_table(table, callback=callback, resume=ckpt)
             elif src.passes is None:
-                model._fit_stats(src.stats, names, callback=saver, resume=ckpt)
+                model._fit_stats(src.stats, names, callback=callback, resume=ckpt)
             else:
-                model._fit_passes(src.stats, names, src.passes, callback=saver, resume=ckpt)
+                model._fit_passes(src.stats, names, src.passes, callback=callback, resume=ckpt)
         elapsed = time.perf_counter() - t0
         load_time = t0 - t_load
     diverged = model.stop_reason_ == "diverged"
@@ -384,6 +390,19 @@ def fit_command(
         save_model(model, save_path, target=src.target_name, source=str(data), force=force)
         if not as_json:
             out.print(f"saved the model to {save}", markup=False)
+
+
+def _both(*callbacks: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
+    """One step callback calling each of ``callbacks`` that is not ``None``, in order."""
+    given = [c for c in callbacks if c is not None]
+    if len(given) <= 1:
+        return given[0] if given else None
+
+    def both(r: Any) -> None:
+        for c in given:
+            c(r)
+
+    return both
 
 
 @dataclass(frozen=True)
