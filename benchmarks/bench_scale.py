@@ -12,7 +12,7 @@
    (persisted partitions) against the same in memory.
 4. Batched -- 8 learning rates of the huber loss: one batched step against 8 single steps.
 
-    python -m benchmarks.bench_scale [--quick] [--rows N] [--json out.json]
+    python -m benchmarks.bench_scale [--quick] [--rows N] [--only PART ...] [--json out.json]
 """
 
 from __future__ import annotations
@@ -291,16 +291,23 @@ def bench_batched(n: int, d: int = 10, runs: int = 8, repeat: int = 3) -> dict[s
     return {"n": n, "d": d, "runs": runs, "ms": {k: v * 1e3 for k, v in t.items()}}
 
 
-def run(json_path: str | None = None, *, quick: bool = False, stream_rows: int | None = None
-        ) -> dict[str, Any]:
+PARTS = ("kernels", "batched", "dask", "stream")
+
+
+def run(json_path: str | None = None, *, quick: bool = False, stream_rows: int | None = None,
+        only: tuple[str, ...] = PARTS) -> dict[str, Any]:
     quick = quick or bool(os.environ.get("DESCEND_BENCH_QUICK"))
     shapes = [(10**6, 10), (10**5, 100)] if quick else [(10**7, 10), (10**6, 100)]
     repeat = 3 if quick else 7
     out: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}}
-    out["kernels"] = bench_kernels(shapes, repeat)
-    out["batched"] = bench_batched(10**5 if quick else 10**6)
-    out["dask"] = bench_dask(2 * 10**5 if quick else 2 * 10**6)
-    out["stream"] = bench_stream(stream_rows or (10**6 if quick else 10**7))
+    if "kernels" in only:
+        out["kernels"] = bench_kernels(shapes, repeat)
+    if "batched" in only:
+        out["batched"] = bench_batched(10**5 if quick else 10**6)
+    if "dask" in only:
+        out["dask"] = bench_dask(2 * 10**5 if quick else 2 * 10**6)
+    if "stream" in only:
+        out["stream"] = bench_stream(stream_rows or (10**6 if quick else 10**7))
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(json_path).write_text(json.dumps(out, indent=1))
@@ -312,5 +319,7 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true", help="small sizes (seconds, not minutes)")
     ap.add_argument("--rows", type=int, default=None, help="rows of the streamed Parquet file")
     ap.add_argument("--json", default=None, help="write the figures to this JSON file")
+    ap.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
+                    help="run only these parts")
     a = ap.parse_args()
-    run(a.json, quick=a.quick, stream_rows=a.rows)
+    run(a.json, quick=a.quick, stream_rows=a.rows, only=tuple(a.only))

@@ -199,12 +199,13 @@ def test_cli_stream_shows_progress_on_a_terminal(cli, files, monkeypatch):
     # Rich draws bars only on a terminal: make stderr one (recorded), then check both bars
     # were drawn -- the statistics pass and the per-step passes of a huber fit -- and that
     # they are gone (transient) from what stays, and the answer is unchanged.
+    import importlib
     import io
 
     from rich.console import Console
 
-    from descend.cli import app as app_module
-    from descend.cli import progress as progress_module
+    app_module = importlib.import_module("descend.cli.app")  # the module, not the Typer app
+    progress_module = importlib.import_module("descend.cli.progress")
 
     buf = io.StringIO()
     term = Console(file=buf, force_terminal=True, width=120, soft_wrap=True, highlight=False)
