@@ -198,7 +198,7 @@ def test_table_load_matches_stream_names(files):
 def test_cli_stream_shows_progress_on_a_terminal(cli, files, monkeypatch):
     # Rich draws bars only on a terminal: make stderr one (recorded), then check both bars
     # were drawn -- the statistics pass and the per-step passes of a huber fit -- and that
-    # they are gone (transient) from what stays, and the answer is unchanged.
+    # the answer is the same as without them.
     import importlib
     import io
 
