@@ -110,7 +110,7 @@ def test_moment_stats_exact_where_raw_sums_cancel(order, kind):
     X = np.asarray(X, order=order)
     mu, C = _exact_centred(X, y)
     s = K.moment_stats_fast(X, y)
-    np.testing.assert_allclose(s.mean_x, mu[:3], rtol=1e-15)
+    np.testing.assert_allclose(s.mean_x, mu[:3], rtol=1e-14)
     np.testing.assert_allclose(s.cxx, C[:3, :3], rtol=1e-11, atol=1e-11 * np.abs(C).max())
     np.testing.assert_allclose(s.cxy, C[:3, 3], rtol=1e-11, atol=1e-11 * np.abs(C).max())
     np.testing.assert_allclose(s.cyy, C[3, 3], rtol=1e-12)

@@ -126,6 +126,22 @@ def _read_kernel(words, block):  # pragma: no cover - compiled
 _SPECIALISE_UP_TO = 32  # d known at compile time: loops over features fully unrolled
 
 
+def _make_psi(LOSS: int) -> Any:
+    """``psi(r, eps) -> (loss, psi)`` of one residual for loss code ``LOSS`` (a constant, so
+    only its branch is compiled; inlined into the kernels)."""
+
+    def _psi(r, eps):  # pragma: no cover - compiled, inlined
+        if LOSS == 0:  # squared_error
+            return r * r, 2.0 * r
+        if LOSS == 1:  # huber, branch-free: m = min(|r|, eps), m (2|r| - m)
+            a = abs(r)
+            m = min(a, eps)
+            return m * (2.0 * a - m), 2.0 * max(-eps, min(r, eps))
+        return abs(r), np.sign(r)  # absolute_error
+
+    return numba.njit(inline="always", fastmath=_FASTMATH)(_psi) if HAVE_NUMBA else _psi
+
+
 def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
     """Row kernels for ``d == D`` (``D <= 0``: any d), loss code ``LOSS`` and row unrolling
     ``UNROLL``, all constants.
@@ -135,17 +151,7 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
     gradient and the prediction are compiled only where they are used (see :func:`_unroll`).
     """
 
-    def _psi(r, eps):  # pragma: no cover - compiled, inlined
-        """(loss, psi) of one residual; LOSS is a constant, so only one branch is compiled."""
-        if LOSS == 0:  # squared_error
-            return r * r, 2.0 * r
-        if LOSS == 1:  # huber, branch-free: m = min(|r|, eps), m (2|r| - m)
-            a = abs(r)
-            m = min(a, eps)
-            return m * (2.0 * a - m), 2.0 * max(-eps, min(r, eps))
-        return abs(r), np.sign(r)  # absolute_error
-
-    psi = numba.njit(inline="always", fastmath=_FASTMATH)(_psi) if HAVE_NUMBA else _psi
+    psi = _make_psi(LOSS)
 
     def _grad_kernel(X, y, w, b, loss, eps, block):  # pragma: no cover - compiled
         # Four rows at a time: their residuals are four independent FMA chains (one chain
@@ -197,55 +203,6 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
             bpart[k] = gb
             lpart[k] = ls
         return lpart.sum(), gpart.sum(axis=0), bpart.sum()
-
-    def _grad_batched_kernel(X, y, WT, B, loss, eps, block):  # pragma: no cover - compiled
-        # WT: (d, R), runs along the fast axis, so every update below is a vector over runs:
-        # r[:] += x_ij * WT[j, :], then g[j, :] += x_ij * p[:]. One read of X feeds all runs.
-        n = X.shape[0]
-        d = D if D > 0 else X.shape[1]
-        R = WT.shape[1]
-        nb = (n + block - 1) // block
-        gpart = np.zeros((nb, d, R))
-        bpart = np.zeros((nb, R))
-        lpart = np.zeros((nb, R))
-        for k in prange(nb):
-            lo = k * block
-            hi = min(n, lo + block)
-            g = np.zeros((d, R))
-            gb = np.zeros(R)
-            ls = np.zeros(R)
-            r = np.empty(R)
-            p = np.empty(R)
-            for i in range(lo, hi):
-                yi = np.float64(y[i])
-                for q in range(R):
-                    r[q] = B[q] - yi
-                for j in range(d):
-                    xij = np.float64(X[i, j])
-                    for q in range(R):
-                        r[q] += xij * WT[j, q]
-                for q in range(R):
-                    rq = r[q]
-                    if LOSS == 0:
-                        ls[q] += rq * rq
-                        p[q] = 2.0 * rq
-                    elif LOSS == 1:
-                        a = abs(rq)
-                        m = min(a, eps)
-                        ls[q] += m * (2.0 * a - m)
-                        p[q] = 2.0 * max(-eps, min(rq, eps))
-                    else:
-                        ls[q] += abs(rq)
-                        p[q] = np.sign(rq)
-                    gb[q] += p[q]
-                for j in range(d):
-                    xij = np.float64(X[i, j])
-                    for q in range(R):
-                        g[j, q] += xij * p[q]
-            gpart[k] = g
-            bpart[k] = gb
-            lpart[k] = ls
-        return lpart.sum(axis=0), gpart.sum(axis=0).T.copy(), bpart.sum(axis=0)
 
     def _predict_kernel(X, w, b, out, block):  # pragma: no cover - compiled
         # Four rows at a time: four independent FMA chains instead of one per row, so the
@@ -425,7 +382,6 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
 
     return {
         "grad": _jit(_grad_kernel),
-        "grad_batched": _jit(_grad_batched_kernel),
         "predict": _jit(_predict_kernel),
         "stats": _jit(_stats_kernel),
     }
@@ -449,6 +405,73 @@ def _unroll(kind: str, d: int, itemsize: int) -> bool:
     if kind == "predict":
         return d > 16
     return d > 16 or itemsize == 4
+
+
+def _make_batched(D: int, LOSS: int, RUNS: int) -> Any:
+    """The batched gradient for ``d == D`` and ``RUNS`` runs (``<= 0``: any), constants."""
+
+    psi = _make_psi(LOSS)
+
+    def _grad_batched_kernel(X, y, WT, B, eps, block):  # pragma: no cover - compiled
+        # WT: (d, R), runs along the fast axis. Per block of rows (kept in cache): the
+        # residuals of every run, Rm = X_b WT + (B - y_b), a row at a time as vectors over
+        # runs; psi in place; then G += X_b^T psi(Rm). One read of X feeds all runs, and with
+        # R a constant the loops over runs are unrolled into vector instructions.
+        n = X.shape[0]
+        d = D if D > 0 else X.shape[1]
+        R = RUNS if RUNS > 0 else WT.shape[1]
+        nb = (n + block - 1) // block
+        # fixed groups of blocks (not one partial per block: d x R each would add up)
+        ngroups = min(nb, 64)
+        per = (nb + ngroups - 1) // ngroups
+        gpart = np.zeros((ngroups, d, R))
+        bpart = np.zeros((ngroups, R))
+        lpart = np.zeros((ngroups, R))
+        for grp in prange(ngroups):
+            Rm = np.empty((block, R))
+            g = np.zeros((d, R))
+            gb = np.zeros(R)
+            ls = np.zeros(R)
+            for k in range(grp * per, min(nb, (grp + 1) * per)):
+                lo = k * block
+                m = min(n, lo + block) - lo
+                for i in range(m):
+                    yi = np.float64(y[lo + i])
+                    for q in range(R):
+                        Rm[i, q] = B[q] - yi
+                    for j in range(d):
+                        xij = np.float64(X[lo + i, j])
+                        for q in range(R):
+                            Rm[i, q] += xij * WT[j, q]
+                for i in range(m):
+                    for q in range(R):
+                        lv, pv = psi(Rm[i, q], eps)
+                        ls[q] += lv
+                        gb[q] += pv
+                        Rm[i, q] = pv
+                for i in range(m):
+                    for j in range(d):
+                        xij = np.float64(X[lo + i, j])
+                        for q in range(R):
+                            g[j, q] += xij * Rm[i, q]
+            gpart[grp] = g
+            bpart[grp] = gb
+            lpart[grp] = ls
+        return lpart.sum(axis=0), gpart.sum(axis=0).T.copy(), bpart.sum(axis=0)
+
+    return _jit(_grad_batched_kernel)
+
+
+_BATCHED: dict[tuple[int, int, int], Any] = {}
+_CONSTANT_RUNS_UP_TO = 16
+_BATCH_ROWS = 1024  # rows per block: their (rows, runs) residuals stay in L1/L2
+
+
+def _batched(d: int, loss: int, runs: int) -> Any:
+    key = (d if d <= _SPECIALISE_UP_TO else 0, loss, runs if runs <= _CONSTANT_RUNS_UP_TO else 0)
+    if key not in _BATCHED:
+        _BATCHED[key] = _make_batched(*key)
+    return _BATCHED[key]
 
 
 _read_jit = _jit(_read_kernel)
@@ -506,13 +529,21 @@ def _grad_batched_numpy(X, y, W, B, loss, eps, block):  # type: ignore[no-untype
 
 
 def _stats_numpy(X, y, block):  # type: ignore[no-untyped-def]
+    """Two-pass moments per chunk, merged (Chan et al.); means carried relative to the first
+    row, as in the compiled kernel, so large means and drifts keep their low digits."""
     from descend.data.stats import moment_stats
 
     n = X.shape[0]
-    acc = moment_stats(X[:0], y[:0])
-    for lo in range(0, n, block * 16):
-        acc = acc.merge(moment_stats(X[lo : lo + block * 16], y[lo : lo + block * 16]))
-    return acc
+    gx = np.asarray(X[0], dtype=np.float64)
+    gy = float(y[0])
+    acc = moment_stats(np.zeros((0, X.shape[1])), np.zeros(0))
+    step = block * 16
+    for lo in range(0, n, step):
+        Xc = np.asarray(X[lo : lo + step], dtype=np.float64) - gx
+        yc = np.asarray(y[lo : lo + step], dtype=np.float64) - gy
+        acc = acc.merge(moment_stats(Xc, yc))
+    return MomentStats(n=acc.n, mean_x=acc.mean_x + gx, mean_y=acc.mean_y + gy,
+                       cxx=acc.cxx, cxy=acc.cxy, cyy=acc.cyy)
 
 
 # ----------------------------------------------------------------------------------------
@@ -675,7 +706,7 @@ def loss_and_grad_batched_fast(
     block = _pass_rows(d, A.itemsize)
     if HAVE_NUMBA:
         WT = np.ascontiguousarray(Wm.T)
-        ls, g, gb = _kernels(d, code)["grad_batched"](A, v, WT, Bv, code, float(epsilon), block)
+        ls, g, gb = _batched(d, code, Wm.shape[0])(A, v, WT, Bv, float(epsilon), _BATCH_ROWS)
     else:
         ls, g, gb = _grad_batched_numpy(A, v, Wm, Bv, code, float(epsilon), block)
     return np.asarray(ls) / n, np.asarray(g) / n, np.asarray(gb) / n
