@@ -94,7 +94,9 @@ def _kernel_fns(X: Any, y: Any, w: Any, torch: Any) -> dict[str, Callable[[], An
     }
     for loss in K.LOSSES:
         fns[f"fused grad {loss}"] = lambda loss=loss: K.loss_and_grad_fast(X, y, w, 0.1, loss)
+    out = np.empty(n)
     fns["fused predict Xw+b"] = lambda: K.predict_fast(X, w, 0.1)
+    fns["fused predict into out="] = lambda: K.predict_fast(X, w, 0.1, out=out)
     fns["numpy predict Xw+b"] = lambda: X @ w + 0.1
     fns["fused moment stats (1 pass)"] = lambda: K.moment_stats_fast(X, y)
     fns["numpy moment stats (2 pass)"] = lambda: moment_stats(X, y)

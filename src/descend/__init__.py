@@ -87,7 +87,13 @@ def _install_fast_kernels() -> None:
 
         return moment_stats_fast(X, y)
 
-    _backends.use_fast_kernels(loss_and_grad=loss_and_grad, moment_stats=moment_stats)
+    def predict(X: Any, w: Any, b: float) -> Any:
+        from descend.scale.kernels import predict_fast
+
+        return predict_fast(X, w, b)
+
+    _backends.use_fast_kernels(loss_and_grad=loss_and_grad, moment_stats=moment_stats,
+                               predict=predict)
 
 
 _install_fast_kernels()

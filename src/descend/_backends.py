@@ -19,20 +19,28 @@ __all__ = ["FAST_MIN_ELEMENTS", "fast", "use_fast_kernels"]
 #: fast and a kernel's first call (compilation, thread start-up) would cost more than it saves.
 FAST_MIN_ELEMENTS = 1 << 18
 
-_FAST: dict[str, Callable[..., Any] | None] = {"loss_and_grad": None, "moment_stats": None}
+_FAST: dict[str, Callable[..., Any] | None] = {
+    "loss_and_grad": None,
+    "moment_stats": None,
+    "predict": None,
+}
 
 
 def use_fast_kernels(
     *,
     loss_and_grad: Callable[..., Any] | None = None,
     moment_stats: Callable[..., Any] | None = None,
+    predict: Callable[..., Any] | None = None,
 ) -> None:
-    """Register ``loss_and_grad(X, y, w, b, loss, epsilon) -> (L, dL/dw, dL/db)`` and
-    ``moment_stats(X, y) -> MomentStats`` for large arrays; ``None`` keeps a slot as it is."""
+    """Register ``loss_and_grad(X, y, w, b, loss, epsilon) -> (L, dL/dw, dL/db)``,
+    ``moment_stats(X, y) -> MomentStats`` and ``predict(X, w, b) -> X w + b`` for large
+    arrays; ``None`` keeps a slot as it is."""
     if loss_and_grad is not None:
         _FAST["loss_and_grad"] = loss_and_grad
     if moment_stats is not None:
         _FAST["moment_stats"] = moment_stats
+    if predict is not None:
+        _FAST["predict"] = predict
 
 
 def fast(name: str, X: Any) -> Callable[..., Any] | None:

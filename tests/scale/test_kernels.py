@@ -127,6 +127,35 @@ def test_predict_matches_numpy(n, d, dtype):
     _close(got, X.astype(np.float64) @ w - 0.5)
 
 
+def test_predict_into_out_and_bad_out():
+    X, _ = _data(1001, 5)
+    w = np.arange(5.0)
+    out = np.full(1001, np.nan)
+    assert K.predict_fast(X, w, 1.0, out=out) is out
+    _close(out, X @ w + 1.0)
+    for bad in (np.empty(1000), np.empty(1001, dtype=np.float32), np.empty((1001, 2))[:, 0], [0.0] * 1001):
+        with pytest.raises(InputError, match=r"out must be a writeable, contiguous float64 array"):
+            K.predict_fast(X, w, 1.0, out=bad)
+
+
+def test_large_model_predictions_go_through_the_fused_pass(monkeypatch):
+    # LinearRegression.predict on an array past the seam's size threshold uses predict_fast,
+    # and gives X @ coef + intercept
+    from descend import _backends
+    from descend.models import LinearRegression
+
+    X, y = _data(1 << 16, 4)  # 2^18 elements
+    m = LinearRegression().fit(X, y)
+    calls = []
+    real = K.predict_fast
+    monkeypatch.setitem(_backends._FAST, "predict",
+                        lambda *a: calls.append(a[0].shape) or real(*a))
+    got = m.predict(X)
+    assert calls == [X.shape]
+    _close(got, X @ m.coef_ + m.intercept_, rtol=1e-13)
+    assert m.predict(X[:10]).shape == (10,) and calls == [X.shape]  # small: plain NumPy
+
+
 def test_predict_and_read_pass():
     X, _ = _data(10_000, 7)
     w = np.arange(7.0)

@@ -21,11 +21,13 @@ def test_flat_api_and_lazy_dask():
 def test_install_fast_kernels_registers_with_the_backends_seam(monkeypatch):
     from descend import _backends
 
-    monkeypatch.setattr(_backends, "_FAST", {"loss_and_grad": None, "moment_stats": None})
+    monkeypatch.setattr(_backends, "_FAST",
+                        {"loss_and_grad": None, "moment_stats": None, "predict": None})
     assert scale.install_fast_kernels() is True
     X = np.zeros((1 << 18, 1))
     assert _backends.fast("loss_and_grad", X) is scale.loss_and_grad_fast
     assert _backends.fast("moment_stats", X) is scale.moment_stats_fast
+    assert _backends.fast("predict", X) is scale.predict_fast
 
 
 def test_install_fast_kernels_uses_the_models_hook(monkeypatch):

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from descend import _backends
 from descend.data.stats import MomentStats
 from descend.errors import ConvergenceWarning, InputError, StabilityWarning
 from descend.loop.result import OptimizeResult, Status
@@ -561,6 +562,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """``X @ coef_ + intercept_``."""
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        fast = _backends.fast("predict", X)  # one fused pass for large X
+        if fast is not None:
+            return fast(X, self.coef_, float(self.intercept_))  # type: ignore[no-any-return]
         return X @ self.coef_ + self.intercept_
 
 

@@ -96,5 +96,5 @@ def install_fast_kernels() -> bool:
     hook = next((h for h in hooks if h is not None), None)
     if hook is None:
         return False
-    hook(loss_and_grad=loss_and_grad_fast, moment_stats=moment_stats_fast)
+    hook(loss_and_grad=loss_and_grad_fast, moment_stats=moment_stats_fast, predict=predict_fast)
     return True

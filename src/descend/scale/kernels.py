@@ -398,13 +398,14 @@ def _kernels(d: int, loss: int = 0, unroll: bool = False) -> dict[str, Any]:
 
 
 def _unroll(kind: str, d: int, itemsize: int) -> bool:
-    """Four rows at a time, or one? Measured on 2 cores (fraction of the read bandwidth):
-    the gradient at d = 10 in float64 is memory-bound either way (one row: 0.83-0.86, four:
-    0.71-0.78), in float32 it is compute-bound and four rows double it (0.33 -> 0.64); at
-    d = 100 four rows win for every pass (prediction 0.71 -> 0.99)."""
+    """Four rows at a time, or one? Chosen from an A/B run on 2 cores (fractions of the read
+    bandwidth, one row -> four): gradient float64 0.83-0.86 -> 0.69-0.70 (d = 10) and
+    0.78-0.96 -> 0.76-0.78 (d = 100); float32, where the pass is bound by arithmetic, 0.32-0.34
+    -> 0.56-0.59 (d = 10) and 0.62-0.64 -> 0.64-0.69 (d = 100). Prediction float64 at
+    d = 100 0.87-0.96 -> 0.95-0.98, everywhere else one row is as fast or faster."""
     if kind == "predict":
-        return d > 16
-    return d > 16 or itemsize == 4
+        return d > 16 and itemsize == 8
+    return itemsize == 4
 
 
 def _make_batched(D: int, LOSS: int, RUNS: int) -> Any:
@@ -712,16 +713,29 @@ def loss_and_grad_batched_fast(
     return np.asarray(ls) / n, np.asarray(g) / n, np.asarray(gb) / n
 
 
-def predict_fast(X: Any, w: Any, b: float = 0.0) -> Array:
-    """``X w + b`` in one read of ``X`` (float64 output)."""
+def predict_fast(X: Any, w: Any, b: float = 0.0, *, out: Array | None = None) -> Array:
+    """``X w + b`` in one read of ``X`` (float64 output, accumulated in float64).
+
+    ``out``: a float64 array of ``n`` values to write into (and return), so a loop over chunks
+    does not allocate -- and page in -- a new array per call.
+    """
     A = _as_float_2d(X)
     n, d = A.shape
     wv = np.ascontiguousarray(w, dtype=np.float64).reshape(-1)
     if wv.shape[0] != d:
         raise InputError(f"w has {wv.shape[0]} coefficients but X has {d} columns")
+    if out is None:
+        out = np.empty(n)
+    elif not (isinstance(out, np.ndarray) and out.dtype == np.float64 and out.shape == (n,)
+              and out.flags.c_contiguous and out.flags.writeable):
+        raise InputError(
+            f"out must be a writeable, contiguous float64 array of shape ({n},); "
+            f"got {getattr(out, 'dtype', type(out).__name__)} {getattr(out, 'shape', '')}"
+        )
     if not HAVE_NUMBA:
-        return np.asarray(A @ wv + float(b), dtype=np.float64)
-    out = np.empty(n)
+        np.matmul(A, wv, out=out, casting="unsafe")
+        out += float(b)
+        return out
     _kernels(d, 0, _unroll("predict", d, A.itemsize))["predict"](
         A, wv, float(b), out, _pass_rows(d, A.itemsize)
     )
