@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,9 @@ def bench_dask(n: int, d: int = 10, repeat: int = 3) -> dict[str, Any]:
         chunk = max(1, n // 16)
         Xd = da.from_array(X, chunks=(chunk, d))
         yd = da.from_array(y, chunks=chunk)
-        Xd, yd = client.persist([Xd, yd])
+        with warnings.catch_warnings():  # the arrays are sent once, on purpose: persisted here
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            Xd, yd = client.persist([Xd, yd])
         distributed.wait([Xd, yd])
         t = _best({
             "in-memory stats (fused)": lambda: moment_stats_fast(X, y),
