@@ -14,7 +14,6 @@ Every engine ends in the same estimator hooks, so the answers agree to rounding:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ Array = NDArray[np.float64]
 
 ENGINES = ("numpy", "stream", "dask")
 
-__all__ = ["ENGINES", "Prepared", "dask_client", "pass_progress", "prepare_dask", "prepare_stream"]
+__all__ = ["ENGINES", "Prepared", "dask_client", "prepare_dask", "prepare_stream"]
 
 
 @dataclass(frozen=True)
@@ -229,41 +228,3 @@ def prepare_dask(
         source=data,
         passes=DaskRows(X, y, loss, epsilon) if rows_needed else None,
     )
-
-
-# ------------------------------------------------------------------------------- progress
-
-
-@contextmanager
-def pass_progress(label: str, *, quiet: bool) -> Iterator[Callable[[int, int | None], None] | None]:
-    """A ``progress(rows_done, rows_total)`` for a pass over a file: a Rich bar on stderr.
-
-    Shown only when stderr is a terminal and not ``--quiet``; transient, redrawn at most ten
-    times a second.
-    """
-    from descend.cli.app import err
-
-    if quiet or not err.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,.0f} rows"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-        last = [0.0]
-
-        def progress(done: int, total: int | None) -> None:
-            now = time.perf_counter()
-            if now - last[0] < 0.1 and (total is None or done < total):
-                return
-            last[0] = now
-            bar.update(task, completed=done, total=total)
-
-        yield progress

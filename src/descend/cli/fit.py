@@ -15,7 +15,7 @@ import numpy as np
 import typer
 from rich.table import Table as RichTable
 
-from descend.cli._engines import ENGINES, dask_client, pass_progress, prepare_dask, prepare_stream
+from descend.cli._engines import ENGINES, dask_client, prepare_dask, prepare_stream
 from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
 
 
@@ -444,6 +444,8 @@ class _InMemory:
 def _prepared_stream(
     data: str, target: str | None, features: str | None, chunk_rows: int, model: Any, quiet: bool
 ) -> Iterator[Any]:
+    from descend.cli.progress import pass_progress
+
     rows = model.loss != "squared_error" or model.batch_size is not None
     with pass_progress("statistics", quiet=quiet) as progress:
         prepared = prepare_stream(

@@ -16,6 +16,17 @@ REFRESH = 0.1
 
 
 @contextmanager
+def _terminal_bar(quiet: bool, *columns: Any) -> Iterator[Progress | None]:
+    """A transient Rich progress display on stderr, or ``None`` when quiet or not a terminal."""
+    if quiet or not err.is_terminal:
+        yield None
+        return
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), *columns,
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        yield bar
+
+
+@contextmanager
 def descent_progress(
     total: int | None, *, quiet: bool, label: str = "descending"
 ) -> Iterator[Callable[[Any], None] | None]:
@@ -24,19 +35,11 @@ def descent_progress(
     The bar is shown only when stderr is a terminal and ``--quiet`` was not given; it is
     transient, so the final report is all that stays on screen.
     """
-    if quiet or not err.is_terminal:
-        yield None
-        return
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("iteration {task.completed:>8.0f}"),
-        TextColumn("{task.fields[loss]}"),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with _terminal_bar(quiet, TextColumn("iteration {task.completed:>8.0f}"),
+                       TextColumn("{task.fields[loss]}"), TextColumn("{task.fields[rate]}")) as bar:
+        if bar is None:
+            yield None
+            return
         task = bar.add_task(label, total=total, loss="", rate="")
         last = [0.0, time.perf_counter(), 0]
 
@@ -49,3 +52,24 @@ def descent_progress(
             bar.update(task, completed=r.nit, loss=f"loss {r.fun:.6g}", rate=f"{rate:,.0f} it/s")
 
         yield callback
+
+
+@contextmanager
+def pass_progress(label: str, *, quiet: bool) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A ``progress(rows_done, rows_total)`` for a pass over a file: a bar like the one above,
+    redrawn at most every ``REFRESH`` seconds."""
+    with _terminal_bar(quiet, TextColumn("{task.completed:,.0f} rows")) as bar:
+        if bar is None:
+            yield None
+            return
+        task = bar.add_task(label, total=None)
+        last = [0.0]
+
+        def progress(done: int, total: int | None) -> None:
+            now = time.perf_counter()
+            if now - last[0] < REFRESH and (total is None or done < total):
+                return
+            last[0] = now
+            bar.update(task, completed=done, total=total)
+
+        yield progress
