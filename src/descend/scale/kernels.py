@@ -111,11 +111,12 @@ def _read_kernel(words, block):  # pragma: no cover - compiled
     nb = (n + block - 1) // block
     part = np.zeros(nb, dtype=np.uint64)
     for k in prange(nb):
-        lo = k * block
-        hi = min(n, lo + block)
+        # a slice, indexed from 0: numba then knows the index is never negative, drops its
+        # wraparound check and vectorises (range(lo, hi) ran 3-5x slower on Zen 4)
+        wb = words[k * block : min(n, (k + 1) * block)]
         s = np.uint64(0)
-        for i in range(lo, hi):
-            s += words[i]
+        for i in range(wb.shape[0]):
+            s += wb[i]
         part[k] = s
     tot = np.uint64(0)
     for k in range(nb):
@@ -163,23 +164,25 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
         bpart = np.zeros(nb)
         lpart = np.zeros(nb)
         for k in prange(nb):
-            lo = k * block
-            hi = min(n, lo + block)
+            # blocks are slices indexed from 0 (see _read_kernel)
+            Xb = X[k * block : min(n, (k + 1) * block)]
+            yb = y[k * block : min(n, (k + 1) * block)]
+            m = Xb.shape[0]
             g = np.zeros(d)
             gb = 0.0
             ls = 0.0
-            i = lo
-            while UNROLL and i + 4 <= hi:
-                r0 = b - y[i]
-                r1 = b - y[i + 1]
-                r2 = b - y[i + 2]
-                r3 = b - y[i + 3]
+            i = 0
+            while UNROLL and i + 4 <= m:
+                r0 = b - yb[i]
+                r1 = b - yb[i + 1]
+                r2 = b - yb[i + 2]
+                r3 = b - yb[i + 3]
                 for j in range(d):
                     wj = w[j]
-                    r0 += X[i, j] * wj
-                    r1 += X[i + 1, j] * wj
-                    r2 += X[i + 2, j] * wj
-                    r3 += X[i + 3, j] * wj
+                    r0 += Xb[i, j] * wj
+                    r1 += Xb[i + 1, j] * wj
+                    r2 += Xb[i + 2, j] * wj
+                    r3 += Xb[i + 3, j] * wj
                 l0, p0 = psi(r0, eps)
                 l1, p1 = psi(r1, eps)
                 l2, p2 = psi(r2, eps)
@@ -187,17 +190,17 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
                 ls += (l0 + l1) + (l2 + l3)
                 gb += (p0 + p1) + (p2 + p3)
                 for j in range(d):
-                    g[j] += (X[i, j] * p0 + X[i + 1, j] * p1) + (X[i + 2, j] * p2 + X[i + 3, j] * p3)
+                    g[j] += (Xb[i, j] * p0 + Xb[i + 1, j] * p1) + (Xb[i + 2, j] * p2 + Xb[i + 3, j] * p3)
                 i += 4
-            while i < hi:
-                r0 = b - y[i]
+            while i < m:
+                r0 = b - yb[i]
                 for j in range(d):
-                    r0 += X[i, j] * w[j]
+                    r0 += Xb[i, j] * w[j]
                 l0, p0 = psi(r0, eps)
                 ls += l0
                 gb += p0
                 for j in range(d):
-                    g[j] += X[i, j] * p0
+                    g[j] += Xb[i, j] * p0
                 i += 1
             gpart[k] = g  # not gpart[k, :]: numba then keeps g out of registers (2.4x slower)
             bpart[k] = gb
@@ -211,27 +214,28 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
         d = D if D > 0 else X.shape[1]
         nb = (n + block - 1) // block
         for k in prange(nb):
-            lo = k * block
-            hi = min(n, lo + block)
-            i = lo
-            while UNROLL and i + 4 <= hi:
+            Xb = X[k * block : min(n, (k + 1) * block)]
+            ob = out[k * block : min(n, (k + 1) * block)]
+            m = Xb.shape[0]
+            i = 0
+            while UNROLL and i + 4 <= m:
                 s0 = s1 = s2 = s3 = b
                 for j in range(d):
                     wj = w[j]
-                    s0 += X[i, j] * wj
-                    s1 += X[i + 1, j] * wj
-                    s2 += X[i + 2, j] * wj
-                    s3 += X[i + 3, j] * wj
-                out[i] = s0
-                out[i + 1] = s1
-                out[i + 2] = s2
-                out[i + 3] = s3
+                    s0 += Xb[i, j] * wj
+                    s1 += Xb[i + 1, j] * wj
+                    s2 += Xb[i + 2, j] * wj
+                    s3 += Xb[i + 3, j] * wj
+                ob[i] = s0
+                ob[i + 1] = s1
+                ob[i + 2] = s2
+                ob[i + 3] = s3
                 i += 4
-            while i < hi:
+            while i < m:
                 s0 = b
                 for j in range(d):
-                    s0 += X[i, j] * w[j]
-                out[i] = s0
+                    s0 += Xb[i, j] * w[j]
+                ob[i] = s0
                 i += 1
         return out
 
@@ -275,19 +279,20 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
             MU = np.zeros(e)
             C = np.zeros((e, e))
             for k in range(grp * per, min(nb, (grp + 1) * per)):
-                lo = k * block
-                m = min(n, lo + block) - lo
+                Xb = X[k * block : min(n, (k + 1) * block)]  # slices from 0: see _read_kernel
+                yb = y[k * block : min(n, (k + 1) * block)]
+                m = Xb.shape[0]
                 # (1) the block, column-major, in float64
                 if col_major:
                     for j in range(d):
                         for i in range(m):
-                            tile[j, i] = X[lo + i, j]
+                            tile[j, i] = Xb[i, j]
                 else:
                     for i in range(m):
                         for j in range(d):
-                            tile[j, i] = X[lo + i, j]
+                            tile[j, i] = Xb[i, j]
                 for i in range(m):
-                    tile[d, i] = y[lo + i]
+                    tile[d, i] = yb[i]
                 # (2) shift by the block's first row, and the column sums; sh: that shift from g
                 for j in range(e):
                     s = tile[j, 0]
@@ -398,14 +403,13 @@ def _kernels(d: int, loss: int = 0, unroll: bool = False) -> dict[str, Any]:
 
 
 def _unroll(kind: str, d: int, itemsize: int) -> bool:
-    """Four rows at a time, or one? Chosen from an A/B run on 2 cores (fractions of the read
-    bandwidth, one row -> four): gradient float64 0.83-0.86 -> 0.69-0.70 (d = 10) and
-    0.78-0.96 -> 0.76-0.78 (d = 100); float32, where the pass is bound by arithmetic, 0.32-0.34
-    -> 0.56-0.59 (d = 10) and 0.62-0.64 -> 0.64-0.69 (d = 100). Prediction float64 at
-    d = 100 0.87-0.96 -> 0.95-0.98, everywhere else one row is as fast or faster."""
-    if kind == "predict":
-        return d > 16 and itemsize == 8
-    return itemsize == 4
+    """Four rows at a time, or one? Chosen from an interleaved A/B run on 2 cores of Zen 4
+    (fractions of the read bandwidth, one row -> four), for the gradient and the prediction:
+    at d = 10 the row loop is bound by arithmetic and four rows win -- gradient float64
+    0.71 -> 0.88, float32 0.30 -> 0.43, prediction float32 0.73 -> 0.85 (float64 0.91 -> 0.93);
+    at d = 100 the feature loop is long enough to vectorise on its own and four rows lose --
+    gradient float64 0.91 -> 0.30, float32 0.90 -> 0.77, prediction 1.11 -> 0.41."""
+    return d <= 16
 
 
 def _make_batched(D: int, LOSS: int, RUNS: int) -> Any:
@@ -434,14 +438,15 @@ def _make_batched(D: int, LOSS: int, RUNS: int) -> Any:
             gb = np.zeros(R)
             ls = np.zeros(R)
             for k in range(grp * per, min(nb, (grp + 1) * per)):
-                lo = k * block
-                m = min(n, lo + block) - lo
+                Xb = X[k * block : min(n, (k + 1) * block)]  # slices from 0: see _read_kernel
+                yb = y[k * block : min(n, (k + 1) * block)]
+                m = Xb.shape[0]
                 for i in range(m):
-                    yi = np.float64(y[lo + i])
+                    yi = np.float64(yb[i])
                     for q in range(R):
                         Rm[i, q] = B[q] - yi
                     for j in range(d):
-                        xij = np.float64(X[lo + i, j])
+                        xij = np.float64(Xb[i, j])
                         for q in range(R):
                             Rm[i, q] += xij * WT[j, q]
                 for i in range(m):
@@ -452,7 +457,7 @@ def _make_batched(D: int, LOSS: int, RUNS: int) -> Any:
                         Rm[i, q] = pv
                 for i in range(m):
                     for j in range(d):
-                        xij = np.float64(X[lo + i, j])
+                        xij = np.float64(Xb[i, j])
                         for q in range(R):
                             g[j, q] += xij * Rm[i, q]
             gpart[grp] = g
