@@ -124,9 +124,6 @@ def _read_kernel(words, block):  # pragma: no cover - compiled
     return tot
 
 
-_SPECIALISE_UP_TO = 32  # d known at compile time: loops over features fully unrolled
-
-
 def _make_psi(LOSS: int) -> Any:
     """``psi(r, eps) -> (loss, psi)`` of one residual for loss code ``LOSS`` (a constant, so
     only its branch is compiled; inlined into the kernels)."""
@@ -143,13 +140,16 @@ def _make_psi(LOSS: int) -> Any:
     return numba.njit(inline="always", fastmath=_FASTMATH)(_psi) if HAVE_NUMBA else _psi
 
 
-def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
-    """Row kernels for ``d == D`` (``D <= 0``: any d), loss code ``LOSS`` and row unrolling
-    ``UNROLL``, all constants.
+def _make_kernels(LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
+    """Row kernels for loss code ``LOSS`` and row unrolling ``UNROLL``, both constants.
 
-    numba treats closure variables as compile-time constants, so the loops over features
-    unroll, the loss branch disappears from the inner loop, and the four-row loops of the
-    gradient and the prediction are compiled only where they are used (see :func:`_unroll`).
+    numba treats closure variables as compile-time constants, so the loss branch disappears
+    from the inner loop, and the four-row loops of the gradient and the prediction are
+    compiled only where they are used (see :func:`_unroll`). The number of features is *not*
+    a constant: fully unrolled feature loops stayed scalar (LLVM cannot prove the gradient's
+    stores miss ``X``), while a loop over ``d`` is vectorised behind a runtime alias check --
+    as fast or faster for every d measured (float32, d = 10: 0.44 -> 0.62 of the read
+    bandwidth; d = 25: 0.18-0.84 -> 0.79-0.94).
     """
 
     psi = _make_psi(LOSS)
@@ -158,7 +158,7 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
         # Four rows at a time: their residuals are four independent FMA chains (one chain
         # per row would wait on FMA latency), and each x_ij feeds the gradient once.
         n = X.shape[0]
-        d = D if D > 0 else X.shape[1]
+        d = X.shape[1]
         nb = (n + block - 1) // block
         gpart = np.zeros((nb, d))
         bpart = np.zeros(nb)
@@ -211,7 +211,7 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
         # Four rows at a time: four independent FMA chains instead of one per row, so the
         # dot products overlap instead of waiting on each other's latency.
         n = X.shape[0]
-        d = D if D > 0 else X.shape[1]
+        d = X.shape[1]
         nb = (n + block - 1) // block
         for k in prange(nb):
             Xb = X[k * block : min(n, (k + 1) * block)]
@@ -251,7 +251,7 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
         A shift per block keeps full precision where the data sit far from 0 or drift.
         """
         n = X.shape[0]
-        d = D if D > 0 else X.shape[1]
+        d = X.shape[1]
         e = d + 1
         ep = (e + 3) // 4 * 4  # padded to the 4 x 4 register blocks; pad rows stay 0
         col_major = X.shape[1] == 1 or X.strides[0] == X.itemsize
@@ -392,28 +392,30 @@ def _make_kernels(D: int, LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
     }
 
 
-_KERNELS: dict[tuple[int, int, bool], dict[str, Any]] = {}
+_KERNELS: dict[tuple[int, bool], dict[str, Any]] = {}
 
 
-def _kernels(d: int, loss: int = 0, unroll: bool = False) -> dict[str, Any]:
-    key = (d if d <= _SPECIALISE_UP_TO else 0, loss, unroll)
+def _kernels(loss: int = 0, unroll: bool = False) -> dict[str, Any]:
+    key = (loss, unroll)
     if key not in _KERNELS:
         _KERNELS[key] = _make_kernels(*key)
     return _KERNELS[key]
 
 
 def _unroll(kind: str, d: int, itemsize: int) -> bool:
-    """Four rows at a time, or one? Chosen from an interleaved A/B run on 2 cores of Zen 4
-    (fractions of the read bandwidth, one row -> four), for the gradient and the prediction:
-    at d = 10 the row loop is bound by arithmetic and four rows win -- gradient float64
-    0.71 -> 0.88, float32 0.30 -> 0.43, prediction float32 0.73 -> 0.85 (float64 0.91 -> 0.93);
-    at d = 100 the feature loop is long enough to vectorise on its own and four rows lose --
-    gradient float64 0.91 -> 0.30, float32 0.90 -> 0.77, prediction 1.11 -> 0.41."""
-    return d <= 16
+    """Four rows at a time, or one? Chosen from interleaved A/B runs on 2 cores of Zen 4
+    (fractions of the read bandwidth, one row -> four). Few features: the row loop is bound
+    by arithmetic and four independent rows win -- d = 10 float64 gradient 0.88 -> 0.90,
+    float32 0.52 -> 0.62; d = 25 float32 huber gradient 0.79 -> 0.94, prediction 0.91 -> 0.95
+    (float64 at d = 25: 0.93 -> 0.91, 0.98 -> 0.91). Many features: the feature loop
+    vectorises on its own and four rows lose -- d = 100 gradient float64 0.91 -> 0.30,
+    float32 0.90 -> 0.77, prediction 1.11 -> 0.41."""
+    return d <= 16 or (itemsize == 4 and d <= 32)
 
 
-def _make_batched(D: int, LOSS: int, RUNS: int) -> Any:
-    """The batched gradient for ``d == D`` and ``RUNS`` runs (``<= 0``: any), constants."""
+def _make_batched(LOSS: int, RUNS: int) -> Any:
+    """The batched gradient for loss code ``LOSS`` and ``RUNS`` runs (``<= 0``: any),
+    constants."""
 
     psi = _make_psi(LOSS)
 
@@ -423,7 +425,7 @@ def _make_batched(D: int, LOSS: int, RUNS: int) -> Any:
         # runs; psi in place; then G += X_b^T psi(Rm). One read of X feeds all runs, and with
         # R a constant the loops over runs are unrolled into vector instructions.
         n = X.shape[0]
-        d = D if D > 0 else X.shape[1]
+        d = X.shape[1]
         R = RUNS if RUNS > 0 else WT.shape[1]
         nb = (n + block - 1) // block
         # fixed groups of blocks (not one partial per block: d x R each would add up)
@@ -468,13 +470,13 @@ def _make_batched(D: int, LOSS: int, RUNS: int) -> Any:
     return _jit(_grad_batched_kernel)
 
 
-_BATCHED: dict[tuple[int, int, int], Any] = {}
+_BATCHED: dict[tuple[int, int], Any] = {}
 _CONSTANT_RUNS_UP_TO = 16
 _BATCH_ROWS = 1024  # rows per block: their (rows, runs) residuals stay in L1/L2
 
 
-def _batched(d: int, loss: int, runs: int) -> Any:
-    key = (d if d <= _SPECIALISE_UP_TO else 0, loss, runs if runs <= _CONSTANT_RUNS_UP_TO else 0)
+def _batched(loss: int, runs: int) -> Any:
+    key = (loss, runs if runs <= _CONSTANT_RUNS_UP_TO else 0)
     if key not in _BATCHED:
         _BATCHED[key] = _make_batched(*key)
     return _BATCHED[key]
@@ -645,7 +647,7 @@ def moment_stats_fast(X: Any, y: Any) -> MomentStats:
     block = _block_rows(d, A.itemsize)
     if not HAVE_NUMBA:
         return _stats_numpy(A, v, block)  # type: ignore[no-any-return]
-    mx, my, cxx, cxy, cyy = _kernels(d)["stats"](A, v, block)
+    mx, my, cxx, cxy, cyy = _kernels()["stats"](A, v, block)
     return MomentStats(n=n, mean_x=mx, mean_y=float(my), cxx=cxx, cxy=cxy, cyy=float(cyy))
 
 
@@ -678,7 +680,7 @@ def loss_and_grad_fast(
         raise InputError("X has no rows; a loss needs at least one")
     code = _loss_code(loss)
     block = _pass_rows(d, A.itemsize)
-    fn = _kernels(d, code, _unroll("grad", d, A.itemsize))["grad"] if HAVE_NUMBA else _grad_numpy
+    fn = _kernels(code, _unroll("grad", d, A.itemsize))["grad"] if HAVE_NUMBA else _grad_numpy
     ls, g, gb = fn(A, v, wv, float(b), code, float(epsilon), block)
     return float(ls) / n, np.asarray(g, dtype=np.float64) / n, float(gb) / n
 
@@ -712,7 +714,7 @@ def loss_and_grad_batched_fast(
     block = _pass_rows(d, A.itemsize)
     if HAVE_NUMBA:
         WT = np.ascontiguousarray(Wm.T)
-        ls, g, gb = _batched(d, code, Wm.shape[0])(A, v, WT, Bv, float(epsilon), _BATCH_ROWS)
+        ls, g, gb = _batched(code, Wm.shape[0])(A, v, WT, Bv, float(epsilon), _BATCH_ROWS)
     else:
         ls, g, gb = _grad_batched_numpy(A, v, Wm, Bv, code, float(epsilon), block)
     return np.asarray(ls) / n, np.asarray(g) / n, np.asarray(gb) / n
@@ -741,7 +743,7 @@ def predict_fast(X: Any, w: Any, b: float = 0.0, *, out: Array | None = None) ->
         np.matmul(A, wv, out=out, casting="unsafe")
         out += float(b)
         return out
-    _kernels(d, 0, _unroll("predict", d, A.itemsize))["predict"](
+    _kernels(0, _unroll("predict", d, A.itemsize))["predict"](
         A, wv, float(b), out, _pass_rows(d, A.itemsize)
     )
     return out
