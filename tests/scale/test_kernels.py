@@ -180,6 +180,28 @@ def test_batched_equals_one_by_one(loss):
         _close(GB[q], gbq)
 
 
+@pytest.mark.parametrize(("runs", "d", "dtype", "order"), [
+    (1, 5, np.float64, "C"),   # one run: handed to the fused single pass
+    (3, 3, np.float64, "C"),   # fewer features than the four-feature loops
+    (8, 9, np.float32, "C"),   # four + four + one features, float32
+    (5, 12, np.float64, "F"),  # column-major X
+])
+def test_batched_matches_numpy(runs, d, dtype, order):
+    # 2,503 rows: several blocks of the batched pass and a ragged last one
+    X, y = _data(2503, d, dtype=dtype, seed=runs)
+    X = np.asarray(X, order=order)
+    rng = np.random.default_rng(runs)
+    W, B = rng.standard_normal((runs, d)), rng.standard_normal(runs)
+    for loss in K.LOSSES:
+        L, G, GB = K.loss_and_grad_batched_fast(X, y, W, B, loss, 0.7)
+        assert L.shape == (runs,) and G.shape == (runs, d) and GB.shape == (runs,)
+        for q in range(runs):
+            Lq, gq, gbq = _ref_loss_grad(X, y, W[q], B[q], loss, 0.7)
+            _close(L[q], Lq)
+            _close(G[q], gq)
+            _close(GB[q], gbq)
+
+
 def test_deterministic():
     X, y = _data(100_000, 10)
     w = np.ones(10)
