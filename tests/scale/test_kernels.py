@@ -258,3 +258,16 @@ def test_moment_stats_same_bits_any_thread_count():
     r = moment_stats(X, y)
     _close(a.cxx, r.cxx)
     _close(a.cxy, r.cxy)
+
+
+@pytest.mark.skipif(not K.HAVE_NUMBA, reason="numba kernels only")
+def test_kernel_closures_hold_only_constants_so_the_disk_cache_hits():
+    # numba keys a cached closure by its pickled cells; a cell holding a compiled function
+    # pickles differently in every process, so every `descend` command recompiled (seconds)
+    def cells(fn):
+        return [c.cell_contents for c in fn.py_func.__closure__ or ()]
+
+    kernels = [*K._kernels(1, True).values(), K._batched(2)]
+    for fn in kernels:
+        assert all(type(c) in (int, bool) for c in cells(fn)), (fn, cells(fn))
+    assert sorted(cells(K._kernels(1, True)["grad"])) == [True, 1]  # LOSS and UNROLL

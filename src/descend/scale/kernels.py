@@ -124,20 +124,23 @@ def _read_kernel(words, block):  # pragma: no cover - compiled
     return tot
 
 
-def _make_psi(LOSS: int) -> Any:
-    """``psi(r, eps) -> (loss, psi)`` of one residual for loss code ``LOSS`` (a constant, so
-    only its branch is compiled; inlined into the kernels)."""
+def _psi_impl(r, eps, loss):  # pragma: no cover - compiled, inlined
+    """``(loss value, psi)`` of one residual. The kernels pass ``loss`` as a compile-time
+    constant, so after inlining only its branch is left in the inner loop."""
+    if loss == 0:  # squared_error
+        return r * r, 2.0 * r
+    if loss == 1:  # huber, branch-free: m = min(|r|, eps), m (2|r| - m)
+        a = abs(r)
+        m = min(a, eps)
+        return m * (2.0 * a - m), 2.0 * max(-eps, min(r, eps))
+    return abs(r), np.sign(r)  # absolute_error
 
-    def _psi(r, eps):  # pragma: no cover - compiled, inlined
-        if LOSS == 0:  # squared_error
-            return r * r, 2.0 * r
-        if LOSS == 1:  # huber, branch-free: m = min(|r|, eps), m (2|r| - m)
-            a = abs(r)
-            m = min(a, eps)
-            return m * (2.0 * a - m), 2.0 * max(-eps, min(r, eps))
-        return abs(r), np.sign(r)  # absolute_error
 
-    return numba.njit(inline="always", fastmath=_FASTMATH)(_psi) if HAVE_NUMBA else _psi
+# A module-level function, not one made per loss: numba's disk cache keys a closure by its
+# pickled cells, and a cell holding a compiled function pickles differently in every process
+# -- the kernels were recompiled (seconds) by every `descend` command, and the cache grew.
+# The kernels' closures hold only ints and bools.
+_psi = numba.njit(inline="always", fastmath=_FASTMATH)(_psi_impl) if HAVE_NUMBA else _psi_impl
 
 
 def _make_kernels(LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
@@ -151,8 +154,6 @@ def _make_kernels(LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
     as fast or faster for every d measured (float32, d = 10: 0.44 -> 0.62 of the read
     bandwidth; d = 25: 0.18-0.84 -> 0.79-0.94).
     """
-
-    psi = _make_psi(LOSS)
 
     def _grad_kernel(X, y, w, b, loss, eps, block):  # pragma: no cover - compiled
         # Four rows at a time: their residuals are four independent FMA chains (one chain
@@ -183,10 +184,10 @@ def _make_kernels(LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
                     r1 += Xb[i + 1, j] * wj
                     r2 += Xb[i + 2, j] * wj
                     r3 += Xb[i + 3, j] * wj
-                l0, p0 = psi(r0, eps)
-                l1, p1 = psi(r1, eps)
-                l2, p2 = psi(r2, eps)
-                l3, p3 = psi(r3, eps)
+                l0, p0 = _psi(r0, eps, LOSS)
+                l1, p1 = _psi(r1, eps, LOSS)
+                l2, p2 = _psi(r2, eps, LOSS)
+                l3, p3 = _psi(r3, eps, LOSS)
                 ls += (l0 + l1) + (l2 + l3)
                 gb += (p0 + p1) + (p2 + p3)
                 for j in range(d):
@@ -196,7 +197,7 @@ def _make_kernels(LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
                 r0 = b - yb[i]
                 for j in range(d):
                     r0 += Xb[i, j] * w[j]
-                l0, p0 = psi(r0, eps)
+                l0, p0 = _psi(r0, eps, LOSS)
                 ls += l0
                 gb += p0
                 for j in range(d):
@@ -416,8 +417,6 @@ def _unroll(kind: str, d: int, itemsize: int) -> bool:
 def _make_batched(LOSS: int) -> Any:
     """The batched gradient for loss code ``LOSS`` (a constant)."""
 
-    psi = _make_psi(LOSS)
-
     def _grad_batched_kernel(X, y, W, B, eps, block):  # pragma: no cover - compiled
         # W: (R, d). Per block of rows small enough for L1: the block transposed once into
         # XT (d, m) -- shared by all R runs, so its cost is paid once per row, not per run;
@@ -474,7 +473,7 @@ def _make_batched(LOSS: int) -> Any:
                     lsum = 0.0
                     psum = 0.0
                     for i in range(m):
-                        lv, pv = psi(rq[i], eps)
+                        lv, pv = _psi(rq[i], eps, LOSS)
                         lsum += lv
                         psum += pv
                         rq[i] = pv
