@@ -66,7 +66,7 @@ def test_tol_does_not_fire_on_momentum_transients():
     f = r.history.fun
     above_best = np.flatnonzero(f > np.minimum.accumulate(f) * (1 + 1e-9))
     assert len(above_best) >= 20  # the premise: many steps above the best loss so far
-    assert r.status is Status.GTOL
+    assert r.status is Status.GTOL and r.nit > above_best[-1] + 20  # it went on past them
     np.testing.assert_allclose(r.x, [3.0, 0.5], atol=1e-4)  # and it went on to the minimum
 
 
