@@ -73,6 +73,55 @@ def test_moment_stats_matches_two_pass(n, d, dtype):
         _close(a, b)
 
 
+# Column-major X goes to the column kernels: shapes with several blocks of _COL_ROWS rows
+# and a partial last one, and d with 0-3 columns left over by the four-column loops.
+COLUMN_SHAPES = [(7, 3), (9000, 10), (12289, 5), (4100, 7), (3001, 40), (50, 1)]
+
+
+@pytest.mark.parametrize("n,d", COLUMN_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("loss", K.LOSSES)
+def test_column_major_matches_numpy(n, d, dtype, loss):
+    X, y = _data(n, d, dtype, seed=n + d)
+    X = np.asfortranarray(X)
+    w, b = np.random.default_rng(2).standard_normal(d), -0.4
+    L, gw, gb = K.loss_and_grad_fast(X, y, w, b, loss, 0.9)
+    Lr, gwr, gbr = _ref_loss_grad(X, y, w, b, loss, 0.9)
+    _close(L, Lr)
+    _close(gw, gwr)
+    _close(gb, gbr)
+    _close(K.predict_fast(X, w, b), X.astype(np.float64) @ w + b)
+    s = K.moment_stats_fast(X, y)
+    r = moment_stats(X.astype(np.float64), y.astype(np.float64))
+    for a, c in [(s.mean_x, r.mean_x), (s.cxx, r.cxx), (s.cxy, r.cxy), (s.cyy, r.cyy)]:
+        _close(a, c)
+
+
+@pytest.mark.skipif(not K.HAVE_NUMBA, reason="numba kernels only")
+def test_column_major_goes_to_the_column_kernels(monkeypatch):
+    # the dispatch itself: F-ordered X reaches the column kernels (as X.T), C-ordered does not
+    X, y = _data(500, 6)
+    seen = []
+    real = K._kernels
+
+    def spy(loss=0, unroll=False):
+        table = real(loss, unroll)
+        return {k: (lambda *a, _k=k, _f=f: (seen.append(_k), _f(*a))[1]) for k, f in table.items()}
+
+    monkeypatch.setattr(K, "_kernels", spy)
+    w = np.ones(6)
+    K.loss_and_grad_fast(np.asfortranarray(X), y, w, 0.0)
+    K.predict_fast(np.asfortranarray(X), w)
+    K.loss_and_grad_fast(X, y, w, 0.0)
+    K.predict_fast(X, w)
+    assert seen == ["grad_cols", "predict_cols", "grad", "predict"]
+
+
+def test_read_pass_reads_column_major_in_place():
+    X = np.asfortranarray(np.arange(12.0).reshape(4, 3))
+    assert K.read_pass(X) == K.read_pass(np.ascontiguousarray(X.T))
+
+
 @pytest.mark.parametrize("loss", K.LOSSES)
 def test_same_numbers_as_models_losses(loss):
     losses = pytest.importorskip("descend.models.losses")
