@@ -4,7 +4,8 @@
    reads all of ``X`` (a parallel sum of its 64-bit words), measured on the same array just
    before and after each pass (the machine is shared; the load drifts). Peers:
    naive NumPy ``(2/n) X^T (X w + b - y)`` (two passes, n-sized temporaries), the same in
-   PyTorch CPU, and NumPy's two-pass moments. n = 10^7, d = 10 and n = 10^6, d = 100.
+   PyTorch CPU, and NumPy's two-pass moments. n = 10^7, d = 10 and n = 10^6, d = 100; our
+   passes also on column-major (F-ordered) X, which goes to the column kernels.
 2. Streaming -- a Parquet file of ``rows x 10`` float64 features and a target under /tmp:
    read alone vs the one-pass statistics (``stats_from_file``), each in a fresh process with
    its peak RSS. ``--rows 100000000`` for the issue's 10^8 rows (8.8 GB on disk).
@@ -101,6 +102,13 @@ def _kernel_fns(X: Any, y: Any, w: Any, torch: Any) -> dict[str, Callable[[], An
     fns["numpy predict Xw+b"] = lambda: X @ w + 0.1
     fns["fused moment stats (1 pass)"] = lambda: K.moment_stats_fast(X, y)
     fns["numpy moment stats (2 pass)"] = lambda: moment_stats(X, y)
+    # the same passes on column-major X (a DataFrame's to_numpy(), the stream's chunks),
+    # which go to the column kernels; the limit reads the same bytes
+    XF = np.asfortranarray(X)
+    for loss in K.LOSSES:
+        fns[f"fused grad {loss} [F order]"] = lambda loss=loss: K.loss_and_grad_fast(XF, y, w, 0.1, loss)
+    fns["fused predict into out= [F order]"] = lambda: K.predict_fast(XF, w, 0.1, out=out)
+    fns["fused moment stats [F order]"] = lambda: K.moment_stats_fast(XF, y)
     if torch is not None:  # last: its OpenMP pool keeps spinning after each call
         Xt, yt, wt = torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(w)
         fns["torch cpu grad"] = lambda: (2.0 / n) * (Xt.T @ (Xt @ wt + (0.1 - yt)))

@@ -163,3 +163,17 @@ def test_non_finite_values_are_named(tmp_path):
         stream.loss_and_grad_stream(src, np.zeros(4), 0.0, "huber")
     with pytest.raises(DataError, match="'f2' holds inf or NaN"):
         list(stream.iter_minibatches(src, 100, rng=0))
+
+
+def test_default_chunks_hold_a_fixed_number_of_bytes(tmp_path):
+    # 131072 rows at 10 features; wide files get fewer rows, so a chunk stays ~11 MB
+    assert stream.default_chunk_rows(10) == 131072
+    assert stream.default_chunk_rows(100) == 131072 * 11 // 101
+    assert stream.default_chunk_rows(10_000) == 4096
+    X, y = _data(n=300, d=3)
+    f = tmp_path / "narrow.parquet"
+    _write_parquet(f, X, y)
+    assert stream.open_source(f).chunk_rows == 131072 * 11 // 4
+    assert stream.open_source(f, features=["f0"]).chunk_rows == 131072 * 11 // 2
+    assert stream.open_source(f, chunk_rows=50).chunk_rows == 50
+    assert sum(c[0].shape[0] for c in stream.open_source(f, chunk_rows=50)) == 300

@@ -94,7 +94,7 @@ def prepare_stream(
     *,
     target: str | None,
     features: str | None,
-    chunk_rows: int,
+    chunk_rows: int | None,
     rows_needed: bool,
     loss: str,
     epsilon: float,
@@ -103,7 +103,7 @@ def prepare_stream(
     """One streamed pass of statistics; row passes too when the fit needs them."""
     from descend.scale.stream import open_source, stats_from_file
 
-    if chunk_rows < 1:
+    if chunk_rows is not None and chunk_rows < 1:
         raise InputError(f"--chunk-rows {chunk_rows}: give a positive number of rows")
     src = open_source(data, target=target, features=features, chunk_rows=chunk_rows)
     stats, names, tname = stats_from_file(src, progress=progress)
