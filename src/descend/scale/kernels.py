@@ -183,6 +183,72 @@ _columns_into = (numba.njit(inline="always")(_columns_into_impl) if HAVE_NUMBA
                  else _columns_into_impl)
 
 
+def _add_columns_impl(acc, XT, w, lo, hi):  # pragma: no cover - compiled, inlined
+    """``acc[:hi - lo] += XT[:, lo:hi]^T w``: four columns at a time, each a contiguous
+    segment, so the loop over rows vectorises (the residuals and predictions of the column
+    kernels; the batched pass keeps its own copy of these loops -- through these helpers,
+    with a view of W and g per run and 16-row blocks at d = 100, it ran 5-15% slower)."""
+    d = XT.shape[0]
+    m = hi - lo
+    j = 0
+    while j + 4 <= d:
+        c0 = XT[j, lo:hi]  # slices indexed from 0: see _read_kernel
+        c1 = XT[j + 1, lo:hi]
+        c2 = XT[j + 2, lo:hi]
+        c3 = XT[j + 3, lo:hi]
+        w0 = w[j]
+        w1 = w[j + 1]
+        w2 = w[j + 2]
+        w3 = w[j + 3]
+        for i in range(m):
+            acc[i] += (c0[i] * w0 + c1[i] * w1) + (c2[i] * w2 + c3[i] * w3)
+        j += 4
+    while j < d:
+        c0 = XT[j, lo:hi]
+        w0 = w[j]
+        for i in range(m):
+            acc[i] += c0[i] * w0
+        j += 1
+
+
+def _add_dots_impl(g, XT, p, lo, hi):  # pragma: no cover - compiled, inlined
+    """``g += XT[:, lo:hi] p``: four dot products at a time over contiguous column segments,
+    sharing each load of ``p`` (the gradients of the column kernels)."""
+    d = XT.shape[0]
+    m = hi - lo
+    j = 0
+    while j + 4 <= d:
+        c0 = XT[j, lo:hi]
+        c1 = XT[j + 1, lo:hi]
+        c2 = XT[j + 2, lo:hi]
+        c3 = XT[j + 3, lo:hi]
+        s0 = s1 = s2 = s3 = 0.0
+        for i in range(m):
+            pi = p[i]
+            s0 += c0[i] * pi
+            s1 += c1[i] * pi
+            s2 += c2[i] * pi
+            s3 += c3[i] * pi
+        g[j] += s0
+        g[j + 1] += s1
+        g[j + 2] += s2
+        g[j + 3] += s3
+        j += 4
+    while j < d:
+        c0 = XT[j, lo:hi]
+        s0 = 0.0
+        for i in range(m):
+            s0 += c0[i] * p[i]
+        g[j] += s0
+        j += 1
+
+
+_add_columns = (numba.njit(inline="always", fastmath=_FASTMATH)(_add_columns_impl) if HAVE_NUMBA
+                else _add_columns_impl)
+_add_dots = (numba.njit(inline="always", fastmath=_FASTMATH)(_add_dots_impl) if HAVE_NUMBA
+             else _add_dots_impl)
+
+
 def _make_kernels(LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
     """Row kernels for loss code ``LOSS`` and row unrolling ``UNROLL``, both constants.
 
@@ -310,62 +376,19 @@ def _make_kernels(LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
                 rb = r[:m]
                 for i in range(m):
                     rb[i] = b - yb[i]
-                j = 0
-                while j + 4 <= d:
-                    c0 = XT[j, lo:hi]
-                    c1 = XT[j + 1, lo:hi]
-                    c2 = XT[j + 2, lo:hi]
-                    c3 = XT[j + 3, lo:hi]
-                    w0 = w[j]
-                    w1 = w[j + 1]
-                    w2 = w[j + 2]
-                    w3 = w[j + 3]
-                    for i in range(m):
-                        rb[i] += (c0[i] * w0 + c1[i] * w1) + (c2[i] * w2 + c3[i] * w3)
-                    j += 4
-                while j < d:
-                    c0 = XT[j, lo:hi]
-                    w0 = w[j]
-                    for i in range(m):
-                        rb[i] += c0[i] * w0
-                    j += 1
+                _add_columns(rb, XT, w, lo, hi)
                 for i in range(m):
                     l0, p0 = _psi(rb[i], eps, LOSS)
                     ls += l0
                     gb += p0
                     rb[i] = p0
-                j = 0
-                while j + 4 <= d:
-                    c0 = XT[j, lo:hi]
-                    c1 = XT[j + 1, lo:hi]
-                    c2 = XT[j + 2, lo:hi]
-                    c3 = XT[j + 3, lo:hi]
-                    s0 = s1 = s2 = s3 = 0.0
-                    for i in range(m):
-                        p = rb[i]
-                        s0 += c0[i] * p
-                        s1 += c1[i] * p
-                        s2 += c2[i] * p
-                        s3 += c3[i] * p
-                    g[j] += s0
-                    g[j + 1] += s1
-                    g[j + 2] += s2
-                    g[j + 3] += s3
-                    j += 4
-                while j < d:
-                    c0 = XT[j, lo:hi]
-                    s0 = 0.0
-                    for i in range(m):
-                        s0 += c0[i] * rb[i]
-                    g[j] += s0
-                    j += 1
+                _add_dots(g, XT, rb, lo, hi)
             gpart[grp] = g
             bpart[grp] = gb
             lpart[grp] = ls
         return lpart.sum(), gpart.sum(axis=0), bpart.sum()
 
     def _predict_cols_kernel(XT, w, b, out, block):  # pragma: no cover - compiled
-        d = XT.shape[0]
         n = XT.shape[1]
         nb = (n + block - 1) // block
         for k in prange(nb):
@@ -375,25 +398,7 @@ def _make_kernels(LOSS: int, UNROLL: bool = False) -> dict[str, Any]:
             ob = out[lo:hi]
             for i in range(m):
                 ob[i] = b
-            j = 0
-            while j + 4 <= d:
-                c0 = XT[j, lo:hi]
-                c1 = XT[j + 1, lo:hi]
-                c2 = XT[j + 2, lo:hi]
-                c3 = XT[j + 3, lo:hi]
-                w0 = w[j]
-                w1 = w[j + 1]
-                w2 = w[j + 2]
-                w3 = w[j + 3]
-                for i in range(m):
-                    ob[i] += (c0[i] * w0 + c1[i] * w1) + (c2[i] * w2 + c3[i] * w3)
-                j += 4
-            while j < d:
-                c0 = XT[j, lo:hi]
-                w0 = w[j]
-                for i in range(m):
-                    ob[i] += c0[i] * w0
-                j += 1
+            _add_columns(ob, XT, w, lo, hi)
         return out
 
     def _stats_kernel(X, y, block):  # pragma: no cover - compiled
