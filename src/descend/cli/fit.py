@@ -212,6 +212,13 @@ def fit_command(
         "iterates as without the interruption; --max-iter counts the whole run.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    summary: bool = typer.Option(
+        False,
+        "--summary",
+        help="Also print the least-squares statistics: standard errors, t, p-values, "
+        "intervals, R^2, adjusted R^2, F (from the moments, so every engine; in the JSON as "
+        "'summary').",
+    ),
     save: str = typer.Option(None, "--save", help="Write the fitted model to this .json file."),
     force: bool = typer.Option(False, "--force", help="Let --save replace an existing file."),
     plot: str = typer.Option(
@@ -339,6 +346,11 @@ def fit_command(
         st = src.stats
         r2 = 1.0 - st.n * st.loss(model.coef_, model.intercept_) / st.cyy if not diverged else None
     described = table if table is not None else _Described(data, src.n, src.target_name, names)
+    stats_table = None
+    if summary and not diverged:
+        from dataclasses import replace
+
+        stats_table = replace(model.summary(), target=src.target_name)
     if as_json:
         obj = {
             "intercept": model.intercept_,
@@ -366,9 +378,13 @@ def fit_command(
             "elapsed": elapsed,
             "load_time": load_time,
         }
+        if stats_table is not None:
+            obj["summary"] = stats_table.to_dict()
         out.print(json.dumps(obj), markup=False)
     else:
         _print_fit(model, described, r2, elapsed, scale)
+        if stats_table is not None:
+            out.print(str(stats_table), markup=False)
     if table is not None and (plot is not None or html is not None):
         from descend.cli.pictures import fit_pictures
 
