@@ -3,10 +3,15 @@
 Exit status: 0 the run completed (converged or used its budget), 2 bad usage or input (one
 line on stderr, no traceback), 3 the run diverged (the diagnosis is printed).
 Command modules register themselves on :data:`app`; :func:`main` is the console entry point.
+
+Habits of the ecosystem's CLIs: ``descend --version``, ``python -m descend``, shell completion
+(``descend --install-completion``/``--show-completion``, Typer's), ``fit``'s options in help
+panels, and ``NO_COLOR`` (https://no-color.org) honoured by the help and every table.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -34,15 +39,76 @@ app = typer.Typer(
         "  descend plot 'x**2 + y**2' --out field.png"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
 )
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., object])
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from descend import __version__
+
+        out.print(f"descend {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        help="Print descend's version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    # The root's only job is --version (and Typer's completion options); each verb is a command.
+    return None
+
+
+_help_ready = False
+
+
+def _prepare_help() -> None:
+    """Escape ``[...]`` in the help texts, once, before Typer builds the commands.
+
+    The help is rendered with Rich (for ``fit``'s panels), whose markup would otherwise eat
+    ``[default: the last]`` as a style tag.
+    """
+    global _help_ready
+    if _help_ready:
+        return
+    import inspect
+
+    from rich.markup import escape
+    from typer.models import ParameterInfo
+
+    for command in app.registered_commands:
+        if command.callback is None:
+            continue
+        for param in inspect.signature(command.callback).parameters.values():
+            info = param.default
+            if not isinstance(info, ParameterInfo):
+                continue
+            if info.help:
+                info.help = escape(info.help)
+    _help_ready = True
+
+
+def _no_color() -> None:
+    """Honour ``NO_COLOR`` (set and not empty): no colour in tables, warnings or help."""
+    if os.environ.get("NO_COLOR", ""):
+        import typer.rich_utils
+
+        typer.rich_utils.COLOR_SYSTEM = None
+        out.no_color = err.no_color = True
 
 
 class Diverged(Exception):
@@ -114,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: run the app, map errors to exit codes without tracebacks."""
     from descend.cli import commands  # noqa: F401  (registers the sub-commands)
 
+    _prepare_help()
+    _no_color()
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:  # bare `descend` shows the commands and examples
         args = ["--help"]
