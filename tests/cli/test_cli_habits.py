@@ -156,3 +156,45 @@ def test_light_commands_load_no_heavy_library(args):
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "LOADED []"
+
+
+@pytest.mark.parametrize(
+    "blocked, args, extra",
+    [
+        ("sklearn", ["fit", "examples/data.csv"], "descend[sklearn]"),
+        ("polars", ["fit", "examples/data.csv"], "descend[data]"),
+        ("matplotlib", ["plot", "x**2 + y**2", "--out", "{tmp}/f.png"], "descend[plot]"),
+    ],
+)
+def test_a_missing_extra_is_named_in_one_line(tmp_path, blocked, args, extra):
+    """As in a core-only install: the library is made unimportable in a new process."""
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    code = (
+        "import sys\n"
+        f"sys.modules[{blocked!r}] = None  # import {blocked} -> ModuleNotFoundError\n"
+        "from descend.cli.app import main\n"
+        f"sys.exit(main({args!r}))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=ROOT,
+        timeout=120,
+    )
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1, r
+    assert lines[0].startswith("descend: error: ") and f"pip install '{extra}'" in lines[0]
+
+
+def test_library_names_the_extra():
+    code = (
+        "import sys\n"
+        "sys.modules['sklearn'] = None\n"
+        "import descend\n"
+        "try:\n"
+        "    descend.LinearRegression\n"
+        "except ModuleNotFoundError as exc:\n"
+        "    print(type(exc).__name__, isinstance(exc, descend.DescendError), exc)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120
+    )
+    assert r.stdout.startswith("MissingExtraError True ") and "descend[sklearn]" in r.stdout

@@ -200,6 +200,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
+    except ModuleNotFoundError as exc:  # an optional library a command needs (descend[...])
+        from descend._optional import missing_extra
+
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        err.print(f"descend: error: {message}", markup=False)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("descend: interrupted", markup=False)
         return 130
