@@ -22,8 +22,8 @@ With ``p = d + 1`` parameters (the intercept and ``d`` slopes), ``w*`` the least
 
 The first line writes RSS as its minimum plus a non-negative quadratic, which stays accurate
 when R^2 is close to 1 (expanding ``cyy - 2 w.cxy + w^T Cxx w`` would cancel). The inverse is
-taken on the correlation scale (``Cxx`` divided by its diagonal), as in Golub & Van Loan
-(2013, sec. 3.5.2), so the units of the features do not enter its conditioning.
+taken on the correlation scale (``Cxx`` divided by its diagonal: diagonal scaling, Golub &
+Van Loan 2013, sec. 3.5), so the units of the features do not enter its conditioning.
 
 Assumptions (those of the classical linear model, e.g. Greene, *Econometric Analysis*, ch. 4-5):
 the rows are independent, the errors have mean zero and one common variance (homoscedastic),
