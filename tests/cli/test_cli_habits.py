@@ -198,3 +198,58 @@ def test_library_names_the_extra():
         [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120
     )
     assert r.stdout.startswith("MissingExtraError True ") and "descend[sklearn]" in r.stdout
+
+
+def test_saved_model_refuses_a_file_with_other_columns(tmp_path):
+    """A model keeps its feature names; a file without them is refused, naming them."""
+    train = tmp_path / "train.csv"
+    rng = __import__("numpy").random.default_rng(0)
+    rows = ["size,rooms,price"]
+    for _ in range(30):
+        size, rooms = rng.uniform(1000, 3000), rng.integers(1, 6)
+        rows.append(f"{size},{rooms},{150 * size + 1e4 * rooms + rng.normal(0, 1e3)}")
+    train.write_text("\n".join(rows) + "\n")
+    model = tmp_path / "model.json"
+    assert _run("fit", str(train), "--save", str(model), "-q").returncode == 0
+    # Same columns in another order: picked by name, so the predictions are the same.
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text("rooms,size\n3,2000\n")
+    same = tmp_path / "same.csv"
+    same.write_text("size,rooms\n2000,3\n")
+    a, b = _run("predict", str(model), str(swapped)), _run("predict", str(model), str(same))
+    assert a.returncode == b.returncode == 0 and a.stdout == b.stdout
+    other = tmp_path / "other.csv"
+    other.write_text("size,bedrooms\n2000,3\n")
+    r = _run("predict", str(model), str(other))
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1
+    assert "missing: rooms" in lines[0] and "bedrooms" in lines[0]
+
+
+def test_convergence_warning_is_scikit_learns_once_it_is_loaded():
+    code = (
+        "import sys, warnings\n"
+        "import descend\n"
+        "print('sklearn loaded by import descend:', 'sklearn' in sys.modules)\n"
+        "from sklearn.exceptions import ConvergenceWarning as SkCW\n"
+        "from descend.models import LinearRegression, DivergenceWarning\n"
+        "print(issubclass(descend.ConvergenceWarning, SkCW), issubclass(DivergenceWarning, SkCW))\n"
+        "with warnings.catch_warnings():\n"
+        "    warnings.simplefilter('error')\n"
+        "    warnings.filterwarnings('ignore', category=SkCW)\n"
+        "    m = LinearRegression(max_iter=2).fit([[0.0], [1.0], [2.0], [4.0]], [1, 3, 2, 9])\n"
+        "print(m.stop_reason_)\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    LinearRegression(max_iter=2).fit([[0.0], [1.0], [2.0], [4.0]], [1, 3, 2, 9])\n"
+        "print([c.category.__name__ for c in w], isinstance(w[0].message, UserWarning))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "sklearn loaded by import descend: False"
+    assert lines[1] == "True True"
+    assert lines[2] == "max_iter"  # the sklearn filter silenced it; 'error' would have raised
+    assert lines[-1] == "['ConvergenceWarning'] True"
