@@ -24,6 +24,14 @@ def _default(param: Any) -> str:
     return f"`{value}`"
 
 
+def _metavar(param: Any) -> str:
+    """`` (`a` | `b`)`` for an option whose values are a fixed set (``<a|b>``, set by the CLI)."""
+    mv = getattr(param, "metavar", None) or ""
+    if not (mv.startswith("<") and "|" in mv):
+        return ""
+    return " (" + " \\| ".join(f"`{v}`" for v in mv.strip("<>").split("|")) + ")"
+
+
 def _names(param: Any) -> str:
     if param.param_type_name == "argument":
         return f"`{param.name.upper()}`"
@@ -42,9 +50,11 @@ def cli_reference() -> str:
     import typer
 
     from descend.cli import commands  # noqa: F401  (registers the sub-commands)
-    from descend.cli.app import _prepare_help, app
+    from descend.cli.app import CHOICES, _choices_for, _prepare_help, app
 
     _prepare_help()
+    for command in {owner for owner, _ in CHOICES}:
+        _choices_for(command)
     group = typer.main.get_command(app)
     lines: list[str] = []
     for name, cmd in group.commands.items():  # type: ignore[attr-defined]
@@ -66,7 +76,7 @@ def cli_reference() -> str:
                 lines += [f"**{panel}**", ""]
             lines += ["| option | default | meaning |", "|---|---|---|"]
             for p in params:
-                lines.append(f"| {_names(p)} | {_default(p)} | {_cell(p.help)} |")
+                lines.append(f"| {_names(p)}{_metavar(p)} | {_default(p)} | {_cell(p.help)} |")
             lines.append("")
     return "\n".join(lines)
 

@@ -90,7 +90,7 @@ def _panels(text: str) -> dict[str, str]:
 
 
 def test_fit_options_are_grouped_into_panels():
-    r = _run("fit", "--help", NO_COLOR="1")
+    r = _run("fit", "--help", NO_COLOR="1", COLUMNS="200")
     assert r.returncode == 0
     panels = _panels(r.stdout)
     expected = {
@@ -253,3 +253,23 @@ def test_convergence_warning_is_scikit_learns_once_it_is_loaded():
     assert lines[1] == "True True"
     assert lines[2] == "max_iter"  # the sklearn filter silenced it; 'error' would have raised
     assert lines[-1] == "['ConvergenceWarning'] True"
+
+
+def test_choices_are_shown_and_completed_from_the_registries():
+    from descend.cli._engines import ENGINES
+    from descend.models.losses import LOSSES
+    from descend.optim.registry import OPTIMIZERS
+
+    help_text = _run("fit", "--help", NO_COLOR="1", COLUMNS="200").stdout
+    for names in (LOSSES, ENGINES, tuple(OPTIMIZERS)):
+        assert "<" + "|".join(names) + ">" in help_text, names
+    # A value outside them is refused where it is used, in one line naming them all.
+    r = _run("fit", "examples/data.csv", "--loss", "hubr", NO_COLOR="1")
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "'hubr'" in lines[0]
+    assert all(n in lines[0] for n in LOSSES)
+    r = _run("minimize", "x**2", "--start", "1", "--optimizer", "adma", NO_COLOR="1")
+    assert r.returncode == 2 and "did you mean 'adam'" in r.stderr
+    r = _run(_DESCEND_COMPLETE="complete_bash", COMP_WORDS="descend fit --engine s",
+             COMP_CWORD="3")
+    assert r.stdout.split() == ["stream"]

@@ -11,6 +11,7 @@ panels, and ``NO_COLOR`` (https://no-color.org) honoured by the help and every t
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import warnings
@@ -73,6 +74,75 @@ def _root(
     return None
 
 
+def _optimizer_names() -> tuple[str, ...]:
+    from descend.optim.registry import OPTIMIZERS
+
+    return tuple(OPTIMIZERS)
+
+
+def _loss_names() -> tuple[str, ...]:
+    from descend.models.losses import LOSSES  # loads scikit-learn: only for `fit` itself
+
+    return tuple(LOSSES)
+
+
+def _engine_names() -> tuple[str, ...]:
+    from descend.cli._engines import ENGINES
+
+    return tuple(ENGINES)
+
+
+#: (command, parameter) -> the registry that holds its values; shown and completed as choices.
+CHOICES: dict[tuple[str, str], Callable[[], tuple[str, ...]]] = {
+    ("fit", "optimizer"): _optimizer_names,
+    ("fit", "loss"): _loss_names,
+    ("fit", "engine"): _engine_names,
+    ("minimize", "optimizer"): _optimizer_names,
+}
+
+
+def _command_of(args: Sequence[str]) -> str | None:
+    """The sub-command a command line (or a shell's completion request) is about."""
+    words = list(args)
+    if os.environ.get("_DESCEND_COMPLETE"):
+        words = os.environ.get("COMP_WORDS", "").split()[1:]
+    return next((w for w in words if not w.startswith("-")), None)
+
+
+def _choices_for(command: str | None) -> None:
+    """Show the values of ``command``'s options listed in :data:`CHOICES` and complete them.
+
+    The option's help shows ``<a|b|c>`` and the shell completes the names; the values are
+    still checked where they are used, whose messages suggest the nearest name ("did you mean
+    'adam'?"). The names come from the registries, read only for the command being run (the
+    losses' registry loads scikit-learn).
+    """
+    from typer.models import ParameterInfo
+
+    for cmd in app.registered_commands:
+        name = str(cmd.name or getattr(cmd.callback, "__name__", ""))
+        if cmd.callback is None or name != command:
+            continue
+        for param in inspect.signature(cmd.callback).parameters.values():
+            load = CHOICES.get((name, param.name))
+            info = param.default
+            if load is None or not isinstance(info, ParameterInfo) or info.metavar:
+                continue
+            try:
+                values = load()
+            except ModuleNotFoundError:  # an extra is missing: the command will say which
+                continue
+            info.metavar = "<" + "|".join(values) + ">"
+            info.autocompletion = _completer(values)
+
+
+def _completer(values: tuple[str, ...]) -> Callable[[str], list[str]]:
+    def complete(incomplete: str) -> list[str]:
+        return [v for v in values if v.startswith(incomplete)]
+
+    return complete
+
+
 _help_ready = False
 
 
@@ -85,8 +155,6 @@ def _prepare_help() -> None:
     global _help_ready
     if _help_ready:
         return
-    import inspect
-
     from rich.markup import escape
     from typer.models import ParameterInfo
 
@@ -183,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _prepare_help()
     _no_color()
     args = list(sys.argv[1:] if argv is None else argv)
+    _choices_for(_command_of(args))
     if not args:  # bare `descend` shows the commands and examples
         args = ["--help"]
     args = _protect_leading_minus(args)
