@@ -320,3 +320,17 @@ def test_cli_summary_text_and_huber(capsys, correlated_csv):
     assert main(["fit", str(path), "--summary", "--loss", "huber", "-q"]) == 0
     text = capsys.readouterr().out
     assert "Not available:" in text and "huber" in text
+
+
+def test_summary_of_a_loaded_model_says_why_not(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    from descend.errors import InputError
+    from descend.models import load_model, save_model
+
+    with pytest.raises(NotFittedError):
+        LinearRegression().summary()
+    X, y = _houses()
+    save_model(LinearRegression().fit(X, y), tmp_path / "m.json")
+    with pytest.raises(InputError, match="loaded from a file"):
+        load_model(tmp_path / "m.json").summary()

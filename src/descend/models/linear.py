@@ -570,7 +570,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """
         from descend.models.inference import ols_summary
 
-        check_is_fitted(self, "moments_")
+        check_is_fitted(self, "coef_")
+        if not hasattr(self, "moments_"):
+            raise InputError(
+                "summary() needs the moments of the training data, which this model does not "
+                "hold (a model loaded from a file keeps only its coefficients); fit it to get "
+                "its statistics"
+            )
         return ols_summary(
             self.moments_,
             self.intercept_,
