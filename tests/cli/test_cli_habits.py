@@ -143,7 +143,15 @@ def test_errors_stay_one_line(args, word):
     assert "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize("args", [["--version"], ["gradient", "x**2 + y**2", "--at", "3,1"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["gradient", "x**2 + y**2", "--at", "3,1"],
+        ["fit", "--help"],  # the help of a heavy command is light too
+        ["minimize", "x**2 + x*y + y**2", "--start", "3,1"],
+    ],
+)
 def test_light_commands_load_no_heavy_library(args):
     code = (
         "import sys\n"

@@ -81,9 +81,11 @@ def _optimizer_names() -> tuple[str, ...]:
 
 
 def _loss_names() -> tuple[str, ...]:
-    from descend.models.losses import LOSSES  # loads scikit-learn: only for `fit` itself
-
-    return tuple(LOSSES)
+    # The losses' registry, descend.models.LOSSES, sits in a package that loads scikit-learn
+    # (1-2 s): `descend fit --help` and every tab completion would pay it. Its names are
+    # copied here; tests/cli/test_cli_habits.py keeps the copy equal to the registry.
+    losses = sys.modules.get("descend.models.losses")
+    return tuple(losses.LOSSES) if losses is not None else ("squared_error", "huber", "absolute_error")
 
 
 def _engine_names() -> tuple[str, ...]:
@@ -114,8 +116,8 @@ def _choices_for(command: str | None) -> None:
 
     The option's help shows ``<a|b|c>`` and the shell completes the names; the values are
     still checked where they are used, whose messages suggest the nearest name ("did you mean
-    'adam'?"). The names come from the registries, read only for the command being run (the
-    losses' registry loads scikit-learn).
+    'adam'?"). The names come from the registries (the losses' through a checked copy), read
+    only for the command being run.
     """
     from typer.models import ParameterInfo
 
