@@ -334,3 +334,12 @@ def test_summary_of_a_loaded_model_says_why_not(tmp_path):
     save_model(LinearRegression().fit(X, y), tmp_path / "m.json")
     with pytest.raises(InputError, match="loaded from a file"):
         load_model(tmp_path / "m.json").summary()
+
+
+def test_cli_summary_of_a_diverged_fit_is_null(capsys):
+    from descend.cli.app import main
+
+    houses = str(__import__("pathlib").Path(__file__).parents[2] / "examples" / "houses.csv")
+    code = main(["fit", houses, "--lr", "0.0001", "--no-scale", "--summary", "--json", "-q"])
+    got = json.loads(capsys.readouterr().out)
+    assert code == 3 and got["status"] == "diverged" and got["summary"] is None

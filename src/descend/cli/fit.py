@@ -430,8 +430,8 @@ def fit_command(
             "elapsed": elapsed,
             "load_time": load_time,
         }
-        if stats_table is not None:
-            obj["summary"] = stats_table.to_dict()
+        if summary:  # null for a diverged fit: there are no statistics of it
+            obj["summary"] = stats_table.to_dict() if stats_table is not None else None
         out.print(json.dumps(obj), markup=False)
     else:
         _print_fit(model, described, r2, elapsed, scale)
