@@ -20,7 +20,7 @@ import numpy as np
 
 from descend.errors import ConvergenceWarning, InputError, StabilityWarning
 from descend.expr.objective import Array, Objective
-from descend.loop._curvature import estimate_curvature, stability_limit
+from descend.loop._curvature import estimate_curvature
 from descend.loop._linesearch import LoopState, armijo_step
 from descend.loop.result import History, OptimizeResult, Status
 from descend.loop.verdict import Verdict, judge_point
@@ -192,7 +192,7 @@ def _diagnose(
     info: dict[str, Any] = {"learning_rate": lr}
     if curv is not None and math.isfinite(curv.L):
         info.update(L=curv.L, L_source=curv.source)
-        limit = stability_limit(opt.name, opt.hyperparams, curv.L)
+        limit = opt.stability_limit(curv.L)
         where = (
             "for this function"
             if curv.is_global
@@ -238,7 +238,7 @@ def _check_stability(fun: Objective, opt: Optimizer, lr: float) -> None:
     L = fun.curvature_bound()
     if L is None:
         return
-    limit = stability_limit(opt.name, opt.hyperparams, float(L))
+    limit = opt.stability_limit(float(L))
     if limit is None:
         return
     bound, formula = limit
@@ -602,7 +602,7 @@ def minimize(
     judgement = judge_point(
         objective, x, f, g, gtol=gtol, stopped_by=str(status), history_x=np.array(recent),
         learning_rate=constant_rate, diverged=diverged,
-        stability=lambda L: stability_limit(opt.name, opt.hyperparams, L),
+        stability=opt.stability_limit,
     )
     info["verdict"] = judgement.facts
     if status is not Status.DIVERGED:
