@@ -145,3 +145,11 @@ def test_cli_never_says_minimum_for_a_saddle(capsys):
     captured = capsys.readouterr()
     assert "minimum near" not in captured.out
     assert "saddle" in captured.out and "warning" in captured.err
+
+
+def test_cli_speaks_in_flags(capsys):
+    # The library says max_iter and learning_rate='auto'; the CLI says --max-iter and --lr auto.
+    code = main(["minimize", "x**2 + y**2", "--start", "3,1", "--lr", "0.01", "--max-iter", "5"])
+    err = capsys.readouterr().err
+    assert code == 0 and "--max-iter" in err and "--lr auto" in err
+    assert "max_iter" not in err and "learning_rate" not in err

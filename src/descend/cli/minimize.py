@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from descend.cli._terms import to_flags
 from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
 from descend.cli.pictures import check_outputs, minimize_pictures
 from descend.loop.verdict import FAILED, Verdict
@@ -157,7 +158,7 @@ def minimize_command(
     )
     verdict = result.verdict
     if verdict in FAILED:
-        message = " ".join(result.message.split())
+        message = to_flags(" ".join(result.message.split()))
         word = verdict.replace("_", " ")
         prefix = "" if message.startswith(word) else f"{word}: "
         err.print(f"descend: {prefix}{message}", markup=False)

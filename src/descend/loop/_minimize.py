@@ -181,7 +181,7 @@ def _diagnose(
     if not math.isfinite(lr):
         return (
             f"the loss {what} with {opt.name} after x = {_fmt_point(x_last)}; try a smaller "
-            "learning rate or learning_rate='armijo' (--lr armijo)",
+            "learning rate or learning_rate='armijo'",
             {"cause": "unknown"},
         )
     try:
@@ -205,7 +205,7 @@ def _diagnose(
                 info["cause"] = "learning rate above the stability limit"
                 return (
                     f"learning rate {lr:g} is above {formula} = {bound:.3g} {where} "
-                    f"(L = {curv.L:.4g}, {curv.source}); try --lr auto (learning_rate='auto') "
+                    f"(L = {curv.L:.4g}, {curv.source}); try learning_rate='auto' "
                     f"or a smaller step such as {1.0 / curv.L:.3g}",
                     info,
                 )
@@ -213,7 +213,7 @@ def _diagnose(
             return (
                 f"the loss {what} although learning rate {lr:g} is below {formula} = "
                 f"{bound:.3g} {where} (L = {curv.L:.4g}); the curvature is larger elsewhere "
-                "on the path: try learning_rate='armijo' (--lr armijo) or a smaller step",
+                "on the path: try learning_rate='armijo' or a smaller step",
                 info,
             )
         info["cause"] = "learning rate too large for the optimizer"
@@ -226,7 +226,7 @@ def _diagnose(
     info["cause"] = "learning rate too large"
     return (
         f"the loss {what} with {opt.name} at learning rate {lr:g}; try a smaller learning rate "
-        f"such as {lr / 10:g} or learning_rate='armijo' (--lr armijo)",
+        f"such as {lr / 10:g} or learning_rate='armijo'",
         info,
     )
 
@@ -606,7 +606,7 @@ def minimize(
     )
     info["verdict"] = judgement.facts
     if status is not Status.DIVERGED:
-        message = f"{judgement.sentence} [{status}: {message}]"
+        message = f"{judgement.sentence} [{message}]"
     message += auto_note
     if judgement.verdict in _WARN:
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
