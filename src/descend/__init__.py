@@ -29,38 +29,23 @@ from descend.errors import (
     InputError,
     StabilityWarning,
 )
-from descend.expr import (
-    CallableFunction,
-    GradientInfo,
-    Objective,
-    SymbolicFunction,
-    function,
-    gradient_at,
-    parse_expression,
-)
-from descend.loop import History, OptimizeResult, Status, explain_steps, minimize
-from descend.optim import (
-    Optimizer,
-    adagrad,
-    adam,
-    adamw,
-    chain,
-    constant,
-    cosine_decay,
-    exponential_decay,
-    gd,
-    get_optimizer,
-    inverse_time_decay,
-    momentum,
-    nesterov,
-    rmsprop,
-    step_decay,
-)
 
 __version__ = "0.1.0"
 
-# Heavier layers (scikit-learn, polars, matplotlib) load on first use.
+# Every layer loads on first use (PEP 562), so `import descend` costs almost nothing and the
+# CLI imports only what a command needs: SymPy for formulas, scikit-learn for the estimator,
+# polars/pyarrow for files, numba for large arrays.
 _LAZY = {
+    **dict.fromkeys(
+        ("CallableFunction", "GradientInfo", "Objective", "SymbolicFunction", "function",
+         "gradient_at", "parse_expression"), "descend.expr"),
+    **dict.fromkeys(
+        ("History", "OptimizeResult", "Status", "explain_steps", "minimize"), "descend.loop"),
+    "Verdict": "descend.loop.verdict",
+    **dict.fromkeys(
+        ("Optimizer", "adagrad", "adam", "adamw", "chain", "constant", "cosine_decay",
+         "exponential_decay", "gd", "get_optimizer", "inverse_time_decay", "momentum",
+         "nesterov", "rmsprop", "step_decay"), "descend.optim"),
     "LinearRegression": "descend.models",
     "sweep_learning_rates": "descend.models",
     "load_table": "descend.data",
@@ -99,6 +84,10 @@ def _install_fast_kernels() -> None:
 _install_fast_kernels()
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
@@ -134,6 +123,7 @@ __all__ = [
     "Status",
     "SymbolicFunction",
     "Table",
+    "Verdict",
     "adagrad",
     "adam",
     "adamw",

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 __all__ = ["FAST_MIN_ELEMENTS", "fast", "use_fast_kernels"]
 
 #: Arrays with at least this many elements go to the registered kernels; below it NumPy is as
@@ -45,6 +43,9 @@ def use_fast_kernels(
 
 def fast(name: str, X: Any) -> Callable[..., Any] | None:
     """The registered kernel ``name`` if ``X`` is an ndarray large enough for it, else None."""
+    import numpy as np  # here, not at the top: `import descend` (the root wires this seam)
+    # must not load NumPy for `descend --help`
+
     fn = _FAST[name]
     if fn is None or not isinstance(X, np.ndarray) or X.size < FAST_MIN_ELEMENTS:
         return None

@@ -32,7 +32,7 @@ def test_tutorial_run_exactly(cli):
     assert obj["n_iter"] == 1000 and obj["status"] == "max_iter"
     assert obj["features"] == ["x"] and obj["target"] == "y"
     assert set(obj) >= {"message", "r2"}
-    assert "max_iter=1000" in r.stderr
+    assert "--max-iter 1000" in r.stderr  # the CLI speaks in its flags
 
 
 def test_tutorial_run_text(cli):

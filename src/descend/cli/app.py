@@ -22,6 +22,7 @@ from typing import NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from descend.cli._terms import to_flags
 from descend.errors import DescendError, InputError
 
 EXIT_OK = 0
@@ -215,7 +216,7 @@ def warnings_to_stderr() -> Iterator[None]:
         finally:
             seen: set[str] = set()
             for w in caught:
-                text = " ".join(str(w.message).split())
+                text = to_flags(" ".join(str(w.message).split()))
                 if text not in seen and not issubclass(w.category, DeprecationWarning):
                     seen.add(text)
                     err.print(f"descend: warning: {text}", markup=False)
@@ -242,7 +243,7 @@ def _protect_leading_minus(args: list[str]) -> list[str]:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    text = to_flags(" ".join(str(exc).split()))
     return text or exc.__class__.__name__
 
 

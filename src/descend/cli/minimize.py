@@ -9,8 +9,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from descend.cli._terms import to_flags
 from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
 from descend.cli.pictures import check_outputs, minimize_pictures
+from descend.loop.verdict import FAILED, Verdict
 
 
 def parse_learning_rate(text: str | None) -> Any:
@@ -154,9 +156,22 @@ def minimize_command(
         expression=expression,
         quiet=quiet or as_json,
     )
-    if str(result.status) == "diverged":
-        err.print(f"descend: diverged: {' '.join(result.message.split())}", markup=False)
+    verdict = result.verdict
+    if verdict in FAILED:
+        message = to_flags(" ".join(result.message.split()))
+        word = verdict.replace("_", " ")
+        prefix = "" if message.startswith(word) else f"{word}: "
+        err.print(f"descend: {prefix}{message}", markup=False)
         raise Diverged()
+
+
+#: The first row's label: only a converged run may say "minimum".
+_WHERE = {
+    Verdict.CONVERGED: "minimum near",
+    Verdict.NOT_A_MINIMUM: "stationary point (not a minimum)",
+    Verdict.DIVERGED: "last finite point",
+    Verdict.UNBOUNDED_BELOW: "last finite point",
+}
 
 
 def _print_result(fun: Any, result: Any) -> None:
@@ -166,14 +181,14 @@ def _print_result(fun: Any, result: Any) -> None:
     point = ", ".join(
         f"{v} = {_fmt(float(x))}" for v, x in zip(fun.variables, result.x, strict=True)
     )
-    diverged = str(result.status) == "diverged"
-    table.add_row("last finite point" if diverged else "minimum near", point)
+    table.add_row(_WHERE.get(result.verdict, "stopped at"), point)
     table.add_row("f", _fmt(float(result.fun)))
     table.add_row("|grad f|", f"{math.hypot(*(float(v) for v in result.jac)):.3g}")
     table.add_row("iterations", str(result.nit))
     table.add_row("optimizer", str(result.optimizer))
     lr = result.learning_rate
     table.add_row("learning rate", _fmt(lr) if isinstance(lr, float) else str(lr))
+    table.add_row("verdict", str(result.verdict).replace("_", " "))
     table.add_row("stopped", f"{result.status}: {result.message}")
     table.add_row("time", f"{result.elapsed * 1000:.3g} ms")
     out.print(table)

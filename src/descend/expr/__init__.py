@@ -9,18 +9,21 @@
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import Callable, Sequence
+import importlib
 from typing import Any
 
-import sympy as sp
-
-from descend.errors import InputError
-from descend.expr.callable import CallableFunction
-from descend.expr.gradient import GradientInfo, gradient_at
-from descend.expr.objective import Array, Objective
-from descend.expr.parse import parse_expression
-from descend.expr.symbolic import SymbolicFunction
+# Submodules load on first use (PEP 562): `descend.expr.objective` (the Objective protocol,
+# NumPy only) must not pull in SymPy for the layers that only type against it.
+_LAZY = {
+    "Array": "descend.expr.objective",
+    "Objective": "descend.expr.objective",
+    "CallableFunction": "descend.expr.callable",
+    "GradientInfo": "descend.expr.gradient",
+    "gradient_at": "descend.expr.gradient",
+    "parse_expression": "descend.expr.parse",
+    "SymbolicFunction": "descend.expr.symbolic",
+    "function": "descend.expr._function",
+}
 
 __all__ = [
     "Array",
@@ -34,49 +37,14 @@ __all__ = [
 ]
 
 
-def function(
-    f: str | sp.Expr | Callable[..., Any] | Objective,
-    variables: Sequence[str] | None = None,
-    *,
-    grad: Callable[..., Any] | None = None,
-    value_and_grad: bool = False,
-    n: int | None = None,
-) -> Objective:
-    """Turn ``f`` into an ``Objective``.
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'descend.expr' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-    - text or a SymPy expression -> :class:`SymbolicFunction` (exact gradient and Hessian);
-    - an object that already is an ``Objective`` -> itself;
-    - a Python callable ``f(x) -> float`` -> :class:`CallableFunction` (``grad=`` gives the
-      gradient; ``value_and_grad=True`` means ``f`` returns ``(value, gradient)``; otherwise
-      central differences).
 
-    >>> function("(1 - x)**2 + 100*(y - x**2)**2").variables
-    ('x', 'y')
-    >>> function(lambda x: float(x @ x), n=3).variables
-    ('x0', 'x1', 'x2')
-    """
-    symbolic = isinstance(f, str | sp.Basic)
-    if symbolic and (grad is not None or value_and_grad):
-        raise InputError("grad= and value_and_grad= apply to Python callables, not formulas")
-    if isinstance(f, str | sp.Expr):
-        fun = SymbolicFunction(f, variables)
-        if n is not None and n != fun.n:
-            raise InputError(f"n={n} but the formula has {fun.n} variables {fun.variables}")
-        return fun
-    if isinstance(f, sp.Basic):
-        raise InputError(f"a SymPy formula must be an expression, got {type(f).__name__}")
-    if isinstance(f, Objective) and not (grad is not None or value_and_grad):
-        if variables is not None and tuple(variables) != tuple(f.variables):
-            raise InputError(
-                f"this objective's variables are {tuple(f.variables)}, not {tuple(variables)}"
-            )
-        return f
-    # ``callable`` here would be the submodule descend.expr.callable, hence builtins.
-    if builtins.callable(f):
-        return CallableFunction(
-            f, grad=grad, value_and_grad=value_and_grad, n=n, variables=variables
-        )
-    raise InputError(
-        f"cannot minimise a {type(f).__name__}: give a formula as text, a SymPy expression, "
-        "a Python callable or an Objective"
-    )
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -84,20 +84,18 @@ def stability_limit(name: str, hyperparams: Any, L: float) -> tuple[float, str] 
     """The largest stable learning rate for optimizer ``name`` when the curvature is ``L``.
 
     Returns ``(limit, formula)`` or ``None`` when no limit is predictable (adaptive methods,
-    unknown optimizers, ``L`` not positive).
+    unknown optimizers, ``L`` not positive). The limits live with the optimizers
+    (:meth:`descend.optim.base.Optimizer.stability_limit`); this looks one up by name.
 
     >>> stability_limit("gd", {}, 3.0)
     (0.6666666666666666, '2/L')
     >>> stability_limit("adam", {}, 3.0) is None
     True
     """
-    if not (math.isfinite(L) and L > 0.0):
+    from descend.optim.registry import OPTIMIZERS, optimizer_parameters
+
+    if name not in OPTIMIZERS:
         return None
-    beta = float(hyperparams.get("momentum", 0.0)) if hasattr(hyperparams, "get") else 0.0
-    if name in ("gd", "sgd"):
-        return 2.0 / L, "2/L"
-    if name == "momentum":  # heavy ball: stable for lr * L < 2 (1 + beta) (Polyak 1964)
-        return 2.0 * (1.0 + beta) / L, "2(1 + momentum)/L"
-    if name == "nesterov":  # lr * L < 2 (1 + beta) / (1 + 2 beta) on a quadratic
-        return 2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * L), "2(1 + momentum)/((1 + 2 momentum) L)"
-    return None
+    accepted = optimizer_parameters(name)
+    given = {k: v for k, v in dict(hyperparams or {}).items() if k in accepted}
+    return OPTIMIZERS[name](**given).stability_limit(L)

@@ -6,20 +6,24 @@ test each stopping rule in turn. Every rule that can end a run is visible in :fu
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from descend.errors import ConvergenceWarning, InputError, StabilityWarning
 from descend.expr.objective import Array, Objective
-from descend.loop._curvature import estimate_curvature, stability_limit
+from descend.loop._curvature import estimate_curvature
 from descend.loop._linesearch import LoopState, armijo_step
 from descend.loop.result import History, OptimizeResult, Status
+from descend.loop.verdict import Verdict, judge_point
 from descend.optim.base import Optimizer, OptState
 
 __all__ = ["IntermediateResult", "minimize"]
@@ -30,6 +34,8 @@ DIVERGENCE_FACTOR = 1e6
 #: A loss this far below the start, f < f0 - UNBOUNDED_FACTOR * max(|f0|, 1), means the function
 #: is unbounded below along the descent (x**3, -x**2): there is no minimum to report.
 UNBOUNDED_FACTOR = 1e12
+#: Rows of history kept before thinning (each row is one iterate, its loss and gradient norm).
+HISTORY_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,47 @@ def _objective(fun: Any, variables: Any, jac: Any, n: int) -> Objective:
     if callable(jac):
         return function(fun, variables, grad=jac, n=n)
     raise InputError(f"jac must be None, True or a callable returning the gradient, got {jac!r}")
+
+
+#: minimize's defaults for the keys of ``options=`` (scipy's spelling ``maxiter`` too).
+_OPTION_DEFAULTS: dict[str, Any] = {
+    "max_iter": 10_000, "gtol": 1e-6, "tol": 1e-10, "n_iter_no_change": 100,
+    "target_loss": None, "time_limit": None, "history_limit": HISTORY_LIMIT,
+}
+_OPTION_ALIASES = {"maxiter": "max_iter"}
+
+
+def _options(options: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """Merge scipy's ``options=`` dict into the keyword arguments (one source per setting)."""
+    if not isinstance(options, dict):
+        raise InputError(f"options must be a dict such as {{'max_iter': 500}}, got {options!r}")
+    out = dict(given)
+    for key, value in options.items():
+        name = _OPTION_ALIASES.get(key, key)
+        if name not in _OPTION_DEFAULTS:
+            raise InputError(
+                f"options: unknown key {key!r}; the keys are {', '.join(_OPTION_DEFAULTS)}")
+        if given[name] != _OPTION_DEFAULTS[name]:
+            raise InputError(f"{name} is given both as a keyword and in options; give it once")
+        out[name] = value
+    return out
+
+
+def _bind_args(fun: Any, jac: Any, args: Any) -> tuple[Any, Any]:
+    """scipy's ``args=``: ``fun(x, *args)`` (and ``jac(x, *args)``) for Python callables."""
+    if not isinstance(args, tuple):
+        args = (args,)
+    if isinstance(fun, str) or not callable(fun) or isinstance(fun, Objective):
+        raise InputError("args= passes extra arguments to a Python callable fun; "
+                         f"this fun is a {type(fun).__name__}")
+    bound = functools.partial(_call_with, fun, args)
+    if callable(jac) and jac is not True:
+        jac = functools.partial(_call_with, jac, args)
+    return bound, jac
+
+
+def _call_with(f: Callable[..., Any], args: tuple[Any, ...], x: Array) -> Any:
+    return f(x, *args)
 
 
 def _optimizer(optimizer: Any) -> Optimizer:
@@ -134,7 +181,7 @@ def _diagnose(
     if not math.isfinite(lr):
         return (
             f"the loss {what} with {opt.name} after x = {_fmt_point(x_last)}; try a smaller "
-            "learning rate or learning_rate='armijo' (--lr armijo)",
+            "learning rate or learning_rate='armijo'",
             {"cause": "unknown"},
         )
     try:
@@ -145,7 +192,7 @@ def _diagnose(
     info: dict[str, Any] = {"learning_rate": lr}
     if curv is not None and math.isfinite(curv.L):
         info.update(L=curv.L, L_source=curv.source)
-        limit = stability_limit(opt.name, opt.hyperparams, curv.L)
+        limit = opt.stability_limit(curv.L)
         where = (
             "for this function"
             if curv.is_global
@@ -158,7 +205,7 @@ def _diagnose(
                 info["cause"] = "learning rate above the stability limit"
                 return (
                     f"learning rate {lr:g} is above {formula} = {bound:.3g} {where} "
-                    f"(L = {curv.L:.4g}, {curv.source}); try --lr auto (learning_rate='auto') "
+                    f"(L = {curv.L:.4g}, {curv.source}); try learning_rate='auto' "
                     f"or a smaller step such as {1.0 / curv.L:.3g}",
                     info,
                 )
@@ -166,7 +213,7 @@ def _diagnose(
             return (
                 f"the loss {what} although learning rate {lr:g} is below {formula} = "
                 f"{bound:.3g} {where} (L = {curv.L:.4g}); the curvature is larger elsewhere "
-                "on the path: try learning_rate='armijo' (--lr armijo) or a smaller step",
+                "on the path: try learning_rate='armijo' or a smaller step",
                 info,
             )
         info["cause"] = "learning rate too large for the optimizer"
@@ -179,7 +226,7 @@ def _diagnose(
     info["cause"] = "learning rate too large"
     return (
         f"the loss {what} with {opt.name} at learning rate {lr:g}; try a smaller learning rate "
-        f"such as {lr / 10:g} or learning_rate='armijo' (--lr armijo)",
+        f"such as {lr / 10:g} or learning_rate='armijo'",
         info,
     )
 
@@ -191,7 +238,7 @@ def _check_stability(fun: Objective, opt: Optimizer, lr: float) -> None:
     L = fun.curvature_bound()
     if L is None:
         return
-    limit = stability_limit(opt.name, opt.hyperparams, float(L))
+    limit = opt.stability_limit(float(L))
     if limit is None:
         return
     bound, formula = limit
@@ -219,9 +266,12 @@ def minimize(
     n_iter_no_change: int = 100,
     target_loss: float | None = None,
     time_limit: float | None = None,
-    callback: Callable[[IntermediateResult], Any] | None = None,
+    callback: Callable[..., Any] | None = None,
     state: OptState | None = None,
     start_iter: int = 0,
+    args: tuple[Any, ...] = (),
+    options: dict[str, Any] | None = None,
+    history_limit: int = HISTORY_LIMIT,
 ) -> OptimizeResult:
     """Minimise ``fun`` from ``x0`` by gradient descent; return an :class:`OptimizeResult`.
 
@@ -253,15 +303,24 @@ def minimize(
         n_iter_no_change: the window of the ``tol`` rule (>= 1). Default 100.
         target_loss: stop once the loss is <= this value (status ``target_loss``).
         time_limit: stop after this many seconds of wall time (status ``time_limit``, warns).
-        callback: called after each step with an :class:`IntermediateResult` (``x``, ``fun``,
-            ``jac``, ``nit``, ``state``); raising ``StopIteration`` stops the run (status
-            ``callback``).
+        callback: called after each step, the last one included, with an
+            :class:`IntermediateResult` (``x``, ``fun``, ``jac``, ``nit``, ``state``); raising
+            ``StopIteration`` stops the run (status ``callback``). scipy's older form works
+            too: a callback whose one parameter is named ``xk`` gets a copy of ``x``.
         state: an optimizer state to resume from (``result.info["state"]`` of an earlier run,
             or a checkpoint); default: a fresh ``optimizer.init(x0)``.
         start_iter: steps already taken before this call (numbers the steps seen by
             ``callback`` and a schedule's rate in ``history.learning_rate``). Resuming with
             ``x0=r.x, state=r.info["state"], start_iter=start_iter + r.nit`` continues the run
             bit for bit.
+        args: extra positional arguments for a callable ``fun`` (and ``jac``), as in scipy:
+            ``fun(x, *args)``.
+        options: scipy's ``options=`` dict; its keys are this function's keyword arguments
+            (``max_iter``, ``gtol``, ``tol``, ...), and one given both ways is an error.
+        history_limit: most rows kept in ``history`` (>= 2). Up to it every iterate is kept;
+            past it every other row is dropped and the stride doubled, so a run of 10**7 steps
+            holds at most this many rows (``history.step`` numbers them; ``info["history"]``
+            says what was kept). Default 100000.
 
     Returns:
         An :class:`OptimizeResult` with scipy's names (``x, fun, jac, nit, nfev, success,
@@ -270,6 +329,10 @@ def minimize(
         ``info["state"]`` is the final optimizer state (a :class:`LoopState` wrapping it when
         the loop chose the step: ``"auto"`` or ``"armijo"``); ``info["auto_lr"]`` says what
         ``"auto"`` chose and why; ``info["diagnosis"]`` explains a divergence.
+        ``verdict`` says what the run shows (:mod:`descend.loop.verdict`): ``success`` is true
+        only when it *converged* -- a small gradient where the exact Hessian is positive
+        semidefinite; a saddle, an oscillation, a stall or a spent budget is named as such
+        and warns :class:`~descend.errors.ConvergenceWarning`.
 
     A KeyboardInterrupt stops the run cleanly at the last completed step (status
     ``interrupted``), with a consistent state to resume from.
@@ -284,8 +347,8 @@ def minimize(
     ...     def hessian(self, p): return np.array([[2.0, 1.0], [1.0, 2.0]])
     ...     def curvature_bound(self): return 3.0
     >>> r = minimize(Valley(), [3.0, 1.0])
-    >>> r.status, r.success, bool(np.abs(r.x).max() < 1e-6)
-    (<Status.GTOL: 'gtol'>, True, True)
+    >>> r.status, r.verdict, r.success, bool(np.abs(r.x).max() < 1e-6)
+    (<Status.GTOL: 'gtol'>, <Verdict.CONVERGED: 'converged'>, True, True)
     >>> r.history.x[0]
     array([3., 1.])
     >>> r = minimize(Valley(), [3.0, 1.0], optimizer="gd", learning_rate="auto")
@@ -293,6 +356,16 @@ def minimize(
     (0.3333333333333333, 35)
     """
     t_start = time.perf_counter()
+    if options:
+        chosen = _options(options, {
+            "max_iter": max_iter, "gtol": gtol, "tol": tol, "n_iter_no_change": n_iter_no_change,
+            "target_loss": target_loss, "time_limit": time_limit, "history_limit": history_limit,
+        })
+        max_iter, gtol, tol = chosen["max_iter"], chosen["gtol"], chosen["tol"]
+        n_iter_no_change, target_loss = chosen["n_iter_no_change"], chosen["target_loss"]
+        time_limit, history_limit = chosen["time_limit"], chosen["history_limit"]
+    if args:
+        fun, jac = _bind_args(fun, jac, args)
     x = np.array(x0, dtype=np.float64)
     if x.ndim != 1:
         x = x.reshape(-1)
@@ -310,6 +383,7 @@ def minimize(
     max_iter = _check_int("max_iter", max_iter, low=0)
     n_iter_no_change = _check_int("n_iter_no_change", n_iter_no_change, low=1)
     start_iter = _check_int("start_iter", start_iter, low=0)
+    history_limit = _check_int("history_limit", history_limit, low=2)
     gtol = _check_float("gtol", gtol)
     tol = _check_float("tol", tol)
     target = -math.inf if target_loss is None else _check_float("target_loss", target_loss, low=-math.inf)
@@ -381,10 +455,12 @@ def minimize(
     perf_counter = time.perf_counter
     bb = opt.name == "gd"
     inner_state = state.inner if (loop_chooses and not use_armijo) else state
-    xs: list[Array] = [x]
-    fs: list[float] = [f]
-    gns: list[float] = [gn]
-    steps: list[float] = []  # the armijo step of each step
+    notify = _callback(callback)
+    # The history keeps every row up to history_limit, then every stride-th (see _Rows);
+    # the stopping rules read only recent rows (`recent`, `window`), which are always whole.
+    rows = _Rows(history_limit, x, f, gn)
+    recent: deque[Array] = deque([x], maxlen=OSCILLATION_WINDOW + 1)
+    window: deque[float] = deque([f], maxlen=n_iter_no_change + 1)
     f0 = f
     ceiling = f0 + DIVERGENCE_FACTOR * max(abs(f0), 1.0)
     floor = f0 - UNBOUNDED_FACTOR * max(abs(f0), 1.0)
@@ -395,6 +471,7 @@ def minimize(
     detail = ""
     diverged_f = math.nan
     non_finite = False
+    f_best, x_best = f, x
     if gn <= gtol:
         status = Status.GTOL
     elif f <= target:
@@ -408,6 +485,7 @@ def minimize(
             if nit >= max_iter:
                 status = Status.MAX_ITER
                 break
+            step = math.nan
             try:
                 if use_armijo:
                     found = armijo_step(objective, update, x, f, g, inner_state, barzilai_borwein=bb)
@@ -419,7 +497,6 @@ def minimize(
                     x_new, f_new, g_new, new_state, step, ne = found
                     nfev += ne
                     njev += 1
-                    steps.append(step)
                 else:
                     u, new_state = update(g, inner_state, x)
                     x_new = x + u
@@ -439,9 +516,11 @@ def minimize(
                 break
             nit += 1
             cur = (x_new, f_new, g_new, gn_new, new_state, nit)
-            xs.append(x_new)
-            fs.append(f_new)
-            gns.append(gn_new)
+            rows.add(nit, x_new, f_new, gn_new, step)
+            recent.append(x_new)
+            window.append(f_new)
+            if f_new < f_best:
+                f_best, x_best = f_new, x_new
             if gn_new <= gtol:
                 status = Status.GTOL
             elif f_new <= target:
@@ -455,64 +534,61 @@ def minimize(
                 unbounded = True
             elif nit >= next_flat_check:  # O(window) every window steps: O(1) per step
                 next_flat_check = nit + n_iter_no_change
-                window = fs[-n_iter_no_change - 1 :]
                 hi, lo = max(window), min(window)
                 if hi - lo <= tol * max(abs(hi), abs(lo)):
                     status = Status.NO_PROGRESS
-            if callback is not None and status is None:
-                try:
-                    callback(IntermediateResult(x_new, f_new, g_new, start_iter + nit, new_state, gn_new))
-                except StopIteration:
-                    status = Status.CALLBACK
             if status is None and perf_counter() > deadline:
                 status = Status.TIME_LIMIT
+            if notify is not None and status is not Status.DIVERGED:
+                try:
+                    notify(IntermediateResult(x_new, f_new, g_new, start_iter + nit, new_state,
+                                              gn_new))
+                except StopIteration:
+                    if status is None:
+                        status = Status.CALLBACK
     except KeyboardInterrupt:
         status = Status.INTERRUPTED
     elapsed = time.perf_counter() - t_start
 
     # ---- the result
     x, f, g, gn, inner_state, nit = cur
-    # An interrupt between the commit and the appends leaves a row short: complete it.
-    del xs[nit + 1 :], fs[nit + 1 :], gns[nit + 1 :]
-    if len(xs) == nit:
-        xs.append(x)
-    if len(fs) == nit:
-        fs.append(f)
-    if len(gns) == nit:
-        gns.append(gn)
     f = float(f)
     if loop_chooses and not use_armijo:
         final_state: OptState = LoopState(inner_state, lr_auto)
     else:
         final_state = inner_state
     info["state"] = final_state
+    kept = rows.finish(nit, x, f, gn)
+    steps_kept = kept.step
     history_lr: Array
     if use_armijo:
-        history_lr = np.array(steps[:nit], dtype=np.float64)
+        history_lr = kept.rate
         rate_used: Any = "armijo"
     elif callable(spec) and not isinstance(spec, str):
-        history_lr = np.array([_numeric_rate(spec, start_iter + k) for k in range(nit)])
+        history_lr = np.array([_numeric_rate(spec, start_iter + int(k) - 1) for k in steps_kept[1:]])
         rate_used = spec
     else:
         rate = lr_auto if loop_chooses else float(spec)
-        history_lr = np.full(nit, rate)
+        history_lr = np.full(steps_kept.shape[0] - 1, rate)
         rate_used = rate
     history = History(
-        x=np.array(xs, dtype=np.float64).reshape(nit + 1, x.shape[0]),
-        fun=np.array(fs, dtype=np.float64),
-        grad_norm=np.array(gns, dtype=np.float64),
-        learning_rate=history_lr,
+        x=kept.x, fun=kept.fun, grad_norm=kept.grad_norm, learning_rate=history_lr,
+        step=steps_kept,
     )
+    if kept.thinned:
+        info["history"] = (f"{steps_kept.shape[0]} of {nit + 1} iterates kept (history_limit = "
+                           f"{history_limit}: every step up to it, then every "
+                           f"{kept.stride}-th, and the last)")
     message = _message(
         status, detail, nit=nit, f=f, gn=gn, gtol=gtol, tol=tol, window=n_iter_no_change,
         target=target, max_iter=max_iter, time_limit=time_limit, start_iter=start_iter,
     )
+    diverged: str | None = None
     if status is Status.DIVERGED:
         lr_last = math.nan if use_armijo else _numeric_rate(
             lr_auto if loop_chooses else spec, start_iter + nit)
-        x_best = xs[int(np.argmin(fs))]
         # still falling far below the start when it broke: unbounded below, not unstable
-        falling = fs[-1] == min(fs) and fs[-1] < f0 - DIVERGENCE_FACTOR * max(abs(f0), 1.0)
+        falling = f_best == f and f < f0 - DIVERGENCE_FACTOR * max(abs(f0), 1.0)
         message, diagnosis = _diagnose(
             objective, opt, lr_last, x, x_best, diverged_f, non_finite=non_finite or unbounded,
             falling=falling or unbounded,
@@ -520,8 +596,19 @@ def minimize(
         if detail:
             message += f" (the function raised {detail})"
         info["diagnosis"] = diagnosis
+        diverged = (Verdict.UNBOUNDED_BELOW if diagnosis.get("cause") == "unbounded below"
+                    else Verdict.DIVERGED)
+    constant_rate = rate_used if isinstance(rate_used, float) else math.nan
+    judgement = judge_point(
+        objective, x, f, g, gtol=gtol, stopped_by=str(status), history_x=np.array(recent),
+        learning_rate=constant_rate, diverged=diverged,
+        stability=opt.stability_limit,
+    )
+    info["verdict"] = judgement.facts
+    if status is not Status.DIVERGED:
+        message = f"{judgement.sentence} [{message}]"
     message += auto_note
-    if status in (Status.MAX_ITER, Status.TIME_LIMIT):
+    if judgement.verdict in _WARN:
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
     return OptimizeResult(
         x=x,
@@ -538,7 +625,98 @@ def minimize(
         learning_rate=rate_used,
         elapsed=elapsed,
         info=info,
+        verdict=judgement.verdict,
     )
+
+
+#: Verdicts that warn ConvergenceWarning. A failed run (diverged, oscillating, unbounded below)
+#: does not warn: its status, verdict and message report it, and the CLI exits 3.
+_WARN = frozenset({Verdict.BUDGET_SPENT, Verdict.STALLED, Verdict.NOT_A_MINIMUM})
+#: Consecutive iterates the oscillation test looks at.
+OSCILLATION_WINDOW = 40
+
+
+def _callback(callback: Callable[..., Any] | None) -> Callable[[IntermediateResult], Any] | None:
+    """``callback`` as a function of an :class:`IntermediateResult` (scipy's ``xk`` form too)."""
+    if callback is None:
+        return None
+    try:
+        params = list(inspect.signature(callback).parameters)
+    except (TypeError, ValueError):
+        return callback
+    if params == ["xk"]:
+        return lambda r: callback(r.x.copy())
+    return callback
+
+
+class _Kept(NamedTuple):
+    x: Array
+    fun: Array
+    grad_norm: Array
+    rate: Array
+    step: Array
+    stride: int
+    thinned: bool
+
+
+class _Rows:
+    """The iterates kept for ``history``: all of them up to ``limit``, then thinned.
+
+    When the kept rows reach ``limit``, every other one is dropped (the start stays) and only
+    steps that are multiples of the doubled stride are kept from then on, so memory stays
+    ``O(limit)`` however long the run, and the kept steps stay evenly spread. ``rates[i]`` is
+    the step size of the step into row ``i`` (``nan`` for the start).
+    """
+
+    _SEQS = ("xs", "fs", "gns", "rates", "steps")
+
+    def __init__(self, limit: int, x: Array, f: float, gn: float):
+        self.limit = limit
+        self.stride = 1
+        self.thinned = False
+        self.xs: list[Array] = [x]
+        self.fs: list[float] = [f]
+        self.gns: list[float] = [gn]
+        self.rates: list[float] = [math.nan]
+        self.steps: list[int] = [0]
+
+    def add(self, k: int, x: Array, f: float, gn: float, rate: float) -> None:
+        if k % self.stride:
+            return
+        self.xs.append(x)
+        self.fs.append(f)
+        self.gns.append(gn)
+        self.rates.append(rate)
+        self.steps.append(k)
+        if len(self.steps) >= self.limit:
+            self.stride *= 2
+            self.thinned = True
+            keep = [i for i, s in enumerate(self.steps) if s % self.stride == 0]
+            for name in self._SEQS:
+                seq = getattr(self, name)
+                setattr(self, name, [seq[i] for i in keep])
+
+    def finish(self, nit: int, x: Array, f: float, gn: float) -> _Kept:
+        """The kept rows, the final iterate (step ``nit``) last, cut at ``nit``."""
+        while self.steps[-1] > nit:  # an interrupt between the commit and the appends
+            for name in self._SEQS:
+                getattr(self, name).pop()
+        if self.steps[-1] != nit:
+            self.xs.append(x)
+            self.fs.append(f)
+            self.gns.append(gn)
+            self.rates.append(math.nan)
+            self.steps.append(nit)
+        n = x.shape[0]
+        return _Kept(
+            x=np.array(self.xs, dtype=np.float64).reshape(len(self.xs), n),
+            fun=np.array(self.fs, dtype=np.float64),
+            grad_norm=np.array(self.gns, dtype=np.float64),
+            rate=np.array(self.rates[1:], dtype=np.float64),
+            step=np.array(self.steps, dtype=np.int64),
+            stride=self.stride,
+            thinned=self.thinned,
+        )
 
 
 def _message(

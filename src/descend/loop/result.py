@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from descend.loop.verdict import Verdict
+
 Array = NDArray[np.float64]
 
 __all__ = ["History", "OptimizeResult", "Status"]
@@ -44,12 +46,20 @@ class History:
     ``x``: ``(nit + 1, n)`` parameters; ``fun``: ``(nit + 1,)`` losses;
     ``grad_norm``: ``(nit + 1,)`` Euclidean norms of the gradient at each iterate;
     ``learning_rate``: ``(nit,)`` the step size actually used for each step.
+    ``step``: the step number of each row (``0, 1, ..., nit`` unless a very long run was
+    thinned to ``history_limit`` rows; ``learning_rate[i]`` is then the rate of the step
+    into row ``i + 1``).
     """
 
     x: Array
     fun: Array
     grad_norm: Array
     learning_rate: Array
+    step: Array | None = None
+
+    def __post_init__(self) -> None:
+        if self.step is None:
+            object.__setattr__(self, "step", np.arange(self.fun.shape[0], dtype=np.int64))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,10 +96,38 @@ class OptimizeResult:
     learning_rate: Any = None
     elapsed: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    verdict: Verdict | None = None
 
     @property
     def success(self) -> bool:
-        return self.status.success
+        """True only when the run *converged* (see :mod:`descend.loop.verdict`)."""
+        if self.verdict is None:
+            return self.status.success
+        return self.verdict.success
+
+    # scipy's OptimizeResult is a dict with attribute access: r["x"], "x" in r, r.keys().
+    _KEYS = ("x", "fun", "jac", "nit", "nfev", "njev", "success", "status", "message",
+             "verdict", "history", "variables", "optimizer", "learning_rate", "elapsed", "info")
+
+    def keys(self) -> tuple[str, ...]:
+        return self._KEYS
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._KEYS
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self._KEYS else default
+
+    def __repr__(self) -> str:
+        x = np.array2string(np.asarray(self.x), precision=6, threshold=8)
+        verdict = f", verdict={str(self.verdict)!r}" if self.verdict is not None else ""
+        return (f"OptimizeResult(x={x}, fun={self.fun:.6g}, nit={self.nit}, "
+                f"success={self.success}, status={str(self.status)!r}{verdict})")
 
     def to_dict(self, *, history: bool = True) -> dict[str, Any]:
         """A JSON-ready dict with the CLI's field names."""
@@ -102,6 +140,7 @@ class OptimizeResult:
             "nfev": int(self.nfev),
             "success": self.success,
             "status": str(self.status),
+            "verdict": None if self.verdict is None else str(self.verdict),
             "message": self.message,
             "variables": list(self.variables),
             "optimizer": self.optimizer,

@@ -16,6 +16,8 @@ run ended, and it is the only thing that may say "converged":
 - ``stalled``: the loss stopped moving but the gradient is not small (a schedule decayed to
   nothing, the line search found no lower point, a plateau).
 - ``budget_spent``: ``max_iter`` or ``time_limit`` ran out before convergence was shown.
+- ``target_reached``: the loss fell to the ``target_loss`` the caller asked for; no claim
+  about a minimum.
 - ``stopped``: the caller stopped the run (a callback's ``StopIteration``, an interrupt); no
   claim is made.
 
@@ -24,9 +26,18 @@ run ended, and it is the only thing that may say "converged":
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-__all__ = ["FAILED", "Verdict"]
+import numpy as np
+
+__all__ = ["FAILED", "Judgement", "Verdict", "judge_point", "oscillation", "precision_gradient"]
+
+EPS = float(np.finfo(np.float64).eps)
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 class Verdict(StrEnum):
@@ -39,6 +50,7 @@ class Verdict(StrEnum):
     UNBOUNDED_BELOW = "unbounded_below"
     STALLED = "stalled"
     BUDGET_SPENT = "budget_spent"
+    TARGET_REACHED = "target_reached"
     STOPPED = "stopped"
 
     @property
@@ -48,3 +60,239 @@ class Verdict(StrEnum):
 
 #: Verdicts that make the CLI exit with status 3 (the run failed, not merely unfinished).
 FAILED = frozenset({Verdict.DIVERGED, Verdict.OSCILLATING, Verdict.UNBOUNDED_BELOW})
+
+
+# ---- judging a run on an objective (an expression or a callable) -----------------------------
+
+#: Relative size, against the Hessian's largest |eigenvalue|, below which an eigenvalue counts
+#: as zero (rounding of a computed Hessian), not as negative curvature.
+EIG_RTOL = 1e-8
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A verdict and the facts behind it.
+
+    ``sentence`` says it in words (with what to change when the run did not converge);
+    ``facts`` holds the numbers (``min_eigenvalue``, ``descent_direction``, ``precision_limit``
+    ...), JSON-ready.
+    """
+
+    verdict: Verdict
+    sentence: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def _fmt_point(x: Any) -> str:
+    values = [f"{float(v):.6g}" for v in np.asarray(x).ravel()]
+    return values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
+
+
+def precision_gradient(f: float, L: float) -> float:
+    r"""The smallest gradient norm a descent can resolve at loss ``f`` with curvature ``L``.
+
+    A step ``1/L`` along ``-g`` lowers ``f`` by ``|g|^2 / (2L)``; below about ``100 eps |f|``
+    that decrease is lost in the rounding of ``f`` itself, so no method that watches ``f`` can
+    make progress once ``|g| <= sqrt(200 eps |f| L)``.
+    """
+    if not (math.isfinite(L) and L > 0.0 and math.isfinite(f)):
+        return 0.0
+    return math.sqrt(200.0 * EPS * max(abs(f), _TINY) * L)
+
+
+def oscillation(xs: Any, window: int = 40) -> float | None:
+    """How strongly the last ``window`` steps bounce back and forth, or ``None``.
+
+    Returns the mean cosine between consecutive steps ``x_{k+1} - x_k`` (near ``-1`` for a run
+    that jumps across a valley and back) when the steps are not shrinking (the last one at
+    least half the first of the window); ``None`` when the history is too short or the steps
+    shrink (a converging zig-zag is not an oscillation).
+    """
+    X = np.asarray(xs, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 8:
+        return None
+    X = X[-(window + 1) :]
+    steps = np.diff(X, axis=0)
+    norms = np.linalg.norm(steps, axis=1)
+    if not np.all(norms > 0.0) or norms[-1] < 0.5 * norms[0]:
+        return None
+    cos = np.einsum("ij,ij->i", steps[1:], steps[:-1]) / (norms[1:] * norms[:-1])
+    return float(cos.mean())
+
+
+def judge_point(
+    fun: Any,
+    x: Any,
+    f: float,
+    g: Any,
+    *,
+    gtol: float,
+    stopped_by: str,
+    history_x: Any = None,
+    learning_rate: float = math.nan,
+    stability: Callable[[float], tuple[float, str] | None] | None = None,
+    diverged: str | None = None,
+) -> Judgement:
+    """The verdict on a run of ``fun`` that ended at ``x`` (value ``f``, gradient ``g``).
+
+    Args:
+        fun: the :class:`~descend.expr.Objective` (its ``hessian`` and ``value`` are used).
+        x, f, g: where the run ended.
+        gtol: the gradient tolerance: ``|g| <= gtol`` is "small".
+        stopped_by: the stopping rule that fired (a ``Status`` value).
+        history_x: the iterates, for the oscillation test.
+        learning_rate: the constant step used, or ``nan`` (schedules, line search).
+        stability: maps a curvature ``L`` to the optimizer's stability limit
+            ``(bound, formula)``, or ``None`` when the optimizer has none.
+        diverged: ``None``, ``"diverged"`` or ``"unbounded_below"`` when the loop saw it.
+
+    Returns:
+        A :class:`Judgement`. The rules, in order: a divergence the loop saw; the caller
+        stopped the run; a small gradient (``|g| <= gtol``, or at the precision limit of ``f``
+        after a flat loss) is *converged* when the Hessian at ``x`` is positive semidefinite
+        and no step along a zero-curvature direction lowers ``f``, else *not a minimum*; a
+        bouncing run with the step at or above its stability limit is *oscillating*; what is
+        left is *stalled* (the loss stopped moving) or *budget spent*.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    gn = float(np.linalg.norm(g))
+    facts: dict[str, Any] = {"grad_norm": gn}
+    if diverged == Verdict.UNBOUNDED_BELOW:
+        return Judgement(Verdict.UNBOUNDED_BELOW, "the loss fell without bound: no minimum", facts)
+    if diverged is not None:
+        return Judgement(Verdict.DIVERGED, "the loss grew without bound", facts)
+    if stopped_by in ("callback", "interrupted"):
+        return Judgement(
+            Verdict.STOPPED, f"stopped by the {'callback' if stopped_by == 'callback' else 'user'}"
+            f" at x = {_fmt_point(x)} with |grad f| = {gn:.3g}; no claim about a minimum", facts)
+
+    H = _hessian(fun, x)
+    lam, vecs = (None, None) if H is None else np.linalg.eigh(H)
+    L = math.nan if lam is None else float(max(lam[-1], 0.0))
+    small = gn <= gtol
+    if not small and stopped_by == "no_progress" and lam is not None:
+        at_limit = precision_gradient(f, L)
+        facts["precision_limit"] = at_limit
+        small = gn <= at_limit
+    if not small and stopped_by == "target_loss":
+        return Judgement(
+            Verdict.TARGET_REACHED,
+            f"reached the target loss at x = {_fmt_point(x)}; |grad f| = {gn:.3g}, so this is "
+            "not shown to be a minimum", facts)
+    if small:
+        if lam is not None and vecs is not None:
+            facts["hessian_eigenvalues"] = [float(v) for v in lam]
+            scale = max(float(np.max(np.abs(lam))), _TINY)
+            if lam[0] < -EIG_RTOL * scale:
+                direction = vecs[:, 0]
+                kind = "a maximum" if lam[-1] < -EIG_RTOL * scale else "a saddle point"
+                facts.update(min_eigenvalue=float(lam[0]),
+                             descent_direction=[float(v) for v in direction])
+                step = 0.1 * max(1.0, float(np.linalg.norm(x)))
+                return Judgement(
+                    Verdict.NOT_A_MINIMUM,
+                    f"x = {_fmt_point(x)} is {kind}, not a minimum: the gradient is zero "
+                    f"there but the Hessian has eigenvalue {lam[0]:.4g} along "
+                    f"{_fmt_point(direction)}, so f decreases both ways along that direction; "
+                    f"start elsewhere, e.g. x0 = {_fmt_point(x + step * direction)}",
+                    facts,
+                )
+            flat = vecs[:, np.abs(lam) <= EIG_RTOL * scale]
+            lower = _lower_along(fun, x, f, flat)
+            if lower is not None:
+                facts["descent_direction"] = [float(v) for v in lower]
+                return Judgement(
+                    Verdict.NOT_A_MINIMUM,
+                    f"x = {_fmt_point(x)} is a stationary point but not a minimum: the "
+                    f"Hessian is zero along {_fmt_point(lower)} and f is lower a small step "
+                    "that way (an inflection); start elsewhere",
+                    facts,
+                )
+            return Judgement(
+                Verdict.CONVERGED,
+                f"converged: |grad f| = {gn:.3g} and the Hessian is positive "
+                f"{'definite' if lam[0] > EIG_RTOL * scale else 'semidefinite'} there "
+                f"(smallest eigenvalue {lam[0]:.4g})",
+                facts,
+            )
+        return Judgement(
+            Verdict.CONVERGED,
+            f"converged: |grad f| = {gn:.3g} <= {max(gtol, facts.get('precision_limit', 0)):.3g}"
+            " (no Hessian to check the second-order condition)",
+            facts,
+        )
+
+    bounce = oscillation(history_x) if history_x is not None else None
+    bound = getattr(fun, "curvature_bound", lambda: None)()
+    L_limit = float(bound) if bound is not None else L
+    limit = stability(L_limit) if stability is not None and math.isfinite(L_limit) else None
+    above = limit is not None and math.isfinite(learning_rate) and learning_rate >= limit[0] * (
+        1.0 - 1e-12)
+    if bounce is not None and bounce < -0.5 and (above or limit is None):
+        facts["step_cosine"] = bounce
+        why = (f"the learning rate {learning_rate:g} is at or above {limit[1]} = {limit[0]:.4g}"
+               if above and limit is not None else "the step is too large for the curvature")
+        return Judgement(
+            Verdict.OSCILLATING,
+            f"oscillating: the iterates jump back and forth across the valley without settling "
+            f"(|grad f| = {gn:.3g}) because {why}; use a smaller learning rate"
+            + (f" (below {limit[0]:.4g}, e.g. {limit[0] / 2:.4g})" if limit is not None else "")
+            + " or learning_rate='auto'",
+            facts,
+        )
+    if stopped_by in ("max_iter", "time_limit"):
+        budget = "max_iter" if stopped_by == "max_iter" else "time_limit"
+        return Judgement(
+            Verdict.BUDGET_SPENT,
+            f"not converged: {budget} ran out at x = {_fmt_point(x)} with |grad f| = {gn:.3g}",
+            facts,
+        )
+    return Judgement(
+        Verdict.STALLED,
+        f"stalled, not converged: the loss stopped moving at x = {_fmt_point(x)} but "
+        f"|grad f| = {gn:.3g} is not small (gtol = {gtol:g}); the step may have decayed to "
+        "nothing (a schedule) or the line search found no lower point: use a constant "
+        "learning rate, 'auto' or 'armijo', or a slower schedule",
+        facts,
+    )
+
+
+def _hessian(fun: Any, x: Any) -> Any:
+    hess = getattr(fun, "hessian", None)
+    if hess is None:
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            H = hess(x)
+    except (ArithmeticError, ValueError):
+        return None
+    if H is None:
+        return None
+    H = np.asarray(H, dtype=np.float64)
+    if H.ndim != 2 or not np.all(np.isfinite(H)):
+        return None
+    return (H + H.T) / 2.0
+
+
+def _lower_along(fun: Any, x: Any, f: float, directions: Any) -> Any:
+    """A zero-curvature direction along which ``f`` drops within a small step, else ``None``.
+
+    The second-order test says nothing along such a direction (``x**3`` at 0); a step of
+    ``1e-3 max(1, |x|)`` either way settles it when the drop exceeds the rounding of ``f``.
+    """
+    if directions is None or directions.shape[1] == 0:
+        return None
+    h = 1e-3 * max(1.0, float(np.linalg.norm(x)))
+    noise = 100.0 * EPS * max(abs(f), _TINY)
+    for j in range(directions.shape[1]):
+        v = directions[:, j]
+        for s in (1.0, -1.0):
+            try:
+                with np.errstate(all="ignore"):
+                    fv = float(fun.value(x + s * h * v))
+            except (ArithmeticError, ValueError):
+                continue
+            if math.isfinite(fv) and fv < f - noise:
+                return s * v
+    return None

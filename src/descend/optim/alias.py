@@ -38,6 +38,7 @@ def _optimizer(
     hyperparams: dict[str, Any],
     blocks: list[GradientTransformation | None],
     factory: Callable[..., Optimizer],
+    stability: Callable[[float], tuple[float, str]] | None = None,
 ) -> Optimizer:
     transform = chain(*[b for b in blocks if b is not None])
     return Optimizer(
@@ -46,7 +47,31 @@ def _optimizer(
         hyperparams=dict(hyperparams),
         transform=transform,
         build=lambda lr: factory(lr, **hyperparams),
+        stability=stability,
     )
+
+
+# The stability limits on a quadratic of curvature L (Nesterov, *Introductory Lectures on
+# Convex Optimization*, 2004, 1.2.3; Polyak 1964 for the heavy ball). The adaptive methods
+# rescale each coordinate, so no such limit is predictable for them and none is claimed.
+def _gd_limit(L: float) -> tuple[float, str]:
+    return 2.0 / L, "2/L"
+
+
+def _heavy_ball_limit(beta: float, dampening: float) -> Callable[[float], tuple[float, str]] | None:
+    # lr (1 - dampening) L < 2 (1 + beta): dampening scales the gradient entering the velocity
+    if dampening >= 1.0:
+        return None
+    if dampening == 0.0:
+        return lambda L: (2.0 * (1.0 + beta) / L, "2(1 + momentum)/L")
+    return lambda L: (2.0 * (1.0 + beta) / ((1.0 - dampening) * L),
+                      "2(1 + momentum)/((1 - dampening) L)")
+
+
+def _nesterov_limit(beta: float) -> Callable[[float], tuple[float, str]]:
+    # lr * L < 2 (1 + beta) / (1 + 2 beta)
+    return lambda L: (2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * L),
+                      "2(1 + momentum)/((1 + 2 momentum) L)")
 
 
 def _l2(weight_decay: float) -> GradientTransformation | None:
@@ -88,6 +113,7 @@ def gd(learning_rate: LearningRateSpec = 0.001, weight_decay: float = 0.0) -> Op
         {"weight_decay": weight_decay},
         [_l2(weight_decay), scale_by_learning_rate(learning_rate)],
         gd,
+        _gd_limit,
     )
 
 
@@ -151,6 +177,7 @@ def momentum(
             scale_by_learning_rate(learning_rate),
         ],
         _rebuild_momentum,
+        _heavy_ball_limit(hyper["momentum"], hyper["dampening"]),
     )
 
 
@@ -215,6 +242,7 @@ def nesterov(
             scale_by_learning_rate(learning_rate),
         ],
         nesterov,
+        _nesterov_limit(hyper["momentum"]),
     )
 
 

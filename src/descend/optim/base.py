@@ -13,6 +13,7 @@ descent loop resolves them (:meth:`Optimizer.with_learning_rate`) before the fir
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol
@@ -63,6 +64,29 @@ class Optimizer:
     hyperparams: Mapping[str, Any]
     transform: GradientTransformation
     build: Callable[[LearningRateSpec], Optimizer] = field(repr=False, compare=False)
+    #: ``L -> (largest stable learning rate, its formula)`` on a quadratic of curvature ``L``,
+    #: or ``None`` when no such limit is predictable (adaptive methods rescale each
+    #: coordinate). It lives with the optimizer so nothing downstream keys on names.
+    stability: Callable[[float], tuple[float, str]] | None = field(
+        default=None, repr=False, compare=False)
+
+    @property
+    def adaptive(self) -> bool:
+        """True when the step is rescaled per coordinate (no ``2/L``-style limit)."""
+        return self.stability is None
+
+    def stability_limit(self, L: float) -> tuple[float, str] | None:
+        """The largest stable learning rate at curvature ``L`` and its formula, or ``None``.
+
+        >>> from descend.optim import gd, momentum
+        >>> gd(0.1).stability_limit(4.0)
+        (0.5, '2/L')
+        >>> momentum(0.1, momentum=0.5).stability_limit(3.0)
+        (1.0, '2(1 + momentum)/L')
+        """
+        if self.stability is None or not (math.isfinite(L) and L > 0.0):
+            return None
+        return self.stability(L)
 
     def init(self, params: Array) -> OptState:
         return self.transform.init(params)

@@ -44,6 +44,7 @@ Array = NDArray[np.float64]
 
 __all__ = [
     "HAVE_NUMBA",
+    "cache_dir",
     "LOSSES",
     "kernel_threads",
     "loss_and_grad_batched_fast",
@@ -56,12 +57,32 @@ __all__ = [
 LOSSES = ("squared_error", "huber", "absolute_error")
 _LOSS_CODE = {name: i for i, name in enumerate(LOSSES)}
 
+def cache_dir() -> str:
+    """Where compiled kernels are cached: ``$NUMBA_CACHE_DIR`` if set, else the user's cache
+    folder (``$XDG_CACHE_HOME/descend/numba``, default ``~/.cache/descend/numba``).
+
+    Not numba's default (``__pycache__`` beside this file): inside an installed package that
+    folder may be read-only or shared between users, and a wheel upgrade would leave stale
+    entries there.
+    """
+    given = os.environ.get("NUMBA_CACHE_DIR")
+    if given:
+        return given
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "descend", "numba")
+
+
 try:  # numba is a dependency, but keep working (slower) where it cannot be imported.
     if os.environ.get("DESCEND_NO_NUMBA"):
         raise ImportError("disabled by DESCEND_NO_NUMBA")
+    os.environ.setdefault("NUMBA_CACHE_DIR", cache_dir())
     import numba
     from numba import prange
 
+    # numba reads NUMBA_CACHE_DIR when it is first imported; if someone imported it before
+    # us, point its configuration at the same folder.
+    if not getattr(numba.config, "CACHE_DIR", ""):
+        setattr(numba.config, "CACHE_DIR", cache_dir())  # noqa: B010 - untyped module
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - exercised through DESCEND_NO_NUMBA in the tests
     numba = None  # type: ignore[assignment]

@@ -1,0 +1,78 @@
+"""Start-up of the ``descend`` command, as a multiple of ``python -c 'import numpy'``.
+
+Each command is run as a whole process (median of ``repeat`` runs, after one warm-up run that
+fills the OS file cache and numba's kernel cache); the ratio to the NumPy import, measured in
+the same run, is what the engine issue's targets are written in:
+``descend --help`` <= 2x, ``descend fit examples/houses.csv --json`` <= 3.5x,
+``descend gradient 'x**2 + y**2' --at 3,1`` <= 6x.
+
+    python -m benchmarks.bench_startup [--repeat 5] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# The console script users run (beside this Python), else the module.
+_SCRIPT = Path(sys.executable).parent / "descend"
+DESCEND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "descend"]
+
+#: (name, argv, target ratio to the NumPy import)
+COMMANDS: list[tuple[str, list[str], float | None]] = [
+    ("python -c 'import numpy'", [sys.executable, "-c", "import numpy"], None),
+    ("descend --help", [*DESCEND, "--help"], 2.0),
+    ("descend gradient 'x**2 + y**2' --at 3,1", [*DESCEND, "gradient", "x**2 + y**2", "--at", "3,1"], 6.0),
+    ("descend minimize 'x**2 + x*y + y**2' --start 3,1",
+     [*DESCEND, "minimize", "x**2 + x*y + y**2", "--start", "3,1"], None),
+    ("descend fit examples/houses.csv --json", [*DESCEND, "fit", "examples/houses.csv", "--json"], 3.5),
+]
+
+
+def _time(argv: list[str], repeat: int) -> float:
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, check=False)  # warm-up
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {done.stderr.decode()[-300:]}")
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(argv, cwd=ROOT, capture_output=True, check=False)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def run(json_path: str | None = None, *, repeat: int = 5) -> dict[str, Any]:
+    rows = []
+    base = None
+    for name, argv, target in COMMANDS:
+        t = _time(argv, repeat)
+        base = t if base is None else base
+        rows.append({"command": name, "seconds": t, "ratio": t / base, "target": target})
+    print(f"{'command':58s} {'median s':>9s} {'x numpy':>8s} {'target':>7s}")
+    for r in rows:
+        target = "" if r["target"] is None else f"<= {r['target']:g}"
+        mark = "" if r["target"] is None else ("  ok" if r["ratio"] <= r["target"] else "  MISSED")
+        print(f"{r['command']:58s} {r['seconds']:9.3f} {r['ratio']:8.2f} {target:>7s}{mark}")
+    out = {"repeat": repeat, "rows": rows}
+    if json_path:
+        Path(json_path).write_text(json.dumps(out, indent=1))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args()
+    run(a.json, repeat=a.repeat)
+
+
+if __name__ == "__main__":
+    main()
