@@ -298,7 +298,7 @@ def test_cli_summary_dask(capsys, correlated_csv):
 
     path, ref = correlated_csv
     with distributed.LocalCluster(
-        n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None
+        n_workers=1, processes=False, threads_per_worker=1, dashboard_address=":0"
     ) as cluster:
         code = main(
             ["fit", str(path), "--summary", "--json", "--engine", "dask", "--scheduler",
