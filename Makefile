@@ -4,13 +4,19 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench bench-quick clean
+.PHONY: demo test lint typecheck unit bench bench-quick docs docs-serve wheel-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[all,dev]'
 	touch $(STAMP)
+
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[all,dev,docs]'
+	touch $(DOCS_STAMP)
 
 demo: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m descend.demo --out out
@@ -35,5 +41,16 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks --quick --json benchmarks/results/quick.json
 
+# The documentation site (mkdocs-material + mkdocstrings): warnings are errors.
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+docs-serve: $(DOCS_STAMP)
+	$(VENV)/bin/mkdocs serve
+
+# Build the wheel, install it core-only in a clean venv, run the light commands from there.
+wheel-check: $(STAMP)
+	PYTHON=$(PY) .ci/wheel-check
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out site .pytest_cache .mypy_cache .ruff_cache

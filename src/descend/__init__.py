@@ -92,7 +92,15 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'descend' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:  # an extra not installed: say which (descend._optional)
+        from descend._optional import MissingExtraError, missing_extra
+
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        raise MissingExtraError(message, name=exc.name) from exc
     globals()[name] = value
     return value
 

@@ -3,10 +3,16 @@
 Exit status: 0 the run completed (converged or used its budget), 2 bad usage or input (one
 line on stderr, no traceback), 3 the run diverged (the diagnosis is printed).
 Command modules register themselves on :data:`app`; :func:`main` is the console entry point.
+
+Habits of the ecosystem's CLIs: ``descend --version``, ``python -m descend``, shell completion
+(``descend --install-completion``/``--show-completion``, Typer's), ``fit``'s options in help
+panels, and ``NO_COLOR`` (https://no-color.org) honoured by the help and every table.
 """
 
 from __future__ import annotations
 
+import inspect
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -35,15 +41,145 @@ app = typer.Typer(
         "  descend plot 'x**2 + y**2' --out field.png"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
 )
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., object])
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from descend import __version__
+
+        out.print(f"descend {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        help="Print descend's version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    # The root's only job is --version (and Typer's completion options); each verb is a command.
+    return None
+
+
+def _optimizer_names() -> tuple[str, ...]:
+    from descend.optim.registry import OPTIMIZERS
+
+    return tuple(OPTIMIZERS)
+
+
+def _loss_names() -> tuple[str, ...]:
+    # The losses' registry, descend.models.LOSSES, sits in a package that loads scikit-learn
+    # (1-2 s): `descend fit --help` and every tab completion would pay it. Its names are
+    # copied here; tests/cli/test_cli_habits.py keeps the copy equal to the registry.
+    losses = sys.modules.get("descend.models.losses")
+    return tuple(losses.LOSSES) if losses is not None else ("squared_error", "huber", "absolute_error")
+
+
+def _engine_names() -> tuple[str, ...]:
+    from descend.cli._engines import ENGINES
+
+    return tuple(ENGINES)
+
+
+#: (command, parameter) -> the registry that holds its values; shown and completed as choices.
+CHOICES: dict[tuple[str, str], Callable[[], tuple[str, ...]]] = {
+    ("fit", "optimizer"): _optimizer_names,
+    ("fit", "loss"): _loss_names,
+    ("fit", "engine"): _engine_names,
+    ("minimize", "optimizer"): _optimizer_names,
+}
+
+
+def _command_of(args: Sequence[str]) -> str | None:
+    """The sub-command a command line (or a shell's completion request) is about."""
+    words = list(args)
+    if os.environ.get("_DESCEND_COMPLETE"):
+        words = os.environ.get("COMP_WORDS", "").split()[1:]
+    return next((w for w in words if not w.startswith("-")), None)
+
+
+def _choices_for(command: str | None) -> None:
+    """Show the values of ``command``'s options listed in :data:`CHOICES` and complete them.
+
+    The option's help shows ``<a|b|c>`` and the shell completes the names; the values are
+    still checked where they are used, whose messages suggest the nearest name ("did you mean
+    'adam'?"). The names come from the registries (the losses' through a checked copy), read
+    only for the command being run.
+    """
+    from typer.models import ParameterInfo
+
+    for cmd in app.registered_commands:
+        name = str(cmd.name or getattr(cmd.callback, "__name__", ""))
+        if cmd.callback is None or name != command:
+            continue
+        for param in inspect.signature(cmd.callback).parameters.values():
+            load = CHOICES.get((name, param.name))
+            info = param.default
+            if load is None or not isinstance(info, ParameterInfo) or info.metavar:
+                continue
+            try:
+                values = load()
+            except ModuleNotFoundError:  # an extra is missing: the command will say which
+                continue
+            info.metavar = "<" + "|".join(values) + ">"
+            info.autocompletion = _completer(values)
+
+
+def _completer(values: tuple[str, ...]) -> Callable[[str], list[str]]:
+    def complete(incomplete: str) -> list[str]:
+        return [v for v in values if v.startswith(incomplete)]
+
+    return complete
+
+
+_help_ready = False
+
+
+def _prepare_help() -> None:
+    """Escape ``[...]`` in the help texts, once, before Typer builds the commands.
+
+    The help is rendered with Rich (for ``fit``'s panels), whose markup would otherwise eat
+    ``[default: the last]`` as a style tag.
+    """
+    global _help_ready
+    if _help_ready:
+        return
+    from rich.markup import escape
+    from typer.models import ParameterInfo
+
+    for command in app.registered_commands:
+        if command.callback is None:
+            continue
+        for param in inspect.signature(command.callback).parameters.values():
+            info = param.default
+            if not isinstance(info, ParameterInfo):
+                continue
+            if info.help:
+                info.help = escape(info.help)
+    _help_ready = True
+
+
+def _no_color() -> None:
+    """Honour ``NO_COLOR`` (set and not empty): no colour in tables, warnings or help."""
+    if os.environ.get("NO_COLOR", ""):
+        import typer.rich_utils
+
+        typer.rich_utils.COLOR_SYSTEM = None
+        out.no_color = err.no_color = True
 
 
 class Diverged(Exception):
@@ -115,7 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: run the app, map errors to exit codes without tracebacks."""
     from descend.cli import commands  # noqa: F401  (registers the sub-commands)
 
+    _prepare_help()
+    _no_color()
     args = list(sys.argv[1:] if argv is None else argv)
+    _choices_for(_command_of(args))
     if not args:  # bare `descend` shows the commands and examples
         args = ["--help"]
     args = _protect_leading_minus(args)
@@ -133,6 +272,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
+    except ModuleNotFoundError as exc:  # an optional library a command needs (descend[...])
+        from descend._optional import missing_extra
+
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        err.print(f"descend: error: {message}", markup=False)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("descend: interrupted", markup=False)
         return 130

@@ -132,46 +132,74 @@ def fit_command(
         help="CSV or Parquet file (--engine stream/dask: also a folder or glob of Parquet "
         "files); the target is the last column.",
     ),
-    target: str = typer.Option(None, "--target", help="Target column [default: the last]."),
+    target: str = typer.Option(
+        None, "--target", help="Target column [default: the last].",
+        rich_help_panel="Data",
+    ),
     features: str = typer.Option(
-        None, "--features", help="Feature columns, e.g. size,rooms [default: all the others]."
+        None, "--features", help="Feature columns, e.g. size,rooms [default: all the others].",
+        rich_help_panel="Data",
     ),
     optimizer: str = typer.Option(
-        "gd", "--optimizer", help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw."
+        "gd", "--optimizer", help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw.",
+        rich_help_panel="Descent",
     ),
     lr: str = typer.Option(
         "auto",
         "--lr",
         help="Learning rate: a number, 'auto' (1/L, L the exact curvature) or a schedule "
         "such as exp:0.1,0.99. With --scale it applies to the standardised features.",
+        rich_help_panel="Descent",
     ),
     max_iter: int = typer.Option(
-        1000, "--max-iter", help="Most steps (epochs for mini-batch); with --resume, in all."
+        1000, "--max-iter", help="Most steps (epochs for mini-batch); with --resume, in all.",
+        rich_help_panel="Stopping",
     ),
-    target_loss: float = typer.Option(None, "--target-loss", help="Stop once the loss <= this."),
+    target_loss: float = typer.Option(
+        None, "--target-loss", help="Stop once the loss <= this.",
+        rich_help_panel="Stopping",
+    ),
     tol: float = typer.Option(
-        1e-12, "--tol", help="Stop when the loss falls by <= tol (relative) 5 steps in a row."
+        1e-12, "--tol", help="Stop when the loss falls by <= tol (relative) 5 steps in a row.",
+        rich_help_panel="Stopping",
     ),
-    gtol: float = typer.Option(None, "--gtol", help="Stop once the gradient norm <= this."),
+    gtol: float = typer.Option(
+        None, "--gtol", help="Stop once the gradient norm <= this.",
+        rich_help_panel="Stopping",
+    ),
     time_limit: float = typer.Option(
-        None, "--time-limit", help="Stop after this many seconds of descent [default: no limit]."
+        None, "--time-limit", help="Stop after this many seconds of descent [default: no limit].",
+        rich_help_panel="Stopping",
     ),
     batch_size: int = typer.Option(
-        None, "--batch-size", help="Rows per mini-batch step [default: all rows]."
+        None, "--batch-size", help="Rows per mini-batch step [default: all rows].",
+        rich_help_panel="Descent",
     ),
-    random_state: int = typer.Option(None, "--random-state", help="Seed of mini-batch shuffles."),
+    random_state: int = typer.Option(
+        None, "--random-state", help="Seed of mini-batch shuffles.",
+        rich_help_panel="Descent",
+    ),
     loss: str = typer.Option(
-        "squared_error", "--loss", help="squared_error, huber or absolute_error."
+        "squared_error", "--loss", help="squared_error, huber or absolute_error.",
+        rich_help_panel="Model",
     ),
-    alpha: float = typer.Option(0.0, "--alpha", help="L2 penalty alpha * |w|^2."),
-    epsilon: float = typer.Option(1.35, "--epsilon", help="Huber threshold (target's units)."),
+    alpha: float = typer.Option(
+        0.0, "--alpha", help="L2 penalty alpha * |w|^2.",
+        rich_help_panel="Model",
+    ),
+    epsilon: float = typer.Option(
+        1.35, "--epsilon", help="Huber threshold (target's units).",
+        rich_help_panel="Model",
+    ),
     scale: bool = typer.Option(
         True,
         "--scale/--no-scale",
         help="Standardise features internally (coefficients stay in your units).",
+        rich_help_panel="Descent",
     ),
     init: str = typer.Option(
-        None, "--init", help="Start: intercept then coefficients, e.g. 0,0 [default: zeros]."
+        None, "--init", help="Start: intercept then coefficients, e.g. 0,0 [default: zeros].",
+        rich_help_panel="Model",
     ),
     engine: str = typer.Option(
         "numpy",
@@ -179,12 +207,14 @@ def fit_command(
         help="Where the rows live: numpy (load the file into memory), stream (read it in "
         "chunks, never whole: files larger than memory) or dask (a Dask cluster, see "
         "--scheduler). The answers agree to rounding.",
+        rich_help_panel="Scale: engines and checkpoints",
     ),
     scheduler: str = typer.Option(
         None,
         "--scheduler",
         help="With --engine dask: the scheduler's address, e.g. tcp://host:8786 [default: "
         "start a local cluster, one worker process per core, closed at the end].",
+        rich_help_panel="Scale: engines and checkpoints",
     ),
     chunk_rows: int | None = typer.Option(
         None,
@@ -192,33 +222,62 @@ def fit_command(
         help="With --engine stream: rows read per chunk [default: about 11 MB of float64 a "
         "chunk, 131072 rows at 10 features].",
         show_default=False,
+        rich_help_panel="Scale: engines and checkpoints",
     ),
     checkpoint: str = typer.Option(
         None,
         "--checkpoint",
         help="Save the run (parameters, optimizer state, step count) to this .json or .npz "
         "file, atomically, during the fit, at its end and on Ctrl-C.",
+        rich_help_panel="Scale: engines and checkpoints",
     ),
     checkpoint_every: int = typer.Option(
-        None, "--checkpoint-every", help="Save the checkpoint every N iterations [default: 100]."
+        None, "--checkpoint-every", help="Save the checkpoint every N iterations [default: 100].",
+        rich_help_panel="Scale: engines and checkpoints",
     ),
     checkpoint_seconds: float = typer.Option(
-        None, "--checkpoint-seconds", help="Save the checkpoint every S seconds of the fit."
+        None, "--checkpoint-seconds", help="Save the checkpoint every S seconds of the fit.",
+        rich_help_panel="Scale: engines and checkpoints",
     ),
     resume: str = typer.Option(
         None,
         "--resume",
         help="Continue the run saved in this checkpoint: same data and settings, the same "
         "iterates as without the interruption; --max-iter counts the whole run.",
+        rich_help_panel="Scale: engines and checkpoints",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
-    save: str = typer.Option(None, "--save", help="Write the fitted model to this .json file."),
-    force: bool = typer.Option(False, "--force", help="Let --save replace an existing file."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object instead of text.",
+        rich_help_panel="Output",
+    ),
+    summary: bool = typer.Option(
+        False,
+        "--summary",
+        help="Also print the least-squares statistics: standard errors, t, p-values, "
+        "intervals, R^2, adjusted R^2, F (from the moments, so every engine; in the JSON as "
+        "'summary').",
+        rich_help_panel="Output",
+    ),
+    save: str = typer.Option(
+        None, "--save", help="Write the fitted model to this .json file.",
+        rich_help_panel="Output",
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Let --save replace an existing file.",
+        rich_help_panel="Output",
+    ),
     plot: str = typer.Option(
-        None, "--plot", help="Write the fit, loss curve and loss surface (.png/.svg/.pdf)."
+        None, "--plot", help="Write the fit, loss curve and loss surface (.png/.svg/.pdf).",
+        rich_help_panel="Output",
     ),
-    html: str = typer.Option(None, "--html", help="Write a self-contained interactive report."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the results."),
+    html: str = typer.Option(
+        None, "--html", help="Write a self-contained interactive report.",
+        rich_help_panel="Output",
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only the results.",
+        rich_help_panel="Output",
+    ),
 ) -> None:
     """Fit a line (or plane) to DATA by gradient descent; print the coefficients and the loss.
 
@@ -339,6 +398,11 @@ def fit_command(
         st = src.stats
         r2 = 1.0 - st.n * st.loss(model.coef_, model.intercept_) / st.cyy if not diverged else None
     described = table if table is not None else _Described(data, src.n, src.target_name, names)
+    stats_table = None
+    if summary and not diverged:
+        from dataclasses import replace
+
+        stats_table = replace(model.summary(), target=src.target_name)
     if as_json:
         obj = {
             "intercept": model.intercept_,
@@ -366,9 +430,13 @@ def fit_command(
             "elapsed": elapsed,
             "load_time": load_time,
         }
+        if summary:  # null for a diverged fit: there are no statistics of it
+            obj["summary"] = stats_table.to_dict() if stats_table is not None else None
         out.print(json.dumps(obj), markup=False)
     else:
         _print_fit(model, described, r2, elapsed, scale)
+        if stats_table is not None:
+            out.print(str(stats_table), markup=False)
     if table is not None and (plot is not None or html is not None):
         from descend.cli.pictures import fit_pictures
 

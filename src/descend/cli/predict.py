@@ -47,8 +47,11 @@ def predict_command(
         elif frame.data.shape[1] in (d, d + 1) and not frame.header:
             cols = list(range(d))  # headerless: the features come first, a target may follow
         else:
+            missing = [n for n in names if n not in frame.columns] if frame.header else []
+            lacking = f"; missing: {', '.join(missing)}" if missing else ""
             fail(
-                f"{data}: needs the columns {', '.join(names)} (it has {', '.join(frame.columns)})"
+                f"{data}: needs the columns {', '.join(names)}{lacking} (it has "
+                f"{', '.join(frame.columns)}); the model was fit on those columns"
             )
         check_finite(frame, cols)
         X = frame.data[:, cols]

@@ -267,6 +267,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self._check_params(stats.d)
         self.n_features_in_ = stats.d
         self.feature_names_ = tuple(names)
+        self.moments_ = stats  # for summary(): the statistics need only the moments
         std = Standardizer.fit(stats, bool(self.scale))
         penalty = float(self.alpha) / std.scale**2
         if resume is not None:
@@ -555,6 +556,39 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             info=result.info,
         )
         return self
+
+    def summary(self, alpha: float = 0.05) -> Any:
+        """Standard errors, t, p-values, intervals, R^2, F... of the fit, from its moments.
+
+        Args:
+            alpha: the intervals' confidence level is ``1 - alpha`` (default 0.05).
+
+        Returns:
+            A :class:`~descend.models.inference.FitSummary`: ``print()`` it for the table,
+            ``to_dict()`` for JSON. Its assumptions, and what a penalised, huber or
+            absolute-error fit does not get, are in :mod:`descend.models.inference`.
+        """
+        from descend.models.inference import ols_summary
+
+        check_is_fitted(self, "coef_")
+        if not hasattr(self, "moments_"):
+            raise InputError(
+                "summary() needs the moments of the training data, which this model does not "
+                "hold (a model loaded from a file keeps only its coefficients); fit it to get "
+                "its statistics"
+            )
+        return ols_summary(
+            self.moments_,
+            self.intercept_,
+            self.coef_,
+            names=self.feature_names_,
+            target=getattr(self, "target_name_", None),
+            alpha=alpha,
+            loss=str(self.loss),
+            penalty=float(self.alpha),
+            status=self.stop_reason_,
+            converged=bool(self.result_.success),
+        )
 
     # ------------------------------------------------------------------ prediction
 
