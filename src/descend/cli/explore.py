@@ -31,7 +31,7 @@ def explore_command(
 
     Example: descend explore 'x**2 + x*y + y**2' --html valley.html
     """
-    from descend.explore import explore
+    from descend.explorer import explore
 
     if not html_path.lower().endswith((".html", ".htm")):
         fail(f"--html {html_path}: the explorer is an HTML page; give a name ending in .html")

@@ -43,7 +43,7 @@ def json_for_script(data: Any) -> str:
 
 
 def _asset(name: str) -> str:
-    return resources.files("descend.explore").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("descend.explorer").joinpath(name).read_text(encoding="utf-8")
 
 
 def build_page(data: dict[str, Any], functions_js: str, title: str) -> str:

@@ -7,7 +7,7 @@
 True
 
 One file, no network: the function, its exact gradient and Hessian are printed to JavaScript
-from descend's parsed SymPy tree (:mod:`descend.explore._jscode`); a click on the contour map
+from descend's parsed SymPy tree (:mod:`descend.explorer._jscode`); a click on the contour map
 runs a descent in the page with the update rules of :mod:`descend.optim` (torch's conventions,
 the same iterates as :func:`descend.minimize` to 1e-12); sliders set the learning rate (2/L
 marked), momentum and Adam's betas; each step is written out with the learner's numbers.
@@ -151,7 +151,8 @@ def _defaults(
             f"optimizer={optimizer!r} is not one the explorer runs; choose one of "
             f"{', '.join(OPTIMIZER_NAMES)}"
         )
-    from descend.optim import adam, momentum as heavy_ball
+    from descend.optim import adam
+    from descend.optim import momentum as heavy_ball
 
     heavy_ball(0.1, momentum=momentum)  # validates the ranges with descend's own messages
     adam(0.1, b1=b1, b2=b2)
@@ -179,8 +180,8 @@ def _build(
     max_iter: int,
     extra: dict[str, Any] | None = None,
 ) -> Explorer:
-    from descend.explore._jscode import compile_functions
-    from descend.explore._page import build_page
+    from descend.explorer._jscode import compile_functions
+    from descend.explorer._page import build_page
 
     L = fun.curvature_bound()
     L = float(L) if L is not None and math.isfinite(L) and L > 0 else None
