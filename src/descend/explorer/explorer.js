@@ -588,8 +588,9 @@
       }
     }
     if (offMap && n === run.xs.length) {
-      var last = run.xs[run.xs.length - 1];
-      halo(ctx, run.name + " leaves the map (last " + vec(last, 3) + ")", M.l + 6, M.t + 16 + 16 * S.runs.indexOf(run), color);
+      var last = run.blowup ? run.blowup.x : run.xs[run.xs.length - 1], away = run.status === "diverged" || run.status === "unbounded";
+      halo(ctx, run.name + (away ? " runs off the map, to " + vec(last, 3) : " leaves the map and comes back"),
+        M.l + 6, M.t + 16 + 16 * S.runs.indexOf(run), color);
     }
     ctx.restore();
   }

@@ -53,6 +53,12 @@ def minimize_figure(
             title = f"Optimizer race on {field.formula}" if field.formula else "Optimizer race"
         gradient_field(field, results, labels=labels, xlim=xlim, ylim=ylim, ax=ax_f,
                        title=title, arrows=len(results) == 1)
+    elif getattr(fun, "n", None) == 1 and hasattr(fun, "value"):
+        from descend.plot.curve import curve_plot
+
+        fig = new_figure((12.0, 4.8))
+        ax_f, ax_l = fig.subplots(1, 2, width_ratios=[1.2, 1])
+        curve_plot(fun, results, xlim=xlim, ax=ax_f)
     else:
         ax_l = fig.add_subplot()
     if len(results) == 1:
