@@ -306,7 +306,7 @@
     raceRow,
     el("div", { cls: "row" }, [btnBack, btnNext, btnReset])
   ]));
-  right.appendChild(statusBox);
+  app.insertBefore(statusBox, layout); // the verdict first, on a phone too
   var cartoon = el("pre", { cls: "cartoon", id: "cartoon" });
   right.appendChild(el("div", { cls: "card" }, [el("h2", { text: "One step, with your numbers", id: "cartoon-title" }), cartoon]));
   var hessBox = el("pre", { cls: "cartoon", id: "hessian" });
@@ -635,7 +635,8 @@
     });
     var run = S.runs[0], text = "";
     if (run) {
-      var k = Math.min(S.sel, visibleCount(run) - 1), bm = run.xs[k];
+      // while a run is being drawn the line follows it; afterwards it shows the selected step
+      var k = isFinite(S.reveal) ? visibleCount(run) - 1 : Math.min(S.sel, run.xs.length - 1), bm = run.xs[k];
       var q = clip([view.x0, bm[0] + bm[1] * view.x0], [view.x1, bm[0] + bm[1] * view.x1]);
       if (q) {
         var A = toPx(q.a[0], q.a[1]), B = toPx(q.b[0], q.b[1]);
@@ -841,7 +842,11 @@
         if (run.name === "gd" && D.L !== null && N === 2) {
           var c = curvatureAt(S.start), l2 = c.eig[1].value;
           if (l2 > 0) out.push("The shallow direction (λ₂ = " + fmt(l2) + ") shrinks only by |1 − γλ₂| = " + fmt(Math.abs(1 - lr * l2), 4) + " per step. Try γ near 1/L = " + fmt(1 / lam.value) + ", or momentum.");
-        } else out.push("Raise the number of steps, or the learning rate (watch the limit).");
+        } else if (run.name === "momentum" || run.name === "nesterov") {
+          var rate = Math.sqrt(run.hp.momentum), nst = run.xs.length - 1;
+          out.push("With μ = " + fmt(run.hp.momentum) + " the swings die out by about √μ = " + fmt(rate, 3) + " per step at best (Polyak), so " + nst +
+            " steps shrink the error only by about " + fmt(Math.pow(rate, nst), 2) + ". Lower μ, or allow more steps.");
+        } else out.push("Allow more steps, or raise the learning rate.");
       }
       if (lim) out.push("γ = " + fmt(lr) + " is " + fmt(lr / lim.value, 3) + "× the stability limit " + lim.formula + " = " + fmt(lim.value) + where + ".");
       else if (adaptive) out.push(optName(run) + " rescales each coordinate by its own gradient history, so no 2/L limit applies: its first steps are about γ long in every coordinate.");
