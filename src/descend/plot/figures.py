@@ -19,7 +19,7 @@ from descend.plot._io import FIGURE_FORMATS, check_output_path, save_figure
 from descend.plot._style import new_figure
 from descend.plot.animate import animate
 from descend.plot.field import gradient_field
-from descend.plot.loss import loss_curve, sweep_plot
+from descend.plot.loss import loss_curve, rate_colors, sweep_plot
 from descend.plot.regression import fit_plot, regression_loss_surface
 
 __all__ = [
@@ -170,6 +170,7 @@ def sweep_figure(sweep: Any, table: Any = None) -> Figure:
             labels=[f"lr = {sweep.learning_rates[i]:g}" for i in ok],
             feature_name=table.feature_names[0], target_name=table.target_name, ax=axes[1],
             title="Paths of the stable rates on the loss surface",
+            colors=[rate_colors(sweep.learning_rates)[i] for i in ok],
         )
     return fig
 
