@@ -135,3 +135,18 @@ def test_page_in_headless_chromium(report):
             assert errors == []
         finally:
             browser.close()
+
+
+def test_sweep_report_does_not_call_a_rate_of_2_over_L_stable(tmp_path):
+    from descend.data import load_table
+    from descend.models import sweep_learning_rates
+
+    X = np.array([1200, 1500, 1800, 2100, 2400.0])
+    t = load_table((X, X * 500 / 3))
+    s = sweep_learning_rates(t.X, t.y, [0.1, 1.0], max_iter=200, scale=True)
+    assert s.stability_limit == pytest.approx(1.0)  # standardised: L = 2, so 2/L = 1
+    d = _payload(sweep_report(tmp_path / "s.html", s, t))
+    outcomes = [r["facts"]["outcome"] for r in d["runs"]]
+    assert "stable" not in outcomes[1].split(":")[0] and "oscillating" in outcomes[1]
+    assert d["runs"][1]["label"] == "lr = 1 (oscillating)"
+    assert not outcomes[0].startswith("oscillating")
