@@ -123,3 +123,17 @@ def test_animate_writes_small_gif(tmp_path, bowl):
     img = Image.open(p)
     assert img.n_frames == 10
     assert img.size[0] <= 600 and p.stat().st_size < 1_000_000
+
+
+def test_animated_frames_grow_the_path(tmp_path, bowl):
+    from PIL import Image
+
+    p = animate(lambda X, Y: X**2 + Y**2, bowl, tmp_path / "b.gif", max_frames=6, fps=5)
+    img = Image.open(p)
+    assert img.info["duration"] == 200
+    frames = []
+    for i in range(img.n_frames):
+        img.seek(i)
+        frames.append(np.asarray(img.convert("RGB"), dtype=int))
+    changed = [int((np.abs(frames[i] - frames[0]).sum(axis=2) > 0).sum()) for i in range(6)]
+    assert changed[0] == 0 and all(a < b for a, b in zip(changed[1:], changed[2:], strict=False))
