@@ -228,3 +228,25 @@ def test_screenshots_fit_the_window(open_page, pages, width, tmp_path):
         assert overflow <= 0
         page.page.screenshot(path=str(tmp_path / f"{key}_{width}.png"), full_page=True)
         assert page.errors == []
+
+
+def test_the_jupyter_display_runs_the_page_in_its_iframe(browser, tmp_path):
+    shown = explore(VALLEY, learning_rate=0.1)._repr_html_()
+    host = tmp_path / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><html><body><h1>a notebook cell</h1>{shown}</body></html>",
+                    encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(host.as_uri())
+        frame = page.frame_locator("iframe")
+        assert "∂f/∂x = 2·x + y = 7 at (3, 1)" in frame.locator("#cartoon").text_content()
+        it = page.frames[1].evaluate("() => window.descendExplorer.iterates()")
+        _assert_same_run(it, _minimize(VALLEY, [3.0, 1.0], "gd", 0.1, {}, 200))
+        # the sandbox keeps the page away from the notebook: no same-origin access
+        assert page.evaluate("() => { try { return !!document.querySelector('iframe')"
+                             ".contentWindow.document; } catch (e) { return false; } }") is False
+        assert errors == []
+    finally:
+        page.close()
