@@ -250,3 +250,20 @@ def test_the_jupyter_display_runs_the_page_in_its_iframe(browser, tmp_path):
         assert errors == []
     finally:
         page.close()
+
+
+def test_a_long_run_keeps_the_table_short(open_page, pages):
+    page = open_page(pages["valley"])
+    page.page.fill("#lr-number", "0.001")
+    page.page.press("#lr-number", "Enter")
+    page.page.fill("#max-iter", "3000")
+    page.page.press("#max-iter", "Enter")
+    it = page.js("() => window.descendExplorer.iterates()")
+    assert len(it["x"]) == 3001 and it["status"] == "max_iter"
+    rows = page.page.locator("#iterates tbody tr")
+    assert rows.count() == 501  # 400 first, a gap row, 100 last
+    assert "left out" in rows.nth(400).text_content()
+    page.page.focus("#map")
+    page.page.keyboard.press("End")
+    assert page.page.get_attribute("#iterates tbody tr:last-child", "class") == "hl"
+    assert page.errors == []

@@ -139,3 +139,18 @@ def test_compiled_javascript_equals_the_python_derivatives(formula, tmp_path):
         assert v == pytest.approx(pv, rel=1e-14, abs=1e-14)
         assert g == pytest.approx(pg.tolist(), rel=1e-13, abs=1e-13)
         assert np.allclose(h, fun.hessian(np.array(p)), rtol=1e-13, atol=1e-13)
+
+
+def test_regression_on_many_rows_uses_the_moments(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 10, 500)
+    y = 3 + 2 * x + rng.normal(0, 1, 500)
+    csv = tmp_path / "many.csv"
+    csv.write_text("x,y\n" + "\n".join(f"{a!r},{b!r}" for a, b in zip(x.tolist(), y.tolist(), strict=True)))
+    e = explore_regression(csv)
+    H = 2 * np.array([[1, x.mean()], [x.mean(), (x * x).mean()]])
+    assert e.data["L"] == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=1e-12)
+    A = np.column_stack([np.ones_like(x), x])
+    assert e.data["minimum"] == pytest.approx(np.linalg.lstsq(A, y, rcond=None)[0].tolist(),
+                                              rel=1e-9)
+    assert len(e.data["regression"]["x"]) == 500

@@ -235,7 +235,7 @@
     "Hover the path or the loss curve to see one step written out. Everything runs in this page, offline." }));
 
   var layout = el("div", { cls: "layout" });
-  var left = el("div"), right = el("div");
+  var left = el("div", { cls: "col" }), right = el("div", { cls: "col" });
   layout.appendChild(left); layout.appendChild(right);
   app.appendChild(layout);
 
@@ -244,7 +244,7 @@
       "Graph of f. Left and right arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." });
   var mapWrap = el("div", { cls: "mapwrap" }, [mapCanvas]);
   var legend = el("div", { cls: "legend", id: "legend" });
-  left.appendChild(el("div", { cls: "card" }, [
+  left.appendChild(el("div", { cls: "card o1" }, [
     el("h2", { text: REG ? "The loss over (intercept b, slope m)" : (N === 2 ? "Contour map" : "The curve") }),
     mapWrap, legend,
     el("p", { cls: "hint", text: "Keys on the map: arrows move the cursor (Shift: faster), Enter or Space starts, [ ] previous/next step, Home/End first/last." })
@@ -253,11 +253,11 @@
   if (REG) {
     dataCanvas = el("canvas", { cls: "map", id: "datamap", role: "img", "aria-label": "The data and the fitted line at the selected step" });
     dataCaption = el("p", { cls: "hint", id: "datacaption" });
-    left.appendChild(el("div", { cls: "card" }, [el("h2", { text: "The data and the line at the selected step" }), dataCanvas, dataCaption]));
+    left.appendChild(el("div", { cls: "card o3" }, [el("h2", { text: "The data and the line at the selected step" }), dataCanvas, dataCaption]));
   }
   var lossSvg = svgEl("svg", { "class": "loss", id: "loss", role: "img", "aria-label": "Loss at each step" });
   var lossNote = el("p", { cls: "hint", id: "lossnote" });
-  left.appendChild(el("div", { cls: "card" }, [el("h2", { text: "Loss at each step (hover to link with the path)" }), lossSvg, lossNote]));
+  left.appendChild(el("div", { cls: "card o4" }, [el("h2", { text: "Loss at each step (hover to link with the path)" }), lossSvg, lossNote]));
 
   // controls
   var optSelect = el("select", { id: "optimizer", "aria-label": "optimizer" });
@@ -298,7 +298,7 @@
   var btnBack = el("button", { type: "button", id: "prev", text: "◀ step" });
   var btnNext = el("button", { type: "button", id: "next", text: "step ▶" });
   var btnReset = el("button", { type: "button", id: "reset", text: "reset" });
-  right.appendChild(el("div", { cls: "card" }, [
+  right.appendChild(el("div", { cls: "card o2" }, [
     el("h2", { text: "Settings" }), controls,
     el("div", { cls: "row" }, [el("label", { "for": "lr-number", text: "γ exactly" }), lrNumber,
       el("label", { "for": "max-iter", text: "max steps" }), maxNumber]),
@@ -308,13 +308,13 @@
   ]));
   app.insertBefore(statusBox, layout); // the verdict first, on a phone too
   var cartoon = el("pre", { cls: "cartoon", id: "cartoon" });
-  right.appendChild(el("div", { cls: "card" }, [el("h2", { text: "One step, with your numbers", id: "cartoon-title" }), cartoon]));
+  right.appendChild(el("div", { cls: "card o5" }, [el("h2", { text: "One step, with your numbers", id: "cartoon-title" }), cartoon]));
   var hessBox = el("pre", { cls: "cartoon", id: "hessian" });
-  right.appendChild(el("div", { cls: "card" }, [el("h2", { text: "Curvature at the start (exact Hessian)" }), hessBox]));
+  right.appendChild(el("div", { cls: "card o6" }, [el("h2", { text: "Curvature at the start (exact Hessian)" }), hessBox]));
   var table = el("table", { id: "iterates" });
   var tableCap = el("caption", { cls: "sr" });
   table.appendChild(tableCap);
-  right.appendChild(el("div", { cls: "card" }, [el("h2", { text: "The iterates (text table)" }),
+  right.appendChild(el("div", { cls: "card o7" }, [el("h2", { text: "The iterates (text table)" }),
     el("div", { cls: "tablewrap" }, [table])]));
 
   // ------------------------------------------------------------------ the map geometry
@@ -860,7 +860,12 @@
     var head = table.createTHead().insertRow();
     ["k"].concat(VARS, ["f", "|∇f|"]).forEach(function (h) { var th = document.createElement("th"); th.scope = "col"; th.textContent = h; head.appendChild(th); });
     var body = table.tBodies[0] || table.appendChild(document.createElement("tbody"));
+    var n = run.xs.length, HEAD = 400, TAIL = 100; // a long run: its start and its end
     run.xs.forEach(function (x, k) {
+      if (n > HEAD + TAIL && k >= HEAD && k < n - TAIL) {
+        if (k === HEAD) { var gap = body.insertRow(), td = gap.insertCell(); td.colSpan = N + 3; td.textContent = "… steps " + HEAD + " to " + (n - TAIL - 1) + " left out …"; }
+        return;
+      }
       var tr = body.insertRow();
       [String(k)].concat(x.map(function (v) { return fmt(v, 6); }), [fmt(run.fs[k], 6), fmt(run.gns[k], 3)]).forEach(function (t) { tr.insertCell().textContent = t; });
       if (k === S.sel) tr.className = "hl";
@@ -869,8 +874,10 @@
   }
   function highlightRow() {
     var body = table.tBodies[0]; if (!body) return;
-    Array.prototype.forEach.call(body.rows, function (tr, k) { tr.className = k === S.sel ? "hl" : ""; });
-    var row = body.rows[S.sel];
+    var row = null;
+    Array.prototype.forEach.call(body.rows, function (tr) {
+      var on = tr.cells[0].textContent === String(S.sel); tr.className = on ? "hl" : ""; if (on) row = tr;
+    });
     if (row && row.scrollIntoView && row.parentNode) {
       var wrap = table.parentNode, top = row.offsetTop, h = wrap.clientHeight;
       if (top < wrap.scrollTop + 20 || top > wrap.scrollTop + h - 20) wrap.scrollTop = top - h / 2;
