@@ -54,3 +54,13 @@ def test_import_descend_is_light():
     assert out.stdout.strip() == "[]"
     assert hasattr(descend, "plot") and callable(descend.explore)
     assert np.isfinite(descend.explore("x**2").data["L"])
+
+
+def test_fitted_model_card_in_the_mimebundle():
+    X = np.array([[1200.0], [1500], [1800], [2100], [2400]])
+    model = descend.LinearRegression().fit(X, X[:, 0] * 500 / 3)
+    page = model._repr_mimebundle_()["text/html"]
+    assert page.startswith('<div class="descend-model"') and "166.667·x<" in page
+    assert "<svg" in page
+    unfitted = descend.LinearRegression()._repr_mimebundle_()
+    assert "descend-model" not in unfitted.get("text/html", "")

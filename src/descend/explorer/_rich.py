@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["loss_svg", "result_html"]
+__all__ = ["loss_svg", "model_html", "model_mimebundle", "result_html"]
 
 _GOOD, _BAD, _NEUTRAL = "#009E73", "#D55E00", "#0072B2"
 
@@ -95,3 +95,45 @@ def result_html(r: Any) -> str:
         f'<div>{loss_svg(r.history.fun, color=colour)}'
         '<div style="color:#555;font-size:11px">loss at each step</div></div></div></div>'
     )
+
+
+def model_html(model: Any) -> str:
+    """A fitted :class:`~descend.LinearRegression` as an HTML card: stop reason, the
+    coefficients in the data's units, the loss against the least-squares optimum, the loss curve.
+    """
+    status = str(getattr(model, "stop_reason_", ""))
+    good = status in ("gtol", "no_progress", "target_loss", "converged")
+    colour = _GOOD if good else (_BAD if status == "diverged" else _NEUTRAL)
+    names = list(getattr(model, "feature_names_", ()) or
+                 [f"x{i}" for i in range(len(np.ravel(model.coef_)))])
+    terms = " + ".join(f"{_f(c)}·{html.escape(str(n))}" for n, c in
+                       zip(names, np.ravel(model.coef_), strict=False))
+    rows = [("model", f"ŷ = {_f(model.intercept_)} + {terms}"),
+            ("loss", f"{_f(getattr(model, 'loss_', math.nan))} "
+                     f"(from {_f(getattr(model, 'initial_loss_', math.nan))})")]
+    gap = getattr(model, "optimality_gap_", None)
+    if gap is not None:
+        rows.append(("above least squares", _f(gap, 3)))
+    rows.append(("iterations", str(getattr(model, "n_iter_", "?"))))
+    body = "".join(
+        f'<tr><th style="text-align:left;padding:1px 10px 1px 0;color:#555">{k}</th>'
+        f'<td style="text-align:left;font-family:monospace">{v}</td></tr>' for k, v in rows)
+    return (
+        '<div class="descend-model" style="font-family:system-ui,sans-serif;font-size:13px;'
+        f'border-left:4px solid {colour};padding:6px 10px;max-width:760px">'
+        f'<div style="font-weight:bold;color:{colour}">{html.escape(type(model).__name__)}: '
+        f'{html.escape(status or "fitted")}</div>'
+        '<div style="display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start">'
+        f'<table style="border-collapse:collapse">{body}</table>'
+        f'<div>{loss_svg(getattr(model, "loss_curve_", []), color=colour)}'
+        '<div style="color:#555;font-size:11px">loss at each step</div></div></div></div>'
+    )
+
+
+def model_mimebundle(model: Any, bundle: dict[str, Any]) -> dict[str, Any]:
+    """scikit-learn's display bundle with the fit's card on top (once the model is fitted)."""
+    if getattr(model, "coef_", None) is None:
+        return bundle
+    out = dict(bundle)
+    out["text/html"] = model_html(model) + str(bundle.get("text/html", ""))
+    return out
