@@ -267,3 +267,23 @@ def test_a_long_run_keeps_the_table_short(open_page, pages):
     page.page.keyboard.press("End")
     assert page.page.get_attribute("#iterates tbody tr:last-child", "class") == "hl"
     assert page.errors == []
+
+
+@pytest.mark.parametrize("formula, start, lr, max_iter", [
+    ("x**2 - y**2", [1.0, 0.5], 0.1, 400),            # a saddle: falls without bound
+    ("abs(x) + 2*abs(y) + x*y/4", [2.0, -1.5], 0.05, 300),  # kinks: sign() in the gradient
+    ("log(1 + x**2 + y**2) + exp(x/3) * sin(y)", [1.5, 2.0], 0.3, 300),
+    ("sqrt(1 + x**2) + atan(y)**2 + tanh(x*y)", [2.0, 1.0], 0.4, 300),
+])
+@pytest.mark.parametrize("name", ["gd", "nesterov", "adam"])
+def test_unusual_functions_match_too(open_page, tmp_path, formula, start, lr, max_iter, name):
+    page = open_page(explore(formula, start=start).save(tmp_path / "f.html"))
+    run = page.js("o => window.descendExplorer.run(o)", {
+        "start": start, "optimizer": name, "learning_rate": lr, "max_iter": max_iter})
+    _assert_same_run(run, _minimize(formula, start, name, lr, {}, max_iter))
+    assert page.errors == []
+    if formula.startswith("x**2 - y**2") and name == "gd":
+        assert run["unbounded"]
+        page.page.fill("#lr-number", str(lr))
+        page.page.press("#lr-number", "Enter")
+        assert "unbounded below" in page.page.text_content("#status")

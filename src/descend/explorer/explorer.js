@@ -1042,9 +1042,11 @@
     run: function (opts) {
       var hp = Object.assign({}, D.hyper, opts.hyper || {});
       var r = descend(opts.start || D.start, opts.optimizer || "gd", opts.learning_rate, hp, opts.max_iter || D.max_iter);
-      return { x: r.xs, fun: r.fs, grad_norm: r.gns, status: r.status, nit: r.xs.length - 1 };
+      // descend names a fall without bound "diverged" too (its message says "unbounded below")
+      return { x: r.xs, fun: r.fs, grad_norm: r.gns, status: r.status === "unbounded" ? "diverged" : r.status,
+        unbounded: r.status === "unbounded", nit: r.xs.length - 1 };
     },
-    iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status, optimizer: r.name, learning_rate: r.lr, races: S.runs.length } : null; },
+    iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, optimizer: r.name, learning_rate: r.lr, races: S.runs.length } : null; },
     state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, hyper: S.hp, selected: S.sel, race: S.race }; },
     pixelOf: function (x) { var p = toPx(x[0], N === 2 ? x[1] : view.y0 + (view.y1 - view.y0) / 2); var r = mapCanvas.getBoundingClientRect(); return [p[0] * r.width / geom.W, p[1] * r.height / geom.H]; },
     hessian: function (x) { var c = curvatureAt(x); return c ? { H: c.H, eigenvalues: c.eig.map(function (e) { return e.value; }), vectors: c.eig.map(function (e) { return e.vector; }) } : null; },
