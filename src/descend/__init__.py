@@ -51,7 +51,14 @@ _LAZY = {
     "load_table": "descend.data",
     "MomentStats": "descend.data",
     "Table": "descend.data",
+    "explore": "descend.explorer",
+    "explore_regression": "descend.explorer",
 }
+
+
+def _lazy_module(name: str) -> Any:
+    # ``descend.plot`` is the plotting package; matplotlib loads on first use, not on import.
+    return importlib.import_module(f"descend.{name}")
 
 
 def _install_fast_kernels() -> None:
@@ -89,6 +96,10 @@ def __dir__() -> list[str]:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "plot":
+        value = _lazy_module("plot")
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'descend' has no attribute {name!r}")
@@ -132,6 +143,8 @@ __all__ = [
     "cosine_decay",
     "exponential_decay",
     "explain_steps",
+    "explore",
+    "explore_regression",
     "function",
     "gd",
     "get_optimizer",

@@ -40,10 +40,35 @@ def test_sweep_marks_divergence_without_drawing_to_infinity():
     marks = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("diverged-")]
     assert [m.get_gid() for m in marks] == ["diverged-2"]
     diverged_line = next(ln for ln in ax.get_lines() if ln.get_gid() == "sweep-2")
-    assert np.max(diverged_line.get_ydata()) <= 10 * 10  # cut at 10x the largest start
-    assert ax.get_ylim()[1] <= 10 * 10 * 2
+    # the explosion is drawn (a log axis holds it) up to the last finite loss, 10 * 3^11
+    np.testing.assert_allclose(diverged_line.get_ydata(), 10 * 3.0 ** k[:12])
+    assert marks[0].get_ydata()[0] == 10 * 3.0**11
+    assert ax.get_ylim()[1] <= 10 * 3.0**11 * 3
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any("lr = 1" in t and "diverged" in t for t in labels)
+    assert "lr = 1 — diverged at step 13" in labels  # 12 finite steps, the 13th overflowed
+
+
+def test_sweep_draws_far_blowups_as_an_arrow_not_to_infinity():
+    k = np.arange(40)
+    curves = [10 * 0.5**k, 10 * 100.0 ** k[:20]]  # the second reaches 1e39, far off any chart
+    ax = sweep_plot([0.1, 5.0], curves, [False, True]).axes[0]
+    line = next(ln for ln in ax.get_lines() if ln.get_gid() == "sweep-1")
+    assert np.max(line.get_ydata()) <= 10 * 1e12  # drawn to 1e12 x the largest start
+    assert any(str(t.get_gid()) == "beyond-1" for t in ax.texts)  # then an arrow up
+    assert ax.get_ylim()[1] <= 10 * 1e12 * 3
+
+
+def test_loss_curves_stop_at_the_rounding_floor():
+    k = np.arange(60)
+    losses = np.concatenate([1e11 * 0.5 ** k[:50], [1e-9, 1e-18, 3e-12, 1e-20]])
+    ax = sweep_plot([0.1], [losses], [False]).axes[0]
+    line = next(ln for ln in ax.get_lines() if ln.get_gid() == "sweep-0")
+    floor = 1e-15 * 1e11
+    assert np.min(line.get_ydata()) == floor  # nothing below 1e-15 of the start is drawn
+    assert ax.get_ylim()[0] >= floor / 30
+    assert any("rounding noise" in t.get_text() for t in ax.texts)
+    ax = loss_curve(losses).axes[0]
+    assert np.min(ax.get_lines()[0].get_ydata()) == floor
 
 
 def test_fit_plot_one_feature_line_values():
@@ -98,3 +123,17 @@ def test_animate_writes_small_gif(tmp_path, bowl):
     img = Image.open(p)
     assert img.n_frames == 10
     assert img.size[0] <= 600 and p.stat().st_size < 1_000_000
+
+
+def test_animated_frames_grow_the_path(tmp_path, bowl):
+    from PIL import Image
+
+    p = animate(lambda X, Y: X**2 + Y**2, bowl, tmp_path / "b.gif", max_frames=6, fps=5)
+    img = Image.open(p)
+    assert img.info["duration"] == 200
+    frames = []
+    for i in range(img.n_frames):
+        img.seek(i)
+        frames.append(np.asarray(img.convert("RGB"), dtype=int))
+    changed = [int((np.abs(frames[i] - frames[0]).sum(axis=2) > 0).sum()) for i in range(6)]
+    assert changed[0] == 0 and all(a < b for a, b in zip(changed[1:], changed[2:], strict=False))

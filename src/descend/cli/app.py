@@ -223,7 +223,7 @@ def warnings_to_stderr() -> Iterator[None]:
 
 
 #: Commands whose first argument is a formula, which may start with a minus: '-x**2 + y'.
-_FORMULA_COMMANDS = ("gradient", "minimize", "plot")
+_FORMULA_COMMANDS = ("gradient", "minimize", "plot", "explore")
 
 
 def _protect_leading_minus(args: list[str]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("gradient", "minimize", "fit", "predict", "sweep", "plot")
+_MODULES = ("gradient", "minimize", "fit", "predict", "sweep", "plot", "explore")
 
 for _name in _MODULES:
     try:

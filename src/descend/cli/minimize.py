@@ -122,8 +122,8 @@ def minimize_command(
         learning_rate,
         {"momentum": momentum, "b1": b1, "b2": b2, "eps": eps, "weight_decay": weight_decay},
     )
-    if fun.n != 2 and (plot or animate):
-        fail(f"--plot/--animate draw functions of two variables; this one has {fun.n}")
+    if (fun.n != 2 and animate) or (fun.n > 2 and plot):
+        fail(f"--plot draws functions of one or two variables, --animate of two; this one has {fun.n}")
     check_outputs(plot=plot, animate=animate, html=html)
     limits: dict[str, Any] = {
         "max_iter": max_iter,

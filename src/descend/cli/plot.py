@@ -20,7 +20,9 @@ def _limits(text: str | None, option: str) -> tuple[float, float] | None:
 
 @app.command("plot")
 def plot_command(
-    expression: str = typer.Argument(..., help="A function of two variables, e.g. 'x**2 + y**2'."),
+    expression: str = typer.Argument(
+        ..., help="A function of one or two variables, e.g. 'x**2' or 'x**2 + y**2'."
+    ),
     out_path: str = typer.Option(
         ...,
         "--out",
@@ -46,10 +48,18 @@ def plot_command(
     ),
     arrows: bool = typer.Option(True, "--arrows/--no-arrows", help="Draw gradient arrows."),
     variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
+    tangent: str = typer.Option(
+        None, "--tangent", help="One variable: draw tangent lines at these points, e.g. 3,4."
+    ),
 ) -> None:
     """Draw EXPRESSION's contours and gradient arrows (and descent paths) to --out.
 
+    A function of one variable is drawn as its curve, with --tangent lines (slopes labelled)
+    and the descent along the curve from --start.
+
     Example: descend plot 'x**2 + y**2' --start 3,1 --out field.png
+
+    Example: descend plot 'x**2' --tangent 3,4 --start 3 --lr 0.8 --out slopes.png
     """
     from descend.cli.minimize import build_optimizer, parse_learning_rate
     from descend.expr import function
@@ -57,11 +67,17 @@ def plot_command(
 
     names = [v.strip() for v in variables.split(",")] if variables else None
     fun = function(expression, variables=names)
-    if fun.n != 2:
+    if fun.n not in (1, 2):
         fail(
-            f"plot draws functions of two variables; {expression!r} has {fun.n} "
+            f"plot draws functions of one or two variables; {expression!r} has {fun.n} "
             f"({', '.join(fun.variables)})"
         )
+    if tangent is not None and fun.n != 1:
+        fail(f"--tangent draws tangent lines of a one-variable curve; {expression!r} has {fun.n} "
+             "variables (for two, the gradient arrows show the slopes)")
+    if fun.n == 1 and (surface or animate or ylim):
+        fail("--surface, --animate and --ylim are for functions of two variables; a curve "
+             "takes --tangent, --start and --xlim")
     xl, yl = _limits(xlim, "--xlim"), _limits(ylim, "--ylim")
     results = []
     if start or optimizer:
@@ -75,12 +91,18 @@ def plot_command(
         with warnings_to_stderr():
             for s in starts:
                 x0 = parse_floats(s, "--start")
-                if len(x0) != 2:
-                    fail(f"--start {s}: expected 2 values for ({', '.join(fun.variables)})")
+                if len(x0) != fun.n:
+                    fail(f"--start {s}: expected {fun.n} value{'s' if fun.n > 1 else ''} for "
+                         f"({', '.join(fun.variables)})")
                 for name in list(optimizer) if optimizer else [None]:
                     opt = build_optimizer(name, rate, {})
                     results.append(minimize(fun, x0, optimizer=opt, **kwargs))
-    if animate:
+    if fun.n == 1:
+        from descend.plot import curve_plot
+
+        points = parse_floats(tangent, "--tangent") if tangent else []
+        written = save_figure(curve_plot(fun, results or None, tangents=points, xlim=xl), out_path)
+    elif animate:
         if not results:
             fail("--animate needs a path to animate: add --start, e.g. --start 3,1")
         from descend.plot import minimize_animation

@@ -150,3 +150,7 @@ class OptimizeResult:
         if history:
             out["history"] = {"x": self.history.x.tolist(), "fun": self.history.fun.tolist()}
         return out
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display; the card lives in the explorer
+        from descend.explorer._rich import result_html
+        return result_html(self)

@@ -601,6 +601,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             return fast(X, self.coef_, float(self.intercept_))  # type: ignore[no-any-return]
         return X @ self.coef_ + self.intercept_
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:  # Jupyter: the fit's card
+        from descend.explorer._rich import model_mimebundle
+        return model_mimebundle(self, super()._repr_mimebundle_(**kwargs))
+
 
 class _InverseSqrt:
     """``eta0 / sqrt(step + 1)``: the classic subgradient-method schedule."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from descend.plot._data import Field, as_field, choose_window, find_minimum
 from descend.plot._io import FIGURE_FORMATS, save_figure
 from descend.plot.animate import ANIMATION_FORMATS, animate
+from descend.plot.curve import curve_plot, tangent_line
 from descend.plot.field import contour_levels, gradient_field, optimizer_race
 from descend.plot.figures import (
     fit_figure,
@@ -33,6 +34,7 @@ __all__ = [
     "as_field",
     "choose_window",
     "contour_levels",
+    "curve_plot",
     "find_minimum",
     "fit_figure",
     "fit_figures",
@@ -51,5 +53,6 @@ __all__ = [
     "sweep_figure",
     "sweep_figures",
     "sweep_plot",
+    "tangent_line",
     "wants_log_scale",
 ]

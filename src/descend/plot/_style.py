@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,15 @@ def new_figure(figsize: tuple[float, float] = (6.4, 5.2), ncols: int = 1, **kw: 
     """A Figure not registered with pyplot (nothing leaks, no screen needed)."""
     fig = Figure(figsize=figsize, layout="constrained", **kw)
     FigureCanvasAgg(fig)
+    # Jupyter shows objects with _repr_png_ inline: no %matplotlib inline, no pyplot needed.
+    fig._repr_png_ = partial(_figure_png, fig)  # type: ignore[attr-defined]
     return fig
+
+
+def _figure_png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
 
 
 def axes_or_new(ax: Axes | None, figsize: tuple[float, float] = (6.4, 5.2)) -> Axes:

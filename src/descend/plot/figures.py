@@ -19,7 +19,7 @@ from descend.plot._io import FIGURE_FORMATS, check_output_path, save_figure
 from descend.plot._style import new_figure
 from descend.plot.animate import animate
 from descend.plot.field import gradient_field
-from descend.plot.loss import loss_curve, sweep_plot
+from descend.plot.loss import loss_curve, rate_colors, sweep_plot
 from descend.plot.regression import fit_plot, regression_loss_surface
 
 __all__ = [
@@ -53,6 +53,12 @@ def minimize_figure(
             title = f"Optimizer race on {field.formula}" if field.formula else "Optimizer race"
         gradient_field(field, results, labels=labels, xlim=xlim, ylim=ylim, ax=ax_f,
                        title=title, arrows=len(results) == 1)
+    elif getattr(fun, "n", None) == 1 and hasattr(fun, "value"):
+        from descend.plot.curve import curve_plot
+
+        fig = new_figure((12.0, 4.8))
+        ax_f, ax_l = fig.subplots(1, 2, width_ratios=[1.2, 1])
+        curve_plot(fun, results, xlim=xlim, ax=ax_f)
     else:
         ax_l = fig.add_subplot()
     if len(results) == 1:
@@ -164,6 +170,7 @@ def sweep_figure(sweep: Any, table: Any = None) -> Figure:
             labels=[f"lr = {sweep.learning_rates[i]:g}" for i in ok],
             feature_name=table.feature_names[0], target_name=table.target_name, ax=axes[1],
             title="Paths of the stable rates on the loss surface",
+            colors=[rate_colors(sweep.learning_rates)[i] for i in ok],
         )
     return fig
 

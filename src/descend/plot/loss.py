@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 
 from descend.plot._style import axes_or_new, color, style_axes
 
-__all__ = ["loss_curve", "sweep_plot", "STOP_REASONS", "wants_log_scale"]
+__all__ = ["ROUNDING_FLOOR", "loss_curve", "rate_colors", "sweep_plot", "STOP_REASONS",
+           "wants_log_scale"]
 
 # What each stop rule means, for the annotation (names are descend.loop.Status values).
 STOP_REASONS = {
@@ -25,6 +26,37 @@ STOP_REASONS = {
     "interrupted": "interrupted",
     "diverged": "diverged: the step is too large",
 }
+
+
+#: Below this fraction of the largest loss, a computed loss is float64 rounding noise: a loss
+#: evaluated from sums of magnitude f0 carries an absolute error of about eps * f0 ~ 2e-16 f0.
+ROUNDING_FLOOR = 1e-15
+
+
+def rate_colors(learning_rates: Sequence[float]) -> list[str]:
+    """One colour per learning rate (viridis by log rate), shared by every panel of a sweep."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    rates = [float(r) for r in learning_rates]
+    pos = [r for r in rates if r > 0]
+    if not pos:
+        return [color(i) for i in range(len(rates))]
+    lo, hi = min(pos), max(pos)
+    norm = LogNorm(lo, hi if hi > lo else lo * 10)
+    cmap = matplotlib.colormaps["viridis"]
+    return [to_hex(cmap(0.85 * float(norm(r)))) if r > 0 else color(i)
+            for i, r in enumerate(rates)]
+
+
+def shade_rounding_floor(ax: Axes, floor: float) -> None:
+    """Grey band below ``floor`` on a log axis: what lies there is rounding noise, not progress."""
+    lo = floor / 30.0
+    ax.axhspan(lo, floor, color="#d9dde2", alpha=0.6, zorder=0, lw=0)
+    ax.text(0.99, floor, "float64 rounding noise below here ", transform=ax.get_yaxis_transform(),
+            ha="right", va="top", fontsize=7.5, color="#5b6672", zorder=1)
+    bottom, top = ax.get_ylim()
+    ax.set_ylim(max(bottom, lo), top)
 
 
 def wants_log_scale(values: Any) -> bool:
@@ -58,7 +90,10 @@ def loss_curve(
     use_log = wants_log_scale(y) if log is None else bool(log)
     if use_log and np.any(y[finite] <= 0):
         use_log = False
-    (line,) = ax.plot(k[finite], y[finite], "-", color=color(1), lw=2, label=label)
+    noise = ROUNDING_FLOOR * float(np.max(np.abs(y[finite]))) if finite.any() else 0.0
+    clipped = use_log and bool(np.any(y[finite] < noise))
+    y_draw = np.maximum(y, noise) if clipped else y
+    (line,) = ax.plot(k[finite], y_draw[finite], "-", color=color(1), lw=2, label=label)
     line.set_gid("loss")
     if len(y) <= 60:
         line.set_marker("o")
@@ -70,17 +105,19 @@ def loss_curve(
     if last is not None:
         diverged = reason == "diverged" or not finite.all()
         mk = "X" if diverged else "o"
-        ax.plot(last, y[last], mk, ms=9, color="#c0392b" if diverged else color(1),
+        ax.plot(last, y_draw[last], mk, ms=9, color="#c0392b" if diverged else color(1),
                 mec="black", mew=0.8, zorder=5)[0].set_gid("stop-marker")
         if reason is not None:
             text = f"stopped after {len(y) - 1} iterations:\n{STOP_REASONS.get(reason, reason)}"
             text += f"\nfinal loss {y[last]:.4g}"
             ax.annotate(
-                text, xy=(last, y[last]), xytext=(0.97, 0.93), textcoords="axes fraction",
+                text, xy=(last, y_draw[last]), xytext=(0.97, 0.93), textcoords="axes fraction",
                 ha="right", va="top", fontsize=9,
                 bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "#999", "alpha": 0.95},
                 arrowprops={"arrowstyle": "->", "color": "#555", "lw": 1},
             ).set_gid("stop-reason")
+    if clipped:
+        shade_rounding_floor(ax, noise)
     ax.set_xlabel("iteration")
     ax.set_ylabel(ylabel + (" (log scale)" if use_log else ""))
     if title:
@@ -108,9 +145,12 @@ def sweep_plot(
     that neither converged nor diverged: ``"oscillating"`` (a rate of 2/L or more) is drawn
     dotted and named in the legend.
 
-    A diverged run is drawn only while its loss stays within 10x the largest starting loss,
-    then ended with a red cross and "diverged" in the legend, so it cannot squash the others
-    or be drawn off to infinity. ``stability_limit`` (2/L) is stated in the title box.
+    A diverged run is drawn up to 10^12 times the largest starting loss (a log axis shows the
+    explosion without squashing the other runs); beyond that an arrow points up, and a red
+    cross marks where descend stopped it. The legend says how many steps each diverged run
+    took. Losses below 1e-15 of the largest start are float64 rounding noise: the curves stop
+    at that floor and the band below it is shaded. ``stability_limit`` (2/L) is in the title.
+    Colours follow :func:`rate_colors`, the same in every panel of a sweep.
     """
     rates = [float(r) for r in learning_rates]
     curves = [np.asarray(c, dtype=float).ravel() for c in loss_curves]
@@ -120,41 +160,49 @@ def sweep_plot(
     ax = axes_or_new(ax, (7.2, 4.8))
     fig = ax.figure
     starts = [c[0] for c in curves if len(c) and np.isfinite(c[0])]
-    cap = 10.0 * max(starts) if starts else np.inf
+    f0 = max(starts) if starts else np.inf
+    cap = 1e12 * f0 if starts else np.inf
     positive = all(np.all(c[np.isfinite(c)] > 0) for c in curves)
+    noise = ROUNDING_FLOOR * f0 if positive and np.isfinite(f0) else 0.0
     order = np.argsort(rates)
-    lo, hi = min(rates), max(rates)
-    norm = LogNorm(lo, hi if hi > lo else lo * 10) if lo > 0 else None
-    import matplotlib
-
-    cmap = matplotlib.colormaps["viridis"]
+    cols = rate_colors(rates)
     floor = np.inf
-    for rank, i in enumerate(order):
+    top = 0.0
+    for i in order:
         c, r = curves[i], rates[i]
-        col = cmap(0.85 * float(norm(r))) if norm is not None else color(rank)
+        col = cols[i]
         ok = np.isfinite(c) & (np.abs(c) <= cap)
         cut = int(np.argmin(ok)) if not ok.all() else len(c)  # first point off the chart
-        shown = c[:cut]
+        shown = np.maximum(c[:cut], noise) if noise > 0 else c[:cut]
         lab = f"lr = {r:g}"
         oscillating = status is not None and status[i] == "oscillating" and not div[i]
         if div[i]:
-            lab += f" — diverged (step {max(cut, 1)})"
+            lab += f" — diverged at step {len(c)}"
         elif oscillating:
             lab += " — oscillates (at 2/L)"
         (line,) = ax.plot(np.arange(len(shown)), shown, color=col, lw=2,
-                          ls="--" if div[i] else ":" if oscillating else "-", label=lab)
+                          ls="--" if div[i] else ":" if oscillating else "-", label=lab,
+                          marker="o" if div[i] and len(shown) <= 30 else None, ms=4)
         line.set_gid(f"sweep-{i}")
         if len(shown):
+            top = max(top, float(np.max(shown)))
             floor = min(floor, float(np.min(shown[shown > 0])) if np.any(shown > 0) else floor)
         if div[i]:
             x_end = len(shown) - 1 if len(shown) else 0
-            y_end = shown[-1] if len(shown) else cap
+            y_end = shown[-1] if len(shown) else f0
+            if cut < len(c) and np.isfinite(c[cut]):  # beyond the chart: an arrow upwards
+                ax.annotate("", xy=(x_end + 0.5, cap), xytext=(x_end, y_end),
+                            arrowprops={"arrowstyle": "->", "color": col, "lw": 1.5,
+                                        "ls": "--"}).set_gid(f"beyond-{i}")
+                top = max(top, cap)
             ax.plot(x_end, y_end, "X", ms=11, color="#c0392b", mec="black", mew=0.8,
                     zorder=6)[0].set_gid(f"diverged-{i}")
     if positive:
         ax.set_yscale("log")
-        if np.isfinite(cap) and np.isfinite(floor):
-            ax.set_ylim(floor / 2, cap * 2)
+        if np.isfinite(floor) and top > 0:
+            ax.set_ylim(floor / 3, top * 3)
+        if noise > 0 and floor <= noise * 1.0000001:
+            shade_rounding_floor(ax, noise)
     ax.set_xlabel("iteration")
     ax.set_ylabel(ylabel + (" (log scale)" if positive else ""))
     if title:

@@ -146,6 +146,18 @@ def regression_window(
     )
 
 
+def _exit_fraction(a: Array, b: Array, xl: tuple[float, float], yl: tuple[float, float]) -> float:
+    """The fraction t in [0, 1] where segment a -> b leaves the box xl x yl (a is inside)."""
+    t = 1.0
+    for lo, hi, k in ((xl[0], xl[1], 0), (yl[0], yl[1], 1)):
+        d = b[k] - a[k]
+        if d > 0 and b[k] > hi:
+            t = min(t, (hi - a[k]) / d)
+        elif d < 0 and b[k] < lo:
+            t = min(t, (lo - a[k]) / d)
+    return float(max(0.0, t))
+
+
 def regression_loss_surface(
     X: Any,
     y: Any,
@@ -160,6 +172,7 @@ def regression_loss_surface(
     ylim: tuple[float, float] | None = None,
     title: str | None = None,
     ax: Axes | None = None,
+    colors: Sequence[str] | None = None,
 ) -> Figure:
     """Mean squared error over (intercept, slope) as contours, with the descent path on it.
 
@@ -204,12 +217,29 @@ def regression_loss_surface(
         "minimum"
     )
     for i, (p, lab) in enumerate(zip(all_paths, all_labels, strict=True)):
-        c = color(i)
+        c = colors[i] if colors is not None and i < len(colors) else color(i)
         ms = 3 if len(p) <= 150 else 1.6
-        (line,) = ax.plot(p[:, 0], p[:, 1], "-o", color=c, lw=1.6, ms=ms, mec="white",
+        inside = ((p[:, 0] >= xl[0]) & (p[:, 0] <= xl[1]) & (p[:, 1] >= yl[0]) & (p[:, 1] <= yl[1]))
+        # A step that jumps out of the window is not drawn as a walk across it (its straight
+        # segment would seem to pass the minimum): it becomes a dashed jump to the edge.
+        ends_outside = len(p) > 1 and not inside[-1] and inside[0]
+        run_in = p[: int(np.argmin(inside))] if ends_outside else p
+        (line,) = ax.plot(run_in[:, 0], run_in[:, 1], "-o", color=c, lw=1.6, ms=ms, mec="white",
                           mew=0.3, label=f"{lab} ({len(p) - 1} steps)", zorder=5)
         line.set_gid(f"path-{i}")
         ax.plot(p[0, 0], p[0, 1], "o", ms=8, mfc="white", mec=c, mew=2, zorder=6)
+        if ends_outside:
+            k = len(run_in)
+            a, b = p[k - 1], p[k]
+            t = _exit_fraction(a, b, xl, yl)
+            edge = a + t * (b - a)
+            ax.annotate("", xy=(float(edge[0]), float(edge[1])), xytext=(float(a[0]), float(a[1])),
+                        arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.6, "ls": "--"},
+                        zorder=6).set_gid(f"jump-{i}")
+            ax.annotate(f"step {k}: jumps to ({b[0]:.3g}, {b[1]:.3g})",
+                        (float(edge[0]), float(edge[1])), xytext=(6, -12),
+                        textcoords="offset points", fontsize=8, color=c, zorder=7,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": c, "alpha": 0.9})
     ax.set_xlim(*xl)
     ax.set_ylim(*yl)
     ax.set_xlabel(f"intercept ({target_name})")

@@ -1,4 +1,4 @@
-"""One self-contained HTML page: plotly.js inline, the run data as JSON, a little script.
+"""One self-contained HTML page: the run data as JSON and a small canvas script (no library).
 
 The page shows a contour (or loss) surface with each run's path, a slider over the
 iterations that moves the current point (and the fitted line, and the marker on the loss
@@ -90,6 +90,11 @@ def write_html(
                 arr = np.asarray(r[key], dtype=float)
                 run[key] = arr[[min(i, len(arr) - 1) for i in idx]]
         data_runs.append(run)
+    if surface is not None and surface.get("z") is not None:
+        # colours and contour lines need 4 significant digits, not 17: a third of the size
+        z = np.asarray(surface["z"], dtype=float)
+        surface = {**surface, "z": [[float(f"{v:.4g}") if np.isfinite(v) else None for v in row]
+                                    for row in z]}
     payload = {
         "title": title,
         "runs": data_runs,
@@ -98,12 +103,9 @@ def write_html(
         "facts": {str(k): str(v) for k, v in (facts or {}).items()},
         "lossLabel": loss_label,
     }
-    from plotly.offline import get_plotlyjs
-
     text = (
         _TEMPLATE.replace("%%TITLE%%", html.escape(title))
-        .replace("%%PLOTLYJS%%", get_plotlyjs())
-        .replace("%%DATA%%", json.dumps(_clean(payload), allow_nan=False).replace("</", "<\\/"))
+        .replace("%%DATA%%", json.dumps(_clean(payload), allow_nan=False).replace("<", "\\u003c"))
         .replace("%%SCRIPT%%", _SCRIPT)
     )
     p.write_text(text, encoding="utf-8")
@@ -132,8 +134,7 @@ _TEMPLATE = """<!DOCTYPE html>
   .grid { display: grid; grid-template-columns: minmax(0, 1.15fr) minmax(0, 1fr); gap: 14px;
           padding: 14px 24px; }
   .card { background: #fff; border: 1px solid #e1e6ec; border-radius: 8px; padding: 6px; }
-  .plot { width: 100%; height: 430px; }
-  .half { height: 330px; }
+  .plot { width: 100%; }
   table { border-collapse: collapse; font-size: 13px; width: 100%; }
   td { padding: 4px 8px; border-bottom: 1px solid #eef1f4; vertical-align: top; }
   td:first-child { color: #5a6b7d; white-space: nowrap; width: 1%; }
@@ -141,7 +142,6 @@ _TEMPLATE = """<!DOCTYPE html>
   h2 { font-size: 14px; margin: 6px 8px; color: #34495e; }
   @media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
 </style>
-<script>%%PLOTLYJS%%</script>
 </head>
 <body>
 <header><h1>%%TITLE%%</h1><div class="sub" id="subtitle"></div></header>
@@ -168,174 +168,266 @@ _TEMPLATE = """<!DOCTYPE html>
 _SCRIPT = r"""
 (function () {
   "use strict";
-  const D = JSON.parse(document.getElementById("descend-data").textContent);
-  const COLORS = ["#D55E00", "#0072B2", "#CC79A7", "#009E73", "#E69F00", "#56B4E9", "#000000"];
-  const cfg = {responsive: true, displaylogo: false};
-  const font = {family: "system-ui, sans-serif", size: 12, color: "#1f2a36"};
-  const runSel = document.getElementById("run");
-  const slider = document.getElementById("iter");
-  const iterText = document.getElementById("iterText");
-  let cur = 0;
+  // Plain canvas drawing (no plotting library): the page stays ~100 KB instead of 5 MB.
+  var D = JSON.parse(document.getElementById("descend-data").textContent);
+  var COLORS = ["#D55E00", "#0072B2", "#CC79A7", "#009E73", "#E69F00", "#56B4E9", "#000000"];
+  var CIVIDIS = [[0, 32, 77], [35, 62, 110], [87, 92, 109], [124, 123, 120], [166, 157, 117], [211, 193, 100], [253, 234, 69]];
+  var runSel = document.getElementById("run"), slider = document.getElementById("iter");
+  var iterText = document.getElementById("iterText");
+  var cur = 0, curJ = 0;
 
   function fmt(v) {
-    if (v === null || v === undefined) return "—";
-    const a = Math.abs(v);
-    return (a !== 0 && (a < 1e-3 || a >= 1e6)) ? v.toExponential(3) : (+v.toPrecision(5)).toString();
+    if (v === null || v === undefined || !isFinite(v)) return "—";
+    var a = Math.abs(v);
+    return (a !== 0 && (a < 1e-3 || a >= 1e6)) ? v.toExponential(3) : String(+v.toPrecision(5));
+  }
+  function tickFmt(v) {
+    var a = Math.abs(v);
+    if (a >= 1e4 && a < 1e6) return +(v / 1e3).toPrecision(3) + "k";
+    if (a >= 1e6 && a < 1e9) return +(v / 1e6).toPrecision(3) + "M";
+    if (a !== 0 && (a < 1e-3 || a >= 1e9)) return v.toExponential(1);
+    return String(+v.toPrecision(4));
+  }
+  function ticks(lo, hi, n) {
+    var span = hi - lo; if (!(span > 0)) return [lo];
+    var step = Math.pow(10, Math.floor(Math.log10(span / n))), e = span / n / step;
+    if (e >= 7.5) step *= 10; else if (e >= 3.5) step *= 5; else if (e >= 1.5) step *= 2;
+    var out = [];
+    for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+    return out;
   }
   function fillTable(id, facts) {
-    const t = document.getElementById(id);
-    t.innerHTML = "";
-    for (const [k, v] of Object.entries(facts)) {
-      const tr = t.insertRow();
-      tr.insertCell().textContent = k;
-      const td = tr.insertCell();
-      const c = document.createElement("code");
-      c.textContent = v;
-      td.appendChild(c);
-    }
+    var t = document.getElementById(id);
+    while (t.rows.length) t.deleteRow(0);
+    Object.keys(facts).forEach(function (k) {
+      var tr = t.insertRow(); tr.insertCell().textContent = k;
+      var c = document.createElement("code"); c.textContent = facts[k]; tr.insertCell().appendChild(c);
+    });
   }
-  function positive(arr) {
-    const f = arr.filter(v => v !== null);
-    return f.length > 1 && f.every(v => v > 0) && Math.max(...f) / Math.min(...f) >= 20;
+  function cmap(t) {
+    t = Math.max(0, Math.min(1, t)) * (CIVIDIS.length - 1);
+    var i = Math.min(Math.floor(t), CIVIDIS.length - 2), u = t - i, a = CIVIDIS[i], b = CIVIDIS[i + 1];
+    return [a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u, a[2] + (b[2] - a[2]) * u];
   }
 
-  D.runs.forEach((r, i) => {
-    const o = document.createElement("option");
-    o.value = String(i); o.textContent = r.label; runSel.appendChild(o);
+  // A chart: a canvas with margins, a data window and the two transforms.
+  function Chart(holder, aspect, label) {
+    var c = document.createElement("canvas");
+    c.setAttribute("role", "img"); c.setAttribute("aria-label", label);
+    c.style.width = "100%"; c.style.display = "block";
+    holder.appendChild(c);
+    this.canvas = c; this.aspect = aspect; this.m = {l: 62, r: 14, t: 30, b: 42};
+  }
+  Chart.prototype.begin = function (x0, x1, y0, y1, title) {
+    var w = Math.max(260, this.canvas.parentNode.clientWidth || 400), h = Math.round(w * this.aspect);
+    var dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.round(w * dpr); this.canvas.height = Math.round(h * dpr);
+    this.canvas.style.height = h + "px";
+    var ctx = this.canvas.getContext("2d"); ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, w, h);
+    this.ctx = ctx; this.W = w; this.H = h;
+    this.x0 = x0; this.x1 = x1; this.y0 = y0; this.y1 = y1;
+    ctx.fillStyle = "#1f2a36"; ctx.font = "bold " + (w < 500 ? 11 : 14) + "px system-ui, sans-serif"; ctx.textAlign = "left";
+    ctx.fillText(title, this.m.l, 19);
+    return ctx;
+  };
+  Chart.prototype.px = function (x, y) {
+    var m = this.m, pw = this.W - m.l - m.r, ph = this.H - m.t - m.b;
+    return [m.l + (x - this.x0) / (this.x1 - this.x0) * pw, m.t + (1 - (y - this.y0) / (this.y1 - this.y0)) * ph];
+  };
+  Chart.prototype.clip = function () {
+    var m = this.m; this.ctx.save(); this.ctx.beginPath();
+    this.ctx.rect(m.l, m.t, this.W - m.l - m.r, this.H - m.t - m.b); this.ctx.clip();
+  };
+  Chart.prototype.axes = function (xlabel, ylabel, yfmt) {
+    var ctx = this.ctx, m = this.m, self = this;
+    ctx.restore();
+    ctx.strokeStyle = "#8795a3"; ctx.lineWidth = 1; ctx.strokeRect(m.l, m.t, this.W - m.l - m.r, this.H - m.t - m.b);
+    ctx.fillStyle = "#1f2a36"; ctx.font = "11px system-ui, sans-serif";
+    ticks(this.x0, this.x1, 6).forEach(function (v) {
+      var p = self.px(v, self.y0); ctx.textAlign = "center"; ctx.fillText(tickFmt(v), p[0], p[1] + 14);
+    });
+    ticks(this.y0, this.y1, 5).forEach(function (v) {
+      var p = self.px(self.x0, v); ctx.textAlign = "right"; ctx.fillText((yfmt || tickFmt)(v), p[0] - 5, p[1] + 4);
+    });
+    ctx.font = "12px system-ui, sans-serif"; ctx.textAlign = "center";
+    ctx.fillText(xlabel, m.l + (this.W - m.l - m.r) / 2, this.H - 8);
+    ctx.save(); ctx.translate(13, m.t + (this.H - m.t - m.b) / 2); ctx.rotate(-Math.PI / 2); ctx.fillText(ylabel, 0, 0); ctx.restore();
+  };
+  Chart.prototype.polyline = function (pts, color, width, alpha) {
+    var ctx = this.ctx, self = this, pen = false;
+    ctx.save(); ctx.globalAlpha = alpha || 1; ctx.strokeStyle = color; ctx.lineWidth = width; ctx.lineJoin = "round";
+    ctx.beginPath();
+    pts.forEach(function (p) {
+      if (p === null || !isFinite(p[0]) || !isFinite(p[1])) { pen = false; return; }
+      var q = self.px(p[0], p[1]);
+      q = [Math.max(-1e4, Math.min(1e4, q[0])), Math.max(-1e4, Math.min(1e4, q[1]))];
+      if (pen) ctx.lineTo(q[0], q[1]); else ctx.moveTo(q[0], q[1]); pen = true;
+    });
+    ctx.stroke(); ctx.restore();
+  };
+  Chart.prototype.dot = function (p, r, fill, stroke, lw) {
+    if (!p || !isFinite(p[0]) || !isFinite(p[1])) return;
+    var q = this.px(p[0], p[1]), ctx = this.ctx;
+    ctx.beginPath(); ctx.arc(q[0], q[1], r, 0, 7); ctx.fillStyle = fill; ctx.fill();
+    if (stroke) { ctx.lineWidth = lw || 2; ctx.strokeStyle = stroke; ctx.stroke(); }
+  };
+
+  D.runs.forEach(function (r, i) {
+    var o = document.createElement("option"); o.value = String(i); o.textContent = r.label; runSel.appendChild(o);
   });
   if (D.runs.length < 2) runSel.disabled = true;
-  document.getElementById("subtitle").textContent =
-    D.runs.length + (D.runs.length === 1 ? " run" : " runs") +
-    " · drag the slider to step through the iterations";
+  document.getElementById("subtitle").textContent = D.runs.length + (D.runs.length === 1 ? " run" : " runs") +
+    " · drag the slider (or use the arrow keys on it) to step through the iterations";
   fillTable("facts", D.facts);
 
-  // ---- surface with paths
-  const S = D.surface;
-  let nSurfaceBase = 0;
+  // ---- the surface: colours and contour lines of the grid, every path, the current one
+  var S = D.surface, surfaceChart = null, surfaceImg = null, contours = [];
   if (S) {
-    const traces = [{
-      type: "contour", x: S.x, y: S.y, z: S.z, colorscale: "YlGnBu", reversescale: false,
-      contours: {coloring: "heatmap", showlines: true}, line: {width: 0.6, color: "rgba(43,58,74,0.5)"},
-      ncontours: 22, opacity: 0.9, name: S.zlabel || "f",
-      colorbar: {title: {text: S.log ? "log10(" + (S.zlabel || "f") + " − min)" : (S.zlabel || "f"), side: "right"}, thickness: 14},
-      hovertemplate: S.xlabel + "=%{x:.4g}<br>" + S.ylabel + "=%{y:.4g}<extra></extra>"
-    }];
-    if (S.minimum) traces.push({type: "scatter", mode: "markers", x: [S.minimum[0]], y: [S.minimum[1]],
-      name: "minimum", marker: {symbol: "star", size: 18, color: "#ffd23f", line: {color: "black", width: 1}}});
-    D.runs.forEach((r, i) => {
-      if (!r.path) return;
-      traces.push({type: "scatter", mode: "lines", x: r.path.map(p => p[0]), y: r.path.map(p => p[1]),
-        name: r.label, line: {color: COLORS[i % COLORS.length], width: 1.2}, opacity: 0.35,
-        hoverinfo: "skip", showlegend: D.runs.length > 1});
-    });
-    nSurfaceBase = traces.length;
-    traces.push({type: "scatter", mode: "lines+markers", x: [], y: [], name: "path so far",
-      line: {color: "#D55E00", width: 2.5}, marker: {size: 5, color: "#D55E00", line: {color: "white", width: 0.5}}});
-    traces.push({type: "scatter", mode: "markers", x: [], y: [], name: "current point",
-      marker: {size: 15, color: "white", line: {color: "#D55E00", width: 3}}});
-    const layout = {
-      title: {text: S.title || "Contours and descent path", font: {size: 15}}, font: font,
-      xaxis: {title: {text: S.xlabel}, range: S.xrange, showgrid: false, zeroline: false},
-      yaxis: {title: {text: S.ylabel}, range: S.yrange, showgrid: false, zeroline: false},
-      margin: {l: 60, r: 20, t: 46, b: 50}, legend: {orientation: "h", y: -0.16},
-      paper_bgcolor: "white"
+    var ny = S.y.length, nx = S.x.length, zs = [];
+    S.z.forEach(function (row) { row.forEach(function (v) { if (v !== null) zs.push(v); }); });
+    // colour by rank (the fraction of the grid below a value): every range reads well
+    zs.sort(function (a, b) { return a - b; });
+    var rank = function (v) {
+      var lo = 0, hi = zs.length;
+      while (lo < hi) { var mid = (lo + hi) >> 1; if (zs[mid] < v) lo = mid + 1; else hi = mid; }
+      return lo / zs.length;
     };
-    if (S.equal) { layout.yaxis.scaleanchor = "x"; layout.yaxis.scaleratio = 1; }
-    Plotly.newPlot("surface", traces, layout, cfg);
+    surfaceImg = document.createElement("canvas"); surfaceImg.width = nx; surfaceImg.height = ny;
+    var ictx = surfaceImg.getContext("2d"), img = ictx.createImageData(nx, ny);
+    for (var j = 0; j < ny; j++) for (var i = 0; i < nx; i++) {
+      var v = S.z[j][i], p = ((ny - 1 - j) * nx + i) * 4, c = v === null ? [220, 220, 220] : cmap(Math.sqrt(rank(v)));
+      img.data[p] = c[0]; img.data[p + 1] = c[1]; img.data[p + 2] = c[2]; img.data[p + 3] = 255;
+    }
+    ictx.putImageData(img, 0, 0);
+    [0.005, 0.02, 0.05, 0.1, 0.17, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.93].forEach(function (q) {
+      // marching squares at quantiles of the grid's values
+      var level = zs[Math.floor(q * (zs.length - 1))], segs = [];
+      for (j = 0; j < ny - 1; j++) for (i = 0; i < nx - 1; i++) {
+        var a = S.z[j][i], b = S.z[j][i + 1], cc = S.z[j + 1][i + 1], d = S.z[j + 1][i];
+        if (a === null || b === null || cc === null || d === null) continue;
+        var pts = [], cross = function (v0, v1, x0, y0, x1, y1) {
+          var t = (level - v0) / (v1 - v0); pts.push([x0 + (x1 - x0) * t, y0 + (y1 - y0) * t]);
+        };
+        if ((a < level) !== (b < level)) cross(a, b, S.x[i], S.y[j], S.x[i + 1], S.y[j]);
+        if ((b < level) !== (cc < level)) cross(b, cc, S.x[i + 1], S.y[j], S.x[i + 1], S.y[j + 1]);
+        if ((cc < level) !== (d < level)) cross(cc, d, S.x[i + 1], S.y[j + 1], S.x[i], S.y[j + 1]);
+        if ((d < level) !== (a < level)) cross(d, a, S.x[i], S.y[j + 1], S.x[i], S.y[j]);
+        if (pts.length >= 2) segs.push([pts[0], pts[1]]);
+        if (pts.length === 4) segs.push([pts[2], pts[3]]);
+      }
+      contours.push(segs);
+    });
+    var sx = S.xrange || [S.x[0], S.x[nx - 1]], sy = S.yrange || [S.y[0], S.y[ny - 1]];
+    var aspect = S.equal ? Math.max(0.55, Math.min(1.1, (sy[1] - sy[0]) / (sx[1] - sx[0]))) : 0.8;
+    surfaceChart = new Chart(document.getElementById("surface"), aspect, "contour map of the function with the descent path");
+    surfaceChart.range = [sx, sy];
+    surfaceChart.zlabel = "dark = low " + (S.zlabel || "f");
   } else {
     document.getElementById("surfaceCard").style.display = "none";
   }
-
-  // ---- fit
-  const F = D.fit;
-  if (F) {
-    let traces, layout;
-    if (F.x) {
-      const lo = Math.min(...F.x), hi = Math.max(...F.x);
-      traces = [
-        {type: "scatter", mode: "markers", x: F.x, y: F.y, name: "data",
-         marker: {color: "#0072B2", size: 7, opacity: 0.75, line: {color: "white", width: 0.5}}},
-        {type: "scatter", mode: "lines", x: [lo, hi], y: [null, null], name: "model at this iteration",
-         line: {color: "#D55E00", width: 3}}
-      ];
-      layout = {title: {text: "The fit", font: {size: 15}}, xaxis: {title: {text: F.xlabel}},
-                yaxis: {title: {text: F.ylabel}}};
-    } else {
-      const lo = Math.min(...F.actual, ...F.predicted), hi = Math.max(...F.actual, ...F.predicted);
-      traces = [
-        {type: "scatter", mode: "markers", x: F.actual, y: F.predicted, name: "observations",
-         marker: {color: "#0072B2", size: 6, opacity: 0.7}},
-        {type: "scatter", mode: "lines", x: [lo, hi], y: [lo, hi], name: "identity",
-         line: {color: "#444", dash: "dash"}}
-      ];
-      layout = {title: {text: "Predicted against actual", font: {size: 15}},
-                xaxis: {title: {text: "actual " + F.ylabel}}, yaxis: {title: {text: "predicted " + F.ylabel}}};
+  function drawSurface() {
+    if (!S) return;
+    var ch = surfaceChart, r = D.runs[cur], ctx = ch.begin(ch.range[0][0], ch.range[0][1], ch.range[1][0], ch.range[1][1], S.title || "Contours and descent path");
+    ch.clip();
+    var p0 = ch.px(S.x[0], S.y[S.y.length - 1]), p1 = ch.px(S.x[S.x.length - 1], S.y[0]);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(surfaceImg, p0[0], p0[1], p1[0] - p0[0], p1[1] - p0[1]);
+    ctx.strokeStyle = "rgba(255,255,255,0.4)"; ctx.lineWidth = 0.8; ctx.beginPath();
+    contours.forEach(function (segs) {
+      segs.forEach(function (s) { var a = ch.px(s[0][0], s[0][1]), b = ch.px(s[1][0], s[1][1]); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); });
+    });
+    ctx.stroke();
+    D.runs.forEach(function (q, i) { if (q.path && i !== cur) ch.polyline(q.path, COLORS[i % COLORS.length], 1.4, 0.45); });
+    if (S.minimum) ch.dot(S.minimum, 7, "#ffd23f", "#000", 1.5);
+    if (r.path) {
+      var col = COLORS[cur % COLORS.length], sofar = r.path.slice(0, curJ + 1);
+      ch.polyline(sofar, "rgba(255,255,255,0.9)", 5);
+      ch.polyline(sofar, col, 2.5);
+      sofar.forEach(function (p) { ch.dot(p, 2.5, col); });
+      ch.dot(r.path[0], 5, "#fff", col, 2);
+      ch.dot(r.path[curJ], 8, "#fff", col, 3);
+      document.getElementById("surface").dataset.current = JSON.stringify(r.path[curJ]);
     }
-    Object.assign(layout, {font: font, margin: {l: 60, r: 20, t: 46, b: 50},
-      legend: {orientation: "h", y: -0.25}});
-    Plotly.newPlot("fit", traces, layout, cfg);
-  } else {
-    document.getElementById("fitCard").style.display = "none";
+    ch.axes(S.xlabel, S.ylabel);
+    ctx.fillStyle = "#5a6b7d"; ctx.font = "11px system-ui, sans-serif"; ctx.textAlign = "right";
+    ctx.fillText(ch.zlabel, ch.W - ch.m.r, ch.H - 8);
   }
 
-  // ---- loss
+  // ---- the loss of every run, the chosen one in front, a marker at the current iteration
+  var lossChart = new Chart(document.getElementById("loss"), 0.62, "loss at each iteration");
+  var lossAll = [].concat.apply([], D.runs.map(function (r) { return r.loss.filter(function (v) { return v !== null; }); }));
+  var lossLog = lossAll.length > 1 && lossAll.every(function (v) { return v > 0; }) &&
+    Math.max.apply(null, lossAll) / Math.min.apply(null, lossAll) >= 20;
+  var lossMax = Math.max.apply(null, lossAll.map(Math.abs)), lossFloor = lossMax * 1e-15;
+  function ly(v) { return v === null ? NaN : lossLog ? Math.log10(Math.max(v, lossFloor)) : v; }
   function drawLoss() {
-    const traces = D.runs.map((r, i) => ({
-      type: "scatter", mode: "lines", x: r.loss.map((_, k) => k), y: r.loss, name: r.label,
-      line: {color: COLORS[i % COLORS.length], width: i === cur ? 2.6 : 1.2},
-      opacity: i === cur ? 1 : 0.35, showlegend: D.runs.length > 1
-    }));
-    traces.push({type: "scatter", mode: "markers", x: [], y: [], name: "current",
-      marker: {size: 12, color: "white", line: {color: "#D55E00", width: 3}}, showlegend: false});
-    const all = [].concat(...D.runs.map(r => r.loss));
-    const layout = {
-      title: {text: "Loss during descent", font: {size: 15}}, font: font,
-      xaxis: {title: {text: "iteration"}},
-      yaxis: {title: {text: D.lossLabel}, type: positive(all) ? "log" : "linear", exponentformat: "power"},
-      margin: {l: 70, r: 20, t: 46, b: 50}, legend: {orientation: "h", y: -0.25}
-    };
-    Plotly.newPlot("loss", traces, layout, cfg);
+    var ch = lossChart, K = Math.max.apply(null, D.runs.map(function (r) { return r.loss.length - 1; })) || 1;
+    var ys = lossAll.map(ly), lo = Math.min.apply(null, ys), hi = Math.max.apply(null, ys), pad = (hi - lo) * 0.06 || 1;
+    ch.begin(0, K, lo - pad, hi + pad, "Loss during descent" + (lossLog ? " (log scale)" : ""));
+    ch.clip();
+    D.runs.forEach(function (r, i) {
+      if (i === cur) return;
+      ch.polyline(r.loss.map(function (v, k) { return [k, ly(v)]; }), COLORS[i % COLORS.length], 1.2, 0.35);
+    });
+    var r = D.runs[cur], k = r.frames[curJ];
+    ch.polyline(r.loss.map(function (v, kk) { return [kk, ly(v)]; }), COLORS[cur % COLORS.length], 2.4);
+    if (k < r.loss.length) ch.dot([k, ly(r.loss[k])], 6, "#fff", COLORS[cur % COLORS.length], 3);
+    ch.axes("iteration", D.lossLabel, lossLog ? function (v) { return "1e" + (+v.toFixed(1)); } : null);
+  }
+  lossChart.canvas.addEventListener("mousemove", function (ev) {
+    var rect = lossChart.canvas.getBoundingClientRect(), x = (ev.clientX - rect.left) * lossChart.W / rect.width;
+    var m = lossChart.m, K = lossChart.x1, k = (x - m.l) / (lossChart.W - m.l - m.r) * K, fr = D.runs[cur].frames;
+    var best = 0; fr.forEach(function (f, j) { if (Math.abs(f - k) < Math.abs(fr[best] - k)) best = j; });
+    slider.value = String(best); show(best);
+  });
+
+  // ---- the fit: data with the line at the current iteration, or predicted against actual
+  var F = D.fit, fitChart = F ? new Chart(document.getElementById("fit"), 0.62, "the data and the fitted model") : null;
+  if (!F) document.getElementById("fitCard").style.display = "none";
+  function drawFit() {
+    if (!F) return;
+    var ch = fitChart, r = D.runs[cur];
+    var xs = F.x || F.actual, ys = F.y || F.predicted;
+    var xlo = Math.min.apply(null, xs), xhi = Math.max.apply(null, xs), ylo = Math.min.apply(null, ys), yhi = Math.max.apply(null, ys);
+    var px = (xhi - xlo) * 0.06 || 1, py = (yhi - ylo) * 0.1 || 1;
+    if (!F.x) { xlo = ylo = Math.min(xlo, ylo); xhi = yhi = Math.max(xhi, yhi); }
+    ch.begin(xlo - px, xhi + px, ylo - py, yhi + py, F.x ? "The fit" : "Predicted against actual");
+    ch.clip();
+    xs.forEach(function (x, i) { ch.dot([x, ys[i]], 3.5, "rgba(0,114,178,0.75)"); });
+    if (F.x && r.params) {
+      var b = r.params[curJ][0], m = r.params[curJ][1];
+      ch.polyline([[ch.x0, b + m * ch.x0], [ch.x1, b + m * ch.x1]], "#D55E00", 3);
+    } else if (!F.x) {
+      ch.polyline([[ch.x0, ch.x0], [ch.x1, ch.x1]], "#444", 1.2);
+    }
+    ch.axes(F.x ? F.xlabel : "actual " + F.ylabel, F.x ? F.ylabel : "predicted " + F.ylabel);
   }
 
   function chooseRun(i) {
     cur = i;
-    const r = D.runs[i];
+    var r = D.runs[i];
     slider.max = String(r.frames.length - 1);
     slider.value = String(r.frames.length - 1);
     fillTable("runFacts", r.facts);
-    drawLoss();
-    if (S && r.path) {
-      Plotly.restyle("surface", {"line.color": COLORS[i % COLORS.length],
-        "marker.color": COLORS[i % COLORS.length]}, [nSurfaceBase]);
-      Plotly.restyle("surface", {"marker.line.color": COLORS[i % COLORS.length]}, [nSurfaceBase + 1]);
-    }
     show(r.frames.length - 1);
   }
-
   function show(j) {
-    const r = D.runs[cur];
-    const k = r.frames[j];
-    const lossK = k < r.loss.length ? r.loss[k] : null;
-    iterText.textContent = "iteration " + k + " of " + (r.loss.length - 1) + " · " +
-      D.lossLabel + " = " + fmt(lossK);
-    if (S && r.path) {
-      const p = r.path[j];
-      Plotly.restyle("surface", {x: [r.path.slice(0, j + 1).map(q => q[0])],
-                                 y: [r.path.slice(0, j + 1).map(q => q[1])]}, [nSurfaceBase]);
-      Plotly.restyle("surface", {x: [[p[0]]], y: [[p[1]]]}, [nSurfaceBase + 1]);
-      iterText.textContent += " · (" + fmt(p[0]) + ", " + fmt(p[1]) + ")";
-    }
-    Plotly.restyle("loss", {x: [[k]], y: [[lossK]]}, [D.runs.length]);
-    if (F && F.x && r.params) {
-      const b = r.params[j][0], m = r.params[j][1];
-      const lo = Math.min(...F.x), hi = Math.max(...F.x);
-      Plotly.restyle("fit", {x: [[lo, hi]], y: [[b + m * lo, b + m * hi]]}, [1]);
-    }
+    curJ = j;
+    var r = D.runs[cur], k = r.frames[j], lossK = k < r.loss.length ? r.loss[k] : null;
+    var text = "iteration " + k + " of " + (r.loss.length - 1) + " · " + D.lossLabel + " = " + fmt(lossK);
+    if (S && r.path) text += " · (" + fmt(r.path[j][0]) + ", " + fmt(r.path[j][1]) + ")";
+    iterText.textContent = text;
+    slider.setAttribute("aria-valuetext", text);
+    drawSurface(); drawLoss(); drawFit();
     document.body.dataset.iteration = String(k);
   }
-
-  runSel.addEventListener("change", () => chooseRun(parseInt(runSel.value, 10)));
-  slider.addEventListener("input", () => show(parseInt(slider.value, 10)));
+  runSel.addEventListener("change", function () { chooseRun(parseInt(runSel.value, 10)); });
+  slider.addEventListener("input", function () { show(parseInt(slider.value, 10)); });
+  var lastW = 0;
+  window.addEventListener("resize", function () {
+    var w = document.body.clientWidth; if (w !== lastW) { lastW = w; show(curJ); }
+  });
   chooseRun(0);
   document.body.dataset.ready = "1";
 })();

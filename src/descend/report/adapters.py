@@ -181,6 +181,20 @@ def fit_report(
                       facts=all_facts, loss_label="mean squared error")
 
 
+def _sweep_outcome(diverged: bool, status: str, lr: float, limit: float | None) -> str:
+    """One run's outcome in words: a rate at exactly 2/L neither converges nor diverges."""
+    if diverged:
+        return "diverged: the step is above the stability limit 2/L"
+    if status == "oscillating":
+        return ("oscillating: a rate of 2/L or more never converges (the error along the "
+                "steepest direction flips sign without shrinking)")
+    if limit is not None and np.isfinite(limit) and lr >= limit * (1 - 1e-12):
+        return "at or above the stability limit 2/L: not stable"
+    words = {"no_progress": "converged (the loss stopped changing)",
+             "max_iter": "stable, but not converged within max_iter"}
+    return words.get(status, "stable (below 2/L)" if status in ("", "gtol") else status)
+
+
 def sweep_report(
     path: str | os.PathLike[str], sweep: Any, table: Any, facts: dict[str, Any] | None = None
 ) -> Path:
@@ -193,13 +207,15 @@ def sweep_report(
     for i, lr in enumerate(sweep.learning_rates):
         h = None if hists[i] is None else np.asarray(hists[i], dtype=float)
         div = bool(sweep.diverged[i])
+        status = str(sweep.status[i]) if getattr(sweep, "status", None) else ""
         r: dict[str, Any] = {
-            "label": f"lr = {lr:g}" + (" (diverged)" if div else ""),
+            "label": f"lr = {lr:g}" + (" (diverged)" if div else " (oscillating)"
+                                       if status == "oscillating" else ""),
             "loss": sweep.loss_curves[i],
             "facts": {
                 "learning rate": _num(lr),
-                "outcome": "diverged: the step is above the stability limit" if div
-                else "stable",
+                "outcome": _sweep_outcome(div, status, float(lr),
+                                          getattr(sweep, "stability_limit", None)),
                 "iterations": int(sweep.n_iter[i]),
                 "final loss": _num(sweep.final_loss[i]),
             },

@@ -1,0 +1,60 @@
+"""``descend explore``: write the offline explorer page for a formula or a data file."""
+
+from __future__ import annotations
+
+import typer
+
+from descend.cli.app import app, fail, out, parse_floats
+
+
+@app.command("explore")
+def explore_command(
+    target: str = typer.Argument(
+        ..., help="A function of one or two variables, e.g. 'x**2 + x*y + y**2', or a CSV file."
+    ),
+    html_path: str = typer.Option(..., "--html", help="The page to write, e.g. page.html."),
+    start: str = typer.Option(None, "--start", help="The first start, e.g. 3,1 [default: 3,1]."),
+    optimizer: str = typer.Option(
+        "gd", "--optimizer", help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw."
+    ),
+    lr: float = typer.Option(
+        None, "--lr", help="The learning rate to start with [default: a round number below 1/L]."
+    ),
+    max_iter: int = typer.Option(200, "--max-iter", help="Most steps per descent on the page."),
+    xlim: str = typer.Option(None, "--xlim", help="x window, e.g. -3,3 [default: fitted]."),
+    ylim: str = typer.Option(None, "--ylim", help="y window, e.g. -3,3 [default: fitted]."),
+    variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
+    x: str = typer.Option(None, "--x", help="Data file: the feature column [default: first]."),
+    y: str = typer.Option(None, "--y", help="Data file: the target column [default: last]."),
+) -> None:
+    """Write an offline page to play with TARGET: click to descend, slide the learning rate.
+
+    Example: descend explore 'x**2 + x*y + y**2' --html valley.html
+    """
+    from descend.explorer import explore
+
+    if not html_path.lower().endswith((".html", ".htm")):
+        fail(f"--html {html_path}: the explorer is an HTML page; give a name ending in .html")
+
+    def limits(text: str | None, option: str) -> list[float] | None:
+        if text is None:
+            return None
+        v = parse_floats(text, option)
+        if len(v) != 2 or not v[0] < v[1]:
+            fail(f"{option} {text}: give two numbers, the smaller first, e.g. {option} -3,3")
+        return v
+
+    page = explore(
+        target,
+        start=parse_floats(start, "--start") if start else None,
+        variables=[v.strip() for v in variables.split(",")] if variables else None,
+        optimizer=optimizer,
+        learning_rate=lr,
+        max_iter=max_iter,
+        xlim=limits(xlim, "--xlim"),
+        ylim=limits(ylim, "--ylim"),
+        x=x,
+        y=y,
+    )
+    written = page.save(html_path)
+    out.print(f"wrote {written} ({len(page.html) / 1024:.0f} KB, works offline)", markup=False)

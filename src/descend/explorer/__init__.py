@@ -1,0 +1,396 @@
+"""The explorer: an offline HTML page where a learner plays with their own function or data.
+
+>>> page = explore("x**2 + x*y + y**2", start=[3, 1], learning_rate=0.1)
+>>> page.data["L"], page.data["variables"]
+(3.0, ['x', 'y'])
+>>> "<canvas" in page.html or "id=\\"app\\"" in page.html
+True
+
+One file, no network: the function, its exact gradient and Hessian are printed to JavaScript
+from descend's parsed SymPy tree (:mod:`descend.explorer._jscode`); a click on the contour map
+runs a descent in the page with the update rules of :mod:`descend.optim` (torch's conventions,
+the same iterates as :func:`descend.minimize` to 1e-12); sliders set the learning rate (2/L
+marked), momentum and Adam's betas; each step is written out with the learner's numbers.
+:func:`explore` on a CSV file instead shows a straight-line fit: the data with the line and
+the (intercept, slope) loss surface with the path -- tutorial 001's learning-rate lesson.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from descend.errors import InputError
+
+__all__ = ["Explorer", "explore", "explore_regression"]
+
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+OPTIMIZER_NAMES = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+
+
+class Explorer:
+    """A built explorer page: ``.html`` (the text), ``.save(path)``, and Jupyter display.
+
+    Attributes:
+        html: the complete self-contained page.
+        data: what the page was built from (formula, variables, L, window, start, ...).
+    """
+
+    def __init__(self, page: str, data: dict[str, Any]) -> None:
+        self.html = page
+        self.data = data
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (``.html``); return the path."""
+        p = Path(path)
+        if p.suffix.lower() not in (".html", ".htm"):
+            raise InputError(f"the explorer is an HTML page: give a path ending in .html, got {str(p)!r}")
+        p.write_text(self.html, encoding="utf-8")
+        return p
+
+    def _repr_html_(self) -> str:
+        """The page in a sandboxed iframe, so its script and style cannot touch the notebook."""
+        return (
+            '<iframe sandbox="allow-scripts" style="width:100%;height:1000px;border:1px solid #ccc" '
+            f'title="descend explorer" srcdoc="{html.escape(self.html, quote=True)}"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        return f"Explorer({self.data.get('title', '')!r}, {len(self.html)} bytes)"
+
+
+def _nice_rate(x: float) -> float:
+    """The largest of 1, 2, 5 x 10^k not above ``x`` (a round default learning rate)."""
+    if not (math.isfinite(x) and x > 0):
+        return 0.01
+    k = math.floor(math.log10(x))
+    for m in (5.0, 2.0, 1.0):
+        if m * 10.0**k <= x * (1 + 1e-12):
+            return float(f"{m * 10.0 ** k:.3g}")
+    return float(f"{10.0 ** k:.3g}")
+
+
+def _float_list(values: Any, name: str, n: int) -> list[float]:
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be {n} numbers, got {values!r}") from None
+    if arr.shape[0] != n or not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} must be {n} finite number{'s' if n != 1 else ''}, got {values!r}")
+    return [float(v) for v in arr]
+
+
+def _limits(v: Any, name: str) -> list[float] | None:
+    if v is None:
+        return None
+    lo, hi = _float_list(v, name, 2)
+    if not lo < hi:
+        raise InputError(f"{name}={v!r}: give (low, high) with low < high, e.g. (-3, 3)")
+    return [lo, hi]
+
+
+def _local_curvature(fun: Any, x: list[float]) -> float | None:
+    from descend.loop._curvature import estimate_curvature
+
+    try:
+        with np.errstate(all="ignore"):
+            c = estimate_curvature(fun, np.array(x, dtype=np.float64))
+    except Exception:  # noqa: BLE001 - a default step only; the page computes its own
+        return None
+    return float(c.L) if math.isfinite(c.L) else None
+
+
+def _find_minimum(fun: Any, start: list[float]) -> list[float] | None:
+    """Where descend's default method goes from ``start``, if it converges there."""
+    import warnings
+
+    from descend.loop import minimize
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            r = minimize(fun, start, max_iter=2000)
+        except Exception:  # noqa: BLE001 - the map is still useful without a marked minimum
+            return None
+    if not r.success or not np.all(np.isfinite(r.x)):
+        return None
+    x = np.array(r.x, dtype=np.float64)
+    # A few Newton steps polish the marked minimum to rounding level where H is positive.
+    for _ in range(6):
+        g, H = fun.grad(x), fun.hessian(x)
+        if H is None or not np.all(np.isfinite(H)) or np.linalg.eigvalsh(H)[0] <= 0:
+            break
+        x_new = x - np.linalg.solve(H, g)
+        if not np.linalg.norm(fun.grad(x_new)) < np.linalg.norm(g):
+            break
+        x = x_new
+    return [float(v) for v in x]
+
+
+def _window(points: list[list[float]], n: int) -> list[list[float]]:
+    """A window holding ``points``, padded, at least 2 wide, equal-sized sides in 2-D."""
+    arr = np.array(points, dtype=np.float64).reshape(-1, n)
+    lo, hi = arr.min(axis=0), arr.max(axis=0)
+    mid, half = (lo + hi) / 2, (hi - lo) / 2 * 1.35
+    half = np.maximum(half, 1.0)
+    if n == 2:
+        half[:] = half.max()
+    return [[float(m - h), float(m + h)] for m, h in zip(mid, half, strict=True)]
+
+
+def _defaults(
+    optimizer: str, learning_rate: float | None, momentum: float, b1: float, b2: float
+) -> dict[str, Any]:
+    if optimizer not in OPTIMIZER_NAMES:
+        raise InputError(
+            f"optimizer={optimizer!r} is not one the explorer runs; choose one of "
+            f"{', '.join(OPTIMIZER_NAMES)}"
+        )
+    from descend.optim import adam
+    from descend.optim import momentum as heavy_ball
+
+    heavy_ball(0.1, momentum=momentum)  # validates the ranges with descend's own messages
+    adam(0.1, b1=b1, b2=b2)
+    if learning_rate is not None and not (
+        isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate) and learning_rate > 0
+    ):
+        raise InputError(f"learning_rate={learning_rate!r} must be a positive number")
+    return {"momentum": float(momentum), "b1": float(b1), "b2": float(b2), "alpha": 0.99,
+            "weight_decay": 0.01, "eps_adam": 1e-8, "eps_rmsprop": 1e-8, "eps_adagrad": 1e-10}
+
+
+def _build(
+    fun: Any,
+    *,
+    kind: str,
+    title: str,
+    text: str,
+    start: list[float],
+    window: list[list[float]],
+    equal_aspect: bool,
+    minimum: list[float] | None,
+    optimizer: str,
+    learning_rate: float | None,
+    hyper: dict[str, Any],
+    max_iter: int,
+    extra: dict[str, Any] | None = None,
+) -> Explorer:
+    from descend.explorer._jscode import compile_functions
+    from descend.explorer._page import build_page
+
+    L = fun.curvature_bound()
+    L = float(L) if L is not None and math.isfinite(L) and L > 0 else None
+    local = _local_curvature(fun, start)
+    ref = L if L is not None else (local if local is not None and local > 0 else None)
+    lr = learning_rate if learning_rate is not None else (_nice_rate(1.0 / ref) if ref else 0.01)
+    center = 2.0 / ref if ref else lr
+    lo = min(center * 1e-3, lr / 10)
+    hi = max(center * 1e3, lr * 10)
+    if not isinstance(max_iter, int) or isinstance(max_iter, bool) or not 1 <= max_iter <= 100_000:
+        raise InputError(f"max_iter={max_iter!r} must be an integer from 1 to 100000")
+    data: dict[str, Any] = {
+        "kind": kind,
+        "title": title,
+        "text": text,
+        "formula": fun.formula,
+        "variables": list(fun.variables),
+        "gradient_formula": list(fun.gradient_formula),
+        "n": fun.n,
+        "L": L,
+        "window": window,
+        "equal_aspect": equal_aspect,
+        "minimum": minimum,
+        "start": start,
+        "optimizer": optimizer,
+        "learning_rate": float(lr),
+        "lr_range": [float(lo), float(hi)],
+        "hyper": hyper,
+        "max_iter": int(max_iter),
+        "gtol": 1e-6,
+        "tol": 1e-10,
+        "n_iter_no_change": 100,
+        "optimizers": list(OPTIMIZER_NAMES),
+    }
+    if extra:
+        data.update(extra)
+    return Explorer(build_page(data, compile_functions(fun), title), data)
+
+
+def explore(
+    target: Any,
+    start: Sequence[float] | None = None,
+    *,
+    variables: Sequence[str] | None = None,
+    optimizer: str = "gd",
+    learning_rate: float | None = None,
+    momentum: float = 0.9,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    max_iter: int = 200,
+    xlim: Sequence[float] | None = None,
+    ylim: Sequence[float] | None = None,
+    x: str | None = None,
+    y: str | None = None,
+) -> Explorer:
+    """Build the explorer page for a formula of one or two variables, or for a data file.
+
+    Args:
+        target: a formula as text (``"x**2 + x*y + y**2"``), a SymPy expression or a
+            :class:`~descend.expr.SymbolicFunction`; or a CSV/Parquet path (see
+            :func:`explore_regression`).
+        start: the first descent's start, one value per variable. Default ``(3, 1)`` in 2-D,
+            ``3`` in 1-D.
+        variables: variable order (default: sorted names), as in :func:`descend.function`.
+        optimizer: the menu's first choice: gd, momentum, nesterov, adagrad, rmsprop, adam, adamw.
+        learning_rate: the slider's first value ``γ``. Default: a round number below ``1/L``
+            (L from the exact Hessian: global for a quadratic, else at ``start``).
+        momentum: heavy-ball/Nesterov ``μ`` in [0, 1). Default 0.9.
+        b1, b2: Adam's decay rates in [0, 1). Defaults 0.9, 0.999.
+        max_iter: most steps per descent on the page. Default 200.
+        xlim, ylim: the map's window (default: holds the start and the minimum).
+        x, y: for a data file, the feature and target columns.
+
+    Returns:
+        An :class:`Explorer`: ``.save("page.html")``, or display it in Jupyter.
+
+    Raises:
+        InputError: a formula of more than two variables, a bad start or setting.
+    """
+    if isinstance(target, (str, Path)) and (
+        str(target).lower().endswith(_DATA_SUFFIXES) or isinstance(target, Path)
+    ):
+        return explore_regression(target, x=x, y=y, start=start, optimizer=optimizer,
+                                  learning_rate=learning_rate, momentum=momentum, b1=b1, b2=b2,
+                                  max_iter=max_iter)
+    from descend.expr import SymbolicFunction, function
+
+    fun = target if isinstance(target, SymbolicFunction) else function(target, variables)
+    if not isinstance(fun, SymbolicFunction):
+        raise InputError(
+            "the explorer needs a formula (text or SymPy) so that its derivatives can be written "
+            "into the page; a Python callable cannot be"
+        )
+    if fun.n > 2:
+        raise InputError(
+            f"the explorer draws functions of one or two variables; {fun.formula!r} has {fun.n} "
+            f"({', '.join(fun.variables)})"
+        )
+    hyper = _defaults(optimizer, learning_rate, momentum, b1, b2)
+    default_start = [3.0, 1.0] if fun.n == 2 else [3.0]
+    x0 = default_start if start is None else _float_list(start, "start", fun.n)
+    with np.errstate(all="ignore"):
+        f0 = fun.value(np.array(x0))
+    if not math.isfinite(f0):
+        raise InputError(f"f{tuple(x0)} = {f0} is not finite; choose a start where f is defined")
+    minimum = _find_minimum(fun, x0)
+    window = _window([x0] + ([minimum] if minimum else []), fun.n)
+    xl, yl = _limits(xlim, "xlim"), _limits(ylim, "ylim")
+    if xl:
+        window[0] = xl
+    if yl and fun.n == 2:
+        window[1] = yl
+    text = str(target) if isinstance(target, str) else fun.formula
+    return _build(fun, kind="function", title=f"Explore f = {fun.formula}", text=text,
+                  start=x0, window=window, equal_aspect=fun.n == 2 and not (xl or yl),
+                  minimum=minimum, optimizer=optimizer, learning_rate=learning_rate,
+                  hyper=hyper, max_iter=max_iter)
+
+
+#: Up to this many rows the loss is written as the exact sum of squared residuals.
+EXACT_ROWS = 200
+#: Most data points drawn on the page.
+SHOWN_ROWS = 2000
+
+
+def _exact(v: float) -> Any:
+    import sympy as sp
+
+    return sp.Rational(repr(float(v)))
+
+
+def explore_regression(
+    source: Any,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    start: Sequence[float] | None = None,
+    optimizer: str = "gd",
+    learning_rate: float | None = None,
+    momentum: float = 0.9,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    max_iter: int = 200,
+) -> Explorer:
+    """The explorer for a straight-line fit ``ŷ = b + m·x`` to data, by the mean squared error.
+
+    The loss is ``f(b, m) = (1/n) Σ (b + m·x_i − y_i)²`` over the (intercept, slope) plane, a
+    quadratic with Hessian ``2·[[1, mean x], [mean x, mean x²]]``; its largest eigenvalue is L,
+    and gradient descent is stable only below ``2/L``. In raw units (square feet) L is huge, so
+    tutorial 001's ``lr = 1e-4`` is hundreds of times too large: the page shows it happen.
+
+    Args:
+        source: a CSV/Parquet path, a 2-D array (target last) or an ``(x, y)`` pair.
+        x, y: the feature and target columns (default: the first and the last).
+        start: ``(b, m)`` to start from. Default ``(0, 0)``.
+        optimizer, learning_rate, momentum, b1, b2, max_iter: as in :func:`explore`.
+
+    Returns:
+        An :class:`Explorer`.
+    """
+    import sympy as sp
+
+    from descend.data import load_table
+    from descend.expr import SymbolicFunction
+    from descend.expr.parse import real_symbol
+
+    table = load_table(source, target=y, features=x)
+    if table.d != 1:
+        raise InputError(
+            f"the regression explorer fits a line to one feature; {table.source} has "
+            f"{table.d} ({', '.join(table.feature_names)}): choose one with x= (--x)"
+        )
+    X, Y = table.X[:, 0], table.y
+    n = X.shape[0]
+    b, m = real_symbol("b"), real_symbol("m")
+    if n <= EXACT_ROWS:
+        loss = sp.Add(*[(b + _exact(xi) * m - _exact(yi)) ** 2 for xi, yi in zip(X, Y, strict=True)])
+        loss = loss / n
+    else:  # the same quadratic from its moments (mean x, mean x², mean y, mean xy, mean y²)
+        mx, mxx, my = float(X.mean()), float((X * X).mean()), float(Y.mean())
+        mxy, myy = float((X * Y).mean()), float((Y * Y).mean())
+        loss = (b**2 + 2 * _exact(mx) * b * m + _exact(mxx) * m**2 - 2 * _exact(my) * b
+                - 2 * _exact(mxy) * m + _exact(myy))
+    fun = SymbolicFunction(loss, ("b", "m"), text="mean squared error")
+    hyper = _defaults(optimizer, learning_rate, momentum, b1, b2)
+    x0 = [0.0, 0.0] if start is None else _float_list(start, "start", 2)
+    A = np.column_stack([np.ones(n), X])
+    sol, *_ = np.linalg.lstsq(A, Y, rcond=None)
+    b_star, m_star = float(sol[0]), float(sol[1])
+    sx, sy = float(X.std()) or 1.0, float(Y.std()) or 1.0
+    half_b = 1.4 * max(abs(b_star - x0[0]), sy, abs(m_star) * float(np.sqrt((X * X).mean())) / 4, 1e-12)
+    half_m = 1.4 * max(abs(m_star - x0[1]), sy / sx, 1e-12)
+    window = [[b_star - half_b, b_star + half_b], [m_star - half_m, m_star + half_m]]
+    step = max(1, n // SHOWN_ROWS)
+    extra = {
+        "regression": {
+            "x": [float(v) for v in X[::step]],
+            "y": [float(v) for v in Y[::step]],
+            "x_name": table.feature_names[0],
+            "y_name": table.target_name,
+            "rows": int(n),
+            "source": str(table.source),
+            "solution": [b_star, m_star],
+        },
+        "display_formula": f"(1/{n}) Σᵢ (b + m·{table.feature_names[0]}ᵢ − {table.target_name}ᵢ)²",
+    }
+    return _build(fun, kind="regression",
+                  title=f"Explore a line fit: {table.target_name} ≈ b + m·{table.feature_names[0]}",
+                  text=f"mean squared error of {table.target_name} ≈ b + m·{table.feature_names[0]}",
+                  start=x0, window=window, equal_aspect=False, minimum=[b_star, m_star],
+                  optimizer=optimizer, learning_rate=learning_rate, hyper=hyper,
+                  max_iter=max_iter, extra=extra)

@@ -1,0 +1,1057 @@
+// descend explorer: draws the function, runs descents live, explains each step.
+// Every text the page shows is set with textContent (never innerHTML): the data block may
+// hold any characters the learner typed, and none of it is ever read as markup or code.
+(function () {
+  "use strict";
+
+  var D = JSON.parse(document.getElementById("descend-data").textContent);
+  var FN = window.DESCEND_FUNCS;
+  var N = D.n;
+  var REG = D.kind === "regression";
+  // Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+  var PAL = ["#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"];
+  var LABEL = {
+    gd: "gradient descent", momentum: "momentum (heavy ball)", nesterov: "Nesterov momentum",
+    adagrad: "AdaGrad", rmsprop: "RMSProp", adam: "Adam", adamw: "AdamW"
+  };
+  var VARS = D.variables;
+
+  // ------------------------------------------------------------------ numbers and text
+  function fmt(v, d) {
+    d = d || 4;
+    if (typeof v !== "number") return String(v);
+    if (!isFinite(v)) return isNaN(v) ? "undefined" : (v > 0 ? "∞" : "−∞");
+    if (v === 0) return "0";
+    var a = Math.abs(v), s;
+    if (a >= 1e-4 && a < 1e6) s = String(+v.toPrecision(d));
+    else s = v.toExponential(d - 1).replace(/\.?0+e/, "e").replace("e+", "e");
+    return s.replace(/^-/, "−");
+  }
+  function vec(x, d) {
+    return N === 1 ? fmt(x[0], d) : "(" + x.map(function (v) { return fmt(v, d); }).join(", ") + ")";
+  }
+  function pretty(formula) {
+    return formula.replace(/\*\*2(?![0-9.])/g, "²").replace(/\*\*3(?![0-9.])/g, "³")
+      .replace(/\*\*/g, "^").replace(/\*/g, "·");
+  }
+  var SUB = ["₀", "₁", "₂"];
+  function el(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    if (attrs) Object.keys(attrs).forEach(function (k) {
+      if (k === "text") e.textContent = attrs[k];
+      else if (k === "cls") e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    });
+    (kids || []).forEach(function (c) { if (c) e.appendChild(c); });
+    return e;
+  }
+  function svgEl(tag, attrs) {
+    var e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    return e;
+  }
+
+  // ------------------------------------------------------------------ the function
+  function valueGrad(x) { var r = FN.vg.apply(null, x); return [r[0], r[1]]; }
+  function value(x) { return FN.f.apply(null, x); }
+  function hessian(x) {
+    if (FN.h) return FN.h.apply(null, x);
+    // central differences of the exact gradient, symmetrised (SymbolicFunction._fd_hessian)
+    var H = [], i, j, eps = Math.cbrt(2.220446049250313e-16);
+    for (i = 0; i < N; i++) H.push(new Array(N).fill(0));
+    for (i = 0; i < N; i++) {
+      var h = eps * Math.max(1, Math.abs(x[i])), xp = x.slice(), xm = x.slice();
+      xp[i] += h; xm[i] -= h;
+      var gp = valueGrad(xp)[1], gm = valueGrad(xm)[1];
+      for (j = 0; j < N; j++) H[j][i] = (gp[j] - gm[j]) / (xp[i] - xm[i]);
+    }
+    if (N === 2) { var s = (H[0][1] + H[1][0]) / 2; H[0][1] = s; H[1][0] = s; }
+    return H;
+  }
+  // Eigen-decomposition of the symmetric 1x1 or 2x2 Hessian, largest eigenvalue first.
+  function eig(H) {
+    if (N === 1) return [{ value: H[0][0], vector: [1] }];
+    var a = H[0][0], b = H[0][1], d = H[1][1];
+    var m = (a + d) / 2, r = Math.hypot((a - d) / 2, b);
+    var l1 = m + r, l2 = m - r, v;
+    if (b !== 0) v = (a >= d) ? [l1 - d, b] : [b, l1 - a];
+    else v = a >= d ? [1, 0] : [0, 1];
+    var nv = Math.hypot(v[0], v[1]);
+    v = [v[0] / nv, v[1] / nv];
+    if (v[0] < 0 || (v[0] === 0 && v[1] < 0)) v = [-v[0], -v[1]];
+    return [{ value: l1, vector: v }, { value: l2, vector: [-v[1], v[0]] }];
+  }
+
+  // ------------------------------------------------------------------ the optimizers
+  // Each mirrors descend.optim (torch.optim's single-tensor code): same operations, same
+  // order, so the page's iterates equal descend.minimize's.  update(g, state, x) returns
+  // the update u (x_new = x + u), the new state and the parts the step cartoon prints.
+  function lerp(start, end, w) { // torch's lerp_ rounding (ATen Lerp.h), as transforms._lerp
+    return Math.abs(w) < 0.5 ? start + w * (end - start) : end - (end - start) * (1.0 - w);
+  }
+  function makeOptimizer(name, lr, hp) {
+    var zeros = function () { return new Array(N).fill(0); };
+    var neg = -lr;
+    if (name === "gd") {
+      return {
+        init: function () { return { count: 0 }; },
+        update: function (g, s) {
+          return { u: g.map(function (v) { return neg * v; }), s: { count: s.count + 1 }, parts: { dir: g.slice() } };
+        }
+      };
+    }
+    if (name === "momentum" || name === "nesterov") {
+      var mu = hp.momentum, nest = name === "nesterov";
+      return {
+        init: function () { return { count: 0, buf: zeros() }; },
+        update: function (g, s) {
+          var prev = s.buf, buf;
+          if (s.count === 0) buf = g.slice(); // torch: the first buffer is the gradient itself
+          else buf = prev.map(function (b, i) { return b * mu + (1.0 - 0.0) * g[i]; });
+          var dir = nest ? g.map(function (gi, i) { return gi + mu * buf[i]; }) : buf.slice();
+          return { u: dir.map(function (v) { return neg * v; }), s: { count: s.count + 1, buf: buf },
+            parts: { prev: prev, first: s.count === 0, buf: buf, dir: dir } };
+        }
+      };
+    }
+    if (name === "adagrad") {
+      var epsA = hp.eps_adagrad;
+      return {
+        init: function () { return { count: 0, sum: zeros() }; },
+        update: function (g, s) {
+          var step = s.count + 1, decay = 1.0 + (step - 1) * 0.0;
+          var sum = s.sum.map(function (a, i) { return a + g[i] * g[i]; });
+          var std = sum.map(function (v) { return Math.sqrt(v) + epsA; });
+          var dir = g.map(function (gi, i) { return (gi / std[i]) / decay; });
+          return { u: dir.map(function (v) { return neg * v; }), s: { count: step, sum: sum },
+            parts: { sum: sum, dir: dir } };
+        }
+      };
+    }
+    if (name === "rmsprop") {
+      var alpha = hp.alpha, epsR = hp.eps_rmsprop;
+      return {
+        init: function () { return { count: 0, nu: zeros() }; },
+        update: function (g, s) {
+          var nu = s.nu.map(function (v, i) { return v * alpha + (1.0 - alpha) * (g[i] * g[i]); });
+          var dir = g.map(function (gi, i) { return gi / (Math.sqrt(nu[i]) + epsR); });
+          return { u: dir.map(function (v) { return neg * v; }), s: { count: s.count + 1, nu: nu },
+            parts: { nu: nu, dir: dir } };
+        }
+      };
+    }
+    if (name === "adam" || name === "adamw") {
+      var b1 = hp.b1, b2 = hp.b2, eps = hp.eps_adam, wd = name === "adamw" ? hp.weight_decay : 0;
+      return {
+        init: function () { return { count: 0, mu: zeros(), nu: zeros() }; },
+        update: function (g, s, x) {
+          var step = s.count + 1, w = 1.0 - b1;
+          var m = s.mu.map(function (v, i) { return lerp(v, g[i], w); });
+          var nu = s.nu.map(function (v, i) { return v * b2 + (1.0 - b2) * (g[i] * g[i]); });
+          var bc1 = 1.0 - Math.pow(b1, step);
+          var bc2s = Math.sqrt(1.0 - Math.pow(b2, step));
+          var adamDir = m.map(function (v, i) { return (v / (Math.sqrt(nu[i]) / bc2s + eps)) / bc1; });
+          var dir = wd ? adamDir.map(function (v, i) { return v + wd * x[i]; }) : adamDir;
+          return { u: dir.map(function (v) { return neg * v; }), s: { count: step, mu: m, nu: nu },
+            parts: { m: m, nu: nu, bc1: bc1, bc2s: bc2s, adamDir: adamDir, dir: dir, t: step } };
+        }
+      };
+    }
+    throw new Error("unknown optimizer " + name);
+  }
+
+  // The descent loop with descend.minimize's stopping rules (fixed learning rate).
+  function descend(start, name, lr, hp, maxIter) {
+    var opt = makeOptimizer(name, lr, hp);
+    var x = start.slice(), vg = valueGrad(x), f = vg[0], g = vg[1];
+    var gn = Math.hypot.apply(null, g);
+    var run = { name: name, lr: lr, hp: hp, xs: [x], fs: [f], gs: [g], gns: [gn], steps: [],
+      status: null, blowup: null };
+    if (!(isFinite(f) && isFinite(gn))) { run.status = "undefined_start"; return run; }
+    var f0 = f, ceiling = f0 + 1e6 * Math.max(Math.abs(f0), 1.0);
+    var floor = f0 - 1e12 * Math.max(Math.abs(f0), 1.0);
+    var win = D.n_iter_no_change, nextFlat = win, state = opt.init(x), nit = 0;
+    if (gn <= D.gtol) run.status = "gtol";
+    while (run.status === null) {
+      if (nit >= maxIter) { run.status = "max_iter"; break; }
+      var r = opt.update(g, state, x);
+      var xn = x.map(function (v, i) { return v + r.u[i]; });
+      var vgn = valueGrad(xn), fn = vgn[0], gnew = vgn[1], gnn = Math.hypot.apply(null, gnew);
+      if (!(isFinite(fn) && isFinite(gnn))) { run.status = "diverged"; run.blowup = { x: xn, f: fn }; run.steps.push(r.parts); break; }
+      nit += 1; x = xn; f = fn; g = gnew; gn = gnn; state = r.s;
+      run.xs.push(x); run.fs.push(f); run.gs.push(g); run.gns.push(gn); run.steps.push(r.parts);
+      if (gn <= D.gtol) run.status = "gtol";
+      else if (f > ceiling) run.status = "diverged";
+      else if (f < floor) run.status = "unbounded";
+      else if (nit >= nextFlat) {
+        nextFlat = nit + win;
+        var w = run.fs.slice(-win - 1), hi = Math.max.apply(null, w), lo = Math.min.apply(null, w);
+        if (hi - lo <= D.tol * Math.max(Math.abs(hi), Math.abs(lo))) run.status = "no_progress";
+      }
+    }
+    return run;
+  }
+
+  // ------------------------------------------------------------------ page state
+  var S = {
+    start: D.start.slice(), cursor: D.start.slice(), optimizer: D.optimizer,
+    lr: D.learning_rate, hp: Object.assign({}, D.hyper), maxIter: D.max_iter,
+    race: false, raceSet: { gd: true, momentum: true, adam: true }, runs: [], sel: 0,
+    reveal: Infinity, hover: -1, focus: false
+  };
+  var lrLo = D.lr_range[0], lrHi = D.lr_range[1];
+
+  // The stability limit of the chosen optimizer (descend.loop._curvature.stability_limit).
+  function limitFor(name, lam, hp) {
+    if (!(isFinite(lam) && lam > 0)) return null;
+    var b = hp.momentum;
+    if (name === "gd") return { value: 2 / lam, formula: "2/L" };
+    if (name === "momentum") return { value: 2 * (1 + b) / lam, formula: "2(1+μ)/L" };
+    if (name === "nesterov") return { value: 2 * (1 + b) / ((1 + 2 * b) * lam), formula: "2(1+μ)/((1+2μ)L)" };
+    return null;
+  }
+  function curvatureAt(x) {
+    var H = hessian(x), ok = H.every(function (r) { return r.every(isFinite); });
+    return ok ? { H: H, eig: eig(H) } : null;
+  }
+  function lamMax() {
+    if (D.L !== null) return { value: D.L, global: true };
+    var c = curvatureAt(S.start);
+    return { value: c ? c.eig[0].value : NaN, global: false };
+  }
+
+  // ------------------------------------------------------------------ layout
+  var app = document.getElementById("app");
+  document.title = D.title;
+  var fx = N === 2 ? "f(" + VARS.join(", ") + ")" : "f(" + VARS[0] + ")";
+  app.appendChild(el("h1", { text: D.title }));
+  var gradText = D.gradient_formula.map(function (g, i) {
+    return "∂f/∂" + VARS[i] + " = " + pretty(g);
+  }).join(",   ");
+  app.appendChild(el("p", { cls: "sub", text: (REG ? "loss " : "") + fx + " = " + (D.display_formula || pretty(D.formula)) }));
+  if (!REG) app.appendChild(el("p", { cls: "sub", text: "gradient: " + gradText }));
+  app.appendChild(el("p", { cls: "sub", text: (N === 2 ? "Click the map (or focus it and use the arrow keys, then Enter) to start a descent there. " :
+    "Click the curve (or focus it and use ← →, then Enter) to start a descent there. ") +
+    "Hover the path or the loss curve to see one step written out. Everything runs in this page, offline." }));
+
+  var layout = el("div", { cls: "layout" });
+  var left = el("div", { cls: "col" }), right = el("div", { cls: "col" });
+  layout.appendChild(left); layout.appendChild(right);
+  app.appendChild(layout);
+
+  var mapCanvas = el("canvas", { cls: "map", tabindex: "0", role: "img", id: "map",
+    "aria-label": N === 2 ? "Contour map of f. Arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." :
+      "Graph of f. Left and right arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." });
+  var mapWrap = el("div", { cls: "mapwrap" }, [mapCanvas]);
+  var legend = el("div", { cls: "legend", id: "legend" });
+  left.appendChild(el("div", { cls: "card o1" }, [
+    el("h2", { text: REG ? "The loss over (intercept b, slope m)" : (N === 2 ? "Contour map" : "The curve") }),
+    mapWrap, legend,
+    el("p", { cls: "hint", text: "Keys on the map: arrows move the cursor (Shift: faster), Enter or Space starts, [ ] previous/next step, Home/End first/last." })
+  ]));
+  var dataCanvas = null, dataCaption = null;
+  if (REG) {
+    dataCanvas = el("canvas", { cls: "map", id: "datamap", role: "img", "aria-label": "The data and the fitted line at the selected step" });
+    dataCaption = el("p", { cls: "hint", id: "datacaption" });
+    left.appendChild(el("div", { cls: "card o3" }, [el("h2", { text: "The data and the line at the selected step" }), dataCanvas, dataCaption]));
+  }
+  var lossSvg = svgEl("svg", { "class": "loss", id: "loss", role: "img", "aria-label": "Loss at each step" });
+  var lossNote = el("p", { cls: "hint", id: "lossnote" });
+  left.appendChild(el("div", { cls: "card o4" }, [el("h2", { text: "Loss at each step (hover to link with the path)" }), lossSvg, lossNote]));
+
+  // controls
+  var optSelect = el("select", { id: "optimizer", "aria-label": "optimizer" });
+  D.optimizers.forEach(function (o) { optSelect.appendChild(el("option", { value: o, text: LABEL[o] })); });
+  optSelect.value = S.optimizer;
+  var controls = el("div", { cls: "controls" });
+  function sliderRow(id, label, min, max, step, val, title) {
+    var input = el("input", { type: "range", id: id, min: String(min), max: String(max), step: String(step), value: String(val), "aria-label": title || label });
+    var out = el("output", { "for": id, id: id + "-out" });
+    var wrap = el("div", { cls: "slider" }, [input]);
+    var lab = el("label", { "for": id, text: label });
+    controls.appendChild(lab); controls.appendChild(wrap); controls.appendChild(out);
+    return { input: input, out: out, wrap: wrap, label: lab };
+  }
+  controls.appendChild(el("label", { "for": "optimizer", text: "optimizer" }));
+  controls.appendChild(optSelect);
+  controls.appendChild(el("span"));
+  var lrRow = sliderRow("lr", "learning rate γ", 0, 1000, 1, 0, "learning rate, log scale");
+  var lrMark = el("div", { cls: "mark", "aria-hidden": "true" }), lrMarkLabel = el("div", { cls: "marklabel", "aria-hidden": "true" });
+  lrRow.wrap.appendChild(lrMark); lrRow.wrap.appendChild(lrMarkLabel); lrRow.wrap.className = "slider marked";
+  var muRow = sliderRow("momentum", "momentum μ", 0, 0.99, 0.01, S.hp.momentum);
+  var b1Row = sliderRow("b1", "Adam β₁", 0, 0.99, 0.01, S.hp.b1);
+  var b2Row = sliderRow("b2", "Adam β₂", 0.5, 0.9999, 0.0001, S.hp.b2);
+  var alphaRow = sliderRow("alpha", "RMSProp α", 0.5, 0.999, 0.001, S.hp.alpha);
+  var wdRow = sliderRow("wd", "weight decay λ", 0, 0.5, 0.01, S.hp.weight_decay);
+  var lrNumber = el("input", { type: "number", id: "lr-number", step: "any", min: "0", "aria-label": "learning rate, exact value" });
+  var maxNumber = el("input", { type: "number", id: "max-iter", min: "1", max: "100000", step: "1", value: String(S.maxIter), "aria-label": "most steps" });
+  var raceBox = el("input", { type: "checkbox", id: "race" });
+  var raceRow = el("div", { cls: "row race", id: "race-set" });
+  D.optimizers.forEach(function (o, i) {
+    var cb = el("input", { type: "checkbox", id: "race-" + o, value: o });
+    cb.checked = !!S.raceSet[o];
+    cb.addEventListener("change", function () { S.raceSet[o] = cb.checked; if (S.race) rerun(); });
+    raceRow.appendChild(el("label", { "for": "race-" + o }, [cb, document.createTextNode(" " + o)]));
+    void i;
+  });
+  var statusBox = el("div", { cls: "status", id: "status", role: "status", "aria-live": "polite" });
+  var btnBack = el("button", { type: "button", id: "prev", text: "◀ step" });
+  var btnNext = el("button", { type: "button", id: "next", text: "step ▶" });
+  var btnReset = el("button", { type: "button", id: "reset", text: "reset" });
+  right.appendChild(el("div", { cls: "card o2" }, [
+    el("h2", { text: "Settings" }), controls,
+    el("div", { cls: "row" }, [el("label", { "for": "lr-number", text: "γ exactly" }), lrNumber,
+      el("label", { "for": "max-iter", text: "max steps" }), maxNumber]),
+    el("div", { cls: "row" }, [el("label", { "for": "race" }, [raceBox, document.createTextNode(" race several optimizers from the same start (same γ):")])]),
+    raceRow,
+    el("div", { cls: "row" }, [btnBack, btnNext, btnReset])
+  ]));
+  app.insertBefore(statusBox, layout); // the verdict first, on a phone too
+  var cartoon = el("pre", { cls: "cartoon", id: "cartoon" });
+  right.appendChild(el("div", { cls: "card o5" }, [el("h2", { text: "One step, with your numbers", id: "cartoon-title" }), cartoon]));
+  var hessBox = el("pre", { cls: "cartoon", id: "hessian" });
+  right.appendChild(el("div", { cls: "card o6" }, [el("h2", { text: "Curvature at the start (exact Hessian)" }), hessBox]));
+  var table = el("table", { id: "iterates" });
+  var tableCap = el("caption", { cls: "sr" });
+  table.appendChild(tableCap);
+  right.appendChild(el("div", { cls: "card o7" }, [el("h2", { text: "The iterates (text table)" }),
+    el("div", { cls: "tablewrap" }, [table])]));
+
+  // ------------------------------------------------------------------ the map geometry
+  var M = { l: 46, r: 10, t: 10, b: 34 };
+  var view = { x0: D.window[0][0], x1: D.window[0][1], y0: 0, y1: 1 };
+  if (N === 2) { view.y0 = D.window[1][0]; view.y1 = D.window[1][1]; }
+  var geom = { W: 300, H: 300 };
+  function pw() { return geom.W - M.l - M.r; }
+  function ph() { return geom.H - M.t - M.b; }
+  function toPx(x, y) {
+    return [M.l + (x - view.x0) / (view.x1 - view.x0) * pw(), M.t + (1 - (y - view.y0) / (view.y1 - view.y0)) * ph()];
+  }
+  function toData(px, py) {
+    return [view.x0 + (px - M.l) / pw() * (view.x1 - view.x0), view.y0 + (1 - (py - M.t) / ph()) * (view.y1 - view.y0)];
+  }
+  // the plotted point of an iterate: (x, y) in 2-D, (x, f(x)) on the curve in 1-D
+  function pointOf(x, f) { return N === 2 ? x : [x[0], f]; }
+
+  // 1-D: the y range of the curve over the window
+  var curve = null;
+  function computeCurve() {
+    var K = 400, xs = [], ys = [], fin = [];
+    for (var i = 0; i <= K; i++) {
+      var x = view.x0 + (view.x1 - view.x0) * i / K, y = value([x]);
+      xs.push(x); ys.push(y); if (isFinite(y)) fin.push(y);
+    }
+    fin.sort(function (a, b) { return a - b; });
+    var lo = fin.length ? fin[0] : -1, hi = fin.length ? fin[fin.length - 1] : 1;
+    var pad = (hi - lo) * 0.08 || 1;
+    view.y0 = lo - pad; view.y1 = hi + pad;
+    curve = { xs: xs, ys: ys };
+  }
+
+  // 2-D: values on a grid, colours by rank (robust to any range), contour lines at quantiles
+  var grid = null;
+  var CIVIDIS = [[0, 32, 77], [35, 62, 110], [87, 92, 109], [124, 123, 120], [166, 157, 117], [211, 193, 100], [253, 234, 69]];
+  function cmap(t) {
+    t = Math.max(0, Math.min(1, t)) * (CIVIDIS.length - 1);
+    var i = Math.min(Math.floor(t), CIVIDIS.length - 2), u = t - i, a = CIVIDIS[i], b = CIVIDIS[i + 1];
+    return [a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u, a[2] + (b[2] - a[2]) * u];
+  }
+  function computeGrid() {
+    var G = 120, z = new Float64Array((G + 1) * (G + 1)), fin = [];
+    for (var j = 0; j <= G; j++) for (var i = 0; i <= G; i++) {
+      var v = value([view.x0 + (view.x1 - view.x0) * i / G, view.y0 + (view.y1 - view.y0) * j / G]);
+      z[j * (G + 1) + i] = v; if (isFinite(v)) fin.push(v);
+    }
+    fin.sort(function (a, b) { return a - b; });
+    function quant(q) { return fin.length ? fin[Math.min(fin.length - 1, Math.floor(q * (fin.length - 1)))] : 0; }
+    function rank(v) { // fraction of grid values below v (binary search)
+      var lo = 0, hi = fin.length;
+      while (lo < hi) { var mid = (lo + hi) >> 1; if (fin[mid] < v) lo = mid + 1; else hi = mid; }
+      return fin.length ? lo / fin.length : 0;
+    }
+    var img = document.createElement("canvas");
+    img.width = G + 1; img.height = G + 1;
+    var ctx = img.getContext("2d"), data = ctx.createImageData(G + 1, G + 1);
+    for (j = 0; j <= G; j++) for (i = 0; i <= G; i++) {
+      var val = z[j * (G + 1) + i], p = ((G - j) * (G + 1) + i) * 4, c = isFinite(val) ? cmap(Math.sqrt(rank(val))) : [200, 200, 200];
+      data.data[p] = c[0]; data.data[p + 1] = c[1]; data.data[p + 2] = c[2]; data.data[p + 3] = 255;
+    }
+    ctx.putImageData(data, 0, 0);
+    var levels = [], seen = {};
+    [0.005, 0.02, 0.05, 0.1, 0.17, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.93].forEach(function (q) {
+      var lv = quant(q); if (!seen[lv]) { seen[lv] = 1; levels.push(lv); }
+    });
+    grid = { G: G, z: z, img: img, levels: levels };
+  }
+  function contourSegments(level) {
+    var G = grid.G, z = grid.z, segs = [];
+    function at(i, j) { return z[j * (G + 1) + i]; }
+    function pt(i0, j0, i1, j1) {
+      var a = at(i0, j0), b = at(i1, j1), t = (level - a) / (b - a);
+      var gi = i0 + (i1 - i0) * t, gj = j0 + (j1 - j0) * t;
+      return [view.x0 + (view.x1 - view.x0) * gi / G, view.y0 + (view.y1 - view.y0) * gj / G];
+    }
+    for (var j = 0; j < G; j++) for (var i = 0; i < G; i++) {
+      var a = at(i, j), b = at(i + 1, j), c = at(i + 1, j + 1), d = at(i, j + 1);
+      if (!(isFinite(a) && isFinite(b) && isFinite(c) && isFinite(d))) continue;
+      var pts = [];
+      if ((a < level) !== (b < level)) pts.push(pt(i, j, i + 1, j));
+      if ((b < level) !== (c < level)) pts.push(pt(i + 1, j, i + 1, j + 1));
+      if ((c < level) !== (d < level)) pts.push(pt(i + 1, j + 1, i, j + 1));
+      if ((d < level) !== (a < level)) pts.push(pt(i, j + 1, i, j));
+      if (pts.length === 2) segs.push(pts);
+      else if (pts.length === 4) { segs.push([pts[0], pts[1]]); segs.push([pts[2], pts[3]]); }
+    }
+    return segs;
+  }
+
+  // Liang-Barsky: the part of segment p->q inside the view (data units), or null.
+  function clip(p, q) {
+    var t0 = 0, t1 = 1, dx = q[0] - p[0], dy = q[1] - p[1];
+    var checks = [[-dx, p[0] - view.x0], [dx, view.x1 - p[0]], [-dy, p[1] - view.y0], [dy, view.y1 - p[1]]];
+    for (var k = 0; k < 4; k++) {
+      var pp = checks[k][0], qq = checks[k][1];
+      if (pp === 0) { if (qq < 0) return null; continue; }
+      var r = qq / pp;
+      if (pp < 0) { if (r > t1) return null; if (r > t0) t0 = r; }
+      else { if (r < t0) return null; if (r < t1) t1 = r; }
+    }
+    if (!isFinite(t0) || !isFinite(t1)) return null;
+    return { a: [p[0] + t0 * dx, p[1] + t0 * dy], b: [p[0] + t1 * dx, p[1] + t1 * dy], cut: t1 < 1 };
+  }
+  function inView(p) { return p[0] >= view.x0 && p[0] <= view.x1 && p[1] >= view.y0 && p[1] <= view.y1; }
+  function arrowHead(ctx, x0, y0, x1, y1, size) {
+    var a = Math.atan2(y1 - y0, x1 - x0);
+    ctx.beginPath(); ctx.moveTo(x1, y1);
+    ctx.lineTo(x1 - size * Math.cos(a - 0.45), y1 - size * Math.sin(a - 0.45));
+    ctx.lineTo(x1 - size * Math.cos(a + 0.45), y1 - size * Math.sin(a + 0.45));
+    ctx.closePath(); ctx.fill();
+  }
+  function arrow(ctx, p, q, color, dashed, label) { // data points p -> q, clipped
+    var c = clip(p, q); if (!c) return;
+    var A = toPx(c.a[0], c.a[1]), B = toPx(c.b[0], c.b[1]);
+    if (Math.hypot(B[0] - A[0], B[1] - A[1]) < 2) return;
+    ctx.save(); ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2.5;
+    if (dashed) ctx.setLineDash([6, 4]);
+    ctx.beginPath(); ctx.moveTo(A[0], A[1]); ctx.lineTo(B[0], B[1]); ctx.stroke();
+    ctx.setLineDash([]); arrowHead(ctx, A[0], A[1], B[0], B[1], 10);
+    if (label) { halo(ctx, label, B[0] + 6, B[1] - 6, color); }
+    ctx.restore();
+  }
+  function halo(ctx, text, x, y, color) {
+    ctx.save(); ctx.font = "12px system-ui, sans-serif"; ctx.lineWidth = 3.5; ctx.strokeStyle = "rgba(255,255,255,0.92)";
+    var w = ctx.measureText(text).width;
+    if (x + w > M.l + pw() - 3) x = M.l + pw() - 3 - w;
+    if (x < M.l + 3) x = M.l + 3;
+    y = Math.max(M.t + 13, Math.min(M.t + ph() - 4, y));
+    ctx.strokeText(text, x, y); ctx.fillStyle = color; ctx.fillText(text, x, y); ctx.restore();
+  }
+  function tickFmt(v) {
+    var a = Math.abs(v);
+    if (a >= 1e4 && a < 1e6) return fmt(v / 1e3, 3) + "k";
+    if (a >= 1e6 && a < 1e9) return fmt(v / 1e6, 3) + "M";
+    return fmt(v, 3);
+  }
+  function ticks(lo, hi, n) {
+    var span = hi - lo, step = Math.pow(10, Math.floor(Math.log10(span / n)));
+    var err = span / n / step;
+    if (err >= 7.5) step *= 10; else if (err >= 3.5) step *= 5; else if (err >= 1.5) step *= 2;
+    var out = [];
+    for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+    return out;
+  }
+
+  function setupCanvas(canvas, aspect) {
+    var w = Math.max(240, canvas.parentNode.clientWidth || 300), h = Math.round(w * aspect);
+    var dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
+    canvas.style.height = h + "px";
+    var ctx = canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    return { ctx: ctx, W: w, H: h };
+  }
+  function drawAxes(ctx, names) {
+    ctx.save(); ctx.fillStyle = "#1b2430"; ctx.strokeStyle = "#1b2430"; ctx.font = "11px system-ui, sans-serif";
+    ctx.strokeRect(M.l, M.t, pw(), ph());
+    ticks(view.x0, view.x1, 6).forEach(function (v) {
+      var p = toPx(v, view.y0); ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(p[0], p[1] + 4); ctx.stroke();
+      ctx.textAlign = "center"; ctx.fillText(tickFmt(v), p[0], p[1] + 15);
+    });
+    ticks(view.y0, view.y1, 6).forEach(function (v) {
+      var p = toPx(view.x0, v); ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(p[0] - 4, p[1]); ctx.stroke();
+      ctx.textAlign = "right"; ctx.fillText(tickFmt(v), p[0] - 6, p[1] + 4);
+    });
+    ctx.font = "bold 12px system-ui, sans-serif"; ctx.textAlign = "center";
+    ctx.fillText(names[0], M.l + pw() / 2, geom.H - 4);
+    ctx.save(); ctx.translate(11, M.t + ph() / 2); ctx.rotate(-Math.PI / 2); ctx.fillText(names[1], 0, 0); ctx.restore();
+    ctx.restore();
+  }
+
+  function visibleCount(run) { return Math.min(run.xs.length, S.reveal); }
+
+  function drawMap() {
+    var aspect = REG ? 0.8 : (N === 2 ? 1 : 0.75);
+    var c = setupCanvas(mapCanvas, aspect), ctx = c.ctx;
+    geom.W = c.W; geom.H = c.H;
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.W, c.H);
+    ctx.save(); ctx.beginPath(); ctx.rect(M.l, M.t, pw(), ph()); ctx.clip();
+    if (N === 2) {
+      if (!grid) computeGrid();
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(grid.img, 0, 0, grid.G + 1, grid.G + 1, M.l, M.t, pw(), ph());
+      ctx.strokeStyle = "rgba(255,255,255,0.45)"; ctx.lineWidth = 1;
+      grid.levels.forEach(function (lv) {
+        ctx.beginPath();
+        contourSegments(lv).forEach(function (s) {
+          var a = toPx(s[0][0], s[0][1]), b = toPx(s[1][0], s[1][1]); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]);
+        });
+        ctx.stroke();
+      });
+    } else {
+      ctx.strokeStyle = "#33414f"; ctx.lineWidth = 2; ctx.beginPath();
+      var pen = false;
+      curve.xs.forEach(function (x, i) {
+        var y = curve.ys[i]; if (!isFinite(y)) { pen = false; return; }
+        var p = toPx(x, Math.max(view.y0 - 1e3 * (view.y1 - view.y0), Math.min(view.y1 + 1e3 * (view.y1 - view.y0), y)));
+        if (pen) ctx.lineTo(p[0], p[1]); else ctx.moveTo(p[0], p[1]); pen = true;
+      });
+      ctx.stroke();
+    }
+    if (D.minimum) {
+      var mp = toPx(D.minimum[0], N === 2 ? D.minimum[1] : value(D.minimum));
+      ctx.save(); ctx.lineWidth = 3; ctx.strokeStyle = "#000"; ctx.beginPath();
+      ctx.moveTo(mp[0] - 6, mp[1] - 6); ctx.lineTo(mp[0] + 6, mp[1] + 6); ctx.moveTo(mp[0] + 6, mp[1] - 6); ctx.lineTo(mp[0] - 6, mp[1] + 6); ctx.stroke();
+      ctx.lineWidth = 1.5; ctx.strokeStyle = "#fff"; ctx.stroke(); ctx.restore();
+    }
+    drawEigen(ctx);
+    S.runs.forEach(function (run, ri) { drawPath(ctx, run, PAL[ri % PAL.length], ri === 0); });
+    drawStepArrows(ctx);
+    drawCursor(ctx);
+    ctx.restore();
+    drawAxes(ctx, N === 2 ? [VARS[0], VARS[1]] : [VARS[0], fx]);
+  }
+  function drawEigen(ctx) {
+    var c = curvatureAt(S.start); if (!c) return;
+    if (N === 1) { // the tangent line at the start, slope labelled
+      var x0 = S.start[0], f0 = value(S.start), s = valueGrad(S.start)[1][0], h = (view.x1 - view.x0) * 0.18;
+      var p = clip([x0 - h, f0 - s * h], [x0 + h, f0 + s * h]); if (!p) return;
+      var A = toPx(p.a[0], p.a[1]), B = toPx(p.b[0], p.b[1]);
+      ctx.save(); ctx.strokeStyle = "#CC79A7"; ctx.lineWidth = 2; ctx.setLineDash([5, 4]); ctx.beginPath(); ctx.moveTo(A[0], A[1]); ctx.lineTo(B[0], B[1]); ctx.stroke(); ctx.restore();
+      halo(ctx, "slope " + fmt(s) + " at " + VARS[0] + " = " + fmt(x0), B[0] + 4, B[1] - 8, "#CC79A7");
+      return;
+    }
+    var L = Math.min(view.x1 - view.x0, view.y1 - view.y0) * 0.16;
+    [[c.eig[0], "#D55E00", "λ₁ = ", 1], [c.eig[1], "#009E73", "λ₂ = ", -1]].forEach(function (e) {
+      var v = e[0].vector, sx = (view.x1 - view.x0), sy = (view.y1 - view.y0);
+      // an equal length on screen whatever the axes' scales
+      var dx = v[0] / sx, dy = v[1] / sy, nrm = Math.hypot(dx, dy) || 1;
+      var a = [S.start[0] - v[0] / nrm * 0.13, S.start[1] - v[1] / nrm * 0.13], b = [S.start[0] + v[0] / nrm * 0.13, S.start[1] + v[1] / nrm * 0.13];
+      void L;
+      var q = clip(a, b); if (!q) return;
+      var A = toPx(q.a[0], q.a[1]), B = toPx(q.b[0], q.b[1]);
+      ctx.save(); ctx.strokeStyle = e[1]; ctx.lineWidth = 2; ctx.setLineDash([2, 3]);
+      ctx.beginPath(); ctx.moveTo(A[0], A[1]); ctx.lineTo(B[0], B[1]); ctx.stroke(); ctx.restore();
+      var T = e[3] > 0 ? B : A;
+      halo(ctx, e[2] + fmt(e[0].value, 3), T[0] + (T[0] > M.l + pw() / 2 ? -52 : 6), T[1] + (T[1] > M.t + ph() / 2 ? -6 : 14), e[1]);
+    });
+  }
+  function drawPath(ctx, run, color, main) {
+    var n = visibleCount(run), pts = [];
+    for (var k = 0; k < n; k++) pts.push(pointOf(run.xs[k], run.fs[k]));
+    if (run.blowup && n === run.xs.length) pts.push(N === 2 ? run.blowup.x : [run.blowup.x[0], isFinite(run.blowup.f) ? run.blowup.f : view.y1 * 10]);
+    ctx.save(); ctx.lineJoin = "round";
+    var offMap = false;
+    for (var pass = 0; pass < 2; pass++) {
+      ctx.strokeStyle = pass === 0 ? "rgba(255,255,255,0.9)" : color; ctx.lineWidth = pass === 0 ? 5 : 2.4;
+      ctx.beginPath();
+      for (k = 1; k < pts.length; k++) {
+        var c = clip(pts[k - 1], pts[k]);
+        if (!c) { offMap = true; continue; }
+        var A = toPx(c.a[0], c.a[1]), B = toPx(c.b[0], c.b[1]);
+        ctx.moveTo(A[0], A[1]); ctx.lineTo(B[0], B[1]);
+        if (c.cut && pass === 1) { offMap = true; ctx.stroke(); ctx.fillStyle = color; arrowHead(ctx, A[0], A[1], B[0], B[1], 12); ctx.beginPath(); }
+      }
+      ctx.stroke();
+    }
+    pts.forEach(function (p, i) {
+      if (!inView(p) || i >= n) return;
+      var P = toPx(p[0], p[1]);
+      ctx.beginPath(); ctx.arc(P[0], P[1], i === 0 ? 5 : 3, 0, 7); ctx.fillStyle = i === 0 ? "#fff" : color; ctx.fill();
+      ctx.lineWidth = 1.5; ctx.strokeStyle = color; ctx.stroke();
+    });
+    if (main) {
+      var k2 = Math.min(S.sel, n - 1), sp = pts[k2];
+      if (sp && inView(sp)) {
+        var Q = toPx(sp[0], sp[1]);
+        ctx.beginPath(); ctx.arc(Q[0], Q[1], 9, 0, 7); ctx.lineWidth = 3; ctx.strokeStyle = "#000"; ctx.stroke();
+        ctx.beginPath(); ctx.arc(Q[0], Q[1], 9, 0, 7); ctx.lineWidth = 1.2; ctx.strokeStyle = "#fff"; ctx.stroke();
+      }
+    }
+    if (offMap && n === run.xs.length) {
+      var last = run.blowup ? run.blowup.x : run.xs[run.xs.length - 1], away = run.status === "diverged" || run.status === "unbounded";
+      halo(ctx, run.name + (away ? " runs off the map, to " + vec(last, 3) : " leaves the map and comes back"),
+        M.l + 6, M.t + 16 + 16 * S.runs.indexOf(run), color);
+    }
+    ctx.restore();
+  }
+  function drawStepArrows(ctx) {
+    var run = S.runs[0]; if (!run) return;
+    var k = S.sel; if (k >= run.steps.length || k + 1 > visibleCount(run)) return;
+    var a = run.xs[k], g = run.gs[k], lr = run.lr;
+    var b = k + 1 < run.xs.length ? run.xs[k + 1] : (run.blowup ? run.blowup.x : null); if (!b) return;
+    var gradStep = a.map(function (v, i) { return v - lr * g[i]; });
+    var same = run.name === "gd";
+    var pa = pointOf(a, run.fs[k]);
+    if (N === 2) {
+      arrow(ctx, pa, gradStep, "#E69F00", !same, same ? "−γ∇f" : "−γ∇f (gradient alone)");
+      if (!same) arrow(ctx, pa, b, "#56B4E9", false, run.name === "momentum" || run.name === "nesterov" ? "step −γv (velocity)" : "the step taken");
+    } else {
+      arrow(ctx, pa, [gradStep[0], run.fs[k]], "#E69F00", !same, "−γ f′");
+    }
+  }
+  function drawCursor(ctx) {
+    if (!S.focus) return;
+    var p = toPx(S.cursor[0], N === 2 ? S.cursor[1] : value(S.cursor));
+    ctx.save(); ctx.strokeStyle = "#E69F00"; ctx.lineWidth = 2;
+    ctx.beginPath(); ctx.moveTo(p[0] - 12, p[1]); ctx.lineTo(p[0] + 12, p[1]); ctx.moveTo(p[0], p[1] - 12); ctx.lineTo(p[0], p[1] + 12); ctx.stroke();
+    ctx.restore();
+    halo(ctx, "Enter: start at " + vec(S.cursor, 3), p[0] + 10, p[1] - 10, "#000");
+  }
+
+  // ------------------------------------------------------------------ regression: data + line
+  function drawData() {
+    if (!REG) return;
+    var R = D.regression, c = setupCanvas(dataCanvas, 0.62), ctx = c.ctx;
+    var xs = R.x, ys = R.y;
+    var xlo = Math.min.apply(null, xs), xhi = Math.max.apply(null, xs), ylo = Math.min.apply(null, ys), yhi = Math.max.apply(null, ys);
+    var px = (xhi - xlo) * 0.1 || 1, py = (yhi - ylo) * 0.15 || 1;
+    var saved = { x0: view.x0, x1: view.x1, y0: view.y0, y1: view.y1 }, g = { W: geom.W, H: geom.H };
+    view.x0 = Math.min(0, xlo - px); view.x1 = xhi + px; view.y0 = Math.min(0, ylo - py); view.y1 = yhi + py;
+    geom.W = c.W; geom.H = c.H;
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.W, c.H);
+    ctx.save(); ctx.beginPath(); ctx.rect(M.l, M.t, pw(), ph()); ctx.clip();
+    xs.forEach(function (x, i) {
+      var p = toPx(x, ys[i]); ctx.beginPath(); ctx.arc(p[0], p[1], 4, 0, 7); ctx.fillStyle = "#0072B2"; ctx.fill();
+    });
+    var run = S.runs[0], text = "";
+    if (run) {
+      // while a run is being drawn the line follows it; afterwards it shows the selected step
+      var k = isFinite(S.reveal) ? visibleCount(run) - 1 : Math.min(S.sel, run.xs.length - 1), bm = run.xs[k];
+      var q = clip([view.x0, bm[0] + bm[1] * view.x0], [view.x1, bm[0] + bm[1] * view.x1]);
+      if (q) {
+        var A = toPx(q.a[0], q.a[1]), B = toPx(q.b[0], q.b[1]);
+        ctx.strokeStyle = "#D55E00"; ctx.lineWidth = 2.5; ctx.beginPath(); ctx.moveTo(A[0], A[1]); ctx.lineTo(B[0], B[1]); ctx.stroke();
+      }
+      text = "step " + k + ": " + R.y_name + " ≈ " + fmt(bm[0]) + " + " + fmt(bm[1]) + "·" + R.x_name +
+        "   (mean squared error " + fmt(run.fs[k]) + ")" + (q ? "" : " — the line is off this chart");
+    }
+    ctx.restore();
+    drawAxes(ctx, [R.x_name, R.y_name]);
+    view.x0 = saved.x0; view.x1 = saved.x1; view.y0 = saved.y0; view.y1 = saved.y1; geom.W = g.W; geom.H = g.H;
+    dataCaption.textContent = text + "  (" + R.rows + " rows from " + R.source + "; the least-squares line is " +
+      R.y_name + " ≈ " + fmt(R.solution[0]) + " + " + fmt(R.solution[1]) + "·" + R.x_name + ")";
+  }
+
+  // ------------------------------------------------------------------ loss curve (SVG)
+  var lossGeom = null;
+  function drawLoss() {
+    while (lossSvg.firstChild) lossSvg.removeChild(lossSvg.firstChild);
+    var W = Math.max(240, lossSvg.clientWidth || lossSvg.parentNode.clientWidth || 300), H = 190;
+    lossSvg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    var m = { l: 58, r: 10, t: 8, b: 30 };
+    var runs = S.runs; if (!runs.length) return;
+    var K = 1, all = [];
+    runs.forEach(function (r) { K = Math.max(K, r.fs.length - 1); r.fs.forEach(function (v) { if (isFinite(v)) all.push(v); }); });
+    var positive = all.every(function (v) { return v > 0; });
+    var hi = Math.max.apply(null, all), lo = Math.min.apply(null, all), floorNote = "";
+    var tr;
+    if (positive) {
+      // Below ~1e-15 of the largest loss, f is rounding noise of float64, not progress.
+      var floorV = Math.max(lo, hi * 1e-15);
+      if (lo < hi * 1e-15) floorNote = "Losses below " + fmt(floorV, 2) + " (10⁻¹⁵ of the largest) are float64 rounding noise; the curve stops there.";
+      var a = Math.log10(floorV), b = Math.log10(hi); if (b - a < 1) { a -= 0.5; b += 0.5; }
+      tr = function (v) { return m.t + (1 - (Math.log10(Math.max(v, floorV)) - a) / (b - a)) * (H - m.t - m.b); };
+      for (var e = Math.ceil(a); e <= Math.floor(b); e += Math.max(1, Math.ceil((b - a) / 5))) {
+        var yy = tr(Math.pow(10, e));
+        lossSvg.appendChild(svgEl("line", { x1: m.l, x2: W - m.r, y1: yy, y2: yy, stroke: "#eef0f2" }));
+        var t = svgEl("text", { x: m.l - 4, y: yy + 4, "text-anchor": "end", "font-size": "10" }); t.textContent = "1e" + e; lossSvg.appendChild(t);
+      }
+    } else {
+      var pad = (hi - lo) * 0.05 || 1;
+      tr = function (v) { return m.t + (1 - (v - lo + pad) / (hi - lo + 2 * pad)) * (H - m.t - m.b); };
+      ticks(lo - pad, hi + pad, 4).forEach(function (v) {
+        var yy = tr(v); lossSvg.appendChild(svgEl("line", { x1: m.l, x2: W - m.r, y1: yy, y2: yy, stroke: "#eef0f2" }));
+        var t = svgEl("text", { x: m.l - 4, y: yy + 4, "text-anchor": "end", "font-size": "10" }); t.textContent = fmt(v, 3); lossSvg.appendChild(t);
+      });
+    }
+    var tx = function (k) { return m.l + k / K * (W - m.l - m.r); };
+    ticks(0, K, 5).forEach(function (k) {
+      if (k !== Math.round(k)) return;
+      var t = svgEl("text", { x: tx(k), y: H - m.b + 14, "text-anchor": "middle", "font-size": "10" }); t.textContent = String(k); lossSvg.appendChild(t);
+    });
+    var xl = svgEl("text", { x: m.l + (W - m.l - m.r) / 2, y: H - 3, "text-anchor": "middle", "font-size": "11" }); xl.textContent = "step k"; lossSvg.appendChild(xl);
+    var yl = svgEl("text", { x: 10, y: m.t + (H - m.t - m.b) / 2, "text-anchor": "middle", "font-size": "11", transform: "rotate(-90 10 " + (m.t + (H - m.t - m.b) / 2) + ")" });
+    yl.textContent = positive ? "f (log scale)" : "f"; lossSvg.appendChild(yl);
+    lossSvg.appendChild(svgEl("rect", { x: m.l, y: m.t, width: W - m.l - m.r, height: H - m.t - m.b, fill: "none", stroke: "#9aa5b1" }));
+    runs.forEach(function (r, ri) {
+      var d = "";
+      r.fs.forEach(function (v, k) { if (isFinite(v)) d += (d ? "L" : "M") + tx(k).toFixed(1) + " " + tr(v).toFixed(1); });
+      lossSvg.appendChild(svgEl("path", { d: d, fill: "none", stroke: PAL[ri % PAL.length], "stroke-width": "2" }));
+    });
+    var r0 = runs[0], ks = Math.min(S.sel, r0.fs.length - 1);
+    lossSvg.appendChild(svgEl("line", { x1: tx(ks), x2: tx(ks), y1: m.t, y2: H - m.b, stroke: "#1b2430", "stroke-dasharray": "3 3" }));
+    lossSvg.appendChild(svgEl("circle", { cx: tx(ks), cy: tr(r0.fs[ks]), r: 5, fill: "#fff", stroke: "#000", "stroke-width": "2" }));
+    lossGeom = { m: m, W: W, K: K };
+    lossNote.textContent = floorNote;
+  }
+  lossSvg.addEventListener("mousemove", function (ev) {
+    if (!lossGeom || !S.runs.length) return;
+    var r = lossSvg.getBoundingClientRect(), x = (ev.clientX - r.left) / r.width * lossGeom.W;
+    var k = Math.round((x - lossGeom.m.l) / (lossGeom.W - lossGeom.m.l - lossGeom.m.r) * lossGeom.K);
+    select(Math.max(0, Math.min(S.runs[0].xs.length - 1, k)));
+  });
+
+  // ------------------------------------------------------------------ text panels
+  function optName(r) { return LABEL[r.name]; }
+  function cartoonText() {
+    var run = S.runs[0]; if (!run) return "";
+    var k = Math.min(S.sel, run.xs.length - 1), a = run.xs[k], g = run.gs[k], lr = run.lr, L = [];
+    var aa = vec(a), lines;
+    L.push("Step " + k + " → " + (k + 1) + " of " + optName(run) + ", γ = " + fmt(lr));
+    L.push("a = x" + (k < 3 ? SUB[k] || "" : "") + " = " + aa + ",   f(a) = " + fmt(run.fs[k]));
+    D.gradient_formula.forEach(function (gf, i) {
+      L.push("∂f/∂" + VARS[i] + " = " + pretty(gf) + " = " + fmt(g[i]) + " at " + aa);
+    });
+    if (k >= run.steps.length) {
+      L.push("");
+      L.push(run.status === "gtol" ? "This is the last iterate: |∇f| = " + fmt(run.gns[k]) + " ≤ " + fmt(D.gtol) + ", so the descent stops here." :
+        "This is the last iterate (" + statusWord(run) + ").");
+      return L.join("\n");
+    }
+    var p = run.steps[k], b = k + 1 < run.xs.length ? run.xs[k + 1] : run.blowup.x, bb = vec(b), hp = run.hp;
+    var gg = vec(g);
+    if (run.name === "gd") {
+      L.push("b = a − γ∇f(a) = " + aa + " − " + fmt(lr) + "·" + gg + " = " + bb);
+    } else if (run.name === "momentum" || run.name === "nesterov") {
+      if (p.first) L.push("v = ∇f(a) = " + vec(p.buf) + "   (the first velocity is the gradient itself)");
+      else L.push("v = μ·v + ∇f(a) = " + fmt(hp.momentum) + "·" + vec(p.prev) + " + " + gg + " = " + vec(p.buf));
+      if (run.name === "momentum") L.push("b = a − γ·v = " + aa + " − " + fmt(lr) + "·" + vec(p.buf) + " = " + bb);
+      else L.push("b = a − γ·(∇f(a) + μ·v) = " + aa + " − " + fmt(lr) + "·" + vec(p.dir) + " = " + bb + "   (the look-ahead)");
+    } else if (run.name === "adagrad") {
+      L.push("G = G + ∇f(a)² = " + vec(p.sum));
+      L.push("b = a − γ·∇f(a)/(√G + ε) = " + aa + " − " + fmt(lr) + "·" + vec(p.dir) + " = " + bb);
+    } else if (run.name === "rmsprop") {
+      L.push("s = α·s + (1 − α)·∇f(a)² = " + vec(p.nu) + "   (α = " + fmt(hp.alpha) + ")");
+      L.push("b = a − γ·∇f(a)/(√s + ε) = " + aa + " − " + fmt(lr) + "·" + vec(p.dir) + " = " + bb);
+    } else {
+      L.push("m = β₁·m + (1 − β₁)·∇f(a) = " + vec(p.m) + "   (β₁ = " + fmt(hp.b1) + ")");
+      L.push("v = β₂·v + (1 − β₂)·∇f(a)² = " + vec(p.nu) + "   (β₂ = " + fmt(hp.b2) + ")");
+      L.push("m̂ = m/(1 − β₁^" + p.t + ") = " + vec(p.m.map(function (v) { return v / p.bc1; })) +
+        ",  √v̂ = √v/√(1 − β₂^" + p.t + ") = " + vec(p.nu.map(function (v) { return Math.sqrt(v) / p.bc2s; })));
+      if (run.name === "adam") L.push("b = a − γ·m̂/(√v̂ + ε) = " + aa + " − " + fmt(lr) + "·" + vec(p.dir) + " = " + bb);
+      else L.push("b = a − γ·(m̂/(√v̂ + ε) + λ·a) = " + aa + " − " + fmt(lr) + "·" + vec(p.dir) + " = " + bb + "   (λ = " + fmt(hp.weight_decay) + ", decoupled)");
+    }
+    var fb = k + 1 < run.fs.length ? run.fs[k + 1] : run.blowup.f;
+    var dfv = fb - run.fs[k];
+    L.push("f(b) = " + fmt(fb) + (isFinite(dfv) ? (dfv <= 0 ? "   (down by " + fmt(-dfv) + ")" : "   (UP by " + fmt(dfv) + ": this step overshot)") : ""));
+    return L.join("\n");
+  }
+  function hessText() {
+    var c = curvatureAt(S.start), L = [];
+    if (!c) return "The Hessian is not finite at " + vec(S.start) + ".";
+    var H = c.H, e = c.eig;
+    if (N === 1) {
+      var h = H[0][0];
+      L.push("f″(" + fmt(S.start[0]) + ") = " + fmt(h) + (D.L !== null ? "  (constant: f is a quadratic)" : ""));
+      if (h > 0) {
+        L.push("local limit 2/f″ = " + fmt(2 / h));
+        L.push("Meaning: the slope changes by " + fmt(h) + " per unit of " + VARS[0] + ", so a step of γ·f′ overshoots the bottom once γ > 1/f″ = " +
+          fmt(1 / h) + " and the error grows once γ > 2/f″ = " + fmt(2 / h) + ".");
+      } else L.push("Meaning: f curves down here (f″ ≤ 0): descent slides away from this point and no learning rate makes it settle here.");
+      return L.join("\n");
+    }
+    L.push("H = [[" + fmt(H[0][0]) + ", " + fmt(H[0][1]) + "], [" + fmt(H[1][0]) + ", " + fmt(H[1][1]) + "]] at " + vec(S.start) +
+      (D.L !== null ? "   (constant: f is a quadratic)" : ""));
+    L.push("λ₁ = " + fmt(e[0].value) + " along " + vec(e[0].vector, 3) + "   (steepest curvature, orange)");
+    L.push("λ₂ = " + fmt(e[1].value) + " along " + vec(e[1].vector, 3) + "   (shallowest, green)");
+    if (e[1].value > 0) {
+      var kappa = e[0].value / e[1].value;
+      L.push("condition number κ = λ₁/λ₂ = " + fmt(kappa));
+      L.push("local limit 2/λ₁ = " + fmt(2 / e[0].value) + (D.L !== null ? " = 2/L, for the whole function" : " (only near this point)"));
+      L.push("Meaning: the bowl is " + fmt(Math.sqrt(kappa), 3) + "× narrower across " + vec(e[0].vector, 2) + " than along " + vec(e[1].vector, 2) +
+        "; γ must stay below 2/λ₁ or the steep direction blows up, and then the shallow direction shrinks only by |1 − γλ₂| per step, so gradient descent needs about κ = " +
+        fmt(kappa, 3) + " times the steps a round bowl would.");
+    } else if (e[0].value > 0) {
+      L.push("Meaning: a saddle: f curves down along " + vec(e[1].vector, 2) + " (λ₂ < 0), so descent slides away along that direction; there is no minimum here.");
+    } else {
+      L.push("Meaning: f curves down in every direction here (a hilltop or a concave region): descent runs away; if f is unbounded below it never stops.");
+    }
+    return L.join("\n");
+  }
+  function statusWord(run) {
+    var n = run.xs.length - 1;
+    return {
+      gtol: "converged in " + n + " steps", no_progress: "stopped: the loss stopped changing after " + n + " steps",
+      max_iter: "not converged after " + n + " steps", diverged: "diverged at step " + (run.blowup ? n + 1 : n),
+      unbounded: "fell without bound", undefined_start: "f is undefined at the start"
+    }[run.status] || run.status;
+  }
+  function oscillation(run) {
+    var flips = 0, pairs = 0;
+    for (var k = 1; k < Math.min(run.xs.length - 1, 30); k++) {
+      var d = 0;
+      for (var i = 0; i < N; i++) d += (run.xs[k][i] - run.xs[k - 1][i]) * (run.xs[k + 1][i] - run.xs[k][i]);
+      pairs++; if (d < 0) flips++;
+    }
+    return pairs >= 3 && flips / pairs >= 0.4;
+  }
+  function explain(run) {
+    var lam = lamMax(), lim = limitFor(run.name, lam.value, run.hp), lr = run.lr, out = [], cls = "";
+    var where = lam.global ? " for this function (L = λmax of the constant Hessian = " + fmt(lam.value) + ")" :
+      " at the start (local λmax = " + fmt(lam.value) + "; the curvature changes along the path)";
+    var adaptive = ["adagrad", "rmsprop", "adam", "adamw"].indexOf(run.name) >= 0;
+    out.push(optName(run) + ": " + statusWord(run) + ".");
+    if (run.status === "diverged") {
+      cls = "bad";
+      var fl = run.blowup ? run.blowup.f : run.fs[run.fs.length - 1];
+      out.push("The loss went from " + fmt(run.fs[0]) + " to " + fmt(fl) + (run.blowup ? " (no longer a finite number)" : " (a million times the start, where descend stops)") + ".");
+      if (lim && lr > lim.value) {
+        out.push("Why: γ = " + fmt(lr) + " is " + fmt(lr / lim.value, 3) + "× the stability limit " + lim.formula + " = " + fmt(lim.value) + where + ".");
+        if (run.name === "gd") out.push("Along the steep direction each step multiplies the distance from the minimum by |1 − γλ| = " +
+          fmt(Math.abs(1 - lr * lam.value), 3) + " > 1, so it grows exponentially. Use γ below " + fmt(lim.value) + ", e.g. 1/L = " + fmt(1 / lam.value) + ".");
+        else out.push("Momentum allows more than 2/L, but not this much. Use γ below " + fmt(lim.value) + ".");
+      } else if (lim) {
+        out.push("γ = " + fmt(lr) + " is below " + lim.formula + " = " + fmt(lim.value) + where + ", but the path reached steeper places where it is too large; try a smaller γ.");
+      } else if (adaptive) {
+        out.push(optName(run) + " rescales each coordinate, so no 2/L limit predicts this; try a smaller γ.");
+      }
+    } else if (run.status === "unbounded") {
+      cls = "bad"; out.push("f keeps falling along the path: it looks unbounded below, so there is no minimum to find.");
+    } else if (run.status === "undefined_start") {
+      cls = "bad"; out.push("f or its gradient is not a finite number at " + vec(run.xs[0]) + "; start somewhere else.");
+    } else {
+      cls = run.status === "gtol" ? "good" : "";
+      if (run.status === "gtol") out.push("|∇f| = " + fmt(run.gns[run.gns.length - 1]) + " ≤ " + fmt(D.gtol) + " at " + vec(run.xs[run.xs.length - 1]) + ", f = " + fmt(run.fs[run.fs.length - 1]) + ".");
+      if (oscillation(run)) {
+        if (run.name === "gd" && lam.value > 0) out.push("The path zig-zags: γλmax = " + fmt(lr * lam.value, 3) + " > 1 overshoots the valley floor each step, so the sign flips; " +
+          (lr * lam.value < 2 ? "it still settles because |1 − γλmax| = " + fmt(Math.abs(1 - lr * lam.value), 3) + " < 1." : ""));
+        else if (run.name === "momentum" || run.name === "nesterov") out.push("The path overshoots and swings back: the velocity (μ = " + fmt(run.hp.momentum) + ") carries it past the minimum, and it spirals in.");
+        else out.push("The path zig-zags: the steps are larger than the valley is wide.");
+      }
+      if (run.status === "max_iter") {
+        if (run.name === "gd" && D.L !== null && N === 2) {
+          var c = curvatureAt(S.start), l2 = c.eig[1].value;
+          if (l2 > 0) out.push("The shallow direction (λ₂ = " + fmt(l2) + ") shrinks only by |1 − γλ₂| = " + fmt(Math.abs(1 - lr * l2), 4) + " per step. Try γ near 1/L = " + fmt(1 / lam.value) + ", or momentum.");
+        } else if (run.name === "momentum" || run.name === "nesterov") {
+          var rate = Math.sqrt(run.hp.momentum), nst = run.xs.length - 1;
+          out.push("With μ = " + fmt(run.hp.momentum) + " the swings die out by about √μ = " + fmt(rate, 3) + " per step at best (Polyak), so " + nst +
+            " steps shrink the error only by about " + fmt(Math.pow(rate, nst), 2) + ". Lower μ, or allow more steps.");
+        } else out.push("Allow more steps, or raise the learning rate.");
+      }
+      if (lim) out.push("γ = " + fmt(lr) + " is " + fmt(lr / lim.value, 3) + "× the stability limit " + lim.formula + " = " + fmt(lim.value) + where + ".");
+      else if (adaptive) out.push(optName(run) + " rescales each coordinate by its own gradient history, so no 2/L limit applies: its first steps are about γ long in every coordinate.");
+    }
+    return { text: out.join(" "), cls: cls };
+  }
+  function drawTable() {
+    while (table.rows.length) table.deleteRow(0);
+    var run = S.runs[0]; if (!run) return;
+    tableCap.textContent = "Iterates of " + optName(run) + " from " + vec(run.xs[0]) + " with learning rate " + fmt(run.lr);
+    var head = table.createTHead().insertRow();
+    ["k"].concat(VARS, ["f", "|∇f|"]).forEach(function (h) { var th = document.createElement("th"); th.scope = "col"; th.textContent = h; head.appendChild(th); });
+    var body = table.tBodies[0] || table.appendChild(document.createElement("tbody"));
+    var n = run.xs.length, HEAD = 400, TAIL = 100; // a long run: its start and its end
+    run.xs.forEach(function (x, k) {
+      if (n > HEAD + TAIL && k >= HEAD && k < n - TAIL) {
+        if (k === HEAD) { var gap = body.insertRow(), td = gap.insertCell(); td.colSpan = N + 3; td.textContent = "… steps " + HEAD + " to " + (n - TAIL - 1) + " left out …"; }
+        return;
+      }
+      var tr = body.insertRow();
+      [String(k)].concat(x.map(function (v) { return fmt(v, 6); }), [fmt(run.fs[k], 6), fmt(run.gns[k], 3)]).forEach(function (t) { tr.insertCell().textContent = t; });
+      if (k === S.sel) tr.className = "hl";
+      tr.addEventListener("click", function () { select(k); });
+    });
+  }
+  function highlightRow() {
+    var body = table.tBodies[0]; if (!body) return;
+    var row = null;
+    Array.prototype.forEach.call(body.rows, function (tr) {
+      var on = tr.cells[0].textContent === String(S.sel); tr.className = on ? "hl" : ""; if (on) row = tr;
+    });
+    if (row && row.scrollIntoView && row.parentNode) {
+      var wrap = table.parentNode, top = row.offsetTop, h = wrap.clientHeight;
+      if (top < wrap.scrollTop + 20 || top > wrap.scrollTop + h - 20) wrap.scrollTop = top - h / 2;
+    }
+  }
+  function drawLegend() {
+    while (legend.firstChild) legend.removeChild(legend.firstChild);
+    S.runs.forEach(function (r, i) {
+      legend.appendChild(el("span", {}, [el("span", { cls: "swatch", style: "background:" + PAL[i % PAL.length] }),
+        document.createTextNode(r.name + ": " + statusWord(r))]));
+    });
+    if (D.minimum) legend.appendChild(el("span", { text: "× minimum " + vec(D.minimum, 4) }));
+  }
+
+  // ------------------------------------------------------------------ controls
+  function lrToT(lr) { return Math.round(1000 * Math.log(lr / lrLo) / Math.log(lrHi / lrLo)); }
+  function tToLr(t) { return +(lrLo * Math.pow(lrHi / lrLo, t / 1000)).toPrecision(3); }
+  function updateControls() {
+    var name = S.optimizer;
+    muRow.input.disabled = !(name === "momentum" || name === "nesterov" || S.race);
+    b1Row.input.disabled = b2Row.input.disabled = !(name === "adam" || name === "adamw" || S.race);
+    alphaRow.input.disabled = !(name === "rmsprop" || S.race);
+    wdRow.input.disabled = !(name === "adamw" || S.race);
+    [[muRow, muRow.input.disabled], [b1Row, b1Row.input.disabled], [b2Row, b2Row.input.disabled], [alphaRow, alphaRow.input.disabled], [wdRow, wdRow.input.disabled]].forEach(function (p) {
+      p[0].label.style.opacity = p[0].wrap.style.opacity = p[0].out.style.opacity = p[1] ? "0.45" : "1";
+    });
+    if (lrToT(S.lr) !== +lrRow.input.value) lrRow.input.value = String(Math.max(0, Math.min(1000, lrToT(S.lr))));
+    lrRow.out.textContent = fmt(S.lr, 3);
+    lrRow.input.setAttribute("aria-valuetext", "learning rate " + fmt(S.lr, 3));
+    if (document.activeElement !== lrNumber) lrNumber.value = String(S.lr);
+    muRow.out.textContent = fmt(S.hp.momentum, 3); b1Row.out.textContent = fmt(S.hp.b1, 3);
+    b2Row.out.textContent = fmt(S.hp.b2, 5); alphaRow.out.textContent = fmt(S.hp.alpha, 4); wdRow.out.textContent = fmt(S.hp.weight_decay, 3);
+    var lam = lamMax(), lim = limitFor(name, lam.value, S.hp);
+    if (lim && lim.value > lrLo && lim.value < lrHi) {
+      var pos = Math.log(lim.value / lrLo) / Math.log(lrHi / lrLo) * 100;
+      lrMark.style.display = lrMarkLabel.style.display = "block";
+      lrMark.style.left = "calc(" + pos + "% + " + (8 - pos * 0.16) + "px)";
+      lrMarkLabel.style.left = lrMark.style.left;
+      lrMarkLabel.textContent = (lam.global ? lim.formula : lim.formula.replace("L", "λ") + " here") + " = " + fmt(lim.value, 3);
+    } else {
+      lrMark.style.display = lrMarkLabel.style.display = "none";
+    }
+  }
+  optSelect.addEventListener("change", function () { S.optimizer = optSelect.value; updateControls(); rerun(); });
+  lrRow.input.addEventListener("input", function () { S.lr = tToLr(+lrRow.input.value); updateControls(); rerun(true); });
+  lrNumber.addEventListener("change", function () {
+    var v = +lrNumber.value; if (isFinite(v) && v > 0) { S.lr = v; if (v < lrLo) lrLo = v / 10; if (v > lrHi) lrHi = v * 10; updateControls(); rerun(); }
+    else lrNumber.value = String(S.lr);
+  });
+  maxNumber.addEventListener("change", function () {
+    var v = Math.round(+maxNumber.value); if (isFinite(v) && v >= 1 && v <= 100000) { S.maxIter = v; rerun(); } else maxNumber.value = String(S.maxIter);
+  });
+  [[muRow, "momentum"], [b1Row, "b1"], [b2Row, "b2"], [alphaRow, "alpha"], [wdRow, "weight_decay"]].forEach(function (p) {
+    p[0].input.addEventListener("input", function () { S.hp[p[1]] = +p[0].input.value; updateControls(); rerun(true); });
+  });
+  raceBox.addEventListener("change", function () { S.race = raceBox.checked; updateControls(); rerun(); });
+  btnBack.addEventListener("click", function () { select(S.sel - 1); });
+  btnNext.addEventListener("click", function () { select(S.sel + 1); });
+  btnReset.addEventListener("click", function () {
+    S.lr = D.learning_rate; S.hp = Object.assign({}, D.hyper); S.optimizer = D.optimizer; optSelect.value = S.optimizer;
+    muRow.input.value = String(S.hp.momentum); b1Row.input.value = String(S.hp.b1); b2Row.input.value = String(S.hp.b2);
+    alphaRow.input.value = String(S.hp.alpha); wdRow.input.value = String(S.hp.weight_decay);
+    S.race = false; raceBox.checked = false; startAt(D.start.slice());
+  });
+
+  // ------------------------------------------------------------------ running
+  var anim = null;
+  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  function rerun(instant) {
+    var names = [S.optimizer];
+    if (S.race) D.optimizers.forEach(function (o) { if (S.raceSet[o] && o !== S.optimizer) names.push(o); });
+    S.runs = names.map(function (nm) { return descend(S.start, nm, S.lr, Object.assign({}, S.hp), S.maxIter); });
+    S.sel = Math.min(S.sel, S.runs[0].xs.length - 1);
+    if (anim) { cancelAnimationFrame(anim); anim = null; }
+    var longest = Math.max.apply(null, S.runs.map(function (r) { return r.xs.length; }));
+    if (instant || reduceMotion || longest < 3) { S.reveal = Infinity; renderAll(); return; }
+    S.reveal = 1;
+    var per = Math.max(1, Math.ceil(longest / 60));
+    var tick = function () {
+      S.reveal += per; drawMap(); drawData();
+      if (S.reveal < longest) anim = requestAnimationFrame(tick);
+      else { anim = null; S.reveal = Infinity; drawMap(); drawData(); }
+    };
+    renderAll();
+    anim = requestAnimationFrame(tick);
+  }
+  function renderAll() {
+    var ex = explain(S.runs[0]), extra = "";
+    if (S.runs.length > 1) extra = "  Race: " + S.runs.slice(1).map(function (r) { return r.name + " " + statusWord(r); }).join("; ") + ".";
+    statusBox.textContent = ex.text + extra;
+    statusBox.className = "status " + ex.cls;
+    drawLegend(); drawTable(); drawLoss(); drawMap(); drawData(); updateControls();
+    cartoon.textContent = cartoonText(); hessBox.textContent = hessText();
+  }
+  function select(k) {
+    if (!S.runs.length) return;
+    k = Math.max(0, Math.min(S.runs[0].xs.length - 1, k));
+    if (k === S.sel) return;
+    S.sel = k; drawMap(); drawData(); drawLoss(); highlightRow(); cartoon.textContent = cartoonText();
+  }
+  function startAt(x) {
+    S.start = x.slice(); S.cursor = x.slice(); S.sel = 0;
+    rerun();
+  }
+
+  // ------------------------------------------------------------------ map interaction
+  function eventData(ev) {
+    var r = mapCanvas.getBoundingClientRect();
+    return toData((ev.clientX - r.left) * geom.W / r.width, (ev.clientY - r.top) * geom.H / r.height);
+  }
+  mapCanvas.addEventListener("click", function (ev) {
+    var p = eventData(ev);
+    if (!inView(N === 2 ? p : [p[0], view.y0])) return;
+    startAt(N === 2 ? p : [p[0]]);
+  });
+  mapCanvas.addEventListener("mousemove", function (ev) {
+    var run = S.runs[0]; if (!run) return;
+    var r = mapCanvas.getBoundingClientRect(), mx = (ev.clientX - r.left) * geom.W / r.width, my = (ev.clientY - r.top) * geom.H / r.height;
+    var best = -1, bd = 12;
+    run.xs.forEach(function (x, k) {
+      var p = pointOf(x, run.fs[k]); if (!inView(p)) return;
+      var P = toPx(p[0], p[1]), d = Math.hypot(P[0] - mx, P[1] - my);
+      if (d < bd) { bd = d; best = k; }
+    });
+    if (best >= 0) select(best);
+  });
+  mapCanvas.addEventListener("focus", function () { S.focus = true; drawMap(); });
+  mapCanvas.addEventListener("blur", function () { S.focus = false; drawMap(); });
+  mapCanvas.addEventListener("keydown", function (ev) {
+    var big = ev.shiftKey ? 8 : 40, dx = (view.x1 - view.x0) / big, dy = (view.y1 - view.y0) / big, used = true;
+    var c = S.cursor.slice();
+    if (ev.key === "ArrowLeft") c[0] -= dx;
+    else if (ev.key === "ArrowRight") c[0] += dx;
+    else if (ev.key === "ArrowUp" && N === 2) c[1] += dy;
+    else if (ev.key === "ArrowDown" && N === 2) c[1] -= dy;
+    else if (ev.key === "Enter" || ev.key === " ") { startAt(S.cursor); return ev.preventDefault(); }
+    else if (ev.key === "]" || ev.key === ".") select(S.sel + 1);
+    else if (ev.key === "[" || ev.key === ",") select(S.sel - 1);
+    else if (ev.key === "Home") select(0);
+    else if (ev.key === "End") select(S.runs[0] ? S.runs[0].xs.length - 1 : 0);
+    else used = false;
+    if (used) {
+      ev.preventDefault();
+      c[0] = Math.max(view.x0, Math.min(view.x1, c[0]));
+      if (N === 2) c[1] = Math.max(view.y0, Math.min(view.y1, c[1]));
+      S.cursor = c.map(function (v) { return +v.toPrecision(6); });
+      drawMap();
+    }
+  });
+
+  // ------------------------------------------------------------------ start
+  if (N === 1) computeCurve();
+  var lastW = 0;
+  function onResize() {
+    var w = mapWrap.clientWidth; if (w === lastW) return; lastW = w;
+    drawMap(); drawData(); drawLoss();
+  }
+  if (window.ResizeObserver) new ResizeObserver(onResize).observe(mapWrap); else window.addEventListener("resize", onResize);
+
+  // For tests and for curious learners in the console: pure runs and the page's state.
+  window.descendExplorer = {
+    run: function (opts) {
+      var hp = Object.assign({}, D.hyper, opts.hyper || {});
+      var r = descend(opts.start || D.start, opts.optimizer || "gd", opts.learning_rate, hp, opts.max_iter || D.max_iter);
+      // descend names a fall without bound "diverged" too (its message says "unbounded below")
+      return { x: r.xs, fun: r.fs, grad_norm: r.gns, status: r.status === "unbounded" ? "diverged" : r.status,
+        unbounded: r.status === "unbounded", nit: r.xs.length - 1 };
+    },
+    iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, optimizer: r.name, learning_rate: r.lr, races: S.runs.length } : null; },
+    state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, hyper: S.hp, selected: S.sel, race: S.race }; },
+    pixelOf: function (x) { var p = toPx(x[0], N === 2 ? x[1] : view.y0 + (view.y1 - view.y0) / 2); var r = mapCanvas.getBoundingClientRect(); return [p[0] * r.width / geom.W, p[1] * r.height / geom.H]; },
+    hessian: function (x) { var c = curvatureAt(x); return c ? { H: c.H, eigenvalues: c.eig.map(function (e) { return e.value; }), vectors: c.eig.map(function (e) { return e.vector; }) } : null; },
+    select: select
+  };
+  updateControls();
+  startAt(S.start);
+})();
