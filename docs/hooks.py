@@ -82,15 +82,17 @@ def cli_reference() -> str:
 
 
 def notebooks() -> str:
-    """The tutorials as notebooks, when the repository has a ``notebooks/`` folder."""
-    found = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    if not found:
-        return ""
-    items = "\n".join(f"- `notebooks/{p.name}`" for p in found)
-    return (
-        "The tutorials are also notebooks, in the repository's `notebooks/` folder "
-        "(`jupyter lab notebooks/`):\n\n" + items + "\n"
-    )
+    """The tutorials as notebooks, when the repository has them (``notebooks/`` or
+    ``examples/notebooks/``)."""
+    for folder in ("notebooks", "examples/notebooks"):
+        found = sorted((ROOT / folder).glob("*.ipynb"))
+        if found:
+            items = "\n".join(f"- `{folder}/{p.name}`" for p in found)
+            return (
+                f"The tutorials are also notebooks, in the repository's `{folder}/` folder "
+                f"(`jupyter lab {folder}/`):\n\n" + items + "\n"
+            )
+    return ""
 
 
 def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:

@@ -250,10 +250,14 @@ def explore(
         learning_rate: the slider's first value ``γ``. Default: a round number below ``1/L``
             (L from the exact Hessian: global for a quadratic, else at ``start``).
         momentum: heavy-ball/Nesterov ``μ`` in [0, 1). Default 0.9.
-        b1, b2: Adam's decay rates in [0, 1). Defaults 0.9, 0.999.
+        b1: Adam's first-moment decay rate in [0, 1). Default 0.9.
+        b2: Adam's second-moment decay rate in [0, 1). Default 0.999.
         max_iter: most steps per descent on the page. Default 200.
-        xlim, ylim: the map's window (default: holds the start and the minimum).
-        x, y: for a data file, the feature and target columns.
+        xlim: the map's window along the first variable (default: holds the start and the
+            minimum).
+        ylim: the same along the second variable.
+        x: for a data file, the feature column.
+        y: for a data file, the target column.
 
     Returns:
         An :class:`Explorer`: ``.save("page.html")``, or display it in Jupyter.
@@ -335,9 +339,15 @@ def explore_regression(
 
     Args:
         source: a CSV/Parquet path, a 2-D array (target last) or an ``(x, y)`` pair.
-        x, y: the feature and target columns (default: the first and the last).
+        x: the feature column (default: the first).
+        y: the target column (default: the last).
         start: ``(b, m)`` to start from. Default ``(0, 0)``.
-        optimizer, learning_rate, momentum, b1, b2, max_iter: as in :func:`explore`.
+        optimizer: as in :func:`explore`.
+        learning_rate: as in :func:`explore`.
+        momentum: as in :func:`explore`.
+        b1: as in :func:`explore`.
+        b2: as in :func:`explore`.
+        max_iter: as in :func:`explore`.
 
     Returns:
         An :class:`Explorer`.
