@@ -216,7 +216,7 @@ def test_cli_time_limit(cli, files):
     )
     assert r.code == 0, r.stderr
     assert json.loads(r.stdout)["status"] == "time_limit"
-    assert "time_limit=0.05" in r.stderr
+    assert "--time-limit 0.05" in r.stderr  # the CLI speaks in its flags
 
 
 def test_cli_checkpoint_options_need_a_file(cli, files):
