@@ -35,6 +35,7 @@ Two cheaper factors give the same coordinates:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -76,14 +77,50 @@ class ResidualPasses(Protocol):
     ) -> tuple[Array, float, float, int]: ...
 
 
+def residual_compensated(X: Array, y: Array, b: float, w: Array) -> Array:
+    """``y - b - X w`` to (nearly) twice the working precision, rounded to float64.
+
+    Each product and sum is made error-free (Dekker's TwoProduct, Knuth's TwoSum) and the
+    errors are summed apart (Ogita, Rump & Oishi 2005, *SIAM J. Sci. Comput.* 26, "Dot2"):
+    the result is exact to about ``eps |r| + eps^2 sum |x w|``. Where ``X w`` is large and the
+    residual small (a polynomial's ``x^10`` column, a large offset), the float64 residual is
+    rounding noise, and refinement on it cannot go past it.
+    """
+
+    def two_sum(a: Array, c: Array) -> tuple[Array, Array]:
+        s = a + c
+        z = s - a
+        return s, (a - (s - z)) + (c - z)
+
+    def split(a: Any) -> tuple[Any, Any]:
+        t = 134217729.0 * a  # 2^27 + 1
+        hi = t - (t - a)
+        return hi, a - hi
+
+    s = np.array(y, dtype=np.float64, copy=True)
+    s, e = two_sum(s, np.full_like(s, -float(b)))
+    wh, wl = split(-np.asarray(w, dtype=np.float64))
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        p = x * -float(w[j])
+        xh, xl = split(x)
+        pe = ((xh * wh[j] - p) + xh * wl[j] + xl * wh[j]) + xl * wl[j]
+        s, t = two_sum(s, p)
+        e += t + pe
+    return s + e
+
+
 @dataclass(frozen=True)
 class Whitening:
     """The map between the user's ``(b, w)`` and the whitened ``theta = (c, u)``.
 
     ``Z = (X - mean) / scale`` (``mean = 0`` without an intercept) has the singular values
     ``sv`` (all of them, descending) and right singular vectors ``V``; ``keep`` marks those
-    above ``RANK_RTOL x sv[0]``. ``v_null`` is the part of the start's ``v`` in the null space
-    (collinear columns), which the descent does not move -- the answer nearest the start.
+    above ``RANK_RTOL x sv[0]``. ``theta`` is measured from the anchor ``(b_a, w_a)`` (the
+    start, then each refinement round's answer): ``w = w_a + dv / scale`` with
+    ``dv = sqrt(n) V_k S_k^-1 u`` and ``b = b_a + c - (mean / scale) . dv``. The descent never
+    moves the anchor's part in the null space (collinear columns): the answer nearest the
+    start.
     """
 
     mean: Array
@@ -94,8 +131,9 @@ class Whitening:
     sv: Array
     V: Array
     keep: Array
-    v_null: Array
     kind: str  # "qr" or "moments"
+    b_a: float = 0.0
+    w_a: Array | None = None
     active: bool = True  # read by the estimator's messages, like Standardizer.active
 
     @property
@@ -105,20 +143,34 @@ class Whitening:
             return 1.0
         return float(self.sv[0] / self.sv[-1]) if self.sv[-1] > 0 else float("inf")
 
+    @property
+    def anchor_w(self) -> Array:
+        return np.zeros(self.scale.shape[0]) if self.w_a is None else self.w_a
+
+    def anchored(self, b: float, w: Array) -> Whitening:
+        return dataclasses.replace(self, b_a=float(b), w_a=np.asarray(w, dtype=np.float64).copy())
+
     def _T(self) -> Array:
-        # v = sqrt(n) T u + v_null, T = V_k diag(1 / s_k)
+        # dv = sqrt(n) T u, T = V_k diag(1 / s_k)
         k = self.keep
         return self.V[:, k] / self.sv[k]
 
-    def v_of(self, theta: Array) -> Array:
-        return np.sqrt(self.n) * (self._T() @ theta[1:]) + self.v_null
+    def dv_of(self, theta: Array) -> Array:
+        return np.sqrt(self.n) * (self._T() @ theta[1:])
+
+    def full(self, theta: Array) -> tuple[Array, float]:
+        """``(v, c)`` of the whole model: ``y ~ c + (x - mean) / scale . v``."""
+        w_a = self.anchor_w
+        v = w_a * self.scale + self.dv_of(theta)
+        c_a = self.b_a + float(self.mean @ w_a) if self.intercept else 0.0
+        return v, c_a + (float(theta[0]) if self.intercept else 0.0)
 
     def to_user(self, theta: Array) -> tuple[float, Array]:
-        v = self.v_of(theta)
-        w = v / self.scale
+        dv = self.dv_of(theta)
+        w = self.anchor_w + dv / self.scale
         if not self.intercept:
             return 0.0, w
-        return float(self.y0 + theta[0] - (self.mean / self.scale) @ v), w
+        return float(self.b_a + theta[0] - (self.mean / self.scale) @ dv), w
 
     def path_to_user(self, thetas: Array) -> Array:
         out = np.empty((thetas.shape[0], self.scale.shape[0] + 1))
@@ -128,23 +180,12 @@ class Whitening:
         return out
 
     def to_internal(self, b: float, w: Array) -> Array:
-        """``theta`` of the user's ``(b, w)``; sets nothing (see :func:`with_start`)."""
-        v = np.asarray(w, dtype=np.float64) * self.scale
+        dw = np.asarray(w, dtype=np.float64) - self.anchor_w
+        dv = dw * self.scale
         k = self.keep
-        u = self.sv[k] * (self.V[:, k].T @ v) / np.sqrt(self.n)
-        c = float(b) + float(self.mean @ w) - self.y0 if self.intercept else 0.0
+        u = self.sv[k] * (self.V[:, k].T @ dv) / np.sqrt(self.n)
+        c = float(b) - self.b_a + float(self.mean @ dw) if self.intercept else 0.0
         return np.concatenate([[c], u])
-
-    def with_start(self, b: float, w: Array) -> tuple[Whitening, Array]:
-        """This whitening with the start's null-space part kept, and the start's ``theta``."""
-        v = np.asarray(w, dtype=np.float64) * self.scale
-        Vk = self.V[:, self.keep]
-        null = v - Vk @ (Vk.T @ v)
-        new = Whitening(
-            self.mean, self.scale, self.y0, self.n, self.intercept, self.sv, self.V,
-            self.keep, null, self.kind,
-        )
-        return new, new.to_internal(b, w)
 
     def collinear(self, names: tuple[str, ...] | list[str], top: int = 4) -> list[str]:
         """The columns that carry the direction of the smallest singular value."""
@@ -152,8 +193,7 @@ class Whitening:
             return []
         weight = np.abs(self.V[:, -1])
         order = np.argsort(-weight)
-        picked = [names[int(j)] for j in order[:top] if weight[j] >= 0.1]
-        return picked
+        return [names[int(j)] for j in order[:top] if weight[j] >= 0.1]
 
 
 def _rms_scale(values: Array) -> Array:
@@ -182,11 +222,12 @@ def whiten_rows(
     mean = stats.mean_x.copy() if intercept else np.zeros(d)
     y0 = float(stats.mean_y) if intercept else 0.0
     Z = X - mean  # a copy: the refinement needs the centred rows
-    scale = _rms_scale(np.sqrt(np.einsum("ij,ij->j", Z, Z) / n))
+    M = stats.cxx if intercept else stats.cxx + n * np.outer(stats.mean_x, stats.mean_x)
+    scale = _rms_scale(np.sqrt(np.maximum(np.diag(M), 0.0) / n))
     Z /= scale
-    yc = y - y0
     penalty = float(alpha) / scale**2
-    gram = Z.T @ Z / n + np.diag(penalty)
+    # the moments' Gram matrix (Chan-merged, accurate) in the standardised coordinates
+    gram = M / np.outer(scale, scale) / n + np.diag(penalty)
     U, sv, V, keep = _factor(gram, from_gram=True, n=n)
     kind = "moments"
     Q = None
@@ -196,8 +237,8 @@ def whiten_rows(
         Q, R = np.linalg.qr(A)
         U, sv, V, keep = _factor(R, from_gram=False, n=n)
         kind = "qr"
-    white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, np.zeros(d), kind)
-    rows = _MemoryRows(Z, yc)
+    white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, kind)
+    rows = _MemoryRows(X, y, Z)
     return white, WhitenedObjective(white, penalty, rows=rows, Q=Q, U=U)
 
 
@@ -222,34 +263,41 @@ def whiten_moments(
     penalty = float(alpha) / scale**2
     Czz = M / np.outer(scale, scale)
     U, sv, V, keep = _factor(Czz / n + np.diag(penalty), from_gram=True, n=n)
-    white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, np.zeros(d), "moments")
+    white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, "moments")
     moments = (Czz, my / scale, yy)
     return white, WhitenedObjective(white, penalty, rows=rows, moments=moments)
 
 
 class _MemoryRows:
-    """:class:`ResidualPasses` over centred, standardised rows held in memory."""
+    """The rows in memory: ``X``, ``y`` as given and ``Z``, the centred, standardised ``X``.
 
-    def __init__(self, Z: Array, yc: Array):
-        self.Z, self.yc = Z, yc
+    ``anchor(b, w, exact)`` computes the residual at the anchor from ``X`` and ``y`` (with
+    ``exact``: compensated, :func:`residual_compensated`); ``residual(dv, c)`` is then
+    ``r_a - c - Z dv``, accurate to rounding of the (small) correction only.
+    """
 
-    def residual(self, v: Array, c: float) -> Array:
-        return self.yc - c - self.Z @ v
+    def __init__(self, X: Array, y: Array, Z: Array):
+        self.X, self.y, self.Z = X, y, Z
+        self.r_a = np.asarray(y, dtype=np.float64)
 
-    def residuals(
-        self, mean: Array, scale: Array, y0: float, v: Array, c: float
-    ) -> tuple[Array, float, float, int]:
-        r = self.residual(v, c)
-        return self.Z.T @ r, float(r.sum()), float(r @ r), int(r.shape[0])
+    def anchor(self, b: float, w: Array, exact: bool) -> None:
+        if exact:
+            self.r_a = residual_compensated(self.X, self.y, b, w)
+        else:
+            self.r_a = self.y - b - self.X @ w
+
+    def residual(self, dv: Array, c: float) -> Array:
+        return self.r_a - c - self.Z @ dv
 
 
 class WhitenedObjective:
     """The squared loss (+ L2) as a function of the whitened ``theta = (c, u)``.
 
     Its Hessian is ``2 I`` (``curvature_bound`` 2): gradient descent with ``learning_rate
-    = 1/2`` is Newton's method. With ``Q`` (the QR path) the gradient is ``U^T Q^T r``; with
-    ``rows`` it is ``Z^T r`` from a pass over the rows; with only ``moments`` it is computed
-    from the moments (no refinement possible).
+    = 1/2`` is Newton's method. In memory the gradient is ``U^T Q^T r`` (QR) or ``Z^T r``
+    (moments factor), ``r`` from the rows; streamed or on Dask ``rows`` is a
+    :class:`ResidualPasses`; with only ``moments`` it is computed from the moments (no
+    refinement possible).
     """
 
     def __init__(
@@ -266,10 +314,21 @@ class WhitenedObjective:
         self.rows, self.Q, self.U, self.moments = rows, Q, U, moments
         self.passes = 0  # passes over the rows made so far
 
-    def with_white(self, white: Whitening) -> WhitenedObjective:
-        return WhitenedObjective(
+    @property
+    def in_memory(self) -> bool:
+        return isinstance(self.rows, _MemoryRows)
+
+    def reanchor(self, b: float, w: Array, *, exact: bool) -> WhitenedObjective:
+        """The same problem measured from ``(b, w)``, its residual recomputed from the rows."""
+        white = self.white.anchored(b, w)
+        new = WhitenedObjective(
             white, self.penalty, rows=self.rows, Q=self.Q, U=self.U, moments=self.moments
         )
+        new.passes = self.passes
+        if self.in_memory:
+            self.rows.anchor(b, white.anchor_w, exact)
+            new.passes += 1
+        return new
 
     @property
     def n(self) -> int:
@@ -281,27 +340,38 @@ class WhitenedObjective:
     def value_and_grad(self, theta: Array) -> tuple[float, Array]:
         wh = self.white
         n = wh.n
-        v = wh.v_of(theta)
-        c = float(theta[0]) if wh.intercept else 0.0
-        pv = self.penalty * v
         Tk = wh._T()
-        if self.Q is not None and isinstance(self.rows, _MemoryRows):
-            r = self.rows.residual(v, c)
+        if self.in_memory:
+            dv = wh.dv_of(theta)
+            c = float(theta[0]) if wh.intercept else 0.0
+            r = self.rows.residual(dv, c)
+            v = wh.anchor_w * wh.scale + dv
+            pv = self.penalty * v
             sr, rr = float(r.sum()), float(r @ r)
-            ra = r if not self.penalty.any() else np.concatenate([r, -np.sqrt(n * self.penalty) * v])
-            assert self.U is not None
-            gu = -(2.0 / np.sqrt(n)) * (self.U[:, wh.keep].T @ (self.Q.T @ ra))
+            self.passes += 1
+            if self.Q is not None:
+                ra = r if not self.penalty.any() else np.concatenate([r, -np.sqrt(n * self.penalty) * v])
+                assert self.U is not None
+                gu = -(2.0 / np.sqrt(n)) * (self.U[:, wh.keep].T @ (self.Q.T @ ra))
+            else:
+                gv = -(2.0 / n) * (self.rows.Z.T @ r) + 2.0 * pv
+                gu = np.sqrt(n) * (Tk.T @ gv)
             f = rr / n + float(pv @ v)
         elif self.rows is not None:
-            zr, sr, rr, _ = self.rows.residuals(wh.mean, wh.scale, wh.y0, v, c)
+            v, c_full = wh.full(theta)
+            pv = self.penalty * v
+            zr, sr, rr, _ = self.rows.residuals(wh.mean, wh.scale, wh.y0, v, c_full - wh.y0)
             self.passes += 1
             gv = -(2.0 / n) * zr + 2.0 * pv
             gu = np.sqrt(n) * (Tk.T @ gv)
             f = rr / n + float(pv @ v)
         else:
             assert self.moments is not None
+            v, c_full = wh.full(theta)
+            pv = self.penalty * v
             Czz, czy, yy = self.moments
-            # centred moments: r = y - y0 - c - z.v, sum(z) = 0 with an intercept
+            # centred moments: r = (y - y0) - (c - y0) - z.v, sum(z) = 0 with an intercept
+            c = c_full - wh.y0
             quad = float(v @ Czz @ v) - 2.0 * float(v @ czy) + yy
             sr = -c * n if wh.intercept else 0.0
             f = max(quad, 0.0) / n + (c * c if wh.intercept else 0.0) + float(pv @ v)

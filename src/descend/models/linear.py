@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from descend import _backends
 from descend.data.stats import MomentStats
 from descend.errors import ConvergenceWarning, InputError, StabilityWarning
-from descend.loop.result import OptimizeResult, Status
+from descend.loop.result import History, OptimizeResult, Status
 from descend.loop.verdict import Verdict
 from descend.models._accuracy import collinear_message, data_rounding, trusted_digits
 from descend.models._descent import run_descent
@@ -57,6 +57,21 @@ _ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw")
 #: (gradient descent in whitened coordinates) for a full-batch squared loss with no typed
 #: learning rate, ``gd`` otherwise.
 _SOLVERS = ("auto", "preconditioned")
+#: Refinement rounds after the preconditioned descent (in memory), and the size (rows x
+#: features) up to which their residuals are compensated even for easy problems.
+_ROUNDS = 3
+_EXACT_ROWS = 2_000_000
+EPS = float(np.finfo(np.float64).eps)
+
+
+def _best_by_gradient(result: OptimizeResult) -> OptimizeResult:
+    """The iterate with the smallest gradient (refinement that stopped helping is undone)."""
+    h = result.history
+    best = int(np.argmin(h.grad_norm))
+    if result.status is Status.DIVERGED or best == len(h.grad_norm) - 1:
+        return result
+    info = {**result.info, "best_iteration": best, "grad_norm": float(h.grad_norm[best])}
+    return dataclasses.replace(result, x=h.x[best].copy(), fun=float(h.fun[best]), info=info)
 
 
 def default_feature_names(d: int) -> tuple[str, ...]:
@@ -432,47 +447,100 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         callback: Callable[[Any], Any] | None,
         resume: Any,
     ) -> LinearRegression:
-        """Gradient descent in whitened coordinates (``L = mu = 2``, step ``1/L``) + refinement."""
+        """Gradient descent in whitened coordinates (``L = mu = 2``, step ``1/L``) + refinement.
+
+        The descent starts at ``init`` (the anchor); in memory, up to ``_ROUNDS`` refinement
+        rounds follow, each re-anchored at the answer so far with the residual recomputed from
+        the rows (compensated, to twice the working precision, where that is affordable):
+        corrections then carry rounding of their own size only.
+        """
         self.n_features_in_ = stats.d
         self.feature_names_ = tuple(names)
+        init = (
+            np.zeros(stats.d + 1)
+            if self.init is None
+            else np.asarray(self.init, dtype=np.float64).ravel()
+        )
+        b0 = float(init[0]) if self.fit_intercept else 0.0
+        objective = objective.reanchor(b0, init[1:], exact=False)
         if resume is not None:
             self._check_resume(resume, int(white.keep.sum()))
             theta0 = np.array(resume.x, dtype=np.float64)
         else:
-            init = (
-                np.zeros(stats.d + 1)
-                if self.init is None
-                else np.asarray(self.init, dtype=np.float64).ravel()
-            )
-            white, theta0 = white.with_start(float(init[0]), init[1:])
-            objective = objective.with_white(white)
+            theta0 = np.zeros(int(white.keep.sum()) + 1)
         self._warn_features(stats, Standardizer.fit(stats, True, bool(self.fit_intercept)), names)
         lr = 0.5  # 1/L: the Hessian in whitened coordinates is 2 I
+        gd = get_optimizer("gd", learning_rate=lr)
         result = self._descend(
-            objective.value_and_grad,
-            theta0,
-            get_optimizer("gd", learning_rate=lr),
-            lr,
-            callback,
-            resume,
-            gfloor=True,
+            objective.value_and_grad, theta0, gd, lr, callback, resume, gfloor=True
         )
-        h = result.history
-        best = int(np.argmin(h.grad_norm))
-        info = {**result.info, "passes": objective.passes, "factor": white.kind}
-        if result.status is not Status.DIVERGED and best != len(h.grad_norm) - 1:
-            # refinement that stopped helping (kappa^2 eps near 1): keep the best iterate
-            info.update(best_iteration=best, grad_norm=float(h.grad_norm[best]))
-            result = dataclasses.replace(result, x=h.x[best].copy(), fun=float(h.fun[best]))
-        result = dataclasses.replace(result, optimizer="preconditioned", info=info)
+        result = _best_by_gradient(result)
+        user = [objective.white.path_to_user(result.history.x)]
+        curve = [result.history.fun]
+        gnorms = [result.history.grad_norm]
+        nit, nfev = result.nit, result.nfev
+        # exact residuals cost ~25 flops per entry: always for hard problems, else when small
+        exact = objective.Q is not None or stats.n * max(stats.d, 1) <= _EXACT_ROWS
+        rounds = 0
+        # without compensation a round only removes the first solve's rounding: one is enough
+        most = _ROUNDS if exact else 1
+        while (
+            objective.in_memory
+            and result.status in (Status.NO_PROGRESS, Status.GTOL, Status.MAX_ITER)
+            and rounds < most
+        ):
+            rounds += 1
+            b, w = objective.white.to_user(result.x)
+            objective = objective.reanchor(b, w, exact=exact)
+            again = run_descent(
+                objective.value_and_grad,
+                np.zeros_like(result.x),
+                gd,
+                max_iter=2,
+                tol=0.0,
+                gtol=0.0,
+                target_loss=None,
+                gfloor=True,
+            )
+            again = _best_by_gradient(again)
+            user.append(objective.white.path_to_user(again.history.x)[1:])
+            curve.append(again.history.fun[1:])
+            gnorms.append(again.history.grad_norm[1:])
+            nit, nfev = nit + again.nit, nfev + again.nfev
+            moved = float(np.linalg.norm(again.x[1:]))
+            size = float(np.linalg.norm(objective.white.to_internal(b, w)[1:]))
+            gn_final = float(again.info.get("grad_norm", again.history.grad_norm[-1]))
+            result = dataclasses.replace(
+                again, status=result.status, elapsed=result.elapsed + again.elapsed,
+                info={**result.info, "grad_norm": gn_final},
+            )
+            if moved <= 4.0 * EPS * max(size, 1e-300) or again.nit == 0:
+                break
+        history = History(
+            x=np.vstack(user),
+            fun=np.concatenate(curve),
+            grad_norm=np.concatenate(gnorms),
+            learning_rate=np.full(nit, lr),
+        )
+        info = {
+            **result.info,
+            "passes": objective.passes,
+            "factor": objective.white.kind,
+            "refinement_rounds": rounds,
+            "compensated": bool(exact and objective.in_memory),
+        }
+        result = dataclasses.replace(
+            result, optimizer="preconditioned", info=info, history=history, nit=nit,
+            nfev=nfev, njev=nfev,
+        )
         std = Standardizer.fit(stats, True, bool(self.fit_intercept))
         self.optimal_loss_ = _least_squares_loss(
             std.stats(stats), float(self.alpha) / std.scale**2, bool(self.fit_intercept)
         )
-        normal = white.kind == "moments" and objective.rows is None
-        return self._finish(result, white, stats, 2.0, lr, normal_equations=normal)
-
-
+        normal = objective.white.kind == "moments" and objective.rows is None
+        return self._finish(
+            result, objective.white, stats, 2.0, lr, normal_equations=normal, user_path=True
+        )
 
     def _fit_rows(
         self,
@@ -668,11 +736,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         *,
         L_full: float | None = None,
         normal_equations: bool = False,
+        user_path: bool = False,
     ) -> LinearRegression:
         b, w = std.to_user(result.x)
         self.intercept_ = float(b)
         self.coef_ = np.asarray(w, dtype=np.float64)
-        self.history_ = std.path_to_user(result.history.x)
+        self.history_ = result.history.x if user_path else std.path_to_user(result.history.x)
         self.loss_curve_ = np.asarray(result.history.fun, dtype=np.float64)
         self.initial_loss_ = float(self.loss_curve_[0])
         self.loss_ = float(result.fun)
@@ -708,7 +777,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if whitened:
             # H = 2 I in whitened coordinates; v = sqrt(n) V S^-1 u grows relative errors <= kappa
             moved = gnorm / 2.0
-            target = float(np.linalg.norm(theta[1:]))
+            k = std.keep
+            v_full = self.coef_ * std.scale
+            target = float(np.linalg.norm(std.sv[k] * (std.V[:, k].T @ v_full))) / np.sqrt(std.n)
             amplify = kappa
         else:
             H = hessian(std.stats(stats), float(self.alpha) / std.scale**2, bool(self.fit_intercept))
