@@ -23,6 +23,18 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.12g}"
 
 
+def _finite_or_none(v: float) -> float | None:
+    """JSON has no infinity: an infinite condition number (collinear columns) is null."""
+    return float(v) if np.isfinite(v) else None
+
+
+_COORDINATES = {
+    "whitened": "1/L in whitened coordinates, where the Hessian is 2I",
+    "standardised": "on the standardised features (x - mean) / std",
+    "raw": "on the features in their own units",
+}
+
+
 def _learning_rate(text: str) -> Any:
     """``--lr`` for a fit: what ``minimize`` takes, except the line search."""
     from descend.optim import parse_learning_rate
@@ -45,6 +57,7 @@ _RESUME_OPTIONS = {
     "alpha": "--alpha",
     "epsilon": "--epsilon",
     "scale": "--scale/--no-scale",
+    "fit_intercept": "--intercept/--no-intercept",
     "batch_size": "--batch-size",
     "shuffle": "--shuffle",
     "random_state": "--random-state",
@@ -137,13 +150,19 @@ def fit_command(
         None, "--features", help="Feature columns, e.g. size,rooms [default: all the others]."
     ),
     optimizer: str = typer.Option(
-        "gd", "--optimizer", help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw."
+        "auto",
+        "--optimizer",
+        help="auto (squared loss, no --lr: preconditioned; else gd), preconditioned (gradient "
+        "descent in whitened coordinates + refinement: the least-squares answer to the last "
+        "trustworthy digit), gd, momentum, nesterov, adagrad, rmsprop, adam or adamw.",
     ),
     lr: str = typer.Option(
         "auto",
         "--lr",
         help="Learning rate: a number, 'auto' (1/L, L the exact curvature) or a schedule "
-        "such as exp:0.1,0.99. With --scale it applies to the standardised features.",
+        "such as exp:0.1,0.99. A number means plain gd (with --optimizer auto) and applies to "
+        "the standardised features ((x - mean) / std, where 2/L >= 1); add --no-scale for "
+        "the features' own units.",
     ),
     max_iter: int = typer.Option(
         1000, "--max-iter", help="Most steps (epochs for mini-batch); with --resume, in all."
@@ -169,6 +188,11 @@ def fit_command(
         True,
         "--scale/--no-scale",
         help="Standardise features internally (coefficients stay in your units).",
+    ),
+    fit_intercept: bool = typer.Option(
+        True,
+        "--intercept/--no-intercept",
+        help="Fit the intercept b; --no-intercept fits through the origin (b = 0).",
     ),
     init: str = typer.Option(
         None, "--init", help="Start: intercept then coefficients, e.g. 0,0 [default: zeros]."
@@ -282,6 +306,7 @@ def fit_command(
         random_state=random_state,
         scale=scale,
         time_limit=time_limit,
+        fit_intercept=fit_intercept,
     )
     meta: dict[str, Any] = {"data": _data_identity(data), "model": model.checkpoint_meta()}
     ckpt = None
@@ -323,12 +348,17 @@ def fit_command(
             if table is not None:
                 model.fit_table(table, callback=callback, resume=ckpt)
             elif src.passes is None:
-                model._fit_stats(src.stats, names, callback=callback, resume=ckpt)
+                model._fit_stats(
+                    src.stats, names, callback=callback, resume=ckpt, rows=getattr(src, "rows", None)
+                )
             else:
                 model._fit_passes(src.stats, names, src.passes, callback=callback, resume=ckpt)
         elapsed = time.perf_counter() - t0
         load_time = t0 - t_load
+    from descend.loop.verdict import FAILED
+
     diverged = model.stop_reason_ == "diverged"
+    failed = model.verdict_ in FAILED
     interrupted = model.stop_reason_ == "interrupted"
     if saver is not None and not diverged:
         info = model.result_.info
@@ -349,7 +379,13 @@ def fit_command(
             "loss": model.loss_,
             "n_iter": model.n_iter_,
             "status": model.stop_reason_,
+            "verdict": str(model.verdict_),
+            "success": model.verdict_.success,
             "message": model.message_,
+            "condition_number": _finite_or_none(model.condition_number_),
+            "trusted_digits": model.trusted_digits_,
+            "collinear": list(model.collinear_),
+            "relative_gradient": model.relative_gradient_,
             "r2": r2,
             "learning_rate": model.learning_rate_
             if isinstance(model.learning_rate_, (int, float, str))
@@ -358,7 +394,9 @@ def fit_command(
             "optimal_loss": model.optimal_loss_,
             "optimality_gap": model.optimality_gap_,
             "loss_name": model.loss,
-            "optimizer": optimizer,
+            "optimizer": model.optimizer_,
+            "learning_rate_coordinates": model.learning_rate_coordinates_,
+            "fit_intercept": fit_intercept,
             "scale": scale,
             "rows": src.n,
             "engine": engine,
@@ -387,7 +425,7 @@ def fit_command(
                 markup=False,
             )
         raise typer.Exit(130)  # the shell's convention for a run stopped by Ctrl-C
-    if diverged:
+    if diverged or failed:
         err.print(f"descend: {model.message_}", markup=False)
         raise Diverged(model.message_)
     if save_path is not None:
@@ -507,12 +545,14 @@ def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: 
     lr = model.learning_rate_
     lr_text = f"{lr:.6g}" if isinstance(lr, float) else str(lr)
     limit = model.stability_limit_
+    where = _COORDINATES.get(model.learning_rate_coordinates_, "")
     out.print(
         f"{table.source}: {table.n} rows; {table.target_name} ~ "
-        f"{' + '.join(table.feature_names)}; loss {model.loss}; "
-        f"learning rate {lr_text}"
-        + (f" (stability limit 2/L = {limit:.6g})" if limit else "")
-        + ("; features standardised" if scale else "; features in raw units"),
+        f"{' + '.join(table.feature_names)}"
+        + ("" if model.fit_intercept else " (through the origin)")
+        + f"; loss {model.loss}; optimizer {model.optimizer_}; "
+        f"learning rate {lr_text} ({where}"
+        + (f"; stability limit 2/L = {limit:.6g})" if limit else ")"),
         markup=False,
     )
     t = RichTable(show_header=True, header_style="bold")
@@ -528,5 +568,8 @@ def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: 
     t.add_row("R^2", _fmt(r2))
     t.add_row("iterations", str(model.n_iter_))
     t.add_row("stop reason", model.stop_reason_)
+    t.add_row("verdict", str(model.verdict_))
+    t.add_row("condition number", f"{model.condition_number_:.4g}")
+    t.add_row("trusted digits", f"~{model.trusted_digits_} (of the coefficients)")
     t.add_row("time", f"{elapsed:.3g} s")
     out.print(t)

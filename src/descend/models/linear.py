@@ -927,7 +927,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 f"between two points and never settle (loss {self.loss_:.10g}{gap}). Use "
                 "learning_rate='auto' (--lr auto) or a rate below 2/L"
             )
-            warnings.warn(message, ConvergenceWarning, stacklevel=4)
+            warnings.warn(message, DivergenceWarning, stacklevel=4)
             return message
         if result.status is Status.MAX_ITER:
             message = (

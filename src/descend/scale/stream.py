@@ -474,6 +474,28 @@ def loss_and_grad_stream(
     return tot_l / n, tot_g / n, tot_b / n
 
 
+def centred_residuals_stream(
+    source: ChunkSource, mean: Array, scale: Array, y0: float, v: Array, c: float
+) -> tuple[Array, float, float, int]:
+    """One streamed pass of centred residuals for the refinement of a squared-loss fit.
+
+    With ``z = (x - mean) / scale`` and ``r = y - y0 - c - z . v`` returns
+    ``(sum z r, sum r, sum r^2, n)``: centring every chunk on the global means keeps a large
+    offset in the data from costing digits (see :mod:`descend.models._whitened`).
+    """
+    zr, sr, rr, n = np.zeros(source.d), 0.0, 0.0, 0
+    for X, y in source.chunks(check=False):
+        Z = (X - mean) / scale
+        r = (y - y0) - c - Z @ v
+        zr += Z.T @ r
+        sr += float(r.sum())
+        rr += float(r @ r)
+        n += X.shape[0]
+    if n == 0:
+        raise DataError(f"{source.files[0]}: has no rows")
+    return zr, sr, rr, n
+
+
 def iter_minibatches(
     source: ChunkSource,
     batch_size: int,
