@@ -12,8 +12,11 @@ Storing the data as float64 is a perturbation ``delta ~ eps max|x_j| / scale_j``
 ``1e6 + small`` loses six digits to its offset before any arithmetic. To that the fit adds the
 distance still left to the optimum, ``|H^-1 grad|`` (from the final gradient, in the metric the
 descent used), and -- for a fit from the moments alone, which solves the normal equations --
-``kappa^2 eps``. ``trusted_digits = floor(-log10(total))``, between 0 and 15: the digits of the
-coefficients (relative to the largest standardised coefficient) the arithmetic can vouch for.
+``kappa^2 eps``. That bounds the error of the standardised coefficients ``v`` as a whole; a
+coefficient with a small ``|v_j|`` has the relative error ``total |v| / |v_j|``, so
+``trusted_digits = floor(-log10(max_j total |v| / |v_j|))``, between 0 and 15: the digits of
+every coefficient the arithmetic can vouch for. (The intercept's error is about
+``total |v| |mean / scale|`` in the target's units.)
 """
 
 from __future__ import annotations
@@ -57,12 +60,14 @@ def trusted_digits(
     residual_ratio: float,
     distance_left: float,
     normal_equations: bool = False,
+    v: Array | None = None,
 ) -> tuple[int, float]:
     """``(digits, relative error bound)`` of the coefficients (see the module docstring).
 
     ``residual_ratio`` is ``tan(theta) = |r| / |Z v|``; ``distance_left`` the relative distance
     to the optimum still left by the descent; ``normal_equations`` adds ``kappa^2 eps`` (a fit
-    from the moments that no pass over the rows refined).
+    from the moments that no pass over the rows refined); ``v`` (the standardised
+    coefficients) turns the norm-wise bound into one for the smallest nonzero coefficient.
     """
     if not np.isfinite(kappa):
         return 0, float("inf")
@@ -72,6 +77,11 @@ def trusted_digits(
     if normal_equations:
         err += kappa * kappa * EPS
     err = max(err, EPS)
+    if v is not None:
+        mags = np.abs(np.asarray(v, dtype=np.float64))
+        nonzero = mags[mags > 0]
+        if nonzero.size:
+            err *= float(np.linalg.norm(mags) / nonzero.min())
     digits = int(np.clip(np.floor(-np.log10(err)), 0, 15)) if np.isfinite(err) else 0
     return digits, float(err)
 

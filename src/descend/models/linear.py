@@ -424,10 +424,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """
         if self._solver() == "preconditioned":
             self._check_params(stats.d)
-            white, objective = whiten_moments(
+            white, whitened = whiten_moments(
                 stats, intercept=bool(self.fit_intercept), alpha=float(self.alpha), rows=rows
             )
-            return self._fit_whitened(white, objective, stats, feature_names, callback, resume)
+            return self._fit_whitened(white, whitened, stats, feature_names, callback, resume)
         std, penalty, theta0 = self._setup(stats, feature_names, resume)
         objective = StatsObjective(std.stats(stats), penalty, bool(self.fit_intercept))
         L = objective.curvature_bound()
@@ -800,6 +800,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             residual_ratio=float(tan),
             distance_left=float(dist) if np.isfinite(dist) else 1.0,
             normal_equations=normal_equations,
+            v=self.coef_ * std.scale,
         )
         if result.status is Status.DIVERGED:
             self.trusted_digits_ = 0
