@@ -1,22 +1,28 @@
 """How many digits of a fit to trust: the condition number and the error it amplifies.
 
-For least squares with the standardised design ``Z`` (condition number ``kappa``), residual
-``r`` and fitted values ``Z v``, a relative perturbation ``delta_X`` of the features and
-``delta_y`` of the target move the coefficients by about (Wedin 1973; Higham, *Accuracy and
-Stability of Numerical Algorithms*, 2nd ed., Thm 20.1)
+A coefficient is wrong by the rounding of the data it was computed from, amplified by the
+problem's conditioning, plus whatever distance the descent has not yet covered. With ``Z`` the
+standardised design (columns ``(x_k - mean_k) / scale_k``), ``G = (Z^T Z)^-1`` (from the
+whitening's singular values: ``V diag(1 / s^2) V^T``), ``v`` the standardised coefficients and
+``r`` the residuals, first-order perturbation theory for least squares (Golub & Van Loan,
+*Matrix Computations*, 4th ed., sec. 5.3.7) gives
 
-    |dv| / |v|  <~  kappa delta_X (2 + kappa tan(theta)) + kappa delta_y / cos(theta),
-    tan(theta) = |r| / |Z v|.
+    dv = G Z^T (dy - dZ v) + G dZ^T r.
 
-Storing the data as float64 is a perturbation ``delta ~ eps max|x_j| / scale_j``: a column
-``1e6 + small`` loses six digits to its offset before any arithmetic. To that the fit adds the
-distance still left to the optimum, ``|H^-1 grad|`` (from the final gradient, in the metric the
-descent used), and -- for a fit from the moments alone, which solves the normal equations --
-``kappa^2 eps``. That bounds the error of the standardised coefficients ``v`` as a whole; a
-coefficient with a small ``|v_j|`` has the relative error ``total |v| / |v_j|``, so
-``trusted_digits = floor(-log10(max_j total |v| / |v_j|))``, between 0 and 15: the digits of
-every coefficient the arithmetic can vouch for. (The intercept's error is about
-``total |v| |mean / scale|`` in the target's units.)
+Storing each value in float64 rounds it by a relative ``u = eps/2``, independently, with variance
+``u^2/3``: ``x_ik`` by ``u |x_ik|`` -- a column ``1e6 + small`` loses six digits to its offset --
+and ``y_i`` by ``u |y_i|``. Averaged over the rows that makes (per coefficient ``j``)
+
+    var_1 = (u^2/3) (E[y^2] + sum_k E[x_k^2] w_k^2) G_jj,
+    var_2 = (u^2/3) n mse sum_k G_jk^2 E[x_k^2] / scale_k^2     (the kappa^2 tan(theta) term),
+
+from the moments alone. To three standard deviations of that the estimate adds the Newton step
+``|(H^-1 g)_j|`` still left (from the final gradient, in the metric of the descent) and, for a fit
+from the moments that no pass over the rows refined (the normal equations),
+``eps |G_j| s_max^2 |v|``. ``trusted_digits = floor(-log10(max_j err_j / |v_j|))`` over the
+nonzero coefficients, between 0 and 15: an estimate, not a bound (the worst-case bound,
+``kappa delta (2 + kappa tan(theta))``, Wedin 1973, is usually orders of magnitude larger).
+The intercept's error is about ``|mean / scale . dv|`` in the target's units.
 """
 
 from __future__ import annotations
@@ -30,60 +36,53 @@ from descend.data.stats import MomentStats
 
 Array = NDArray[np.float64]
 
-__all__ = ["collinear_message", "data_rounding", "trusted_digits"]
+__all__ = ["collinear_message", "trusted_digits"]
 
 EPS = float(np.finfo(np.float64).eps)
-
-
-def data_rounding(stats: MomentStats, scale: Array, intercept: bool) -> tuple[float, float]:
-    """``(delta_X, delta_y)``: float64's relative rounding of the data, against its spread.
-
-    A value's rounding is ``eps |x|``; ``|x|`` is taken as ``4 x`` the root mean square
-    ``sqrt(mean^2 + var)`` (a typical largest value), and compared with the column's scale.
-    """
-    n = max(stats.n, 1)
-    var = np.maximum(np.diag(stats.cxx) / n, 0.0)
-    size = np.sqrt(stats.mean_x**2 + var)
-    dx = float(np.max(4.0 * EPS * size / scale)) if size.size else 0.0
-    vy = max(stats.cyy / n, 0.0)
-    spread = np.sqrt(vy) if intercept else np.sqrt(vy + stats.mean_y**2)
-    ysize = np.sqrt(stats.mean_y**2 + vy)
-    dy = float(4.0 * EPS * ysize / spread) if spread > 0 else 4.0 * EPS
-    return dx, dy
+U = EPS / 2.0
 
 
 def trusted_digits(
     *,
-    kappa: float,
-    delta_x: float,
-    delta_y: float,
-    residual_ratio: float,
-    distance_left: float,
+    stats: MomentStats,
+    intercept: bool,
+    scale: Array,
+    sv: Array,
+    V: Array,
+    w: Array,
+    mse: float,
+    newton_step: Array,
     normal_equations: bool = False,
-    v: Array | None = None,
 ) -> tuple[int, float]:
-    """``(digits, relative error bound)`` of the coefficients (see the module docstring).
+    """``(digits, largest relative error)`` of the coefficients (see the module docstring).
 
-    ``residual_ratio`` is ``tan(theta) = |r| / |Z v|``; ``distance_left`` the relative distance
-    to the optimum still left by the descent; ``normal_equations`` adds ``kappa^2 eps`` (a fit
-    from the moments that no pass over the rows refined); ``v`` (the standardised
-    coefficients) turns the norm-wise bound into one for the smallest nonzero coefficient.
+    ``scale``, ``sv``, ``V``: the standardised design's column scales, singular values and
+    right singular vectors; ``w`` the coefficients (user units); ``mse`` the mean squared
+    residual; ``newton_step`` the step ``H^-1 g`` still left, in the standardised ``v``.
     """
-    if not np.isfinite(kappa):
+    if sv.size == 0 or not np.all(sv > 0) or not np.all(np.isfinite(w)):
         return 0, float("inf")
-    tan = residual_ratio if np.isfinite(residual_ratio) else 1e300
-    err = kappa * delta_x * (2.0 + kappa * tan) + kappa * delta_y * np.sqrt(1.0 + tan * tan)
-    err += max(distance_left, 0.0)
+    n = max(int(stats.n), 1)
+    ex2 = np.maximum(np.diag(stats.cxx) / n, 0.0) + stats.mean_x**2
+    ey2 = max(stats.cyy / n, 0.0) + stats.mean_y**2
+    G = (V / sv**2) @ V.T
+    v = w * scale
+    s_e2 = (U * U / 3.0) * (ey2 + float(ex2 @ (w * w)))
+    var1 = s_e2 * np.diag(G)
+    var2 = (U * U / 3.0) * n * max(mse, 0.0) * ((G * G) @ (ex2 / scale**2))
+    # the solver's own rounding: a backward error of a few u in the centred, scaled design
+    var3 = (U * U) * 4.0 * (float(v @ v) * sv[0] ** 2 / n + max(mse, 0.0)) * np.diag(G)
+    err = 3.0 * np.sqrt(var1 + var2 + var3) + np.abs(newton_step)
     if normal_equations:
-        err += kappa * kappa * EPS
-    err = max(err, EPS)
-    if v is not None:
-        mags = np.abs(np.asarray(v, dtype=np.float64))
-        nonzero = mags[mags > 0]
-        if nonzero.size:
-            err *= float(np.linalg.norm(mags) / nonzero.min())
-    digits = int(np.clip(np.floor(-np.log10(err)), 0, 15)) if np.isfinite(err) else 0
-    return digits, float(err)
+        err += EPS * np.linalg.norm(G, axis=1) * sv[0] ** 2 * float(np.linalg.norm(v))
+    mags = np.abs(v)
+    live = mags > 0
+    if not live.any():
+        return 15, 0.0
+    rel = float(np.max(err[live] / mags[live]))
+    rel = max(rel, EPS)
+    digits = int(np.clip(np.floor(-np.log10(rel)), 0, 15)) if np.isfinite(rel) else 0
+    return digits, rel
 
 
 def collinear_message(

@@ -32,7 +32,7 @@ from descend.data.stats import MomentStats
 from descend.errors import ConvergenceWarning, InputError, StabilityWarning
 from descend.loop.result import History, OptimizeResult, Status
 from descend.loop.verdict import Verdict
-from descend.models._accuracy import collinear_message, data_rounding, trusted_digits
+from descend.models._accuracy import collinear_message, trusted_digits
 from descend.models._descent import run_descent
 from descend.models._diagnose import DivergenceWarning, divergence_message, stability_message
 from descend.models._problem import Standardizer, StatsObjective, curvature, hessian
@@ -62,6 +62,7 @@ _SOLVERS = ("auto", "preconditioned")
 _ROUNDS = 3
 _EXACT_ROWS = 2_000_000
 EPS = float(np.finfo(np.float64).eps)
+_SETTLED = 4 * EPS
 
 
 def _best_by_gradient(result: OptimizeResult) -> OptimizeResult:
@@ -507,14 +508,16 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             curve.append(again.history.fun[1:])
             gnorms.append(again.history.grad_norm[1:])
             nit, nfev = nit + again.nit, nfev + again.nfev
-            moved = float(np.linalg.norm(again.x[1:]))
-            size = float(np.linalg.norm(objective.white.to_internal(b, w)[1:]))
+            moved = float(np.linalg.norm(again.x))
+            origin = objective.white.anchored(0.0, np.zeros_like(w))
+            size = float(np.linalg.norm(origin.to_internal(b, w)))
             gn_final = float(again.info.get("grad_norm", again.history.grad_norm[-1]))
             result = dataclasses.replace(
                 again, status=result.status, elapsed=result.elapsed + again.elapsed,
                 info={**result.info, "grad_norm": gn_final},
             )
-            if moved <= 4.0 * EPS * max(size, 1e-300) or again.nit == 0:
+            # a correction this small leaves the next one at rounding level: done
+            if moved <= _SETTLED * max(size, 1e-300) or again.nit == 0:
                 break
         history = History(
             x=np.vstack(user),
@@ -706,8 +709,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
     def _conditioning(
         self, stats: MomentStats, std: Any, names: Sequence[str]
-    ) -> tuple[float, list[str]]:
-        """Condition number of the standardised design and its weakest direction's columns."""
+    ) -> tuple[float, list[str], Whitening]:
+        """Condition number of the standardised design, its weakest direction's columns, and
+        the whitening they come from."""
         white = std if isinstance(std, Whitening) else whiten_moments(
             stats, intercept=bool(self.fit_intercept), alpha=float(self.alpha)
         )[0]
@@ -724,7 +728,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             kappa = float(sv[0] / sv[-1]) if sv.size else 1.0
             if not np.all(white.keep[: sv.size]):
                 kappa = float("inf")
-        return kappa, white.collinear(tuple(names))
+        return kappa, white.collinear(tuple(names)), white
 
     def _finish(
         self,
@@ -765,42 +769,40 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         n = max(stats.n, 1)
         var_y = stats.cyy / n if self.fit_intercept else stats.cyy / n + stats.mean_y**2
         var_y = max(var_y, 1e-300)
-        kappa, collinear = self._conditioning(stats, std, self.feature_names_)
+        kappa, collinear, white = self._conditioning(stats, std, self.feature_names_)
         self.condition_number_ = kappa
         gnorm = float(result.info.get("grad_norm", np.linalg.norm(result.jac)))
         L_judge = L_full if L_full is not None else L
         self.relative_gradient_ = (
             gnorm / np.sqrt(2.0 * L_judge * var_y) if L_judge else None
         )
-        theta = np.asarray(result.x, dtype=np.float64)
-        # the Newton step d = H^-1 g says where the optimum is: dist = |d| / |theta*| (in v)
+        # the Newton step H^-1 g still left, in the design's standardised coefficients
         if whitened:
-            # H = 2 I in whitened coordinates; v = sqrt(n) V S^-1 u grows relative errors <= kappa
-            moved = gnorm / 2.0
-            k = std.keep
-            v_full = self.coef_ * std.scale
-            target = float(np.linalg.norm(std.sv[k] * (std.V[:, k].T @ v_full))) / np.sqrt(std.n)
-            amplify = kappa
+            jac = np.asarray(result.jac, dtype=np.float64)
+            jn = float(np.linalg.norm(jac))
+            du = jac[1:] / 2.0 * (gnorm / jn if jn > 0 else 0.0)
+            step_v = np.sqrt(std.n) * (std._T() @ du) if du.size else np.zeros(stats.d)
         else:
             H = hessian(std.stats(stats), float(self.alpha) / std.scale**2, bool(self.fit_intercept))
             if not self.fit_intercept:
                 H = np.pad(H, ((1, 0), (1, 0)))
                 H[0, 0] = 1.0
             step = np.linalg.lstsq(H, np.asarray(result.jac, dtype=np.float64), rcond=None)[0]
-            moved = float(np.linalg.norm(step[1:]))
-            target = float(np.linalg.norm(theta[1:] - step[1:]))
-            amplify = 1.0
-        dist = amplify * moved / target if target > 0 else (0.0 if moved == 0 else np.inf)
-        dx, dy = data_rounding(stats, std.scale, bool(self.fit_intercept))
-        tan = np.sqrt(self.loss_ / max(var_y - self.loss_, 1e-300 * var_y))
+            step_v = step[1:] / std.scale * white.scale
+        v_now = self.coef_ * white.scale
+        moved = float(np.linalg.norm(step_v))
+        target = float(np.linalg.norm(v_now - step_v))
+        dist = moved / target if target > 0 else (0.0 if moved == 0 else float("inf"))
         self.trusted_digits_, self.error_bound_ = trusted_digits(
-            kappa=kappa,
-            delta_x=dx,
-            delta_y=dy,
-            residual_ratio=float(tan),
-            distance_left=float(dist) if np.isfinite(dist) else 1.0,
+            stats=stats,
+            intercept=bool(self.fit_intercept),
+            scale=white.scale,
+            sv=white.sv[white.keep] if np.all(white.keep) else np.zeros(0),
+            V=white.V,
+            w=self.coef_,
+            mse=self.loss_,
+            newton_step=step_v,
             normal_equations=normal_equations,
-            v=self.coef_ * std.scale,
         )
         if result.status is Status.DIVERGED:
             self.trusted_digits_ = 0
