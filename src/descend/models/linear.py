@@ -508,9 +508,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             curve.append(again.history.fun[1:])
             gnorms.append(again.history.grad_norm[1:])
             nit, nfev = nit + again.nit, nfev + again.nfev
-            moved = float(np.linalg.norm(again.x))
+            moved = float(np.linalg.norm(again.x[1:]))
             origin = objective.white.anchored(0.0, np.zeros_like(w))
-            size = float(np.linalg.norm(origin.to_internal(b, w)))
+            size = float(np.linalg.norm(origin.to_internal(b, w)[1:]))
             gn_final = float(again.info.get("grad_norm", again.history.grad_norm[-1]))
             result = dataclasses.replace(
                 again, status=result.status, elapsed=result.elapsed + again.elapsed,
