@@ -508,16 +508,16 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             curve.append(again.history.fun[1:])
             gnorms.append(again.history.grad_norm[1:])
             nit, nfev = nit + again.nit, nfev + again.nfev
-            moved = float(np.linalg.norm(again.x[1:]))
-            origin = objective.white.anchored(0.0, np.zeros_like(w))
-            size = float(np.linalg.norm(origin.to_internal(b, w)[1:]))
+            b_new, w_new = objective.white.to_user(again.x)
+            change = np.abs(np.r_[b_new - b, w_new - w])
+            size = np.abs(np.r_[b, w])
             gn_final = float(again.info.get("grad_norm", again.history.grad_norm[-1]))
             result = dataclasses.replace(
                 again, status=result.status, elapsed=result.elapsed + again.elapsed,
                 info={**result.info, "grad_norm": gn_final},
             )
-            # a correction this small leaves the next one at rounding level: done
-            if moved <= _SETTLED * max(size, 1e-300) or again.nit == 0:
+            # every coefficient changed in its last bits only: the next round cannot help
+            if np.all(change <= _SETTLED * size) or again.nit == 0:
                 break
         history = History(
             x=np.vstack(user),
