@@ -127,7 +127,7 @@ def part1() -> list[dict[str, Any]]:
             warnings.simplefilter("ignore")
             m = LinearRegression(fit_intercept=intercept).fit(X, y)
             for peer, fit in _fits(intercept).items():
-                t, est = _best(lambda fit=fit: fit(X, y))
+                t, est = _best(lambda fit=fit, X=X, y=y: fit(X, y))
                 row[peer] = {"digits": round(_digits(est, ref), 2), "time": t}
         row["condition_number"] = m.condition_number_
         row["trusted_digits"] = m.trusted_digits_
@@ -172,7 +172,7 @@ def part2(n: int, d: int = 20) -> list[dict[str, Any]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for peer, fit in fits.items():
-                times[peer], ests[peer] = _best(lambda fit=fit: fit(X, y))
+                times[peer], ests[peer] = _best(lambda fit=fit, X=X, y=y: fit(X, y))
             m = LinearRegression().fit(X, y)
         ref = ests["lstsq"]
         row = {

@@ -300,3 +300,28 @@ def test_preconditioned_refuses_what_it_cannot_do():
         LinearRegression(optimizer="preconditioned", learning_rate=0.1).fit(SIZES, PRICES)
     with pytest.raises(InputError, match="full-batch squared loss"):
         LinearRegression(optimizer="preconditioned", loss="huber").fit(SIZES, PRICES)
+
+
+# ---------------------------------------------------------------- huber's threshold
+
+
+def test_huber_threshold_is_relative_so_units_do_not_matter():
+    rng = np.random.default_rng(4)
+    X = rng.normal(2000.0, 400.0, size=(300, 1))
+    y = 150.0 * X[:, 0] + 20000.0 + 5000.0 * rng.normal(size=300)  # dollars
+    y[:15] += 200000.0  # outliers
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dollars = LinearRegression(loss="huber", max_iter=20000).fit(X, y)
+        thousands = LinearRegression(loss="huber", max_iter=20000).fit(X, y / 1000.0)
+        absolute = LinearRegression(loss="huber", huber_scale=1.0, max_iter=20000).fit(X, y)
+    np.testing.assert_allclose(dollars.coef_ / 1000.0, thousands.coef_, rtol=1e-6)
+    # the scale is the least-squares RMS residual, from the moments
+    A = np.hstack([np.ones((300, 1)), X])
+    r = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
+    assert dollars.huber_scale_ == pytest.approx(np.sqrt(r @ r / 300), rel=1e-9)
+    assert dollars.huber_threshold_ == pytest.approx(1.35 * dollars.huber_scale_)
+    # relative: the outliers are clipped and the slope is near 150; a threshold of $1.35
+    # makes huber the absolute loss, a different (median-type) estimator
+    assert abs(dollars.coef_[0] - 150.0) < 15.0
+    assert absolute.huber_threshold_ == pytest.approx(1.35)

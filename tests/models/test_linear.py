@@ -171,7 +171,8 @@ def test_huber_matches_sklearn_huber_regressor():
     y = X @ [2.0, -1.0] + 1.0 + 0.3 * rng.normal(size=300)
     y[:15] += 20  # outliers
     sk = HuberRegressor(epsilon=1.35, alpha=0.0, max_iter=1000, tol=1e-10).fit(X, y)
-    m = LinearRegression(loss="huber", epsilon=1.35 * sk.scale_, max_iter=20000).fit(X, y)
+    m = LinearRegression(loss="huber", huber_scale=sk.scale_, max_iter=20000).fit(X, y)
+    assert m.huber_threshold_ == pytest.approx(1.35 * sk.scale_)
     np.testing.assert_allclose(m.coef_, sk.coef_, rtol=1e-4)
     assert m.intercept_ == pytest.approx(sk.intercept_, rel=1e-4)
 

@@ -56,6 +56,7 @@ _RESUME_OPTIONS = {
     "learning_rate": "--lr",
     "alpha": "--alpha",
     "epsilon": "--epsilon",
+    "huber_scale": "--huber-scale",
     "scale": "--scale/--no-scale",
     "fit_intercept": "--intercept/--no-intercept",
     "batch_size": "--batch-size",
@@ -183,7 +184,19 @@ def fit_command(
         "squared_error", "--loss", help="squared_error, huber or absolute_error."
     ),
     alpha: float = typer.Option(0.0, "--alpha", help="L2 penalty alpha * |w|^2."),
-    epsilon: float = typer.Option(1.35, "--epsilon", help="Huber threshold (target's units)."),
+    epsilon: float = typer.Option(
+        1.35,
+        "--epsilon",
+        help="Huber threshold in units of --huber-scale (as scikit-learn's HuberRegressor).",
+    ),
+    huber_scale: float = typer.Option(
+        None,
+        "--huber-scale",
+        help="Huber's scale in the target's units [default: the least-squares fit's RMS "
+        "residual, so the threshold is relative]; 1 makes --epsilon a threshold in the "
+        "target's units.",
+        show_default=False,
+    ),
     scale: bool = typer.Option(
         True,
         "--scale/--no-scale",
@@ -296,6 +309,7 @@ def fit_command(
         loss=loss,
         alpha=alpha,
         epsilon=epsilon,
+        huber_scale="auto" if huber_scale is None else huber_scale,
         optimizer=optimizer,
         learning_rate=_learning_rate(lr),
         max_iter=max_iter,
@@ -394,6 +408,7 @@ def fit_command(
             "optimal_loss": model.optimal_loss_,
             "optimality_gap": model.optimality_gap_,
             "loss_name": model.loss,
+            "huber_threshold": getattr(model, "huber_threshold_", None),
             "optimizer": model.optimizer_,
             "learning_rate_coordinates": model.learning_rate_coordinates_,
             "fit_intercept": fit_intercept,

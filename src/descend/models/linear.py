@@ -106,7 +106,16 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         ``'absolute_error'`` (see :mod:`descend.models.losses`).
     alpha : L2 penalty ``alpha * ||w||**2`` added to the mean loss (the intercept is not
         penalised; this is scikit-learn ``Ridge``'s ``alpha / n_samples``). Default 0.
-    epsilon : huber threshold, in the target's units. Default 1.35.
+    epsilon : huber threshold in units of ``huber_scale``: residuals beyond
+        ``epsilon x huber_scale_`` count linearly. Default 1.35 (as scikit-learn's
+        ``HuberRegressor``, whose threshold is also relative to a scale).
+    huber_scale : ``'auto'`` (default: the least-squares fit's root mean squared residual,
+        known from the moments on every engine before the fit starts, so the threshold is
+        relative and a target in dollars behaves as one in thousands of dollars) or a positive
+        number in the target's units (``huber_scale=1`` is a threshold of ``epsilon`` in the
+        target's units). Unlike ``HuberRegressor`` the scale is fixed before the descent, not
+        estimated with it; outliers inflate it (a 5 % share of 20-sigma outliers about
+        4.6-fold) but a relative threshold still clips them.
     optimizer : ``'auto'`` (default: ``'preconditioned'`` for the full-batch squared loss
         when ``learning_rate='auto'``, else ``'gd'``), ``'preconditioned'`` (gradient descent
         in whitened coordinates, where the condition number is 1, with iterative refinement
@@ -192,6 +201,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         init: Sequence[float] | None = None,
         time_limit: float | None = None,
         fit_intercept: bool = True,
+        huber_scale: Any = "auto",
     ):
         self.loss = loss
         self.alpha = alpha
@@ -209,6 +219,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.init = init
         self.time_limit = time_limit
         self.fit_intercept = fit_intercept
+        self.huber_scale = huber_scale
 
     # ------------------------------------------------------------------ validation
 
@@ -226,6 +237,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
         number("alpha", self.alpha, 0.0)
         number("epsilon", self.epsilon, 0.0, open_low=True)
+        if not (isinstance(self.huber_scale, str) and self.huber_scale == "auto"):
+            number("huber_scale", self.huber_scale, 0.0, open_low=True)
         number("tol", self.tol, 0.0)
         if self.gtol is not None:
             number("gtol", self.gtol, 0.0)
@@ -298,6 +311,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             "learning_rate": lr if isinstance(lr, (str, int, float)) or lr is None else repr(lr),
             "alpha": float(self.alpha),
             "epsilon": float(self.epsilon),
+            "huber_scale": self.huber_scale
+            if isinstance(self.huber_scale, str)
+            else float(self.huber_scale),
             "scale": bool(self.scale),
             "fit_intercept": bool(self.fit_intercept),
             "batch_size": None if self.batch_size is None else int(self.batch_size),
@@ -578,6 +594,14 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         smooth = self.loss != "absolute_error"
         intercept = bool(self.fit_intercept)
         L = curvature(std.stats(stats), penalty, intercept) if smooth else None
+        eps = float(self.epsilon)
+        self.huber_scale_: float | None = None
+        if self.loss == "huber":
+            self.huber_scale_ = self._huber_scale(stats)
+            eps = float(self.epsilon) * self.huber_scale_
+            if hasattr(passes, "epsilon"):
+                passes.epsilon = eps  # the rows' passes apply the threshold in target units
+        self.huber_threshold_ = eps if self.loss == "huber" else None
         data = _PassObjective(passes, std, float(self.alpha), intercept)
         fun: Callable[[Array], tuple[float, Array]] = data.value_and_grad
         if self.loss == "squared_error":  # mini-batch squared loss: the curve costs O(d^2)
@@ -597,7 +621,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 L_step = (n * (bs - 1) * L + (n - bs) * L_max) / (bs * (n - 1))
             rng = _rng(self.random_state)
             shuffle = bool(self.shuffle)
-            loss, eps = str(self.loss), float(self.epsilon)
+            loss = str(self.loss)
 
             def epoch(theta: Array, opt: Optimizer, state: object, k: int) -> tuple[Array, object]:
                 assert rng is not None
@@ -634,6 +658,16 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 info={**result.info, "best_iteration": best},
             )
         return self._finish(result, std, stats, L_step, lr, L_full=L)
+
+    def _huber_scale(self, stats: MomentStats) -> float:
+        """``huber_scale`` resolved: a number, or the least-squares RMS residual (``'auto'``)."""
+        if not isinstance(self.huber_scale, str):
+            return float(self.huber_scale)
+        std = Standardizer.fit(stats, True, bool(self.fit_intercept))
+        mse = _least_squares_loss(std.stats(stats), np.zeros(stats.d), bool(self.fit_intercept))
+        spread = float(np.sqrt(max(stats.cyy / max(stats.n, 1), 0.0)))
+        # an exact fit has no residual scale: any threshold clips nothing, keep it positive
+        return max(float(np.sqrt(mse)), 1e-12 * spread, 1e-300)
 
     def _optimizer(
         self, L: float | None, stats: MomentStats, std: Standardizer
