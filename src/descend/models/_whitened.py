@@ -287,6 +287,8 @@ class _MemoryRows:
             self.r_a = self.y - b - self.X @ w
 
     def residual(self, dv: Array, c: float) -> Array:
+        if not dv.any():  # at the anchor (every round's start): no product needed
+            return self.r_a - c
         return self.r_a - c - self.Z @ dv
 
 
