@@ -104,6 +104,11 @@ class StreamResiduals:
 
         return centred_residuals_stream(self.source, mean, scale, y0, v, c)
 
+    def r_factor(self, mean: Array, scale: Array) -> Array:
+        from descend.scale.stream import r_factor_stream
+
+        return r_factor_stream(self.source, mean, scale)
+
 
 class DaskResiduals:
     """Refinement passes of the squared loss as map-reduces over Dask ``(X, y)``."""
@@ -117,6 +122,11 @@ class DaskResiduals:
         from descend.scale.dask_engine import centred_residuals_dask
 
         return centred_residuals_dask(self.X, self.y, mean, scale, y0, v, c)
+
+    def r_factor(self, mean: Array, scale: Array) -> Array:
+        from descend.scale.dask_engine import r_factor_dask
+
+        return r_factor_dask(self.X, mean, scale)
 
 
 def prepare_stream(

@@ -261,3 +261,15 @@ def centred_residuals_dask(
     (tot,) = dask.compute(_tree(parts, _add_residuals))
     zr, sr, rr, n = tot
     return np.asarray(zr, dtype=np.float64), float(sr), float(rr), int(n)
+
+
+def r_factor_dask(X: Any, mean: Array, scale: Array) -> Array:
+    """The factor ``R`` of ``Z = (X - mean) / scale`` by ``dask.array.linalg.tsqr``.
+
+    Only ``R`` is computed (``d x d`` numbers come back); ``X`` must have one column chunk.
+    """
+    from dask.array.linalg import tsqr
+
+    Xa = X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
+    _, R = tsqr((Xa - mean) / scale)
+    return np.asarray(R.compute(), dtype=np.float64)
