@@ -171,8 +171,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     ``relative_gradient_`` (``|grad| / sqrt(2 L var(y))``), ``condition_number_`` (of the
     standardised design; ``inf`` for collinear columns), ``trusted_digits_`` (significant
     digits of the coefficients the arithmetic can vouch for, from the condition number, the
-    final gradient and the rounding of the data; see :mod:`descend.models._accuracy`) and
-    ``collinear_`` (the columns of the weakest direction when ``condition_number_ > 1e6``).
+    final gradient and the rounding of the data; see :mod:`descend.models._accuracy`; its
+    relative error is ``error_bound_``), ``collinear_`` (the columns of the weakest direction
+    when the design is nearly singular or fewer than 6 digits can be trusted), and for huber
+    ``huber_scale_`` and ``huber_threshold_`` (``epsilon x huber_scale_``, target units).
 
     >>> import numpy as np
     >>> X = np.array([[1200.0], [1500.0], [1800.0], [2100.0], [2400.0]])
@@ -840,13 +842,19 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         )
         if result.status is Status.DIVERGED:
             self.trusted_digits_ = 0
-        self.collinear_ = collinear if kappa > 1e6 else []
-        if kappa > 1e6 and result.status is not Status.DIVERGED:
-            warnings.warn(
-                collinear_message(collinear, kappa, self.trusted_digits_, penalised=self.alpha > 0),
-                UserWarning,
-                stacklevel=3,
+        weak = kappa > 1e6 or (kappa > 1e3 and self.trusted_digits_ < 6)
+        self.collinear_ = collinear if weak else []
+        if weak and result.status is not Status.DIVERGED:
+            text = collinear_message(
+                collinear, kappa, self.trusted_digits_, penalised=self.alpha > 0
             )
+            if normal_equations and self.trusted_digits_ < 6:
+                text += (
+                    "; this fit solved the normal equations from the moments alone (they lose "
+                    "2 log10(condition number) digits): a fit that can re-read the rows (in "
+                    "memory, --engine stream or dask) refines it"
+                )
+            warnings.warn(text, UserWarning, stacklevel=3)
         rel_gap = (
             self.optimality_gap_ / var_y
             if self.optimality_gap_ is not None and self.loss == "squared_error"
