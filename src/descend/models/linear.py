@@ -404,6 +404,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         lr: Any,
         callback: Callable[[Any], Any] | None,
         resume: Any,
+        max_iter: int | None = None,
         **more: Any,
     ) -> OptimizeResult:
         gtol = self.gtol
@@ -413,7 +414,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             fun,
             theta0,
             optimizer,
-            max_iter=int(self.max_iter),
+            max_iter=int(self.max_iter) if max_iter is None else max_iter,
             tol=float(self.tol),
             gtol=gtol,
             target_loss=self.target_loss,
@@ -490,9 +491,23 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self._warn_features(stats, Standardizer.fit(stats, True, bool(self.fit_intercept)), names)
         lr = 0.5  # 1/L: the Hessian in whitened coordinates is 2 I
         gd = get_optimizer("gd", learning_rate=lr)
+        # In memory, refinement rounds follow: the first descent needs only its Newton step
+        # and one correction (a third step would refine on float64 residuals, which the rounds
+        # recompute better).
+        start = 0 if resume is None else int(resume.nit)
+        capped = objective.in_memory and int(self.max_iter) > start + 2
         result = self._descend(
-            objective.value_and_grad, theta0, gd, lr, callback, resume, gfloor=True
+            objective.value_and_grad,
+            theta0,
+            gd,
+            lr,
+            callback,
+            resume,
+            max_iter=start + 2 if capped else None,
+            gfloor=True,
         )
+        if capped and result.status is Status.MAX_ITER:
+            result = dataclasses.replace(result, status=Status.NO_PROGRESS)
         result = _best_by_gradient(result)
         user = [objective.white.path_to_user(result.history.x)]
         curve = [result.history.fun]
