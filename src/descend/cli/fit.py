@@ -578,6 +578,11 @@ def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: 
     for name, c in zip(table.feature_names, model.coef_, strict=True):
         t.add_row(f"coef {name}", _fmt(float(c)))
     t.add_row("final loss", _fmt(model.loss_))
+    if getattr(model, "huber_threshold_", None) is not None:
+        t.add_row(
+            "huber threshold",
+            f"{model.epsilon:g} x {model.huber_scale_:.6g} = {model.huber_threshold_:.6g}",
+        )
     if model.optimal_loss_ is not None:
         t.add_row("least-squares loss", _fmt(model.optimal_loss_))
     t.add_row("R^2", _fmt(r2))

@@ -492,10 +492,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         lr = 0.5  # 1/L: the Hessian in whitened coordinates is 2 I
         gd = get_optimizer("gd", learning_rate=lr)
         # In memory, refinement rounds follow: the first descent needs only its Newton step
-        # and one correction (a third step would refine on float64 residuals, which the rounds
-        # recompute better).
+        # (a second would refine on residuals measured from the start, which the rounds
+        # recompute from the answer, better).
         start = 0 if resume is None else int(resume.nit)
-        capped = objective.in_memory and int(self.max_iter) > start + 2
+        capped = objective.in_memory and int(self.max_iter) > start + 1
         result = self._descend(
             objective.value_and_grad,
             theta0,
@@ -503,7 +503,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             lr,
             callback,
             resume,
-            max_iter=start + 2 if capped else None,
+            max_iter=start + 1 if capped else None,
             gfloor=True,
         )
         if capped and result.status is Status.MAX_ITER:
