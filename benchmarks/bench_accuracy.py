@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 
 
-def _exact(X: np.ndarray, y: np.ndarray, intercept: bool) -> np.ndarray:
-    A = [([F(1)] if intercept else []) + [F(float(v)) for v in row] for row in X]
-    yf = [F(float(v)) for v in y]
+def _exact(X: Any, y: Any, intercept: bool) -> np.ndarray:
+    """Exact least squares; ``X``, ``y`` floats (taken exactly) or decimal strings."""
+    A = [([F(1)] if intercept else []) + [F(v) for v in row] for row in X]
+    yf = [F(v) for v in y]
     p = len(A[0])
     M = [[sum(r[i] * r[j] for r in A) for j in range(p)] for i in range(p)]
     v = [sum(r[i] * t for r, t in zip(A, yf, strict=True)) for i in range(p)]
@@ -83,7 +84,26 @@ def problems() -> list[tuple[str, np.ndarray, np.ndarray, bool]]:
     out.append(("through the origin, cubic", *_poly(3, [k / 8 for k in range(1, 30)], 2**-6), False))
     Xd, yd = load_diabetes(return_X_y=True)
     out.append(("diabetes (442 x 10)", Xd, yd, True))
+    out.append(("Longley (NIST StRD; decimal data)", *_longley(), True))
     return out
+
+
+# Longley (1967), the NIST StRD data: TOTEMP, then GNPDEFL, GNP, UNEMP, ARMED, POP, YEAR
+LONGLEY = """\
+60323,83,234289,2356,1590,107608,1947 61122,88.5,259426,2325,1456,108632,1948
+60171,88.2,258054,3682,1616,109773,1949 61187,89.5,284599,3351,1650,110929,1950
+63221,96.2,328975,2099,3099,112075,1951 63639,98.1,346999,1932,3594,113270,1952
+64989,99,365385,1870,3547,115094,1953 63761,100,363112,3578,3350,116219,1954
+66019,101.2,397469,2904,3048,117388,1955 67857,104.6,419180,2822,2857,118734,1956
+68169,108.4,442769,2936,2798,120445,1957 66513,110.8,444546,4681,2637,121950,1958
+68655,112.6,482704,3813,2552,123366,1959 69564,114.2,502601,3931,2514,125368,1960
+69331,115.7,518173,4806,2572,127852,1961 70551,116.9,554894,4007,2827,130081,1962
+"""
+
+
+def _longley() -> tuple[np.ndarray, np.ndarray]:
+    rows = [r.split(",") for r in LONGLEY.split()]
+    return np.array([r[1:] for r in rows]), np.array([r[0] for r in rows])  # decimal strings
 
 
 def _fits(intercept: bool) -> dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
@@ -120,8 +140,9 @@ def part1() -> list[dict[str, Any]]:
 
     rows = []
     print(f"{'problem':34s} {'kappa':>9s} {'trusted':>7s} | digits: descend  lstsq  sklearn")
-    for name, X, y, intercept in problems():
-        ref = _exact(X, y, intercept)
+    for name, Xs, ys, intercept in problems():
+        ref = _exact(Xs.tolist(), ys.tolist(), intercept)  # decimal strings stay decimal
+        X, y = Xs.astype(np.float64), ys.astype(np.float64)
         row: dict[str, Any] = {"problem": name}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -155,6 +155,44 @@ def test_ridge_preconditioned_equals_sklearn_ridge():
     assert m.optimizer_ == "preconditioned" and m.verdict_ == "converged"
 
 
+# Longley (1967): collinear macro-economic series, the NIST StRD test of regression software
+LONGLEY = """\
+60323,83,234289,2356,1590,107608,1947
+61122,88.5,259426,2325,1456,108632,1948
+60171,88.2,258054,3682,1616,109773,1949
+61187,89.5,284599,3351,1650,110929,1950
+63221,96.2,328975,2099,3099,112075,1951
+63639,98.1,346999,1932,3594,113270,1952
+64989,99,365385,1870,3547,115094,1953
+63761,100,363112,3578,3350,116219,1954
+66019,101.2,397469,2904,3048,117388,1955
+67857,104.6,419180,2822,2857,118734,1956
+68169,108.4,442769,2936,2798,120445,1957
+66513,110.8,444546,4681,2637,121950,1958
+68655,112.6,482704,3813,2552,123366,1959
+69564,114.2,502601,3931,2514,125368,1960
+69331,115.7,518173,4806,2572,127852,1961
+70551,116.9,554894,4007,2827,130081,1962
+"""
+
+
+def test_longley_against_the_exact_answer_of_the_decimal_data():
+    rows = [line.split(",") for line in LONGLEY.split()]
+    exact = exact_least_squares(
+        [[F(v) for v in r[1:]] for r in rows], [F(r[0]) for r in rows]
+    )  # Fraction("88.2") is the decimal itself, not its binary neighbour
+    X = np.array([[float(v) for v in r[1:]] for r in rows])
+    y = np.array([float(r[0]) for r in rows])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = LinearRegression().fit(X, y)
+    got = digits(fitted(model), exact)
+    assert got >= 8, got  # the NIST certified values have 15; float64 data allow ~9
+    assert model.condition_number_ > 100 and model.verdict_ == "converged"
+    assert model.trusted_digits_ <= digits(model.coef_, exact[1:]) + 0.5
+    assert float(exact[0]) == pytest.approx(-3482258.63459582, rel=1e-14)  # NIST's b0
+
+
 def test_diabetes_to_the_last_digits():
     from sklearn.datasets import load_diabetes
 
