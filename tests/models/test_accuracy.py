@@ -385,3 +385,18 @@ def test_stream_engine_takes_a_qr_factor_when_hard(tmp_path):
     assert model.result_.info["factor"] == "tsqr"
     assert digits(fitted(model), exact_least_squares(X, y)) >= 6
     assert model.verdict_ == "converged" and model.n_iter_ <= 5
+
+
+def test_exactly_collinear_columns_are_named_past_a_constant_one():
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=50)
+    X = np.column_stack([x, np.full(50, 3.0), 2 * x])
+    y = 4 * x + 1
+    with pytest.warns(UserWarning) as rec:
+        m = LinearRegression().fit(X, y)
+    text = " ".join(str(r.message) for r in rec)
+    assert "'x2' are constant" in text
+    assert "columns 'x3', 'x1' are collinear" in text and "not unique" in text
+    assert m.condition_number_ == np.inf and set(m.collinear_) == {"x1", "x3"}
+    # the answer nearest the start (zeros) in standardised coordinates: v1 = v3
+    np.testing.assert_allclose(m.coef_, [2.0, 0.0, 1.0], rtol=1e-12)

@@ -190,13 +190,24 @@ class Whitening:
         c = float(b) - self.b_a + float(self.mean @ dw) if self.intercept else 0.0
         return np.concatenate([[c], u])
 
-    def collinear(self, names: tuple[str, ...] | list[str], top: int = 4) -> list[str]:
-        """The columns that carry the direction of the smallest singular value."""
+    def collinear(
+        self, names: tuple[str, ...] | list[str], skip: Any = (), top: int = 4
+    ) -> list[str]:
+        """The columns that carry the weakest direction (the smallest singular value's).
+
+        Columns in ``skip`` (constant ones, reported on their own) are passed over: the weakest
+        direction that lives mostly on the other columns is named.
+        """
         if self.sv.size == 0:
             return []
-        weight = np.abs(self.V[:, -1])
-        order = np.argsort(-weight)
-        return [names[int(j)] for j in order[:top] if weight[j] >= 0.1]
+        others = np.ones(self.V.shape[0], bool)
+        others[list(skip)] = False
+        for k in range(self.V.shape[1] - 1, -1, -1):
+            weight = np.abs(self.V[:, k]) * others
+            if float(weight @ weight) >= 0.5:
+                order = np.argsort(-weight)
+                return [names[int(j)] for j in order[:top] if weight[j] >= 0.1]
+        return []
 
 
 def _rms_scale(values: Array) -> Array:

@@ -779,7 +779,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             kappa = float(sv[0] / sv[-1]) if sv.size else 1.0
             if not np.all(white.keep[: sv.size]):
                 kappa = float("inf")
-        return kappa, white.collinear(tuple(names)), white
+        constant = np.flatnonzero(stats.std_x() == 0) if self.fit_intercept else []
+        return kappa, white.collinear(tuple(names), skip=constant), white
 
     def _finish(
         self,
@@ -848,8 +849,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             stats=stats,
             intercept=bool(self.fit_intercept),
             scale=white.scale,
-            sv=white.sv[white.keep] if np.all(white.keep) else np.zeros(0),
-            V=white.V,
+            # on the subspace the data determine (a constant or duplicated column's share is
+            # fixed at the start's: the minimum-norm answer, whose digits these are)
+            sv=white.sv[white.keep],
+            V=white.V[:, white.keep],
             w=self.coef_,
             mse=self.loss_,
             newton_step=step_v,
