@@ -779,7 +779,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             kappa = float(sv[0] / sv[-1]) if sv.size else 1.0
             if not np.all(white.keep[: sv.size]):
                 kappa = float("inf")
-        constant = np.flatnonzero(stats.std_x() == 0) if self.fit_intercept else []
+        constant: Any = np.flatnonzero(stats.std_x() == 0) if self.fit_intercept else ()
         return kappa, white.collinear(tuple(names), skip=constant), white
 
     def _finish(
