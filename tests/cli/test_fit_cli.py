@@ -30,6 +30,7 @@ def test_tutorial_run_exactly(cli):
     assert obj["coef"] == [pytest.approx(1.4777440851894, rel=1e-12)]
     assert obj["loss"] == pytest.approx(112.6148101161, rel=1e-12)
     assert obj["n_iter"] == 1000 and obj["status"] == "max_iter"
+    assert obj["verdict"] == "budget_spent" and obj["success"] is False
     assert obj["features"] == ["x"] and obj["target"] == "y"
     assert set(obj) >= {"message", "r2"}
     assert "--max-iter 1000" in r.stderr  # the CLI speaks in its flags
@@ -134,3 +135,70 @@ def test_console_script(houses):
         timeout=120,
     )
     assert r.returncode == 3 and "diverged" in r.stderr
+
+
+# ---------------------------------------------------------------- verdicts, digits, coordinates
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_step_at_exactly_2_over_L_is_oscillating_exit_3(cli):
+    houses = str(EXAMPLES / "houses.csv")
+    r = cli("fit", houses, "--lr", "1")
+    assert r.code == 3
+    assert "oscillating" in r.stderr and "2/L = 1" in r.stderr and "converged" not in r.stderr
+    r = cli("fit", houses, "--lr", "1", "--json")
+    obj = json.loads(r.stdout)
+    assert r.code == 3 and obj["verdict"] == "oscillating" and obj["success"] is False
+
+
+def test_default_fit_reports_verdict_condition_and_digits(cli, houses):
+    r = cli("fit", str(houses), "--json")
+    assert r.code == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["verdict"] == "converged" and obj["success"] is True
+    assert obj["optimizer"] == "preconditioned" and obj["learning_rate_coordinates"] == "whitened"
+    assert obj["condition_number"] == pytest.approx(1.0) and obj["trusted_digits"] >= 10
+    assert obj["coef"] == [pytest.approx(500 / 3, rel=1e-14)]
+    r = cli("fit", str(houses))
+    for text in ("optimizer preconditioned", "whitened coordinates", "verdict", "converged",
+                 "condition number", "trusted digits"):
+        assert text in r.stdout
+
+
+def test_typed_rate_says_its_coordinates_and_warns(cli, houses):
+    r = cli("fit", str(houses), "--lr", "0.0001", "--json")
+    assert r.code == 0
+    obj = json.loads(r.stdout)
+    assert obj["learning_rate_coordinates"] == "standardised" and obj["optimizer"] == "gd"
+    assert obj["verdict"] == "budget_spent" and obj["success"] is False
+    assert "standardised features" in r.stderr and "--no-scale" in r.stderr
+    r = cli("fit", str(houses), "--lr", "0.0001")
+    assert "on the standardised features (x - mean) / std" in r.stdout
+
+
+def test_no_intercept_fits_through_the_origin(cli, tmp_path):
+    p = tmp_path / "origin.csv"
+    p.write_text("x,y\n1,2.5\n2,4.5\n3,7\n")
+    r = cli("fit", str(p), "--no-intercept", "--json")
+    assert r.code == 0, r.stderr
+    obj = json.loads(r.stdout)
+    # b = 0 and w = sum(x y) / sum(x^2) = 32.5 / 14, exactly
+    assert obj["intercept"] == 0.0 and obj["coef"] == [pytest.approx(32.5 / 14, rel=1e-15)]
+    assert obj["fit_intercept"] is False and obj["verdict"] == "converged"
+    assert "through the origin" in cli("fit", str(p), "--no-intercept").stdout
+
+
+def test_plain_gd_on_hard_data_says_how_many_steps_it_needs(cli, tmp_path):
+    p = tmp_path / "poly.csv"
+    rows = [f"{x},{x * x},{x**3},{1 + x + x * x + x**3}" for x in range(21)]
+    p.write_text("a,b,c,y\n" + "\n".join(rows) + "\n")
+    r = cli("fit", str(p), "--optimizer", "gd", "--json")
+    obj = json.loads(r.stdout)
+    assert r.code == 0 and obj["verdict"] in ("budget_spent", "stalled")
+    assert "plain gradient descent at 1/L needs about" in r.stderr
+    assert "--optimizer auto" in r.stderr
+    r = cli("fit", str(p), "--json")
+    obj = json.loads(r.stdout)
+    assert obj["verdict"] == "converged"
+    assert obj["coef"] == [pytest.approx(1.0, rel=1e-12)] * 3

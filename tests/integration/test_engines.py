@@ -25,12 +25,12 @@ def _settings(loss: str) -> dict:
     # Steps well short of the optimum, so every run takes all of them: the comparison is of
     # iterates, not of where a stopping rule met rounding noise.
     if loss == "huber":  # epsilon ~ 3 noise sds: outliers in the linear part, the rest quadratic
-        return {"loss": loss, "epsilon": EPS, "max_iter": 40}
+        return {"loss": loss, "epsilon": EPS, "huber_scale": 1.0, "max_iter": 40}
     return {"loss": loss, "learning_rate": 0.05, "max_iter": 40}
 
 
 def _cli_settings(loss: str) -> list[str]:
-    return ["--epsilon", str(EPS)] if loss == "huber" else ["--lr", "0.05"]
+    return ["--epsilon", str(EPS), "--huber-scale", "1"] if loss == "huber" else ["--lr", "0.05"]
 
 
 def _reference(loss: str) -> LinearRegression:

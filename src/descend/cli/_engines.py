@@ -5,7 +5,8 @@ Every engine ends in the same estimator hooks, so the answers agree to rounding:
 - ``numpy`` (default): the file is loaded into memory (:func:`descend.data.load_table`).
 - ``stream``: the file is read in chunks of ``--chunk-rows`` rows and never held whole. The
   squared loss takes one pass of statistics (``stats_from_file``) and steps from them
-  (``LinearRegression._fit_stats``); huber and absolute error take one more streamed pass per
+  (``LinearRegression._fit_stats``), refined by streamed passes of centred residuals
+  (``centred_residuals_stream``) when the preconditioned solver runs; huber and absolute error take one more streamed pass per
   step (``loss_and_grad_stream``); mini-batches come from ``iter_minibatches``.
 - ``dask``: the file is read with ``dask.dataframe``; statistics are one map-reduce
   (``moment_stats_dask``), other losses one map-reduce per step over persisted partitions
@@ -41,6 +42,7 @@ class Prepared:
     target_name: str
     source: str
     passes: Any = None  # a descend.models.linear.RowPasses, or None for the squared loss
+    rows: Any = None  # squared loss: residual passes for the refinement (ResidualPasses)
 
     @property
     def n(self) -> int:
@@ -89,6 +91,44 @@ class StreamRows:
         return top
 
 
+class StreamResiduals:
+    """Refinement passes of the squared loss over a stream: one read of the file each."""
+
+    def __init__(self, source: Any):
+        self.source = source
+
+    def residuals(
+        self, mean: Array, scale: Array, y0: float, v: Array, c: float
+    ) -> tuple[Array, float, float, int]:
+        from descend.scale.stream import centred_residuals_stream
+
+        return centred_residuals_stream(self.source, mean, scale, y0, v, c)
+
+    def r_factor(self, mean: Array, scale: Array) -> Array:
+        from descend.scale.stream import r_factor_stream
+
+        return r_factor_stream(self.source, mean, scale)
+
+
+class DaskResiduals:
+    """Refinement passes of the squared loss as map-reduces over Dask ``(X, y)``."""
+
+    def __init__(self, X: Any, y: Any):
+        self.X, self.y = X, y
+
+    def residuals(
+        self, mean: Array, scale: Array, y0: float, v: Array, c: float
+    ) -> tuple[Array, float, float, int]:
+        from descend.scale.dask_engine import centred_residuals_dask
+
+        return centred_residuals_dask(self.X, self.y, mean, scale, y0, v, c)
+
+    def r_factor(self, mean: Array, scale: Array) -> Array:
+        from descend.scale.dask_engine import r_factor_dask
+
+        return r_factor_dask(self.X, mean, scale)
+
+
 def prepare_stream(
     data: str,
     *,
@@ -113,6 +153,7 @@ def prepare_stream(
         target_name=tname,
         source=data,
         passes=StreamRows(src, loss, epsilon) if rows_needed else None,
+        rows=StreamResiduals(src) if loss == "squared_error" else None,
     )
 
 
@@ -227,4 +268,5 @@ def prepare_dask(
         target_name=src.target_name,
         source=data,
         passes=DaskRows(X, y, loss, epsilon) if rows_needed else None,
+        rows=DaskResiduals(X, y) if loss == "squared_error" else None,
     )

@@ -23,6 +23,18 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.12g}"
 
 
+def _finite_or_none(v: float) -> float | None:
+    """JSON has no infinity: an infinite condition number (collinear columns) is null."""
+    return float(v) if np.isfinite(v) else None
+
+
+_COORDINATES = {
+    "whitened": "1/L in whitened coordinates, where the Hessian is 2I",
+    "standardised": "on the standardised features (x - mean) / std",
+    "raw": "on the features in their own units",
+}
+
+
 def _learning_rate(text: str) -> Any:
     """``--lr`` for a fit: what ``minimize`` takes, except the line search."""
     from descend.optim import parse_learning_rate
@@ -44,7 +56,9 @@ _RESUME_OPTIONS = {
     "learning_rate": "--lr",
     "alpha": "--alpha",
     "epsilon": "--epsilon",
+    "huber_scale": "--huber-scale",
     "scale": "--scale/--no-scale",
+    "fit_intercept": "--intercept/--no-intercept",
     "batch_size": "--batch-size",
     "shuffle": "--shuffle",
     "random_state": "--random-state",
@@ -141,14 +155,20 @@ def fit_command(
         rich_help_panel="Data",
     ),
     optimizer: str = typer.Option(
-        "gd", "--optimizer", help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw.",
+        "auto",
+        "--optimizer",
+        help="auto (squared loss, no --lr: preconditioned; else gd), preconditioned (gradient "
+        "descent in whitened coordinates + refinement: the least-squares answer to the last "
+        "trustworthy digit), gd, momentum, nesterov, adagrad, rmsprop, adam or adamw.",
         rich_help_panel="Descent",
     ),
     lr: str = typer.Option(
         "auto",
         "--lr",
         help="Learning rate: a number, 'auto' (1/L, L the exact curvature) or a schedule "
-        "such as exp:0.1,0.99. With --scale it applies to the standardised features.",
+        "such as exp:0.1,0.99. A number means plain gd (with --optimizer auto) and applies to "
+        "the standardised features ((x - mean) / std, where 2/L >= 1); add --no-scale for "
+        "the features' own units.",
         rich_help_panel="Descent",
     ),
     max_iter: int = typer.Option(
@@ -188,7 +208,18 @@ def fit_command(
         rich_help_panel="Model",
     ),
     epsilon: float = typer.Option(
-        1.35, "--epsilon", help="Huber threshold (target's units).",
+        1.35,
+        "--epsilon",
+        help="Huber threshold in units of --huber-scale (as scikit-learn's HuberRegressor).",
+        rich_help_panel="Model",
+    ),
+    huber_scale: float = typer.Option(
+        None,
+        "--huber-scale",
+        help="Huber's scale in the target's units [default: the least-squares fit's RMS "
+        "residual, so the threshold is relative]; 1 makes --epsilon a threshold in the "
+        "target's units.",
+        show_default=False,
         rich_help_panel="Model",
     ),
     scale: bool = typer.Option(
@@ -196,6 +227,12 @@ def fit_command(
         "--scale/--no-scale",
         help="Standardise features internally (coefficients stay in your units).",
         rich_help_panel="Descent",
+    ),
+    fit_intercept: bool = typer.Option(
+        True,
+        "--intercept/--no-intercept",
+        help="Fit the intercept b; --no-intercept fits through the origin (b = 0).",
+        rich_help_panel="Model",
     ),
     init: str = typer.Option(
         None, "--init", help="Start: intercept then coefficients, e.g. 0,0 [default: zeros].",
@@ -331,6 +368,7 @@ def fit_command(
         loss=loss,
         alpha=alpha,
         epsilon=epsilon,
+        huber_scale="auto" if huber_scale is None else huber_scale,
         optimizer=optimizer,
         learning_rate=_learning_rate(lr),
         max_iter=max_iter,
@@ -341,6 +379,7 @@ def fit_command(
         random_state=random_state,
         scale=scale,
         time_limit=time_limit,
+        fit_intercept=fit_intercept,
     )
     meta: dict[str, Any] = {"data": _data_identity(data), "model": model.checkpoint_meta()}
     ckpt = None
@@ -382,12 +421,17 @@ def fit_command(
             if table is not None:
                 model.fit_table(table, callback=callback, resume=ckpt)
             elif src.passes is None:
-                model._fit_stats(src.stats, names, callback=callback, resume=ckpt)
+                model._fit_stats(
+                    src.stats, names, callback=callback, resume=ckpt, rows=getattr(src, "rows", None)
+                )
             else:
                 model._fit_passes(src.stats, names, src.passes, callback=callback, resume=ckpt)
         elapsed = time.perf_counter() - t0
         load_time = t0 - t_load
+    from descend.loop.verdict import FAILED
+
     diverged = model.stop_reason_ == "diverged"
+    failed = model.verdict_ in FAILED
     interrupted = model.stop_reason_ == "interrupted"
     if saver is not None and not diverged:
         info = model.result_.info
@@ -413,7 +457,13 @@ def fit_command(
             "loss": model.loss_,
             "n_iter": model.n_iter_,
             "status": model.stop_reason_,
+            "verdict": str(model.verdict_),
+            "success": model.verdict_.success,
             "message": model.message_,
+            "condition_number": _finite_or_none(model.condition_number_),
+            "trusted_digits": model.trusted_digits_,
+            "collinear": list(model.collinear_),
+            "relative_gradient": model.relative_gradient_,
             "r2": r2,
             "learning_rate": model.learning_rate_
             if isinstance(model.learning_rate_, (int, float, str))
@@ -422,7 +472,10 @@ def fit_command(
             "optimal_loss": model.optimal_loss_,
             "optimality_gap": model.optimality_gap_,
             "loss_name": model.loss,
-            "optimizer": optimizer,
+            "huber_threshold": getattr(model, "huber_threshold_", None),
+            "optimizer": model.optimizer_,
+            "learning_rate_coordinates": model.learning_rate_coordinates_,
+            "fit_intercept": fit_intercept,
             "scale": scale,
             "rows": src.n,
             "engine": engine,
@@ -455,7 +508,7 @@ def fit_command(
                 markup=False,
             )
         raise typer.Exit(130)  # the shell's convention for a run stopped by Ctrl-C
-    if diverged:
+    if diverged or failed:
         err.print(f"descend: {model.message_}", markup=False)
         raise Diverged(model.message_)
     if save_path is not None:
@@ -575,12 +628,14 @@ def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: 
     lr = model.learning_rate_
     lr_text = f"{lr:.6g}" if isinstance(lr, float) else str(lr)
     limit = model.stability_limit_
+    where = _COORDINATES.get(model.learning_rate_coordinates_, "")
     out.print(
         f"{table.source}: {table.n} rows; {table.target_name} ~ "
-        f"{' + '.join(table.feature_names)}; loss {model.loss}; "
-        f"learning rate {lr_text}"
-        + (f" (stability limit 2/L = {limit:.6g})" if limit else "")
-        + ("; features standardised" if scale else "; features in raw units"),
+        f"{' + '.join(table.feature_names)}"
+        + ("" if model.fit_intercept else " (through the origin)")
+        + f"; loss {model.loss}; optimizer {model.optimizer_}; "
+        f"learning rate {lr_text} ({where}"
+        + (f"; stability limit 2/L = {limit:.6g})" if limit else ")"),
         markup=False,
     )
     t = RichTable(show_header=True, header_style="bold")
@@ -591,10 +646,18 @@ def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: 
     for name, c in zip(table.feature_names, model.coef_, strict=True):
         t.add_row(f"coef {name}", _fmt(float(c)))
     t.add_row("final loss", _fmt(model.loss_))
+    if getattr(model, "huber_threshold_", None) is not None:
+        t.add_row(
+            "huber threshold",
+            f"{model.epsilon:g} x {model.huber_scale_:.6g} = {model.huber_threshold_:.6g}",
+        )
     if model.optimal_loss_ is not None:
         t.add_row("least-squares loss", _fmt(model.optimal_loss_))
     t.add_row("R^2", _fmt(r2))
     t.add_row("iterations", str(model.n_iter_))
     t.add_row("stop reason", model.stop_reason_)
+    t.add_row("verdict", str(model.verdict_))
+    t.add_row("condition number", f"{model.condition_number_:.4g}")
+    t.add_row("trusted digits", f"~{model.trusted_digits_} (of the coefficients)")
     t.add_row("time", f"{elapsed:.3g} s")
     out.print(t)

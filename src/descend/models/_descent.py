@@ -10,7 +10,9 @@ Stopping rules, checked after every step (epoch) in this order: non-finite or ex
 ``||grad|| <= gtol``, ``no_progress`` (for ``PATIENCE`` consecutive steps the loss fell by no
 more than ``tol`` relative and did not rise above its best by more than rounding noise -- so
 noise at the optimum stops a run, but a growing loss never counts as converged),
-``time_limit`` (wall clock), and ``max_iter``. A ``callback`` raising ``StopIteration`` stops
+``time_limit`` (wall clock), and ``max_iter``. With ``gfloor`` (the preconditioned solver,
+whose steps are Newton steps), ``no_progress`` instead means the gradient norm failed to halve
+in a step: it has reached its rounding floor, and more steps only stir the last digits. A ``callback`` raising ``StopIteration`` stops
 the run (``callback``); a ``KeyboardInterrupt`` stops it at the last completed step
 (``interrupted``).
 
@@ -78,6 +80,7 @@ def run_descent(
     callback: Callable[[IntermediateResult], Any] | None = None,
     time_limit: float | None = None,
     rng: np.random.Generator | None = None,
+    gfloor: bool = False,
 ) -> OptimizeResult:
     """Minimise ``fun`` from ``theta0``.
 
@@ -137,7 +140,10 @@ def run_descent(
                 break
             # No progress means "not decreasing, and not growing either" (growth beyond
             # rounding noise is a run on its way to diverging, which EXPLODE or max_iter catch).
-            if f - new_f > tol * abs(f) or new_f > best + 1e-12 * f0:
+            if gfloor:
+                # a Newton step in whitened coordinates: progress is the gradient halving
+                stall = 0 if float(np.linalg.norm(new_g)) <= 0.5 * gn[-1] else PATIENCE
+            elif f - new_f > tol * abs(f) or new_f > best + 1e-12 * f0:
                 stall = 0
             else:
                 stall += 1

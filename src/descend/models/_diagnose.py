@@ -15,7 +15,7 @@ __all__ = ["DivergenceWarning", "divergence_message", "stability_message"]
 
 
 class DivergenceWarning(ConvergenceWarning):
-    """A fit diverged; the estimator kept the last finite parameters and says why."""
+    """A fit diverged or oscillates (a step at 2/L); the estimator says why and what to do."""
 
 
 def _scales(names: Sequence[str], rms: Array, top: int = 3) -> str:

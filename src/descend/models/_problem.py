@@ -24,7 +24,7 @@ from descend.models.losses import loss_and_grad
 
 Array = NDArray[np.float64]
 
-__all__ = ["DataObjective", "Standardizer", "StatsObjective", "curvature"]
+__all__ = ["DataObjective", "Standardizer", "StatsObjective", "curvature", "hessian"]
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,20 @@ class Standardizer:
     active: bool
 
     @classmethod
-    def fit(cls, stats: MomentStats, enabled: bool) -> Standardizer:
+    def fit(cls, stats: MomentStats, enabled: bool, intercept: bool = True) -> Standardizer:
+        """Centre and scale by the standard deviation; without an intercept (a fit through
+        the origin) only scale, by the root mean square, since a shift would need ``b``."""
         d = stats.d
         if not enabled:
             return cls(np.zeros(d), np.ones(d), False)
-        std = stats.std_x()
+        if intercept:
+            std = stats.std_x()
+        else:
+            std = np.sqrt(np.maximum(np.diag(stats.cxx) / max(stats.n, 1), 0.0) + stats.mean_x**2)
         # A constant feature cannot be scaled (std 0): leave it in its units; its coefficient
         # then never moves from the start, which is the minimum-norm answer.
         scale = np.where(std > 0, std, 1.0)
-        return cls(stats.mean_x.copy(), scale, True)
+        return cls(stats.mean_x.copy() if intercept else np.zeros(d), scale, True)
 
     def to_internal(self, b: float, w: Array) -> Array:
         if not self.active:
@@ -74,7 +79,7 @@ class Standardizer:
         s = self.scale
         return MomentStats(
             n=st.n,
-            mean_x=np.zeros(st.d),
+            mean_x=(st.mean_x - self.mean) / s,
             mean_y=st.mean_y,
             cxx=st.cxx / np.outer(s, s),
             cxy=st.cxy / s,
@@ -88,8 +93,8 @@ class Standardizer:
         return np.concatenate([[gb], gw / self.scale - gb * (self.mean / self.scale)])
 
 
-def curvature(st: MomentStats, penalty: Array) -> float:
-    """L = the largest eigenvalue of the squared loss's Hessian in ``theta`` (exact).
+def hessian(st: MomentStats, penalty: Array, intercept: bool = True) -> Array:
+    """The squared loss's Hessian in ``theta`` (exact; without an intercept, its ``w`` block).
 
     The Hessian of ``mean((x.w + b - y)**2) + sum(penalty * v**2)`` is
     ``2 [[1, m^T], [m, Cxx/n + m m^T + diag(penalty)]]``.
@@ -101,15 +106,21 @@ def curvature(st: MomentStats, penalty: Array) -> float:
     M[0, 1:] = m
     M[1:, 0] = m
     M[1:, 1:] = st.cxx / max(st.n, 1) + np.outer(m, m) + np.diag(penalty)
-    return 2.0 * float(np.linalg.eigvalsh(M)[-1])
+    return 2.0 * (M if intercept else M[1:, 1:])
+
+
+def curvature(st: MomentStats, penalty: Array, intercept: bool = True) -> float:
+    """L = the largest eigenvalue of the squared loss's Hessian in ``theta`` (exact)."""
+    return float(np.linalg.eigvalsh(hessian(st, penalty, intercept))[-1])
 
 
 class StatsObjective:
     """Squared loss (+ L2) from the moments: value and gradient in O(d^2), whatever n is."""
 
-    def __init__(self, stats: MomentStats, penalty: Array):
+    def __init__(self, stats: MomentStats, penalty: Array, intercept: bool = True):
         self.stats = stats
         self.penalty = penalty
+        self.intercept = intercept  # False: b stays where it starts (0), its gradient is 0
         self._d = stats.d
 
     @property
@@ -127,23 +138,16 @@ class StatsObjective:
     def grad(self, x: Array) -> Array:
         v = x[1:]
         gv, gc = self.stats.grad(v, float(x[0]))
-        return np.concatenate([[gc], gv + 2.0 * self.penalty * v])
+        return np.concatenate([[gc if self.intercept else 0.0], gv + 2.0 * self.penalty * v])
 
     def value_and_grad(self, x: Array) -> tuple[float, Array]:
         return self.value(x), self.grad(x)
 
     def hessian(self, x: Array) -> Array | None:
-        st = self.stats
-        m = st.mean_x
-        H = np.empty((self._d + 1, self._d + 1))
-        H[0, 0] = 1.0
-        H[0, 1:] = m
-        H[1:, 0] = m
-        H[1:, 1:] = st.cxx / st.n + np.outer(m, m) + np.diag(self.penalty)
-        return 2.0 * H
+        return hessian(self.stats, self.penalty)
 
     def curvature_bound(self) -> float | None:
-        return curvature(self.stats, self.penalty)
+        return curvature(self.stats, self.penalty, self.intercept)
 
 
 class DataObjective:

@@ -1,17 +1,22 @@
 """``LinearRegression`` fit by gradient descent: a scikit-learn estimator on descend's optimizers.
 
-The default fit of the squared loss makes one pass over the data to compute the centred
-moments (:class:`~descend.data.stats.MomentStats`); every step after that costs O(d^2)
-whatever the number of rows, and its iterates are those of the plain step
-``theta <- theta - learning_rate * grad`` (they agree to rounding). The features are
-standardised internally (``scale=True``) and the coefficients reported in the user's units;
-the learning rate defaults to ``1/L`` where ``L``, the largest curvature of the loss, is known
-exactly for the squared loss, so ``2/L`` (the stability limit of gradient descent,
-``stability_limit_``) is computed, not guessed.
+The default fit of the squared loss (``optimizer='auto'``, which is ``'preconditioned'``
+there) is gradient descent in whitened coordinates (:mod:`descend.models._whitened`): the
+Hessian is ``2 I``, a step of ``1/L`` lands on the least-squares answer, and the next steps,
+on residuals recomputed from the rows, refine it to the last digits double precision allows.
+Plain gradient descent is one option away (``optimizer='gd'``, or any typed learning rate
+with ``optimizer='auto'``): one pass computes the centred moments
+(:class:`~descend.data.stats.MomentStats`), every step after that costs O(d^2) whatever the
+number of rows, and its iterates are those of ``theta <- theta - learning_rate * grad``. The
+features are standardised internally (``scale=True``) and the coefficients reported in the
+user's units; the learning rate defaults to ``1/L`` where ``L``, the largest curvature of the
+loss, is known exactly for the squared loss, so ``2/L`` (the stability limit of gradient
+descent, ``stability_limit_``) is computed, not guessed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -25,10 +30,20 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from descend import _backends
 from descend.data.stats import MomentStats
 from descend.errors import ConvergenceWarning, InputError, StabilityWarning
-from descend.loop.result import OptimizeResult, Status
+from descend.loop.result import History, OptimizeResult, Status
+from descend.loop.verdict import Verdict
+from descend.models._accuracy import collinear_message, trusted_digits
 from descend.models._descent import run_descent
 from descend.models._diagnose import DivergenceWarning, divergence_message, stability_message
-from descend.models._problem import Standardizer, StatsObjective, curvature
+from descend.models._problem import Standardizer, StatsObjective, curvature, hessian
+from descend.models._verdict import fit_verdict
+from descend.models._whitened import (
+    ResidualPasses,
+    WhitenedObjective,
+    Whitening,
+    whiten_moments,
+    whiten_rows,
+)
 from descend.models.losses import LOSSES, fast_moment_stats, loss_and_grad
 from descend.optim.base import Optimizer
 from descend.optim.registry import get_optimizer
@@ -38,6 +53,26 @@ Array = NDArray[np.float64]
 __all__ = ["LinearRegression", "RowPasses", "default_feature_names"]
 
 _ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw")
+#: The optimizer names a fit takes beyond the registry's: ``auto`` picks ``preconditioned``
+#: (gradient descent in whitened coordinates) for a full-batch squared loss with no typed
+#: learning rate, ``gd`` otherwise.
+_SOLVERS = ("auto", "preconditioned")
+#: Refinement rounds after the preconditioned descent (in memory), and the size (rows x
+#: features) up to which their residuals are compensated even for easy problems.
+_ROUNDS = 3
+_EXACT_ROWS = 2_000_000
+EPS = float(np.finfo(np.float64).eps)
+_SETTLED = 4 * EPS
+
+
+def _best_by_gradient(result: OptimizeResult) -> OptimizeResult:
+    """The iterate with the smallest gradient (refinement that stopped helping is undone)."""
+    h = result.history
+    best = int(np.argmin(h.grad_norm))
+    if result.status is Status.DIVERGED or best == len(h.grad_norm) - 1:
+        return result
+    info = {**result.info, "best_iteration": best, "grad_norm": float(h.grad_norm[best])}
+    return dataclasses.replace(result, x=h.x[best].copy(), fun=float(h.fun[best]), info=info)
 
 
 def default_feature_names(d: int) -> tuple[str, ...]:
@@ -45,15 +80,21 @@ def default_feature_names(d: int) -> tuple[str, ...]:
     return ("x",) if d == 1 else tuple(f"x{j}" for j in range(1, d + 1))
 
 
-def _least_squares_loss(st: MomentStats, penalty: Array) -> float:
+def _least_squares_loss(st: MomentStats, penalty: Array, intercept: bool = True) -> float:
     """The exact minimum of the (penalised) mean squared error, from the moments."""
     n = max(st.n, 1)
-    A = st.cxx / n + np.diag(penalty)
-    c = st.cxy / n
+    if intercept:
+        A = st.cxx / n + np.diag(penalty)
+        c = st.cxy / n
+        yy = st.cyy / n
+    else:
+        A = st.cxx / n + np.outer(st.mean_x, st.mean_x) + np.diag(penalty)
+        c = st.cxy / n + st.mean_x * st.mean_y
+        yy = st.cyy / n + st.mean_y**2
     lam, Q = np.linalg.eigh(A)
     keep = lam > lam[-1] * 1e-13 if lam.size and lam[-1] > 0 else np.zeros(lam.shape, bool)
     coef = Q[:, keep] @ ((Q[:, keep].T @ c) / lam[keep])
-    return max(st.cyy / n - float(c @ coef), 0.0)
+    return max(yy - float(c @ coef), 0.0)
 
 
 class LinearRegression(RegressorMixin, BaseEstimator):
@@ -65,13 +106,30 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         ``'absolute_error'`` (see :mod:`descend.models.losses`).
     alpha : L2 penalty ``alpha * ||w||**2`` added to the mean loss (the intercept is not
         penalised; this is scikit-learn ``Ridge``'s ``alpha / n_samples``). Default 0.
-    epsilon : huber threshold, in the target's units. Default 1.35.
-    optimizer : a name (``'gd'``, ``'momentum'``, ``'nesterov'``, ``'adagrad'``,
-        ``'rmsprop'``, ``'adam'``, ``'adamw'``) or a :class:`~descend.optim.base.Optimizer`
-        (its learning rate is replaced by ``learning_rate`` unless that is ``None``).
+    epsilon : huber threshold in units of ``huber_scale``: residuals beyond
+        ``epsilon x huber_scale_`` count linearly. Default 1.35 (as scikit-learn's
+        ``HuberRegressor``, whose threshold is also relative to a scale).
+    huber_scale : ``'auto'`` (default: the least-squares fit's root mean squared residual,
+        known from the moments on every engine before the fit starts, so the threshold is
+        relative and a target in dollars behaves as one in thousands of dollars) or a positive
+        number in the target's units (``huber_scale=1`` is a threshold of ``epsilon`` in the
+        target's units). Unlike ``HuberRegressor`` the scale is fixed before the descent, not
+        estimated with it; outliers inflate it (a 5 % share of 20-sigma outliers about
+        4.6-fold) but a relative threshold still clips them.
+    optimizer : ``'auto'`` (default: ``'preconditioned'`` for the full-batch squared loss
+        when ``learning_rate='auto'``, else ``'gd'``), ``'preconditioned'`` (gradient descent
+        in whitened coordinates, where the condition number is 1, with iterative refinement
+        on the rows: the least-squares answer to the digits double precision allows; it sets
+        its own step, ``1/L = 1/2``), a registry name (``'gd'``, ``'momentum'``,
+        ``'nesterov'``, ``'adagrad'``, ``'rmsprop'``, ``'adam'``, ``'adamw'``) or a
+        :class:`~descend.optim.base.Optimizer` (its learning rate is replaced by
+        ``learning_rate`` unless that is ``None``).
     learning_rate : ``'auto'`` (default: ``1/L`` for gd, momentum and nesterov; for
-        ``absolute_error`` a ``1/sqrt(k)`` subgradient schedule), a positive number (in the
-        standardised coordinates when ``scale=True``), or a schedule ``f(step) -> rate``.
+        ``absolute_error`` a ``1/sqrt(k)`` subgradient schedule), a positive number, or a
+        schedule ``f(step) -> rate``. A typed rate is in the optimizer's coordinates: the
+        standardised features when ``scale=True`` (``x -> (x - mean) / std``; there
+        ``2/L >= 1``), the features' own units when ``scale=False``
+        (``learning_rate_coordinates_`` says which); a rate far below ``1/L`` warns.
     max_iter : steps (full batch) or epochs (mini-batch). Default 1000.
     tol : stop when the loss falls by no more than ``tol`` (relative) for 5 steps in a row.
         Default 1e-12 (the defaults reach the least-squares optimum to >= 6 digits).
@@ -86,6 +144,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     init : starting ``[intercept, coef_1, ..., coef_d]`` in the user's units (default zeros).
     time_limit : stop after this many seconds of descent (status ``time_limit``, warns
         ``ConvergenceWarning``). Default ``None`` (no limit).
+    fit_intercept : fit ``b`` (default True); ``False`` fits through the origin (``b = 0``;
+        the features are then scaled by their root mean square, not centred).
 
     ``fit``/``fit_table`` also take ``callback`` (called after every step with an
     ``IntermediateResult``: ``x`` in the optimizer's coordinates, ``fun``, ``nit`` counted from
@@ -103,7 +163,18 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     ``learning_rate_`` (the rate used), ``stability_limit_`` (``2/L``; ``None`` when L is not
     known), ``optimal_loss_`` and ``optimality_gap_`` (squared loss: the exact least-squares
     minimum and ``loss_ - optimal_loss_``), ``result_`` (the
-    :class:`~descend.loop.result.OptimizeResult`), ``feature_names_``, ``n_features_in_``.
+    :class:`~descend.loop.result.OptimizeResult`), ``feature_names_``, ``n_features_in_``,
+    ``optimizer_`` (the optimizer used, ``'auto'`` resolved), ``learning_rate_coordinates_``
+    (``'whitened'``, ``'standardised'`` or ``'raw'``), ``verdict_`` (a
+    :class:`~descend.loop.verdict.Verdict`: ``converged`` only when the gradient is small
+    against the problem's scale and, for the squared loss, the optimality gap is small),
+    ``relative_gradient_`` (``|grad| / sqrt(2 L var(y))``), ``condition_number_`` (of the
+    standardised design; ``inf`` for collinear columns), ``trusted_digits_`` (significant
+    digits of the coefficients the arithmetic can vouch for, from the condition number, the
+    final gradient and the rounding of the data; see :mod:`descend.models._accuracy`; its
+    relative error is ``error_bound_``), ``collinear_`` (the columns of the weakest direction
+    when the design is nearly singular or fewer than 6 digits can be trusted), and for huber
+    ``huber_scale_`` and ``huber_threshold_`` (``epsilon x huber_scale_``, target units).
 
     >>> import numpy as np
     >>> X = np.array([[1200.0], [1500.0], [1800.0], [2100.0], [2400.0]])
@@ -119,7 +190,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         loss: str = "squared_error",
         alpha: float = 0.0,
         epsilon: float = 1.35,
-        optimizer: str | Optimizer = "gd",
+        optimizer: str | Optimizer = "auto",
         learning_rate: Any = "auto",
         max_iter: int = 1000,
         tol: float = 1e-12,
@@ -131,6 +202,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         scale: bool = True,
         init: Sequence[float] | None = None,
         time_limit: float | None = None,
+        fit_intercept: bool = True,
+        huber_scale: Any = "auto",
     ):
         self.loss = loss
         self.alpha = alpha
@@ -147,6 +220,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.scale = scale
         self.init = init
         self.time_limit = time_limit
+        self.fit_intercept = fit_intercept
+        self.huber_scale = huber_scale
 
     # ------------------------------------------------------------------ validation
 
@@ -164,6 +239,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
         number("alpha", self.alpha, 0.0)
         number("epsilon", self.epsilon, 0.0, open_low=True)
+        if not (isinstance(self.huber_scale, str) and self.huber_scale == "auto"):
+            number("huber_scale", self.huber_scale, 0.0, open_low=True)
         number("tol", self.tol, 0.0)
         if self.gtol is not None:
             number("gtol", self.gtol, 0.0)
@@ -183,6 +260,21 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         lr = self.learning_rate
         if not (lr == "auto" if isinstance(lr, str) else callable(lr) or lr is None):
             number("learning_rate", lr, 0.0, open_low=True)
+        if not isinstance(self.fit_intercept, (bool, np.bool_)):
+            raise InputError(f"{owner}: fit_intercept={self.fit_intercept!r} must be True or False")
+        if self.optimizer == "preconditioned":
+            if self.loss != "squared_error" or self.batch_size is not None:
+                raise InputError(
+                    f"{owner}: optimizer='preconditioned' fits the full-batch squared loss; "
+                    f"with loss={self.loss!r}, batch_size={self.batch_size!r} use "
+                    "optimizer='auto' or 'gd'"
+                )
+            if not (lr == "auto" or lr is None):
+                raise InputError(
+                    f"{owner}: optimizer='preconditioned' sets its own step (1/L = 1/2 in "
+                    f"whitened coordinates); leave learning_rate='auto' (got {lr!r}) or use "
+                    "optimizer='gd' for a typed rate"
+                )
         if self.init is not None:
             init = np.asarray(self.init, dtype=np.float64).ravel()
             if init.shape != (d + 1,) or not np.isfinite(init).all():
@@ -221,7 +313,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             "learning_rate": lr if isinstance(lr, (str, int, float)) or lr is None else repr(lr),
             "alpha": float(self.alpha),
             "epsilon": float(self.epsilon),
+            "huber_scale": self.huber_scale
+            if isinstance(self.huber_scale, str)
+            else float(self.huber_scale),
             "scale": bool(self.scale),
+            "fit_intercept": bool(self.fit_intercept),
             "batch_size": None if self.batch_size is None else int(self.batch_size),
             "shuffle": bool(self.shuffle),
             "random_state": self.random_state
@@ -257,9 +353,26 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         names = tuple(names) if names is not None else default_feature_names(X.shape[1])
         self._check_params(X.shape[1])
         stats = fast_moment_stats(X, y)
+        if self._solver() == "preconditioned":
+            white, objective = whiten_rows(
+                X, y, intercept=bool(self.fit_intercept), alpha=float(self.alpha), stats=stats
+            )
+            return self._fit_whitened(white, objective, stats, names, callback, resume)
         if self.loss == "squared_error" and self.batch_size is None:
             return self._fit_stats(stats, names, callback=callback, resume=resume)
         return self._fit_rows(X, y, stats, names, callback=callback, resume=resume)
+
+    def _solver(self) -> str:
+        """The optimizer's name with ``'auto'`` resolved (see the class docstring)."""
+        opt = self.optimizer
+        if isinstance(opt, Optimizer):
+            return opt.name
+        name = str(opt)
+        if name == "auto":
+            typed = not (self.learning_rate == "auto" or self.learning_rate is None)
+            full_squared = self.loss == "squared_error" and self.batch_size is None
+            return "preconditioned" if full_squared and not typed else "gd"
+        return name
 
     def _setup(
         self, stats: MomentStats, names: Sequence[str], resume: Any = None
@@ -268,7 +381,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.n_features_in_ = stats.d
         self.feature_names_ = tuple(names)
         self.moments_ = stats  # for summary(): the statistics need only the moments
-        std = Standardizer.fit(stats, bool(self.scale))
+        std = Standardizer.fit(stats, bool(self.scale), bool(self.fit_intercept))
         penalty = float(self.alpha) / std.scale**2
         if resume is not None:
             self._check_resume(resume, stats.d)
@@ -279,6 +392,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         else:
             init = np.asarray(self.init, dtype=np.float64).ravel()
             theta0 = std.to_internal(float(init[0]), init[1:])
+        if not self.fit_intercept:
+            theta0[0] = 0.0  # through the origin: b = 0 (c = b there, nothing is centred)
         self._warn_features(stats, std, names)
         return std, penalty, theta0
 
@@ -290,15 +405,19 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         lr: Any,
         callback: Callable[[Any], Any] | None,
         resume: Any,
+        max_iter: int | None = None,
         **more: Any,
     ) -> OptimizeResult:
+        gtol = self.gtol
+        if more.get("gfloor") and gtol is None:
+            gtol = 0.0  # an exact fit: a zero gradient ends the refinement
         return run_descent(
             fun,
             theta0,
             optimizer,
-            max_iter=int(self.max_iter),
+            max_iter=int(self.max_iter) if max_iter is None else max_iter,
             tol=float(self.tol),
-            gtol=self.gtol,
+            gtol=gtol,
             target_loss=self.target_loss,
             learning_rate=lr if isinstance(lr, float) else None,
             state=None if resume is None else resume.state,
@@ -315,15 +434,150 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         *,
         callback: Callable[[Any], Any] | None = None,
         resume: Any = None,
+        rows: ResidualPasses | None = None,
     ) -> LinearRegression:
-        """Squared loss, full batch, from the moments alone (the hook for streaming and Dask)."""
+        """Squared loss, full batch, from the moments (the hook for streaming and Dask).
+
+        ``rows`` (a :class:`~descend.models._whitened.ResidualPasses`, where the engine can
+        re-read the data) lets the preconditioned solver refine on residuals from the rows;
+        without it the answer is the normal equations' (about ``2 log10(kappa)`` digits
+        fewer, as ``trusted_digits_`` says).
+        """
+        if self._solver() == "preconditioned":
+            self._check_params(stats.d)
+            white, whitened = whiten_moments(
+                stats, intercept=bool(self.fit_intercept), alpha=float(self.alpha), rows=rows
+            )
+            return self._fit_whitened(white, whitened, stats, feature_names, callback, resume)
         std, penalty, theta0 = self._setup(stats, feature_names, resume)
-        objective = StatsObjective(std.stats(stats), penalty)
+        objective = StatsObjective(std.stats(stats), penalty, bool(self.fit_intercept))
         L = objective.curvature_bound()
         optimizer, lr = self._optimizer(L, stats, std)
         result = self._descend(objective.value_and_grad, theta0, optimizer, lr, callback, resume)
-        self.optimal_loss_: float | None = _least_squares_loss(std.stats(stats), penalty)
-        return self._finish(result, std, stats, L, lr)
+        self.optimal_loss_: float | None = _least_squares_loss(
+            std.stats(stats), penalty, bool(self.fit_intercept)
+        )
+        return self._finish(result, std, stats, L, lr, normal_equations=True)
+
+    def _fit_whitened(
+        self,
+        white: Whitening,
+        objective: WhitenedObjective,
+        stats: MomentStats,
+        names: Sequence[str],
+        callback: Callable[[Any], Any] | None,
+        resume: Any,
+    ) -> LinearRegression:
+        """Gradient descent in whitened coordinates (``L = mu = 2``, step ``1/L``) + refinement.
+
+        The descent starts at ``init`` (the anchor); in memory, up to ``_ROUNDS`` refinement
+        rounds follow, each re-anchored at the answer so far with the residual recomputed from
+        the rows (compensated, to twice the working precision, where that is affordable):
+        corrections then carry rounding of their own size only.
+        """
+        self.n_features_in_ = stats.d
+        self.feature_names_ = tuple(names)
+        init = (
+            np.zeros(stats.d + 1)
+            if self.init is None
+            else np.asarray(self.init, dtype=np.float64).ravel()
+        )
+        b0 = float(init[0]) if self.fit_intercept else 0.0
+        objective = objective.reanchor(b0, init[1:], exact=False)
+        if resume is not None:
+            self._check_resume(resume, int(white.keep.sum()))
+            theta0 = np.array(resume.x, dtype=np.float64)
+        else:
+            theta0 = np.zeros(int(white.keep.sum()) + 1)
+        self._warn_features(stats, Standardizer.fit(stats, True, bool(self.fit_intercept)), names)
+        lr = 0.5  # 1/L: the Hessian in whitened coordinates is 2 I
+        gd = get_optimizer("gd", learning_rate=lr)
+        # In memory, refinement rounds follow: the first descent needs only its Newton step
+        # (a second would refine on residuals measured from the start, which the rounds
+        # recompute from the answer, better).
+        start = 0 if resume is None else int(resume.nit)
+        capped = objective.in_memory and int(self.max_iter) > start + 1
+        result = self._descend(
+            objective.value_and_grad,
+            theta0,
+            gd,
+            lr,
+            callback,
+            resume,
+            max_iter=start + 1 if capped else None,
+            gfloor=True,
+        )
+        if capped and result.status is Status.MAX_ITER:
+            result = dataclasses.replace(result, status=Status.NO_PROGRESS)
+        result = _best_by_gradient(result)
+        user = [objective.white.path_to_user(result.history.x)]
+        curve = [result.history.fun]
+        gnorms = [result.history.grad_norm]
+        nit, nfev = result.nit, result.nfev
+        # exact residuals cost ~25 flops per entry: always for hard problems, else when small
+        exact = objective.Q is not None or stats.n * max(stats.d, 1) <= _EXACT_ROWS
+        rounds = 0
+        # without compensation a round only removes the first solve's rounding: one is enough
+        most = _ROUNDS if exact else 1
+        while (
+            objective.in_memory
+            and result.status in (Status.NO_PROGRESS, Status.GTOL, Status.MAX_ITER)
+            and rounds < most
+        ):
+            rounds += 1
+            b, w = objective.white.to_user(result.x)
+            objective = objective.reanchor(b, w, exact=exact)
+            again = run_descent(
+                objective.value_and_grad,
+                np.zeros_like(result.x),
+                gd,
+                max_iter=2,
+                tol=0.0,
+                gtol=0.0,
+                target_loss=None,
+                gfloor=True,
+            )
+            again = _best_by_gradient(again)
+            user.append(objective.white.path_to_user(again.history.x)[1:])
+            curve.append(again.history.fun[1:])
+            gnorms.append(again.history.grad_norm[1:])
+            nit, nfev = nit + again.nit, nfev + again.nfev
+            b_new, w_new = objective.white.to_user(again.x)
+            change = np.abs(np.r_[b_new - b, w_new - w])
+            size = np.abs(np.r_[b, w])
+            gn_final = float(again.info.get("grad_norm", again.history.grad_norm[-1]))
+            result = dataclasses.replace(
+                again, status=result.status, elapsed=result.elapsed + again.elapsed,
+                info={**result.info, "grad_norm": gn_final},
+            )
+            # every coefficient changed in its last bits only: the next round cannot help
+            if np.all(change <= _SETTLED * size) or again.nit == 0:
+                break
+        history = History(
+            x=np.vstack(user),
+            fun=np.concatenate(curve),
+            grad_norm=np.concatenate(gnorms),
+            learning_rate=np.full(nit, lr),
+        )
+        info = {
+            **result.info,
+            "passes": objective.passes,
+            "factor": objective.white.kind,
+            "refinement_rounds": rounds,
+            "compensated": bool(exact and objective.in_memory),
+        }
+        result = dataclasses.replace(
+            result, optimizer="preconditioned", info=info, history=history, nit=nit,
+            nfev=nfev, njev=nfev,
+        )
+        std = Standardizer.fit(stats, True, bool(self.fit_intercept))
+        self.optimal_loss_ = _least_squares_loss(
+            std.stats(stats), float(self.alpha) / std.scale**2, bool(self.fit_intercept)
+        )
+        normal = objective.white.kind == "moments" and objective.rows is None
+        return self._finish(
+            result, objective.white, stats, 2.0, lr, normal_equations=normal, user_path=True
+        )
 
     def _fit_rows(
         self,
@@ -356,11 +610,20 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """
         std, penalty, theta0 = self._setup(stats, names, resume)
         smooth = self.loss != "absolute_error"
-        L = curvature(std.stats(stats), penalty) if smooth else None
-        data = _PassObjective(passes, std, float(self.alpha))
+        intercept = bool(self.fit_intercept)
+        L = curvature(std.stats(stats), penalty, intercept) if smooth else None
+        eps = float(self.epsilon)
+        self.huber_scale_: float | None = None
+        if self.loss == "huber":
+            self.huber_scale_ = self._huber_scale(stats)
+            eps = float(self.epsilon) * self.huber_scale_
+            if hasattr(passes, "epsilon"):
+                passes.epsilon = eps  # the rows' passes apply the threshold in target units
+        self.huber_threshold_ = eps if self.loss == "huber" else None
+        data = _PassObjective(passes, std, float(self.alpha), intercept)
         fun: Callable[[Array], tuple[float, Array]] = data.value_and_grad
         if self.loss == "squared_error":  # mini-batch squared loss: the curve costs O(d^2)
-            fun = StatsObjective(std.stats(stats), penalty).value_and_grad
+            fun = StatsObjective(std.stats(stats), penalty, intercept).value_and_grad
         epoch = None
         rng = None
         L_step = L
@@ -376,7 +639,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 L_step = (n * (bs - 1) * L + (n - bs) * L_max) / (bs * (n - 1))
             rng = _rng(self.random_state)
             shuffle = bool(self.shuffle)
-            loss, eps = str(self.loss), float(self.epsilon)
+            loss = str(self.loss)
 
             def epoch(theta: Array, opt: Optimizer, state: object, k: int) -> tuple[Array, object]:
                 assert rng is not None
@@ -389,7 +652,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         optimizer, lr = self._optimizer(L_step, stats, std)
         result = self._descend(fun, theta0, optimizer, lr, callback, resume, epoch=epoch, rng=rng)
         self.optimal_loss_ = (
-            _least_squares_loss(std.stats(stats), penalty) if self.loss == "squared_error" else None
+            _least_squares_loss(std.stats(stats), penalty, intercept)
+            if self.loss == "squared_error"
+            else None
         )
         if self.loss == "absolute_error" and result.status is not Status.DIVERGED:
             # A subgradient method does not descend monotonically: report its best iterate.
@@ -410,18 +675,29 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 elapsed=result.elapsed,
                 info={**result.info, "best_iteration": best},
             )
-        return self._finish(result, std, stats, L_step, lr)
+        return self._finish(result, std, stats, L_step, lr, L_full=L)
+
+    def _huber_scale(self, stats: MomentStats) -> float:
+        """``huber_scale`` resolved: a number, or the least-squares RMS residual (``'auto'``)."""
+        if not isinstance(self.huber_scale, str):
+            return float(self.huber_scale)
+        std = Standardizer.fit(stats, True, bool(self.fit_intercept))
+        mse = _least_squares_loss(std.stats(stats), np.zeros(stats.d), bool(self.fit_intercept))
+        spread = float(np.sqrt(max(stats.cyy / max(stats.n, 1), 0.0)))
+        # an exact fit has no residual scale: any threshold clips nothing, keep it positive
+        return max(float(np.sqrt(mse)), 1e-12 * spread, 1e-300)
 
     def _optimizer(
         self, L: float | None, stats: MomentStats, std: Standardizer
     ) -> tuple[Optimizer, Any]:
         """Resolve ``learning_rate`` (``'auto'`` -> a number from L) and build the optimizer."""
         opt = self.optimizer
-        name = opt.name if isinstance(opt, Optimizer) else str(opt)
+        name = self._solver()
         lr: Any = self.learning_rate
         if lr is None and isinstance(opt, Optimizer):
             lr = opt.learning_rate
-        if lr == "auto" or lr is None:
+        typed = not (lr == "auto" or lr is None)
+        if not typed:
             if L is not None and name not in _ADAPTIVE:
                 lr = 1.0 / L
             else:
@@ -442,12 +718,36 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                     StabilityWarning,
                     stacklevel=4,
                 )
+            elif L is not None and typed and name not in _ADAPTIVE and lr * L < 1e-2:
+                warnings.warn(self._small_rate_message(lr, L, std), StabilityWarning, stacklevel=4)
         if isinstance(opt, Optimizer):
             return opt.with_learning_rate(lr), lr
         return get_optimizer(name, learning_rate=lr), lr
 
+    def _small_rate_message(self, lr: float, L: float, std: Standardizer) -> str:
+        """A typed rate far below 1/L: say in which coordinates it applies and what it costs."""
+        where = (
+            "the standardised features (scale=True: x -> (x - mean) / std)"
+            if std.active
+            else "the features' own units (scale=False)"
+        )
+        text = (
+            f"learning_rate={lr:g} applies to {where}, where the useful range is up to the "
+            f"stability limit 2/L = {2.0 / L:.3g} and 1/L = {1.0 / L:.3g} is the best constant "
+            f"step; {lr:g} is {1.0 / (lr * L):.3g} times smaller, so gradient descent needs that "
+            "many times more steps"
+        )
+        if std.active:
+            text += (
+                ". A rate meant for the raw units (as in tutorials) needs scale=False "
+                "(--no-scale); or leave learning_rate='auto'"
+            )
+        else:
+            text += "; leave learning_rate='auto' (1/L), or standardise (scale=True)"
+        return text
+
     def _warn_features(self, stats: MomentStats, std: Standardizer, names: Sequence[str]) -> None:
-        if stats.n < 2:
+        if stats.n < 2 or not self.fit_intercept:
             return
         sd = stats.std_x()
         const = [names[int(j)] for j in np.flatnonzero(sd == 0)]
@@ -458,31 +758,47 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=4,
             )
-        live = np.flatnonzero(sd > 0)
-        if live.size >= 2:
-            C = stats.cxx[np.ix_(live, live)] / np.outer(sd[live], sd[live]) / stats.n
-            lam = np.linalg.eigvalsh(C)
-            if lam[0] <= 1e-10 * lam[-1]:
-                warnings.warn(
-                    "features are collinear (their correlation matrix is singular): the "
-                    "least-squares coefficients are not unique; gradient descent returns the "
-                    "solution nearest the start (init)",
-                    UserWarning,
-                    stacklevel=4,
-                )
+
+    def _conditioning(
+        self, stats: MomentStats, std: Any, names: Sequence[str]
+    ) -> tuple[float, list[str], Whitening]:
+        """Condition number of the standardised design, its weakest direction's columns, and
+        the whitening they come from."""
+        white = std if isinstance(std, Whitening) else whiten_moments(
+            stats, intercept=bool(self.fit_intercept), alpha=float(self.alpha)
+        )[0]
+        sv = white.sv[white.sv > 0]
+        if self.fit_intercept:
+            # a constant column is not part of the design's conditioning (it is the intercept)
+            sd = stats.std_x()
+            d_live = int((sd > 0).sum())
+        else:
+            d_live = stats.d
+        if sv.size < d_live:
+            kappa = float("inf")
+        else:
+            kappa = float(sv[0] / sv[-1]) if sv.size else 1.0
+            if not np.all(white.keep[: sv.size]):
+                kappa = float("inf")
+        constant: Any = np.flatnonzero(stats.std_x() == 0) if self.fit_intercept else ()
+        return kappa, white.collinear(tuple(names), skip=constant), white
 
     def _finish(
         self,
         result: OptimizeResult,
-        std: Standardizer,
+        std: Any,
         stats: MomentStats,
         L: float | None,
         lr: Any,
+        *,
+        L_full: float | None = None,
+        normal_equations: bool = False,
+        user_path: bool = False,
     ) -> LinearRegression:
         b, w = std.to_user(result.x)
         self.intercept_ = float(b)
         self.coef_ = np.asarray(w, dtype=np.float64)
-        self.history_ = std.path_to_user(result.history.x)
+        self.history_ = result.history.x if user_path else std.path_to_user(result.history.x)
         self.loss_curve_ = np.asarray(result.history.fun, dtype=np.float64)
         self.initial_loss_ = float(self.loss_curve_[0])
         self.loss_ = float(result.fun)
@@ -492,52 +808,90 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.learning_rate_ = lr
         self.curvature_ = L
         self.stability_limit_ = 2.0 / L if L else None
+        self.optimizer_ = result.optimizer if result.optimizer else self._solver()
+        whitened = isinstance(std, Whitening)
+        self.learning_rate_coordinates_ = (
+            "whitened" if whitened else "standardised" if std.active else "raw"
+        )
         opt_loss = getattr(self, "optimal_loss_", None)
         # Both losses come from the moments, whose rounding floor is ~eps * sum((y - mean)^2) / n;
         # a "negative gap" is that noise (the descent reached the optimum), reported as 0.
         self.optimality_gap_ = max(self.loss_ - opt_loss, 0.0) if opt_loss is not None else None
-        message = str(result.status)
+
+        # ---- what the facts show: conditioning, distance left, digits, verdict
+        n = max(stats.n, 1)
+        var_y = stats.cyy / n if self.fit_intercept else stats.cyy / n + stats.mean_y**2
+        var_y = max(var_y, 1e-300)
+        kappa, collinear, white = self._conditioning(stats, std, self.feature_names_)
+        self.condition_number_ = kappa
+        gnorm = float(result.info.get("grad_norm", np.linalg.norm(result.jac)))
+        L_judge = L_full if L_full is not None else L
+        self.relative_gradient_ = (
+            gnorm / np.sqrt(2.0 * L_judge * var_y) if L_judge else None
+        )
+        # the Newton step H^-1 g still left, in the design's standardised coefficients
+        if whitened:
+            jac = np.asarray(result.jac, dtype=np.float64)
+            jn = float(np.linalg.norm(jac))
+            du = jac[1:] / 2.0 * (gnorm / jn if jn > 0 else 0.0)
+            step_v = np.sqrt(std.n) * (std._T() @ du) if du.size else np.zeros(stats.d)
+        else:
+            H = hessian(std.stats(stats), float(self.alpha) / std.scale**2, bool(self.fit_intercept))
+            if not self.fit_intercept:
+                H = np.pad(H, ((1, 0), (1, 0)))
+                H[0, 0] = 1.0
+            step = np.linalg.lstsq(H, np.asarray(result.jac, dtype=np.float64), rcond=None)[0]
+            step_v = step[1:] / std.scale * white.scale
+        v_now = self.coef_ * white.scale
+        moved = float(np.linalg.norm(step_v))
+        target = float(np.linalg.norm(v_now - step_v))
+        dist = moved / target if target > 0 else (0.0 if moved == 0 else float("inf"))
+        self.trusted_digits_, self.error_bound_ = trusted_digits(
+            stats=stats,
+            intercept=bool(self.fit_intercept),
+            scale=white.scale,
+            # on the subspace the data determine (a constant or duplicated column's share is
+            # fixed at the start's: the minimum-norm answer, whose digits these are)
+            sv=white.sv[white.keep],
+            V=white.V[:, white.keep],
+            w=self.coef_,
+            mse=self.loss_,
+            newton_step=step_v,
+            normal_equations=normal_equations,
+        )
         if result.status is Status.DIVERGED:
-            rms = np.sqrt(np.diag(stats.cxx) / max(stats.n, 1) + stats.mean_x**2)
-            message = divergence_message(
-                iteration=self.n_iter_,
-                learning_rate=lr if isinstance(lr, float) else repr(lr),
-                limit=self.stability_limit_,
-                optimizer=result.optimizer,
-                names=self.feature_names_,
-                rms=rms,
-                scaled=std.active,
+            self.trusted_digits_ = 0
+        weak = kappa > 1e6 or (kappa > 1e3 and self.trusted_digits_ < 6)
+        self.collinear_ = collinear if weak else []
+        if weak and result.status is not Status.DIVERGED:
+            text = collinear_message(
+                collinear, kappa, self.trusted_digits_, penalised=self.alpha > 0
             )
-            message += "; the coefficients are the last finite ones"
-            warnings.warn(message, DivergenceWarning, stacklevel=3)
-        elif result.status is Status.MAX_ITER:
-            gap = (
-                f", {self.optimality_gap_:.3g} above the least-squares optimum"
-                if self.optimality_gap_ is not None
-                else ""
-            )
-            message = (
-                f"stopped at max_iter={self.max_iter} before converging (loss {self.loss_:.10g}"
-                f"{gap}); raise max_iter, use learning_rate='auto'"
-                + ("" if std.active else ", or standardise the features (scale=True)")
-            )
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
-        elif result.status is Status.TIME_LIMIT:
-            message = (
-                f"stopped at time_limit={self.time_limit:g} s after {self.n_iter_} iterations "
-                f"before converging (loss {self.loss_:.10g}); raise time_limit or max_iter"
-            )
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
-        elif result.status is Status.INTERRUPTED:
-            message = f"interrupted after {self.n_iter_} iterations (loss {self.loss_:.10g})"
-        elif result.status is Status.CALLBACK:
-            message = f"the callback stopped the run after {self.n_iter_} iterations"
-        elif result.status is Status.NO_PROGRESS:
-            message = f"converged: the loss stopped decreasing (tol={self.tol:g})"
-        elif result.status is Status.TARGET_LOSS:
-            message = f"reached target_loss={self.target_loss:g}"
-        elif result.status is Status.GTOL:
-            message = f"converged: gradient norm <= gtol={self.gtol:g}"
+            if normal_equations and self.trusted_digits_ < 6:
+                text += (
+                    "; this fit solved the normal equations from the moments alone (they lose "
+                    "2 log10(condition number) digits): a fit that can re-read the rows (in "
+                    "memory, --engine stream or dask) refines it"
+                )
+            warnings.warn(text, UserWarning, stacklevel=3)
+        rel_gap = (
+            self.optimality_gap_ / var_y
+            if self.optimality_gap_ is not None and self.loss == "squared_error"
+            else None
+        )
+        gtol_met = self.gtol is not None and gnorm <= float(self.gtol)
+        self.verdict_ = fit_verdict(
+            status=result.status,
+            rel_grad=self.relative_gradient_,
+            rel_gap=rel_gap,
+            kappa_h=min(kappa * kappa, 1e300) if np.isfinite(kappa) else 1e300,
+            optimizer=self.optimizer_,
+            learning_rate=lr,
+            limit=self.stability_limit_ if L_full is None or L == L_full else 2.0 / L_full,
+            smooth=self.loss != "absolute_error",
+            gtol_met=gtol_met,
+        )
+        message = self._message(result, std, stats, dist, rel_gap, kappa)
         self.message_ = message
         self.result_ = OptimizeResult(
             x=np.concatenate([[self.intercept_], self.coef_]),
@@ -553,7 +907,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             optimizer=result.optimizer,
             learning_rate=result.learning_rate,
             elapsed=result.elapsed,
-            info=result.info,
+            info={**result.info, "verdict": self.verdict_},
         )
         return self
 
@@ -589,6 +943,129 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             status=self.stop_reason_,
             converged=bool(self.result_.success),
         )
+
+    def _steps_needed(self, stats: MomentStats, std: Any) -> float:
+        """About ``kappa_H ln(1/accuracy)`` steps: plain GD at 1/L to 1e-6 relative."""
+        H = hessian(
+            std.stats(stats) if not isinstance(std, Whitening) else
+            Standardizer.fit(stats, bool(self.scale), bool(self.fit_intercept)).stats(stats),
+            np.zeros(stats.d),
+            bool(self.fit_intercept),
+        )
+        lam = np.linalg.eigvalsh(H)
+        kappa_h = float(lam[-1] / lam[0]) if lam[0] > 0 else np.inf
+        return kappa_h * np.log(1e6)
+
+    def _message(
+        self,
+        result: OptimizeResult,
+        std: Any,
+        stats: MomentStats,
+        dist: float,
+        rel_gap: float | None,
+        kappa: float,
+    ) -> str:
+        """The sentence for humans: the verdict, why, and what to change."""
+        v = self.verdict_
+        lr = self.learning_rate_
+        gap = (
+            f", {self.optimality_gap_:.3g} above the least-squares optimum"
+            if self.optimality_gap_ is not None and self.loss == "squared_error"
+            else ""
+        )
+        left = (
+            f"; the coefficients are about {dist:.2g} (relative) from the answer"
+            if np.isfinite(dist) and dist > 0
+            else ""
+        )
+        plain = self.optimizer_ == "gd" and self.loss == "squared_error"
+        hint = ""
+        if plain and v is not Verdict.CONVERGED:
+            steps = self._steps_needed(stats, std)
+            if np.isfinite(steps) and steps >= 1e3:
+                hint = (
+                    f"; plain gradient descent at 1/L needs about {steps:.2g} steps here (condition "
+                    "number of the Hessian x ln(1/accuracy)): the default optimizer='auto' "
+                    "(preconditioned, --optimizer auto, no --lr) gets the least-squares answer "
+                    "in a few"
+                )
+        if result.status is Status.DIVERGED:
+            rms = np.sqrt(np.diag(stats.cxx) / max(stats.n, 1) + stats.mean_x**2)
+            message = divergence_message(
+                iteration=self.n_iter_,
+                learning_rate=lr if isinstance(lr, float) else repr(lr),
+                limit=self.stability_limit_,
+                optimizer=result.optimizer,
+                names=self.feature_names_,
+                rms=rms,
+                scaled=std.active,
+            )
+            message += "; the coefficients are the last finite ones"
+            warnings.warn(message, DivergenceWarning, stacklevel=4)
+            return message
+        if v is Verdict.CONVERGED:
+            how = (
+                f"in {self.n_iter_} preconditioned steps (whitened coordinates, condition "
+                "number 1; the last on residuals recomputed from the rows)"
+                if self.optimizer_ == "preconditioned"
+                else f"after {self.n_iter_} iterations"
+            )
+            rg = self.relative_gradient_
+            return (
+                f"converged {how}: gradient {rg:.2g} of the problem's scale{gap}; "
+                f"about {self.trusted_digits_} significant digits to trust (condition number "
+                f"{kappa:.3g})"
+            )
+        if v is Verdict.OSCILLATING:
+            message = (
+                f"oscillating: learning_rate={lr:g} is at the stability limit 2/L = "
+                f"{self.stability_limit_:.6g} of gradient descent on the "
+                f"{self.learning_rate_coordinates_} coordinates, so the iterates bounce "
+                f"between two points and never settle (loss {self.loss_:.10g}{gap}). Use "
+                "learning_rate='auto' (--lr auto) or a rate below 2/L"
+            )
+            warnings.warn(message, DivergenceWarning, stacklevel=4)
+            return message
+        if result.status is Status.MAX_ITER:
+            message = (
+                f"stopped at max_iter={self.max_iter} before converging (loss {self.loss_:.10g}"
+                f"{gap}){left}; raise max_iter, use learning_rate='auto'"
+                + ("" if std.active else ", or standardise the features (scale=True)")
+                + hint
+            )
+            warnings.warn(message, ConvergenceWarning, stacklevel=4)
+            return message
+        if result.status is Status.TIME_LIMIT:
+            message = (
+                f"stopped at time_limit={self.time_limit:g} s after {self.n_iter_} iterations "
+                f"before converging (loss {self.loss_:.10g}){left}; raise time_limit or "
+                "max_iter" + hint
+            )
+            warnings.warn(message, ConvergenceWarning, stacklevel=4)
+            return message
+        if result.status is Status.INTERRUPTED:
+            return f"interrupted after {self.n_iter_} iterations (loss {self.loss_:.10g})"
+        if result.status is Status.CALLBACK:
+            return f"the callback stopped the run after {self.n_iter_} iterations"
+        if result.status is Status.TARGET_LOSS:
+            return f"reached target_loss={self.target_loss:g} (not shown converged){left}"
+        # stalled: the loss (or, preconditioned, the gradient) stopped moving, gradient not small
+        rg = self.relative_gradient_
+        why = (
+            "the refinement stopped improving the gradient"
+            if self.optimizer_ == "preconditioned"
+            else f"the loss stopped decreasing (tol={self.tol:g})"
+            if result.status is Status.NO_PROGRESS
+            else f"stopped by {result.status}"
+        )
+        message = (
+            f"stalled, not converged: {why} but the gradient is "
+            + (f"{rg:.2g} of the problem's scale" if rg is not None else "not shown small")
+            + f"{gap}{left}; lower tol or raise max_iter"
+            + hint
+        )
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)
+        return message
 
     # ------------------------------------------------------------------ prediction
 
@@ -669,13 +1146,15 @@ class _InMemoryRows:
 class _PassObjective:
     """Value and gradient in the optimizer's ``theta`` from passes over the rows (+ L2)."""
 
-    def __init__(self, passes: RowPasses, std: Standardizer, alpha: float):
-        self.passes, self.std, self.alpha = passes, std, alpha
+    def __init__(self, passes: RowPasses, std: Standardizer, alpha: float, intercept: bool = True):
+        self.passes, self.std, self.alpha, self.intercept = passes, std, alpha, intercept
 
     def _internal(self, f: float, gw: Array, gb: float, w: Array) -> tuple[float, Array]:
         if self.alpha:
             f += self.alpha * float(w @ w)
             gw = gw + 2.0 * self.alpha * w
+        if not self.intercept:  # through the origin: b stays 0
+            gb = 0.0
         return f, self.std.grad_to_internal(gb, gw)
 
     def value_and_grad(self, theta: Array) -> tuple[float, Array]:

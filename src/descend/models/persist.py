@@ -53,6 +53,8 @@ def model_to_dict(
             "loss": float(model.loss_),
             "n_iter": int(model.n_iter_),
             "status": model.stop_reason_,
+            "verdict": str(getattr(model, "verdict_", "")) or None,
+            "trusted_digits": getattr(model, "trusted_digits_", None),
             "params": {
                 k: v
                 for k, v in model.get_params().items()

@@ -220,3 +220,56 @@ def loss_and_grad_dask(
     if n == 0:
         raise DataError("the Dask collection has no rows")
     return float(lv) / n, np.asarray(g, dtype=np.float64) / n, float(gb) / n
+
+
+def _block_residuals(
+    X: Any, y: Any, mean: Array, scale: Array, y0: float, v: Array, c: float
+) -> tuple[Any, ...]:
+    Z = (np.asarray(X) - mean) / scale
+    r = (np.asarray(y) - y0) - c - Z @ v
+    return Z.T @ r, float(r.sum()), float(r @ r), int(r.shape[0])
+
+
+def _add_residuals(*parts: tuple[Any, ...]) -> tuple[Any, ...]:
+    zr, sr, rr, n = parts[0]
+    zr = np.array(zr, copy=True)
+    for p in parts[1:]:
+        zr += p[0]
+        sr += p[1]
+        rr += p[2]
+        n += p[3]
+    return zr, sr, rr, n
+
+
+def centred_residuals_dask(
+    X: Any, y: Any, mean: Array, scale: Array, y0: float, v: Array, c: float
+) -> tuple[Array, float, float, int]:
+    """``(sum z r, sum r, sum r^2, n)`` over Dask ``(X, y)``, one map-reduce (refinement pass).
+
+    ``z = (x - mean) / scale``, ``r = y - y0 - c - z . v``: the centred residuals of a
+    squared-loss fit, for :mod:`descend.models._whitened`; ``d + 3`` numbers per partition
+    come back.
+    """
+    import dask
+    from dask import delayed
+
+    Xa, ya, _, _ = as_dask_xy(X, y)
+    args = (np.asarray(mean, float), np.asarray(scale, float), float(y0), np.asarray(v, float))
+    parts = [
+        delayed(_block_residuals, pure=False)(xb, yb, *args, float(c)) for xb, yb in _blocks(Xa, ya)
+    ]
+    (tot,) = dask.compute(_tree(parts, _add_residuals))
+    zr, sr, rr, n = tot
+    return np.asarray(zr, dtype=np.float64), float(sr), float(rr), int(n)
+
+
+def r_factor_dask(X: Any, mean: Array, scale: Array) -> Array:
+    """The factor ``R`` of ``Z = (X - mean) / scale`` by ``dask.array.linalg.tsqr``.
+
+    Only ``R`` is computed (``d x d`` numbers come back); ``X`` must have one column chunk.
+    """
+    from dask.array.linalg import tsqr
+
+    Xa = X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
+    _, R = tsqr((Xa - mean) / scale)
+    return np.asarray(R.compute(), dtype=np.float64)

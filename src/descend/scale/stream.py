@@ -474,6 +474,42 @@ def loss_and_grad_stream(
     return tot_l / n, tot_g / n, tot_b / n
 
 
+def centred_residuals_stream(
+    source: ChunkSource, mean: Array, scale: Array, y0: float, v: Array, c: float
+) -> tuple[Array, float, float, int]:
+    """One streamed pass of centred residuals for the refinement of a squared-loss fit.
+
+    With ``z = (x - mean) / scale`` and ``r = y - y0 - c - z . v`` returns
+    ``(sum z r, sum r, sum r^2, n)``: centring every chunk on the global means keeps a large
+    offset in the data from costing digits (see :mod:`descend.models._whitened`).
+    """
+    zr, sr, rr, n = np.zeros(source.d), 0.0, 0.0, 0
+    for X, y in source.chunks(check=False):
+        Z = (X - mean) / scale
+        r = (y - y0) - c - Z @ v
+        zr += Z.T @ r
+        sr += float(r.sum())
+        rr += float(r @ r)
+        n += X.shape[0]
+    if n == 0:
+        raise DataError(f"{source.files[0]}: has no rows")
+    return zr, sr, rr, n
+
+
+def r_factor_stream(source: ChunkSource, mean: Array, scale: Array) -> Array:
+    """The triangular factor ``R`` of ``Z = (X - mean) / scale`` (``Z = Q R``), in one pass.
+
+    Sequential TSQR: each chunk is stacked under the ``R`` so far and re-factored by
+    Householder QR (``numpy.linalg.qr(mode='r')``), so memory stays at one chunk. ``R`` from a
+    QR resolves singular values down to ``eps x`` the largest, where the moments' Gram matrix
+    stops at ``sqrt(eps)``: the preconditioned fit uses it above condition number 1e5.
+    """
+    R: Any = np.zeros((0, source.d))
+    for X, _ in source.chunks(check=False):
+        R = np.linalg.qr(np.vstack([R, (X - mean) / scale]), mode="r")  # mode "r": R alone
+    return np.asarray(R, dtype=np.float64)
+
+
 def iter_minibatches(
     source: ChunkSource,
     batch_size: int,

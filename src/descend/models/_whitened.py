@@ -1,0 +1,406 @@
+"""Preconditioned gradient descent for the squared loss: steps in whitened coordinates.
+
+Plain gradient descent on least squares needs about ``kappa ln(1/accuracy)`` steps, ``kappa``
+the condition number of the Hessian (after standardising: of the features' correlation
+matrix, the square of the design's condition number), and a loss that is flat long before the
+coefficients are right. Whitening removes ``kappa``. Write the centred, standardised design
+(``z_ij = (x_ij - mean_j) / scale_j``, with ``sqrt(n alpha) / scale_j`` rows appended for the
+ridge penalty) as ``Z = Q U S V^T`` (thin Householder QR ``Z = Q R`` and the SVD ``R = U S V^T``
+of the small ``d x d`` factor) and step in
+
+    u = S V^T v / sqrt(n),     c = b + mean . w - ybar,       v_j = w_j scale_j.
+
+The loss ``f(c, u) = mean((y - ybar - c - Z v)^2) + sum(alpha w^2)`` then has the Hessian
+``2 I`` exactly: ``L = mu = 2``, the condition number is 1, and one gradient step of
+``1/L = 1/2`` lands on the least-squares answer. The gradient
+
+    df/du = -(2 / sqrt(n)) U^T Q^T r,     df/dc = -2 mean(r),     r = y - ybar - c - Z v
+
+is computed from residuals recomputed from the rows, so every step after the first is a step
+of iterative refinement: it removes the rounding of the first (Golub & Wilkinson 1966; Higham,
+*Accuracy and Stability of Numerical Algorithms*, 2nd ed., sec. 20.5). The descent stops when
+the gradient, in these coordinates, stops halving (its rounding floor).
+
+Two cheaper factors give the same coordinates:
+
+- from the moments (:class:`~descend.data.stats.MomentStats`): the eigen-decomposition of the
+  correlation matrix ``Z^T Z / n = V S^2 V^T / n``. A step computed from the moments alone solves
+  the normal equations and loses about ``2 log10(kappa)`` digits; a step whose gradient
+  ``-(2/n) Z^T r`` comes from a pass over the rows is the corrected semi-normal equations
+  (Bjorck 1987, *BIT* 27), which refine to the QR answer's accuracy while ``kappa^2 eps`` is
+  well below 1. In memory that is the fast path for ``kappa <= QR_ABOVE``; streamed and on
+  Dask it is the only one the rows allow.
+- from the Householder QR (above ``QR_ABOVE``, in memory): exact to ``kappa eps``. Streamed
+  and on Dask, above ``QR_ABOVE`` the engine computes ``R`` alone (a sequential TSQR over the
+  chunks; ``dask.array.linalg.tsqr``) and the refinement passes contract by ``~kappa eps``
+  instead of ``~kappa^2 eps``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from descend.data.stats import MomentStats
+
+Array = NDArray[np.float64]
+
+__all__ = [
+    "QR_ABOVE",
+    "RANK_RTOL",
+    "ResidualPasses",
+    "Whitening",
+    "WhitenedObjective",
+    "whiten_moments",
+    "whiten_rows",
+]
+
+#: Above this condition number of the standardised design, an in-memory fit factors the rows
+#: (QR) instead of the moments: the semi-normal refinement contracts by ~kappa^2 eps a step.
+QR_ABOVE = 1e5
+#: Singular values below ``RANK_RTOL x`` the largest are treated as zero (collinear columns).
+RANK_RTOL = 1e-13
+EPS = float(np.finfo(np.float64).eps)
+
+
+class ResidualPasses(Protocol):
+    """One pass over the rows, wherever they live, for the refinement steps.
+
+    ``residuals(mean, scale, y0, v, c)`` returns ``(sum_i z_i r_i, sum_i r_i, sum_i r_i^2, n)``
+    with ``z_i = (x_i - mean) / scale`` and ``r_i = y_i - y0 - c - z_i . v``: the centred
+    residuals, so a large offset in ``x`` or ``y`` costs no digits.
+    """
+
+    def residuals(
+        self, mean: Array, scale: Array, y0: float, v: Array, c: float
+    ) -> tuple[Array, float, float, int]: ...
+
+
+def residual_compensated(X: Array, y: Array, b: float, w: Array) -> Array:
+    """``y - b - X w`` to (nearly) twice the working precision, rounded to float64.
+
+    Each product and sum is made error-free (Dekker's TwoProduct, Knuth's TwoSum) and the
+    errors are summed apart (Ogita, Rump & Oishi 2005, *SIAM J. Sci. Comput.* 26, "Dot2"):
+    the result is exact to about ``eps |r| + eps^2 sum |x w|``. Where ``X w`` is large and the
+    residual small (a polynomial's ``x^10`` column, a large offset), the float64 residual is
+    rounding noise, and refinement on it cannot go past it.
+    """
+
+    def two_sum(a: Array, c: Array) -> tuple[Array, Array]:
+        s = a + c
+        z = s - a
+        return s, (a - (s - z)) + (c - z)
+
+    def split(a: Any) -> tuple[Any, Any]:
+        t = 134217729.0 * a  # 2^27 + 1
+        hi = t - (t - a)
+        return hi, a - hi
+
+    s = np.array(y, dtype=np.float64, copy=True)
+    s, e = two_sum(s, np.full_like(s, -float(b)))
+    wh, wl = split(-np.asarray(w, dtype=np.float64))
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        p = x * -float(w[j])
+        xh, xl = split(x)
+        pe = ((xh * wh[j] - p) + xh * wl[j] + xl * wh[j]) + xl * wl[j]
+        s, t = two_sum(s, p)
+        e += t + pe
+    return s + e
+
+
+@dataclass(frozen=True)
+class Whitening:
+    """The map between the user's ``(b, w)`` and the whitened ``theta = (c, u)``.
+
+    ``Z = (X - mean) / scale`` (``mean = 0`` without an intercept) has the singular values
+    ``sv`` (all of them, descending) and right singular vectors ``V``; ``keep`` marks those
+    above ``RANK_RTOL x sv[0]``. ``theta`` is measured from the anchor ``(b_a, w_a)`` (the
+    start, then each refinement round's answer): ``w = w_a + dv / scale`` with
+    ``dv = sqrt(n) V_k S_k^-1 u`` and ``b = b_a + c - (mean / scale) . dv``. The descent never
+    moves the anchor's part in the null space (collinear columns): the answer nearest the
+    start.
+    """
+
+    mean: Array
+    scale: Array
+    y0: float
+    n: int
+    intercept: bool
+    sv: Array
+    V: Array
+    keep: Array
+    kind: str  # "qr" (rows in memory), "tsqr" (R from a pass over the rows) or "moments"
+    b_a: float = 0.0
+    w_a: Array | None = None
+    active: bool = True  # read by the estimator's messages, like Standardizer.active
+
+    @property
+    def condition_number(self) -> float:
+        """``sv_max / sv_min`` of the standardised design (``inf`` when columns are collinear)."""
+        if self.sv.size == 0:
+            return 1.0
+        return float(self.sv[0] / self.sv[-1]) if self.sv[-1] > 0 else float("inf")
+
+    @property
+    def anchor_w(self) -> Array:
+        return np.zeros(self.scale.shape[0]) if self.w_a is None else self.w_a
+
+    def anchored(self, b: float, w: Array) -> Whitening:
+        return dataclasses.replace(self, b_a=float(b), w_a=np.asarray(w, dtype=np.float64).copy())
+
+    def _T(self) -> Array:
+        # dv = sqrt(n) T u, T = V_k diag(1 / s_k)
+        k = self.keep
+        return self.V[:, k] / self.sv[k]
+
+    def dv_of(self, theta: Array) -> Array:
+        return np.sqrt(self.n) * (self._T() @ theta[1:])
+
+    def full(self, theta: Array) -> tuple[Array, float]:
+        """``(v, c)`` of the whole model: ``y ~ c + (x - mean) / scale . v``."""
+        w_a = self.anchor_w
+        v = w_a * self.scale + self.dv_of(theta)
+        c_a = self.b_a + float(self.mean @ w_a) if self.intercept else 0.0
+        return v, c_a + (float(theta[0]) if self.intercept else 0.0)
+
+    def to_user(self, theta: Array) -> tuple[float, Array]:
+        dv = self.dv_of(theta)
+        w = self.anchor_w + dv / self.scale
+        if not self.intercept:
+            return 0.0, w
+        return float(self.b_a + theta[0] - (self.mean / self.scale) @ dv), w
+
+    def path_to_user(self, thetas: Array) -> Array:
+        out = np.empty((thetas.shape[0], self.scale.shape[0] + 1))
+        for i, th in enumerate(thetas):
+            b, w = self.to_user(th)
+            out[i, 0], out[i, 1:] = b, w
+        return out
+
+    def to_internal(self, b: float, w: Array) -> Array:
+        dw = np.asarray(w, dtype=np.float64) - self.anchor_w
+        dv = dw * self.scale
+        k = self.keep
+        u = self.sv[k] * (self.V[:, k].T @ dv) / np.sqrt(self.n)
+        c = float(b) - self.b_a + float(self.mean @ dw) if self.intercept else 0.0
+        return np.concatenate([[c], u])
+
+    def collinear(
+        self, names: tuple[str, ...] | list[str], skip: Any = (), top: int = 4
+    ) -> list[str]:
+        """The columns that carry the weakest direction (the smallest singular value's).
+
+        Columns in ``skip`` (constant ones, reported on their own) are passed over: the weakest
+        direction that lives mostly on the other columns is named.
+        """
+        if self.sv.size == 0:
+            return []
+        others = np.ones(self.V.shape[0], bool)
+        others[list(skip)] = False
+        for k in range(self.V.shape[1] - 1, -1, -1):
+            weight = np.abs(self.V[:, k]) * others
+            if float(weight @ weight) >= 0.5:
+                order = np.argsort(-weight)
+                return [names[int(j)] for j in order[:top] if weight[j] >= 0.1]
+        return []
+
+
+def _rms_scale(values: Array) -> Array:
+    return np.where(values > 0, values, 1.0)
+
+
+def _factor(R_or_C: Array, *, from_gram: bool, n: int) -> tuple[Array, Array, Array, Array]:
+    """``(U, sv, V, keep)`` from the triangular factor or from ``Z^T Z / n``."""
+    if from_gram:
+        lam, V = np.linalg.eigh(R_or_C)
+        lam, V = lam[::-1], V[:, ::-1]
+        sv = np.sqrt(np.maximum(lam, 0.0) * n)
+        U = np.eye(R_or_C.shape[0])
+    else:
+        U, sv, Vt = np.linalg.svd(R_or_C)
+        V = Vt.T
+    keep = sv > RANK_RTOL * sv[0] if sv.size and sv[0] > 0 else np.zeros(sv.shape, bool)
+    return U, sv, V, keep
+
+
+def whiten_rows(
+    X: Array, y: Array, *, intercept: bool, alpha: float, stats: MomentStats
+) -> tuple[Whitening, WhitenedObjective]:
+    """Whitening of in-memory rows: from the moments when well conditioned, else by QR."""
+    n, d = X.shape
+    mean = stats.mean_x.copy() if intercept else np.zeros(d)
+    y0 = float(stats.mean_y) if intercept else 0.0
+    Z = X - mean  # a copy: the refinement needs the centred rows
+    M = stats.cxx if intercept else stats.cxx + n * np.outer(stats.mean_x, stats.mean_x)
+    scale = _rms_scale(np.sqrt(np.maximum(np.diag(M), 0.0) / n))
+    Z /= scale
+    penalty = float(alpha) / scale**2
+    # the moments' Gram matrix (Chan-merged, accurate) in the standardised coordinates
+    gram = M / np.outer(scale, scale) / n + np.diag(penalty)
+    U, sv, V, keep = _factor(gram, from_gram=True, n=n)
+    kind = "moments"
+    Q = None
+    # sv[k] < 1e-8 sv[0]: the eigenvalues of the Gram matrix cannot resolve it; a QR can.
+    if sv[0] > 0 and not (sv[-1] * QR_ABOVE >= sv[0]):
+        A = Z if not alpha else np.vstack([Z, np.diag(np.sqrt(n * penalty))])
+        Q, R = np.linalg.qr(A)
+        U, sv, V, keep = _factor(R, from_gram=False, n=n)
+        kind = "qr"
+    white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, kind)
+    rows = _MemoryRows(X, y, Z)
+    return white, WhitenedObjective(white, penalty, rows=rows, Q=Q, U=U)
+
+
+def whiten_moments(
+    stats: MomentStats,
+    *,
+    intercept: bool,
+    alpha: float,
+    rows: ResidualPasses | None = None,
+) -> tuple[Whitening, WhitenedObjective]:
+    """Whitening from the moments; ``rows`` (a pass over the data) makes the refinement steps."""
+    n, d = int(stats.n), stats.d
+    if intercept:
+        mean, y0 = stats.mean_x.copy(), float(stats.mean_y)
+        M, my, yy = stats.cxx, stats.cxy, float(stats.cyy)
+    else:
+        mean, y0 = np.zeros(d), 0.0
+        M = stats.cxx + n * np.outer(stats.mean_x, stats.mean_x)
+        my = stats.cxy + n * stats.mean_x * stats.mean_y
+        yy = float(stats.cyy + n * stats.mean_y**2)
+    scale = _rms_scale(np.sqrt(np.maximum(np.diag(M), 0.0) / n))
+    penalty = float(alpha) / scale**2
+    Czz = M / np.outer(scale, scale)
+    U, sv, V, keep = _factor(Czz / n + np.diag(penalty), from_gram=True, n=n)
+    kind = "moments"
+    if rows is not None and hasattr(rows, "r_factor") and sv[0] > 0 and sv[-1] * QR_ABOVE < sv[0]:
+        # hard: the refinement contracts by ~kappa eps a pass with a QR factor, by ~kappa^2 eps
+        # with the Gram's (Bjorck 1987); the engine computes R in one more pass
+        R = rows.r_factor(mean, scale)
+        if alpha:
+            R = np.linalg.qr(np.vstack([R, np.diag(np.sqrt(n * penalty))]), mode="r")
+        U, sv, V, keep = _factor(R, from_gram=False, n=n)
+        kind = "tsqr"
+    white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, kind)
+    moments = (Czz, my / scale, yy)
+    return white, WhitenedObjective(white, penalty, rows=rows, moments=moments)
+
+
+class _MemoryRows:
+    """The rows in memory: ``X``, ``y`` as given and ``Z``, the centred, standardised ``X``.
+
+    ``anchor(b, w, exact)`` computes the residual at the anchor from ``X`` and ``y`` (with
+    ``exact``: compensated, :func:`residual_compensated`); ``residual(dv, c)`` is then
+    ``r_a - c - Z dv``, accurate to rounding of the (small) correction only.
+    """
+
+    def __init__(self, X: Array, y: Array, Z: Array):
+        self.X, self.y, self.Z = X, y, Z
+        self.r_a = np.asarray(y, dtype=np.float64)
+
+    def anchor(self, b: float, w: Array, exact: bool) -> None:
+        if exact:
+            self.r_a = residual_compensated(self.X, self.y, b, w)
+        else:
+            self.r_a = self.y - b - self.X @ w
+
+    def residual(self, dv: Array, c: float) -> Array:
+        if not dv.any():  # at the anchor (every round's start): no product needed
+            return self.r_a - c
+        return self.r_a - c - self.Z @ dv
+
+
+class WhitenedObjective:
+    """The squared loss (+ L2) as a function of the whitened ``theta = (c, u)``.
+
+    Its Hessian is ``2 I`` (``curvature_bound`` 2): gradient descent with ``learning_rate
+    = 1/2`` is Newton's method. In memory the gradient is ``U^T Q^T r`` (QR) or ``Z^T r``
+    (moments factor), ``r`` from the rows; streamed or on Dask ``rows`` is a
+    :class:`ResidualPasses`; with only ``moments`` it is computed from the moments (no
+    refinement possible).
+    """
+
+    def __init__(
+        self,
+        white: Whitening,
+        penalty: Array,
+        *,
+        rows: Any = None,
+        Q: Array | None = None,
+        U: Array | None = None,
+        moments: tuple[Array, Array, float] | None = None,
+    ):
+        self.white, self.penalty = white, penalty
+        self.rows, self.Q, self.U, self.moments = rows, Q, U, moments
+        self.passes = 0  # passes over the rows made so far
+
+    @property
+    def in_memory(self) -> bool:
+        return isinstance(self.rows, _MemoryRows)
+
+    def reanchor(self, b: float, w: Array, *, exact: bool) -> WhitenedObjective:
+        """The same problem measured from ``(b, w)``, its residual recomputed from the rows."""
+        white = self.white.anchored(b, w)
+        new = WhitenedObjective(
+            white, self.penalty, rows=self.rows, Q=self.Q, U=self.U, moments=self.moments
+        )
+        new.passes = self.passes
+        if self.in_memory:
+            self.rows.anchor(b, white.anchor_w, exact)
+            new.passes += 1
+        return new
+
+    @property
+    def n(self) -> int:
+        return int(self.white.keep.sum()) + 1
+
+    def curvature_bound(self) -> float:
+        return 2.0
+
+    def value_and_grad(self, theta: Array) -> tuple[float, Array]:
+        wh = self.white
+        n = wh.n
+        Tk = wh._T()
+        if self.in_memory:
+            dv = wh.dv_of(theta)
+            c = float(theta[0]) if wh.intercept else 0.0
+            r = self.rows.residual(dv, c)
+            v = wh.anchor_w * wh.scale + dv
+            pv = self.penalty * v
+            sr, rr = float(r.sum()), float(r @ r)
+            self.passes += 1
+            if self.Q is not None:
+                ra = r if not self.penalty.any() else np.concatenate([r, -np.sqrt(n * self.penalty) * v])
+                assert self.U is not None
+                gu = -(2.0 / np.sqrt(n)) * (self.U[:, wh.keep].T @ (self.Q.T @ ra))
+            else:
+                gv = -(2.0 / n) * (self.rows.Z.T @ r) + 2.0 * pv
+                gu = np.sqrt(n) * (Tk.T @ gv)
+            f = rr / n + float(pv @ v)
+        elif self.rows is not None:
+            v, c_full = wh.full(theta)
+            pv = self.penalty * v
+            zr, sr, rr, _ = self.rows.residuals(wh.mean, wh.scale, wh.y0, v, c_full - wh.y0)
+            self.passes += 1
+            gv = -(2.0 / n) * zr + 2.0 * pv
+            gu = np.sqrt(n) * (Tk.T @ gv)
+            f = rr / n + float(pv @ v)
+        else:
+            assert self.moments is not None
+            v, c_full = wh.full(theta)
+            pv = self.penalty * v
+            Czz, czy, yy = self.moments
+            # centred moments: r = (y - y0) - (c - y0) - z.v, sum(z) = 0 with an intercept
+            c = c_full - wh.y0
+            quad = float(v @ Czz @ v) - 2.0 * float(v @ czy) + yy
+            sr = -c * n if wh.intercept else 0.0
+            f = max(quad, 0.0) / n + (c * c if wh.intercept else 0.0) + float(pv @ v)
+            gv = (2.0 / n) * (Czz @ v - czy) + 2.0 * pv
+            gu = np.sqrt(n) * (Tk.T @ gv)
+        gc = -2.0 * sr / n if wh.intercept else 0.0
+        return f, np.concatenate([[gc], gu])
