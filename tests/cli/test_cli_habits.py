@@ -245,11 +245,11 @@ def test_convergence_warning_is_scikit_learns_once_it_is_loaded():
         "with warnings.catch_warnings():\n"
         "    warnings.simplefilter('error')\n"
         "    warnings.filterwarnings('ignore', category=SkCW)\n"
-        "    m = LinearRegression(max_iter=2).fit([[0.0], [1.0], [2.0], [4.0]], [1, 3, 2, 9])\n"
+        "    m = LinearRegression(optimizer=\"gd\", max_iter=2).fit([[0.0, 1.0], [1.0, 0.5], [2.0, 2.5], [4.0, 3.0], [3.0, 1.0]], [1, 3, 2, 9, 4])\n"
         "print(m.stop_reason_)\n"
         "with warnings.catch_warnings(record=True) as w:\n"
         "    warnings.simplefilter('always')\n"
-        "    LinearRegression(max_iter=2).fit([[0.0], [1.0], [2.0], [4.0]], [1, 3, 2, 9])\n"
+        "    LinearRegression(optimizer=\"gd\", max_iter=2).fit([[0.0, 1.0], [1.0, 0.5], [2.0, 2.5], [4.0, 3.0], [3.0, 1.0]], [1, 3, 2, 9, 4])\n"
         "print([c.category.__name__ for c in w], isinstance(w[0].message, UserWarning))\n"
     )
     r = subprocess.run(

@@ -215,6 +215,7 @@ def ols_summary(
     penalty: float = 0.0,
     status: str | None = None,
     converged: bool = True,
+    fit_intercept: bool = True,
 ) -> FitSummary:
     """Statistics of the fit ``y ~ intercept + X coef`` from the moments of ``(X, y)``.
 
@@ -229,6 +230,8 @@ def ols_summary(
         penalty: the fit's L2 penalty ``alpha``; inference only when it is 0.
         status: why the fit stopped (``stop_reason_``), shown in the summary.
         converged: whether a convergence rule stopped the fit; when false, a note says so.
+        fit_intercept: ``False`` for a fit through the origin, whose standard errors, t and F
+            need the uncentred moments; they are then said to be not available.
 
     Returns:
         A :class:`FitSummary` (``str()`` of it is the text table, ``to_dict()`` its JSON).
@@ -288,6 +291,11 @@ def ols_summary(
             f"standard errors, t, p-values, intervals, F and the likelihood: {what} is not least "
             "squares, and the OLS formulas would give wrong numbers for it; R^2 and the "
             "residual spread are descriptions at the fitted coefficients"
+        )
+    elif not fit_intercept:
+        unavailable.append(
+            "standard errors, t, p-values, intervals and F: this fit is through the origin "
+            "(--no-intercept), and the formulas here are for a model with an intercept"
         )
     elif df_resid <= 0:
         unavailable.append(

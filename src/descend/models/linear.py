@@ -477,6 +477,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """
         self.n_features_in_ = stats.d
         self.feature_names_ = tuple(names)
+        self.moments_ = stats  # for summary(): the statistics need only the moments
         init = (
             np.zeros(stats.d + 1)
             if self.init is None
@@ -942,6 +943,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             penalty=float(self.alpha),
             status=self.stop_reason_,
             converged=bool(self.result_.success),
+            fit_intercept=bool(self.fit_intercept),
         )
 
     def _steps_needed(self, stats: MomentStats, std: Any) -> float:
