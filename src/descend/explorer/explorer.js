@@ -524,7 +524,7 @@
       ctx.lineWidth = 1.5; ctx.strokeStyle = "#fff"; ctx.stroke(); ctx.restore();
     }
     drawEigen(ctx);
-    S.runs.forEach(function (run, ri) { drawPath(ctx, run, PAL[ri % PAL.length], ri === 0); });
+    for (var ri = S.runs.length - 1; ri >= 0; ri--) drawPath(ctx, S.runs[ri], PAL[ri % PAL.length], ri === 0); // the chosen run on top
     drawStepArrows(ctx);
     drawCursor(ctx);
     ctx.restore();
