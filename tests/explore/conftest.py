@@ -8,9 +8,13 @@ import pytest
 CHROMIUM = os.environ.get("DESCEND_CHROMIUM", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Debian Chromium through Playwright; the test is skipped where either is absent."""
+    """Headless Debian Chromium through Playwright; the test is skipped where either is absent.
+
+    Module-scoped: Playwright's sync API allows one running instance, and other test modules
+    (the report's) start their own.
+    """
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api")

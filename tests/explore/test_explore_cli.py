@@ -55,3 +55,15 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, monkeypatch, args, words
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("descend: error:") and words in err[0]
     assert not (tmp_path / "p.html").exists()
+
+
+def test_explore_is_a_light_command(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from descend.cli.app import main; "
+            f"rc = main(['explore', 'x**2 + x*y + y**2', '--html', {str(tmp_path / 'p.html')!r}]); "
+            "print(rc, sorted(m for m in ('matplotlib', 'plotly', 'sklearn', 'numba', 'dask', "
+            "'polars') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 []"

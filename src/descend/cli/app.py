@@ -38,7 +38,8 @@ app = typer.Typer(
         "  descend minimize 'x**2 + x*y + y**2' --start 3,1 --explain\n\n"
         "  descend fit data.csv --lr 0.0001 --max-iter 1000 --no-scale\n\n"
         "  descend sweep houses.csv --lr 0.001,0.01,0.1,1.0\n\n"
-        "  descend plot 'x**2 + y**2' --out field.png"
+        "  descend plot 'x**2 + y**2' --out field.png\n\n"
+        "  descend explore 'x**2 + x*y + y**2' --html valley.html"
     ),
     no_args_is_help=True,
     add_completion=True,

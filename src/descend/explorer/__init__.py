@@ -56,7 +56,7 @@ class Explorer:
     def _repr_html_(self) -> str:
         """The page in a sandboxed iframe, so its script and style cannot touch the notebook."""
         return (
-            '<iframe sandbox="allow-scripts" style="width:100%;height:1000px;border:1px solid #ccc" '
+            '<iframe sandbox="allow-scripts" style="width:100%;height:1450px;border:1px solid #ccc" '
             f'title="descend explorer" srcdoc="{html.escape(self.html, quote=True)}"></iframe>'
         )
 

@@ -524,7 +524,7 @@
       ctx.lineWidth = 1.5; ctx.strokeStyle = "#fff"; ctx.stroke(); ctx.restore();
     }
     drawEigen(ctx);
-    S.runs.forEach(function (run, ri) { drawPath(ctx, run, PAL[ri % PAL.length], ri === 0); });
+    for (var ri = S.runs.length - 1; ri >= 0; ri--) drawPath(ctx, S.runs[ri], PAL[ri % PAL.length], ri === 0); // the chosen run on top
     drawStepArrows(ctx);
     drawCursor(ctx);
     ctx.restore();
@@ -832,6 +832,9 @@
     } else {
       cls = run.status === "gtol" ? "good" : "";
       if (run.status === "gtol") out.push("|∇f| = " + fmt(run.gns[run.gns.length - 1]) + " ≤ " + fmt(D.gtol) + " at " + vec(run.xs[run.xs.length - 1]) + ", f = " + fmt(run.fs[run.fs.length - 1]) + ".");
+      var fEnd = run.fs[run.fs.length - 1], fMin = D.minimum ? value(D.minimum) : NaN;
+      if (run.status === "gtol" && fMin < fEnd - 1e-6 * Math.max(1, Math.abs(fEnd)))
+        out.push("This is a local minimum: f is lower, " + fmt(fMin) + ", at " + vec(D.minimum) + " (×). Descent only ever goes downhill from where it starts.");
       if (oscillation(run)) {
         if (run.name === "gd" && lam.value > 0) out.push("The path zig-zags: γλmax = " + fmt(lr * lam.value, 3) + " > 1 overshoots the valley floor each step, so the sign flips; " +
           (lr * lam.value < 2 ? "it still settles because |1 − γλmax| = " + fmt(Math.abs(1 - lr * lam.value), 3) + " < 1." : ""));
