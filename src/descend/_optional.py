@@ -23,7 +23,6 @@ EXTRAS: dict[str, tuple[str, str, str]] = {
     "pandas": ("pandas", "data", "pandas DataFrames"),
     "matplotlib": ("matplotlib", "plot", "pictures"),
     "PIL": ("pillow", "plot", "animated pictures"),
-    "plotly": ("plotly", "plot", "the interactive HTML reports"),
     "numba": ("numba", "scale", "the fused kernels"),
     "dask": ("dask", "scale", "the Dask engine"),
     "distributed": ("distributed", "scale", "the Dask engine"),
