@@ -17,7 +17,7 @@ __all__ = ["EXTRAS", "MissingExtraError", "missing_extra"]
 
 #: top-level module -> (the package to install, the extra that installs it, what needs it)
 EXTRAS: dict[str, tuple[str, str, str]] = {
-    "sklearn": ("scikit-learn", "sklearn", "LinearRegression (fit, predict, sweep)"),
+    "sklearn": ("scikit-learn", "sklearn", "the scikit-learn estimator LinearRegression"),
     "polars": ("polars", "data", "reading CSV and Parquet files"),
     "pyarrow": ("pyarrow", "data", "reading Parquet files and streaming"),
     "pandas": ("pandas", "data", "pandas DataFrames"),
@@ -44,7 +44,7 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
         it with: pip install 'descend[data]'"``, or ``None`` for any other module.
 
     >>> missing_extra(ModuleNotFoundError("No module named 'sklearn'", name="sklearn"))[:60]
-    'LinearRegression (fit, predict, sweep) needs scikit-learn, w'
+    'the scikit-learn estimator LinearRegression needs scikit-lea'
     >>> missing_extra(ModuleNotFoundError("No module named 'foo'", name="foo")) is None
     True
     """

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -149,10 +150,18 @@ def test_errors_stay_one_line(args, word):
         ["--version"],
         ["gradient", "x**2 + y**2", "--at", "3,1"],
         ["fit", "--help"],  # the help of a heavy command is light too
+        ["predict", "{model}", "--x", "2000"],
         ["minimize", "x**2 + x*y + y**2", "--start", "3,1"],
     ],
 )
-def test_light_commands_load_no_heavy_library(args):
+def test_light_commands_load_no_heavy_library(args, tmp_path):
+    if "{model}" in args:  # a model file written by a fit of houses.csv
+        model = tmp_path / "model.json"
+        model.write_text(json.dumps({
+            "format": "descend.linear-model", "version": 1, "features": ["size"],
+            "coef": [166.66666666666666], "intercept": 0.0, "loss": "squared_error",
+            "target": "price"}))
+        args = [str(model) if a == "{model}" else a for a in args]
     code = (
         "import sys\n"
         "from descend.cli.app import main\n"
@@ -169,7 +178,6 @@ def test_light_commands_load_no_heavy_library(args):
 @pytest.mark.parametrize(
     "blocked, args, extra",
     [
-        ("sklearn", ["fit", "examples/data.csv"], "descend[sklearn]"),
         ("polars", ["fit", "examples/data.csv"], "descend[data]"),
         ("matplotlib", ["plot", "x**2 + y**2", "--out", "{tmp}/f.png"], "descend[plot]"),
     ],
@@ -281,3 +289,27 @@ def test_choices_are_shown_and_completed_from_the_registries():
     r = _run(_DESCEND_COMPLETE="complete_bash", COMP_WORDS="descend fit --engine s",
              COMP_CWORD="3")
     assert r.stdout.split() == ["stream"]
+
+
+def test_a_small_fit_needs_no_scikit_learn_numba_or_dask():
+    """The engine is plain NumPy: fitting a small CSV loads none of the heavy libraries."""
+    code = (
+        "import sys, json, io, contextlib\n"
+        "sys.modules['sklearn'] = None  # as in an install without the sklearn extra\n"
+        "from descend.cli.app import main\n"
+        "buf = io.StringIO()\n"
+        "with contextlib.redirect_stdout(buf):\n"
+        "    rc = main(['fit', 'examples/houses.csv', '--json'])\n"
+        "print(rc, json.loads(buf.getvalue())['coef'])\n"
+        "print(sorted(m for m in ('numba', 'dask', 'distributed', 'matplotlib', 'statsmodels')"
+        " if m in sys.modules))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=ROOT,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    first, loaded = r.stdout.strip().splitlines()[-2:]
+    rc, coef = first.split(" ", 1)
+    assert rc == "0" and abs(json.loads(coef)[0] - 500.0 / 3.0) < 1e-9  # $166.67 per sq ft
+    assert loaded == "[]"

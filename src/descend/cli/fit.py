@@ -322,12 +322,10 @@ def fit_command(
 
     Larger than memory: descend fit big.parquet --engine stream --checkpoint run.json
     """
-    from descend.models import DivergenceWarning, LinearRegression, losses, save_model
+    from descend.models import DivergenceWarning, LinearModel, save_model
 
-    if hasattr(losses, "use_fast_kernels"):  # the fused kernels, where models offers the hook
-        from descend.scale import install_fast_kernels
-
-        install_fast_kernels()
+    # The fused kernels are registered lazily by the package root (descend._backends): numba
+    # loads only when an array large enough to gain from them arrives.
     if engine not in ENGINES:
         fail(f"--engine {engine}: choose one of {', '.join(ENGINES)}")
     if scheduler is not None and engine != "dask":
@@ -364,7 +362,7 @@ def fit_command(
     from descend.cli.pictures import check_outputs
 
     check_outputs(plot=plot, html=html)
-    model = LinearRegression(
+    model = LinearModel(
         loss=loss,
         alpha=alpha,
         epsilon=epsilon,

@@ -1,4 +1,4 @@
-"""``LinearRegression`` fit by gradient descent: a scikit-learn estimator on descend's optimizers.
+"""Linear regression fit by gradient descent: the engine (``LinearModel``), plain NumPy.
 
 The default fit of the squared loss (``optimizer='auto'``, which is ``'preconditioned'``
 there) is gradient descent in whitened coordinates (:mod:`descend.models._whitened`): the
@@ -24,8 +24,6 @@ from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from descend import _backends
 from descend.data.stats import MomentStats
@@ -50,7 +48,7 @@ from descend.optim.registry import get_optimizer
 
 Array = NDArray[np.float64]
 
-__all__ = ["LinearRegression", "RowPasses", "default_feature_names"]
+__all__ = ["LinearModel", "RowPasses", "default_feature_names"]
 
 _ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw")
 #: The optimizer names a fit takes beyond the registry's: ``auto`` picks ``preconditioned``
@@ -97,8 +95,13 @@ def _least_squares_loss(st: MomentStats, penalty: Array, intercept: bool = True)
     return max(yy - float(c @ coef), 0.0)
 
 
-class LinearRegression(RegressorMixin, BaseEstimator):
-    """Linear regression ``y ~ X w + b`` fit by gradient descent.
+class LinearModel:
+    """Linear regression ``y ~ X w + b`` fit by gradient descent: the engine, plain NumPy.
+
+    Everything a fit does lives here, and nothing here knows scikit-learn: the command line
+    fits with this class, so a small ``descend fit`` never imports it.
+    :class:`descend.LinearRegression` (:mod:`descend.models.estimator`) is the scikit-learn
+    estimator: this class plus scikit-learn's base classes and input validation.
 
     Parameters (one spelling each, shared with the CLI and the rest of descend):
 
@@ -179,7 +182,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     >>> import numpy as np
     >>> X = np.array([[1200.0], [1500.0], [1800.0], [2100.0], [2400.0]])
     >>> y = np.array([200000.0, 250000.0, 300000.0, 350000.0, 400000.0])
-    >>> model = LinearRegression().fit(X, y)
+    >>> model = LinearModel().fit(X, y)
     >>> round(float(model.coef_[0]), 2), round(float(model.predict([[2000.0]])[0]))
     (166.67, 333333)
     """
@@ -226,7 +229,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ validation
 
     def _check_params(self, d: int) -> None:
-        owner = "LinearRegression"
+        owner = type(self).__name__
         if self.loss not in LOSSES:
             raise InputError(f"{owner}: loss={self.loss!r} is not one of {', '.join(LOSSES)}")
 
@@ -287,9 +290,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
     def fit(
         self, X: Any, y: Any, *, callback: Callable[[Any], Any] | None = None, resume: Any = None
-    ) -> LinearRegression:
+    ) -> Any:
         """Learn ``coef_`` and ``intercept_`` from ``X`` ``(n, d)`` and ``y`` ``(n,)``."""
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        X, y = self._validate_fit_data(X, y)
         names = getattr(self, "feature_names_in_", None)
         return self._fit(
             X, y, tuple(map(str, names)) if names is not None else None, callback, resume
@@ -297,7 +300,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
     def fit_table(
         self, table: Any, *, callback: Callable[[Any], Any] | None = None, resume: Any = None
-    ) -> LinearRegression:
+    ) -> LinearModel:
         """Fit a :class:`~descend.data.table.Table` and remember its column names."""
         self.n_features_in_ = table.d
         self.target_name_ = table.target_name
@@ -349,7 +352,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         names: Sequence[str] | None,
         callback: Callable[[Any], Any] | None = None,
         resume: Any = None,
-    ) -> LinearRegression:
+    ) -> LinearModel:
         names = tuple(names) if names is not None else default_feature_names(X.shape[1])
         self._check_params(X.shape[1])
         stats = fast_moment_stats(X, y)
@@ -435,7 +438,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         callback: Callable[[Any], Any] | None = None,
         resume: Any = None,
         rows: ResidualPasses | None = None,
-    ) -> LinearRegression:
+    ) -> LinearModel:
         """Squared loss, full batch, from the moments (the hook for streaming and Dask).
 
         ``rows`` (a :class:`~descend.models._whitened.ResidualPasses`, where the engine can
@@ -467,7 +470,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         names: Sequence[str],
         callback: Callable[[Any], Any] | None,
         resume: Any,
-    ) -> LinearRegression:
+    ) -> LinearModel:
         """Gradient descent in whitened coordinates (``L = mu = 2``, step ``1/L``) + refinement.
 
         The descent starts at ``init`` (the anchor); in memory, up to ``_ROUNDS`` refinement
@@ -589,7 +592,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         *,
         callback: Callable[[Any], Any] | None = None,
         resume: Any = None,
-    ) -> LinearRegression:
+    ) -> LinearModel:
         """Huber, absolute error, or any mini-batch fit: passes over the rows in memory."""
         passes = _InMemoryRows(X, y, str(self.loss), float(self.epsilon))
         return self._fit_passes(stats, names, passes, callback=callback, resume=resume)
@@ -602,7 +605,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         *,
         callback: Callable[[Any], Any] | None = None,
         resume: Any = None,
-    ) -> LinearRegression:
+    ) -> LinearModel:
         """Huber, absolute error, or any mini-batch fit over rows that ``passes`` reads.
 
         The hook for data that is not in memory: ``stats`` (one pass) fixes the scaling and
@@ -795,7 +798,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         L_full: float | None = None,
         normal_equations: bool = False,
         user_path: bool = False,
-    ) -> LinearRegression:
+    ) -> LinearModel:
         b, w = std.to_user(result.x)
         self.intercept_ = float(b)
         self.coef_ = np.asarray(w, dtype=np.float64)
@@ -925,7 +928,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """
         from descend.models.inference import ols_summary
 
-        check_is_fitted(self, "coef_")
+        self._check_fitted()
         if not hasattr(self, "moments_"):
             raise InputError(
                 "summary() needs the moments of the training data, which this model does not "
@@ -1073,8 +1076,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
     def predict(self, X: Any) -> Array:
         """``X @ coef_ + intercept_``."""
-        check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        self._check_fitted()
+        X = self._validate_predict_data(X)
         fast = _backends.fast("predict", X)  # one fused pass for large X
         if fast is not None:
             return fast(X, self.coef_, float(self.intercept_))  # type: ignore[no-any-return]
@@ -1082,7 +1085,80 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:  # Jupyter: the fit's card
         from descend.explorer._rich import model_mimebundle
-        return model_mimebundle(self, super()._repr_mimebundle_(**kwargs))
+        return model_mimebundle(self, {"text/plain": repr(self)})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(loss={self.loss!r}, optimizer={self.optimizer!r})"
+
+    # ---------------------------------------------- input checks (the estimator overrides)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's arguments, as scikit-learn's ``get_params`` gives them."""
+        import inspect
+
+        names = [p for p in inspect.signature(LinearModel.__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params: Any) -> Any:
+        """Set constructor arguments by name (scikit-learn's ``set_params``); returns self."""
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise InputError(
+                    f"{type(self).__name__} has no parameter {name!r}; its parameters are "
+                    f"{', '.join(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise InputError(
+                f"this {type(self).__name__} is not fitted yet; call fit(X, y) first")
+
+    def _validate_fit_data(self, X: Any, y: Any) -> tuple[Array, Array]:
+        """``X`` as a finite ``(n, d)`` float64 array, ``y`` as ``(n,)``; column names kept."""
+        columns = getattr(X, "columns", None)
+        Xa = _as_2d(X, "X")
+        ya = np.asarray(y, dtype=np.float64)
+        if ya.ndim == 2 and ya.shape[1] == 1:
+            ya = ya[:, 0]
+        if ya.ndim != 1:
+            raise InputError(f"y must be one column of numbers, got shape {ya.shape}")
+        if ya.shape[0] != Xa.shape[0]:
+            raise InputError(
+                f"X has {Xa.shape[0]} rows but y has {ya.shape[0]}; give one target per row")
+        if not np.isfinite(ya).all():
+            raise InputError("y holds NaN or infinite values; remove or replace them first")
+        self.n_features_in_ = Xa.shape[1]
+        if columns is not None and all(isinstance(c, str) for c in columns):
+            self.feature_names_in_ = np.asarray(list(columns), dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return Xa, ya
+
+    def _validate_predict_data(self, X: Any) -> Array:
+        Xa = _as_2d(X, "X")
+        if Xa.shape[1] != self.n_features_in_:
+            raise InputError(
+                f"X has {Xa.shape[1]} features, but this model was fit with "
+                f"{self.n_features_in_}")
+        return Xa
+
+
+def _as_2d(X: Any, name: str) -> Array:
+    try:
+        A = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be numbers: {exc}") from None
+    if A.ndim == 1:
+        raise InputError(
+            f"{name} must be 2-D (rows x features); reshape a single feature with "
+            "X.reshape(-1, 1)")
+    if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
+        raise InputError(f"{name} must be a non-empty 2-D array, got shape {A.shape}")
+    if not np.isfinite(A).all():
+        raise InputError(f"{name} holds NaN or infinite values; remove or replace them first")
+    return A
 
 
 class _InverseSqrt:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from descend.errors import DataError, InputError
-from descend.models.linear import LinearRegression
+from descend.models.linear import LinearModel
 from descend.models.losses import LOSSES
 
 __all__ = ["FORMAT", "VERSION", "load_model", "model_to_dict", "save_model"]
@@ -33,7 +33,7 @@ VERSION = 1
 
 
 def model_to_dict(
-    model: LinearRegression, *, target: str = "y", source: str = ""
+    model: LinearModel, *, target: str = "y", source: str = ""
 ) -> dict[str, Any]:
     """The JSON object of a fitted model."""
     names = list(
@@ -65,7 +65,7 @@ def model_to_dict(
 
 
 def save_model(
-    model: LinearRegression,
+    model: LinearModel,
     path: str | Path,
     *,
     target: str = "y",
@@ -97,7 +97,7 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def load_model(path: str | Path) -> LinearRegression:
+def load_model(path: str | Path) -> LinearModel:
     """Read and validate a model file; every problem is a :class:`DataError` naming the field."""
     path = Path(path)
     try:
@@ -144,7 +144,7 @@ def load_model(path: str | Path) -> LinearRegression:
     target = obj.get("target", "y")
     if not isinstance(target, str):
         raise DataError(f"{path}: field 'target' must be a column name")
-    model = LinearRegression(loss=loss)
+    model = LinearModel(loss=loss)
     model.coef_ = np.asarray(coef, dtype=np.float64)
     model.intercept_ = float(obj["intercept"])
     model.n_features_in_ = len(features)
