@@ -12,7 +12,6 @@ from rich.table import Table
 from descend.cli._terms import to_flags
 from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
 from descend.cli.pictures import check_outputs, minimize_pictures
-from descend.loop.verdict import FAILED, Verdict
 
 
 def parse_learning_rate(text: str | None) -> Any:
@@ -156,6 +155,8 @@ def minimize_command(
         expression=expression,
         quiet=quiet or as_json,
     )
+    from descend.loop.verdict import FAILED
+
     verdict = result.verdict
     if verdict in FAILED:
         message = to_flags(" ".join(result.message.split()))
@@ -167,10 +168,10 @@ def minimize_command(
 
 #: The first row's label: only a converged run may say "minimum".
 _WHERE = {
-    Verdict.CONVERGED: "minimum near",
-    Verdict.NOT_A_MINIMUM: "stationary point (not a minimum)",
-    Verdict.DIVERGED: "last finite point",
-    Verdict.UNBOUNDED_BELOW: "last finite point",
+    "converged": "minimum near",
+    "not_a_minimum": "stationary point (not a minimum)",
+    "diverged": "last finite point",
+    "unbounded_below": "last finite point",
 }
 
 
@@ -181,7 +182,7 @@ def _print_result(fun: Any, result: Any) -> None:
     point = ", ".join(
         f"{v} = {_fmt(float(x))}" for v, x in zip(fun.variables, result.x, strict=True)
     )
-    table.add_row(_WHERE.get(result.verdict, "stopped at"), point)
+    table.add_row(_WHERE.get(str(result.verdict), "stopped at"), point)
     table.add_row("f", _fmt(float(result.fun)))
     table.add_row("|grad f|", f"{math.hypot(*(float(v) for v in result.jac)):.3g}")
     table.add_row("iterations", str(result.nit))
