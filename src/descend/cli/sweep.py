@@ -81,20 +81,16 @@ def sweep_command(
         markup=False,
     )
     t = RichTable(show_header=True, header_style="bold")
-    for col in ("learning rate", "final loss", "steps", "diverged", "rate / (2/L)", "stopped"):
+    for col in ("learning rate", "final loss", "steps", "rate / (2/L)", "stopped", "verdict"):
         t.add_column(col, justify="right")
     for k, rate in enumerate(res.learning_rates):
         t.add_row(
             f"{rate:g}",
             f"{float(res.final_loss[k]):.6g}",
             str(int(res.n_iter[k])),
-            "yes"
-            if res.diverged[k]
-            else "no (oscillates)"
-            if res.status[k] == "oscillating"
-            else "no",
             f"{rate / res.stability_limit:.3g}",
             res.status[k],
+            res.verdicts[k].replace("_", " "),
         )
     out.print(t)
     if "oscillating" in res.status:

@@ -49,6 +49,9 @@ class SweepResult:
     feature_names: tuple[str, ...] = ()
     scale: bool = True
     status: tuple[str, ...] = ()  # per run: "diverged", "oscillating", "no_progress", "max_iter"
+    #: per run, what it shows (:mod:`descend.loop.verdict`): "converged", "oscillating",
+    #: "diverged", "stalled" or "budget_spent" -- judged as a fit is (models._verdict).
+    verdicts: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,7 @@ class SweepResult:
                     "n_iter": int(self.n_iter[k]),
                     "diverged": bool(self.diverged[k]),
                     "status": self.status[k] if self.status else "",
+                    "verdict": self.verdicts[k] if self.verdicts else "",
                     "above_limit": bool(self.learning_rates[k] > self.stability_limit),
                     "intercept": float(self.histories[k][-1, 0]),
                     "coef": self.histories[k][-1, 1:].tolist(),
@@ -178,6 +182,7 @@ def sweep_learning_rates(
     # converged; say what it is instead.
     limit = 2.0 / L
     at_limit = rates >= limit * (1.0 - 1e-9)
+    verdicts = _verdicts(st, penalty, L, T, f, G, rates, diverged, stall >= PATIENCE)
     status = tuple(
         "diverged"
         if diverged[k]
@@ -199,4 +204,36 @@ def sweep_learning_rates(
         feature_names=names,
         scale=bool(scale),
         status=status,
+        verdicts=verdicts,
     )
+
+
+def _verdicts(
+    st: MomentStats, penalty: Array, L: float, T: Array, f: Array, G: Array, rates: Array,
+    diverged: NDArray[np.bool_], stalled: NDArray[np.bool_],
+) -> tuple[str, ...]:
+    """Each run's verdict by the fit's own rules (:func:`descend.models._verdict.fit_verdict`):
+    converged only with a small gradient against the problem's scale and a small optimality
+    gap to the exact least-squares loss."""
+    from descend.loop.result import Status
+    from descend.models._problem import hessian
+    from descend.models._verdict import fit_verdict
+    from descend.models.linear import _least_squares_loss
+
+    n = max(st.n, 1)
+    var_y = max(st.cyy / n, np.finfo(np.float64).tiny)
+    f_opt = _least_squares_loss(st, penalty)
+    lam = np.linalg.eigvalsh(hessian(st, penalty))
+    kappa = float(lam[-1] / lam[0]) if lam[0] > 0 else np.inf
+    out = []
+    for k in range(rates.size):
+        status = (Status.DIVERGED if diverged[k] else Status.NO_PROGRESS if stalled[k]
+                  else Status.MAX_ITER)
+        out.append(str(fit_verdict(
+            status=status,
+            rel_grad=float(np.linalg.norm(G[k])) / np.sqrt(2.0 * L * var_y),
+            rel_gap=max(float(f[k]) - f_opt, 0.0) / var_y,
+            kappa_h=kappa, optimizer="gd", learning_rate=float(rates[k]), limit=2.0 / L,
+            smooth=True, gtol_met=False,
+        )))
+    return tuple(out)

@@ -1,0 +1,32 @@
+"""A sweep's runs get the same verdicts a fit gets: converged only with a small gradient and
+a small gap to the exact least-squares loss; exactly 2/L oscillates; above it diverges."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from descend.cli.app import main
+from descend.models import sweep_learning_rates
+
+# houses.csv: price = 500/3 x size exactly; standardised, L = 2 so 2/L = 1.
+X = np.array([[1200.0], [1500.0], [1800.0], [2100.0], [2400.0]])
+y = 500.0 / 3.0 * X[:, 0]
+
+
+def test_each_verdict_from_a_known_case():
+    res = sweep_learning_rates(X, y, [0.001, 0.1, 1.0, 1.5], max_iter=200)
+    assert res.stability_limit == 1.0
+    assert res.verdicts == ("budget_spent", "converged", "oscillating", "diverged")
+    # the converged run is at the exact answer; the budget-spent one is not
+    assert np.allclose(res.histories[1][-1], [0.0, 500.0 / 3.0], atol=1e-6)
+    assert abs(res.histories[0][-1][1] - 500.0 / 3.0) > 1.0
+
+
+def test_cli_json_carries_the_verdicts(capsys):
+    code = main(["sweep", "examples/houses.csv", "--lr", "0.1,1,1.5", "--max-iter", "200",
+                 "--json"])
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert code == 0
+    assert [r["verdict"] for r in runs] == ["converged", "oscillating", "diverged"]
