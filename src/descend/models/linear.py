@@ -688,8 +688,14 @@ class LinearModel:
         std = Standardizer.fit(stats, True, bool(self.fit_intercept))
         mse = _least_squares_loss(std.stats(stats), np.zeros(stats.d), bool(self.fit_intercept))
         spread = float(np.sqrt(max(stats.cyy / max(stats.n, 1), 0.0)))
-        # an exact fit has no residual scale: any threshold clips nothing, keep it positive
-        return max(float(np.sqrt(mse)), 1e-12 * spread, 1e-300)
+        rms = float(np.sqrt(mse))
+        # An exact (or nearly exact) linear relation leaves no residual scale. A threshold
+        # near 0 would make huber the absolute error (a tiny, capped gradient: the fit would
+        # barely move from its start), while at the answer every residual is ~0 and any
+        # threshold gives the same optimum: take the target's own spread.
+        if rms <= 1e-6 * spread:
+            return max(spread, 1e-300)
+        return rms
 
     def _optimizer(
         self, L: float | None, stats: MomentStats, std: Standardizer

@@ -24,6 +24,7 @@ With the residual ``r = X w + b - y``:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from numpy.typing import NDArray
 
 from descend import _backends
 from descend._backends import FAST_MIN_ELEMENTS, use_fast_kernels
+from descend.errors import InputError
 
 Array = NDArray[np.float64]
 LossAndGrad = Callable[[Array, Array, Array, float], tuple[float, Array, float]]
@@ -38,6 +40,9 @@ LossAndGrad = Callable[[Array, Array, Array, float], tuple[float, Array, float]]
 __all__ = [
     "FAST_MIN_ELEMENTS",
     "LOSSES",
+    "LOSS_REGISTRY",
+    "Loss",
+    "get_loss",
     "fast_moment_stats",
     "absolute_error_loss_and_grad",
     "huber_loss_and_grad",
@@ -46,7 +51,84 @@ __all__ = [
     "use_fast_kernels",
 ]
 
-LOSSES = ("squared_error", "huber", "absolute_error")
+@dataclass(frozen=True)
+class Loss:
+    """One regression loss: everything the rest of descend asks of it, in one place.
+
+    ``h(r, epsilon)`` is the loss of one residual ``r = x.w + b - y`` (the fit minimises its
+    mean); ``psi(r, epsilon) = dh/dr``. ``curvature`` is ``sup h''`` -- the constant that makes
+    ``L = curvature x lambda_max(X^T X / n)`` the stability bound of gradient descent -- or
+    ``None`` for a loss that is not smooth (the absolute error has no ``L``: a subgradient
+    method needs a decaying step). ``label`` and ``short`` name it on plots and in reports;
+    ``code`` is its number in the fused kernels (:mod:`descend.scale.kernels`).
+    """
+
+    name: str
+    label: str
+    short: str
+    h: Callable[[Array, float], Array]
+    psi: Callable[[Array, float], Array]
+    curvature: float | None
+    code: int
+
+    @property
+    def smooth(self) -> bool:
+        """True when the gradient is Lipschitz (a curvature bound exists)."""
+        return self.curvature is not None
+
+    def value(self, r: Array, epsilon: float = 1.35) -> float:
+        """The mean loss of residuals ``r``."""
+        return float(np.mean(self.h(np.asarray(r, dtype=np.float64), epsilon)))
+
+
+def _squared(r: Array, epsilon: float) -> Array:
+    return r * r
+
+
+def _squared_psi(r: Array, epsilon: float) -> Array:
+    return 2.0 * r
+
+
+def _huber(r: Array, epsilon: float) -> Array:
+    a = np.abs(r)
+    return np.where(a <= epsilon, r * r, epsilon * (2.0 * a - epsilon))
+
+
+def _huber_psi(r: Array, epsilon: float) -> Array:
+    return 2.0 * np.clip(r, -epsilon, epsilon)
+
+
+def _absolute(r: Array, epsilon: float) -> Array:
+    return np.abs(r)
+
+
+def _absolute_psi(r: Array, epsilon: float) -> Array:
+    return np.sign(r)
+
+
+#: The losses by name, in the kernels' order. Adding one: a ``Loss`` here (and its ``psi``
+#: in the kernels if large arrays should use them); nothing else is keyed on loss names.
+LOSS_REGISTRY: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        Loss("squared_error", "mean squared error", "MSE", _squared, _squared_psi, 2.0, 0),
+        Loss("huber", "mean Huber loss", "Huber", _huber, _huber_psi, 2.0, 1),
+        Loss("absolute_error", "mean absolute error", "MAE", _absolute, _absolute_psi, None, 2),
+    )
+}
+LOSSES = tuple(LOSS_REGISTRY)
+
+
+def get_loss(name: str) -> Loss:
+    """The :class:`Loss` called ``name``; an unknown name is an :class:`InputError`.
+
+    >>> get_loss("huber").label, get_loss("absolute_error").smooth
+    ('mean Huber loss', False)
+    """
+    loss = LOSS_REGISTRY.get(name)
+    if loss is None:
+        raise InputError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+    return loss
 
 def fast_moment_stats(X: Array, y: Array) -> Any:
     """:func:`descend.data.stats.moment_stats`, through the fused kernel for large arrays."""
@@ -97,26 +179,19 @@ def absolute_error_loss_and_grad(
 def loss_and_grad(
     loss: str, X: Array, y: Array, w: Array, b: float, *, epsilon: float = 1.35
 ) -> tuple[float, Array, float]:
-    """Dispatch on the loss name (one of :data:`LOSSES`); large arrays use the fused kernel."""
-    if loss in LOSSES:
-        fast = _backends.fast("loss_and_grad", X)
-        if fast is not None:
-            f, gw, gb = fast(X, y, w, b, loss, epsilon)
-            return float(f), gw, float(gb)
-    if loss == "squared_error":
-        return squared_error_loss_and_grad(X, y, w, b)
-    if loss == "huber":
-        return huber_loss_and_grad(X, y, w, b, epsilon)
-    if loss == "absolute_error":
-        return absolute_error_loss_and_grad(X, y, w, b)
-    raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    """``(mean h(r), X^T psi(r) / n, mean psi(r))`` for the loss called ``loss``
+    (:data:`LOSS_REGISTRY`); large arrays use the fused kernel (same numbers to rounding)."""
+    spec = get_loss(loss)
+    fast = _backends.fast("loss_and_grad", X)
+    if fast is not None:
+        f, gw, gb = fast(X, y, w, b, loss, epsilon)
+        return float(f), gw, float(gb)
+    n = X.shape[0]
+    r = _residual(X, y, w, b)
+    psi = spec.psi(r, epsilon)
+    return float(spec.h(r, epsilon).sum()) / n, (X.T @ psi) / n, float(psi.sum()) / n
 
 
 def loss_value(loss: str, r: Array, *, epsilon: float = 1.35) -> float:
     """The loss of residuals ``r`` (used for reporting; no gradient)."""
-    if loss == "squared_error":
-        return float(r @ r) / r.shape[0]
-    if loss == "huber":
-        a = np.abs(r)
-        return float(np.where(a <= epsilon, r * r, epsilon * (2.0 * a - epsilon)).mean())
-    return float(np.abs(r).mean())
+    return get_loss(loss).value(r, epsilon)

@@ -118,7 +118,18 @@ def _model_view(model: Any) -> dict[str, Any]:
         "loss": np.asarray(getattr(model, "loss_curve_", []), dtype=float),
         "history": None if hist is None else np.asarray(hist, dtype=float),
         "stop": getattr(model, "stop_reason_", None),
+        **_loss_view(model),
     }
+
+
+def _loss_view(model: Any) -> dict[str, Any]:
+    """The fit's loss: its name, its label for axes, and the huber threshold in target units."""
+    from descend.models.losses import get_loss
+
+    name = str(getattr(model, "loss", "squared_error") or "squared_error")
+    threshold = getattr(model, "huber_threshold_", None)
+    epsilon = float(threshold) if threshold is not None else float(getattr(model, "epsilon", 1.35))
+    return {"loss_name": name, "loss_label": get_loss(name).label, "epsilon": epsilon}
 
 
 def fit_figure(model: Any, table: Any) -> Figure:
@@ -135,10 +146,11 @@ def fit_figure(model: Any, table: Any) -> Figure:
     fit_plot(X, table.y, coef=v["coef"], intercept=v["intercept"], feature_names=names,
              target_name=table.target_name, ax=axes[0])
     if len(v["loss"]):
-        loss_curve(v["loss"], stop_reason=v["stop"], ax=axes[1], ylabel="mean squared error")
+        loss_curve(v["loss"], stop_reason=v["stop"], ax=axes[1], ylabel=v["loss_label"])
     if has_surface:
         regression_loss_surface(X, table.y, v["history"], feature_name=names[0],
-                                target_name=table.target_name, ax=axes[2])
+                                target_name=table.target_name, ax=axes[2], loss=v["loss_name"],
+                                epsilon=v["epsilon"])
     return fig
 
 

@@ -121,6 +121,36 @@ def mse_grid(X: Any, y: Any, B: Array, M: Array) -> Array:
     return np.maximum(vy - 2 * M * cxy + M**2 * vx, 0.0) + d**2
 
 
+def loss_grid(
+    X: Any, y: Any, B: Array, M: Array, *, loss: str = "squared_error", epsilon: float = 1.35,
+    max_rows: int = 1000,
+) -> Array:
+    """The mean ``loss`` of ``y ≈ b + m x`` on grids of intercepts ``B`` and slopes ``M``.
+
+    The squared error comes from the centred moments (:func:`mse_grid`, exact for any n);
+    another loss is evaluated on the rows (at most ``max_rows``, evenly strided) with its own
+    ``h`` from :data:`descend.models.losses.LOSS_REGISTRY` -- a huber fit is drawn on the huber
+    surface, not on the squared error's.
+    """
+    if loss == "squared_error":
+        return mse_grid(X, y, B, M)
+    from descend.models.losses import get_loss
+
+    h = get_loss(loss).h
+    x = np.asarray(X, dtype=float).ravel()
+    yv = np.asarray(y, dtype=float).ravel()
+    if x.size > max_rows:
+        idx = np.linspace(0, x.size - 1, max_rows).astype(int)
+        x, yv = x[idx], yv[idx]
+    Z = np.empty(B.shape)
+    flat_b, flat_m, flat_z = B.ravel(), M.ravel(), Z.reshape(-1)
+    step = max(1, 2_000_000 // max(x.size, 1))  # grid points per block: ~16 MB of residuals
+    for lo in range(0, flat_b.size, step):
+        r = flat_b[lo : lo + step, None] + flat_m[lo : lo + step, None] * x[None, :] - yv[None, :]
+        flat_z[lo : lo + step] = h(r, epsilon).mean(axis=1)
+    return Z
+
+
 def regression_window(
     X: Any, y: Any, paths: Sequence[Any] = ()
 ) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -173,8 +203,13 @@ def regression_loss_surface(
     title: str | None = None,
     ax: Axes | None = None,
     colors: Sequence[str] | None = None,
+    loss: str = "squared_error",
+    epsilon: float = 1.35,
 ) -> Figure:
-    """Mean squared error over (intercept, slope) as contours, with the descent path on it.
+    """The mean loss over (intercept, slope) as contours, with the descent path on it.
+
+    ``loss``/``epsilon``: the fit's loss (default the squared error) and its huber threshold
+    in the target's units; the surface, its colour bar and title name that loss.
 
     ``history``: the parameters at each iteration, ``(k, 2)`` as (intercept, slope) in the
     data's units (``LinearRegression.history_``); ``paths``/``labels`` draw several (a sweep).
@@ -201,14 +236,17 @@ def regression_loss_surface(
     ax = axes_or_new(ax, (7.0, 5.2))
     fig = ax.figure
     B, M = np.meshgrid(np.linspace(*xl, 220), np.linspace(*yl, 220))
-    Z = mse_grid(xv, yv, B, M)
+    Z = loss_grid(xv, yv, B, M, loss=loss, epsilon=epsilon)
+    from descend.models.losses import get_loss
+
+    loss_label = get_loss(loss).label
     levels, _ = contour_levels(Z, n=16, geometric=True)
     norm = BoundaryNorm(levels, ncolors=256, extend="max")
     cf = ax.contourf(B, M, Z, levels=levels, cmap=FIELD_CMAP, norm=norm, alpha=0.92,
                      extend="max")
     ax.contour(B, M, Z, levels=levels, colors="#2b3a4a", linewidths=0.6, alpha=0.5)
     cb = fig.colorbar(cf, ax=ax, shrink=0.95, pad=0.02)
-    cb.set_label("mean squared error")
+    cb.set_label(loss_label)
     ticks = levels[:: max(1, len(levels) // 7)]
     cb.set_ticks(list(ticks), labels=distinct_labels(ticks))
     scale = float(max(abs(xl[0]), abs(xl[1]), abs(yl[0]), abs(yl[1])))
@@ -244,7 +282,7 @@ def regression_loss_surface(
     ax.set_ylim(*yl)
     ax.set_xlabel(f"intercept ({target_name})")
     ax.set_ylabel(f"slope ({target_name} per {feature_name})")
-    ax.set_title(title or "Loss surface: mean squared error over (intercept, slope)",
+    ax.set_title(title or f"Loss surface: {loss_label} over (intercept, slope)",
                  fontweight="bold")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, fontsize=8.5,
               frameon=False)

@@ -12,7 +12,7 @@ import numpy as np
 from descend.plot._data import as_field, choose_window, find_minimum, run_label
 from descend.plot.field import contour_levels
 from descend.plot.loss import STOP_REASONS
-from descend.plot.regression import least_squares, mse_grid, regression_window
+from descend.plot.regression import least_squares, loss_grid, regression_window
 from descend.report._page import write_html
 
 __all__ = ["fit_report", "minimize_report", "sweep_report"]
@@ -108,7 +108,9 @@ def minimize_report(
     )
 
 
-def _regression_surface(table: Any, paths: list[np.ndarray]) -> dict[str, Any]:
+def _regression_surface(
+    table: Any, paths: list[np.ndarray], loss: str = "squared_error", epsilon: float = 1.35
+) -> dict[str, Any]:
     x = np.asarray(table.X, dtype=float).ravel()
     y = np.asarray(table.y, dtype=float)
     xl, yl = regression_window(x, y, paths)
@@ -116,11 +118,11 @@ def _regression_surface(table: Any, paths: list[np.ndarray]) -> dict[str, Any]:
     B, M = np.meshgrid(bs, ms)
     b0, w = least_squares(x, y)
     return _surface(
-        bs, ms, mse_grid(x, y, B, M), force_log=True,
+        bs, ms, loss_grid(x, y, B, M, loss=loss, epsilon=epsilon), force_log=True,
         xlabel=f"intercept ({table.target_name})",
         ylabel=f"slope ({table.target_name} per {table.feature_names[0]})",
-        xrange=xl, yrange=yl, minimum=[b0, float(w[0])], zlabel="MSE", equal=False,
-        title="Loss surface: mean squared error over (intercept, slope)",
+        xrange=xl, yrange=yl, minimum=[b0, float(w[0])], zlabel=_loss_short(loss),
+        equal=False, title=f"Loss surface: {_loss_label(loss)} over (intercept, slope)",
     )
 
 
@@ -170,7 +172,11 @@ def fit_report(
         if hist is not None and hist.ndim == 2 and hist.shape[1] == 2:
             run["params"] = hist
             run["path"] = hist
-            surface = _regression_surface(table, [hist])
+            threshold = getattr(model, "huber_threshold_", None)
+            surface = _regression_surface(
+                table, [hist], str(getattr(model, "loss", "squared_error") or "squared_error"),
+                float(threshold) if threshold is not None else float(getattr(model, "epsilon",
+                                                                             1.35)))
     else:
         fit = {"actual": ys, "predicted": intercept + Xs @ coef, "ylabel": table.target_name}
     all_facts = {"data": f"{table.source} ({len(y)} rows)",
@@ -178,7 +184,20 @@ def fit_report(
     all_facts.update(facts or {})
     return write_html(path, title=f"descend fit: {table.target_name} from "
                       f"{', '.join(table.feature_names)}", runs=[run], surface=surface, fit=fit,
-                      facts=all_facts, loss_label="mean squared error")
+                      facts=all_facts,
+                      loss_label=_loss_label(getattr(model, "loss", "squared_error")))
+
+
+def _loss_label(name: Any) -> str:
+    from descend.models.losses import get_loss
+
+    return get_loss(str(name or "squared_error")).label
+
+
+def _loss_short(name: Any) -> str:
+    from descend.models.losses import get_loss
+
+    return get_loss(str(name or "squared_error")).short
 
 
 def _sweep_outcome(diverged: bool, status: str, lr: float, limit: float | None) -> str:
