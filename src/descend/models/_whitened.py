@@ -304,7 +304,9 @@ class _MemoryRows:
         self.r_a = np.asarray(y, dtype=np.float64)
 
     def anchor(self, b: float, w: Array, exact: bool) -> None:
-        if exact:
+        if not np.any(w):  # the usual start: y - b needs no pass over X, and is exact
+            self.r_a = self.y - b
+        elif exact:
             self.r_a = residual_compensated(self.X, self.y, b, w)
         else:
             self.r_a = self.y - b - self.X @ w
