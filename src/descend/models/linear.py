@@ -520,8 +520,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         most = _ROUNDS if exact else 1
         while (
             objective.in_memory
-            and result.status in (Status.NO_PROGRESS, Status.GTOL, Status.MAX_ITER)
+            and result.status in (Status.NO_PROGRESS, Status.GTOL)
             and rounds < most
+            and start + nit < int(self.max_iter)  # the rounds' steps count in max_iter too
         ):
             rounds += 1
             b, w = objective.white.to_user(result.x)
@@ -530,7 +531,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 objective.value_and_grad,
                 np.zeros_like(result.x),
                 gd,
-                max_iter=2 if exact else 1,  # large data: one classic refinement step
+                # large data: one classic refinement step; never past max_iter
+                max_iter=min(2 if exact else 1, int(self.max_iter) - start - nit),
                 tol=0.0,
                 gtol=0.0,
                 target_loss=None,
@@ -545,10 +547,15 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             change = np.abs(np.r_[b_new - b, w_new - w])
             size = np.abs(np.r_[b, w])
             gn_final = float(again.info.get("grad_norm", again.history.grad_norm[-1]))
+            stopped = again.status in (Status.INTERRUPTED, Status.DIVERGED)
             result = dataclasses.replace(
-                again, status=result.status, elapsed=result.elapsed + again.elapsed,
+                again,
+                status=again.status if stopped else result.status,
+                elapsed=result.elapsed + again.elapsed,
                 info={**result.info, "grad_norm": gn_final},
             )
+            if stopped:
+                break
             # every coefficient changed in its last bits only: the next round cannot help
             if np.all(change <= _SETTLED * size) or again.nit == 0:
                 break
