@@ -45,7 +45,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from descend.data.stats import MomentStats
+from descend.data.stats import MomentStats, residual_compensated
 
 Array = NDArray[np.float64]
 
@@ -57,6 +57,7 @@ __all__ = [
     "WhitenedObjective",
     "whiten_moments",
     "whiten_rows",
+    "residual_compensated",
 ]
 
 #: Above this condition number of the standardised design, an in-memory fit factors the rows
@@ -72,45 +73,16 @@ class ResidualPasses(Protocol):
 
     ``residuals(mean, scale, y0, v, c)`` returns ``(sum_i z_i r_i, sum_i r_i, sum_i r_i^2, n)``
     with ``z_i = (x_i - mean) / scale`` and ``r_i = y_i - y0 - c - z_i . v``: the centred
-    residuals, so a large offset in ``x`` or ``y`` costs no digits.
+    residuals, so a large offset in ``x`` or ``y`` costs no digits. An engine may also offer
+    ``anchored(mean, scale, b, w, dv, c)`` (the same sums for ``r_i = (y_i - b - x_i . w) - c -
+    z_i . dv``, the bracket to twice the working precision: refinement rounds around ``(b, w)``
+    then reach the in-memory fit's digits) and ``r_factor(mean, scale)`` (the QR factor ``R`` of
+    ``Z``, for hard problems).
     """
 
     def residuals(
         self, mean: Array, scale: Array, y0: float, v: Array, c: float
     ) -> tuple[Array, float, float, int]: ...
-
-
-def residual_compensated(X: Array, y: Array, b: float, w: Array) -> Array:
-    """``y - b - X w`` to (nearly) twice the working precision, rounded to float64.
-
-    Each product and sum is made error-free (Dekker's TwoProduct, Knuth's TwoSum) and the
-    errors are summed apart (Ogita, Rump & Oishi 2005, *SIAM J. Sci. Comput.* 26, "Dot2"):
-    the result is exact to about ``eps |r| + eps^2 sum |x w|``. Where ``X w`` is large and the
-    residual small (a polynomial's ``x^10`` column, a large offset), the float64 residual is
-    rounding noise, and refinement on it cannot go past it.
-    """
-
-    def two_sum(a: Array, c: Array) -> tuple[Array, Array]:
-        s = a + c
-        z = s - a
-        return s, (a - (s - z)) + (c - z)
-
-    def split(a: Any) -> tuple[Any, Any]:
-        t = 134217729.0 * a  # 2^27 + 1
-        hi = t - (t - a)
-        return hi, a - hi
-
-    s = np.array(y, dtype=np.float64, copy=True)
-    s, e = two_sum(s, np.full_like(s, -float(b)))
-    wh, wl = split(-np.asarray(w, dtype=np.float64))
-    for j in range(X.shape[1]):
-        x = X[:, j]
-        p = x * -float(w[j])
-        xh, xl = split(x)
-        pe = ((xh * wh[j] - p) + xh * wl[j] + xl * wh[j]) + xl * wl[j]
-        s, t = two_sum(s, p)
-        e += t + pe
-    return s + e
 
 
 @dataclass(frozen=True)
@@ -345,6 +317,11 @@ class WhitenedObjective:
     def in_memory(self) -> bool:
         return isinstance(self.rows, _MemoryRows)
 
+    @property
+    def anchored_rows(self) -> bool:
+        """Passes over rows not in memory that measure residuals from the anchor exactly."""
+        return not self.in_memory and hasattr(self.rows, "anchored")
+
     def reanchor(self, b: float, w: Array, *, exact: bool) -> WhitenedObjective:
         """The same problem measured from ``(b, w)``, its residual recomputed from the rows."""
         white = self.white.anchored(b, w)
@@ -383,6 +360,16 @@ class WhitenedObjective:
             else:
                 gv = -(2.0 / n) * (self.rows.Z.T @ r) + 2.0 * pv
                 gu = np.sqrt(n) * (Tk.T @ gv)
+            f = rr / n + float(pv @ v)
+        elif self.anchored_rows:
+            dv = wh.dv_of(theta)
+            c = float(theta[0]) if wh.intercept else 0.0
+            zr, sr, rr, _ = self.rows.anchored(wh.mean, wh.scale, wh.b_a, wh.anchor_w, dv, c)
+            self.passes += 1
+            v = wh.anchor_w * wh.scale + dv
+            pv = self.penalty * v
+            gv = -(2.0 / n) * zr + 2.0 * pv
+            gu = np.sqrt(n) * (Tk.T @ gv)
             f = rr / n + float(pv @ v)
         elif self.rows is not None:
             v, c_full = wh.full(theta)

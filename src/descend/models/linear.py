@@ -495,7 +495,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         # (a second would refine on residuals measured from the start, which the rounds
         # recompute from the answer, better).
         start = 0 if resume is None else int(resume.nit)
-        capped = objective.in_memory and int(self.max_iter) > start + 1
+        refinable = objective.in_memory or objective.anchored_rows
+        capped = refinable and int(self.max_iter) > start + 1
         result = self._descend(
             objective.value_and_grad,
             theta0,
@@ -513,13 +514,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         curve = [result.history.fun]
         gnorms = [result.history.grad_norm]
         nit, nfev = result.nit, result.nfev
-        # exact residuals cost ~25 flops per entry: always for hard problems, else when small
+        # exact residuals cost ~25 flops per entry: in memory always for hard problems, else
+        # when small; streamed and on Dask (where reading the rows costs more) always
         exact = objective.Q is not None or stats.n * max(stats.d, 1) <= _EXACT_ROWS
+        exact = exact or objective.anchored_rows
         rounds = 0
-        # without compensation a round only removes the first solve's rounding: one is enough
-        most = _ROUNDS if exact else 1
+        # without compensation a round only removes the first solve's rounding: one is enough;
+        # a round over rows not in memory costs two passes: two rounds
+        most = 1 if not exact else (_ROUNDS if objective.in_memory else 2)
+        steps = 2 if exact and objective.in_memory else 1
         while (
-            objective.in_memory
+            refinable
             and result.status in (Status.NO_PROGRESS, Status.GTOL)
             and rounds < most
             and start + nit < int(self.max_iter)  # the rounds' steps count in max_iter too
@@ -532,7 +537,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 np.zeros_like(result.x),
                 gd,
                 # large data: one classic refinement step; never past max_iter
-                max_iter=min(2 if exact else 1, int(self.max_iter) - start - nit),
+                max_iter=min(steps, int(self.max_iter) - start - nit),
                 tol=0.0,
                 gtol=0.0,
                 target_loss=None,
@@ -570,7 +575,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             "passes": objective.passes,
             "factor": objective.white.kind,
             "refinement_rounds": rounds,
-            "compensated": bool(exact and objective.in_memory),
+            "compensated": bool(exact and refinable),
         }
         result = dataclasses.replace(
             result, optimizer="preconditioned", info=info, history=history, nit=nit,
