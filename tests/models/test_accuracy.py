@@ -401,3 +401,22 @@ def test_exactly_collinear_columns_are_named_past_a_constant_one():
     assert m.condition_number_ == np.inf and set(m.collinear_) == {"x1", "x3"}
     # the answer nearest the start (zeros) in standardised coordinates: v1 = v3
     np.testing.assert_allclose(m.coef_, [2.0, 0.0, 1.0], rtol=1e-12)
+
+
+def test_dask_arrays_refine_like_the_stream():
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    from descend.cli._engines import DaskResiduals
+    from descend.scale.dask_engine import moment_stats_dask
+
+    X, y = polynomial(10, [k / 32 for k in range(41)], 2**-10)
+    Xd, yd = da.from_array(X, chunks=(7, -1)), da.from_array(y, chunks=7)
+    with dask.config.set(scheduler="synchronous"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        stats = moment_stats_dask(Xd, yd)
+        names = tuple(f"x{j}" for j in range(1, 11))
+        model = LinearRegression()._fit_stats(stats, names, rows=DaskResiduals(Xd, yd))
+    assert model.result_.info["factor"] == "tsqr"  # dask.array.linalg.tsqr
+    assert digits(fitted(model), exact_least_squares(X, y)) >= 9
+    assert model.verdict_ == "converged"
