@@ -300,7 +300,7 @@ def test_a_flat_loss_is_stalled_not_converged():
     from sklearn.datasets import load_diabetes
 
     X, y = load_diabetes(return_X_y=True)
-    with pytest.warns(ConvergenceWarning, match=r"stalled, not converged"):
+    with pytest.warns(ConvergenceWarning, match=r"stalled \(not converged\)"):
         m = LinearRegression(optimizer="gd", tol=1e-4, max_iter=100000).fit(X, y)
     assert m.stop_reason_ == "no_progress" and m.verdict_ == "stalled"
     assert m.relative_gradient_ > 1e-8
@@ -420,3 +420,29 @@ def test_dask_arrays_refine_like_the_stream():
     assert model.result_.info["factor"] == "tsqr"  # dask.array.linalg.tsqr
     assert digits(fitted(model), exact_least_squares(X, y)) >= 9
     assert model.verdict_ == "converged"
+
+
+def test_a_decayed_schedule_stalls_far_from_the_answer():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    # sum of the steps 0.1 * 0.5^k is 0.2: the run freezes long before the optimum
+    with pytest.warns(ConvergenceWarning, match=r"stalled \(not converged\).*from the answer"):
+        m = LinearRegression(learning_rate=lambda k: 0.1 * 0.5**k, max_iter=500).fit(X, y)
+    assert m.stop_reason_ == "no_progress" and m.verdict_ == "stalled"
+    assert m.optimality_gap_ > 1.0
+
+
+def test_callback_stop_and_early_stopped_minibatch_are_not_converged():
+    def stop(r):
+        if r.nit == 3:
+            raise StopIteration
+
+    m = LinearRegression(optimizer="gd").fit(SIZES, PRICES * 1.0 + [0, 1, 0, 1, 0], callback=stop)
+    assert m.stop_reason_ == "callback" and m.verdict_ == "stopped" and not m.verdict_.success
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(400, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.5 + 0.1 * rng.normal(size=400)
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        m = LinearRegression(batch_size=32, random_state=0, max_iter=3).fit(X, y)
+    assert m.verdict_ == "budget_spent"

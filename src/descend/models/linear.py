@@ -1036,10 +1036,18 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             if result.status is Status.NO_PROGRESS
             else f"stopped by {result.status}"
         )
+        lr_now = self.learning_rate_
+        if callable(lr_now) and not isinstance(lr_now, _InverseSqrt):
+            fix = (
+                "; the learning-rate schedule decayed before the optimum (its steps add up to "
+                "too little): use learning_rate='auto' (1/L) or a slower decay"
+            )
+        else:
+            fix = "; lower tol or raise max_iter"
         message = (
-            f"stalled, not converged: {why} but the gradient is "
+            f"stalled (not converged): {why} but the gradient is "
             + (f"{rg:.2g} of the problem's scale" if rg is not None else "not shown small")
-            + f"{gap}{left}; lower tol or raise max_iter"
+            + f"{gap}{left}{fix}"
             + hint
         )
         warnings.warn(message, ConvergenceWarning, stacklevel=4)
