@@ -516,7 +516,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         nit, nfev = result.nit, result.nfev
         # exact residuals cost ~25 flops per entry: in memory always for hard problems, else
         # when small; streamed and on Dask (where reading the rows costs more) always
-        exact = objective.Q is not None or stats.n * max(stats.d, 1) <= _EXACT_ROWS
+        exact = objective.white.kind == "qr" or stats.n * max(stats.d, 1) <= _EXACT_ROWS
         exact = exact or objective.anchored_rows
         rounds = 0
         # without compensation a round only removes the first solve's rounding: one is enough;
