@@ -202,3 +202,11 @@ def test_plain_gd_on_hard_data_says_how_many_steps_it_needs(cli, tmp_path):
     obj = json.loads(r.stdout)
     assert obj["verdict"] == "converged"
     assert obj["coef"] == [pytest.approx(1.0, rel=1e-12)] * 3
+
+
+def test_decayed_schedule_is_stalled_in_json(cli):
+    r = cli("fit", str(EXAMPLES / "data.csv"), "--lr", "exp:0.01,0.5", "--json")
+    obj = json.loads(r.stdout)
+    assert r.code == 0 and obj["verdict"] == "stalled" and obj["success"] is False
+    assert "stalled (not converged)" in r.stderr and "schedule decayed" in r.stderr
+    assert "converged:" not in r.stderr

@@ -104,6 +104,13 @@ class StreamResiduals:
 
         return centred_residuals_stream(self.source, mean, scale, y0, v, c)
 
+    def anchored(
+        self, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
+    ) -> tuple[Array, float, float, int]:
+        from descend.scale.stream import anchored_residuals_stream
+
+        return anchored_residuals_stream(self.source, mean, scale, b, w, dv, c)
+
     def r_factor(self, mean: Array, scale: Array) -> Array:
         from descend.scale.stream import r_factor_stream
 
@@ -122,6 +129,13 @@ class DaskResiduals:
         from descend.scale.dask_engine import centred_residuals_dask
 
         return centred_residuals_dask(self.X, self.y, mean, scale, y0, v, c)
+
+    def anchored(
+        self, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
+    ) -> tuple[Array, float, float, int]:
+        from descend.scale.dask_engine import anchored_residuals_dask
+
+        return anchored_residuals_dask(self.X, self.y, mean, scale, b, w, dv, c)
 
     def r_factor(self, mean: Array, scale: Array) -> Array:
         from descend.scale.dask_engine import r_factor_dask

@@ -17,13 +17,14 @@ tutorials' ``(2/n) X^T (Xw + b - y)`` rearranged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
 
-__all__ = ["MomentStats", "moment_stats"]
+__all__ = ["MomentStats", "moment_stats", "residual_compensated"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +98,36 @@ def moment_stats(X: Array, y: Array) -> MomentStats:
         cxy=Xc.T @ yc,
         cyy=float(yc @ yc),
     )
+
+
+def residual_compensated(X: Array, y: Array, b: float, w: Array) -> Array:
+    """``y - b - X w`` to (nearly) twice the working precision, rounded to float64.
+
+    Each product and sum is made error-free (Dekker's TwoProduct, Knuth's TwoSum) and the
+    errors are summed apart (Ogita, Rump & Oishi 2005, *SIAM J. Sci. Comput.* 26, "Dot2"):
+    the result is exact to about ``eps |r| + eps^2 sum |x w|``. Where ``X w`` is large and the
+    residual small (a polynomial's ``x^10`` column, a large offset), the float64 residual is
+    rounding noise, and refinement on it cannot go past it.
+    """
+
+    def two_sum(a: Array, c: Array) -> tuple[Array, Array]:
+        s = a + c
+        z = s - a
+        return s, (a - (s - z)) + (c - z)
+
+    def split(a: Any) -> tuple[Any, Any]:
+        t = 134217729.0 * a  # 2^27 + 1
+        hi = t - (t - a)
+        return hi, a - hi
+
+    s = np.array(y, dtype=np.float64, copy=True)
+    s, e = two_sum(s, np.full_like(s, -float(b)))
+    wh, wl = split(-np.asarray(w, dtype=np.float64))
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        p = x * -float(w[j])
+        xh, xl = split(x)
+        pe = ((xh * wh[j] - p) + xh * wl[j] + xl * wh[j]) + xl * wl[j]
+        s, t = two_sum(s, p)
+        e += t + pe
+    return s + e

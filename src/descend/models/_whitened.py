@@ -5,35 +5,37 @@ the condition number of the Hessian (after standardising: of the features' corre
 matrix, the square of the design's condition number), and a loss that is flat long before the
 coefficients are right. Whitening removes ``kappa``. Write the centred, standardised design
 (``z_ij = (x_ij - mean_j) / scale_j``, with ``sqrt(n alpha) / scale_j`` rows appended for the
-ridge penalty) as ``Z = Q U S V^T`` (thin Householder QR ``Z = Q R`` and the SVD ``R = U S V^T``
-of the small ``d x d`` factor) and step in
+ridge penalty) through a square-root factor of ``Z^T Z = V S^2 V^T`` and step in
 
-    u = S V^T v / sqrt(n),     c = b + mean . w - ybar,       v_j = w_j scale_j.
+    u = S V^T v / sqrt(n),     c = b + mean . w,       v_j = w_j scale_j.
 
-The loss ``f(c, u) = mean((y - ybar - c - Z v)^2) + sum(alpha w^2)`` then has the Hessian
-``2 I`` exactly: ``L = mu = 2``, the condition number is 1, and one gradient step of
-``1/L = 1/2`` lands on the least-squares answer. The gradient
+The loss ``f(c, u) = mean((y - c - Z v)^2) + sum(alpha w^2)`` then has the Hessian ``2 I``
+exactly: ``L = mu = 2``, the condition number is 1, and one gradient step of ``1/L = 1/2``
+lands on the least-squares answer. The gradient
 
-    df/du = -(2 / sqrt(n)) U^T Q^T r,     df/dc = -2 mean(r),     r = y - ybar - c - Z v
+    df/du = -(2 / sqrt(n)) S^-1 V^T Z^T r,     df/dc = -2 mean(r),     r = y - c - Z v
 
 is computed from residuals recomputed from the rows, so every step after the first is a step
-of iterative refinement: it removes the rounding of the first (Golub & Wilkinson 1966; Higham,
-*Accuracy and Stability of Numerical Algorithms*, 2nd ed., sec. 20.5). The descent stops when
+of iterative refinement (Golub & Wilkinson 1966; Higham, *Accuracy and Stability of Numerical
+Algorithms*, 2nd ed., sec. 20.5): its zero is the least-squares answer of the rows themselves,
+and the factor only sets how fast the steps get there -- a factor with relative error ``delta``
+in the weakest direction contracts the error by about ``delta`` a step. The descent stops when
 the gradient, in these coordinates, stops halving (its rounding floor).
 
-Two cheaper factors give the same coordinates:
+The factor:
 
-- from the moments (:class:`~descend.data.stats.MomentStats`): the eigen-decomposition of the
-  correlation matrix ``Z^T Z / n = V S^2 V^T / n``. A step computed from the moments alone solves
-  the normal equations and loses about ``2 log10(kappa)`` digits; a step whose gradient
-  ``-(2/n) Z^T r`` comes from a pass over the rows is the corrected semi-normal equations
-  (Bjorck 1987, *BIT* 27), which refine to the QR answer's accuracy while ``kappa^2 eps`` is
-  well below 1. In memory that is the fast path for ``kappa <= QR_ABOVE``; streamed and on
-  Dask it is the only one the rows allow.
-- from the Householder QR (above ``QR_ABOVE``, in memory): exact to ``kappa eps``. Streamed
-  and on Dask, above ``QR_ABOVE`` the engine computes ``R`` alone (a sequential TSQR over the
-  chunks; ``dask.array.linalg.tsqr``) and the refinement passes contract by ``~kappa eps``
-  instead of ``~kappa^2 eps``.
+- from the moments' Gram matrix (:class:`~descend.data.stats.MomentStats`), its
+  eigen-decomposition; exact to ``kappa^2 eps`` in the weakest direction, so it is used while
+  ``kappa <= QR_ABOVE`` (the steps then contract by ``<= 1e-6``). A step whose gradient comes
+  from the moments alone solves the normal equations and loses about ``2 log10(kappa)`` digits;
+  from a pass over the rows it is the corrected semi-normal equations (Bjorck 1987, *BIT* 27).
+- above ``QR_ABOVE``, the triangular factor ``R`` of a Householder QR of the rows
+  (``numpy.linalg.qr(mode='r')`` in memory; a sequential TSQR over a stream's chunks;
+  ``dask.array.linalg.tsqr``), exact to ``kappa eps``: ``R = U S V^T``.
+
+Each refinement round is measured from the answer so far (the anchor), with the residual there
+computed to twice the working precision (:func:`~descend.data.stats.residual_compensated`), so
+corrections carry rounding of their own size only.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from descend.data.stats import MomentStats
+from descend.data.stats import MomentStats, residual_compensated
 
 Array = NDArray[np.float64]
 
@@ -57,6 +59,7 @@ __all__ = [
     "WhitenedObjective",
     "whiten_moments",
     "whiten_rows",
+    "residual_compensated",
 ]
 
 #: Above this condition number of the standardised design, an in-memory fit factors the rows
@@ -72,45 +75,16 @@ class ResidualPasses(Protocol):
 
     ``residuals(mean, scale, y0, v, c)`` returns ``(sum_i z_i r_i, sum_i r_i, sum_i r_i^2, n)``
     with ``z_i = (x_i - mean) / scale`` and ``r_i = y_i - y0 - c - z_i . v``: the centred
-    residuals, so a large offset in ``x`` or ``y`` costs no digits.
+    residuals, so a large offset in ``x`` or ``y`` costs no digits. An engine may also offer
+    ``anchored(mean, scale, b, w, dv, c)`` (the same sums for ``r_i = (y_i - b - x_i . w) - c -
+    z_i . dv``, the bracket to twice the working precision: refinement rounds around ``(b, w)``
+    then reach the in-memory fit's digits) and ``r_factor(mean, scale)`` (the QR factor ``R`` of
+    ``Z``, for hard problems).
     """
 
     def residuals(
         self, mean: Array, scale: Array, y0: float, v: Array, c: float
     ) -> tuple[Array, float, float, int]: ...
-
-
-def residual_compensated(X: Array, y: Array, b: float, w: Array) -> Array:
-    """``y - b - X w`` to (nearly) twice the working precision, rounded to float64.
-
-    Each product and sum is made error-free (Dekker's TwoProduct, Knuth's TwoSum) and the
-    errors are summed apart (Ogita, Rump & Oishi 2005, *SIAM J. Sci. Comput.* 26, "Dot2"):
-    the result is exact to about ``eps |r| + eps^2 sum |x w|``. Where ``X w`` is large and the
-    residual small (a polynomial's ``x^10`` column, a large offset), the float64 residual is
-    rounding noise, and refinement on it cannot go past it.
-    """
-
-    def two_sum(a: Array, c: Array) -> tuple[Array, Array]:
-        s = a + c
-        z = s - a
-        return s, (a - (s - z)) + (c - z)
-
-    def split(a: Any) -> tuple[Any, Any]:
-        t = 134217729.0 * a  # 2^27 + 1
-        hi = t - (t - a)
-        return hi, a - hi
-
-    s = np.array(y, dtype=np.float64, copy=True)
-    s, e = two_sum(s, np.full_like(s, -float(b)))
-    wh, wl = split(-np.asarray(w, dtype=np.float64))
-    for j in range(X.shape[1]):
-        x = X[:, j]
-        p = x * -float(w[j])
-        xh, xl = split(x)
-        pe = ((xh * wh[j] - p) + xh * wl[j] + xl * wh[j]) + xl * wl[j]
-        s, t = two_sum(s, p)
-        e += t + pe
-    return s + e
 
 
 @dataclass(frozen=True)
@@ -242,18 +216,18 @@ def whiten_rows(
     penalty = float(alpha) / scale**2
     # the moments' Gram matrix (Chan-merged, accurate) in the standardised coordinates
     gram = M / np.outer(scale, scale) / n + np.diag(penalty)
-    U, sv, V, keep = _factor(gram, from_gram=True, n=n)
+    _, sv, V, keep = _factor(gram, from_gram=True, n=n)
     kind = "moments"
-    Q = None
-    # sv[k] < 1e-8 sv[0]: the eigenvalues of the Gram matrix cannot resolve it; a QR can.
+    # kappa > QR_ABOVE: the Gram's eigenvalues resolve the weakest direction too coarsely
     if sv[0] > 0 and not (sv[-1] * QR_ABOVE >= sv[0]):
         A = Z if not alpha else np.vstack([Z, np.diag(np.sqrt(n * penalty))])
-        Q, R = np.linalg.qr(A)
-        U, sv, V, keep = _factor(R, from_gram=False, n=n)
+        # R alone: the gradient stays Z^T r (its zero is the least-squares answer of Z itself,
+        # where Q^T r = 0 would be that of Q R = Z + dZ); R only preconditions the steps
+        R = np.linalg.qr(A, mode="r")
+        _, sv, V, keep = _factor(np.asarray(R), from_gram=False, n=n)
         kind = "qr"
     white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, kind)
-    rows = _MemoryRows(X, y, Z)
-    return white, WhitenedObjective(white, penalty, rows=rows, Q=Q, U=U)
+    return white, WhitenedObjective(white, penalty, rows=_MemoryRows(X, y, Z))
 
 
 def whiten_moments(
@@ -276,7 +250,7 @@ def whiten_moments(
     scale = _rms_scale(np.sqrt(np.maximum(np.diag(M), 0.0) / n))
     penalty = float(alpha) / scale**2
     Czz = M / np.outer(scale, scale)
-    U, sv, V, keep = _factor(Czz / n + np.diag(penalty), from_gram=True, n=n)
+    _, sv, V, keep = _factor(Czz / n + np.diag(penalty), from_gram=True, n=n)
     kind = "moments"
     if rows is not None and hasattr(rows, "r_factor") and sv[0] > 0 and sv[-1] * QR_ABOVE < sv[0]:
         # hard: the refinement contracts by ~kappa eps a pass with a QR factor, by ~kappa^2 eps
@@ -284,7 +258,7 @@ def whiten_moments(
         R = rows.r_factor(mean, scale)
         if alpha:
             R = np.linalg.qr(np.vstack([R, np.diag(np.sqrt(n * penalty))]), mode="r")
-        U, sv, V, keep = _factor(R, from_gram=False, n=n)
+        _, sv, V, keep = _factor(R, from_gram=False, n=n)
         kind = "tsqr"
     white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, kind)
     moments = (Czz, my / scale, yy)
@@ -304,7 +278,9 @@ class _MemoryRows:
         self.r_a = np.asarray(y, dtype=np.float64)
 
     def anchor(self, b: float, w: Array, exact: bool) -> None:
-        if exact:
+        if not np.any(w):  # the usual start: y - b needs no pass over X, and is exact
+            self.r_a = self.y - b
+        elif exact:
             self.r_a = residual_compensated(self.X, self.y, b, w)
         else:
             self.r_a = self.y - b - self.X @ w
@@ -319,10 +295,9 @@ class WhitenedObjective:
     """The squared loss (+ L2) as a function of the whitened ``theta = (c, u)``.
 
     Its Hessian is ``2 I`` (``curvature_bound`` 2): gradient descent with ``learning_rate
-    = 1/2`` is Newton's method. In memory the gradient is ``U^T Q^T r`` (QR) or ``Z^T r``
-    (moments factor), ``r`` from the rows; streamed or on Dask ``rows`` is a
-    :class:`ResidualPasses`; with only ``moments`` it is computed from the moments (no
-    refinement possible).
+    = 1/2`` is Newton's method. The gradient comes from ``Z^T r``, ``r`` from the rows (in
+    memory; streamed or on Dask ``rows`` is a :class:`ResidualPasses`); with only ``moments``
+    it is computed from the moments (no refinement possible).
     """
 
     def __init__(
@@ -331,23 +306,26 @@ class WhitenedObjective:
         penalty: Array,
         *,
         rows: Any = None,
-        Q: Array | None = None,
-        U: Array | None = None,
         moments: tuple[Array, Array, float] | None = None,
     ):
         self.white, self.penalty = white, penalty
-        self.rows, self.Q, self.U, self.moments = rows, Q, U, moments
+        self.rows, self.moments = rows, moments
         self.passes = 0  # passes over the rows made so far
 
     @property
     def in_memory(self) -> bool:
         return isinstance(self.rows, _MemoryRows)
 
+    @property
+    def anchored_rows(self) -> bool:
+        """Passes over rows not in memory that measure residuals from the anchor exactly."""
+        return not self.in_memory and hasattr(self.rows, "anchored")
+
     def reanchor(self, b: float, w: Array, *, exact: bool) -> WhitenedObjective:
         """The same problem measured from ``(b, w)``, its residual recomputed from the rows."""
         white = self.white.anchored(b, w)
         new = WhitenedObjective(
-            white, self.penalty, rows=self.rows, Q=self.Q, U=self.U, moments=self.moments
+            white, self.penalty, rows=self.rows, moments=self.moments
         )
         new.passes = self.passes
         if self.in_memory:
@@ -374,13 +352,18 @@ class WhitenedObjective:
             pv = self.penalty * v
             sr, rr = float(r.sum()), float(r @ r)
             self.passes += 1
-            if self.Q is not None:
-                ra = r if not self.penalty.any() else np.concatenate([r, -np.sqrt(n * self.penalty) * v])
-                assert self.U is not None
-                gu = -(2.0 / np.sqrt(n)) * (self.U[:, wh.keep].T @ (self.Q.T @ ra))
-            else:
-                gv = -(2.0 / n) * (self.rows.Z.T @ r) + 2.0 * pv
-                gu = np.sqrt(n) * (Tk.T @ gv)
+            gv = -(2.0 / n) * (self.rows.Z.T @ r) + 2.0 * pv
+            gu = np.sqrt(n) * (Tk.T @ gv)
+            f = rr / n + float(pv @ v)
+        elif self.anchored_rows:
+            dv = wh.dv_of(theta)
+            c = float(theta[0]) if wh.intercept else 0.0
+            zr, sr, rr, _ = self.rows.anchored(wh.mean, wh.scale, wh.b_a, wh.anchor_w, dv, c)
+            self.passes += 1
+            v = wh.anchor_w * wh.scale + dv
+            pv = self.penalty * v
+            gv = -(2.0 / n) * zr + 2.0 * pv
+            gu = np.sqrt(n) * (Tk.T @ gv)
             f = rr / n + float(pv @ v)
         elif self.rows is not None:
             v, c_full = wh.full(theta)

@@ -500,7 +500,8 @@ class LinearModel:
         # (a second would refine on residuals measured from the start, which the rounds
         # recompute from the answer, better).
         start = 0 if resume is None else int(resume.nit)
-        capped = objective.in_memory and int(self.max_iter) > start + 1
+        refinable = objective.in_memory or objective.anchored_rows
+        capped = refinable and int(self.max_iter) > start + 1
         result = self._descend(
             objective.value_and_grad,
             theta0,
@@ -518,15 +519,20 @@ class LinearModel:
         curve = [result.history.fun]
         gnorms = [result.history.grad_norm]
         nit, nfev = result.nit, result.nfev
-        # exact residuals cost ~25 flops per entry: always for hard problems, else when small
-        exact = objective.Q is not None or stats.n * max(stats.d, 1) <= _EXACT_ROWS
+        # exact residuals cost ~25 flops per entry: in memory always for hard problems, else
+        # when small; streamed and on Dask (where reading the rows costs more) always
+        exact = objective.white.kind == "qr" or stats.n * max(stats.d, 1) <= _EXACT_ROWS
+        exact = exact or objective.anchored_rows
         rounds = 0
-        # without compensation a round only removes the first solve's rounding: one is enough
-        most = _ROUNDS if exact else 1
+        # without compensation a round only removes the first solve's rounding: one is enough;
+        # a round over rows not in memory costs two passes: two rounds
+        most = 1 if not exact else (_ROUNDS if objective.in_memory else 2)
+        steps = 2 if exact and objective.in_memory else 1
         while (
-            objective.in_memory
-            and result.status in (Status.NO_PROGRESS, Status.GTOL, Status.MAX_ITER)
+            refinable
+            and result.status in (Status.NO_PROGRESS, Status.GTOL)
             and rounds < most
+            and start + nit < int(self.max_iter)  # the rounds' steps count in max_iter too
         ):
             rounds += 1
             b, w = objective.white.to_user(result.x)
@@ -535,7 +541,8 @@ class LinearModel:
                 objective.value_and_grad,
                 np.zeros_like(result.x),
                 gd,
-                max_iter=2,
+                # large data: one classic refinement step; never past max_iter
+                max_iter=min(steps, int(self.max_iter) - start - nit),
                 tol=0.0,
                 gtol=0.0,
                 target_loss=None,
@@ -550,10 +557,15 @@ class LinearModel:
             change = np.abs(np.r_[b_new - b, w_new - w])
             size = np.abs(np.r_[b, w])
             gn_final = float(again.info.get("grad_norm", again.history.grad_norm[-1]))
+            stopped = again.status in (Status.INTERRUPTED, Status.DIVERGED)
             result = dataclasses.replace(
-                again, status=result.status, elapsed=result.elapsed + again.elapsed,
+                again,
+                status=again.status if stopped else result.status,
+                elapsed=result.elapsed + again.elapsed,
                 info={**result.info, "grad_norm": gn_final},
             )
+            if stopped:
+                break
             # every coefficient changed in its last bits only: the next round cannot help
             if np.all(change <= _SETTLED * size) or again.nit == 0:
                 break
@@ -568,7 +580,7 @@ class LinearModel:
             "passes": objective.passes,
             "factor": objective.white.kind,
             "refinement_rounds": rounds,
-            "compensated": bool(exact and objective.in_memory),
+            "compensated": bool(exact and refinable),
         }
         result = dataclasses.replace(
             result, optimizer="preconditioned", info=info, history=history, nit=nit,
@@ -1069,10 +1081,18 @@ class LinearModel:
             if result.status is Status.NO_PROGRESS
             else f"stopped by {result.status}"
         )
+        lr_now = self.learning_rate_
+        if callable(lr_now) and not isinstance(lr_now, _InverseSqrt):
+            fix = (
+                "; the learning-rate schedule decayed before the optimum (its steps add up to "
+                "too little): use learning_rate='auto' (1/L) or a slower decay"
+            )
+        else:
+            fix = "; lower tol or raise max_iter"
         message = (
-            f"stalled, not converged: {why} but the gradient is "
+            f"stalled (not converged): {why} but the gradient is "
             + (f"{rg:.2g} of the problem's scale" if rg is not None else "not shown small")
-            + f"{gap}{left}; lower tol or raise max_iter"
+            + f"{gap}{left}{fix}"
             + hint
         )
         warnings.warn(message, ConvergenceWarning, stacklevel=4)

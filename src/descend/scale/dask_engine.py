@@ -273,3 +273,33 @@ def r_factor_dask(X: Any, mean: Array, scale: Array) -> Array:
     Xa = X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
     _, R = tsqr((Xa - mean) / scale)
     return np.asarray(R.compute(), dtype=np.float64)
+
+
+def _block_anchored(
+    X: Any, y: Any, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
+) -> tuple[Any, ...]:
+    from descend.data.stats import residual_compensated
+
+    Xn, yn = np.asarray(X), np.asarray(y)
+    Z = (Xn - mean) / scale
+    r = residual_compensated(Xn, yn, b, w) - c - Z @ dv
+    return Z.T @ r, float(r.sum()), float(r @ r), int(r.shape[0])
+
+
+def anchored_residuals_dask(
+    X: Any, y: Any, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
+) -> tuple[Array, float, float, int]:
+    """:func:`centred_residuals_dask` measured from the anchor ``(b, w)``, the residual at the
+    anchor to twice the working precision (see ``anchored_residuals_stream``)."""
+    import dask
+    from dask import delayed
+
+    Xa, ya, _, _ = as_dask_xy(X, y)
+    args = (
+        np.asarray(mean, float), np.asarray(scale, float), float(b), np.asarray(w, float),
+        np.asarray(dv, float), float(c),
+    )
+    parts = [delayed(_block_anchored, pure=False)(xb, yb, *args) for xb, yb in _blocks(Xa, ya)]
+    (tot,) = dask.compute(_tree(parts, _add_residuals))
+    zr, sr, rr, n = tot
+    return np.asarray(zr, dtype=np.float64), float(sr), float(rr), int(n)

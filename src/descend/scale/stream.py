@@ -496,6 +496,30 @@ def centred_residuals_stream(
     return zr, sr, rr, n
 
 
+def anchored_residuals_stream(
+    source: ChunkSource, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
+) -> tuple[Array, float, float, int]:
+    """Like :func:`centred_residuals_stream`, measured from the anchor ``(b, w)``.
+
+    ``r = (y - b - X w) - c - z . dv`` with the bracket computed to twice the working precision
+    (:func:`descend.data.stats.residual_compensated`), so refinement around ``(b, w)`` reaches
+    the in-memory fit's last digits; returns ``(sum z r, sum r, sum r^2, n)``.
+    """
+    from descend.data.stats import residual_compensated
+
+    zr, sr, rr, n = np.zeros(source.d), 0.0, 0.0, 0
+    for X, y in source.chunks(check=False):
+        Z = (X - mean) / scale
+        r = residual_compensated(X, y, b, w) - c - Z @ dv
+        zr += Z.T @ r
+        sr += float(r.sum())
+        rr += float(r @ r)
+        n += X.shape[0]
+    if n == 0:
+        raise DataError(f"{source.files[0]}: has no rows")
+    return zr, sr, rr, n
+
+
 def r_factor_stream(source: ChunkSource, mean: Array, scale: Array) -> Array:
     """The triangular factor ``R`` of ``Z = (X - mean) / scale`` (``Z = Q R``), in one pass.
 
