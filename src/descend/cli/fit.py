@@ -51,12 +51,19 @@ _RESUME_OPTIONS = {
 }
 
 
-def _data_identity(data: str) -> dict[str, Any]:
-    """What names the data of a checkpointed run: the resolved path and, for a file, its size."""
+def _data_identity(data: str, files: list[Any], *, hashed: bool) -> dict[str, Any]:
+    """What names the data of a checkpointed run: the resolved path, its size and (with a
+    checkpoint) a SHA-256 of its content, so data edited in place is never resumed on."""
     p = Path(data)
-    if p.is_file():
-        return {"path": str(p.resolve()), "bytes": p.stat().st_size}
-    return {"path": str(p.resolve()) if p.exists() else data, "bytes": None}
+    ident: dict[str, Any] = {
+        "path": str(p.resolve()) if p.exists() else data,
+        "bytes": sum(Path(f).stat().st_size for f in files),
+    }
+    if hashed:
+        from descend.io import data_fingerprint
+
+        ident["sha256"] = data_fingerprint([Path(f) for f in files])["sha256"]
+    return ident
 
 
 def _check_resume(ckpt_path: str, saved: dict[str, Any], now: dict[str, Any]) -> None:
@@ -72,6 +79,11 @@ def _check_resume(ckpt_path: str, saved: dict[str, Any], now: dict[str, Any]) ->
         fail(
             f"{where}: {n_data['path']} changed since the checkpoint ({s_data['bytes']} bytes "
             f"then, {n_data['bytes']} now); start afresh without --resume"
+        )
+    if s_data.get("sha256") is not None and s_data.get("sha256") != n_data.get("sha256"):
+        fail(
+            f"{where}: {n_data['path']} changed since the checkpoint (same size, other content: "
+            "its SHA-256 differs); start afresh without --resume"
         )
     s_model = saved.get("model") or {}
     for key, value in now["model"].items():
@@ -213,7 +225,9 @@ def fit_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     save: str = typer.Option(None, "--save", help="Write the fitted model to this .json file."),
-    force: bool = typer.Option(False, "--force", help="Let --save replace an existing file."),
+    force: bool = typer.Option(
+        False, "--force", help="Let --save/--plot/--html/--checkpoint replace an existing file."
+    ),
     plot: str = typer.Option(
         None, "--plot", help="Write the fit, loss curve and loss surface (.png/.svg/.pdf)."
     ),
@@ -253,21 +267,17 @@ def fit_command(
         fail(f"--checkpoint-seconds {checkpoint_seconds}: give a positive number of seconds")
     if checkpoint is None and (checkpoint_every is not None or checkpoint_seconds is not None):
         fail("--checkpoint-every/--checkpoint-seconds: give --checkpoint FILE to save to")
-    for path, option in ((checkpoint, "--checkpoint"), (resume, "--resume")):
-        if path is not None and Path(data).exists() and Path(path).exists():
-            if Path(path).samefile(data):
-                fail(f"{option} {path}: that is the data file; give another file")
-    save_path = Path(save) if save is not None else None
-    if save_path is not None:
-        if save_path.suffix.lower() != ".json":
-            fail(f"--save {save}: model files are JSON; give a name ending in .json")
-        if save_path.exists() and Path(data).exists() and save_path.samefile(data):
-            fail(f"--save {save}: that is the data file; save the model to another file")
-        if save_path.exists() and not force:
-            fail(f"--save {save}: already exists; choose another name or add --force")
-    from descend.cli.pictures import check_outputs
+    from descend.cli._files import guard_data, plan_checkpoint, plan_outputs
+    from descend.io import OutputPlan
 
-    check_outputs(plot=plot, html=html)
+    plan = OutputPlan(force=force)
+    data_paths = guard_data(data, plan)  # a literal path, a folder or glob: docs/input-and-output.md
+    if engine == "numpy" and not (len(data_paths) == 1 and Path(data_paths[0]) == Path(data)):
+        fail(f"{data}: a folder or glob of files needs --engine stream or --engine dask")
+    if resume is not None:
+        plan.add_input(resume, f"the checkpoint being resumed, {resume}")
+    targets = plan_outputs(plan, save=save, plot=plot, html=html)
+    save_path = targets["save"]
     model = LinearRegression(
         loss=loss,
         alpha=alpha,
@@ -283,12 +293,17 @@ def fit_command(
         scale=scale,
         time_limit=time_limit,
     )
-    meta: dict[str, Any] = {"data": _data_identity(data), "model": model.checkpoint_meta()}
+    meta: dict[str, Any] = {
+        "data": _data_identity(data, data_paths, hashed=checkpoint is not None or resume is not None),
+        "model": model.checkpoint_meta(),
+    }
+    ckpt_target = plan_checkpoint(checkpoint, plan, meta) if checkpoint is not None else None
     ckpt = None
     if resume is not None:
-        from descend.scale.checkpoint import load_checkpoint
+        from descend.scale.checkpoint import check_state_shapes, load_checkpoint
 
         ckpt = load_checkpoint(resume)
+        check_state_shapes(ckpt, f"--resume {resume}")
         _check_resume(resume, ckpt.meta, meta)
     t_load = time.perf_counter()
     table, prepared = _load(data, engine, target, features, chunk_rows, scheduler, model, quiet)
@@ -309,7 +324,7 @@ def fit_command(
             from descend.scale.checkpoint import Checkpointer
 
             saver = Checkpointer(
-                checkpoint, every=checkpoint_every, seconds=checkpoint_seconds, meta=meta
+                ckpt_target or checkpoint, every=checkpoint_every, seconds=checkpoint_seconds, meta=meta
             )
         from descend.cli.progress import descent_progress
 
@@ -320,12 +335,20 @@ def fit_command(
                 descent_progress(model.max_iter, quiet=quiet, label=label) as bar:
             warnings.simplefilter("ignore", DivergenceWarning)  # printed below, as the diagnosis
             callback = _both(saver, bar)
-            if table is not None:
-                model.fit_table(table, callback=callback, resume=ckpt)
-            elif src.passes is None:
-                model._fit_stats(src.stats, names, callback=callback, resume=ckpt)
-            else:
-                model._fit_passes(src.stats, names, src.passes, callback=callback, resume=ckpt)
+            try:
+                if table is not None:
+                    model.fit_table(table, callback=callback, resume=ckpt)
+                elif src.passes is None:
+                    model._fit_stats(src.stats, names, callback=callback, resume=ckpt)
+                else:
+                    model._fit_passes(src.stats, names, src.passes, callback=callback, resume=ckpt)
+            except (TypeError, AttributeError, KeyError, IndexError) as exc:
+                if ckpt is None:
+                    raise
+                fail(  # a state that passed the schema but is not this optimizer's
+                    f"--resume {resume}: the saved optimizer state does not fit this run "
+                    f"({type(exc).__name__}); start afresh without --resume"
+                )
         elapsed = time.perf_counter() - t0
         load_time = t0 - t_load
     diverged = model.stop_reason_ == "diverged"
@@ -391,7 +414,7 @@ def fit_command(
         err.print(f"descend: {model.message_}", markup=False)
         raise Diverged(model.message_)
     if save_path is not None:
-        save_model(model, save_path, target=src.target_name, source=str(data), force=force)
+        save_model(model, save_path, target=src.target_name, source=str(data), force=True)
         if not as_json:
             out.print(f"saved the model to {save}", markup=False)
 

@@ -98,6 +98,9 @@ def minimize_command(
         None, "--html", help="Write a self-contained interactive HTML report."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = typer.Option(
+        False, "--force", help="Let --plot/--animate/--html replace an existing file."
+    ),
 ) -> None:
     """Minimise EXPRESSION by gradient descent from --start; print the answer and why it stopped.
 
@@ -122,7 +125,9 @@ def minimize_command(
     )
     if fun.n != 2 and (plot or animate):
         fail(f"--plot/--animate draw functions of two variables; this one has {fun.n}")
-    check_outputs(plot=plot, animate=animate, html=html)
+    from descend.io import OutputPlan
+
+    check_outputs(plot=plot, animate=animate, html=html, plan=OutputPlan(force=force))
     limits: dict[str, Any] = {
         "max_iter": max_iter,
         "target_loss": target_loss,

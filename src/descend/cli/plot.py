@@ -46,6 +46,7 @@ def plot_command(
     ),
     arrows: bool = typer.Option(True, "--arrows/--no-arrows", help="Draw gradient arrows."),
     variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
+    force: bool = typer.Option(False, "--force", help="Let --out replace an existing file."),
 ) -> None:
     """Draw EXPRESSION's contours and gradient arrows (and descent paths) to --out.
 
@@ -63,6 +64,16 @@ def plot_command(
             f"({', '.join(fun.variables)})"
         )
     xl, yl = _limits(xlim, "--xlim"), _limits(ylim, "--ylim")
+    from descend.cli._files import ANIMATION_FORMATS, FIGURE_FORMATS
+    from descend.io import OutputPlan, atomic_output, plan_output
+
+    target = plan_output(
+        out_path,
+        "--out",
+        OutputPlan(force=force),
+        formats=ANIMATION_FORMATS if animate else FIGURE_FORMATS,
+        what="animation" if animate else "figure",
+    )
     results = []
     if start or optimizer:
         from descend.loop import minimize
@@ -85,9 +96,11 @@ def plot_command(
             fail("--animate needs a path to animate: add --start, e.g. --start 3,1")
         from descend.plot import minimize_animation
 
-        written = minimize_animation(fun, results, out_path, xlim=xl, ylim=yl)
+        with atomic_output(target) as tmp:
+            minimize_animation(fun, results, tmp, xlim=xl, ylim=yl)
     elif surface:
-        written = save_figure(surface_3d(fun, results or None, xlim=xl, ylim=yl), out_path)
+        with atomic_output(target) as tmp:
+            save_figure(surface_3d(fun, results or None, xlim=xl, ylim=yl), tmp)
     else:
         fig = gradient_field(
             fun,
@@ -97,5 +110,6 @@ def plot_command(
             arrows=arrows and len(results) < 2,
             title=None if len(results) < 2 else f"Optimizer race on {getattr(fun, 'formula', expression)}",
         )
-        written = save_figure(fig, out_path)
-    out.print(f"wrote {written}", markup=False)
+        with atomic_output(target) as tmp:
+            save_figure(fig, tmp)
+    out.print(f"wrote {out_path}", markup=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import typer
@@ -35,6 +36,7 @@ def sweep_command(
     ),
     html: str = typer.Option(None, "--html", help="Write a self-contained interactive report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the results."),
+    force: bool = typer.Option(False, "--force", help="Let --plot/--html replace an existing file."),
 ) -> None:
     """Try several learning rates at once (one vectorised batch) and compare them to 2/L.
 
@@ -48,9 +50,15 @@ def sweep_command(
         fail(f"--lr {lr}: every learning rate must be a positive finite number")
     if max_iter < 1:
         fail(f"--max-iter {max_iter}: give a positive number of steps")
+    from descend.cli._files import guard_data
     from descend.cli.pictures import check_outputs
+    from descend.io import OutputPlan
 
-    check_outputs(plot=plot, html=html)
+    plan = OutputPlan(force=force)
+    files = guard_data(data, plan)
+    if len(files) != 1 or files[0] != Path(data):
+        fail(f"{data}: sweep reads one CSV or Parquet file, not a folder or glob")
+    check_outputs(plot=plot, html=html, plan=plan)
     table = load_table(data, target=target, features=features)
     start = parse_floats(init, "--init") if init is not None else None
     if start is not None and len(start) != table.d + 1:

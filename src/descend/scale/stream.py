@@ -19,7 +19,6 @@ total is ``None`` where the format cannot tell it cheaply); the library never pr
 from __future__ import annotations
 
 import difflib
-import glob as _glob
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -58,29 +57,25 @@ def default_chunk_rows(d: int) -> int:
     return max(4096, DEFAULT_CHUNK_BYTES // (8 * (int(d) + 1)))
 
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-_GLOB_CHARS = set("*?[")
 
 
 def _expand(path: str | Path | Sequence[str | Path]) -> tuple[list[str], str]:
-    """Files behind ``path`` and their format (``"parquet"`` or ``"csv"``)."""
+    """Files behind ``path`` and their format (``"parquet"`` or ``"csv"``).
+
+    A string is read by :func:`descend.io.data_files`, the rule every engine shares: a path
+    that exists is taken literally (``a[1].csv`` is that file), ``glob:PATTERN`` or a missing
+    path holding ``*``/``?`` is a glob, a folder stands for its Parquet files.
+    """
+    from descend.io import check_regular_file, data_files
+
     if isinstance(path, (list, tuple)):
         files = [str(p) for p in path]
+        if not files:
+            raise DataError("no data files given")
+        for f in files:
+            check_regular_file(f)
     else:
-        text = str(path)
-        if _GLOB_CHARS & set(text):
-            files = sorted(_glob.glob(text, recursive=True))
-            if not files:
-                raise DataError(f"{text}: no file matches this pattern; check the glob")
-        elif Path(text).is_dir():
-            files = sorted(
-                str(p) for p in Path(text).rglob("*") if p.suffix.lower() in _PARQUET_SUFFIXES
-            )
-            if not files:
-                raise DataError(f"{text}: folder holds no .parquet files")
-        elif Path(text).is_file():
-            files = [text]
-        else:
-            raise DataError(f"{text}: no such file; check the path")
+        files = [str(f) for f in data_files(path)[0]]
     kinds = {"parquet" if Path(f).suffix.lower() in _PARQUET_SUFFIXES else "csv" for f in files}
     if len(kinds) > 1:
         raise DataError(f"{path}: mixes Parquet and CSV files; stream one format at a time")
