@@ -78,9 +78,18 @@ def same_run(meta: dict[str, Any]) -> Any:
     return check
 
 
-def plan_checkpoint(path: str, plan: OutputPlan, meta: dict[str, Any]) -> Path:
-    """Plan ``--checkpoint``: replaceable only when it holds a checkpoint of the same run."""
+def plan_checkpoint(
+    path: str, plan: OutputPlan, meta: dict[str, Any], resume: str | None = None
+) -> Path:
+    """Plan ``--checkpoint``: replaceable only when it holds a checkpoint of the same run
+    (it may be the checkpoint being resumed: a resumed run keeps saving where it was)."""
     formats, what = _KINDS["--checkpoint"]
     return plan_output(
-        path, "--checkpoint", plan, formats=formats, what=what, may_replace=same_run(meta)
+        path,
+        "--checkpoint",
+        plan,
+        formats=formats,
+        what=what,
+        may_replace=same_run(meta),
+        may_be=resume,
     )

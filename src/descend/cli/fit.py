@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ import typer
 from rich.table import Table as RichTable
 
 from descend.cli._engines import ENGINES, dask_client, prepare_dask, prepare_stream
-from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
+from descend.cli.app import Diverged, app, dumps, err, fail, out, parse_floats, warnings_to_stderr
 
 
 def _fmt(v: float | None) -> str:
@@ -297,7 +296,7 @@ def fit_command(
         "data": _data_identity(data, data_paths, hashed=checkpoint is not None or resume is not None),
         "model": model.checkpoint_meta(),
     }
-    ckpt_target = plan_checkpoint(checkpoint, plan, meta) if checkpoint is not None else None
+    ckpt_target = plan_checkpoint(checkpoint, plan, meta, resume) if checkpoint is not None else None
     ckpt = None
     if resume is not None:
         from descend.scale.checkpoint import check_state_shapes, load_checkpoint
@@ -318,6 +317,10 @@ def fit_command(
                 f"--init {init}: expected {src.d + 1} values (the intercept, then "
                 f"{', '.join(names)}), got {len(start)}"
             )
+        if start is not None:
+            from descend.cli._points import check_fit_start
+
+            check_fit_start(init, start, table=table, stats=src.stats)
         model.set_params(init=start)
         saver = None
         if checkpoint is not None:
@@ -334,7 +337,9 @@ def fit_command(
         with warnings_to_stderr(), warnings.catch_warnings(), \
                 descent_progress(model.max_iter, quiet=quiet, label=label) as bar:
             warnings.simplefilter("ignore", DivergenceWarning)  # printed below, as the diagnosis
-            callback = _both(saver, bar)
+            from descend.io import poll
+
+            callback = _both(saver, bar, poll)  # poll: Ctrl-C/SIGTERM stop at a step boundary
             try:
                 if table is not None:
                     model.fit_table(table, callback=callback, resume=ckpt)
@@ -389,7 +394,7 @@ def fit_command(
             "elapsed": elapsed,
             "load_time": load_time,
         }
-        out.print(json.dumps(obj), markup=False)
+        out.print(dumps(obj), markup=False)
     else:
         _print_fit(model, described, r2, elapsed, scale)
     if table is not None and (plot is not None or html is not None):
@@ -409,7 +414,10 @@ def fit_command(
                 "--checkpoint FILE to make a run resumable)",
                 markup=False,
             )
-        raise typer.Exit(130)  # the shell's convention for a run stopped by Ctrl-C
+        from descend.io import received
+
+        # the shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM)
+        raise typer.Exit(128 + int(received() or 2))
     if diverged:
         err.print(f"descend: {model.message_}", markup=False)
         raise Diverged(model.message_)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
+from descend.cli.app import Diverged, app, dumps, err, fail, out, parse_floats, warnings_to_stderr
 from descend.cli.pictures import check_outputs, minimize_pictures
 
 
@@ -117,6 +116,9 @@ def minimize_command(
             f"--start {start}: expected {fun.n} values for ({', '.join(fun.variables)}), "
             f"got {len(x0)}"
         )
+    from descend.cli._points import gradient_info_at
+
+    gradient_info_at(fun, x0, f"--start {start}")  # a start outside the domain is not a run
     learning_rate = parse_learning_rate(lr)
     opt = build_optimizer(
         optimizer,
@@ -137,12 +139,15 @@ def minimize_command(
     }
     kwargs = {k: v for k, v in limits.items() if v is not None}
     from descend.cli.progress import descent_progress
+    from descend.io import poll
 
-    with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet or as_json) as callback:
+    with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet or as_json) as bar:
+        # poll: Ctrl-C/SIGTERM raised at a step boundary, where the loop stops cleanly
+        callback = poll if bar is None else (lambda r: (bar(r), poll(r)))
         result = minimize(fun, x0, optimizer=opt, callback=callback, **kwargs)
 
     if as_json:
-        out.print(json.dumps(result.to_dict()), markup=False)
+        out.print(dumps(result.to_dict()), markup=False)
     else:
         _print_result(fun, result)
         if explain:
@@ -159,6 +164,15 @@ def minimize_command(
         expression=expression,
         quiet=quiet or as_json,
     )
+    if str(result.status) == "interrupted":  # stopped by Ctrl-C: not a minimum, say so
+        from descend.io import received
+
+        err.print(
+            f"descend: interrupted after {result.nit} iterations; the last point is not a "
+            "minimum (nothing was shown to converge)",
+            markup=False,
+        )
+        raise typer.Exit(128 + int(received() or 2))
     if str(result.status) == "diverged":
         err.print(f"descend: diverged: {' '.join(result.message.split())}", markup=False)
         raise Diverged()
@@ -171,8 +185,9 @@ def _print_result(fun: Any, result: Any) -> None:
     point = ", ".join(
         f"{v} = {_fmt(float(x))}" for v, x in zip(fun.variables, result.x, strict=True)
     )
-    diverged = str(result.status) == "diverged"
-    table.add_row("last finite point" if diverged else "minimum near", point)
+    status = str(result.status)
+    label = {"diverged": "last finite point", "interrupted": "stopped at"}.get(status, "minimum near")
+    table.add_row(label, point)
     table.add_row("f", _fmt(float(result.fun)))
     table.add_row("|grad f|", f"{math.hypot(*(float(v) for v in result.jac)):.3g}")
     table.add_row("iterations", str(result.nit))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import typer
 from rich.table import Table as RichTable
 
-from descend.cli.app import app, fail, out, parse_floats
+from descend.cli.app import app, dumps, fail, out, parse_floats
 from descend.cli.fit import _fmt
 
 
@@ -52,10 +50,18 @@ def predict_command(
             )
         check_finite(frame, cols)
         X = frame.data[:, cols]
-    pred = X @ model.coef_ + model.intercept_
+    with np.errstate(all="ignore"):
+        pred = X @ model.coef_ + model.intercept_
+    if not np.isfinite(pred).all():
+        k = int(np.flatnonzero(~np.isfinite(pred))[0])
+        where = f"--x {x[k]}" if x else f"{data}: row {k + 1}"
+        fail(
+            f"{where}: the prediction overflows float64 ({float(pred[k]):g}); the values are "
+            "too large for this model's coefficients; rescale them"
+        )
     if as_json:
         out.print(
-            json.dumps(
+            dumps(
                 {"features": names, "target": model.target_name_, "predictions": pred.tolist()}
             ),
             markup=False,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import typer
 from rich.table import Table as RichTable
 
-from descend.cli.app import app, fail, out, parse_floats
+from descend.cli.app import app, dumps, fail, out, parse_floats
 
 
 @app.command("sweep")
@@ -80,7 +79,7 @@ def sweep_command(
     if as_json:
         obj = res.to_dict()
         obj["target"] = table.target_name
-        out.print(json.dumps(obj), markup=False)
+        out.print(dumps(obj), markup=False)
         return
     out.print(
         f"{table.source}: {table.n} rows; {table.target_name} ~ {' + '.join(table.feature_names)}"

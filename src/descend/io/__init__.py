@@ -8,6 +8,8 @@
   (checked before the work starts: never an input, never a non-regular file, never replaced
   without ``--force``) and :func:`atomic_output` (a temporary file in the same folder, renamed
   over the target, removed on any error or signal).
+- :mod:`descend.io._signals`: Ctrl-C and SIGTERM marked and raised at the next step boundary,
+  where a run stops cleanly (not inside a numba kernel).
 """
 
 from descend.io._input import (
@@ -19,13 +21,8 @@ from descend.io._input import (
     load_json_limited,
     read_small_file,
 )
-from descend.io._output import (
-    OutputPlan,
-    Terminated,
-    atomic_output,
-    install_signal_handlers,
-    plan_output,
-)
+from descend.io._output import OutputPlan, atomic_output, plan_output
+from descend.io._signals import Terminated, deferred_interrupts, poll, received
 
 __all__ = [
     "GLOB_PREFIX",
@@ -35,9 +32,11 @@ __all__ = [
     "check_regular_file",
     "data_files",
     "data_fingerprint",
-    "install_signal_handlers",
+    "deferred_interrupts",
     "json_depth",
     "load_json_limited",
     "plan_output",
+    "poll",
     "read_small_file",
+    "received",
 ]

@@ -211,7 +211,7 @@ def load_json_limited(
     except json.JSONDecodeError as exc:
         raise DataError(
             f"{where}: is not a descend {what} file (invalid JSON at line {exc.lineno}, "
-            f"column {exc.colno})"
+            f"column {exc.colno}); it may be truncated or another program's file"
         ) from None
     except RecursionError:  # pragma: no cover - the depth check comes first
         raise DataError(f"{where}: JSON nested too deeply") from None

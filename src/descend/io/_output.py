@@ -23,52 +23,16 @@ temporary file is removed and the target is untouched.
 from __future__ import annotations
 
 import os
-import signal
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from descend.errors import InputError
 
-__all__ = [
-    "OutputPlan",
-    "Terminated",
-    "atomic_output",
-    "install_signal_handlers",
-    "plan_output",
-]
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that every ``finally`` and interrupt handler
-    runs (a checkpointed fit saves, temporary files are removed) exactly as for Ctrl-C."""
-
-
-def install_signal_handlers() -> Callable[[], None]:
-    """Turn SIGTERM into :class:`Terminated`; return a function restoring the old handler.
-
-    Only the main thread can install handlers; elsewhere this does nothing.
-    """
-
-    def on_term(signum: int, frame: Any) -> None:
-        raise Terminated()
-
-    try:
-        old = signal.signal(signal.SIGTERM, on_term)
-    except (ValueError, OSError):  # not the main thread, or no SIGTERM on this platform
-        return lambda: None
-
-    def restore() -> None:
-        try:
-            signal.signal(signal.SIGTERM, old)
-        except (ValueError, OSError, TypeError):
-            pass
-
-    return restore
+__all__ = ["OutputPlan", "atomic_output", "plan_output"]
 
 
 @dataclass
@@ -112,11 +76,13 @@ def plan_output(
     formats: tuple[str, ...] | None = None,
     what: str = "file",
     may_replace: Callable[[Path], bool] | None = None,
+    may_be: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Check that ``path`` may be written for ``option``; return the resolved target.
 
     ``may_replace(target)`` says whether an existing target may be replaced without
-    ``--force`` (a checkpoint of the same run). Every refusal is an :class:`InputError`
+    ``--force`` (a checkpoint of the same run); ``may_be`` is the one input the output may
+    be (the checkpoint a resumed run keeps saving to). Every refusal is an :class:`InputError`
     naming the option, the path and the fix.
     """
     given = os.fspath(path)
@@ -127,7 +93,7 @@ def plan_output(
     if formats is not None and p.suffix.lower() not in formats:
         ext = p.suffix.lower() or "(no extension)"
         raise InputError(
-            f"{where}: unknown {what} format {ext!r}; end the file name with "
+            f"{where}: unknown {what} format {ext!r}; give a file name ending in "
             f"{', '.join(formats[:-1]) + ' or ' if len(formats) > 1 else ''}{formats[-1]}"
         )
     target = Path(os.path.realpath(p))  # symlinks resolved, dangling ones as far as they go
@@ -148,7 +114,13 @@ def plan_output(
         raise InputError(f"{where}: cannot be checked ({exc.strerror}); choose another path") from None
     if st is not None:
         key = (st.st_dev, st.st_ino)
-        if key in plan.inputs:
+        exempt = False
+        if may_be is not None:
+            try:
+                exempt = os.path.samefile(may_be, target)
+            except OSError:
+                exempt = False
+        if key in plan.inputs and not exempt:
             raise InputError(
                 f"{where}{shown}: is an input of this run ({plan.inputs[key]}); writing there "
                 "would destroy it; give another file name"

@@ -122,11 +122,13 @@ def load_model(path: str | Path) -> LinearRegression:
     version = obj.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise DataError(f"{path}: field 'version' must be an integer")
-    if version > VERSION or version < 1:
+    if version > VERSION:
         raise DataError(
-            f"{path}: model format version {version} is not one this descend reads "
-            f"(1 to {VERSION}); upgrade descend"
+            f"{path}: model format version {version} is newer than this descend reads "
+            f"({VERSION}); upgrade descend"
         )
+    if version < 1:
+        raise DataError(f"{path}: field 'version' must be a positive integer")
     features = obj.get("features")
     if (
         not isinstance(features, list)
