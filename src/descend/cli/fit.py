@@ -13,9 +13,20 @@ from typing import Any
 import numpy as np
 import typer
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from descend.cli._engines import ENGINES, dask_client, prepare_dask, prepare_stream
-from descend.cli.app import Diverged, app, dumps, err, fail, out, parse_floats, warnings_to_stderr
+from descend.cli.app import (
+    Diverged,
+    app,
+    dumps,
+    err,
+    fail,
+    out,
+    parse_floats,
+    printable,
+    warnings_to_stderr,
+)
 
 
 def _fmt(v: float | None) -> str:
@@ -539,8 +550,8 @@ def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: 
     lr_text = f"{lr:.6g}" if isinstance(lr, float) else str(lr)
     limit = model.stability_limit_
     out.print(
-        f"{table.source}: {table.n} rows; {table.target_name} ~ "
-        f"{' + '.join(table.feature_names)}; loss {model.loss}; "
+        f"{printable(table.source)}: {table.n} rows; {printable(table.target_name)} ~ "
+        f"{printable(' + '.join(table.feature_names))}; loss {model.loss}; "
         f"learning rate {lr_text}"
         + (f" (stability limit 2/L = {limit:.6g})" if limit else "")
         + ("; features standardised" if scale else "; features in raw units"),
@@ -552,7 +563,7 @@ def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: 
     t.add_row("starting loss", _fmt(model.initial_loss_))
     t.add_row("intercept", _fmt(model.intercept_))
     for name, c in zip(table.feature_names, model.coef_, strict=True):
-        t.add_row(f"coef {name}", _fmt(float(c)))
+        t.add_row(Text(f"coef {printable(name)}"), _fmt(float(c)))  # Text: no markup
     t.add_row("final loss", _fmt(model.loss_))
     if model.optimal_loss_ is not None:
         t.add_row("least-squares loss", _fmt(model.optimal_loss_))

@@ -8,7 +8,7 @@ import numpy as np
 import typer
 from rich.table import Table as RichTable
 
-from descend.cli.app import app, dumps, fail, out, parse_floats
+from descend.cli.app import app, dumps, fail, out, parse_floats, printable
 
 
 @app.command("sweep")
@@ -82,7 +82,8 @@ def sweep_command(
         out.print(dumps(obj), markup=False)
         return
     out.print(
-        f"{table.source}: {table.n} rows; {table.target_name} ~ {' + '.join(table.feature_names)}"
+        f"{printable(table.source)}: {table.n} rows; {printable(table.target_name)} ~ "
+        f"{printable(' + '.join(table.feature_names))}"
         f"; plain gradient descent, features {'standardised' if scale else 'in raw units'}; "
         f"stability limit 2/L = {res.stability_limit:.6g}",
         markup=False,

@@ -21,15 +21,33 @@ import numpy as np
 from descend.data.table import Frame
 from descend.errors import DataError
 
-__all__ = ["MAX_COLUMNS", "MISSING", "CsvLayout", "explain_csv", "read_csv", "sniff_csv"]
+__all__ = [
+    "MAX_COLUMNS",
+    "MISSING",
+    "CsvLayout",
+    "check_width",
+    "explain_csv",
+    "read_csv",
+    "sniff_csv",
+]
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
 _SNIFF_BYTES = 1 << 16
 _SNIFF_LINES = 50
-#: The widest file descend fits: d features make a d x d curvature matrix (d = 4096: 134 MB,
-#: and its largest eigenvalue in seconds); wider files are refused up front, documented in
-#: docs/input-and-output.md.
-MAX_COLUMNS = 4097
+#: The widest file descend reads: d features make a d x d curvature matrix whose largest
+#: eigenvalue the fit needs (d = 1000: 3 s on this project's 2-core machine, growing as d^3);
+#: wider files are refused up front, documented in docs/input-and-output.md.
+MAX_COLUMNS = 2049
+
+
+def check_width(ncols: int, source: str) -> None:
+    """Refuse a file of more than :data:`MAX_COLUMNS` columns before reading its rows."""
+    if ncols > MAX_COLUMNS:
+        raise DataError(
+            f"{source}: has {ncols:,} columns; descend reads at most {MAX_COLUMNS:,} (2,048 "
+            "features and a target: the fit's curvature is a d x d matrix); keep only the "
+            "columns to fit (e.g. with polars or csvcut) and try again"
+        )
 _SEPARATORS = ("\t", ";", ",")  # preference order when several split every line alike
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -138,12 +156,7 @@ def sniff_csv(path: str | Path) -> CsvLayout | None:
         raise DataError(f"{path}: the file is empty; it needs rows of numbers, e.g. '1200,200000'")
     sep = _sniff_separator(lines)
     first = next(csv.reader(lines[:1], delimiter=sep))
-    if len(first) > MAX_COLUMNS:
-        raise DataError(
-            f"{path}: has {len(first):,} columns; descend fits at most {MAX_COLUMNS:,} (the "
-            "curvature of d features is a d x d matrix); choose columns with --features or "
-            "reduce the data first"
-        )
+    check_width(len(first), str(path))
     header = any(not _is_number(c.strip()) and c.strip().lower() not in MISSING for c in first)
     ncols = len(first)
     if header:

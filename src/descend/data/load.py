@@ -47,7 +47,10 @@ def read_parquet(path: str | Path) -> Frame:
 def _from_polars(df: Any, source: str, *, first_line: int) -> Frame:
     import polars as pl
 
+    from descend.data._csv import check_width
+
     names = tuple(str(c) for c in df.columns)
+    check_width(len(names), source)
     for name, dtype in zip(names, df.dtypes, strict=True):
         if not (dtype.is_numeric() or dtype == pl.Boolean):
             raise DataError(

@@ -375,6 +375,9 @@ def open_source(
         try:
             dset = ds.dataset(files, format="parquet")
             names = tuple(dset.schema.names)
+            from descend.data._csv import check_width
+
+            check_width(len(names), str(path))
             n_rows = int(dset.count_rows())
         except (pa.ArrowInvalid, OSError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
