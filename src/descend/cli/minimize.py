@@ -44,6 +44,14 @@ def _infer_name(given: dict[str, Any]) -> str:
     return "gd"
 
 
+def _both(first: Any, second: Any) -> Any:
+    def both(r: Any) -> None:
+        first(r)
+        second(r)
+
+    return both
+
+
 def _fmt(v: float) -> str:
     return f"{v:.10g}"
 
@@ -143,7 +151,7 @@ def minimize_command(
 
     with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet or as_json) as bar:
         # poll: Ctrl-C/SIGTERM raised at a step boundary, where the loop stops cleanly
-        callback = poll if bar is None else (lambda r: (bar(r), poll(r)))
+        callback = poll if bar is None else _both(bar, poll)
         result = minimize(fun, x0, optimizer=opt, callback=callback, **kwargs)
 
     if as_json:

@@ -275,7 +275,7 @@ def _scan_rows(layout: CsvLayout) -> Iterator[tuple[int, list[float]]]:
                         ) from None
                     if math.isinf(v):
                         raise DataError(
-                            f"{path}: infinite value {s!r} at {where}; replace it with a finite number"
+                            f"{path}: infinite value at {where}; replace it with a finite number"
                         )
                     values.append(v)
                 yield line, values

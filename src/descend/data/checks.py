@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from descend.data.stats import MomentStats
 from descend.errors import DataError
 
 __all__ = ["check_columns", "check_stats", "column_moments"]
@@ -41,6 +42,9 @@ def check_columns(
     var: Sequence[float] | NDArray[np.float64],
 ) -> None:
     """Refuse data whose columns ``names`` (features, then the target last) cannot be fitted.
+
+    The values are finite (checked where they are read), so a mean square that is not finite
+    -- inf, or nan from inf - inf -- can only be float64 overflowing.
 
     ``mean`` and ``var`` are each column's mean and population variance. Raises
     :class:`~descend.errors.DataError` naming the first bad column and the fix.
@@ -74,7 +78,7 @@ def check_columns(
         )
 
 
-def check_stats(stats: object, source: str, feature_names: Sequence[str], target: str) -> None:
+def check_stats(stats: MomentStats, source: str, feature_names: Sequence[str], target: str) -> None:
     """:func:`check_columns` from a :class:`~descend.data.stats.MomentStats`."""
     n = max(int(stats.n), 1)
     with np.errstate(all="ignore"):

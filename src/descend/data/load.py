@@ -147,7 +147,7 @@ def check_finite(frame: Frame, cols: Sequence[int]) -> None:
     value = block[row, j]
     where = f"{frame.where(row)}, column {frame.columns[col]!r} ({col + 1})"
     if np.isnan(value):
-        raise DataError(f"{frame.source}: missing value at {where}; fill it in or drop the row")
+        raise DataError(f"{frame.source}: missing value at {where}; fill it in or delete the row")
     raise DataError(f"{frame.source}: infinite value at {where}; replace it with a finite number")
 
 

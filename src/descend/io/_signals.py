@@ -63,7 +63,7 @@ def _handler(signum: int, frame: Any) -> None:
 
     def later() -> None:
         if _pending:
-            _thread.interrupt_main(signum)
+            _thread.interrupt_main(signal.Signals(signum))
 
     t = threading.Timer(GRACE, later)
     t.daemon = True

@@ -75,7 +75,7 @@ def _expand(path: str | Path | Sequence[str | Path]) -> tuple[list[str], str]:
         for f in files:
             check_regular_file(f)
     else:
-        files = [str(f) for f in data_files(path)[0]]
+        files = [str(f) for f in data_files(str(path))[0]]
     kinds = {"parquet" if Path(f).suffix.lower() in _PARQUET_SUFFIXES else "csv" for f in files}
     if len(kinds) > 1:
         raise DataError(f"{path}: mixes Parquet and CSV files; stream one format at a time")
@@ -183,12 +183,36 @@ class ChunkSource:
         )
 
     def explain(self) -> None:
-        """Raise the first problem of a CSV source exactly as the in-memory reader words it
-        (line, column, value); a no-op for Parquet or when none is found."""
+        """Raise the first missing or non-finite value exactly as the in-memory reader words
+        it (file, line or row, column); return quietly when none is found."""
         if self.kind == "csv":
             from descend.data._csv import explain_csv
 
             explain_csv(self._csv_layout())
+            return
+        import pyarrow.parquet as pq
+
+        cols = [*self.feature_names, self.target_name]
+        for path in self.files:
+            offset = 0
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=1 << 16, columns=cols):
+                block = np.column_stack(
+                    [
+                        np.asarray(batch.column(j).to_numpy(zero_copy_only=False), dtype=np.float64)
+                        for j in range(len(cols))
+                    ]
+                )
+                bad = np.argwhere(~np.isfinite(block))
+                if bad.size:
+                    row, j = (int(v) for v in bad[np.lexsort((bad[:, 1], bad[:, 0]))[0]])
+                    name = cols[j]
+                    where = f"line {offset + row + 1}, column {name!r} ({self.columns.index(name) + 1})"
+                    if np.isnan(block[row, j]):
+                        raise DataError(f"{path}: missing value at {where}; fill it in or delete the row")
+                    raise DataError(
+                        f"{path}: infinite value at {where}; replace it with a finite number"
+                    )
+                offset += batch.num_rows
 
     def _csv_chunks(self, check: bool = True) -> Iterator[tuple[Array, Array]]:
         """Chunks of a CSV file read with the layout :func:`descend.data._csv.sniff_csv` found
