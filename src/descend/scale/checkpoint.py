@@ -93,12 +93,12 @@ def _encode(obj: Any, arrays: list[np.ndarray] | None) -> Any:
         return {"float": _float_out(obj)}
     if isinstance(obj, np.generic):
         dt = obj.dtype.name
-        if dt not in _ALLOWED_DTYPES:
+        if not isinstance(dt, str) or dt not in _ALLOWED_DTYPES:
             raise InputError(f"cannot checkpoint a {dt} scalar; use float64, int64 or bool")
         return {"scalar": obj.item(), "dtype": dt}
     if isinstance(obj, np.ndarray):
         dt = obj.dtype.name
-        if dt not in _ALLOWED_DTYPES:
+        if not isinstance(dt, str) or dt not in _ALLOWED_DTYPES:
             raise InputError(f"cannot checkpoint a {dt} array; use float64, int64 or bool")
         if arrays is not None:
             arrays.append(np.ascontiguousarray(obj))
@@ -165,7 +165,7 @@ def _decode(node: Any, arrays: Mapping[str, np.ndarray] | None, where: str, at: 
         return float(v)
     if "scalar" in node:
         dt, v = node.get("dtype"), node.get("scalar")
-        if dt not in _ALLOWED_DTYPES:
+        if not isinstance(dt, str) or dt not in _ALLOWED_DTYPES:
             raise bad(f"has unsupported dtype {dt!r:.40}")
         if not (_is_num(v) or isinstance(v, bool)):
             raise bad(f"must be a number, not {v!r:.40}")
@@ -183,7 +183,7 @@ def _decode(node: Any, arrays: Mapping[str, np.ndarray] | None, where: str, at: 
                 raise bad(f"is an array of {arr.dtype.name}, not numbers")
             return arr
         dt, shape = node.get("dtype"), node.get("shape")
-        if dt not in _ALLOWED_DTYPES:
+        if not isinstance(dt, str) or dt not in _ALLOWED_DTYPES:
             raise bad(f"has unsupported dtype {dt!r:.40}")
         if not isinstance(ref, list) or not all(_is_num(v) or isinstance(v, bool) for v in ref):
             raise bad("must hold a flat list of numbers")
@@ -242,9 +242,16 @@ def _check_rngs(state: Any, where: str, at: str = "state") -> None:
             _check_rngs(v, where, f"{at}[{i}]")
 
 
+#: Fields of descend's run states that hold step counters, and losses (see
+#: ``descend.models._descent.DescentState`` and the optimizer states of ``descend.optim``).
+_COUNTERS = frozenset({"count", "stall"})
+_LOSSES = frozenset({"f0", "best"})
+
+
 def check_state_shapes(ck: Checkpoint, where: str) -> None:
-    """For a run whose optimizer state is per-parameter (every optimizer of descend): each
-    array of the saved state is a scalar or holds one entry per parameter."""
+    """For a fit's run state (every optimizer of descend): each array of the saved state is a
+    scalar or holds one entry per parameter, counters are non-negative integers and the saved
+    losses finite and non-negative."""
     _check_shapes(ck.state, int(ck.x.size), where)
 
 
@@ -257,8 +264,18 @@ def _check_shapes(state: Any, size: int, where: str, at: str = "state") -> None:
             )
     elif isinstance(state, tuple) and hasattr(state, "_fields"):
         for name in state._fields:
+            value = getattr(state, name)
+            field = f"{at}.{name}"
+            if name in _COUNTERS and not (
+                isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
+            ):
+                raise DataError(f"{where}: field {field!r} must be a non-negative integer")
+            if name in _LOSSES and not (
+                isinstance(value, (float, np.floating)) and math.isfinite(value) and value >= 0
+            ):
+                raise DataError(f"{where}: field {field!r} must be a finite, non-negative loss")
             if name != "rng":
-                _check_shapes(getattr(state, name), size, where, f"{at}.{name}")
+                _check_shapes(value, size, where, field)
     elif isinstance(state, (tuple, list)):
         for i, v in enumerate(state):
             _check_shapes(v, size, where, f"{at}[{i}]")
