@@ -177,17 +177,28 @@ def json_depth(text: str) -> int:
     return int(np.cumsum(step).max(initial=0))
 
 
-def _bounded_int(text: str) -> int | float:
+def _bounded_int(digits: int) -> Any:
     # A 400-digit integer would overflow float64 (OverflowError) wherever it is used as a
     # number; read it as a float (inf), which every field check then refuses by name.
-    return int(text) if len(text) <= 18 else float(text)
+    def parse(text: str) -> int | float:
+        return int(text) if len(text.lstrip("-")) <= digits else float(text)
+
+    return parse
 
 
 def load_json_limited(
-    data: bytes, where: str, what: str, *, max_depth: int, allow_nan: bool = False
+    data: bytes,
+    where: str,
+    what: str,
+    *,
+    max_depth: int,
+    allow_nan: bool = False,
+    int_digits: int = 18,
 ) -> Any:
     """Parse JSON ``data`` for a ``what`` file: UTF-8, nested at most ``max_depth`` deep, no
-    ``NaN``/``Infinity`` (not JSON), huge integers as floats; every refusal a DataError."""
+    ``NaN``/``Infinity`` (not JSON) unless allowed, integers of more than ``int_digits``
+    digits read as floats (a 128-bit random-generator state needs 39); every refusal a
+    DataError."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -207,7 +218,7 @@ def load_json_limited(
         raise DataError(f"{where}: holds {name}, which is not JSON; a {what} file holds finite numbers")
 
     try:
-        return json.loads(text, parse_int=_bounded_int, parse_constant=constant)
+        return json.loads(text, parse_int=_bounded_int(int_digits), parse_constant=constant)
     except json.JSONDecodeError as exc:
         raise DataError(
             f"{where}: is not a descend {what} file (invalid JSON at line {exc.lineno}, "

@@ -438,7 +438,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             f"{where}: not a readable checkpoint ({type(exc).__name__}); it may be truncated "
             "or not a descend checkpoint"
         ) from None
-    head = load_json_limited(raw, where, "checkpoint", max_depth=MAX_DEPTH, allow_nan=True)
+    head = load_json_limited(
+        raw, where, "checkpoint", max_depth=MAX_DEPTH, allow_nan=True, int_digits=40
+    )
     if not isinstance(head, dict) or head.get("kind") != _KIND:
         raise DataError(f"{where}: not a descend checkpoint")
     version = head.get("version")
