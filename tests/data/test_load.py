@@ -96,8 +96,10 @@ BAD = [
     ("a,a\n1,2\n3,4\n", r"column name 'a' appears twice .*columns 1 and 2"),
     ("a,b\n1,2\n3,2\n5,2\n", r"target 'b' is constant \(every value is 2\)"),
     ("1\n2\n3\n", r"has 1 column; fitting needs at least two"),
-    (b"PK\x03\x04\x00\x00binary", r"is not a text CSV file \(it contains binary data"),
-    (b"a,b\n1,\xff\xfe\n", r"is not UTF-8 text"),
+    (b"PK\x03\x04\x00\x00binary", r"line 1, column 5 holds a NUL byte: this is binary data"),
+    (b"a,b\n1,\x00\n", r"line 2, column 3 holds a NUL byte"),
+    # not UTF-8: read as Latin-1, so the bad cell is shown as the user's editor shows it
+    (b"a,b\n1,\xff\xfe\n3,4\n", "non-numeric value '\u00ff\u00fe' at line 2, column 'b'"),
 ]
 
 
@@ -113,7 +115,7 @@ def test_bad_files_are_one_clear_line(tmp_path, content, message):
 def test_missing_file_and_directory(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         load_table(tmp_path / "nope.csv")
-    with pytest.raises(DataError, match="is a directory"):
+    with pytest.raises(DataError, match="is a (directory|folder)"):
         load_table(tmp_path)
 
 

@@ -53,12 +53,24 @@ class Prepared:
         return int(self.stats.d)
 
 
-def _check_stats(stats: MomentStats, source: str) -> MomentStats:
+def _check_stats(
+    stats: MomentStats, source: str, features: Any = (), target: str = "y"
+) -> MomentStats:
+    """The checks the in-memory loader makes, from the moments (same verdicts, same words)."""
+    from descend.data.checks import check_stats
+
+    if stats.n < 2:
+        raise DataError(
+            f"{source}: has only {stats.n} data row; fitting needs at least 2 "
+            "(a line through one point is not determined)"
+        )
+    check_stats(stats, source, list(features), target)
     parts = (stats.mean_x, stats.mean_y, stats.cxx, stats.cxy, stats.cyy)
     if not all(np.isfinite(p).all() for p in parts):
-        raise DataError(f"{source}: holds missing, inf or NaN values; remove or replace them first")
-    if stats.n < 2:
-        raise DataError(f"{source}: needs at least 2 rows to fit a line, has {stats.n}")
+        raise DataError(
+            f"{source}: its cross-products overflow float64; rescale the columns (divide "
+            "them by a power of ten) and fit again"
+        )
     return stats
 
 
@@ -162,7 +174,7 @@ def prepare_stream(
     src = open_source(data, target=target, features=features, chunk_rows=chunk_rows)
     stats, names, tname = stats_from_file(src, progress=progress)
     return Prepared(
-        stats=_check_stats(stats, data),
+        stats=_check_stats(stats, data, names, tname),
         feature_names=tuple(names),
         target_name=tname,
         source=data,
@@ -232,19 +244,30 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
 
 
 def _read_dask(data: str, source: Any) -> Any:
+    """The source's rows as a Dask DataFrame, read with the layout the shared sniffer found
+    (the stream engine's :class:`ChunkSource` carries it): same names, header, encoding and
+    missing-value words as the in-memory reader."""
     import dask.dataframe as dd
+
+    from descend.data._csv import MISSING
 
     cols = [*source.feature_names, source.target_name]
     if source.kind == "parquet":
         return dd.read_parquet(list(source.files), columns=cols)
-    header = getattr(source, "_csv_header", True)
+    missing = sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
     frame = dd.read_csv(
         source.files[0],
-        sep=getattr(source, "_csv_sep", ","),
-        header=0 if header else None,
-        names=None if header else list(source.columns),
+        sep=source._csv_sep,
+        header=None,
+        skiprows=1 if source._csv_header else 0,
+        names=list(source.columns),
         usecols=cols,
         dtype=dict.fromkeys(cols, "float64"),
+        encoding="utf-8-sig" if source._csv_encoding == "utf-8-sig" else source._csv_encoding,
+        na_values=missing,
+        keep_default_na=False,
+        skipinitialspace=True,
+        skip_blank_lines=True,
     )
     return frame if list(frame.columns) == cols else frame[cols]
 
@@ -266,18 +289,27 @@ def prepare_dask(
     # Column discovery (header, separator, names) as the stream engine does it, so every
     # engine picks the same target and features; it reads only the header or the footers.
     src = open_source(data, target=target, features=features)
-    frame = _read_dask(data, src)
-    # One array of [features..., target], split afterwards: selecting columns of the frame
-    # lets dask-expr fuse small Parquet files into fewer partitions than the row counts it
-    # computed ("lengths do not match the number of partitions").
-    both = frame.astype("float64").to_dask_array(lengths=True)
-    d = len(src.feature_names)
-    X, y = both[:, :d], both[:, d]
-    if rows_needed:
-        X, y = client.persist([X, y])
-    stats = moment_stats_dask(X, y)
+    try:
+        frame = _read_dask(data, src)
+        # One array of [features..., target], split afterwards: selecting columns of the frame
+        # lets dask-expr fuse small Parquet files into fewer partitions than the row counts it
+        # computed ("lengths do not match the number of partitions").
+        both = frame.astype("float64").to_dask_array(lengths=True)
+        d = len(src.feature_names)
+        X, y = both[:, :d], both[:, d]
+        if rows_needed:
+            X, y = client.persist([X, y])
+        stats = moment_stats_dask(X, y)
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError, OSError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        src.explain()  # a CSV's first bad line, in the in-memory reader's words
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{data}: cannot be read as numbers ({first[:200]})") from None
+    if not all(np.isfinite(p).all() for p in (stats.mean_x, stats.mean_y, stats.cxx, stats.cyy)):
+        src.explain()  # inf/NaN in a CSV: name the line and column as the other engines do
     return Prepared(
-        stats=_check_stats(stats, data),
+        stats=_check_stats(stats, data, src.feature_names, src.target_name),
         feature_names=tuple(src.feature_names),
         target_name=src.target_name,
         source=data,

@@ -1,7 +1,8 @@
 """The ``descend`` command: one verb per sub-command, errors as one line on stderr.
 
 Exit status: 0 the run completed (converged or used its budget), 2 bad usage or input (one
-line on stderr, no traceback), 3 the run diverged (the diagnosis is printed).
+line on stderr, no traceback), 3 the run diverged (the diagnosis is printed), 130 stopped by
+Ctrl-C, 143 stopped by SIGTERM.
 Command modules register themselves on :data:`app`; :func:`main` is the console entry point.
 
 Habits of the ecosystem's CLIs: ``descend --version``, ``python -m descend``, shell completion
@@ -12,12 +13,14 @@ panels, and ``NO_COLOR`` (https://no-color.org) honoured by the help and every t
 from __future__ import annotations
 
 import inspect
+import json
+import math
 import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -28,6 +31,8 @@ from descend.errors import DescendError, InputError
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130  # the shell's convention: 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 app = typer.Typer(
     name="descend",
@@ -193,18 +198,63 @@ def fail(message: str) -> NoReturn:
 
 
 def parse_floats(text: str, option: str) -> list[float]:
-    """``"3,1"`` -> ``[3.0, 1.0]``; a bad item names the option and the item."""
+    """``"3,1"`` -> ``[3.0, 1.0]``; a bad item names the option and the item.
+
+    ``nan``, ``inf`` and numbers beyond float64 (``1e400``) are refused: no answer computed
+    from them would mean anything.
+    """
     items = [t.strip() for t in text.replace(";", ",").split(",")]
     values: list[float] = []
     for i, item in enumerate(items, start=1):
         try:
-            values.append(float(item))
+            v = float(item)
         except ValueError:
             fail(
                 f"{option}: item {i} ({item!r}) is not a number; "
                 f"give comma-separated numbers, e.g. {option} 3,1"
             )
+        if not math.isfinite(v):
+            fail(
+                f"{option}: item {i} ({item!r}) is not a finite number; give numbers between "
+                f"-1.8e308 and 1.8e308, e.g. {option} 3,1"
+            )
+        values.append(v)
     return values
+
+
+def _finite_or_none(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_none(v) for v in obj]
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    """``--json`` output: always valid JSON. A non-finite number in a report field (the
+    loss of a diverged run) becomes ``null``; answers are checked finite before this."""
+    return json.dumps(_finite_or_none(obj), allow_nan=False, default=_jsonable)
+
+
+def _jsonable(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.ndarray):
+        return _finite_or_none(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _finite_or_none(obj.item())
+    return str(obj)
+
+
+def printable(text: object) -> str:
+    """``text`` safe for a terminal: control characters (ANSI escape sequences from a column
+    name, say) shown as escapes instead of being obeyed."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
 
 
 @contextmanager
@@ -220,7 +270,7 @@ def warnings_to_stderr() -> Iterator[None]:
                 text = to_flags(" ".join(str(w.message).split()))
                 if text not in seen and not issubclass(w.category, DeprecationWarning):
                     seen.add(text)
-                    err.print(f"descend: warning: {text}", markup=False)
+                    err.print(f"descend: warning: {printable(text)}", markup=False)
 
 
 #: Commands whose first argument is a formula, which may start with a minus: '-x**2 + y'.
@@ -244,13 +294,40 @@ def _protect_leading_minus(args: list[str]) -> list[str]:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = to_flags(" ".join(str(exc).split()))
+    text = printable(to_flags(" ".join(str(exc).split())))
     return text or exc.__class__.__name__
 
 
+def _interrupt(exc: BaseException | None) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt (Ctrl-C, or SIGTERM as :class:`~descend.io.Terminated`) behind
+    ``exc``: itself, or one in its chain (click's Abort, numba's SystemError, Dask's AllExit)."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def _interrupted(exc: BaseException) -> int:
+    from descend.io import Terminated
+
+    if isinstance(_interrupt(exc), Terminated):
+        err.print("descend: terminated (SIGTERM)", markup=False)
+        return EXIT_TERMINATED
+    err.print("descend: interrupted", markup=False)
+    return EXIT_INTERRUPTED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point: run the app, map errors to exit codes without tracebacks."""
+    """Console entry point: run the app, map errors to exit codes without tracebacks.
+
+    Ctrl-C exits 130 and SIGTERM 143; during a descent both are raised at the next step
+    boundary (:func:`descend.io.deferred_interrupts`), so a checkpointed fit saves first.
+    """
     from descend.cli import commands  # noqa: F401  (registers the sub-commands)
+    from descend.io import deferred_interrupts
 
     _prepare_help()
     _no_color()
@@ -260,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = ["--help"]
     args = _protect_leading_minus(args)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), deferred_interrupts():
             warnings.simplefilter("default")
             # Without standalone mode click returns typer.Exit's code instead of raising it.
             rv = app(args=args, prog_name="descend", standalone_mode=False)
@@ -269,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Diverged:
         return EXIT_DIVERGED
     except (DescendError, ValueError, OSError) as exc:
+        if _interrupt(exc) is not None:
+            return _interrupted(exc)
         err.print(f"descend: error: {_one_line(exc)}", markup=False)
         return EXIT_USAGE
     except typer.Exit as exc:
@@ -281,17 +360,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         err.print(f"descend: error: {message}", markup=False)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        err.print("descend: interrupted", markup=False)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except Exception as exc:
+        if _interrupt(exc) is not None or exc.__class__.__name__ in ("Abort", "AllExit"):
+            return _interrupted(exc)
         # Usage errors from the (possibly vendored) click parser: NoSuchOption, BadParameter...
         format_message = getattr(exc, "format_message", None)
         if callable(format_message):
             err.print(f"descend: error: {_one_line(format_message())}", markup=False)
             return int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
-        if exc.__class__.__name__ == "Abort":
-            err.print("descend: aborted", markup=False)
-            return 130
         raise
     return EXIT_OK

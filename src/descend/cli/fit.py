@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -14,9 +13,20 @@ from typing import Any
 import numpy as np
 import typer
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from descend.cli._engines import ENGINES, dask_client, prepare_dask, prepare_stream
-from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
+from descend.cli.app import (
+    Diverged,
+    app,
+    dumps,
+    err,
+    fail,
+    out,
+    parse_floats,
+    printable,
+    warnings_to_stderr,
+)
 
 
 def _fmt(v: float | None) -> str:
@@ -65,12 +75,19 @@ _RESUME_OPTIONS = {
 }
 
 
-def _data_identity(data: str) -> dict[str, Any]:
-    """What names the data of a checkpointed run: the resolved path and, for a file, its size."""
+def _data_identity(data: str, files: list[Any], *, hashed: bool) -> dict[str, Any]:
+    """What names the data of a checkpointed run: the resolved path, its size and (with a
+    checkpoint) a SHA-256 of its content, so data edited in place is never resumed on."""
     p = Path(data)
-    if p.is_file():
-        return {"path": str(p.resolve()), "bytes": p.stat().st_size}
-    return {"path": str(p.resolve()) if p.exists() else data, "bytes": None}
+    ident: dict[str, Any] = {
+        "path": str(p.resolve()) if p.exists() else data,
+        "bytes": sum(Path(f).stat().st_size for f in files),
+    }
+    if hashed:
+        from descend.io import data_fingerprint
+
+        ident["sha256"] = data_fingerprint([Path(f) for f in files])["sha256"]
+    return ident
 
 
 def _check_resume(ckpt_path: str, saved: dict[str, Any], now: dict[str, Any]) -> None:
@@ -86,6 +103,11 @@ def _check_resume(ckpt_path: str, saved: dict[str, Any], now: dict[str, Any]) ->
         fail(
             f"{where}: {n_data['path']} changed since the checkpoint ({s_data['bytes']} bytes "
             f"then, {n_data['bytes']} now); start afresh without --resume"
+        )
+    if s_data.get("sha256") is not None and s_data.get("sha256") != n_data.get("sha256"):
+        fail(
+            f"{where}: {n_data['path']} changed since the checkpoint (same size, other content: "
+            "its SHA-256 differs); start afresh without --resume"
         )
     s_model = saved.get("model") or {}
     for key, value in now["model"].items():
@@ -300,7 +322,7 @@ def fit_command(
         rich_help_panel="Output",
     ),
     force: bool = typer.Option(
-        False, "--force", help="Let --save replace an existing file.",
+        False, "--force", help="Let --save/--plot/--html/--checkpoint replace an existing file.",
         rich_help_panel="Output",
     ),
     plot: str = typer.Option(
@@ -347,21 +369,17 @@ def fit_command(
         fail(f"--checkpoint-seconds {checkpoint_seconds}: give a positive number of seconds")
     if checkpoint is None and (checkpoint_every is not None or checkpoint_seconds is not None):
         fail("--checkpoint-every/--checkpoint-seconds: give --checkpoint FILE to save to")
-    for path, option in ((checkpoint, "--checkpoint"), (resume, "--resume")):
-        if path is not None and Path(data).exists() and Path(path).exists():
-            if Path(path).samefile(data):
-                fail(f"{option} {path}: that is the data file; give another file")
-    save_path = Path(save) if save is not None else None
-    if save_path is not None:
-        if save_path.suffix.lower() != ".json":
-            fail(f"--save {save}: model files are JSON; give a name ending in .json")
-        if save_path.exists() and Path(data).exists() and save_path.samefile(data):
-            fail(f"--save {save}: that is the data file; save the model to another file")
-        if save_path.exists() and not force:
-            fail(f"--save {save}: already exists; choose another name or add --force")
-    from descend.cli.pictures import check_outputs
+    from descend.cli._files import guard_data, plan_checkpoint, plan_outputs
+    from descend.io import OutputPlan
 
-    check_outputs(plot=plot, html=html)
+    plan = OutputPlan(force=force)
+    data_paths = guard_data(data, plan)  # a literal path, a folder or glob: docs/input-and-output.md
+    if engine == "numpy" and not (len(data_paths) == 1 and Path(data_paths[0]) == Path(data)):
+        fail(f"{data}: a folder or glob of files needs --engine stream or --engine dask")
+    if resume is not None:
+        plan.add_input(resume, f"the checkpoint being resumed, {resume}")
+    targets = plan_outputs(plan, save=save, plot=plot, html=html)
+    save_path = targets["save"]
     model = LinearModel(
         loss=loss,
         alpha=alpha,
@@ -379,12 +397,17 @@ def fit_command(
         time_limit=time_limit,
         fit_intercept=fit_intercept,
     )
-    meta: dict[str, Any] = {"data": _data_identity(data), "model": model.checkpoint_meta()}
+    meta: dict[str, Any] = {
+        "data": _data_identity(data, data_paths, hashed=checkpoint is not None or resume is not None),
+        "model": model.checkpoint_meta(),
+    }
+    ckpt_target = plan_checkpoint(checkpoint, plan, meta, resume) if checkpoint is not None else None
     ckpt = None
     if resume is not None:
-        from descend.scale.checkpoint import load_checkpoint
+        from descend.scale.checkpoint import check_state_shapes, load_checkpoint
 
         ckpt = load_checkpoint(resume)
+        check_state_shapes(ckpt, f"--resume {resume}")
         _check_resume(resume, ckpt.meta, meta)
     t_load = time.perf_counter()
     table, prepared = _load(data, engine, target, features, chunk_rows, scheduler, model, quiet)
@@ -399,13 +422,17 @@ def fit_command(
                 f"--init {init}: expected {src.d + 1} values (the intercept, then "
                 f"{', '.join(names)}), got {len(start)}"
             )
+        if start is not None:
+            from descend.cli._points import check_fit_start
+
+            check_fit_start(init, start, table=table, stats=src.stats)
         model.set_params(init=start)
         saver = None
         if checkpoint is not None:
             from descend.scale.checkpoint import Checkpointer
 
             saver = Checkpointer(
-                checkpoint, every=checkpoint_every, seconds=checkpoint_seconds, meta=meta
+                ckpt_target or checkpoint, every=checkpoint_every, seconds=checkpoint_seconds, meta=meta
             )
         from descend.cli.progress import descent_progress
 
@@ -415,15 +442,26 @@ def fit_command(
         with warnings_to_stderr(), warnings.catch_warnings(), \
                 descent_progress(model.max_iter, quiet=quiet, label=label) as bar:
             warnings.simplefilter("ignore", DivergenceWarning)  # printed below, as the diagnosis
-            callback = _both(saver, bar)
-            if table is not None:
-                model.fit_table(table, callback=callback, resume=ckpt)
-            elif src.passes is None:
-                model._fit_stats(
-                    src.stats, names, callback=callback, resume=ckpt, rows=getattr(src, "rows", None)
+            from descend.io import poll
+
+            callback = _both(saver, bar, poll)  # poll: Ctrl-C/SIGTERM stop at a step boundary
+            try:
+                if table is not None:
+                    model.fit_table(table, callback=callback, resume=ckpt)
+                elif src.passes is None:
+                    model._fit_stats(
+                        src.stats, names, callback=callback, resume=ckpt,
+                        rows=getattr(src, "rows", None),
+                    )
+                else:
+                    model._fit_passes(src.stats, names, src.passes, callback=callback, resume=ckpt)
+            except (TypeError, AttributeError, KeyError, IndexError) as exc:
+                if ckpt is None:
+                    raise
+                fail(  # a state that passed the schema but is not this optimizer's
+                    f"--resume {resume}: the saved optimizer state does not fit this run "
+                    f"({type(exc).__name__}); start afresh without --resume"
                 )
-            else:
-                model._fit_passes(src.stats, names, src.passes, callback=callback, resume=ckpt)
         elapsed = time.perf_counter() - t0
         load_time = t0 - t_load
     from descend.loop.verdict import FAILED
@@ -483,7 +521,7 @@ def fit_command(
         }
         if summary:  # null for a diverged fit: there are no statistics of it
             obj["summary"] = stats_table.to_dict() if stats_table is not None else None
-        out.print(json.dumps(obj), markup=False)
+        out.print(dumps(obj), markup=False)
     else:
         _print_fit(model, described, r2, elapsed, scale)
         if stats_table is not None:
@@ -505,12 +543,15 @@ def fit_command(
                 "--checkpoint FILE to make a run resumable)",
                 markup=False,
             )
-        raise typer.Exit(130)  # the shell's convention for a run stopped by Ctrl-C
+        from descend.io import received
+
+        # the shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM)
+        raise typer.Exit(128 + int(received() or 2))
     if diverged or failed:
         err.print(f"descend: {model.message_}", markup=False)
         raise Diverged(model.message_)
     if save_path is not None:
-        save_model(model, save_path, target=src.target_name, source=str(data), force=force)
+        save_model(model, save_path, target=src.target_name, source=str(data), force=True)
         if not as_json:
             out.print(f"saved the model to {save}", markup=False)
 
@@ -628,8 +669,8 @@ def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: 
     limit = model.stability_limit_
     where = _COORDINATES.get(model.learning_rate_coordinates_, "")
     out.print(
-        f"{table.source}: {table.n} rows; {table.target_name} ~ "
-        f"{' + '.join(table.feature_names)}"
+        f"{printable(table.source)}: {table.n} rows; {printable(table.target_name)} ~ "
+        f"{printable(' + '.join(table.feature_names))}"
         + ("" if model.fit_intercept else " (through the origin)")
         + f"; loss {model.loss}; optimizer {model.optimizer_}; "
         f"learning rate {lr_text} ({where}"
@@ -642,7 +683,7 @@ def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: 
     t.add_row("starting loss", _fmt(model.initial_loss_))
     t.add_row("intercept", _fmt(model.intercept_))
     for name, c in zip(table.feature_names, model.coef_, strict=True):
-        t.add_row(f"coef {name}", _fmt(float(c)))
+        t.add_row(Text(f"coef {printable(name)}"), _fmt(float(c)))  # Text: no markup
     t.add_row("final loss", _fmt(model.loss_))
     if getattr(model, "huber_threshold_", None) is not None:
         t.add_row(

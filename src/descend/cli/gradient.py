@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 from rich.table import Table
 
-from descend.cli.app import app, out, parse_floats
+from descend.cli.app import app, dumps, fail, out, parse_floats
 
 
 def _fmt(v: float) -> str:
@@ -33,7 +31,7 @@ def gradient_command(
 
     Example: descend gradient 'x**2 + y**2' --at 3,1
     """
-    from descend.expr import function, gradient_at
+    from descend.expr import function
 
     names = [v.strip() for v in variables.split(",")] if variables else None
     fun = function(expression, variables=names)
@@ -41,7 +39,7 @@ def gradient_command(
     if at is None:
         if as_json:
             out.print(
-                json.dumps({"variables": list(fun.variables), "gradient": formula}),
+                dumps({"variables": list(fun.variables), "gradient": formula}),
                 markup=False,
             )
             return
@@ -50,9 +48,14 @@ def gradient_command(
         out.print(f"∇f = [{', '.join(formula)}]", markup=False)
         return
 
-    info = gradient_at(fun, parse_floats(at, "--at"))
+    from descend.cli._points import gradient_info_at
+
+    x = parse_floats(at, "--at")
+    if len(x) != fun.n:
+        fail(f"--at {at}: expected {fun.n} values for ({', '.join(fun.variables)}), got {len(x)}")
+    info = gradient_info_at(fun, x, f"--at {at}")
     if as_json:
-        out.print(json.dumps(info.to_dict()), markup=False)
+        out.print(dumps(info.to_dict()), markup=False)
         return
 
     point = ", ".join(_fmt(v) for v in info.point)

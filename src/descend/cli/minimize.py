@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -10,7 +9,7 @@ import typer
 from rich.table import Table
 
 from descend.cli._terms import to_flags
-from descend.cli.app import Diverged, app, err, fail, out, parse_floats, warnings_to_stderr
+from descend.cli.app import Diverged, app, dumps, err, fail, out, parse_floats, warnings_to_stderr
 from descend.cli.pictures import check_outputs, minimize_pictures
 
 
@@ -44,6 +43,14 @@ def _infer_name(given: dict[str, Any]) -> str:
     if "momentum" in given:
         return "momentum"
     return "gd"
+
+
+def _both(first: Any, second: Any) -> Any:
+    def both(r: Any) -> None:
+        first(r)
+        second(r)
+
+    return both
 
 
 def _fmt(v: float) -> str:
@@ -99,6 +106,9 @@ def minimize_command(
         None, "--html", help="Write a self-contained interactive HTML report."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = typer.Option(
+        False, "--force", help="Let --plot/--animate/--html replace an existing file."
+    ),
 ) -> None:
     """Minimise EXPRESSION by gradient descent from --start; print the answer and why it stopped.
 
@@ -115,6 +125,9 @@ def minimize_command(
             f"--start {start}: expected {fun.n} values for ({', '.join(fun.variables)}), "
             f"got {len(x0)}"
         )
+    from descend.cli._points import gradient_info_at
+
+    gradient_info_at(fun, x0, f"--start {start}")  # a start outside the domain is not a run
     learning_rate = parse_learning_rate(lr)
     opt = build_optimizer(
         optimizer,
@@ -123,7 +136,9 @@ def minimize_command(
     )
     if (fun.n != 2 and animate) or (fun.n > 2 and plot):
         fail(f"--plot draws functions of one or two variables, --animate of two; this one has {fun.n}")
-    check_outputs(plot=plot, animate=animate, html=html)
+    from descend.io import OutputPlan
+
+    check_outputs(plot=plot, animate=animate, html=html, plan=OutputPlan(force=force))
     limits: dict[str, Any] = {
         "max_iter": max_iter,
         "target_loss": target_loss,
@@ -133,12 +148,15 @@ def minimize_command(
     }
     kwargs = {k: v for k, v in limits.items() if v is not None}
     from descend.cli.progress import descent_progress
+    from descend.io import poll
 
-    with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet or as_json) as callback:
+    with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet or as_json) as bar:
+        # poll: Ctrl-C/SIGTERM raised at a step boundary, where the loop stops cleanly
+        callback = poll if bar is None else _both(bar, poll)
         result = minimize(fun, x0, optimizer=opt, callback=callback, **kwargs)
 
     if as_json:
-        out.print(json.dumps(result.to_dict()), markup=False)
+        out.print(dumps(result.to_dict()), markup=False)
     else:
         _print_result(fun, result)
         if explain:
@@ -155,6 +173,15 @@ def minimize_command(
         expression=expression,
         quiet=quiet or as_json,
     )
+    if str(result.status) == "interrupted":  # stopped by Ctrl-C: not a minimum, say so
+        from descend.io import received
+
+        err.print(
+            f"descend: interrupted after {result.nit} iterations; the last point is not a "
+            "minimum (nothing was shown to converge)",
+            markup=False,
+        )
+        raise typer.Exit(128 + int(received() or 2))
     from descend.loop.verdict import FAILED
 
     verdict = result.verdict

@@ -6,44 +6,38 @@ extension or a missing folder (never created silently) is reported without wasti
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from descend.cli.app import fail, out
-
-_REPORT_FORMATS = (".html", ".htm")
+from descend.cli.app import out
+from descend.io import OutputPlan, atomic_output
 
 
 def check_outputs(
-    *, plot: str | None = None, animate: str | None = None, html: str | None = None
+    *,
+    plot: str | None = None,
+    animate: str | None = None,
+    html: str | None = None,
+    plan: OutputPlan | None = None,
 ) -> None:
-    """Each named output's extension and folder, checked as its writer will check them."""
-    if plot is None and animate is None and html is None:
-        return
-    from descend.errors import InputError
-    from descend.plot import ANIMATION_FORMATS, FIGURE_FORMATS
-    from descend.plot._io import check_output_path
+    """Each named output checked as :func:`descend.io.plan_output` checks it, before the work:
+    the extension, the folder, never an input of the run, never replaced without --force."""
+    from descend.cli._files import plan_outputs
 
-    for option, path, formats, what in (
-        ("--plot", plot, FIGURE_FORMATS, "figure"),
-        ("--animate", animate, ANIMATION_FORMATS, "animation"),
-        ("--html", html, _REPORT_FORMATS, "report"),
-    ):
-        if path is not None:
-            try:
-                check_output_path(path, formats, what=what)
-            except InputError as exc:
-                fail(f"{option} {exc}")
+    plan_outputs(plan if plan is not None else OutputPlan(), plot=plot, animate=animate, html=html)
 
 
 def _write(kind: str, path: str | None, writer: Callable[[str], Any], quiet: bool) -> None:
+    """Write through a temporary file renamed over the (resolved) target: atomic, and a
+    symlink stays a link to the file it names."""
     if path is None:
         return
-    written = writer(path)
-    for p in written if isinstance(written, list) else [written]:
-        if not quiet:
-            out.print(f"wrote {kind}: {Path(p)}", markup=False)
+    with atomic_output(os.path.realpath(path)) as tmp:
+        writer(str(tmp))
+    if not quiet:
+        out.print(f"wrote {kind}: {Path(path)}", markup=False)
 
 
 def minimize_pictures(

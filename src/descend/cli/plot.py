@@ -51,6 +51,7 @@ def plot_command(
     tangent: str = typer.Option(
         None, "--tangent", help="One variable: draw tangent lines at these points, e.g. 3,4."
     ),
+    force: bool = typer.Option(False, "--force", help="Let --out replace an existing file."),
 ) -> None:
     """Draw EXPRESSION's contours and gradient arrows (and descent paths) to --out.
 
@@ -79,6 +80,16 @@ def plot_command(
         fail("--surface, --animate and --ylim are for functions of two variables; a curve "
              "takes --tangent, --start and --xlim")
     xl, yl = _limits(xlim, "--xlim"), _limits(ylim, "--ylim")
+    from descend.cli._files import ANIMATION_FORMATS, FIGURE_FORMATS
+    from descend.io import OutputPlan, atomic_output, plan_output
+
+    target = plan_output(
+        out_path,
+        "--out",
+        OutputPlan(force=force),
+        formats=ANIMATION_FORMATS if animate else FIGURE_FORMATS,
+        what="animation" if animate else "figure",
+    )
     results = []
     if start or optimizer:
         from descend.loop import minimize
@@ -101,15 +112,18 @@ def plot_command(
         from descend.plot import curve_plot
 
         points = parse_floats(tangent, "--tangent") if tangent else []
-        written = save_figure(curve_plot(fun, results or None, tangents=points, xlim=xl), out_path)
+        with atomic_output(target) as tmp:
+            save_figure(curve_plot(fun, results or None, tangents=points, xlim=xl), tmp)
     elif animate:
         if not results:
             fail("--animate needs a path to animate: add --start, e.g. --start 3,1")
         from descend.plot import minimize_animation
 
-        written = minimize_animation(fun, results, out_path, xlim=xl, ylim=yl)
+        with atomic_output(target) as tmp:
+            minimize_animation(fun, results, tmp, xlim=xl, ylim=yl)
     elif surface:
-        written = save_figure(surface_3d(fun, results or None, xlim=xl, ylim=yl), out_path)
+        with atomic_output(target) as tmp:
+            save_figure(surface_3d(fun, results or None, xlim=xl, ylim=yl), tmp)
     else:
         fig = gradient_field(
             fun,
@@ -119,5 +133,6 @@ def plot_command(
             arrows=arrows and len(results) < 2,
             title=None if len(results) < 2 else f"Optimizer race on {getattr(fun, 'formula', expression)}",
         )
-        written = save_figure(fig, out_path)
-    out.print(f"wrote {written}", markup=False)
+        with atomic_output(target) as tmp:
+            save_figure(fig, tmp)
+    out.print(f"wrote {out_path}", markup=False)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import typer
 from rich.table import Table as RichTable
+from rich.text import Text
 
-from descend.cli.app import app, fail, out, parse_floats
+from descend.cli.app import app, dumps, fail, out, parse_floats, printable
 from descend.cli.fit import _fmt
 
 
@@ -55,10 +54,18 @@ def predict_command(
             )
         check_finite(frame, cols)
         X = frame.data[:, cols]
-    pred = X @ model.coef_ + model.intercept_
+    with np.errstate(all="ignore"):
+        pred = X @ model.coef_ + model.intercept_
+    if not np.isfinite(pred).all():
+        k = int(np.flatnonzero(~np.isfinite(pred))[0])
+        where = f"--x {x[k]}" if x else f"{data}: row {k + 1}"
+        fail(
+            f"{where}: the prediction overflows float64 ({float(pred[k]):g}); the values are "
+            "too large for this model's coefficients; rescale them"
+        )
     if as_json:
         out.print(
-            json.dumps(
+            dumps(
                 {"features": names, "target": model.target_name_, "predictions": pred.tolist()}
             ),
             markup=False,
@@ -67,11 +74,11 @@ def predict_command(
     if x:
         t = RichTable(show_header=True, header_style="bold")
         for n in names:
-            t.add_column(n, justify="right")
-        t.add_column(f"predicted {model.target_name_}", justify="right")
+            t.add_column(Text(printable(n)), justify="right")  # Text: no markup, no escapes
+        t.add_column(Text(f"predicted {printable(model.target_name_)}"), justify="right")
         for row, p in zip(X, pred, strict=True):
             t.add_row(*(_fmt(float(v)) for v in row), _fmt(float(p)))
         out.print(t)
     else:
-        out.print(model.target_name_, markup=False)
+        out.print(printable(model.target_name_), markup=False)
         out.print("\n".join(f"{p:.12g}" for p in pred), markup=False)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
 import numpy as np
 import typer
 from rich.table import Table as RichTable
 
-from descend.cli.app import app, fail, out, parse_floats
+from descend.cli.app import app, dumps, fail, out, parse_floats, printable
 
 
 @app.command("sweep")
@@ -35,6 +35,7 @@ def sweep_command(
     ),
     html: str = typer.Option(None, "--html", help="Write a self-contained interactive report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the results."),
+    force: bool = typer.Option(False, "--force", help="Let --plot/--html replace an existing file."),
 ) -> None:
     """Try several learning rates at once (one vectorised batch) and compare them to 2/L.
 
@@ -48,9 +49,15 @@ def sweep_command(
         fail(f"--lr {lr}: every learning rate must be a positive finite number")
     if max_iter < 1:
         fail(f"--max-iter {max_iter}: give a positive number of steps")
+    from descend.cli._files import guard_data
     from descend.cli.pictures import check_outputs
+    from descend.io import OutputPlan
 
-    check_outputs(plot=plot, html=html)
+    plan = OutputPlan(force=force)
+    files = guard_data(data, plan)
+    if len(files) != 1 or files[0] != Path(data):
+        fail(f"{data}: sweep reads one CSV or Parquet file, not a folder or glob")
+    check_outputs(plot=plot, html=html, plan=plan)
     table = load_table(data, target=target, features=features)
     start = parse_floats(init, "--init") if init is not None else None
     if start is not None and len(start) != table.d + 1:
@@ -72,10 +79,11 @@ def sweep_command(
     if as_json:
         obj = res.to_dict()
         obj["target"] = table.target_name
-        out.print(json.dumps(obj), markup=False)
+        out.print(dumps(obj), markup=False)
         return
     out.print(
-        f"{table.source}: {table.n} rows; {table.target_name} ~ {' + '.join(table.feature_names)}"
+        f"{printable(table.source)}: {table.n} rows; {printable(table.target_name)} ~ "
+        f"{printable(' + '.join(table.feature_names))}"
         f"; plain gradient descent, features {'standardised' if scale else 'in raw units'}; "
         f"stability limit 2/L = {res.stability_limit:.6g}",
         markup=False,

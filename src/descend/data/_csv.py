@@ -1,5 +1,6 @@
 """CSV as people really have it: header or not, ``,`` ``;`` or tab, BOM, CRLF, bad cells.
 
+:func:`sniff_csv` decides the layout (encoding, separator, header, names) for every engine.
 The fast path hands the whole file to polars with every column typed ``Float64`` (polars is
 the fastest reader we measured, see ``benchmarks/bench_load.py``). Only when polars refuses
 the file, or leaves a hole in it, does :func:`_scan` re-read it with the standard library to
@@ -11,6 +12,8 @@ from __future__ import annotations
 import csv
 import math
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +21,33 @@ import numpy as np
 from descend.data.table import Frame
 from descend.errors import DataError
 
-__all__ = ["read_csv", "MISSING"]
+__all__ = [
+    "MAX_COLUMNS",
+    "MISSING",
+    "CsvLayout",
+    "check_width",
+    "explain_csv",
+    "read_csv",
+    "sniff_csv",
+]
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
 _SNIFF_BYTES = 1 << 16
 _SNIFF_LINES = 50
+#: The widest file descend reads: d features make a d x d curvature matrix whose largest
+#: eigenvalue the fit needs (d = 1000: 3 s on this project's 2-core machine, growing as d^3);
+#: wider files are refused up front, documented in docs/input-and-output.md.
+MAX_COLUMNS = 2049
+
+
+def check_width(ncols: int, source: str) -> None:
+    """Refuse a file of more than :data:`MAX_COLUMNS` columns before reading its rows."""
+    if ncols > MAX_COLUMNS:
+        raise DataError(
+            f"{source}: has {ncols:,} columns; descend reads at most {MAX_COLUMNS:,} (2,048 "
+            "features and a target: the fit's curvature is a d x d matrix); keep only the "
+            "columns to fit (e.g. with polars or csvcut) and try again"
+        )
 _SEPARATORS = ("\t", ";", ",")  # preference order when several split every line alike
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -36,21 +61,41 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _head_text(path: Path, head: bytes, truncated: bool) -> str:
-    nul = head.find(b"\x00")
-    if nul >= 0:
-        raise DataError(
-            f"{path}: is not a text CSV file (it contains binary data, a NUL byte at offset "
-            f"{nul}); give a CSV file, or a Parquet file with a .parquet name"
-        )
+def _encoding(head: bytes) -> str:
+    """The text encoding, from a byte-order mark or by trial: UTF-16 (with its BOM), UTF-8
+    (BOM or not), else Latin-1 (every byte is a character; numbers are ASCII in both)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the sniffed block's end
+            return "latin-1"
+    return "utf-8-sig"
+
+
+def _nul_message(path: Path, data: bytes, at: int) -> DataError:
+    line = data.count(b"\n", 0, at) + 1
+    col = at - (data.rfind(b"\n", 0, at) + 1) + 1
+    return DataError(
+        f"{path}: line {line}, column {col} holds a NUL byte: this is binary data, not a text "
+        "CSV file; give a CSV file, or a Parquet file with a .parquet name"
+    )
+
+
+def _head_text(path: Path, head: bytes, truncated: bool, encoding: str) -> str:
+    if encoding != "utf-16":
+        nul = head.find(b"\x00")
+        if nul >= 0:
+            raise _nul_message(path, head, nul)
     if truncated:  # the sniffed block may end inside a multi-byte character or a line
         cut = head.rfind(b"\n")
         head = head[: cut + 1] if cut >= 0 else head
     try:
-        return head.decode("utf-8-sig")
+        return head.decode(encoding)
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"{path}: is not UTF-8 text (undecodable byte at offset {exc.start}); "
+            f"{path}: is not {encoding} text (undecodable byte at offset {exc.start}); "
             "save the file as UTF-8 CSV, or give a Parquet file"
         ) from None
 
@@ -68,9 +113,29 @@ def _sniff_separator(lines: list[str]) -> str:
     return best
 
 
-def read_csv(path: str | Path) -> Frame:
-    """Read a numeric CSV file into a :class:`Frame`; every problem is a :class:`DataError`."""
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a CSV file is laid out, as every engine reads it (:func:`sniff_csv`)."""
+
+    path: Path
+    sep: str
+    header: bool
+    names: tuple[str, ...]
+    encoding: str  # "utf-8-sig", "utf-16" or "latin-1"
+
+    @property
+    def ncols(self) -> int:
+        return len(self.names)
+
+
+def sniff_csv(path: str | Path) -> CsvLayout | None:
+    """The layout of the CSV file ``path`` from its first 64 KB, or ``None`` for a Parquet
+    file (its magic number ``PAR1``). The in-memory, stream and Dask engines all read CSV
+    through this, so one file gets one header, one separator and one set of names."""
+    from descend.io import check_regular_file
+
     path = Path(path)
+    check_regular_file(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES + 1)
@@ -81,15 +146,17 @@ def read_csv(path: str | Path) -> Frame:
     truncated = len(head) > _SNIFF_BYTES
     head = head[:_SNIFF_BYTES]
     if head.startswith(b"PAR1"):  # Parquet's magic number: not a guess
-        from descend.data.load import read_parquet
-
-        return read_parquet(path)
-    text = _head_text(path, head, truncated)
+        return None
+    encoding = _encoding(head)
+    text = _head_text(path, head, truncated, encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
     lines = [ln for ln in text.splitlines() if ln.strip()][:_SNIFF_LINES]
     if not lines:
         raise DataError(f"{path}: the file is empty; it needs rows of numbers, e.g. '1200,200000'")
     sep = _sniff_separator(lines)
     first = next(csv.reader(lines[:1], delimiter=sep))
+    check_width(len(first), str(path))
     header = any(not _is_number(c.strip()) and c.strip().lower() not in MISSING for c in first)
     ncols = len(first)
     if header:
@@ -111,8 +178,18 @@ def read_csv(path: str | Path) -> Frame:
             )
     else:
         names = default_names(ncols)
-    frame = _read_polars(path, sep, header, ncols, names)
-    return frame if frame is not None else _scan(path, sep, header, names)
+    return CsvLayout(path, sep, header, names, encoding)
+
+
+def read_csv(path: str | Path) -> Frame:
+    """Read a numeric CSV file into a :class:`Frame`; every problem is a :class:`DataError`."""
+    layout = sniff_csv(path)
+    if layout is None:
+        from descend.data.load import read_parquet
+
+        return read_parquet(path)
+    frame = _read_polars(layout)
+    return frame if frame is not None else _scan(layout)
 
 
 def default_names(k: int) -> tuple[str, ...]:
@@ -122,17 +199,22 @@ def default_names(k: int) -> tuple[str, ...]:
     return (*(f"x{j}" for j in range(1, k)), "y")
 
 
-def _read_polars(
-    path: Path, sep: str, header: bool, ncols: int, names: tuple[str, ...]
-) -> Frame | None:
+def _read_polars(layout: CsvLayout) -> Frame | None:
     """The fast path; ``None`` when the file needs :func:`_scan` to explain itself."""
+    import io
+
     import polars as pl
 
-    schema = {f"c{j}": pl.Float64 for j in range(ncols)}
+    path, header, names = layout.path, layout.header, layout.names
+    schema = {f"c{j}": pl.Float64 for j in range(layout.ncols)}
     try:
+        # The bytes, not the name: polars would read a name such as 'a[1].csv' as a glob.
+        raw = path.read_bytes()
+        if layout.encoding != "utf-8-sig":
+            raw = raw.decode(layout.encoding).encode("utf-8")
         df = pl.read_csv(
-            path,
-            separator=sep,
+            io.BytesIO(raw),
+            separator=layout.sep,
             has_header=False,
             skip_rows=1 if header else 0,
             schema=schema,
@@ -147,56 +229,87 @@ def _read_polars(
     return Frame(data, names, str(path), header=header, first_line=2 if header else 1)
 
 
-def _scan(path: Path, sep: str, header: bool, names: tuple[str, ...]) -> Frame:
-    """Slow, exact pass: raise at the first bad line, or return the values if all are fine."""
+def _scan_rows(layout: CsvLayout) -> Iterator[tuple[int, list[float]]]:
+    """``(line, values)`` of each data row in file order; raise at the first bad line."""
+    path, sep, header, names = layout.path, layout.sep, layout.header, layout.names
     ncols = len(names)
+    sep_name = _SEP_NAMES.get(sep, repr(sep))
+    with path.open("r", encoding=layout.encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        try:
+            if header:
+                next(reader, None)
+            for fields in reader:
+                line = reader.line_num
+                if not fields or all(not f.strip() for f in fields) and len(fields) == 1:
+                    continue  # a blank line separates nothing; skipping it changes no value
+                if len(fields) != ncols:
+                    raise DataError(
+                        f"{path}: line {line} has {len(fields)} fields but the "
+                        f"{'header' if header else 'first line'} has {ncols} ({sep_name}-separated); "
+                        "every row needs the same number of columns"
+                    )
+                values: list[float] = []
+                for j, cell in enumerate(fields):
+                    s = cell.strip()
+                    where = f"line {line}, column {names[j]!r} ({j + 1})"
+                    if s.lower() in MISSING:
+                        raise DataError(
+                            f"{path}: missing value at {where}; fill it in or delete the row"
+                        )
+                    if "\x00" in s:
+                        raise DataError(
+                            f"{path}: line {line}, column {names[j]!r} ({j + 1}) holds a NUL "
+                            "byte: this is binary data, not a text CSV file"
+                        )
+                    try:
+                        v = float(s)
+                    except ValueError:
+                        hint = (
+                            "; it looks like a decimal comma: write decimal points (1.5, not 1,5)"
+                            if _DECIMAL_COMMA.match(s)
+                            else "; every cell must be a number"
+                        )
+                        raise DataError(
+                            f"{path}: non-numeric value {s[:40]!r} at {where}{hint}"
+                        ) from None
+                    if math.isinf(v):
+                        raise DataError(
+                            f"{path}: infinite value at {where}; replace it with a finite number"
+                        )
+                    values.append(v)
+                yield line, values
+        except csv.Error as exc:  # a NUL byte, an unterminated quote at the end...
+            raise DataError(
+                f"{path}: line {reader.line_num + 1} cannot be read as CSV ({exc}); fix that line"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path}: is not {layout.encoding} text past its start (undecodable byte at "
+                f"offset {exc.start} of a block); save the file as UTF-8 CSV"
+            ) from None
+
+
+def explain_csv(layout: CsvLayout) -> None:
+    """Scan the whole file for its first problem and raise it (the same message the
+    in-memory reader gives); return quietly when the scan finds none."""
+    for _ in _scan_rows(layout):
+        pass
+
+
+def _scan(layout: CsvLayout) -> Frame:
+    """Slow, exact pass: raise at the first bad line, or return the values if all are fine."""
     rows: list[list[float]] = []
     lines: list[int] = []
-    sep_name = _SEP_NAMES.get(sep, repr(sep))
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=sep)
-        if header:
-            next(reader, None)
-        for fields in reader:
-            line = reader.line_num
-            if not fields or all(not f.strip() for f in fields) and len(fields) == 1:
-                continue  # a blank line separates nothing; skipping it changes no value
-            if len(fields) != ncols:
-                raise DataError(
-                    f"{path}: line {line} has {len(fields)} fields but the "
-                    f"{'header' if header else 'first line'} has {ncols} ({sep_name}-separated); "
-                    "every row needs the same number of columns"
-                )
-            values: list[float] = []
-            for j, cell in enumerate(fields):
-                s = cell.strip()
-                where = f"line {line}, column {names[j]!r} ({j + 1})"
-                if s.lower() in MISSING:
-                    raise DataError(
-                        f"{path}: missing value at {where}; fill it in or delete the row"
-                    )
-                try:
-                    v = float(s)
-                except ValueError:
-                    hint = (
-                        "; it looks like a decimal comma: write decimal points (1.5, not 1,5)"
-                        if _DECIMAL_COMMA.match(s)
-                        else "; every cell must be a number"
-                    )
-                    raise DataError(f"{path}: non-numeric value {s!r} at {where}{hint}") from None
-                if math.isinf(v):
-                    raise DataError(
-                        f"{path}: infinite value {s!r} at {where}; replace it with a finite number"
-                    )
-                values.append(v)
-            rows.append(values)
-            lines.append(line)
-    data = np.array(rows, dtype=np.float64).reshape(len(rows), ncols)
+    for line, values in _scan_rows(layout):
+        rows.append(values)
+        lines.append(line)
+    data = np.array(rows, dtype=np.float64).reshape(len(rows), layout.ncols)
     return Frame(
         data,
-        names,
-        str(path),
-        header=header,
-        first_line=2 if header else 1,
+        layout.names,
+        str(layout.path),
+        header=layout.header,
+        first_line=2 if layout.header else 1,
         lines=np.asarray(lines, dtype=np.int64),
     )

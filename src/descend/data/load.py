@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from descend.data._csv import default_names, read_csv
+from descend.data.checks import check_columns, column_moments
 from descend.data.table import Frame, Table
 from descend.errors import DataError
 
@@ -29,8 +30,12 @@ def read_parquet(path: str | Path) -> Frame:
     """All columns of a Parquet file; a non-numeric column is refused by name."""
     import polars as pl
 
+    from descend.io import check_regular_file
+
+    check_regular_file(path)
     try:
-        df = pl.read_parquet(path)
+        with open(path, "rb") as fh:  # a file, not a name: polars reads 'a[1].pq' as a glob
+            df = pl.read_parquet(fh)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file; check the path") from None
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -42,7 +47,10 @@ def read_parquet(path: str | Path) -> Frame:
 def _from_polars(df: Any, source: str, *, first_line: int) -> Frame:
     import polars as pl
 
+    from descend.data._csv import check_width
+
     names = tuple(str(c) for c in df.columns)
+    check_width(len(names), source)
     for name, dtype in zip(names, df.dtypes, strict=True):
         if not (dtype.is_numeric() or dtype == pl.Boolean):
             raise DataError(
@@ -139,7 +147,7 @@ def check_finite(frame: Frame, cols: Sequence[int]) -> None:
     value = block[row, j]
     where = f"{frame.where(row)}, column {frame.columns[col]!r} ({col + 1})"
     if np.isnan(value):
-        raise DataError(f"{frame.source}: missing value at {where}; fill it in or drop the row")
+        raise DataError(f"{frame.source}: missing value at {where}; fill it in or delete the row")
     raise DataError(f"{frame.source}: infinite value at {where}; replace it with a finite number")
 
 
@@ -207,11 +215,9 @@ def load_table(
         )
     check_finite(frame, [*f_idx, t])
     y = np.ascontiguousarray(frame.data[:, t])
-    if n > 1 and float(y.max()) == float(y.min()):
-        raise DataError(
-            f"{frame.source}: the target {frame.columns[t]!r} is constant (every value is "
-            f"{y[0]:g}); there is nothing to fit; choose another column with --target"
-        )
+    cols = [*f_idx, t]
+    mean, var = column_moments(frame.data[:, cols] if cols != list(range(k)) else frame.data)
+    check_columns(frame.source, [frame.columns[j] for j in cols], mean, var)
     if f_idx == list(range(k - 1)) and t == k - 1:
         X = frame.data[:, : k - 1]  # a view; copied below only if not contiguous
     else:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -80,16 +79,13 @@ def save_model(
         raise InputError(f"{path}: already exists; choose another name or pass --force")
     if path.exists() and path.is_dir():
         raise InputError(f"{path}: is a directory; give a file name such as model.json")
-    text = json.dumps(model_to_dict(model, target=target, source=source), indent=2)
-    parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(
+        model_to_dict(model, target=target, source=source), indent=2, allow_nan=False
+    )
+    from descend.io import atomic_output
+
+    with atomic_output(os.path.realpath(path)) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
     return path
 
 
@@ -97,22 +93,32 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+#: Caps on what a model file may be: a linear model is a few numbers per feature.
+MAX_BYTES = 16 << 20
+MAX_DEPTH = 16
+MAX_FEATURES = 1_000_000
+MAX_NAME = 1000
+
+
 def load_model(path: str | Path) -> LinearModel:
-    """Read and validate a model file; every problem is a :class:`DataError` naming the field."""
+    """Read and validate a model file; every problem is a :class:`DataError` naming the field.
+
+    The file must be a regular file of at most :data:`MAX_BYTES` bytes whose JSON nests at
+    most :data:`MAX_DEPTH` deep (checked before parsing, so a hostile file cannot exhaust
+    memory or the parser's stack); each field is checked for its type and size.
+    """
+    from descend.io import load_json_limited, read_small_file
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such model file; create one with descend fit --save") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: is not a descend model file (not UTF-8 JSON)") from None
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{path}: is not a descend model file (invalid JSON at line {exc.lineno}, "
-            f"column {exc.colno})"
-        ) from None
+        raw = read_small_file(path, "model", MAX_BYTES)
+    except DataError:
+        if not path.exists():
+            raise DataError(
+                f"{path}: no such model file; create one with descend fit --save"
+            ) from None
+        raise
+    obj = load_json_limited(raw, str(path), "model", max_depth=MAX_DEPTH)
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise DataError(f'{path}: is not a descend model file (no "format": "{FORMAT}")')
     version = obj.get("version")
@@ -123,11 +129,13 @@ def load_model(path: str | Path) -> LinearModel:
             f"{path}: model format version {version} is newer than this descend reads "
             f"({VERSION}); upgrade descend"
         )
+    if version < 1:
+        raise DataError(f"{path}: field 'version' must be a positive integer")
     features = obj.get("features")
     if (
         not isinstance(features, list)
-        or not features
-        or not all(isinstance(f, str) and f for f in features)
+        or not 0 < len(features) <= MAX_FEATURES
+        or not all(isinstance(f, str) and 0 < len(f) <= MAX_NAME for f in features)
         or len(set(features)) != len(features)
     ):
         raise DataError(f"{path}: field 'features' must be a list of distinct column names")
@@ -139,13 +147,13 @@ def load_model(path: str | Path) -> LinearModel:
     if not _finite(obj.get("intercept")):
         raise DataError(f"{path}: field 'intercept' must be a finite number")
     loss = obj.get("loss", "squared_error")
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise DataError(f"{path}: field 'loss' must be one of {', '.join(LOSSES)}")
     target = obj.get("target", "y")
-    if not isinstance(target, str):
+    if not isinstance(target, str) or len(target) > MAX_NAME:
         raise DataError(f"{path}: field 'target' must be a column name")
     model = LinearModel(loss=loss)
-    model.coef_ = np.asarray(coef, dtype=np.float64)
+    model.coef_ = np.asarray([float(c) for c in coef], dtype=np.float64)
     model.intercept_ = float(obj["intercept"])
     model.n_features_in_ = len(features)
     model.feature_names_ = tuple(features)

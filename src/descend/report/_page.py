@@ -105,11 +105,18 @@ def write_html(
     }
     text = (
         _TEMPLATE.replace("%%TITLE%%", html.escape(title))
-        .replace("%%DATA%%", json.dumps(_clean(payload), allow_nan=False).replace("<", "\\u003c"))
+        .replace("%%DATA%%", _script_json(payload))
         .replace("%%SCRIPT%%", _SCRIPT)
     )
     p.write_text(text, encoding="utf-8")
     return p
+
+
+def _script_json(payload: dict[str, Any]) -> str:
+    """The data as JSON safe inside ``<script>``: every ``<``, ``>`` and ``&`` escaped, so a
+    column named ``<!--<script>`` or ``</script>`` cannot end or stall the script element."""
+    text = json.dumps(_clean(payload), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 _TEMPLATE = """<!DOCTYPE html>

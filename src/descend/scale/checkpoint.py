@@ -33,7 +33,6 @@ import importlib
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ __all__ = [
     "FORMAT_VERSION",
     "Checkpoint",
     "Checkpointer",
+    "check_state_shapes",
     "load_checkpoint",
     "save_checkpoint",
 ]
@@ -93,12 +93,12 @@ def _encode(obj: Any, arrays: list[np.ndarray] | None) -> Any:
         return {"float": _float_out(obj)}
     if isinstance(obj, np.generic):
         dt = obj.dtype.name
-        if dt not in _ALLOWED_DTYPES:
+        if not isinstance(dt, str) or dt not in _ALLOWED_DTYPES:
             raise InputError(f"cannot checkpoint a {dt} scalar; use float64, int64 or bool")
         return {"scalar": obj.item(), "dtype": dt}
     if isinstance(obj, np.ndarray):
         dt = obj.dtype.name
-        if dt not in _ALLOWED_DTYPES:
+        if not isinstance(dt, str) or dt not in _ALLOWED_DTYPES:
             raise InputError(f"cannot checkpoint a {dt} array; use float64, int64 or bool")
         if arrays is not None:
             arrays.append(np.ascontiguousarray(obj))
@@ -140,47 +140,145 @@ def _namedtuple_class(spec: str, where: str) -> type:
     return obj
 
 
-def _decode(node: Any, arrays: Mapping[str, np.ndarray] | None, where: str) -> Any:
+_MAX_ARRAY = 1 << 26  # elements in one array of a checkpoint (512 MB of float64)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _decode(node: Any, arrays: Mapping[str, np.ndarray] | None, where: str, at: str = "state") -> Any:
+    """The state tree from its JSON form; every malformed entry is a DataError naming ``at``,
+    the field's place in the file (``state.opt[0].mu``)."""
+
+    def bad(what: str) -> DataError:
+        return DataError(f"{where}: field {at!r} {what}; the checkpoint is damaged or not descend's")
+
     if node is None or isinstance(node, (bool, str, int)):
         return node
     if not isinstance(node, dict) or len(node) == 0:
-        raise DataError(f"{where}: malformed state entry {node!r:.60}")
+        raise bad(f"is a {type(node).__name__} ({node!r:.40}), not a state entry")
     if "float" in node:
         v = node["float"]
-        if not isinstance(v, (int, float)):
-            raise DataError(f"{where}: malformed float {v!r:.60}")
+        if not _is_num(v):
+            raise bad(f"must be a number, not {v!r:.40}")
         return float(v)
     if "scalar" in node:
-        dt = node.get("dtype")
-        if dt not in _ALLOWED_DTYPES:
-            raise DataError(f"{where}: unsupported dtype {dt!r}")
-        return np.dtype(dt).type(node["scalar"])
+        dt, v = node.get("dtype"), node.get("scalar")
+        if not isinstance(dt, str) or dt not in _ALLOWED_DTYPES:
+            raise bad(f"has unsupported dtype {dt!r:.40}")
+        if not (_is_num(v) or isinstance(v, bool)):
+            raise bad(f"must be a number, not {v!r:.40}")
+        try:
+            return np.dtype(dt).type(v)
+        except (OverflowError, ValueError, TypeError):
+            raise bad(f"value {v!r:.40} does not fit a {dt}") from None
     if "array" in node:
         ref = node["array"]
         if isinstance(ref, int) and not isinstance(ref, bool):
             if arrays is None or f"a{ref}" not in arrays:
-                raise DataError(f"{where}: array #{ref} is missing from the file")
-            return np.array(arrays[f"a{ref}"])
+                raise bad(f"names array #{ref}, which is missing from the file")
+            arr = np.array(arrays[f"a{ref}"])
+            if arr.dtype.name not in _ALLOWED_DTYPES:
+                raise bad(f"is an array of {arr.dtype.name}, not numbers")
+            return arr
         dt, shape = node.get("dtype"), node.get("shape")
-        if dt not in _ALLOWED_DTYPES or not isinstance(shape, list) or not isinstance(ref, list):
-            raise DataError(f"{where}: malformed array entry")
+        if not isinstance(dt, str) or dt not in _ALLOWED_DTYPES:
+            raise bad(f"has unsupported dtype {dt!r:.40}")
+        if not isinstance(ref, list) or not all(_is_num(v) or isinstance(v, bool) for v in ref):
+            raise bad("must hold a flat list of numbers")
+        if (
+            not isinstance(shape, list)
+            or len(shape) > 8
+            or not all(isinstance(k, int) and not isinstance(k, bool) and 0 <= k for k in shape)
+        ):
+            raise bad(f"has a malformed shape {shape!r:.40}")
+        if len(ref) > _MAX_ARRAY or math.prod(shape) != len(ref):
+            raise bad(f"holds {len(ref)} numbers, not the {math.prod(shape)} of its shape {shape}")
         try:
             return np.array(ref, dtype=dt).reshape(shape)
-        except (ValueError, TypeError):
-            raise DataError(f"{where}: array data does not match its shape {shape}") from None
+        except (ValueError, TypeError, OverflowError):
+            raise bad(f"does not hold {dt} values") from None
     if "namedtuple" in node:
-        cls = _namedtuple_class(str(node["namedtuple"]), where)
+        if not isinstance(node["namedtuple"], str):
+            raise bad("must name its class as a string")
+        cls = _namedtuple_class(node["namedtuple"], where)
         fields = node.get("fields")
         if not isinstance(fields, dict) or set(fields) != set(cls._fields):  # type: ignore[attr-defined]
             raise DataError(f"{where}: fields of {cls.__name__} do not match this descend version")
-        return cls(**{k: _decode(v, arrays, where) for k, v in fields.items()})
-    if "tuple" in node:
-        return tuple(_decode(v, arrays, where) for v in node["tuple"])
-    if "list" in node:
-        return [_decode(v, arrays, where) for v in node["list"]]
+        return cls(**{k: _decode(v, arrays, where, f"{at}.{k}") for k, v in fields.items()})
+    for key, kind in (("tuple", tuple), ("list", list)):
+        if key in node:
+            items = node[key]
+            if not isinstance(items, list):
+                raise bad(f"must hold a list, not a {type(items).__name__}")
+            return kind(_decode(v, arrays, where, f"{at}[{i}]") for i, v in enumerate(items))
     if "dict" in node:
-        return {str(k): _decode(v, arrays, where) for k, v in node["dict"].items()}
-    raise DataError(f"{where}: unknown state entry with keys {sorted(node)}")
+        items = node["dict"]
+        if not isinstance(items, dict):
+            raise bad(f"must hold an object, not a {type(items).__name__}")
+        return {str(k): _decode(v, arrays, where, f"{at}.{k}") for k, v in items.items()}
+    raise bad(f"is an unknown state entry with keys {sorted(map(str, node))[:5]}")
+
+
+def _check_rngs(state: Any, where: str, at: str = "state") -> None:
+    """A saved random-generator state (``rng`` of a run's state) must be one NumPy accepts."""
+    if isinstance(state, tuple) and hasattr(state, "_fields"):
+        for name in state._fields:
+            value = getattr(state, name)
+            if name == "rng" and value is not None:
+                try:
+                    bit = getattr(np.random, str(value.get("bit_generator")))
+                    bit().state = value
+                except Exception:
+                    raise DataError(
+                        f"{where}: field '{at}.rng' is not a valid random-generator state; the "
+                        "checkpoint is damaged or not descend's"
+                    ) from None
+            else:
+                _check_rngs(value, where, f"{at}.{name}")
+    elif isinstance(state, (tuple, list)):
+        for i, v in enumerate(state):
+            _check_rngs(v, where, f"{at}[{i}]")
+
+
+#: Fields of descend's run states that hold step counters, and losses (see
+#: ``descend.models._descent.DescentState`` and the optimizer states of ``descend.optim``).
+_COUNTERS = frozenset({"count", "stall"})
+_LOSSES = frozenset({"f0", "best"})
+
+
+def check_state_shapes(ck: Checkpoint, where: str) -> None:
+    """For a fit's run state (every optimizer of descend): each array of the saved state is a
+    scalar or holds one entry per parameter, counters are non-negative integers and the saved
+    losses finite and non-negative."""
+    _check_shapes(ck.state, int(ck.x.size), where)
+
+
+def _check_shapes(state: Any, size: int, where: str, at: str = "state") -> None:
+    if isinstance(state, np.ndarray):
+        if state.ndim > 1 or (state.ndim == 1 and state.size != size):
+            raise DataError(
+                f"{where}: field {at!r} has shape {state.shape}, but the checkpoint holds "
+                f"{size} parameters; the checkpoint is damaged"
+            )
+    elif isinstance(state, tuple) and hasattr(state, "_fields"):
+        for name in state._fields:
+            value = getattr(state, name)
+            field = f"{at}.{name}"
+            if name in _COUNTERS and not (
+                isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
+            ):
+                raise DataError(f"{where}: field {field!r} must be a non-negative integer")
+            if name in _LOSSES and not (
+                isinstance(value, (float, np.floating)) and math.isfinite(value) and value >= 0
+            ):
+                raise DataError(f"{where}: field {field!r} must be a finite, non-negative loss")
+            if name != "rng":
+                _check_shapes(value, size, where, field)
+    elif isinstance(state, (tuple, list)):
+        for i, v in enumerate(state):
+            _check_shapes(v, size, where, f"{at}[{i}]")
 
 
 # ---------------------------------------------------------------------------------------
@@ -189,18 +287,13 @@ def _decode(node: Any, arrays: Mapping[str, np.ndarray] | None, where: str) -> A
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Through the one writer of every output (:func:`descend.io.atomic_output`): a temporary
+    file in the same folder, fsync-ed, renamed over ``path``; removed on any error or signal."""
+    from descend.io import atomic_output
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with _suppress():
-            os.unlink(tmp)
-        raise
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
     if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
         with _suppress():
             dfd = os.open(path.parent, os.O_DIRECTORY)
@@ -261,43 +354,111 @@ def _jsonable(obj: Any) -> Any:
     return repr(obj)
 
 
+#: Caps on what a checkpoint may be: a run's parameters and optimizer state are small.
+MAX_BYTES = 256 << 20
+MAX_DEPTH = 32
+
+
+def _check_meta(meta: Any, where: str) -> dict[str, Any]:
+    """The ``meta`` object's known fields, each of the type a fit writes (named if not)."""
+    if not isinstance(meta, dict):
+        raise DataError(f"{where}: field 'meta' must be an object")
+
+    def bad(field: str, what: str) -> DataError:
+        return DataError(f"{where}: field 'meta.{field}' must be {what}")
+
+    data = meta.get("data")
+    if data is not None:
+        if not isinstance(data, dict):
+            raise bad("data", "an object (path, bytes, sha256)")
+        if data.get("path") is not None and not isinstance(data.get("path"), str):
+            raise bad("data.path", "a path (a string)")
+        b = data.get("bytes")
+        if b is not None and not (isinstance(b, int) and not isinstance(b, bool) and b >= 0):
+            raise bad("data.bytes", "a non-negative integer")
+        h = data.get("sha256")
+        if h is not None and not (
+            isinstance(h, str) and len(h) == 64 and all(c in "0123456789abcdef" for c in h)
+        ):
+            raise bad("data.sha256", "64 hexadecimal digits")
+    model = meta.get("model")
+    if model is not None and not (
+        isinstance(model, dict)
+        and all(v is None or isinstance(v, (str, int, float, bool)) for v in model.values())
+    ):
+        raise bad("model", "an object of settings (numbers, strings, true/false)")
+    if "target" in meta and not isinstance(meta["target"], str):
+        raise bad("target", "a column name (a string)")
+    if "features" in meta and not (
+        isinstance(meta["features"], list) and all(isinstance(f, str) for f in meta["features"])
+    ):
+        raise bad("features", "a list of column names")
+    return meta
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read and validate a checkpoint written by :func:`save_checkpoint`."""
+    """Read and validate a checkpoint written by :func:`save_checkpoint`.
+
+    The file must be a regular file of at most :data:`MAX_BYTES` bytes, its JSON nested at
+    most :data:`MAX_DEPTH` deep; every field is checked for its type and size before use
+    (the state tree, its arrays' shapes against the parameters, a saved random-generator
+    state), and a refusal is one :class:`~descend.errors.DataError` naming the field.
+    """
+    from descend.io import check_regular_file, load_json_limited, read_small_file
+
     p = Path(path)
     where = str(p)
-    if not p.is_file():
-        raise DataError(f"{where}: no such checkpoint; check the path given to --resume")
+    try:
+        st = check_regular_file(p, "checkpoint")
+    except DataError as exc:
+        if not p.exists():
+            raise DataError(f"{where}: no such checkpoint; check the path given to --resume") from None
+        raise exc from None
+    if st.st_size > MAX_BYTES:
+        raise DataError(
+            f"{where}: is {st.st_size:,} bytes; a checkpoint is at most {MAX_BYTES:,} bytes"
+        )
     arrays: dict[str, np.ndarray] | None = None
     try:
         if p.suffix.lower() == ".npz":
             with np.load(p, allow_pickle=False) as z:
+                if "header" not in z.files:
+                    raise DataError(f"{where}: not a descend checkpoint (no header)")
                 arrays = {k: z[k] for k in z.files}
-            head = json.loads(str(arrays.pop("header")))
+            header = arrays.pop("header")
+            if header.dtype.kind != "U" or header.ndim != 0:
+                raise DataError(f"{where}: field 'header' must be a JSON string")
+            raw = str(header).encode("utf-8")
         else:
-            head = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError) as exc:
+            raw = read_small_file(p, "checkpoint", MAX_BYTES)
+    except DataError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError) as exc:
         raise DataError(
             f"{where}: not a readable checkpoint ({type(exc).__name__}); it may be truncated "
             "or not a descend checkpoint"
         ) from None
+    head = load_json_limited(
+        raw, where, "checkpoint", max_depth=MAX_DEPTH, allow_nan=True, int_digits=40
+    )
     if not isinstance(head, dict) or head.get("kind") != _KIND:
         raise DataError(f"{where}: not a descend checkpoint")
     version = head.get("version")
-    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION or version < 1:
         raise DataError(
-            f"{where}: checkpoint format version {version!r} is not supported (this descend "
+            f"{where}: checkpoint format version {version!r:.20} is not supported (this descend "
             f"reads up to {FORMAT_VERSION}); upgrade descend"
         )
     nit = head.get("nit")
-    if not isinstance(nit, int) or nit < 0:
-        raise DataError(f"{where}: step count {nit!r} must be a non-negative integer")
-    x = np.asarray(_decode(head.get("x"), arrays, where), dtype=np.float64)
-    if x.ndim != 1 or not np.all(np.isfinite(x)):
-        raise DataError(f"{where}: parameters must be a finite 1-D array")
-    state = _decode(head.get("state"), arrays, where)
-    meta = head.get("meta") or {}
-    if not isinstance(meta, dict):
-        raise DataError(f"{where}: meta must be an object")
+    if not isinstance(nit, int) or isinstance(nit, bool) or not 0 <= nit < 2**62:
+        raise DataError(f"{where}: field 'nit' (the step count) must be a non-negative integer")
+    x = np.asarray(_decode(head.get("x"), arrays, where, "x"))
+    if x.dtype.kind not in "fiu" or x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
+        raise DataError(f"{where}: field 'x' (the parameters) must be a finite 1-D array")
+    x = x.astype(np.float64)
+    state = _decode(head.get("state"), arrays, where, "state")
+    _check_rngs(state, where)
+    meta = _check_meta(head.get("meta") or {}, where)
     return Checkpoint(x=x, state=state, nit=nit, meta=meta, version=version)
 
 

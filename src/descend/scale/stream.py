@@ -19,7 +19,6 @@ total is ``None`` where the format cannot tell it cheaply); the library never pr
 from __future__ import annotations
 
 import difflib
-import glob as _glob
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -58,29 +57,25 @@ def default_chunk_rows(d: int) -> int:
     return max(4096, DEFAULT_CHUNK_BYTES // (8 * (int(d) + 1)))
 
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-_GLOB_CHARS = set("*?[")
 
 
 def _expand(path: str | Path | Sequence[str | Path]) -> tuple[list[str], str]:
-    """Files behind ``path`` and their format (``"parquet"`` or ``"csv"``)."""
+    """Files behind ``path`` and their format (``"parquet"`` or ``"csv"``).
+
+    A string is read by :func:`descend.io.data_files`, the rule every engine shares: a path
+    that exists is taken literally (``a[1].csv`` is that file), ``glob:PATTERN`` or a missing
+    path holding ``*``/``?`` is a glob, a folder stands for its Parquet files.
+    """
+    from descend.io import check_regular_file, data_files
+
     if isinstance(path, (list, tuple)):
         files = [str(p) for p in path]
+        if not files:
+            raise DataError("no data files given")
+        for f in files:
+            check_regular_file(f)
     else:
-        text = str(path)
-        if _GLOB_CHARS & set(text):
-            files = sorted(_glob.glob(text, recursive=True))
-            if not files:
-                raise DataError(f"{text}: no file matches this pattern; check the glob")
-        elif Path(text).is_dir():
-            files = sorted(
-                str(p) for p in Path(text).rglob("*") if p.suffix.lower() in _PARQUET_SUFFIXES
-            )
-            if not files:
-                raise DataError(f"{text}: folder holds no .parquet files")
-        elif Path(text).is_file():
-            files = [text]
-        else:
-            raise DataError(f"{text}: no such file; check the path")
+        files = [str(f) for f in data_files(str(path))[0]]
     kinds = {"parquet" if Path(f).suffix.lower() in _PARQUET_SUFFIXES else "csv" for f in files}
     if len(kinds) > 1:
         raise DataError(f"{path}: mixes Parquet and CSV files; stream one format at a time")
@@ -120,32 +115,6 @@ def default_names(k: int) -> tuple[str, ...]:
     return ("x", "y") if k == 2 else (*(f"x{j}" for j in range(1, k)), "y")
 
 
-def _sniff_csv(path: str) -> tuple[str, bool]:
-    """Separator and whether the first line is a header, from the first few lines."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    text = head.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-    lines = [ln for ln in text.split("\n")[:-1 if len(head) == 1 << 16 else None] if ln.strip()]
-    if not lines:
-        raise DataError(f"{path}: file is empty; it needs a header or rows of numbers")
-    sep = ","
-    for cand in (",", ";", "\t"):
-        counts = {ln.count(cand) for ln in lines[:50]}
-        if len(counts) == 1 and counts.pop() > 0:
-            sep = cand
-            break
-
-    def is_number(cell: str) -> bool:
-        try:
-            float(cell)
-        except ValueError:
-            return False
-        return True
-
-    header = any(not is_number(c.strip()) for c in lines[0].split(sep))
-    return sep, header
-
-
 @dataclass(frozen=True)
 class ChunkSource:
     """A re-iterable stream of ``(X, y)`` chunks from files; see :func:`open_source`."""
@@ -159,6 +128,7 @@ class ChunkSource:
     n_rows: int | None  # known for Parquet (from the footers), None for CSV
     _csv_sep: str = ","
     _csv_header: bool = True
+    _csv_encoding: str = "utf-8-sig"
 
     @property
     def d(self) -> int:
@@ -205,20 +175,68 @@ class ChunkSource:
     def read_piece(self, piece: tuple[str, int]) -> Iterator[tuple[Array, Array]]:
         yield from self._parquet_batches(piece[0], [piece[1]])
 
+    def _csv_layout(self) -> Any:
+        from descend.data._csv import CsvLayout
+
+        return CsvLayout(
+            Path(self.files[0]), self._csv_sep, self._csv_header, self.columns, self._csv_encoding
+        )
+
+    def explain(self) -> None:
+        """Raise the first missing or non-finite value exactly as the in-memory reader words
+        it (file, line or row, column); return quietly when none is found."""
+        if self.kind == "csv":
+            from descend.data._csv import explain_csv
+
+            explain_csv(self._csv_layout())
+            return
+        import pyarrow.parquet as pq
+
+        cols = [*self.feature_names, self.target_name]
+        for path in self.files:
+            offset = 0
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=1 << 16, columns=cols):
+                block = np.column_stack(
+                    [
+                        np.asarray(batch.column(j).to_numpy(zero_copy_only=False), dtype=np.float64)
+                        for j in range(len(cols))
+                    ]
+                )
+                bad = np.argwhere(~np.isfinite(block))
+                if bad.size:
+                    row, j = (int(v) for v in bad[np.lexsort((bad[:, 1], bad[:, 0]))[0]])
+                    name = cols[j]
+                    where = f"line {offset + row + 1}, column {name!r} ({self.columns.index(name) + 1})"
+                    if np.isnan(block[row, j]):
+                        raise DataError(f"{path}: missing value at {where}; fill it in or delete the row")
+                    raise DataError(
+                        f"{path}: infinite value at {where}; replace it with a finite number"
+                    )
+                offset += batch.num_rows
+
     def _csv_chunks(self, check: bool = True) -> Iterator[tuple[Array, Array]]:
+        """Chunks of a CSV file read with the layout :func:`descend.data._csv.sniff_csv` found
+        (encoding, separator, header, names), as every engine reads it."""
         import pyarrow as pa
         import pyarrow.csv as pacsv
+
+        from descend.data._csv import MISSING
 
         path = self.files[0]
         ro = pacsv.ReadOptions(
             block_size=max(1 << 20, self.chunk_rows * 12 * (len(self.columns) + 1)),
-            column_names=None if self._csv_header else list(self.columns),
+            column_names=list(self.columns),
+            skip_rows=1 if self._csv_header else 0,
+            encoding="utf8" if self._csv_encoding == "utf-8-sig" else self._csv_encoding,
             use_threads=True,
         )
         po = pacsv.ParseOptions(delimiter=self._csv_sep)
+        missing = sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
         co = pacsv.ConvertOptions(
             include_columns=[*self.feature_names, self.target_name],
             column_types={c: pa.float64() for c in (*self.feature_names, self.target_name)},
+            null_values=missing,
+            quoted_strings_can_be_null=True,
         )
         try:
             reader = pacsv.open_csv(path, read_options=ro, parse_options=po, convert_options=co)
@@ -234,8 +252,9 @@ class ChunkSource:
             if have:
                 X, y, buf, have = _take(buf, have)
                 yield X, y
-        except pa.ArrowInvalid as exc:
-            first = str(exc).strip().splitlines()[0]
+        except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError) as exc:
+            self.explain()  # the in-memory reader's words for the first bad line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DataError(f"{path}: cannot be read as numbers ({first})") from None
 
     def _to_numpy(self, batch: Any, source: str, check: bool = True) -> tuple[Array, Array]:
@@ -247,6 +266,7 @@ class ChunkSource:
         for j in range(d + 1):
             col = batch.column(j)
             if col.null_count:
+                self.explain()
                 name = batch.schema.names[j]
                 raise DataError(
                     f"{source}: column {name!r} has {col.null_count} missing values; "
@@ -270,9 +290,10 @@ class ChunkSource:
         return X, y
 
     def check_finite(self, X: Array, y: Array, source: str | None = None) -> None:
-        """Refuse a chunk holding inf or NaN, naming the column."""
+        """Refuse a chunk holding inf or NaN, naming the column (for a CSV, the line too)."""
         if np.isfinite(X).all() and np.isfinite(y).all():
             return
+        self.explain()
         fin = np.isfinite(X)
         bad = [n for j, n in enumerate(self.feature_names) if not fin[:, j].all()]
         if not np.isfinite(y).all():
@@ -369,7 +390,7 @@ def open_source(
     if chunk_rows is not None and int(chunk_rows) < 1:
         raise DataError(f"chunk_rows={chunk_rows} must be a positive number of rows")
     files, kind = _expand(path)
-    sep, header = ",", True
+    sep, header, encoding = ",", True, "utf-8-sig"
     n_rows: int | None = None
     if kind == "parquet":
         import pyarrow as pa
@@ -378,19 +399,22 @@ def open_source(
         try:
             dset = ds.dataset(files, format="parquet")
             names = tuple(dset.schema.names)
+            from descend.data._csv import check_width
+
+            check_width(len(names), str(path))
             n_rows = int(dset.count_rows())
         except (pa.ArrowInvalid, OSError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
             raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
     else:
-        sep, header = _sniff_csv(files[0])
-        with open(files[0], encoding="utf-8-sig", errors="replace") as fh:
-            first = fh.readline().rstrip("\r\n")
-        cells = [c.strip() for c in first.split(sep)]
-        # headerless data is named as descend.data names it: x, y or x1..x{k-1}, y
-        names = tuple(cells) if header else default_names(len(cells))
-        if len(set(names)) != len(names):
-            raise DataError(f"{files[0]}: duplicated column names in the header; rename them")
+        # One sniffer for every engine: encoding, separator, header and names as the
+        # in-memory reader finds them (quoted names, spaces, BOM, UTF-16, Latin-1, `1,NA`).
+        from descend.data._csv import sniff_csv
+
+        layout = sniff_csv(files[0])
+        if layout is None:
+            raise DataError(f"{files[0]}: is a Parquet file; give it a .parquet name to stream it")
+        sep, header, encoding, names = layout.sep, layout.header, layout.encoding, layout.names
     idx = _resolve(names, target, features, str(path))
     if n_rows == 0:
         raise DataError(f"{path}: has no rows")
@@ -404,6 +428,7 @@ def open_source(
         n_rows=n_rows,
         _csv_sep=sep,
         _csv_header=header,
+        _csv_encoding=encoding,
     )
 
 

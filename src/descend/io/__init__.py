@@ -1,0 +1,42 @@
+"""Files in and out, guarded: what a command may read, and the one writer of every output.
+
+- :mod:`descend.io._input`: a data, model or checkpoint path is checked before it is opened
+  (a regular file, not a device, FIFO or socket; a size cap for model and checkpoint files),
+  a DATA argument is a literal path unless it asks for a glob, and a checkpoint names its data
+  by a content hash.
+- :mod:`descend.io._output`: every file a command writes goes through :func:`plan_output`
+  (checked before the work starts: never an input, never a non-regular file, never replaced
+  without ``--force``) and :func:`atomic_output` (a temporary file in the same folder, renamed
+  over the target, removed on any error or signal).
+- :mod:`descend.io._signals`: Ctrl-C and SIGTERM marked and raised at the next step boundary,
+  where a run stops cleanly (not inside a numba kernel).
+"""
+
+from descend.io._input import (
+    GLOB_PREFIX,
+    check_regular_file,
+    data_files,
+    data_fingerprint,
+    json_depth,
+    load_json_limited,
+    read_small_file,
+)
+from descend.io._output import OutputPlan, atomic_output, plan_output
+from descend.io._signals import Terminated, deferred_interrupts, poll, received
+
+__all__ = [
+    "GLOB_PREFIX",
+    "OutputPlan",
+    "Terminated",
+    "atomic_output",
+    "check_regular_file",
+    "data_files",
+    "data_fingerprint",
+    "deferred_interrupts",
+    "json_depth",
+    "load_json_limited",
+    "plan_output",
+    "poll",
+    "read_small_file",
+    "received",
+]
