@@ -802,6 +802,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.curvature_ = L
         self.stability_limit_ = 2.0 / L if L else None
         self.optimizer_ = result.optimizer if result.optimizer else self._solver()
+        if self.loss != "huber":  # set by _fit_passes for huber; nothing stale from a refit
+            self.huber_scale_, self.huber_threshold_ = None, None
         whitened = isinstance(std, Whitening)
         self.learning_rate_coordinates_ = (
             "whitened" if whitened else "standardised" if std.active else "raw"
