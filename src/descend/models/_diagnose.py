@@ -11,7 +11,7 @@ from descend.errors import ConvergenceWarning
 
 Array = NDArray[np.float64]
 
-__all__ = ["DivergenceWarning", "divergence_message", "stability_message"]
+__all__ = ["DivergenceWarning", "divergence_message", "small_rate_message", "stability_message"]
 
 
 class DivergenceWarning(ConvergenceWarning):
@@ -33,6 +33,29 @@ def stability_message(learning_rate: float, limit: float, *, scaled: bool) -> st
         f"(--lr auto) or a rate below {limit:.3g}"
         + ("" if scaled else ", or standardise the features (scale=True, --scale)")
     )
+
+
+def small_rate_message(lr: float, L: float, *, scaled: bool) -> str:
+    """A typed rate far below 1/L: say in which coordinates it applies and what it costs."""
+    where = (
+        "the standardised features (scale=True: x -> (x - mean) / std)"
+        if scaled
+        else "the features' own units (scale=False)"
+    )
+    text = (
+        f"learning_rate={lr:g} applies to {where}, where the useful range is up to the "
+        f"stability limit 2/L = {2.0 / L:.3g} and 1/L = {1.0 / L:.3g} is the best constant "
+        f"step; {lr:g} is {1.0 / (lr * L):.3g} times smaller, so gradient descent needs that "
+        "many times more steps"
+    )
+    if scaled:
+        text += (
+            ". A rate meant for the raw units (as in tutorials) needs scale=False "
+            "(--no-scale); or leave learning_rate='auto'"
+        )
+    else:
+        text += "; leave learning_rate='auto' (1/L), or standardise (scale=True)"
+    return text
 
 
 def divergence_message(

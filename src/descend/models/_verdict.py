@@ -13,14 +13,26 @@ Other losses are judged on the gradient alone; a subgradient method (absolute er
 show convergence that way and ends *stalled* or *budget_spent*. A plain-step optimizer whose
 rate is at or above ``2/L`` and that did not converge is *oscillating* (a rate of exactly
 ``2/L`` makes gradient descent bounce between two points forever).
+
+:func:`fit_message` turns the verdict into the sentence the estimator stores (``message_``) and
+warns with: what happened, how far the coefficients still are, and what to change.
 """
 
 from __future__ import annotations
 
-from descend.loop.result import Status
-from descend.loop.verdict import Verdict
+import warnings
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["GAP_RTOL", "GRAD_RTOL", "fit_verdict"]
+import numpy as np
+
+from descend.data.stats import MomentStats
+from descend.errors import ConvergenceWarning
+from descend.loop.result import OptimizeResult, Status
+from descend.loop.verdict import Verdict
+from descend.models._diagnose import DivergenceWarning, divergence_message
+
+__all__ = ["GAP_RTOL", "GRAD_RTOL", "fit_message", "fit_verdict"]
 
 GRAD_RTOL = 1e-8
 GAP_RTOL = 1e-10
@@ -63,3 +75,128 @@ def fit_verdict(
     if status is Status.TARGET_LOSS:
         return Verdict.STOPPED
     return Verdict.STALLED
+
+
+def fit_message(
+    model: Any,
+    result: OptimizeResult,
+    *,
+    scaled: bool,
+    stats: MomentStats,
+    dist: float,
+    steps: Callable[[], float],
+    decayed_schedule: bool,
+) -> str:
+    """The sentence for humans about a finished fit: the verdict, why, and what to change.
+
+    Warns (``ConvergenceWarning``; ``DivergenceWarning`` for a diverged or oscillating run)
+    unless the fit converged or the caller stopped it. ``model`` is the fitted estimator,
+    ``dist`` the relative distance left, ``steps()`` plain GD's step estimate.
+    """
+    v = model.verdict_
+    lr = model.learning_rate_
+    gap = (
+        f", {model.optimality_gap_:.3g} above the least-squares optimum"
+        if model.optimality_gap_ is not None and model.loss == "squared_error"
+        else ""
+    )
+    left = (
+        f"; the coefficients are about {dist:.2g} (relative) from the answer"
+        if np.isfinite(dist) and dist > 0
+        else ""
+    )
+    plain = model.optimizer_ == "gd" and model.loss == "squared_error"
+    hint = ""
+    if plain and v is not Verdict.CONVERGED:
+        n_steps = steps()
+        if np.isfinite(n_steps) and n_steps >= 1e3:
+            hint = (
+                f"; plain gradient descent at 1/L needs about {n_steps:.2g} steps here (condition "
+                "number of the Hessian x ln(1/accuracy)): the default optimizer='auto' "
+                "(preconditioned, --optimizer auto, no --lr) gets the least-squares answer "
+                "in a few"
+            )
+    if result.status is Status.DIVERGED:
+        rms = np.sqrt(np.diag(stats.cxx) / max(stats.n, 1) + stats.mean_x**2)
+        message = divergence_message(
+            iteration=model.n_iter_,
+            learning_rate=lr if isinstance(lr, float) else repr(lr),
+            limit=model.stability_limit_,
+            optimizer=result.optimizer,
+            names=model.feature_names_,
+            rms=rms,
+            scaled=scaled,
+        )
+        message += "; the coefficients are the last finite ones"
+        warnings.warn(message, DivergenceWarning, stacklevel=4)
+        return message
+    if v is Verdict.CONVERGED:
+        how = (
+            f"in {model.n_iter_} preconditioned steps (whitened coordinates, condition "
+            "number 1; the last on residuals recomputed from the rows)"
+            if model.optimizer_ == "preconditioned"
+            else f"after {model.n_iter_} iterations"
+        )
+        rg = model.relative_gradient_
+        return (
+            f"converged {how}: gradient {rg:.2g} of the problem's scale{gap}; "
+            f"about {model.trusted_digits_} significant digits to trust (condition number "
+            f"{model.condition_number_:.3g})"
+        )
+    if v is Verdict.OSCILLATING:
+        message = (
+            f"oscillating: learning_rate={lr:g} is at the stability limit 2/L = "
+            f"{model.stability_limit_:.6g} of gradient descent on the "
+            f"{model.learning_rate_coordinates_} coordinates, so the iterates bounce "
+            f"between two points and never settle (loss {model.loss_:.10g}{gap}). Use "
+            "learning_rate='auto' (--lr auto) or a rate below 2/L"
+        )
+        warnings.warn(message, DivergenceWarning, stacklevel=4)
+        return message
+    if result.status is Status.MAX_ITER:
+        message = (
+            f"stopped at max_iter={model.max_iter} before converging (loss {model.loss_:.10g}"
+            f"{gap}){left}; raise max_iter, use learning_rate='auto'"
+            + ("" if scaled else ", or standardise the features (scale=True)")
+            + hint
+        )
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)
+        return message
+    if result.status is Status.TIME_LIMIT:
+        message = (
+            f"stopped at time_limit={model.time_limit:g} s after {model.n_iter_} iterations "
+            f"before converging (loss {model.loss_:.10g}){left}; raise time_limit or "
+            "max_iter" + hint
+        )
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)
+        return message
+    if result.status is Status.INTERRUPTED:
+        return f"interrupted after {model.n_iter_} iterations (loss {model.loss_:.10g})"
+    if result.status is Status.CALLBACK:
+        return f"the callback stopped the run after {model.n_iter_} iterations"
+    if result.status is Status.TARGET_LOSS:
+        return f"reached target_loss={model.target_loss:g} (not shown converged){left}"
+    # stalled: the loss (or, preconditioned, the gradient) stopped moving, gradient not small
+    rg = model.relative_gradient_
+    why = (
+        "the refinement stopped improving the gradient"
+        if model.optimizer_ == "preconditioned"
+        else f"the loss stopped decreasing (tol={model.tol:g})"
+        if result.status is Status.NO_PROGRESS
+        else f"stopped by {result.status}"
+    )
+    if decayed_schedule:
+        fix = (
+            "; the learning-rate schedule decayed before the optimum (its steps add up to "
+            "too little): use learning_rate='auto' (1/L) or a slower decay"
+        )
+    else:
+        fix = "; lower tol or raise max_iter"
+    message = (
+        f"stalled (not converged): {why} but the gradient is "
+        + (f"{rg:.2g} of the problem's scale" if rg is not None else "not shown small")
+        + f"{gap}{left}{fix}"
+        + hint
+    )
+    warnings.warn(message, ConvergenceWarning, stacklevel=4)
+    return message

@@ -27,14 +27,16 @@ from numpy.typing import NDArray
 
 from descend import _backends
 from descend.data.stats import MomentStats
-from descend.errors import ConvergenceWarning, InputError, StabilityWarning
+from descend.errors import InputError, StabilityWarning
 from descend.loop.result import History, OptimizeResult, Status
-from descend.loop.verdict import Verdict
 from descend.models._accuracy import collinear_message, trusted_digits
 from descend.models._descent import run_descent
-from descend.models._diagnose import DivergenceWarning, divergence_message, stability_message
+from descend.models._diagnose import (
+    small_rate_message,
+    stability_message,
+)
 from descend.models._problem import Standardizer, StatsObjective, curvature, hessian
-from descend.models._verdict import fit_verdict
+from descend.models._verdict import fit_message, fit_verdict
 from descend.models._whitened import (
     ResidualPasses,
     WhitenedObjective,
@@ -741,32 +743,12 @@ class LinearModel:
                     stacklevel=4,
                 )
             elif L is not None and typed and name not in _ADAPTIVE and lr * L < 1e-2:
-                warnings.warn(self._small_rate_message(lr, L, std), StabilityWarning, stacklevel=4)
+                warnings.warn(
+                    small_rate_message(lr, L, scaled=std.active), StabilityWarning, stacklevel=4
+                )
         if isinstance(opt, Optimizer):
             return opt.with_learning_rate(lr), lr
         return get_optimizer(name, learning_rate=lr), lr
-
-    def _small_rate_message(self, lr: float, L: float, std: Standardizer) -> str:
-        """A typed rate far below 1/L: say in which coordinates it applies and what it costs."""
-        where = (
-            "the standardised features (scale=True: x -> (x - mean) / std)"
-            if std.active
-            else "the features' own units (scale=False)"
-        )
-        text = (
-            f"learning_rate={lr:g} applies to {where}, where the useful range is up to the "
-            f"stability limit 2/L = {2.0 / L:.3g} and 1/L = {1.0 / L:.3g} is the best constant "
-            f"step; {lr:g} is {1.0 / (lr * L):.3g} times smaller, so gradient descent needs that "
-            "many times more steps"
-        )
-        if std.active:
-            text += (
-                ". A rate meant for the raw units (as in tutorials) needs scale=False "
-                "(--no-scale); or leave learning_rate='auto'"
-            )
-        else:
-            text += "; leave learning_rate='auto' (1/L), or standardise (scale=True)"
-        return text
 
     def _warn_features(self, stats: MomentStats, std: Standardizer, names: Sequence[str]) -> None:
         if stats.n < 2 or not self.fit_intercept:
@@ -831,6 +813,8 @@ class LinearModel:
         self.curvature_ = L
         self.stability_limit_ = 2.0 / L if L else None
         self.optimizer_ = result.optimizer if result.optimizer else self._solver()
+        if self.loss != "huber":  # set by _fit_passes for huber; nothing stale from a refit
+            self.huber_scale_, self.huber_threshold_ = None, None
         whitened = isinstance(std, Whitening)
         self.learning_rate_coordinates_ = (
             "whitened" if whitened else "standardised" if std.active else "raw"
@@ -913,7 +897,16 @@ class LinearModel:
             smooth=self.loss != "absolute_error",
             gtol_met=gtol_met,
         )
-        message = self._message(result, std, stats, dist, rel_gap, kappa)
+        lr_now = self.learning_rate_
+        message = fit_message(
+            self,
+            result,
+            scaled=bool(std.active),
+            stats=stats,
+            dist=dist,
+            steps=lambda: self._steps_needed(stats, std),
+            decayed_schedule=callable(lr_now) and not isinstance(lr_now, _InverseSqrt),
+        )
         self.message_ = message
         self.result_ = OptimizeResult(
             x=np.concatenate([[self.intercept_], self.coef_]),
@@ -978,125 +971,6 @@ class LinearModel:
         lam = np.linalg.eigvalsh(H)
         kappa_h = float(lam[-1] / lam[0]) if lam[0] > 0 else np.inf
         return kappa_h * np.log(1e6)
-
-    def _message(
-        self,
-        result: OptimizeResult,
-        std: Any,
-        stats: MomentStats,
-        dist: float,
-        rel_gap: float | None,
-        kappa: float,
-    ) -> str:
-        """The sentence for humans: the verdict, why, and what to change."""
-        v = self.verdict_
-        lr = self.learning_rate_
-        gap = (
-            f", {self.optimality_gap_:.3g} above the least-squares optimum"
-            if self.optimality_gap_ is not None and self.loss == "squared_error"
-            else ""
-        )
-        left = (
-            f"; the coefficients are about {dist:.2g} (relative) from the answer"
-            if np.isfinite(dist) and dist > 0
-            else ""
-        )
-        plain = self.optimizer_ == "gd" and self.loss == "squared_error"
-        hint = ""
-        if plain and v is not Verdict.CONVERGED:
-            steps = self._steps_needed(stats, std)
-            if np.isfinite(steps) and steps >= 1e3:
-                hint = (
-                    f"; plain gradient descent at 1/L needs about {steps:.2g} steps here (condition "
-                    "number of the Hessian x ln(1/accuracy)): the default optimizer='auto' "
-                    "(preconditioned, --optimizer auto, no --lr) gets the least-squares answer "
-                    "in a few"
-                )
-        if result.status is Status.DIVERGED:
-            rms = np.sqrt(np.diag(stats.cxx) / max(stats.n, 1) + stats.mean_x**2)
-            message = divergence_message(
-                iteration=self.n_iter_,
-                learning_rate=lr if isinstance(lr, float) else repr(lr),
-                limit=self.stability_limit_,
-                optimizer=result.optimizer,
-                names=self.feature_names_,
-                rms=rms,
-                scaled=std.active,
-            )
-            message += "; the coefficients are the last finite ones"
-            warnings.warn(message, DivergenceWarning, stacklevel=4)
-            return message
-        if v is Verdict.CONVERGED:
-            how = (
-                f"in {self.n_iter_} preconditioned steps (whitened coordinates, condition "
-                "number 1; the last on residuals recomputed from the rows)"
-                if self.optimizer_ == "preconditioned"
-                else f"after {self.n_iter_} iterations"
-            )
-            rg = self.relative_gradient_
-            return (
-                f"converged {how}: gradient {rg:.2g} of the problem's scale{gap}; "
-                f"about {self.trusted_digits_} significant digits to trust (condition number "
-                f"{kappa:.3g})"
-            )
-        if v is Verdict.OSCILLATING:
-            message = (
-                f"oscillating: learning_rate={lr:g} is at the stability limit 2/L = "
-                f"{self.stability_limit_:.6g} of gradient descent on the "
-                f"{self.learning_rate_coordinates_} coordinates, so the iterates bounce "
-                f"between two points and never settle (loss {self.loss_:.10g}{gap}). Use "
-                "learning_rate='auto' (--lr auto) or a rate below 2/L"
-            )
-            warnings.warn(message, DivergenceWarning, stacklevel=4)
-            return message
-        if result.status is Status.MAX_ITER:
-            message = (
-                f"stopped at max_iter={self.max_iter} before converging (loss {self.loss_:.10g}"
-                f"{gap}){left}; raise max_iter, use learning_rate='auto'"
-                + ("" if std.active else ", or standardise the features (scale=True)")
-                + hint
-            )
-            warnings.warn(message, ConvergenceWarning, stacklevel=4)
-            return message
-        if result.status is Status.TIME_LIMIT:
-            message = (
-                f"stopped at time_limit={self.time_limit:g} s after {self.n_iter_} iterations "
-                f"before converging (loss {self.loss_:.10g}){left}; raise time_limit or "
-                "max_iter" + hint
-            )
-            warnings.warn(message, ConvergenceWarning, stacklevel=4)
-            return message
-        if result.status is Status.INTERRUPTED:
-            return f"interrupted after {self.n_iter_} iterations (loss {self.loss_:.10g})"
-        if result.status is Status.CALLBACK:
-            return f"the callback stopped the run after {self.n_iter_} iterations"
-        if result.status is Status.TARGET_LOSS:
-            return f"reached target_loss={self.target_loss:g} (not shown converged){left}"
-        # stalled: the loss (or, preconditioned, the gradient) stopped moving, gradient not small
-        rg = self.relative_gradient_
-        why = (
-            "the refinement stopped improving the gradient"
-            if self.optimizer_ == "preconditioned"
-            else f"the loss stopped decreasing (tol={self.tol:g})"
-            if result.status is Status.NO_PROGRESS
-            else f"stopped by {result.status}"
-        )
-        lr_now = self.learning_rate_
-        if callable(lr_now) and not isinstance(lr_now, _InverseSqrt):
-            fix = (
-                "; the learning-rate schedule decayed before the optimum (its steps add up to "
-                "too little): use learning_rate='auto' (1/L) or a slower decay"
-            )
-        else:
-            fix = "; lower tol or raise max_iter"
-        message = (
-            f"stalled (not converged): {why} but the gradient is "
-            + (f"{rg:.2g} of the problem's scale" if rg is not None else "not shown small")
-            + f"{gap}{left}{fix}"
-            + hint
-        )
-        warnings.warn(message, ConvergenceWarning, stacklevel=4)
-        return message
 
     # ------------------------------------------------------------------ prediction
 
