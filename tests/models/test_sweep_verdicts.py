@@ -30,3 +30,13 @@ def test_cli_json_carries_the_verdicts(capsys):
     runs = json.loads(capsys.readouterr().out)["runs"]
     assert code == 0
     assert [r["verdict"] for r in runs] == ["converged", "oscillating", "diverged"]
+
+
+def test_a_fit_result_succeeds_only_when_converged():
+    from descend.models import LinearModel
+
+    good = LinearModel().fit(X, y)
+    assert good.verdict_ == "converged" and good.result_.success
+    osc = LinearModel(optimizer="gd", learning_rate=1.0, max_iter=50).fit(X, y)
+    assert osc.verdict_ == "oscillating" and not osc.result_.success
+    assert osc.result_.verdict == "oscillating"

@@ -923,6 +923,7 @@ class LinearModel:
             learning_rate=result.learning_rate,
             elapsed=result.elapsed,
             info={**result.info, "verdict": self.verdict_},
+            verdict=self.verdict_,  # result_.success is true only when the fit converged
         )
         return self
 
