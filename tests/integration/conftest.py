@@ -57,17 +57,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"csv": csv, "parquet": single, "folder": folder}
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """Two worker processes, one thread each, on loopback; its address for --scheduler."""
-    distributed = pytest.importorskip("distributed")
-    c = distributed.LocalCluster(
-        n_workers=2,
-        processes=True,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address=None,
-        memory_limit="1GiB",
-    )
-    yield c
-    c.close()
+@pytest.fixture
+def cluster(dask_cluster):
+    """The session's two-process Dask cluster (tests/conftest.py); its address for --scheduler."""
+    return dask_cluster

@@ -292,18 +292,14 @@ def test_cli_summary_json(capsys, correlated_csv, engine):
     _check_json(out, ref, engine)
 
 
-def test_cli_summary_dask(capsys, correlated_csv):
-    distributed = pytest.importorskip("distributed")
+def test_cli_summary_dask(capsys, correlated_csv, dask_cluster):
     from descend.cli.app import main
 
     path, ref = correlated_csv
-    with distributed.LocalCluster(
-        n_workers=1, processes=False, threads_per_worker=1, dashboard_address=":0"
-    ) as cluster:
-        code = main(
-            ["fit", str(path), "--summary", "--json", "--engine", "dask", "--scheduler",
-             cluster.scheduler_address, "-q"]
-        )
+    code = main(
+        ["fit", str(path), "--summary", "--json", "--engine", "dask", "--scheduler",
+         dask_cluster.scheduler_address, "-q"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     _check_json(out, ref, "dask")

@@ -19,14 +19,9 @@ from descend.scale import dask_engine  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-        dashboard_address=None, memory_limit="1GiB",
-    )
-    with distributed.Client(cluster) as c:
+def client(dask_cluster):
+    with distributed.Client(dask_cluster) as c:
         yield c
-    cluster.close()
 
 
 def _data(n=20_000, d=5, seed=0):

@@ -1,0 +1,27 @@
+"""Fixtures shared by every test folder: one Dask cluster for the whole session.
+
+Starting a two-process LocalCluster costs seconds (and each worker process imports NumPy,
+pandas and Dask again); the test folders that need one share this one. The test that kills a
+worker mid-fit leaves it to the nanny, which restarts it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """Two worker processes, one thread each, on loopback (``.scheduler_address`` for
+    ``--scheduler``)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        memory_limit="1GiB",
+    )
+    yield cluster
+    cluster.close()
