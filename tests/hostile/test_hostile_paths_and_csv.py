@@ -59,8 +59,10 @@ def test_the_in_memory_engine_names_the_engines_for_a_folder(cli, tmp_path):
     import pyarrow.parquet as pq
 
     pq.write_table(pa.table({"x": [1.0, 2.0, 3.0], "y": [2.0, 4.0, 7.0]}), tmp_path / "parts" / "p.parquet")
-    r = cli("fit", tmp_path / "parts")
+    r = cli("fit", tmp_path / "parts", "--engine", "numpy")
     assert r.one_line_error and "needs --engine stream or --engine dask" in r.stderr
+    r = cli("fit", tmp_path / "parts")  # the default engine streams a folder
+    assert r.code == 0 and "engine: stream" in r.stdout
 
 
 def test_a_very_wide_file_is_refused_quickly_by_a_documented_limit(cli, tmp_path):

@@ -170,7 +170,7 @@ def test_cli_text_report_from_stream(cli, files):
     [
         (["--engine", "spark"], "--engine spark"),
         (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
-        (["--chunk-rows", "10"], "--chunk-rows"),
+        (["--engine", "numpy", "--chunk-rows", "10"], "--chunk-rows"),
         (["--engine", "stream", "--plot", "x.png"], "--plot"),
         (["--engine", "dask", "--batch-size", "10"], "--batch-size"),
     ],
@@ -221,3 +221,29 @@ def test_cli_stream_shows_progress_on_a_terminal(cli, files, monkeypatch):
     monkeypatch.undo()
     quiet = _json(cli(*args))
     assert got["coef"] == quiet["coef"]
+
+
+def test_default_engine_streams_large_data_and_loads_small(cli, files, monkeypatch):
+    """--engine auto (the default): the data layer's estimate of the float64 size decides."""
+    import json
+
+    from descend.data import engine as choice
+
+    small = cli("fit", files["parquet"], "--json")
+    assert small.code == 0 and json.loads(small.stdout)["engine"] == "numpy"
+    monkeypatch.setattr(choice, "STREAM_BYTES", 1000)  # as if the file were large
+    big = cli("fit", files["parquet"], "--json")
+    obj = json.loads(big.stdout)
+    assert big.code == 0 and obj["engine"] == "stream" and "streamed" in obj["engine_reason"]
+    # the same answer either way
+    np.testing.assert_allclose(obj["coef"], json.loads(small.stdout)["coef"], rtol=1e-9)
+    folder = cli("fit", files["folder"], "--json")  # a folder always streams
+    assert folder.code == 0 and json.loads(folder.stdout)["engine"] == "stream"
+
+
+def test_engine_size_estimate(files):
+    from descend.data.engine import float64_bytes
+
+    # 1200 rows x 4 columns x 8 bytes, from the Parquet metadata
+    assert float64_bytes([files["parquet"]]) == 1200 * 4 * 8
+    assert float64_bytes([files["csv"]]) == files["csv"].stat().st_size

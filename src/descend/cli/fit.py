@@ -261,9 +261,10 @@ def fit_command(
         rich_help_panel="Model",
     ),
     engine: str = typer.Option(
-        "numpy",
+        "auto",
         "--engine",
-        help="Where the rows live: numpy (load the file into memory), stream (read it in "
+        help="Where the rows live: auto (numpy up to ~512 MiB of float64, else stream; a "
+        "folder or glob streams), numpy (load the file into memory), stream (read it in "
         "chunks, never whole: files larger than memory) or dask (a Dask cluster, see "
         "--scheduler). The answers agree to rounding.",
         rich_help_panel="Scale: engines and checkpoints",
@@ -348,8 +349,11 @@ def fit_command(
 
     # The fused kernels are registered lazily by the package root (descend._backends): numba
     # loads only when an array large enough to gain from them arrives.
-    if engine not in ENGINES:
-        fail(f"--engine {engine}: choose one of {', '.join(ENGINES)}")
+    if engine not in ENGINES and engine != "auto":
+        fail(f"--engine {engine}: choose one of auto, {', '.join(ENGINES)}")
+    engine_note = ""
+    if engine == "auto":
+        engine, engine_note = _auto_engine(data, plot, html, batch_size, chunk_rows, ctx)
     if scheduler is not None and engine != "dask":
         fail(f"--scheduler {scheduler}: applies to --engine dask only")
     if _given(ctx, "chunk_rows") and engine != "stream":
@@ -515,6 +519,7 @@ def fit_command(
             "scale": scale,
             "rows": src.n,
             "engine": engine,
+            "engine_reason": engine_note or None,
             "start_iter": model.start_iter_,
             "elapsed": elapsed,
             "load_time": load_time,
@@ -523,6 +528,8 @@ def fit_command(
             obj["summary"] = stats_table.to_dict() if stats_table is not None else None
         out.print(dumps(obj), markup=False)
     else:
+        if engine_note and engine != "numpy" and not quiet:  # a chosen stream is news
+            out.print(f"engine: {engine} ({engine_note})", markup=False)
         _print_fit(model, described, r2, elapsed, scale)
         if stats_table is not None:
             out.print(str(stats_table), markup=False)
@@ -640,6 +647,27 @@ def _prepared_dask(
             loss=model.loss,
             epsilon=float(model.epsilon),
         )
+
+
+def _auto_engine(
+    data: str, plot: str | None, html: str | None, batch_size: int | None,
+    chunk_rows: int | None, ctx: typer.Context,
+) -> tuple[str, str]:
+    """``--engine auto``: the data layer's choice by size (descend.data.engine), except that
+    pictures need the rows in memory and ``--chunk-rows`` asks for the stream."""
+    from descend.data.engine import choose_engine
+    from descend.io import data_files
+
+    if _given(ctx, "chunk_rows"):
+        return "stream", "--chunk-rows given: streamed"
+    try:
+        files, kind = data_files(data)
+    except Exception:  # noqa: BLE001 - the engine's own reader explains a bad DATA argument
+        return "numpy", ""
+    engine, why = choose_engine(files, single=kind == "file")
+    if engine == "stream" and kind == "file" and (plot is not None or html is not None):
+        return "numpy", "pictures need the rows in memory: loaded (--plot/--html)"
+    return engine, why
 
 
 def _load(

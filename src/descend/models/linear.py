@@ -60,6 +60,9 @@ _SOLVERS = ("auto", "preconditioned")
 #: Refinement rounds after the preconditioned descent (in memory), and the size (rows x
 #: features) up to which their residuals are compensated even for easy problems.
 _ROUNDS = 3
+#: Streamed/Dask fits skip the refinement passes when the standardised design's condition
+#: number is at most this: the moments' answer then has >= 12 correct digits already.
+_NO_REFINE_KAPPA = 100.0
 _EXACT_ROWS = 2_000_000
 EPS = float(np.finfo(np.float64).eps)
 _SETTLED = 4 * EPS
@@ -453,6 +456,15 @@ class LinearModel:
             white, whitened = whiten_moments(
                 stats, intercept=bool(self.fit_intercept), alpha=float(self.alpha), rows=rows
             )
+            if rows is not None and white.kind == "moments" and (
+                white.condition_number <= _NO_REFINE_KAPPA
+            ):
+                # Rows not in memory cost a read of the data per pass. On a well-conditioned
+                # design the moments' answer already carries ~16 - 2 log10(kappa) >= 12
+                # digits: descend from the moments alone (a streamed 7e6 x 10 fit: 4 passes
+                # of 0.8-2.8 s each -> none after the statistics pass).
+                white, whitened = whiten_moments(
+                    stats, intercept=bool(self.fit_intercept), alpha=float(self.alpha))
             return self._fit_whitened(white, whitened, stats, feature_names, callback, resume)
         std, penalty, theta0 = self._setup(stats, feature_names, resume)
         objective = StatsObjective(std.stats(stats), penalty, bool(self.fit_intercept))
