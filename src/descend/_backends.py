@@ -16,6 +16,10 @@ __all__ = ["FAST_MIN_ELEMENTS", "fast", "use_fast_kernels"]
 #: Arrays with at least this many elements go to the registered kernels; below it NumPy is as
 #: fast and a kernel's first call (compilation, thread start-up) would cost more than it saves.
 FAST_MIN_ELEMENTS = 1 << 18
+#: The statistics kernel takes longer to compile (~7 s on 2 cores, once per machine: numba's
+#: disk cache keeps it) than NumPy's blocked BLAS products take below this size, so smaller
+#: arrays go to NumPy; the first large huber fit then compiles only its gradient kernel.
+FAST_MIN_ELEMENTS_BY_KERNEL = {"moment_stats": 1 << 25}
 
 _FAST: dict[str, Callable[..., Any] | None] = {
     "loss_and_grad": None,
@@ -47,6 +51,7 @@ def fast(name: str, X: Any) -> Callable[..., Any] | None:
     # must not load NumPy for `descend --help`
 
     fn = _FAST[name]
-    if fn is None or not isinstance(X, np.ndarray) or X.size < FAST_MIN_ELEMENTS:
+    least = FAST_MIN_ELEMENTS_BY_KERNEL.get(name, FAST_MIN_ELEMENTS)
+    if fn is None or not isinstance(X, np.ndarray) or X.size < least:
         return None
     return fn

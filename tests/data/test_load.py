@@ -160,3 +160,20 @@ def test_round_trip_property(tmp_path_factory, data, sep, header, crlf, bom):
     np.testing.assert_array_equal(t.y, data[:, -1])
     if header:
         assert t.feature_names == tuple(names[:-1])
+
+
+def test_blocked_moment_stats_equal_the_one_block_answer():
+    # more rows than one block: the centred products are summed block by block
+    import numpy as np
+
+    from descend.data import stats
+
+    rng = np.random.default_rng(3)
+    n = stats._BLOCK * 2 + 123
+    X = rng.normal(size=(n, 3)) * [1.0, 10.0, 1e3] + [5.0, -2.0, 1e4]
+    y = X @ [1.0, 2.0, 3.0] + rng.normal(size=n)
+    st = stats.moment_stats(X, y)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    np.testing.assert_allclose(st.cxx, Xc.T @ Xc, rtol=1e-12)
+    np.testing.assert_allclose(st.cxy, Xc.T @ yc, rtol=1e-12)
+    assert st.cyy == __import__("pytest").approx(float(yc @ yc), rel=1e-12)

@@ -78,6 +78,10 @@ class MomentStats:
         return gw, 2.0 * r
 
 
+#: Rows per block of the centred products in :func:`moment_stats`.
+_BLOCK = 1 << 16
+
+
 def moment_stats(X: Array, y: Array) -> MomentStats:
     """Exact statistics of an in-memory block (two passes: means, then centred products)."""
     X = np.asarray(X, dtype=np.float64)
@@ -88,15 +92,26 @@ def moment_stats(X: Array, y: Array) -> MomentStats:
         return MomentStats(0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0)
     mx = X.mean(axis=0)
     my = float(y.mean())
-    Xc = X - mx
-    yc = y - my
+    if n <= _BLOCK:
+        Xc = X - mx
+        yc = y - my
+        cxx, cxy, cyy = Xc.T @ Xc, Xc.T @ yc, float(yc @ yc)
+    else:  # the centred copy one block at a time: memory stays O(block x d), not a 2nd X
+        d = X.shape[1]
+        cxx, cxy, cyy = np.zeros((d, d)), np.zeros(d), 0.0
+        for lo in range(0, n, _BLOCK):
+            Xc = X[lo : lo + _BLOCK] - mx
+            yc = y[lo : lo + _BLOCK] - my
+            cxx += Xc.T @ Xc
+            cxy += Xc.T @ yc
+            cyy += float(yc @ yc)
     return MomentStats(
         n=n,
         mean_x=mx,
         mean_y=my,
-        cxx=Xc.T @ Xc,
-        cxy=Xc.T @ yc,
-        cyy=float(yc @ yc),
+        cxx=cxx,
+        cxy=cxy,
+        cyy=cyy,
     )
 
 
