@@ -165,13 +165,17 @@ def prepare_stream(
     loss: str,
     epsilon: float,
     progress: Callable[[int, int | None], None] | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> Prepared:
     """One streamed pass of statistics; row passes too when the fit needs them."""
     from descend.scale.stream import open_source, stats_from_file
 
     if chunk_rows is not None and chunk_rows < 1:
         raise InputError(f"--chunk-rows {chunk_rows}: give a positive number of rows")
-    src = open_source(data, target=target, features=features, chunk_rows=chunk_rows)
+    src = open_source(
+        data, target=target, features=features, chunk_rows=chunk_rows,
+        storage_options=storage_options,
+    )
     stats, names, tname = stats_from_file(src, progress=progress)
     return Prepared(
         stats=_check_stats(stats, data, names, tname),
@@ -252,8 +256,10 @@ def _read_dask(data: str, source: Any) -> Any:
     from descend.data._csv import MISSING
 
     cols = [*source.feature_names, source.target_name]
+    # URLs (s3://...): each worker opens its partitions through fsspec with these options
+    remote = {"storage_options": source.storage_options} if source.storage_options else {}
     if source.kind == "parquet":
-        return dd.read_parquet(list(source.files), columns=cols)
+        return dd.read_parquet(list(source.files), columns=cols, **remote)
     missing = sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
     frame = dd.read_csv(
         source.files[0],
@@ -268,6 +274,7 @@ def _read_dask(data: str, source: Any) -> Any:
         keep_default_na=False,
         skipinitialspace=True,
         skip_blank_lines=True,
+        **remote,
     )
     return frame if list(frame.columns) == cols else frame[cols]
 
@@ -281,6 +288,7 @@ def prepare_dask(
     rows_needed: bool,
     loss: str,
     epsilon: float,
+    storage_options: dict[str, Any] | None = None,
 ) -> Prepared:
     """Statistics as one map-reduce; persisted partitions for per-step passes when needed."""
     from descend.scale.dask_engine import moment_stats_dask
@@ -288,7 +296,7 @@ def prepare_dask(
 
     # Column discovery (header, separator, names) as the stream engine does it, so every
     # engine picks the same target and features; it reads only the header or the footers.
-    src = open_source(data, target=target, features=features)
+    src = open_source(data, target=target, features=features, storage_options=storage_options)
     try:
         frame = _read_dask(data, src)
         # One array of [features..., target], split afterwards: selecting columns of the frame

@@ -31,7 +31,10 @@ def read_parquet(path: str | Path) -> Frame:
     import polars as pl
 
     from descend.io import check_regular_file
+    from descend.io._remote import is_remote
 
+    if is_remote(path):
+        return _read_remote_parquet(path)
     check_regular_file(path)
     try:
         with open(path, "rb") as fh:  # a file, not a name: polars reads 'a[1].pq' as a glob
@@ -42,6 +45,37 @@ def read_parquet(path: str | Path) -> Frame:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
     return _from_polars(df, str(path), first_line=1)
+
+
+def _read_remote_parquet(path: Any) -> Frame:
+    """A Parquet object at a URL (a :class:`~descend.io._remote.RemoteFile`), read whole."""
+    import io
+
+    import polars as pl
+
+    try:
+        df = pl.read_parquet(io.BytesIO(path.read_bytes()))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
+    return _from_polars(df, str(path), first_line=1)
+
+
+def read_url(url: str, storage_options: dict[str, Any] | None = None) -> Frame:
+    """Every column of the CSV or Parquet object at ``url`` (``s3://``, ``https://``,
+    ``memory://``...), fetched into memory through fsspec (:mod:`descend.io._remote`)."""
+    from descend.io._remote import RemoteFile, remote_files
+
+    files, how = remote_files(url, storage_options)
+    if how != "file":
+        raise DataError(
+            f"{url}: names {len(files)} objects ({how}); the in-memory engine reads one file: "
+            "give one object, or stream them (--engine stream or dask)"
+        )
+    remote = RemoteFile(files[0], storage_options)
+    if remote.suffix.lower() in _PARQUET_SUFFIXES:
+        return _read_remote_parquet(remote)
+    return read_csv(remote)  # type: ignore[arg-type]  # a RemoteFile opens like a Path
 
 
 def _from_polars(df: Any, source: str, *, first_line: int) -> Frame:
@@ -82,10 +116,15 @@ def _from_pandas(df: Any) -> Frame:
     return Frame(np.ascontiguousarray(data), names, "pandas DataFrame", header=True, first_line=0)
 
 
-def read_frame(source: Any) -> Frame:
-    """Every column of ``source`` (a path, a 2-D array, a pandas or polars DataFrame)."""
+def read_frame(source: Any, storage_options: dict[str, Any] | None = None) -> Frame:
+    """Every column of ``source`` (a path or URL, a 2-D array, a pandas or polars DataFrame);
+    ``storage_options`` go to the fsspec filesystem of a URL (docs/input-and-output.md)."""
     if isinstance(source, Frame):
         return source
+    from descend.io._remote import is_url
+
+    if is_url(source):
+        return read_url(source, storage_options)
     if isinstance(source, (str, Path)):
         path = Path(source)
         if path.suffix.lower() in _PARQUET_SUFFIXES:
@@ -157,6 +196,7 @@ def load_table(
     target: str | None = None,
     features: str | Sequence[str] | None = None,
     min_rows: int = 2,
+    storage_options: dict[str, Any] | None = None,
 ) -> Table:
     """Load ``source`` into a :class:`Table` ready to fit.
 
@@ -164,6 +204,7 @@ def load_table(
     or a pandas/polars DataFrame. ``target`` names the target column (default: the last);
     ``features`` names the feature columns, as a list or ``"a,b"`` (default: all the others).
     Headerless files and arrays have columns ``x, y`` (two columns) or ``x1 .. x{k-1}, y``.
+    A URL (``s3://bucket/data.csv``) is read through fsspec with ``storage_options``.
 
     >>> import numpy as np
     >>> t = load_table(np.array([[1200.0, 2e5], [1500.0, 2.5e5], [1800.0, 3e5]]))
@@ -183,7 +224,7 @@ def load_table(
             np.ascontiguousarray(data), default_names(X.shape[1] + 1), "(X, y) arrays", False, 0
         )
     else:
-        frame = read_frame(source)
+        frame = read_frame(source, storage_options)
     k = len(frame.columns)
     if k < 2:
         raise DataError(
