@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from remote_data import BUCKET, KEY, SECRET, make_data
 
+
 @dataclass
 class Run:
     code: int

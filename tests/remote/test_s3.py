@@ -170,8 +170,6 @@ def test_checkpoint_hashes_the_object(cli, s3, tmp_path):
             "--lr", "0.01", "--json")
     assert r.code == 0, r.stderr
     meta = json.loads(ck.read_text())["meta"]["data"]
-    from remote_data import make_data as _  # noqa: F401 - the same rows as the bucket
-
     import s3fs
 
     body = s3fs.S3FileSystem(**storage_options(s3), skip_instance_cache=True).cat_file(
