@@ -141,3 +141,14 @@ def test_storage_option_cli_errors(cli, local_files):
 def test_is_url():
     assert is_url("s3://b/k") and is_url("memory://x.csv") and is_url("file:///tmp/a.csv")
     assert not is_url("a.csv") and not is_url("C:\\data\\a.csv") and not is_url("glob:*.pq")
+
+
+def test_sweep_and_predict_read_urls(cli, mem, local_files, tmp_path):
+    args = ["--lr", "0.01,0.1", "--max-iter", "20", "--json"]
+    assert _json(cli("sweep", f"{mem}/houses.parquet", *args)) == _json(
+        cli("sweep", local_files["parquet"], *args))
+    model = tmp_path / "m.json"
+    assert cli("fit", local_files["csv"], "--save", model, "-q").code == 0
+    got = _json(cli("predict", model, f"{mem}/houses.csv", "--json"))
+    ref = _json(cli("predict", model, local_files["csv"], "--json"))
+    assert got == ref and len(ref["predictions"]) == 1500
