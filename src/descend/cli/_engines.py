@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
 from descend.errors import DataError, InputError
+from descend.scale.dask_engine import DaskResiduals, DaskRows  # the library's row passes
 
 Array = NDArray[np.float64]
 
@@ -129,32 +130,6 @@ class StreamResiduals:
         return r_factor_stream(self.source, mean, scale)
 
 
-class DaskResiduals:
-    """Refinement passes of the squared loss as map-reduces over Dask ``(X, y)``."""
-
-    def __init__(self, X: Any, y: Any):
-        self.X, self.y = X, y
-
-    def residuals(
-        self, mean: Array, scale: Array, y0: float, v: Array, c: float
-    ) -> tuple[Array, float, float, int]:
-        from descend.scale.dask_engine import centred_residuals_dask
-
-        return centred_residuals_dask(self.X, self.y, mean, scale, y0, v, c)
-
-    def anchored(
-        self, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
-    ) -> tuple[Array, float, float, int]:
-        from descend.scale.dask_engine import anchored_residuals_dask
-
-        return anchored_residuals_dask(self.X, self.y, mean, scale, b, w, dv, c)
-
-    def r_factor(self, mean: Array, scale: Array) -> Array:
-        from descend.scale.dask_engine import r_factor_dask
-
-        return r_factor_dask(self.X, mean, scale)
-
-
 def prepare_stream(
     data: str,
     *,
@@ -188,26 +163,6 @@ def prepare_stream(
 
 
 # ------------------------------------------------------------------------------- dask
-
-
-class DaskRows:
-    """Row passes as map-reduces over persisted Dask partitions (full batch only)."""
-
-    def __init__(self, X: Any, y: Any, loss: str, epsilon: float):
-        self.X, self.y, self.loss, self.epsilon = X, y, loss, epsilon
-
-    def full(self, w: Array, b: float) -> tuple[float, Array, float]:
-        from descend.scale.dask_engine import loss_and_grad_dask
-
-        return loss_and_grad_dask(self.X, self.y, w, b, self.loss, self.epsilon)
-
-    def batches(
-        self, rng: np.random.Generator, batch_size: int, shuffle: bool
-    ) -> Iterable[tuple[Array, Array]]:  # pragma: no cover - refused before the fit starts
-        raise InputError("--batch-size: mini-batches are not available with --engine dask")
-
-    def max_row_norm2(self, mean: Array, scale: Array) -> float:  # pragma: no cover
-        raise InputError("--batch-size: mini-batches are not available with --engine dask")
 
 
 @contextmanager

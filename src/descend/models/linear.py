@@ -296,7 +296,15 @@ class LinearModel:
     def fit(
         self, X: Any, y: Any, *, callback: Callable[[Any], Any] | None = None, resume: Any = None
     ) -> Any:
-        """Learn ``coef_`` and ``intercept_`` from ``X`` ``(n, d)`` and ``y`` ``(n,)``."""
+        """Learn ``coef_`` and ``intercept_`` from ``X`` ``(n, d)`` and ``y`` ``(n,)``.
+
+        Dask arrays or a Dask DataFrame (``y``: its target column's name) are fitted on their
+        cluster by map-reduce, never gathered (:func:`descend.scale.dask_engine.fit_dask`).
+        """
+        if any(type(v).__module__.startswith("dask") for v in (X, y)):  # without importing it
+            from descend.scale.dask_engine import fit_dask
+
+            return fit_dask(self, X, y, callback=callback, resume=resume)
         X, y = self._validate_fit_data(X, y)
         names = getattr(self, "feature_names_in_", None)
         return self._fit(
