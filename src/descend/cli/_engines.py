@@ -25,7 +25,6 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
 from descend.errors import DataError, InputError
-from descend.scale.dask_engine import DaskResiduals, DaskRows  # the library's row passes
 
 Array = NDArray[np.float64]
 
@@ -246,7 +245,7 @@ def prepare_dask(
     storage_options: dict[str, Any] | None = None,
 ) -> Prepared:
     """Statistics as one map-reduce; persisted partitions for per-step passes when needed."""
-    from descend.scale.dask_engine import moment_stats_dask
+    from descend.scale.dask_engine import DaskResiduals, DaskRows, moment_stats_dask
     from descend.scale.stream import open_source
 
     # Column discovery (header, separator, names) as the stream engine does it, so every
@@ -279,3 +278,13 @@ def prepare_dask(
         passes=DaskRows(X, y, loss, epsilon) if rows_needed else None,
         rows=DaskResiduals(X, y) if loss == "squared_error" else None,
     )
+
+
+def __getattr__(name: str) -> Any:
+    # The Dask row passes live in descend.scale.dask_engine (the library fits Dask data too);
+    # imported on first use, as descend.scale loads numba.
+    if name in ("DaskResiduals", "DaskRows"):
+        from descend.scale import dask_engine
+
+        return getattr(dask_engine, name)
+    raise AttributeError(name)
