@@ -108,6 +108,8 @@ def test_library_reads_s3(s3):
                       storage_options=so)
     assert src.n_rows == 1500 and src.files[0].startswith("s3://")
     stats, names, tname = stats_from_file(src)
+    again, _, _ = stats_from_file(f"glob:{_url('glob')}", "price", "a,c", storage_options=so)
+    np.testing.assert_allclose(again.cxx, stats.cxx, rtol=1e-11)  # other chunks, other merges
     assert names == ("a", "c") and tname == "price"
     ref = LinearModel().fit(X[:, [0, 2]], y)
     fit = LinearModel()._fit_stats(stats, names)
@@ -176,3 +178,22 @@ def test_checkpoint_hashes_the_object(cli, s3, tmp_path):
         f"{BUCKET}/houses.csv")
     h = hashlib.sha256(b"houses.csv\0" + body).hexdigest()
     assert meta["path"] == _url("csv") and meta["bytes"] == len(body) and meta["sha256"] == h
+
+
+def test_unreachable_endpoint(cli, s3):
+    """Nothing listens on the port: one line, after botocore's retries (seconds, no hang)."""
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = _url("csv")
+    r = cli("fit", url, "--storage-option", f"endpoint_url=http://127.0.0.1:{port}",
+            "--storage-option", "config_kwargs.retries.max_attempts=1")
+    _one_error_line(r, url, "cannot reach the store", "endpoint_url")
+
+
+def test_unknown_storage_option(cli, s3):
+    url = _url("csv")
+    r = cli("fit", url, *_so_args(s3), "--storage-option", "no_such_option=1")
+    _one_error_line(r, url, "storage option is not accepted", "no_such_option")

@@ -185,6 +185,11 @@ def remote_errors(url: str) -> Iterator[None]:
             "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or --storage-option key=... "
             "secret=...) and the bucket's permissions"
         ) from None
+    except TypeError as exc:  # s3fs passes unknown options on to its session: it fails here
+        raise InputError(
+            f"{url}: a storage option is not accepted by the filesystem ({str(exc)[:160]}); "
+            "check --storage-option"
+        ) from None
     except (ConnectionError, TimeoutError) as exc:
         raise DataError(
             f"{url}: cannot reach the store ({type(exc).__name__}: {str(exc)[:120]}); check "
@@ -200,6 +205,11 @@ def remote_errors(url: str) -> Iterator[None]:
         if type(exc).__module__.split(".")[0] in ("botocore", "aiobotocore", "aiohttp", "gcsfs",
                                                    "s3fs", "fsspec", "google", "requests"):
             first = (str(exc).strip().splitlines() or [name])[0]
+            if "Connect" in name or "Timeout" in name:
+                raise DataError(
+                    f"{url}: cannot reach the store ({first[:160]}); check the address "
+                    "(--storage-option endpoint_url=...) and the network"
+                ) from None
             if "credential" in first.lower():
                 raise DataError(
                     f"{url}: no credentials ({first[:160]}); set AWS_ACCESS_KEY_ID and "

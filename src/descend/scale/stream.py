@@ -488,6 +488,7 @@ def stats_from_file(
     chunk_rows: int | None = None,
     *,
     progress: Progress | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> tuple[MomentStats, tuple[str, ...], str]:
     """:class:`MomentStats` of a file of any size in one streamed pass, in constant memory.
 
@@ -495,7 +496,8 @@ def stats_from_file(
     feature_names)`` then fits the squared loss without touching the data again.
     """
     src = path if isinstance(path, ChunkSource) else open_source(
-        path, target=target, features=features, chunk_rows=chunk_rows
+        path, target=target, features=features, chunk_rows=chunk_rows,
+        storage_options=storage_options,
     )
     acc: MomentStats | None = None
     done = 0
