@@ -152,3 +152,46 @@ def test_sweep_and_predict_read_urls(cli, mem, local_files, tmp_path):
     got = _json(cli("predict", model, f"{mem}/houses.csv", "--json"))
     ref = _json(cli("predict", model, local_files["csv"], "--json"))
     assert got == ref and len(ref["predictions"]) == 1500
+
+
+def test_stream_reads_urls_in_chunks(cli, mem, local_files, monkeypatch):
+    """The stream engine never fetches a whole object: it reads through buffered files."""
+    from descend.io import _remote
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the stream engine fetched a whole object")
+
+    monkeypatch.setattr(_remote, "read_bytes", refuse)
+    args = ["--engine", "stream", "--chunk-rows", "100", "--lr", "0.05", "--max-iter", "10",
+            "--json"]
+    ref = _json(cli("fit", local_files["csv"], *args))
+    for name in ("houses.csv", "houses.parquet", "parts/"):
+        got = _json(cli("fit", f"{mem}/{name}", *args))
+        np.testing.assert_allclose(got["coef"], ref["coef"], rtol=1e-10, atol=0)
+
+
+def test_local_data_loads_no_url_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tempfile, os\n"
+        "from descend.cli.app import main\n"
+        "d = tempfile.mkdtemp(); f = os.path.join(d, 'a.csv')\n"
+        "open(f, 'w').write('x,y\\n1,2\\n2,4.1\\n3,6\\n')\n"
+        "assert main(['fit', f, '-q', '--json']) == 0\n"
+        "print('LOADED', [m for m in ('fsspec', 's3fs', 'aiohttp', 'botocore') "
+        "if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip().splitlines()[-1] == "LOADED []"
+
+
+def test_missing_fsspec_names_the_extra(cli, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fsspec.core", None)  # import -> ModuleNotFoundError
+    r = cli("fit", "memory://m/houses.csv")
+    assert r.code == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "needs fsspec" in r.stderr and "pip install 'descend[data]'" in r.stderr
