@@ -285,8 +285,10 @@ def minimize(
         variables: variable order for text/callables (default: sorted names / ``x0, x1, ...``).
         jac: for a callable ``fun``: a gradient callable, or ``True`` when ``fun`` returns
             ``(value, gradient)``; default: the gradient is derived for you.
-        max_iter: most steps in this call (>= 0). Default 10000. Hitting it warns
-            :class:`~descend.errors.ConvergenceWarning`.
+        max_iter: most steps of the whole run (>= 0), as everywhere in descend (the
+            estimator, the CLI, checkpoints): a run resumed with ``start_iter`` steps done takes
+            at most ``max_iter - start_iter`` more. Default 10000. Running out is the verdict
+            *budget spent* (warns :class:`~descend.errors.ConvergenceWarning`).
         gtol: stop when the Euclidean norm of the gradient is <= gtol (status ``gtol``).
             Default 1e-6.
         tol: stop when the loss is flat: over the last ``n_iter_no_change`` steps its range
@@ -477,7 +479,7 @@ def minimize(
     try:
         while status is None:
             x, f, g, gn, inner_state, nit = cur
-            if nit >= max_iter:
+            if start_iter + nit >= max_iter:
                 status = Status.MAX_ITER
                 break
             step = math.nan
