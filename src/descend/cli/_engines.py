@@ -174,7 +174,6 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
             yield client
         return
     import os
-
     import signal
 
     # The worker processes start with Ctrl-C ignored (they inherit it): a Ctrl-C in the
