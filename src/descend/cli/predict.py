@@ -49,6 +49,7 @@ def predict_command(
             fail(
                 f"{data}: needs the columns {', '.join(names)} (it has {', '.join(frame.columns)})"
             )
+        frame.check_numeric(cols)
         check_finite(frame, cols)
         X = frame.data[:, cols]
     with np.errstate(all="ignore"):

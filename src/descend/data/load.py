@@ -51,17 +51,26 @@ def _from_polars(df: Any, source: str, *, first_line: int) -> Frame:
 
     names = tuple(str(c) for c in df.columns)
     check_width(len(names), source)
-    for name, dtype in zip(names, df.dtypes, strict=True):
-        if not (dtype.is_numeric() or dtype == pl.Boolean):
-            raise DataError(
-                f"{source}: column {name!r} holds {dtype} values, not numbers; "
-                "convert it to numbers or leave it out with --features"
-            )
     if not names:
         raise DataError(f"{source}: has no columns")
-    data = df.select(pl.all().cast(pl.Float64)).to_numpy(order="c")
+    # A column of text or dates is kept as NaN and refused only if the fit chooses it (as the
+    # stream and Dask engines, which read only the chosen columns, do).
+    non_numeric = tuple(
+        name
+        for name, dtype in zip(names, df.dtypes, strict=True)
+        if not (dtype.is_numeric() or dtype == pl.Boolean)
+    )
+    data = df.select(
+        pl.lit(None, dtype=pl.Float64).alias(c) if c in non_numeric else pl.col(c).cast(pl.Float64)
+        for c in df.columns
+    ).to_numpy(order="c")
     return Frame(
-        np.asarray(data, dtype=np.float64), names, source, header=True, first_line=first_line
+        np.asarray(data, dtype=np.float64),
+        names,
+        source,
+        header=True,
+        first_line=first_line,
+        non_numeric=non_numeric,
     )
 
 
@@ -213,6 +222,7 @@ def load_table(
             f"{frame.source}: has only {n} data row; fitting needs at least {min_rows} "
             "(a line through one point is not determined)"
         )
+    frame.check_numeric([*f_idx, t])
     check_finite(frame, [*f_idx, t])
     y = np.ascontiguousarray(frame.data[:, t])
     cols = [*f_idx, t]

@@ -277,10 +277,9 @@ class ChunkSource:
             except Exception as exc:  # pragma: no cover - pyarrow's message names the type
                 raise DataError(f"{source}: column {batch.schema.names[j]!r}: {exc}") from None
             if arr.dtype.kind not in "fiub":
-                raise DataError(
-                    f"{source}: column {batch.schema.names[j]!r} holds {arr.dtype} values, "
-                    "not numbers; convert it or leave it out with --features"
-                )
+                from descend.data.table import not_numeric_message
+
+                raise DataError(not_numeric_message(source, batch.schema.names[j]))
             if j < d:
                 X[:, j] = arr
             else:
@@ -390,6 +389,10 @@ def open_source(
     if chunk_rows is not None and int(chunk_rows) < 1:
         raise DataError(f"chunk_rows={chunk_rows} must be a positive number of rows")
     files, kind = _expand(path)
+    if kind == "csv" and len(files) == 1:  # the content decides, as for the in-memory reader
+        with open(files[0], "rb") as fh:
+            if fh.read(4) == b"PAR1":
+                kind = "parquet"
     sep, header, encoding = ",", True, "utf-8-sig"
     n_rows: int | None = None
     if kind == "parquet":
@@ -412,10 +415,20 @@ def open_source(
         from descend.data._csv import sniff_csv
 
         layout = sniff_csv(files[0])
-        if layout is None:
-            raise DataError(f"{files[0]}: is a Parquet file; give it a .parquet name to stream it")
+        if layout is None:  # pragma: no cover - checked above by the magic number
+            raise DataError(f"{files[0]}: is a Parquet file; give it a .parquet name")
         sep, header, encoding, names = layout.sep, layout.header, layout.encoding, layout.names
     idx = _resolve(names, target, features, str(path))
+    if kind == "parquet":  # a chosen column of text or dates: the in-memory reader's words
+        import pyarrow as pa
+
+        from descend.data.table import not_numeric_message
+
+        for i in idx:
+            typ = dset.schema.field(names[i]).type
+            if not (pa.types.is_integer(typ) or pa.types.is_floating(typ)
+                    or pa.types.is_boolean(typ) or pa.types.is_decimal(typ)):
+                raise DataError(not_numeric_message(str(path), names[i]))
     if n_rows == 0:
         raise DataError(f"{path}: has no rows")
     return ChunkSource(
