@@ -143,3 +143,14 @@ def test_a_parquet_file_with_a_csv_name_is_read_by_its_content(cli, scheduler, t
     pq.write_table(pa.table({"x": [1.0, 2.0, 3.0], "y": [2.0, 4.0, 7.0]}), path)
     for engine, r in _verdicts(cli, path, scheduler).items():
         assert r.code == 0 and json.loads(r.stdout)["coef"][0] == pytest.approx(2.5), engine
+
+
+def test_a_csv_text_column_left_out_does_not_stop_any_engine(cli, scheduler, tmp_path):
+    path = _case_file(tmp_path, "t", "x,name,y\n1,a,2\n2,b,4\n3,,7\n")
+    runs = _verdicts(cli, path, scheduler)
+    for engine, r in runs.items():
+        assert r.one_line_error, (engine, r)
+        assert "non-numeric value 'a' at line 2, column 'name' (2)" in r.stderr, engine
+    assert len({r.stderr for r in runs.values()}) == 1
+    for engine, r in _verdicts(cli, path, scheduler, "--features", "x").items():
+        assert r.code == 0 and json.loads(r.stdout)["coef"][0] == pytest.approx(2.5), engine

@@ -229,8 +229,19 @@ def _read_polars(layout: CsvLayout) -> Frame | None:
     return Frame(data, names, str(path), header=header, first_line=2 if header else 1)
 
 
-def _scan_rows(layout: CsvLayout) -> Iterator[tuple[int, list[float]]]:
-    """``(line, values)`` of each data row in file order; raise at the first bad line."""
+def _scan_rows(
+    layout: CsvLayout,
+    *,
+    only: set[int] | None = None,
+    problems: dict[int, tuple[int, str]] | None = None,
+) -> Iterator[tuple[int, list[float]]]:
+    """``(line, values)`` of each data row in file order; raise at the first bad line.
+
+    ``only``: the column indices to check (the others are read as NaN, unchecked).
+    ``problems``: when given, a bad cell does not raise; its column's first problem is
+    recorded there as ``{column: (line, message)}`` and the cell read as NaN, so a column the
+    fit leaves out with ``--features`` cannot stop it. A row of the wrong length always raises.
+    """
     path, sep, header, names = layout.path, layout.sep, layout.header, layout.names
     ncols = len(names)
     sep_name = _SEP_NAMES.get(sep, repr(sep))
@@ -251,32 +262,15 @@ def _scan_rows(layout: CsvLayout) -> Iterator[tuple[int, list[float]]]:
                     )
                 values: list[float] = []
                 for j, cell in enumerate(fields):
-                    s = cell.strip()
-                    where = f"line {line}, column {names[j]!r} ({j + 1})"
-                    if s.lower() in MISSING:
-                        raise DataError(
-                            f"{path}: missing value at {where}; fill it in or delete the row"
-                        )
-                    if "\x00" in s:
-                        raise DataError(
-                            f"{path}: line {line}, column {names[j]!r} ({j + 1}) holds a NUL "
-                            "byte: this is binary data, not a text CSV file"
-                        )
-                    try:
-                        v = float(s)
-                    except ValueError:
-                        hint = (
-                            "; it looks like a decimal comma: write decimal points (1.5, not 1,5)"
-                            if _DECIMAL_COMMA.match(s)
-                            else "; every cell must be a number"
-                        )
-                        raise DataError(
-                            f"{path}: non-numeric value {s[:40]!r} at {where}{hint}"
-                        ) from None
-                    if math.isinf(v):
-                        raise DataError(
-                            f"{path}: infinite value at {where}; replace it with a finite number"
-                        )
+                    if only is not None and j not in only:
+                        values.append(math.nan)
+                        continue
+                    v, problem = _cell(path, cell, line, j, names)
+                    if problem is not None:
+                        if problems is None:
+                            raise DataError(problem)
+                        problems.setdefault(j, (line, problem))
+                        v = math.nan
                     values.append(v)
                 yield line, values
         except csv.Error as exc:  # a NUL byte, an unterminated quote at the end...
@@ -290,10 +284,37 @@ def _scan_rows(layout: CsvLayout) -> Iterator[tuple[int, list[float]]]:
             ) from None
 
 
-def explain_csv(layout: CsvLayout) -> None:
-    """Scan the whole file for its first problem and raise it (the same message the
-    in-memory reader gives); return quietly when the scan finds none."""
-    for _ in _scan_rows(layout):
+def _cell(
+    path: Path, cell: str, line: int, j: int, names: tuple[str, ...]
+) -> tuple[float, str | None]:
+    """A cell's value, or the sentence that says why it has none."""
+    s = cell.strip()
+    where = f"line {line}, column {names[j]!r} ({j + 1})"
+    if s.lower() in MISSING:
+        return math.nan, f"{path}: missing value at {where}; fill it in or delete the row"
+    if "\x00" in s:
+        return math.nan, (
+            f"{path}: line {line}, column {names[j]!r} ({j + 1}) holds a NUL byte: this is "
+            "binary data, not a text CSV file"
+        )
+    try:
+        v = float(s)
+    except ValueError:
+        hint = (
+            "; it looks like a decimal comma: write decimal points (1.5, not 1,5)"
+            if _DECIMAL_COMMA.match(s)
+            else "; every cell must be a number (or leave the column out with --features)"
+        )
+        return math.nan, f"{path}: non-numeric value {s[:40]!r} at {where}{hint}"
+    if math.isinf(v):
+        return v, f"{path}: infinite value at {where}; replace it with a finite number"
+    return v, None
+
+
+def explain_csv(layout: CsvLayout, columns: set[int] | None = None) -> None:
+    """Scan the whole file for its first problem in ``columns`` (default: all) and raise it
+    in the in-memory reader's words; return quietly when the scan finds none."""
+    for _ in _scan_rows(layout, only=columns):
         pass
 
 
@@ -301,7 +322,8 @@ def _scan(layout: CsvLayout) -> Frame:
     """Slow, exact pass: raise at the first bad line, or return the values if all are fine."""
     rows: list[list[float]] = []
     lines: list[int] = []
-    for line, values in _scan_rows(layout):
+    problems: dict[int, tuple[int, str]] = {}
+    for line, values in _scan_rows(layout, problems=problems):
         rows.append(values)
         lines.append(line)
     data = np.array(rows, dtype=np.float64).reshape(len(rows), layout.ncols)
@@ -312,4 +334,5 @@ def _scan(layout: CsvLayout) -> Frame:
         header=layout.header,
         first_line=2 if layout.header else 1,
         lines=np.asarray(lines, dtype=np.int64),
+        problems=tuple((j, line, msg) for j, (line, msg) in sorted(problems.items())),
     )

@@ -41,12 +41,18 @@ class Frame:
     lines: NDArray[np.int64] | None = None  # file line of each row, when blank lines were skipped
     #: Columns that are not numbers (text, dates), stored as NaN: refused only if chosen.
     non_numeric: tuple[str, ...] = ()
+    #: ``(column, line, message)``: the first bad cell of each CSV column that has one.
+    problems: tuple[tuple[int, int, str], ...] = ()
 
     def check_numeric(self, cols: list[int] | tuple[int, ...]) -> None:
-        """Refuse a chosen column that is not numeric, in the words every engine uses."""
+        """Refuse a chosen column that is not numeric or holds a bad cell (the first in file
+        order), in the words every engine uses; columns left out are not looked at."""
         for j in cols:
             if self.columns[j] in self.non_numeric:
                 raise DataError(not_numeric_message(self.source, self.columns[j]))
+        chosen = [(line, j, msg) for j, line, msg in self.problems if j in set(cols)]
+        if chosen:
+            raise DataError(min(chosen)[2])
 
     def where(self, row: int) -> str:
         """Where data row ``row`` (0-based) is, in words: a file line, or an array row index."""

@@ -188,7 +188,8 @@ class ChunkSource:
         if self.kind == "csv":
             from descend.data._csv import explain_csv
 
-            explain_csv(self._csv_layout())
+            chosen = {self.columns.index(c) for c in (*self.feature_names, self.target_name)}
+            explain_csv(self._csv_layout(), chosen)
             return
         import pyarrow.parquet as pq
 
