@@ -181,15 +181,21 @@ def sniff_csv(path: str | Path) -> CsvLayout | None:
     return CsvLayout(path, sep, header, names, encoding)
 
 
-def read_csv(path: str | Path) -> Frame:
-    """Read a numeric CSV file into a :class:`Frame`; every problem is a :class:`DataError`."""
+def read_csv(path: str | Path, columns: set[int] | None = None) -> Frame:
+    """Read a numeric CSV file into a :class:`Frame`; every problem is a :class:`DataError`.
+
+    ``columns``: the indices a fit will use. A bad cell elsewhere is then ignored, and the
+    first bad cell among them raises at once, in file order -- as the stream engine, which
+    reads only those columns, meets it. Without ``columns`` each column's first bad cell is
+    recorded (:attr:`Frame.problems`) and raised only if the column is chosen later.
+    """
     layout = sniff_csv(path)
     if layout is None:
         from descend.data.load import read_parquet
 
         return read_parquet(path)
     frame = _read_polars(layout)
-    return frame if frame is not None else _scan(layout)
+    return frame if frame is not None else _scan(layout, columns)
 
 
 def default_names(k: int) -> tuple[str, ...]:
@@ -212,6 +218,8 @@ def _read_polars(layout: CsvLayout) -> Frame | None:
         raw = path.read_bytes()
         if layout.encoding != "utf-8-sig":
             raw = raw.decode(layout.encoding).encode("utf-8")
+        if raw and not raw.endswith(b"\n"):  # polars forgives a ragged last line without one
+            raw += b"\n"
         df = pl.read_csv(
             io.BytesIO(raw),
             separator=layout.sep,
@@ -318,12 +326,17 @@ def explain_csv(layout: CsvLayout, columns: set[int] | None = None) -> None:
         pass
 
 
-def _scan(layout: CsvLayout) -> Frame:
+def _scan(layout: CsvLayout, columns: set[int] | None = None) -> Frame:
     """Slow, exact pass: raise at the first bad line, or return the values if all are fine."""
     rows: list[list[float]] = []
     lines: list[int] = []
     problems: dict[int, tuple[int, str]] = {}
-    for line, values in _scan_rows(layout, problems=problems):
+    scan = (
+        _scan_rows(layout, problems=problems)
+        if columns is None
+        else _scan_rows(layout, only=columns)
+    )
+    for line, values in scan:
         rows.append(values)
         lines.append(line)
     data = np.array(rows, dtype=np.float64).reshape(len(rows), layout.ncols)

@@ -18,7 +18,6 @@ total is ``None`` where the format cannot tell it cheaply); the library never pr
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -86,28 +85,11 @@ def _expand(path: str | Path | Sequence[str | Path]) -> tuple[list[str], str]:
 
 
 def _resolve(names: Sequence[str], target: str | None, features: Any, source: str) -> list[int]:
-    """Column indices ``[features..., target]``; unknown names are refused with a suggestion."""
+    """Column indices ``[features..., target]``, chosen (and refused) as the in-memory loader
+    chooses them: :func:`descend.data.load.choose_columns`."""
+    from descend.data.load import choose_columns
 
-    def pick(name: str, what: str) -> int:
-        if name in names:
-            return list(names).index(name)
-        close = difflib.get_close_matches(name, list(names), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; columns are {', '.join(names)}"
-        raise DataError(f"{source}: no {what} column {name!r}{hint}")
-
-    if len(names) < 2:
-        raise DataError(f"{source}: needs at least two columns (features and a target)")
-    t = pick(target, "target") if target is not None else len(names) - 1
-    if features is None:
-        f = [i for i in range(len(names)) if i != t]
-    else:
-        wanted = features.split(",") if isinstance(features, str) else list(features)
-        f = [pick(str(n).strip(), "feature") for n in wanted if str(n).strip()]
-        if not f:
-            raise DataError(f"{source}: no feature named; pass --features A,B")
-        if t in f:
-            raise DataError(f"{source}: column {names[t]!r} is both the target and a feature")
-    return [*f, t]
+    return choose_columns(names, target, features, source)
 
 
 def default_names(k: int) -> tuple[str, ...]:
