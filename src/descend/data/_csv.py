@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -205,6 +206,15 @@ def default_names(k: int) -> tuple[str, ...]:
     return (*(f"x{j}" for j in range(1, k)), "y")
 
 
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, 2)
+        return fh.read(1) == b"\n"
+
+
 def _read_polars(layout: CsvLayout) -> Frame | None:
     """The fast path; ``None`` when the file needs :func:`_scan` to explain itself."""
     import io
@@ -214,20 +224,23 @@ def _read_polars(layout: CsvLayout) -> Frame | None:
     path, header, names = layout.path, layout.header, layout.names
     schema = {f"c{j}": pl.Float64 for j in range(layout.ncols)}
     try:
-        # The bytes, not the name: polars would read a name such as 'a[1].csv' as a glob.
-        raw = path.read_bytes()
-        if layout.encoding != "utf-8-sig":
-            raw = raw.decode(layout.encoding).encode("utf-8")
-        if raw and not raw.endswith(b"\n"):  # polars forgives a ragged last line without one
-            raw += b"\n"
+        source: Any = path
+        if layout.encoding != "utf-8-sig" or not _ends_with_newline(path):
+            # transcoded to UTF-8 in memory; and polars forgives a ragged last line that has
+            # no newline, which the other engines refuse: give it one
+            raw = path.read_bytes()
+            if layout.encoding != "utf-8-sig":
+                raw = raw.decode(layout.encoding).encode("utf-8")
+            source = io.BytesIO(raw if raw.endswith(b"\n") else raw + b"\n")
         df = pl.read_csv(
-            io.BytesIO(raw),
+            source,
             separator=layout.sep,
             has_header=False,
             skip_rows=1 if header else 0,
             schema=schema,
             null_values=[""],
             encoding="utf8",
+            glob=False,  # 'a[1].csv' is a file name, not a pattern
         )
     except (pl.exceptions.PolarsError, OSError, ValueError):
         return None

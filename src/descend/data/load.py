@@ -34,8 +34,7 @@ def read_parquet(path: str | Path) -> Frame:
 
     check_regular_file(path)
     try:
-        with open(path, "rb") as fh:  # a file, not a name: polars reads 'a[1].pq' as a glob
-            df = pl.read_parquet(fh)
+        df = pl.read_parquet(path, glob=False)  # 'a[1].parquet' is a name, not a pattern
     except FileNotFoundError:
         raise DataError(f"{path}: no such file; check the path") from None
     except (pl.exceptions.PolarsError, OSError) as exc:
