@@ -540,13 +540,13 @@ def fit_command(
     if interrupted:
         if checkpoint is not None:
             err.print(
-                f"descend: interrupted after {model.n_iter_} iterations; saved {checkpoint}. "
+                f"descend: {_stopped_by()} after {model.n_iter_} iterations; saved {checkpoint}. "
                 f"Resume with: {_command_line(ctx, checkpoint)}",
                 markup=False,
             )
         else:
             err.print(
-                f"descend: interrupted after {model.n_iter_} iterations; nothing saved (add "
+                f"descend: {_stopped_by()} after {model.n_iter_} iterations; nothing saved (add "
                 "--checkpoint FILE to make a run resumable)",
                 markup=False,
             )
@@ -561,6 +561,15 @@ def fit_command(
         save_model(model, save_path, target=src.target_name, source=str(data), force=True)
         if not as_json:
             out.print(f"saved the model to {save}", markup=False)
+
+
+def _stopped_by() -> str:
+    """``interrupted`` (Ctrl-C) or ``terminated (SIGTERM)``: what stopped the run."""
+    import signal
+
+    from descend.io import received
+
+    return "terminated (SIGTERM)" if received() == signal.SIGTERM else "interrupted"
 
 
 def _both(*callbacks: Callable[[Any], None] | None) -> Callable[[Any], None] | None:

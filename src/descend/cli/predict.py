@@ -52,6 +52,7 @@ def predict_command(
                 f"{data}: needs the columns {', '.join(names)}{lacking} (it has "
                 f"{', '.join(frame.columns)}); the model was fit on those columns"
             )
+        frame.check_numeric(cols)
         check_finite(frame, cols)
         X = frame.data[:, cols]
     with np.errstate(all="ignore"):

@@ -49,6 +49,8 @@ def sweep_command(
         fail(f"--lr {lr}: every learning rate must be a positive finite number")
     if max_iter < 1:
         fail(f"--max-iter {max_iter}: give a positive number of steps")
+    if not (np.isfinite(tol) and tol >= 0):
+        fail(f"--tol {tol}: give a finite number >= 0, e.g. --tol 1e-12")
     from descend.cli._files import guard_data
     from descend.cli.pictures import check_outputs
     from descend.io import OutputPlan
