@@ -92,9 +92,9 @@ def test_fit_json_never_holds_nan(cli, tmp_path):
     ("args", "must_say"),
     [
         (("fit", "{data}", "--lr", "nan"), "--lr 'nan'"),
-        (("fit", "{data}", "--tol", "nan"), "tol=nan"),
-        (("fit", "{data}", "--alpha", "inf"), "alpha=inf"),
-        (("fit", "{data}", "--max-iter", "-1"), "max_iter=-1"),
+        (("fit", "{data}", "--tol", "nan"), "--tol nan"),  # the CLI speaks in its flags
+        (("fit", "{data}", "--alpha", "inf"), "--alpha inf"),
+        (("fit", "{data}", "--max-iter", "-1"), "--max-iter -1"),
         (("fit", "{data}", "--chunk-rows", "0", "--engine", "stream"), "--chunk-rows 0"),
         (("fit", "{data}", "--checkpoint-seconds", "nan", "--checkpoint", "c.json"), "--checkpoint-seconds"),
         (("sweep", "{data}", "--lr", "0.1,nan"), "--lr: item 2 ('nan') is not a finite number"),
