@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend import _backends
-from descend.data.stats import MomentStats
+from descend.data.stats import MomentStats, check_sample_weight, weighted_moment_stats
 from descend.errors import InputError, StabilityWarning
 from descend.loop.result import History, OptimizeResult, Status
 from descend.models._accuracy import collinear_message, trusted_digits
@@ -44,7 +44,7 @@ from descend.models._whitened import (
     whiten_moments,
     whiten_rows,
 )
-from descend.models.losses import LOSSES, fast_moment_stats, loss_and_grad
+from descend.models.losses import LOSSES, fast_moment_stats, get_loss, loss_and_grad
 from descend.optim.base import Optimizer
 from descend.optim.registry import get_optimizer
 
@@ -209,6 +209,8 @@ class LinearModel:
         time_limit: float | None = None,
         fit_intercept: bool = True,
         huber_scale: Any = "auto",
+        warm_start: bool = False,
+        verbose: int = 0,
     ):
         self.loss = loss
         self.alpha = alpha
@@ -227,6 +229,8 @@ class LinearModel:
         self.time_limit = time_limit
         self.fit_intercept = fit_intercept
         self.huber_scale = huber_scale
+        self.warm_start = warm_start
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ validation
 
@@ -280,6 +284,11 @@ class LinearModel:
                     f"whitened coordinates); leave learning_rate='auto' (got {lr!r}) or use "
                     "optimizer='gd' for a typed rate"
                 )
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise InputError(f"{owner}: warm_start={self.warm_start!r} must be True or False")
+        v = self.verbose
+        if not isinstance(v, (numbers.Integral, bool, np.bool_)) or int(v) < 0:
+            raise InputError(f"{owner}: verbose={v!r} must be an integer >= 0 (0: silent)")
         if self.init is not None:
             init = np.asarray(self.init, dtype=np.float64).ravel()
             if init.shape != (d + 1,) or not np.isfinite(init).all():
@@ -291,14 +300,57 @@ class LinearModel:
     # ------------------------------------------------------------------ fitting
 
     def fit(
-        self, X: Any, y: Any, *, callback: Callable[[Any], Any] | None = None, resume: Any = None
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        callback: Callable[[Any], Any] | None = None,
+        resume: Any = None,
     ) -> Any:
-        """Learn ``coef_`` and ``intercept_`` from ``X`` ``(n, d)`` and ``y`` ``(n,)``."""
+        """Learn ``coef_`` and ``intercept_`` from ``X`` ``(n, d)`` and ``y`` ``(n,)``.
+
+        Args:
+            X: the features, ``(n, d)`` (an array, a pandas or polars DataFrame: its column
+                names become ``feature_names_in_``).
+            y: the target, ``(n,)``.
+            sample_weight: ``None`` (every row weighs 1) or ``(n,)`` finite weights ``s_i >= 0``,
+                not all zero. The fit then minimises the weighted mean loss
+                ``sum_i s_i h(r_i) / sum_i s_i`` (+ the penalty), so an integer weight is the
+                row repeated that many times and a zero weight drops the row. For the squared
+                loss the weighted moments (weighted means, centred weighted cross-products)
+                replace the plain ones and everything else is unchanged.
+            callback: called after every step with an ``IntermediateResult`` (see the class).
+            resume: a checkpoint of an earlier run of this fit to continue.
+
+        Returns:
+            ``self``, fitted.
+        """
         X, y = self._validate_fit_data(X, y)
+        sw = self._check_weights(sample_weight, X.shape[0])
         names = getattr(self, "feature_names_in_", None)
         return self._fit(
-            X, y, tuple(map(str, names)) if names is not None else None, callback, resume
+            X, y, tuple(map(str, names)) if names is not None else None, callback, resume, sw
         )
+
+    def _check_weights(self, sample_weight: Any, n: int) -> Array | None:
+        """Validated weights (:func:`~descend.data.stats.check_sample_weight`); all-ones is
+        ``None``, so an unweighted fit takes exactly the unweighted path."""
+        sw = check_sample_weight(sample_weight, n)
+        if sw is not None and np.all(sw == sw[0]):
+            return None  # equal weights: the weighted mean is the plain mean
+        return sw
+
+    def _start(self, d: int) -> Array:
+        """The first iterate ``[b, w_1..w_d]``: the last fit's answer with ``warm_start``,
+        else ``init``, else zeros."""
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            coef = np.asarray(self.coef_, dtype=np.float64)
+            if coef.shape == (d,) and np.isfinite(coef).all():
+                return np.r_[float(self.intercept_), coef]
+        if self.init is None:
+            return np.zeros(d + 1)
+        return np.asarray(self.init, dtype=np.float64).ravel()
 
     def fit_table(
         self, table: Any, *, callback: Callable[[Any], Any] | None = None, resume: Any = None
@@ -354,9 +406,20 @@ class LinearModel:
         names: Sequence[str] | None,
         callback: Callable[[Any], Any] | None = None,
         resume: Any = None,
+        sample_weight: Array | None = None,
     ) -> LinearModel:
         names = tuple(names) if names is not None else default_feature_names(X.shape[1])
         self._check_params(X.shape[1])
+        if sample_weight is not None:
+            # the weights normalised to the row count: sum_i s_i h(r_i) / n is the weighted mean
+            sn = sample_weight * (X.shape[0] / float(sample_weight.sum()))
+            stats = weighted_moment_stats(X, y, sample_weight)
+            if self.loss == "squared_error" and self.batch_size is None:
+                return self._fit_stats(
+                    stats, names, callback=callback, resume=resume, rows=_WeightedRows(X, y, sn)
+                )
+            passes = _InMemoryRows(X, y, str(self.loss), float(self.epsilon), sn)
+            return self._fit_passes(stats, names, passes, callback=callback, resume=resume)
         stats = fast_moment_stats(X, y)
         if self._solver() == "preconditioned":
             white, objective = whiten_rows(
@@ -392,10 +455,8 @@ class LinearModel:
             self._check_resume(resume, stats.d)
             # The optimizer's own coordinates, saved as they were: the only way to bit-for-bit.
             theta0 = np.array(resume.x, dtype=np.float64)
-        elif self.init is None:
-            theta0 = std.to_internal(0.0, np.zeros(stats.d))
         else:
-            init = np.asarray(self.init, dtype=np.float64).ravel()
+            init = self._start(stats.d)
             theta0 = std.to_internal(float(init[0]), init[1:])
         if not self.fit_intercept:
             theta0[0] = 0.0  # through the origin: b = 0 (c = b there, nothing is centred)
@@ -483,11 +544,7 @@ class LinearModel:
         self.n_features_in_ = stats.d
         self.feature_names_ = tuple(names)
         self.moments_ = stats  # for summary(): the statistics need only the moments
-        init = (
-            np.zeros(stats.d + 1)
-            if self.init is None
-            else np.asarray(self.init, dtype=np.float64).ravel()
-        )
+        init = self._start(stats.d)
         b0 = float(init[0]) if self.fit_intercept else 0.0
         objective = objective.reanchor(b0, init[1:], exact=False)
         if resume is not None:
@@ -661,8 +718,8 @@ class LinearModel:
 
             def epoch(theta: Array, opt: Optimizer, state: object, k: int) -> tuple[Array, object]:
                 assert rng is not None
-                for Xb, yb in passes.batches(rng, bs, shuffle):
-                    _, g = data.grad_on(theta, Xb, yb, loss, eps)
+                for Xb, yb, *wb in passes.batches(rng, bs, shuffle):
+                    _, g = data.grad_on(theta, Xb, yb, loss, eps, *wb)
                     updates, state = opt.update(g, state, theta)
                     theta = theta + updates
                 return theta, state
@@ -1086,7 +1143,7 @@ class RowPasses(Protocol):
 
     ``full(w, b)``: ``(loss, dloss/dw, dloss/db)`` of the mean loss over every row, in the
     user's units, no penalty. ``batches(rng, batch_size, shuffle)``: one epoch of ``(X, y)``
-    mini-batches. ``max_row_norm2(mean, scale)``: ``max_i ||(x_i - mean) / scale||^2`` (the
+    mini-batches (a third array, when given, holds the rows' weights). ``max_row_norm2(mean, scale)``: ``max_i ||(x_i - mean) / scale||^2`` (the
     largest per-row curvature, for the mini-batch step size).
     """
 
@@ -1094,7 +1151,7 @@ class RowPasses(Protocol):
 
     def batches(
         self, rng: np.random.Generator, batch_size: int, shuffle: bool
-    ) -> Iterable[tuple[Array, Array]]: ...
+    ) -> Iterable[tuple[Array, ...]]: ...
 
     def max_row_norm2(self, mean: Array, scale: Array) -> float: ...
 
@@ -1102,24 +1159,86 @@ class RowPasses(Protocol):
 class _InMemoryRows:
     """:class:`RowPasses` over arrays in memory."""
 
-    def __init__(self, X: Array, y: Array, loss: str, epsilon: float):
+    def __init__(
+        self, X: Array, y: Array, loss: str, epsilon: float, weights: Array | None = None
+    ):
         self.X, self.y, self.loss, self.epsilon = X, y, loss, epsilon
+        self.weights = weights  # normalised to mean 1, or None
 
     def full(self, w: Array, b: float) -> tuple[float, Array, float]:
-        return loss_and_grad(self.loss, self.X, self.y, w, b, epsilon=self.epsilon)
+        if self.weights is None:
+            return loss_and_grad(self.loss, self.X, self.y, w, b, epsilon=self.epsilon)
+        return weighted_loss_and_grad(
+            self.loss, self.X, self.y, w, b, self.weights, epsilon=self.epsilon)
 
     def batches(
         self, rng: np.random.Generator, batch_size: int, shuffle: bool
-    ) -> Iterable[tuple[Array, Array]]:
+    ) -> Iterable[tuple[Array, ...]]:
         n = self.X.shape[0]
         order = rng.permutation(n) if shuffle else np.arange(n)
         for start in range(0, n, batch_size):
             rows = order[start : start + batch_size]
-            yield self.X[rows], self.y[rows]
+            if self.weights is None:
+                yield self.X[rows], self.y[rows]
+            else:
+                yield self.X[rows], self.y[rows], self.weights[rows]
 
     def max_row_norm2(self, mean: Array, scale: Array) -> float:
         Z = (self.X - mean) / scale
-        return float(np.einsum("ij,ij->i", Z, Z).max())
+        z2 = np.einsum("ij,ij->i", Z, Z)
+        if self.weights is None:
+            return float(z2.max())
+        # row i's curvature is 2 s_i (1 + |z_i|^2): reported as "1 + norm2" for the caller
+        return float((self.weights * (1.0 + z2)).max()) - 1.0
+
+
+def weighted_loss_and_grad(
+    loss: str, X: Array, y: Array, w: Array, b: float, s: Array, *, epsilon: float = 1.35
+) -> tuple[float, Array, float]:
+    """``(sum s_i h(r_i) / n, X^T (s psi(r)) / n, sum s_i psi(r_i) / n)``, ``r = Xw + b - y``.
+
+    With ``s`` normalised to mean 1 this is the weighted mean loss ``sum s h / sum s`` and its
+    gradient (on a mini-batch: an unbiased estimate of the full one).
+    """
+    spec = get_loss(loss)
+    n = X.shape[0]
+    r = X @ w + (b - y)
+    psi = s * spec.psi(r, epsilon)
+    return float(s @ spec.h(r, epsilon)) / n, (X.T @ psi) / n, float(psi.sum()) / n
+
+
+class _WeightedRows:
+    """Weighted rows in memory as :class:`~descend.models._whitened.ResidualPasses`: the
+    refinement of a weighted squared-loss fit (``s`` the weights normalised to mean 1).
+
+    ``residuals`` and ``anchored`` return ``(sum s z r, sum s r, sum s r^2, n)``: the weighted
+    problem is the unweighted one of the rows ``sqrt(s_i) (x_i, y_i)`` about the weighted means.
+    """
+
+    def __init__(self, X: Array, y: Array, s: Array):
+        self.X, self.y, self.s = X, y, s
+
+    def _sums(self, Z: Array, r: Array) -> tuple[Array, float, float, int]:
+        sr = self.s * r
+        return Z.T @ sr, float(sr.sum()), float(r @ sr), int(self.X.shape[0])
+
+    def residuals(
+        self, mean: Array, scale: Array, y0: float, v: Array, c: float
+    ) -> tuple[Array, float, float, int]:
+        Z = (self.X - mean) / scale
+        return self._sums(Z, (self.y - y0) - c - Z @ v)
+
+    def anchored(
+        self, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
+    ) -> tuple[Array, float, float, int]:
+        from descend.data.stats import residual_compensated
+
+        Z = (self.X - mean) / scale
+        return self._sums(Z, residual_compensated(self.X, self.y, b, w) - c - Z @ dv)
+
+    def r_factor(self, mean: Array, scale: Array) -> Array:
+        Z = (self.X - mean) / scale * np.sqrt(self.s)[:, None]
+        return np.asarray(np.linalg.qr(Z, mode="r"), dtype=np.float64)
 
 
 class _PassObjective:
@@ -1142,8 +1261,17 @@ class _PassObjective:
         return self._internal(f, gw, gb, w)
 
     def grad_on(
-        self, theta: Array, X: Array, y: Array, loss: str, epsilon: float
+        self,
+        theta: Array,
+        X: Array,
+        y: Array,
+        loss: str,
+        epsilon: float,
+        weights: Array | None = None,
     ) -> tuple[float, Array]:
         b, w = self.std.to_user(theta)
-        f, gw, gb = loss_and_grad(loss, X, y, w, b, epsilon=epsilon)
+        if weights is None:
+            f, gw, gb = loss_and_grad(loss, X, y, w, b, epsilon=epsilon)
+        else:
+            f, gw, gb = weighted_loss_and_grad(loss, X, y, w, b, weights, epsilon=epsilon)
         return self._internal(f, gw, gb, w)
