@@ -135,3 +135,157 @@ def test_bad_sample_weight_is_a_clear_error(cls, sw, words):
     X, y, _ = _data(n=10)
     with pytest.raises(InputError, match=words):
         cls().fit(X, y, sample_weight=sw)
+
+
+# ---------------------------------------------------------------- warm_start
+
+def test_warm_start_plain_gd_takes_fewer_steps_to_the_same_answer():
+    from sklearn.linear_model import LinearRegression as SkLR
+
+    X, y, _ = _data(seed=6)
+    ref = SkLR().fit(X, y)
+    params = dict(optimizer="gd", max_iter=100_000, tol=0.0, gtol=1e-9)
+    cold = LinearModel(**params).fit(X, y)
+    cold_steps = cold.n_iter_
+    cold.fit(X, y)  # warm_start=False: starts again from zero, same run
+    assert cold.n_iter_ == cold_steps
+    warm = LinearModel(warm_start=True, **params).fit(X, y)
+    assert warm.n_iter_ == cold_steps  # nothing to start from yet
+    warm.fit(X, y)
+    assert warm.n_iter_ < cold_steps / 10
+    np.testing.assert_allclose(warm.coef_, ref.coef_, rtol=1e-7)
+    np.testing.assert_allclose(cold.coef_, ref.coef_, rtol=1e-7)
+    # the warm run's first iterate is the previous answer
+    np.testing.assert_allclose(warm.history_[0], np.r_[cold.intercept_, cold.coef_], rtol=1e-9)
+
+
+def test_warm_start_new_data_and_other_shapes():
+    X, y, rng = _data(seed=7)
+    m = LinearRegression(warm_start=True, optimizer="gd", max_iter=50_000, gtol=1e-9)
+    m.fit(X, y)
+    y2 = y + 3.0 * X[:, 0]
+    m.fit(X, y2)
+    from sklearn.linear_model import LinearRegression as SkLR
+
+    np.testing.assert_allclose(m.coef_, SkLR().fit(X, y2).coef_, rtol=1e-7)
+    m.fit(X[:, :2], y)  # other feature count: starts from zero, no error
+    assert m.coef_.shape == (2,)
+    with pytest.raises(InputError, match="warm_start"):
+        LinearModel(warm_start="yes").fit(X, y)
+
+
+def test_warm_start_default_solver_same_answer():
+    X, y, _ = _data(seed=8)
+    a = LinearModel(warm_start=True).fit(X, y)
+    first = a.coef_.copy()
+    a.fit(X, y)
+    np.testing.assert_allclose(a.coef_, first, rtol=1e-13)
+
+
+# ---------------------------------------------------------------- partial_fit
+
+@pytest.mark.parametrize("cls", [LinearModel, LinearRegression])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_partial_fit_squared_loss_equals_one_fit_for_any_chunking(cls, weighted):
+    X, y, rng = _data(n=500, d=4, seed=9)
+    sw = rng.uniform(0.0, 2.0, size=500) if weighted else None
+    full = cls().fit(X, y, sample_weight=sw)
+    for _ in range(10):
+        k = int(rng.integers(2, 25))
+        cuts = np.sort(rng.choice(np.arange(5, 495), size=k - 1, replace=False))
+        m = cls()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a first chunk of few rows is underdetermined
+            for part in np.split(rng.permutation(500), cuts):
+                m.partial_fit(X[part], y[part], None if sw is None else sw[part])
+        np.testing.assert_allclose(m.coef_, full.coef_, rtol=1e-10, atol=1e-10)
+        assert m.intercept_ == pytest.approx(full.intercept_, abs=1e-10)
+        assert m.moments_.n == 500
+
+
+def test_partial_fit_plain_gd_refits_from_the_moments():
+    X, y, rng = _data(n=300, seed=10)
+    params = dict(optimizer="gd", max_iter=100_000, gtol=1e-9)
+    full = LinearModel(**params).fit(X, y)
+    m = LinearModel(**params)
+    for part in np.array_split(np.arange(300), 7):
+        m.partial_fit(X[part], y[part])
+    np.testing.assert_allclose(m.coef_, full.coef_, rtol=1e-9)
+
+
+def test_partial_fit_after_fit_adds_the_chunk():
+    X, y, _ = _data(n=400, seed=11)
+    m = LinearModel().fit(X[:250], y[:250])
+    m.partial_fit(X[250:], y[250:])
+    np.testing.assert_allclose(m.coef_, LinearModel().fit(X, y).coef_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["huber", "absolute_error"])
+def test_partial_fit_robust_loss_is_one_epoch_of_minibatches(loss):
+    X, y, rng = _data(n=200, seed=12)
+    # one chunk, no shuffling: exactly fit's first epoch of 16-row steps from zero
+    a = LinearModel(loss=loss, batch_size=16, shuffle=False).partial_fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = LinearModel(loss=loss, batch_size=16, shuffle=False, max_iter=1).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12)
+    assert a.t_ == 13  # ceil(200 / 16) steps
+    assert a.max_iter == 1000 and a.batch_size == 16 and a.init is None  # params untouched
+
+
+@pytest.mark.parametrize("loss", ["huber", "absolute_error"])
+def test_partial_fit_robust_loss_approaches_the_fit(loss):
+    X, y, rng = _data(n=4000, d=2, seed=13, noise=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = LinearModel(loss=loss, max_iter=5000).fit(X, y)
+    m = LinearModel(loss=loss, random_state=0)
+    for _ in range(5):
+        for part in np.array_split(rng.permutation(4000), 10):
+            m.partial_fit(X[part], y[part])
+    # a constant-step stochastic method hovers about the optimum (as fit(batch_size=32) does)
+    np.testing.assert_allclose(m.coef_, full.coef_, rtol=0.15)
+    from descend.models.losses import loss_value
+
+    r = y - X @ m.coef_ - m.intercept_
+    thr = full.huber_threshold_ or 0.0
+    assert loss_value(loss, r, epsilon=thr) <= 1.25 * full.loss_
+    assert m.t_ == 5 * 10 * 13  # 400-row chunks in 32-row steps
+
+
+def test_partial_fit_refuses_other_columns():
+    import pandas as pd
+
+    X, y, _ = _data(n=50, seed=14)
+    m = LinearModel().partial_fit(X, y)
+    with pytest.raises(InputError, match="features"):
+        m.partial_fit(X[:, :2], y)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    r = LinearRegression().partial_fit(df, y)
+    with pytest.raises(ValueError, match="features"):
+        r.partial_fit(X[:, :2], y)
+    e = LinearModel().partial_fit(df, y)
+    with pytest.raises(InputError, match="columns"):
+        e.partial_fit(df[["a", "c", "b"]].set_axis(["a", "x", "b"], axis=1), y)
+
+
+# ---------------------------------------------------------------- verbose
+
+def test_verbose_prints_one_line_per_step(capsys):
+    X, y, _ = _data(seed=15)
+    m = LinearModel(optimizer="gd", max_iter=7, verbose=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == m.n_iter_ == 7
+    for k, (line, f) in enumerate(zip(lines, m.loss_curve_[1:], strict=True), start=1):
+        assert line.startswith(f"LinearModel: step {k}  loss ")
+        assert float(line.split("loss ")[1].split()[0]) == pytest.approx(f, rel=1e-9)
+    LinearModel().fit(X, y)
+    assert capsys.readouterr().out == ""  # verbose=0: silent
+    LinearModel(verbose=1).fit(X, y)  # the preconditioned solver and its refinement rounds
+    out = capsys.readouterr().out.strip().splitlines()
+    assert [int(s.split("step ")[1].split()[0]) for s in out] == list(range(1, len(out) + 1))
+    with pytest.raises(InputError, match="verbose"):
+        LinearModel(verbose=-1).fit(X, y)
