@@ -4,6 +4,8 @@ own estimators, repeated rows, closed forms, statsmodels."""
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 
 import numpy as np
@@ -289,3 +291,138 @@ def test_verbose_prints_one_line_per_step(capsys):
     assert [int(s.split("step ")[1].split()[0]) for s in out] == list(range(1, len(out) + 1))
     with pytest.raises(InputError, match="verbose"):
         LinearModel(verbose=-1).fit(X, y)
+
+
+# ---------------------------------------------------------------- model files keep the moments
+
+def _summary_numbers(s):
+    d = s.to_dict()
+    d.pop("target", None)  # the file names the target ("y"); an array fit has none
+    return json.loads(json.dumps(d))
+
+
+def test_model_file_keeps_the_moments_and_summary(tmp_path):
+    import statsmodels.api as sm
+
+    from descend.models import load_model, save_model
+    from descend.models.persist import VERSION
+
+    X, y, _ = _data(n=80, seed=16)
+    m = LinearModel().fit(X, y)
+    p = tmp_path / "m.json"
+    save_model(m, p)
+    obj = json.loads(p.read_text())
+    assert obj["version"] == VERSION == 2 and obj["moments"]["n"] == 80
+    back = load_model(p)
+    for k in ("mean_x", "cxx", "cxy"):
+        np.testing.assert_array_equal(getattr(back.moments_, k), getattr(m.moments_, k))
+    assert back.moments_.cyy == m.moments_.cyy and back.moments_.sum_w is None
+    assert _summary_numbers(back.summary()) == _summary_numbers(m.summary())
+    ols = sm.OLS(y, sm.add_constant(X)).fit()
+    se = [row["std_err"] for row in back.summary().to_dict()["coefficients"]]
+    np.testing.assert_allclose(se, ols.bse, rtol=1e-8)
+
+
+def test_weighted_fit_summary_is_weighted_least_squares(tmp_path):
+    import statsmodels.api as sm
+
+    from descend.models import load_model, save_model
+
+    X, y, rng = _data(n=90, seed=17)
+    sw = rng.uniform(0.2, 3.0, size=90)
+    m = LinearModel().fit(X, y, sample_weight=sw)
+    save_model(m, tmp_path / "w.json")
+    back = load_model(tmp_path / "w.json")
+    assert back.moments_.sum_w == pytest.approx(sw.sum(), rel=1e-14)
+    wls = sm.WLS(y, sm.add_constant(X), weights=sw).fit()
+    rows = back.summary().to_dict()["coefficients"]
+    np.testing.assert_allclose([r["coef"] for r in rows], wls.params, rtol=1e-9)
+    np.testing.assert_allclose([r["std_err"] for r in rows], wls.bse, rtol=1e-8)
+    # a model file keeps accumulating: partial_fit continues from the saved moments
+    X2, y2, _ = _data(n=40, seed=18)
+    back.partial_fit(X2, y2)
+    both = LinearModel().fit(np.vstack([X, X2]), np.r_[y, y2], sample_weight=np.r_[sw, np.ones(40)])
+    np.testing.assert_allclose(back.coef_, both.coef_, rtol=1e-10)
+
+
+def test_version_1_model_files_still_load(tmp_path):
+    from descend.models import load_model
+
+    p = tmp_path / "old.json"
+    p.write_text(json.dumps({"format": "descend.linear-model", "version": 1, "features": ["a"],
+                             "coef": [2.0], "intercept": 1.0}))
+    m = load_model(p)
+    assert m.predict(np.array([[3.0]]))[0] == 7.0
+    with pytest.raises(InputError, match="version 2"):
+        m.summary()
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda mo: mo.update(n=0), "moments'.n"),
+        (lambda mo: mo.update(n=True), "moments'.n"),
+        (lambda mo: mo.update(sum_w=-1.0), "sum_w"),
+        (lambda mo: mo.update(mean_x=[1.0]), "mean_x must be 3"),
+        (lambda mo: mo.update(mean_y="1"), "mean_y"),
+        (lambda mo: mo.update(cxx=[[1.0, 0.0, 0.0]]), "cxx"),
+        (lambda mo: mo["cxx"].__setitem__(0, [1.0, 2.0]), "cxx"),
+        (lambda mo: mo["cxx"][0].__setitem__(1, 5.0), "symmetric"),
+        (lambda mo: mo.update(cxy=[1.0, None, 2.0]), "cxy"),
+        (lambda mo: mo.update(cyy=-1.0), "cyy"),
+        (lambda mo: mo.clear() or mo.update(x=1), "moments'.n"),
+    ],
+)
+def test_model_file_moments_are_validated(tmp_path, change, words):
+    from descend.errors import DataError
+    from descend.models import load_model, save_model
+
+    X, y, _ = _data(n=30, seed=19)
+    p = tmp_path / "m.json"
+    save_model(LinearModel().fit(X, y), p)
+    obj = json.loads(p.read_text())
+    change(obj["moments"])
+    p.write_text(json.dumps(obj))
+    with pytest.raises(DataError, match=re.escape(words)):
+        load_model(p)
+    obj["moments"] = [1, 2]
+    p.write_text(json.dumps(obj))
+    with pytest.raises(DataError, match="must be an object"):
+        load_model(p)
+
+
+# ---------------------------------------------------------------- predict checks column names
+
+@pytest.mark.parametrize("frame", ["pandas", "polars"])
+def test_predict_matches_dataframe_columns_by_name(tmp_path, frame):
+    import pandas as pd
+
+    from descend.models import load_model, save_model
+
+    X, y, _ = _data(n=40, seed=20)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    m = LinearModel().fit(df, y)
+    save_model(m, tmp_path / "m.json")
+    expected = X @ m.coef_ + m.intercept_
+    shuffled = df[["c", "a", "b"]].assign(extra=1.0)
+    if frame == "polars":
+        import polars as pl
+
+        shuffled = pl.from_pandas(shuffled)
+    for model in (m, load_model(tmp_path / "m.json")):
+        np.testing.assert_allclose(model.predict(shuffled), expected, rtol=1e-14)
+        short = shuffled.drop(["b"]) if frame == "polars" else shuffled.drop(columns=["b"])
+        with pytest.raises(InputError, match="lacks the column.*'b'"):
+            model.predict(short)
+    # an array has no names: by position, as always
+    np.testing.assert_allclose(m.predict(X), expected, rtol=1e-14)
+
+
+def test_estimator_predict_keeps_sklearn_column_rules():
+    import pandas as pd
+
+    X, y, _ = _data(n=40, seed=21)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    r = LinearRegression().fit(df, y)
+    with pytest.raises(ValueError, match="b"):  # scikit-learn names the missing column
+        r.predict(df[["a", "c"]].assign(z=0.0))

@@ -1117,8 +1117,8 @@ class LinearModel:
         if not hasattr(self, "moments_"):
             raise InputError(
                 "summary() needs the moments of the training data, which this model does not "
-                "hold (a model loaded from a file keeps only its coefficients); fit it to get "
-                "its statistics"
+                "hold (a model file written before descend's format version 2, or with more "
+                "than 500 features, keeps only its coefficients); fit it to get its statistics"
             )
         return ols_summary(
             self.moments_,
@@ -1129,8 +1129,11 @@ class LinearModel:
             alpha=alpha,
             loss=str(self.loss),
             penalty=float(self.alpha),
-            status=self.stop_reason_,
-            converged=bool(self.result_.success),
+            status=getattr(self, "stop_reason_", None),
+            # a model loaded from a file has no result_: its saved verdict says
+            converged=bool(self.result_.success)
+            if hasattr(self, "result_")
+            else bool(getattr(self, "converged_", False)),
             fit_intercept=bool(self.fit_intercept),
         )
 
@@ -1211,12 +1214,42 @@ class LinearModel:
         return Xa, ya
 
     def _validate_predict_data(self, X: Any) -> Array:
+        X = self._match_columns(X)
         Xa = _as_2d(X, "X")
         if Xa.shape[1] != self.n_features_in_:
             raise InputError(
                 f"X has {Xa.shape[1]} features, but this model was fit with "
                 f"{self.n_features_in_}")
         return Xa
+
+
+    def _match_columns(self, X: Any) -> Any:
+        """A pandas/polars ``X`` with the model's feature columns, in the model's order.
+
+        The model knows its columns' names when it was fit on a DataFrame
+        (``feature_names_in_``), on a table, or loaded from a file (``feature_names_``). Extra
+        columns are ignored, reordered ones put back in order; a missing one is an
+        :class:`~descend.errors.InputError` naming it.
+        """
+        columns = getattr(X, "columns", None)
+        names = getattr(self, "feature_names_in_", None)
+        if names is None and hasattr(self, "target_name_"):
+            names = getattr(self, "feature_names_", None)
+        if columns is None or names is None:
+            return X
+        cols = [str(c) for c in columns]
+        want = [str(c) for c in names]
+        if cols == want:
+            return X
+        missing = [c for c in want if c not in cols]
+        if missing:
+            raise InputError(
+                f"X lacks the column(s) {', '.join(map(repr, missing))} this model was fit on "
+                f"(its features: {', '.join(map(repr, want))}; X has "
+                f"{', '.join(map(repr, cols[:20]))}{', ...' if len(cols) > 20 else ''})")
+        if hasattr(X, "loc"):  # pandas
+            return X.loc[:, want]
+        return X.select(want)  # polars
 
 
 def _as_2d(X: Any, name: str) -> Array:
