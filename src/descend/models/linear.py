@@ -151,6 +151,19 @@ class LinearModel:
         ``ConvergenceWarning``). Default ``None`` (no limit).
     fit_intercept : fit ``b`` (default True); ``False`` fits through the origin (``b = 0``;
         the features are then scaled by their root mean square, not centred).
+    warm_start : when True, each ``fit`` starts from the previous fit's ``intercept_`` and
+        ``coef_`` (if it has as many features) instead of ``init``: a refit on similar data
+        takes fewer steps of plain gradient descent and reaches the same answer (the
+        preconditioned solver lands in one step from anywhere). Default False.
+    verbose : ``0`` (default) is silent; ``> 0`` prints one line per step (epoch) to stdout,
+        ``"<Class>: step k  loss f  |grad| g"`` -- scikit-learn's convention, the one place
+        the library prints.
+
+    ``fit(X, y, sample_weight=None)``: with weights ``s_i >= 0`` the fit minimises the weighted
+    mean loss ``sum_i s_i h(r_i) / sum_i s_i`` (+ the penalty) for every loss and optimizer;
+    for the squared loss the weighted moments ``mx = sum s_i x_i / W``,
+    ``Cxx = (n / W) sum s_i (x_i - mx)(x_i - mx)^T`` (likewise ``cxy``, ``cyy``) replace the
+    plain ones. :meth:`partial_fit` fits a stream chunk by chunk.
 
     ``fit``/``fit_table`` also take ``callback`` (called after every step with an
     ``IntermediateResult``: ``x`` in the optimizer's coordinates, ``fun``, ``nit`` counted from
