@@ -426,3 +426,17 @@ def test_estimator_predict_keeps_sklearn_column_rules():
     r = LinearRegression().fit(df, y)
     with pytest.raises(ValueError, match="b"):  # scikit-learn names the missing column
         r.predict(df[["a", "c"]].assign(z=0.0))
+
+
+def test_fewer_rows_than_features_interpolates():
+    # a wide design (the sample-weight check repeats 15 rows of 30 features): the QR factor R
+    # is wide, its missing singular values are zeros -- this used to raise IndexError
+    rng = np.random.default_rng(22)
+    X = rng.normal(size=(12, 30)) * np.logspace(0, 4, 30)  # badly scaled: the QR path
+    y = rng.normal(size=12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = LinearModel().fit(X, y)
+        w = LinearModel().fit(X, y, sample_weight=rng.uniform(0.5, 2.0, size=12))
+    np.testing.assert_allclose(m.predict(X), y, atol=1e-9)
+    np.testing.assert_allclose(w.predict(X), y, atol=1e-9)
