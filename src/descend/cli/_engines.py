@@ -18,15 +18,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-from descend.data.stats import MomentStats
+from descend._lazy import lazy_module
 from descend.errors import DataError, InputError
 
-Array = NDArray[np.float64]
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from descend.data.stats import MomentStats
+
+    Array = NDArray[np.float64]
+else:
+    np = lazy_module("numpy")  # descend --help must not load NumPy
 
 ENGINES = ("numpy", "stream", "dask")
 

@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from descend._lazy import lazy_module
 from descend.cli._engines import ENGINES, dask_client, prepare_dask, prepare_stream
 from descend.cli.app import (
     Diverged,
@@ -27,6 +27,11 @@ from descend.cli.app import (
     printable,
     warnings_to_stderr,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # descend --help must not load NumPy
 
 
 def _fmt(v: float | None) -> str:

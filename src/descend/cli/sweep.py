@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 from rich.table import Table as RichTable
 
+from descend._lazy import lazy_module
 from descend.cli.app import app, dumps, fail, out, parse_floats, printable
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # descend --help must not load NumPy
 
 
 @app.command("sweep")
