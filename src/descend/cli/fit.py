@@ -560,7 +560,9 @@ def fit_command(
         # the shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM)
         raise typer.Exit(128 + int(received() or 2))
     if diverged or failed:
-        err.print(f"descend: {model.message_}", markup=False)
+        from descend.cli._terms import to_flags
+
+        err.print(f"descend: {printable(to_flags(model.message_))}", markup=False)
         raise Diverged(model.message_)
     if save_path is not None:
         save_model(model, save_path, target=src.target_name, source=str(data), force=True)
