@@ -602,6 +602,7 @@ def minimize(
         stability=opt.stability_limit,
     )
     info["verdict"] = judgement.facts
+    info["stopped"] = message  # the stopping rule's own sentence
     if status is not Status.DIVERGED:
         message = f"{judgement.sentence} [{message}]"
     message += auto_note
