@@ -178,13 +178,16 @@ def test_light_commands_load_no_heavy_library(args, tmp_path):
 @pytest.mark.parametrize(
     "blocked, args, extra",
     [
-        ("polars", ["fit", "examples/data.csv"], "descend[data]"),
+        # a small CSV is read without polars (start-up); a large one needs it
+        ("polars", ["fit", "{tmp}/big.csv"], "descend[data]"),
         ("matplotlib", ["plot", "x**2 + y**2", "--out", "{tmp}/f.png"], "descend[plot]"),
     ],
 )
 def test_a_missing_extra_is_named_in_one_line(tmp_path, blocked, args, extra):
     """As in a core-only install: the library is made unimportable in a new process."""
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    rows = "\n".join(f"{i},{2 * i + 1}.125" for i in range(40_000))
+    (tmp_path / "big.csv").write_text("x,y\n" + rows + "\n")  # > 256 KB
     code = (
         "import sys\n"
         f"sys.modules[{blocked!r}] = None  # import {blocked} -> ModuleNotFoundError\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SEEDS = "/work/shared/seeds/data.csv"
+SEEDS = str(Path(__file__).resolve().parents[2] / "examples" / "data.csv")  # the tutorials' data
 HOUSES = "size,price\n1200,200000\n1500,250000\n1800,300000\n2100,350000\n2400,400000\n"
 
 

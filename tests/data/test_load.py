@@ -15,7 +15,7 @@ from hypothesis.extra.numpy import arrays
 from descend.data import load_table
 from descend.errors import DataError
 
-SEEDS = Path("/work/shared/seeds/data.csv")
+SEEDS = Path(__file__).resolve().parents[2] / "examples" / "data.csv"  # the tutorials' data, in the repository
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "d.csv") -> Path:
@@ -177,3 +177,24 @@ def test_blocked_moment_stats_equal_the_one_block_answer():
     np.testing.assert_allclose(st.cxx, Xc.T @ Xc, rtol=1e-12)
     np.testing.assert_allclose(st.cxy, Xc.T @ yc, rtol=1e-12)
     assert st.cyy == __import__("pytest").approx(float(yc @ yc), rel=1e-12)
+
+
+def test_small_csv_reader_gives_polars_bits(tmp_path):
+    # small files skip polars (start-up); the values must be the same bits as polars reads
+    import numpy as np
+
+    from descend.data import _csv
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "t.csv"
+    lines = ["a,b,y"]
+    for _ in range(2000):
+        values = rng.normal(size=3) * 10.0 ** rng.integers(-8, 8, size=3)
+        lines.append(",".join(repr(float(v)) for v in values))
+        lines.append("0.1,1e-300,123456789.123456789")
+    path.write_text("\n".join(lines) + "\n")
+    layout = _csv.sniff_csv(path)
+    slow, fast = _csv._scan(layout), _csv._read_polars(layout)
+    assert fast is not None and slow.columns == fast.columns
+    assert np.array_equal(slow.data, fast.data)
+    assert path.stat().st_size <= _csv.SMALL_CSV_BYTES * 2  # both paths are in use at this size

@@ -122,3 +122,35 @@ def test_huber_constant_target_refused_in_every_engine(cli, scheduler, tmp_path)
     runs = _verdicts(cli, path, scheduler, "--loss", "huber")
     assert {r.code for r in runs.values()} == {2}
     assert len({r.stderr for r in runs.values()}) == 1
+
+
+def test_a_text_column_is_refused_only_when_chosen_in_every_engine(cli, scheduler, tmp_path):
+    path = _parquet(tmp_path, {"x": [1.0, 2.0, 3.0], "name": ["a", "b", "c"], "y": [2.0, 4.0, 7.0]})
+    runs = _verdicts(cli, path, scheduler)
+    for engine, r in runs.items():
+        assert r.one_line_error and "column 'name' is not numeric" in r.stderr, (engine, r)
+    assert len({r.stderr for r in runs.values()}) == 1
+    runs = _verdicts(cli, path, scheduler, "--features", "x")
+    for engine, r in runs.items():
+        assert r.code == 0 and json.loads(r.stdout)["coef"][0] == pytest.approx(2.5), engine
+
+
+def test_a_parquet_file_with_a_csv_name_is_read_by_its_content(cli, scheduler, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "actually-parquet.csv"
+    pq.write_table(pa.table({"x": [1.0, 2.0, 3.0], "y": [2.0, 4.0, 7.0]}), path)
+    for engine, r in _verdicts(cli, path, scheduler).items():
+        assert r.code == 0 and json.loads(r.stdout)["coef"][0] == pytest.approx(2.5), engine
+
+
+def test_a_csv_text_column_left_out_does_not_stop_any_engine(cli, scheduler, tmp_path):
+    path = _case_file(tmp_path, "t", "x,name,y\n1,a,2\n2,b,4\n3,,7\n")
+    runs = _verdicts(cli, path, scheduler)
+    for engine, r in runs.items():
+        assert r.one_line_error, (engine, r)
+        assert "non-numeric value 'a' at line 2, column 'name' (2)" in r.stderr, engine
+    assert len({r.stderr for r in runs.values()}) == 1
+    for engine, r in _verdicts(cli, path, scheduler, "--features", "x").items():
+        assert r.code == 0 and json.loads(r.stdout)["coef"][0] == pytest.approx(2.5), engine

@@ -86,3 +86,29 @@ def test_fit_json_never_holds_nan(cli, tmp_path):
     assert r.code == 3
     obj = json.loads(r.stdout, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
     assert all(v is None or not isinstance(v, float) or math.isfinite(v) for v in obj.values())
+
+
+@pytest.mark.parametrize(
+    ("args", "must_say"),
+    [
+        (("fit", "{data}", "--lr", "nan"), "--lr 'nan'"),
+        (("fit", "{data}", "--tol", "nan"), "--tol nan"),  # the CLI speaks in its flags
+        (("fit", "{data}", "--alpha", "inf"), "--alpha inf"),
+        (("fit", "{data}", "--max-iter", "-1"), "--max-iter -1"),
+        (("fit", "{data}", "--chunk-rows", "0", "--engine", "stream"), "--chunk-rows 0"),
+        (("fit", "{data}", "--checkpoint-seconds", "nan", "--checkpoint", "c.json"), "--checkpoint-seconds"),
+        (("sweep", "{data}", "--lr", "0.1,nan"), "--lr: item 2 ('nan') is not a finite number"),
+        (("sweep", "{data}", "--tol", "nan"), "--tol nan"),
+        (("minimize", "x**2", "--start", "1", "--b1", "inf"), "b1 must be finite"),
+        (("plot", "x**2+y**2", "--out", "{out}", "--xlim", "0,1e308"), "--xlim 0,1e308"),
+        (("plot", "x**2+y**2", "--out", "{out}", "--ylim", "nan,1"), "--ylim: item 1 ('nan')"),
+    ],
+)
+def test_numbers_in_options_are_checked(cli, tmp_path, args, must_say):
+    from hostile_data import HOUSES
+
+    data = tmp_path / "h.csv"
+    data.write_text(HOUSES)
+    r = cli(*(a.format(data=data, out=tmp_path / "p.png") for a in args))
+    assert r.one_line_error and must_say in r.stderr, r
+    assert not (tmp_path / "p.png").exists()

@@ -169,3 +169,20 @@ def test_data_edited_to_the_same_size_is_not_resumed_on(cli, checkpoint, tmp_pat
     r = cli("fit", data, "--optimizer", "adam", "--max-iter", "8", "--resume", ck)
     # what the user must see: the data changed (same size, other content)
     assert r.one_line_error and "changed since the checkpoint (same size, other content" in r.stderr
+
+
+def test_an_npz_checkpoint_that_unpacks_to_gigabytes_is_refused(cli, tmp_path):
+    import zipfile
+
+    ck = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(ck, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("a0.npy", "w", force_zip64=True) as fh:
+            block = b"\0" * (1 << 20)
+            for _ in range(300):  # 300 MB of zeros, a few hundred KB on disk
+                fh.write(block)
+    r = cli("fit", _data(tmp_path), "--resume", ck)
+    assert r.one_line_error and "unpacks to" in r.stderr
+    bad = tmp_path / "not-a-zip.npz"
+    bad.write_bytes(b"PK\x03\x04 broken")
+    r = cli("fit", _data(tmp_path), "--resume", bad)
+    assert r.one_line_error and "not a readable checkpoint" in r.stderr

@@ -134,3 +134,19 @@ def test_generated_checkpoints(cli, saved_run, tmp_path_factory, data, value):
     ck.write_text(json.dumps(head))
     r = cli("fit", csv, "--optimizer", "adam", "--max-iter", "8", "--resume", ck, "--json", "-q")
     _check(r, ("coef", "intercept"), may_diverge=True)
+
+
+@SETTINGS
+@given(content=csv_files())
+def test_generated_csv_same_verdict_in_memory_and_streamed(cli, tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("csv") / "d.csv"
+    path.write_bytes(content)
+    a = cli("fit", path, "--json", "-q", "--max-iter", "30")
+    b = cli("fit", path, "--json", "-q", "--max-iter", "30", "--engine", "stream")
+    assert a.code == b.code, (a, b)
+    if a.code == 0:
+        ca, cb = json.loads(a.stdout), json.loads(b.stdout)
+        assert ca["coef"] == pytest.approx(cb["coef"], rel=1e-6, abs=1e-9)
+        assert ca["rows"] == cb["rows"]
+    else:
+        assert a.stderr == b.stderr

@@ -59,5 +59,5 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def cluster(dask_cluster):
-    """The session's two-process Dask cluster (tests/conftest.py); its address for --scheduler."""
+    """The session's two-process Dask cluster (the root conftest.py); its address for --scheduler."""
     return dask_cluster

@@ -45,7 +45,7 @@ def test_k_then_k_resumed_equals_2k_bit_for_bit(name):
     full = _run(f, [-1.2, 1.0], optimizer=OPTIMIZERS[name](), max_iter=2 * K)
     first = _run(f, [-1.2, 1.0], optimizer=OPTIMIZERS[name](), max_iter=K)
     second = _run(
-        f, first.x, optimizer=OPTIMIZERS[name](), max_iter=K,
+        f, first.x, optimizer=OPTIMIZERS[name](), max_iter=2 * K,  # the whole run's budget
         state=first.info["state"], start_iter=K,
     )
     assert full.nit == 2 * K and first.nit == K and second.nit == K
@@ -116,7 +116,7 @@ def test_keyboard_interrupt_stops_cleanly_and_resumes_exactly():
     assert cut.info["state"][1].count == 9
     np.testing.assert_array_equal(cut.x, full.history.x[9])
     rest = _run(
-        Interrupting(at=-1), cut.x, optimizer=opt, max_iter=21,
+        Interrupting(at=-1), cut.x, optimizer=opt, max_iter=30,  # the whole run's budget
         state=cut.info["state"], start_iter=cut.nit,
     )
     np.testing.assert_array_equal(rest.x, full.x)

@@ -106,6 +106,6 @@ def test_callback_nit_counts_from_start_iter(valley):
     seen = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        minimize(valley, [3.0, 1.0], optimizer=gd(0.1), max_iter=2, start_iter=10,
+        minimize(valley, [3.0, 1.0], optimizer=gd(0.1), max_iter=12, start_iter=10,  # 2 more steps
                  callback=lambda res: seen.append(res.nit))
     assert seen == [11, 12]

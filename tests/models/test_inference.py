@@ -327,8 +327,16 @@ def test_summary_of_a_loaded_model_says_why_not(tmp_path):
     with pytest.raises(NotFittedError):
         LinearRegression().summary()
     X, y = _houses()
-    save_model(LinearRegression().fit(X, y), tmp_path / "m.json")
-    with pytest.raises(InputError, match="loaded from a file"):
+    fitted = LinearRegression().fit(X, y)
+    save_model(fitted, tmp_path / "m.json")
+    # format version 2 keeps the moments: the loaded model's statistics are the fit's
+    loaded = load_model(tmp_path / "m.json").summary().to_dict()["coefficients"]
+    assert loaded == fitted.summary().to_dict()["coefficients"]
+    # a file without them (version 1, or too many features) says why not
+    obj = json.loads((tmp_path / "m.json").read_text())
+    del obj["moments"]
+    (tmp_path / "m.json").write_text(json.dumps({**obj, "version": 1}))
+    with pytest.raises(InputError, match="model file written before"):
         load_model(tmp_path / "m.json").summary()
 
 

@@ -17,7 +17,7 @@ from descend.errors import ConvergenceWarning, InputError, StabilityWarning
 from descend.models import DivergenceWarning, LinearRegression
 from descend.models.losses import loss_and_grad
 
-SEEDS = Path("/work/shared/seeds/data.csv")
+SEEDS = Path(__file__).resolve().parents[2] / "examples" / "data.csv"  # the tutorials' data, in the repository
 SIZES = np.array([[1200.0], [1500.0], [1800.0], [2100.0], [2400.0]])
 PRICES = np.array([200000.0, 250000.0, 300000.0, 350000.0, 400000.0])
 

@@ -97,7 +97,7 @@ def test_resumed_run_equals_uninterrupted_bit_for_bit(tmp_path, suffix, make):
     ckpt.save_result(first)  # the stop (max_iter, Ctrl-C) saves the last step
     ck = load_checkpoint(path)
     assert ck.nit == 25
-    second = _run(make(), max_iter=35, **ck.resume_kwargs())
+    second = _run(make(), max_iter=60, **ck.resume_kwargs())  # the whole run's budget
     np.testing.assert_array_equal(second.x, full.x)
     np.testing.assert_array_equal(second.history.x, full.history.x[25:])
 
@@ -108,5 +108,5 @@ def test_resume_from_periodic_save(tmp_path):
     _run(adam(0.02), [-1.2, 1.0], max_iter=33, callback=Checkpointer(path, every=15))
     ck = load_checkpoint(path)
     assert ck.nit == 30
-    second = _run(adam(0.02), max_iter=20, **ck.resume_kwargs())
+    second = _run(adam(0.02), max_iter=50, **ck.resume_kwargs())  # the whole run's budget
     np.testing.assert_array_equal(second.history.x, full.history.x[30:])

@@ -18,15 +18,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-from descend.data.stats import MomentStats
+from descend._lazy import lazy_module
 from descend.errors import DataError, InputError
 
-Array = NDArray[np.float64]
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from descend.data.stats import MomentStats
+
+    Array = NDArray[np.float64]
+else:
+    np = lazy_module("numpy")  # descend --help must not load NumPy
 
 ENGINES = ("numpy", "stream", "dask")
 
@@ -187,13 +192,26 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
             yield client
         return
     import os
+    import signal
 
-    cluster = distributed.LocalCluster(
-        n_workers=os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-    )
+    # The worker processes start with Ctrl-C ignored (they inherit it): a Ctrl-C in the
+    # terminal reaches the whole process group, and only this process should stop -- at a
+    # step boundary, saving its checkpoint -- and then close the cluster, instead of every
+    # worker printing a KeyboardInterrupt traceback.
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        cluster = distributed.LocalCluster(
+            n_workers=os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     try:
         with distributed.Client(cluster, set_as_default=True) as client:
             yield client

@@ -21,8 +21,8 @@ from typing import Any
 __all__ = ["to_flags"]
 
 #: Parameters whose CLI flag is the name with dashes.
-_NAMED = ("max_iter", "time_limit", "target_loss", "gtol", "batch_size", "random_state",
-          "chunk_rows", "weight_decay")
+_NAMED = ("max_iter", "time_limit", "target_loss", "gtol", "tol", "batch_size", "random_state",
+          "chunk_rows", "weight_decay", "alpha", "huber_scale", "fit_intercept")
 
 def _flag(match: re.Match[str]) -> str:
     flag = "--" + match.group(1).replace("_", "-")
@@ -37,7 +37,7 @@ _RULES: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"scale=True(?:, --scale| \(--scale\))?"), "--scale"),
     (re.compile(r"scale=False(?:, --no-scale| \(--no-scale\))?"), "--no-scale"),
     # max_iter = 1000 / max_iter=1000 / max_iter -> --max-iter 1000 / --max-iter
-    (re.compile(rf"(?<![\w-])({'|'.join(_NAMED)})(?![\w])( ?= ?(?=[0-9'\"-]))?"), _flag),
+    (re.compile(rf"(?<![\w-])({'|'.join(_NAMED)})(?![\w])( ?= ?(?=[\w'\".+-]))?"), _flag),
 ]
 
 
@@ -45,4 +45,5 @@ def to_flags(message: str) -> str:
     """``message`` with the library's parameter names replaced by this CLI's flags."""
     for pattern, repl in _RULES:
         message = pattern.sub(repl, message)
-    return message
+    # the estimator names itself for library users; on the command line it is `descend fit`
+    return re.sub(r"^(?:LinearModel|LinearRegression): ", "", message)

@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from descend._lazy import lazy_module
 from descend.cli._engines import ENGINES, dask_client, prepare_dask, prepare_stream
 from descend.cli.app import (
     Diverged,
@@ -27,6 +27,11 @@ from descend.cli.app import (
     printable,
     warnings_to_stderr,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # descend --help must not load NumPy
 
 
 def _fmt(v: float | None) -> str:
@@ -568,13 +573,13 @@ def fit_command(
     if interrupted:
         if checkpoint is not None:
             err.print(
-                f"descend: interrupted after {model.n_iter_} iterations; saved {checkpoint}. "
+                f"descend: {_stopped_by()} after {model.n_iter_} iterations; saved {checkpoint}. "
                 f"Resume with: {_command_line(ctx, checkpoint)}",
                 markup=False,
             )
         else:
             err.print(
-                f"descend: interrupted after {model.n_iter_} iterations; nothing saved (add "
+                f"descend: {_stopped_by()} after {model.n_iter_} iterations; nothing saved (add "
                 "--checkpoint FILE to make a run resumable)",
                 markup=False,
             )
@@ -583,12 +588,23 @@ def fit_command(
         # the shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM)
         raise typer.Exit(128 + int(received() or 2))
     if diverged or failed:
-        err.print(f"descend: {model.message_}", markup=False)
+        from descend.cli._terms import to_flags
+
+        err.print(f"descend: {printable(to_flags(model.message_))}", markup=False)
         raise Diverged(model.message_)
     if save_path is not None:
         save_model(model, save_path, target=src.target_name, source=str(data), force=True)
         if not as_json:
             out.print(f"saved the model to {save}", markup=False)
+
+
+def _stopped_by() -> str:
+    """``interrupted`` (Ctrl-C) or ``terminated (SIGTERM)``: what stopped the run."""
+    import signal
+
+    from descend.io import received
+
+    return "terminated (SIGTERM)" if received() == signal.SIGTERM else "interrupted"
 
 
 def _both(*callbacks: Callable[[Any], None] | None) -> Callable[[Any], None] | None:

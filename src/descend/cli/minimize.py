@@ -216,7 +216,14 @@ def _print_result(fun: Any, result: Any) -> None:
     table.add_row("optimizer", str(result.optimizer))
     lr = result.learning_rate
     table.add_row("learning rate", _fmt(lr) if isinstance(lr, float) else str(lr))
-    table.add_row("verdict", str(result.verdict).replace("_", " "))
-    table.add_row("stopped", f"{result.status}: {result.message}")
+    from rich.text import Text
+
+    stopped = str(result.info.get("stopped", result.message))
+    if str(result.status) == "diverged":
+        verdict_text = str(result.verdict).replace("_", " ")
+    else:  # the verdict's sentence: the message up to the stopping rule's, in brackets
+        verdict_text = result.message.rsplit(" [", 1)[0]
+    table.add_row("verdict", Text(to_flags(verdict_text)))  # Text: brackets are not markup
+    table.add_row("stopped", Text(f"{result.status}: {to_flags(stopped)}"))
     table.add_row("time", f"{result.elapsed * 1000:.3g} ms")
     out.print(table)

@@ -15,6 +15,8 @@ def _limits(text: str | None, option: str) -> tuple[float, float] | None:
     v = parse_floats(text, option)
     if len(v) != 2 or not v[0] < v[1]:
         fail(f"{option} {text}: give two numbers, the smaller first, e.g. {option} -3,3")
+    if max(abs(v[0]), abs(v[1])) > 1e100:  # a grid there overflows before it is drawn
+        fail(f"{option} {text}: give a window within -1e100..1e100, e.g. {option} -3,3")
     return (v[0], v[1])
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from descend._lazy import lazy_module
 from descend.cli.app import app, dumps, fail, out, parse_floats, printable
 from descend.cli.fit import _fmt
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # descend --help must not load NumPy
 
 
 @app.command("predict")
@@ -63,6 +70,7 @@ def predict_command(
                 f"{data}: needs the columns {', '.join(names)}{lacking} (it has "
                 f"{', '.join(frame.columns)}); the model was fit on those columns"
             )
+        frame.check_numeric(cols)
         check_finite(frame, cols)
         X = frame.data[:, cols]
     with np.errstate(all="ignore"):

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 from rich.table import Table as RichTable
 
+from descend._lazy import lazy_module
 from descend.cli.app import app, dumps, fail, out, parse_floats, printable
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # descend --help must not load NumPy
 
 
 @app.command("sweep")
@@ -58,6 +64,8 @@ def sweep_command(
         fail(f"--lr {lr}: every learning rate must be a positive finite number")
     if max_iter < 1:
         fail(f"--max-iter {max_iter}: give a positive number of steps")
+    if not (np.isfinite(tol) and tol >= 0):
+        fail(f"--tol {tol}: give a finite number >= 0, e.g. --tol 1e-12")
     from descend.cli._files import guard_data
     from descend.cli.pictures import check_outputs
     from descend.io import OutputPlan

@@ -21,7 +21,7 @@ from descend.data.checks import check_columns, column_moments
 from descend.data.table import Frame, Table
 from descend.errors import DataError
 
-__all__ = ["load_table", "read_frame", "read_parquet"]
+__all__ = ["choose_columns", "load_table", "read_frame", "read_parquet"]
 
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 
@@ -37,8 +37,7 @@ def read_parquet(path: str | Path) -> Frame:
         return _read_remote_parquet(path)
     check_regular_file(path)
     try:
-        with open(path, "rb") as fh:  # a file, not a name: polars reads 'a[1].pq' as a glob
-            df = pl.read_parquet(fh)
+        df = pl.read_parquet(path, glob=False)  # 'a[1].parquet' is a name, not a pattern
     except FileNotFoundError:
         raise DataError(f"{path}: no such file; check the path") from None
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -61,9 +60,18 @@ def _read_remote_parquet(path: Any) -> Frame:
     return _from_polars(df, str(path), first_line=1)
 
 
-def read_url(url: str, storage_options: dict[str, Any] | None = None) -> Frame:
+def read_url(
+    url: str,
+    storage_options: dict[str, Any] | None = None,
+    *,
+    columns: tuple[Any, Any] | None = None,
+) -> Frame:
     """Every column of the CSV or Parquet object at ``url`` (``s3://``, ``https://``,
-    ``memory://``...), fetched into memory through fsspec (:mod:`descend.io._remote`)."""
+    ``memory://``...), fetched into memory through fsspec (:mod:`descend.io._remote`).
+
+    ``columns``: ``(target, features)`` a fit will use; a CSV is then read as
+    :func:`load_table` reads a local one (columns chosen before the rows are checked)."""
+    from descend.data._csv import sniff_csv
     from descend.io._remote import RemoteFile, remote_files
 
     files, how = remote_files(url, storage_options)
@@ -75,7 +83,13 @@ def read_url(url: str, storage_options: dict[str, Any] | None = None) -> Frame:
     remote = RemoteFile(files[0], storage_options)
     if remote.suffix.lower() in _PARQUET_SUFFIXES:
         return _read_remote_parquet(remote)
-    return read_csv(remote)  # type: ignore[arg-type]  # a RemoteFile opens like a Path
+    if columns is None:
+        return read_csv(remote)  # type: ignore[arg-type]  # a RemoteFile opens like a Path
+    layout = sniff_csv(remote)
+    if layout is None:  # a Parquet object under another name
+        return _read_remote_parquet(remote)
+    chosen = choose_columns(layout.names, columns[0], columns[1], url)
+    return read_csv(remote, set(chosen))  # type: ignore[arg-type]
 
 
 def _from_polars(df: Any, source: str, *, first_line: int) -> Frame:
@@ -85,17 +99,26 @@ def _from_polars(df: Any, source: str, *, first_line: int) -> Frame:
 
     names = tuple(str(c) for c in df.columns)
     check_width(len(names), source)
-    for name, dtype in zip(names, df.dtypes, strict=True):
-        if not (dtype.is_numeric() or dtype == pl.Boolean):
-            raise DataError(
-                f"{source}: column {name!r} holds {dtype} values, not numbers; "
-                "convert it to numbers or leave it out with --features"
-            )
     if not names:
         raise DataError(f"{source}: has no columns")
-    data = df.select(pl.all().cast(pl.Float64)).to_numpy(order="c")
+    # A column of text or dates is kept as NaN and refused only if the fit chooses it (as the
+    # stream and Dask engines, which read only the chosen columns, do).
+    non_numeric = tuple(
+        name
+        for name, dtype in zip(names, df.dtypes, strict=True)
+        if not (dtype.is_numeric() or dtype == pl.Boolean)
+    )
+    data = df.select(
+        pl.lit(None, dtype=pl.Float64).alias(c) if c in non_numeric else pl.col(c).cast(pl.Float64)
+        for c in df.columns
+    ).to_numpy(order="c")
     return Frame(
-        np.asarray(data, dtype=np.float64), names, source, header=True, first_line=first_line
+        np.asarray(data, dtype=np.float64),
+        names,
+        source,
+        header=True,
+        first_line=first_line,
+        non_numeric=non_numeric,
     )
 
 
@@ -157,15 +180,48 @@ def read_frame(source: Any, storage_options: dict[str, Any] | None = None) -> Fr
     return Frame(np.ascontiguousarray(arr), default_names(arr.shape[1]), "numpy array", False, 0)
 
 
-def _pick(frame: Frame, name: str, what: str) -> int:
-    if name in frame.columns:
-        return frame.columns.index(name)
-    close = difflib.get_close_matches(name, frame.columns, n=1)
+def _pick(columns: Sequence[str], name: str, what: str, source: str) -> int:
+    if name in columns:
+        return list(columns).index(name)
+    close = difflib.get_close_matches(name, list(columns), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise DataError(
-        f"{frame.source}: no column {name!r} for the {what}; the columns are "
-        f"{', '.join(frame.columns)}{hint}"
+        f"{source}: no column {name!r} for the {what}; the columns are "
+        f"{', '.join(columns)}{hint}"
     )
+
+
+def choose_columns(
+    columns: Sequence[str],
+    target: str | None,
+    features: str | Sequence[str] | None,
+    source: str,
+) -> list[int]:
+    """Indices ``[features..., target]`` of ``columns``: the target is the last column unless
+    named, the features the others unless named. Shared by every engine, so a bad choice is
+    refused with the same words whatever reads the file."""
+    k = len(columns)
+    if k < 2:
+        raise DataError(
+            f"{source}: has {k} column; fitting needs at least two (features, then the "
+            "target), separated by commas, semicolons or tabs"
+        )
+    t = _pick(columns, target, "target", source) if target is not None else k - 1
+    if features is None:
+        f_idx = [j for j in range(k) if j != t]
+    else:
+        names = _split_names(features)
+        if not names:
+            raise DataError(f"{source}: features is empty; name at least one column")
+        f_idx = [_pick(columns, name, "features", source) for name in names]
+        if t in f_idx:
+            raise DataError(
+                f"{source}: column {columns[t]!r} is both the target and a "
+                "feature; leave it out of the features"
+            )
+        if len(set(f_idx)) != len(f_idx):
+            raise DataError(f"{source}: a feature is named twice in {names}")
+    return [*f_idx, t]
 
 
 def _split_names(features: str | Sequence[str]) -> list[str]:
@@ -211,6 +267,8 @@ def load_table(
     >>> t.feature_names, t.target_name, t.X.shape
     (('x',), 'y', (3, 1))
     """
+    from descend.io._remote import is_url
+
     if isinstance(source, tuple) and len(source) == 2:
         X = np.asarray(source[0], dtype=np.float64)
         X = X.reshape(-1, 1) if X.ndim == 1 else X
@@ -223,29 +281,24 @@ def load_table(
         frame = Frame(
             np.ascontiguousarray(data), default_names(X.shape[1] + 1), "(X, y) arrays", False, 0
         )
+    elif is_url(source):
+        frame = read_url(source, storage_options, columns=(target, features))
+    elif isinstance(source, (str, Path)) and Path(source).suffix.lower() not in _PARQUET_SUFFIXES:
+        from descend.data._csv import sniff_csv
+
+        layout = sniff_csv(source)  # choose the columns before reading the rows, as the
+        if layout is not None:  # stream engine does: the same file, the same first refusal
+            chosen = choose_columns(layout.names, target, features, str(source))
+            frame = read_csv(source, set(chosen))
+        else:
+            frame = read_parquet(source)
     else:
         frame = read_frame(source, storage_options)
     k = len(frame.columns)
-    if k < 2:
-        raise DataError(
-            f"{frame.source}: has {k} column; fitting needs at least two (features, then the "
-            "target), separated by commas, semicolons or tabs"
-        )
-    t = _pick(frame, target, "target") if target is not None else k - 1
-    if features is None:
-        f_idx = [j for j in range(k) if j != t]
-    else:
-        names = _split_names(features)
-        if not names:
-            raise DataError(f"{frame.source}: features is empty; name at least one column")
-        f_idx = [_pick(frame, name, "features") for name in names]
-        if t in f_idx:
-            raise DataError(
-                f"{frame.source}: column {frame.columns[t]!r} is both the target and a "
-                "feature; leave it out of the features"
-            )
-        if len(set(f_idx)) != len(f_idx):
-            raise DataError(f"{frame.source}: a feature is named twice in {names}")
+    *f_idx, t = choose_columns(frame.columns, target, features, frame.source)
+    # Bad cells first, then the row count: a streaming engine meets them in that order too.
+    frame.check_numeric([*f_idx, t])
+    check_finite(frame, [*f_idx, t])
     n = frame.data.shape[0]
     if n == 0:
         raise DataError(f"{frame.source}: has no data rows; add rows of numbers")
@@ -254,7 +307,6 @@ def load_table(
             f"{frame.source}: has only {n} data row; fitting needs at least {min_rows} "
             "(a line through one point is not determined)"
         )
-    check_finite(frame, [*f_idx, t])
     y = np.ascontiguousarray(frame.data[:, t])
     cols = [*f_idx, t]
     mean, var = column_moments(frame.data[:, cols] if cols != list(range(k)) else frame.data)

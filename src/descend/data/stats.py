@@ -24,12 +24,25 @@ from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
 
-__all__ = ["MomentStats", "moment_stats", "residual_compensated"]
+__all__ = [
+    "MomentStats",
+    "check_sample_weight",
+    "moment_stats",
+    "residual_compensated",
+    "weighted_moment_stats",
+]
 
 
 @dataclass(frozen=True)
 class MomentStats:
-    """Count, means and centred cross-products of ``(X, y)``."""
+    """Count, means and centred cross-products of ``(X, y)``.
+
+    Weighted rows (``sum_w`` set, the total weight ``W = sum_i s_i``): the means are weighted,
+    ``mx = sum_i s_i x_i / W``, and the cross-products are those of the weights normalised to
+    the row count, ``Cxx = (n / W) sum_i s_i (x_i - mx)(x_i - mx)^T`` (likewise ``cxy``,
+    ``cyy``). Every formula written for unweighted rows then holds unchanged: ``loss`` is the
+    weighted mean ``sum_i s_i r_i^2 / W``, and ``merge`` combines chunks by their weights.
+    """
 
     n: int
     mean_x: Array  # (d,)
@@ -37,6 +50,12 @@ class MomentStats:
     cxx: Array  # (d, d)
     cxy: Array  # (d,)
     cyy: float
+    sum_w: float | None = None  # total sample weight; None: unweighted (every weight 1)
+
+    @property
+    def weight(self) -> float:
+        """The total weight ``W`` (the row count when unweighted)."""
+        return float(self.n) if self.sum_w is None else float(self.sum_w)
 
     @property
     def d(self) -> int:
@@ -48,6 +67,8 @@ class MomentStats:
             return other
         if other.n == 0:
             return self
+        if self.sum_w is not None or other.sum_w is not None:
+            return self._merge_weighted(other)
         n = self.n + other.n
         dx = other.mean_x - self.mean_x
         dy = other.mean_y - self.mean_y
@@ -59,6 +80,29 @@ class MomentStats:
             cxx=self.cxx + other.cxx + np.outer(dx, dx) * f,
             cxy=self.cxy + other.cxy + dx * dy * f,
             cyy=self.cyy + other.cyy + dy * dy * f,
+        )
+
+    def _merge_weighted(self, other: MomentStats) -> MomentStats:
+        """Chan et al.'s update with the weights ``W_a, W_b`` in place of the counts.
+
+        On the raw weighted products ``C_raw = (W / n) C``:
+        ``C_raw = C_raw,a + C_raw,b + (W_a W_b / W) dx dx^T``, then normalised to the new count.
+        """
+        wa, wb = self.weight, other.weight
+        W = wa + wb
+        n = self.n + other.n
+        dx = other.mean_x - self.mean_x
+        dy = other.mean_y - self.mean_y
+        f = wa * wb / W
+        ra, rb, back = wa / self.n, wb / other.n, n / W  # normalised -> raw -> normalised
+        return MomentStats(
+            n=n,
+            mean_x=self.mean_x + dx * (wb / W),
+            mean_y=self.mean_y + dy * (wb / W),
+            cxx=(self.cxx * ra + other.cxx * rb + np.outer(dx, dx) * f) * back,
+            cxy=(self.cxy * ra + other.cxy * rb + dx * dy * f) * back,
+            cyy=(self.cyy * ra + other.cyy * rb + dy * dy * f) * back,
+            sum_w=W,
         )
 
     def std_x(self) -> Array:
@@ -112,6 +156,69 @@ def moment_stats(X: Array, y: Array) -> MomentStats:
         cxx=cxx,
         cxy=cxy,
         cyy=cyy,
+    )
+
+
+def check_sample_weight(sample_weight: Any, n: int) -> Array | None:
+    """``sample_weight`` as ``(n,)`` float64, or ``None`` for unweighted rows.
+
+    Raises :class:`~descend.errors.InputError` naming the problem: not numbers, not one weight
+    per row, NaN/inf, negative, or all zero. A scalar gives every row that weight.
+    """
+    from descend.errors import InputError
+
+    if sample_weight is None:
+        return None
+    try:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"sample_weight must be numbers, one per row: {exc}") from None
+    if sw.ndim == 0:
+        sw = np.full(n, float(sw))
+    if sw.ndim != 1 or sw.shape[0] != n:
+        raise InputError(
+            f"sample_weight has shape {sw.shape} but X has {n} rows; give one weight per row"
+        )
+    if not np.isfinite(sw).all():
+        bad = int(np.flatnonzero(~np.isfinite(sw))[0])
+        raise InputError(
+            f"sample_weight[{bad}] is {sw[bad]}; weights must be finite numbers >= 0")
+    if (sw < 0).any():
+        bad = int(np.flatnonzero(sw < 0)[0])
+        raise InputError(
+            f"sample_weight[{bad}] is {sw[bad]:g}; weights must be >= 0 (0 drops a row)")
+    if not (sw > 0).any():
+        raise InputError("sample_weight is zero for every row; give at least one row a positive "
+                         "weight")
+    return sw
+
+
+def weighted_moment_stats(X: Array, y: Array, sample_weight: Array) -> MomentStats:
+    """Exact weighted statistics of an in-memory block (see :class:`MomentStats`).
+
+    With weights ``s_i`` (validated: finite, >= 0, not all zero), ``W = sum s_i``:
+    ``mx = sum s_i x_i / W``, ``Cxx = (n / W) sum s_i (x_i - mx)(x_i - mx)^T`` (two passes,
+    as :func:`moment_stats`).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    s = np.asarray(sample_weight, dtype=np.float64)
+    n = X.shape[0]
+    W = float(s.sum())
+    p = s / W
+    mx = p @ X
+    my = float(p @ y)
+    Xc = X - mx
+    yc = y - my
+    sn = s * (n / W)  # the weights normalised to the row count
+    return MomentStats(
+        n=n,
+        mean_x=mx,
+        mean_y=my,
+        cxx=Xc.T @ (Xc * sn[:, None]),
+        cxy=Xc.T @ (sn * yc),
+        cyy=float(yc @ (sn * yc)),
+        sum_w=W,
     )
 
 

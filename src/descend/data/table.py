@@ -7,9 +7,19 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from descend.errors import DataError
+
 Array = NDArray[np.float64]
 
-__all__ = ["Frame", "Table"]
+__all__ = ["Frame", "Table", "not_numeric_message"]
+
+
+def not_numeric_message(source: str, name: str) -> str:
+    """The one sentence for a chosen column that holds text or dates (every engine)."""
+    return (
+        f"{source}: column {name!r} is not numeric (it holds text or dates); convert it to "
+        "numbers or leave it out with --features"
+    )
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,20 @@ class Frame:
     header: bool = True
     first_line: int = 1
     lines: NDArray[np.int64] | None = None  # file line of each row, when blank lines were skipped
+    #: Columns that are not numbers (text, dates), stored as NaN: refused only if chosen.
+    non_numeric: tuple[str, ...] = ()
+    #: ``(column, line, message)``: the first bad cell of each CSV column that has one.
+    problems: tuple[tuple[int, int, str], ...] = ()
+
+    def check_numeric(self, cols: list[int] | tuple[int, ...]) -> None:
+        """Refuse a chosen column that is not numeric or holds a bad cell (the first in file
+        order), in the words every engine uses; columns left out are not looked at."""
+        for j in cols:
+            if self.columns[j] in self.non_numeric:
+                raise DataError(not_numeric_message(self.source, self.columns[j]))
+        chosen = [(line, j, msg) for j, line, msg in self.problems if j in set(cols)]
+        if chosen:
+            raise DataError(min(chosen)[2])
 
     def where(self, row: int) -> str:
         """Where data row ``row`` (0-based) is, in words: a file line, or an array row index."""

@@ -168,7 +168,8 @@
     var run = { name: name, lr: lr, hp: hp, xs: [x], fs: [f], gs: [g], gns: [gn], steps: [],
       status: null, blowup: null };
     if (!(isFinite(f) && isFinite(gn))) { run.status = "undefined_start"; return run; }
-    var f0 = f, ceiling = f0 + 1e6 * Math.max(Math.abs(f0), 1.0);
+    // descend.loop.verdict.ceiling / floor: the one blow-up rule of every descent (GROWTH, FALL)
+    var f0 = f, ceiling = f0 + 1e12 * Math.max(Math.abs(f0), 1.0);
     var floor = f0 - 1e12 * Math.max(Math.abs(f0), 1.0);
     var win = D.n_iter_no_change, nextFlat = win, state = opt.init(x), nit = 0;
     if (gn <= D.gtol) run.status = "gtol";

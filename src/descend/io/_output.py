@@ -143,10 +143,6 @@ def plan_output(
     return target
 
 
-#: Temporary files being written now; removed by :func:`atomic_output` on any exit.
-_LIVE: set[str] = set()
-
-
 @contextmanager
 def atomic_output(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``target`` (same extension); rename it over ``target``
@@ -162,7 +158,6 @@ def atomic_output(target: str | os.PathLike[str]) -> Iterator[Path]:
     t = Path(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{t.stem}.", suffix=f".tmp{t.suffix}", dir=t.parent)
     os.close(fd)
-    _LIVE.add(tmp)
     try:  # mkstemp makes it private (0600); give it the mode a plain open() would
         mode = os.stat(t).st_mode & 0o777 if t.exists() else 0o666 & ~_umask()
         os.chmod(tmp, mode)
@@ -174,7 +169,6 @@ def atomic_output(target: str | os.PathLike[str]) -> Iterator[Path]:
             os.fsync(fh.fileno())
         os.replace(tmp, t)
     finally:
-        _LIVE.discard(tmp)
         if os.path.lexists(tmp):
             try:
                 os.unlink(tmp)
@@ -186,19 +180,3 @@ def _umask() -> int:
     old = os.umask(0o022)
     os.umask(old)
     return old
-
-
-def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
-    """``data`` to ``target`` through :func:`atomic_output`."""
-    with atomic_output(target) as tmp:
-        tmp.write_bytes(data)
-
-
-def cleanup_temporaries() -> None:
-    """Remove temporary files still live (called when the CLI exits on a signal)."""
-    for tmp in list(_LIVE):
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        _LIVE.discard(tmp)

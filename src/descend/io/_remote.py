@@ -319,6 +319,12 @@ class RemoteFile:
     def read_bytes(self) -> bytes:
         return read_bytes(self.url, self.storage_options)
 
+    def stat(self) -> Any:
+        """Only ``st_size``, the object's size in the store."""
+        from types import SimpleNamespace
+
+        return SimpleNamespace(st_size=remote_size(self.url, self.storage_options))
+
     def open(self, mode: str = "rb", encoding: str | None = None, newline: str | None = None
              ) -> Any:
         raw = open_input(self.url, self.storage_options)

@@ -23,17 +23,12 @@ from descend.expr.objective import Array, Objective
 from descend.loop._curvature import estimate_curvature
 from descend.loop._linesearch import LoopState, armijo_step
 from descend.loop.result import History, OptimizeResult, Status
-from descend.loop.verdict import Verdict, judge_point
+from descend.loop.verdict import Verdict, ceiling, floor, judge_point
 from descend.optim.base import Optimizer, OptState
 
 __all__ = ["IntermediateResult", "minimize"]
 
-# A loss this far above the start (relative to max(|f0|, 1)) is divergence, not a transient:
-# momentum and Adam may overshoot f0 by a small factor, never by a million.
-DIVERGENCE_FACTOR = 1e6
-#: A loss this far below the start, f < f0 - UNBOUNDED_FACTOR * max(|f0|, 1), means the function
-#: is unbounded below along the descent (x**3, -x**2): there is no minimum to report.
-UNBOUNDED_FACTOR = 1e12
+# The blow-up rules are descend.loop.verdict's ceiling/floor, shared by every descent.
 #: Rows of history kept before thinning (each row is one iterate, its loss and gradient norm).
 HISTORY_LIMIT = 100_000
 
@@ -290,8 +285,10 @@ def minimize(
         variables: variable order for text/callables (default: sorted names / ``x0, x1, ...``).
         jac: for a callable ``fun``: a gradient callable, or ``True`` when ``fun`` returns
             ``(value, gradient)``; default: the gradient is derived for you.
-        max_iter: most steps in this call (>= 0). Default 10000. Hitting it warns
-            :class:`~descend.errors.ConvergenceWarning`.
+        max_iter: most steps of the whole run (>= 0), as everywhere in descend (the
+            estimator, the CLI, checkpoints): a run resumed with ``start_iter`` steps done takes
+            at most ``max_iter - start_iter`` more. Default 10000. Running out is the verdict
+            *budget spent* (warns :class:`~descend.errors.ConvergenceWarning`).
         gtol: stop when the Euclidean norm of the gradient is <= gtol (status ``gtol``).
             Default 1e-6.
         tol: stop when the loss is flat: over the last ``n_iter_no_change`` steps its range
@@ -462,8 +459,8 @@ def minimize(
     recent: deque[Array] = deque([x], maxlen=OSCILLATION_WINDOW + 1)
     window: deque[float] = deque([f], maxlen=n_iter_no_change + 1)
     f0 = f
-    ceiling = f0 + DIVERGENCE_FACTOR * max(abs(f0), 1.0)
-    floor = f0 - UNBOUNDED_FACTOR * max(abs(f0), 1.0)
+    top = ceiling(f0)
+    bottom = floor(f0)
     unbounded = False
     next_flat_check = n_iter_no_change
     nit = 0
@@ -482,7 +479,7 @@ def minimize(
     try:
         while status is None:
             x, f, g, gn, inner_state, nit = cur
-            if nit >= max_iter:
+            if start_iter + nit >= max_iter:
                 status = Status.MAX_ITER
                 break
             step = math.nan
@@ -525,10 +522,10 @@ def minimize(
                 status = Status.GTOL
             elif f_new <= target:
                 status = Status.TARGET_LOSS
-            elif f_new > ceiling:
+            elif f_new > top:
                 status = Status.DIVERGED
                 diverged_f = f_new
-            elif f_new < floor:
+            elif f_new < bottom:
                 status = Status.DIVERGED
                 diverged_f = f_new
                 unbounded = True
@@ -588,7 +585,7 @@ def minimize(
         lr_last = math.nan if use_armijo else _numeric_rate(
             lr_auto if loop_chooses else spec, start_iter + nit)
         # still falling far below the start when it broke: unbounded below, not unstable
-        falling = f_best == f and f < f0 - DIVERGENCE_FACTOR * max(abs(f0), 1.0)
+        falling = f_best == f and f < f0 - 1e6 * max(abs(f0), 1.0)
         message, diagnosis = _diagnose(
             objective, opt, lr_last, x, x_best, diverged_f, non_finite=non_finite or unbounded,
             falling=falling or unbounded,
@@ -605,6 +602,7 @@ def minimize(
         stability=opt.stability_limit,
     )
     info["verdict"] = judgement.facts
+    info["stopped"] = message  # the stopping rule's own sentence
     if status is not Status.DIVERGED:
         message = f"{judgement.sentence} [{message}]"
     message += auto_note

@@ -34,7 +34,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FAILED", "Judgement", "Verdict", "judge_point", "oscillation", "precision_gradient"]
+__all__ = [
+    "FAILED",
+    "GROWTH",
+    "Judgement",
+    "Verdict",
+    "ceiling",
+    "floor",
+    "judge_point",
+    "oscillation",
+    "precision_gradient",
+]
 
 EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
@@ -60,6 +70,31 @@ class Verdict(StrEnum):
 
 #: Verdicts that make the CLI exit with status 3 (the run failed, not merely unfinished).
 FAILED = frozenset({Verdict.DIVERGED, Verdict.OSCILLATING, Verdict.UNBOUNDED_BELOW})
+
+
+# ---- the blow-up rules, one for every descent ------------------------------------------------
+
+#: A loss this many times ``max(|f0|, 1)`` above the start is a divergence, not a transient:
+#: momentum and Adam overshoot ``f0`` by small factors, a step above ``2/L`` multiplies the
+#: error by ``|1 - lr L|`` every step (the tutorial's raw-units fit, ``lr L = 680``, crosses it
+#: at its third step). ``minimize``, the fits, the sweeps and the batched runs all use it.
+GROWTH = 1e12
+#: A loss this many times ``max(|f0|, 1)`` *below* the start: the function is unbounded below.
+FALL = 1e12
+
+
+def ceiling(f0: float) -> float:
+    """The loss above which a run started at loss ``f0`` has diverged.
+
+    >>> ceiling(2.0)
+    2000000000002.0
+    """
+    return f0 + GROWTH * max(abs(f0), 1.0)
+
+
+def floor(f0: float) -> float:
+    """The loss below which a run started at loss ``f0`` is falling without bound."""
+    return f0 - FALL * max(abs(f0), 1.0)
 
 
 # ---- judging a run on an objective (an expression or a callable) -----------------------------

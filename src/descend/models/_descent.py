@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from descend.loop._minimize import IntermediateResult
 from descend.loop.result import History, OptimizeResult, Status
+from descend.loop.verdict import GROWTH, ceiling
 from descend.optim.base import Optimizer
 
 Array = NDArray[np.float64]
@@ -41,7 +42,7 @@ ValueAndGrad = Callable[[Array], tuple[float, Array]]
 
 __all__ = ["DescentState", "run_descent"]
 
-EXPLODE = 1e12  # a loss this many times the starting loss is a blow-up, not a bad step
+EXPLODE = GROWTH  # the blow-up rule every descent shares (descend.loop.verdict.ceiling)
 PATIENCE = 5
 
 
@@ -133,7 +134,7 @@ def run_descent(
                 new, new_state = epoch(theta, optimizer, opt_state, start_iter + k)
             new_f, new_g = fun(new) if np.isfinite(new).all() else (np.inf, g)
             nfev += 1
-            if not _finite(new_f, new_g) or new_f > EXPLODE * max(f0, 1e-300):
+            if not _finite(new_f, new_g) or new_f > ceiling(f0):
                 k += 1
                 status = Status.DIVERGED
                 fs.append(float(new_f) if np.isfinite(new_f) else np.inf)

@@ -198,6 +198,8 @@ def _factor(R_or_C: Array, *, from_gram: bool, n: int) -> tuple[Array, Array, Ar
     else:
         U, sv, Vt = np.linalg.svd(R_or_C)
         V = Vt.T
+        if sv.size < V.shape[1]:  # fewer rows than columns: the rest are zero singular values
+            sv = np.r_[sv, np.zeros(V.shape[1] - sv.size)]
     keep = sv > RANK_RTOL * sv[0] if sv.size and sv[0] > 0 else np.zeros(sv.shape, bool)
     return U, sv, V, keep
 

@@ -38,6 +38,10 @@ class LinearRegression(RegressorMixin, BaseEstimator, LinearModel):  # type: ign
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         return X, y
 
+    def _validate_partial_data(self, X: Any, y: Any, first: bool) -> tuple[Array, Array]:
+        X, y = validate_data(self, X, y, reset=first, y_numeric=True, dtype=np.float64)
+        return X, y
+
     def _validate_predict_data(self, X: Any) -> Array:
         return validate_data(self, X, reset=False, dtype=np.float64)  # type: ignore[no-any-return]
 

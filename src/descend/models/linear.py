@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend import _backends
-from descend.data.stats import MomentStats
+from descend.data.stats import MomentStats, check_sample_weight, weighted_moment_stats
 from descend.errors import InputError, StabilityWarning
 from descend.loop.result import History, OptimizeResult, Status
 from descend.models._accuracy import collinear_message, trusted_digits
@@ -44,7 +44,7 @@ from descend.models._whitened import (
     whiten_moments,
     whiten_rows,
 )
-from descend.models.losses import LOSSES, fast_moment_stats, loss_and_grad
+from descend.models.losses import LOSSES, fast_moment_stats, get_loss, loss_and_grad
 from descend.optim.base import Optimizer
 from descend.optim.registry import get_optimizer
 
@@ -154,6 +154,19 @@ class LinearModel:
         ``ConvergenceWarning``). Default ``None`` (no limit).
     fit_intercept : fit ``b`` (default True); ``False`` fits through the origin (``b = 0``;
         the features are then scaled by their root mean square, not centred).
+    warm_start : when True, each ``fit`` starts from the previous fit's ``intercept_`` and
+        ``coef_`` (if it has as many features) instead of ``init``: a refit on similar data
+        takes fewer steps of plain gradient descent and reaches the same answer (the
+        preconditioned solver lands in one step from anywhere). Default False.
+    verbose : ``0`` (default) is silent; ``> 0`` prints one line per step (epoch) to stdout,
+        ``"<Class>: step k  loss f  |grad| g"`` -- scikit-learn's convention, the one place
+        the library prints.
+
+    ``fit(X, y, sample_weight=None)``: with weights ``s_i >= 0`` the fit minimises the weighted
+    mean loss ``sum_i s_i h(r_i) / sum_i s_i`` (+ the penalty) for every loss and optimizer;
+    for the squared loss the weighted moments ``mx = sum s_i x_i / W``,
+    ``Cxx = (n / W) sum s_i (x_i - mx)(x_i - mx)^T`` (likewise ``cxy``, ``cyy``) replace the
+    plain ones. :meth:`partial_fit` fits a stream chunk by chunk.
 
     ``fit``/``fit_table`` also take ``callback`` (called after every step with an
     ``IntermediateResult``: ``x`` in the optimizer's coordinates, ``fun``, ``nit`` counted from
@@ -212,6 +225,8 @@ class LinearModel:
         time_limit: float | None = None,
         fit_intercept: bool = True,
         huber_scale: Any = "auto",
+        warm_start: bool = False,
+        verbose: int = 0,
     ):
         self.loss = loss
         self.alpha = alpha
@@ -230,6 +245,8 @@ class LinearModel:
         self.time_limit = time_limit
         self.fit_intercept = fit_intercept
         self.huber_scale = huber_scale
+        self.warm_start = warm_start
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ validation
 
@@ -283,6 +300,11 @@ class LinearModel:
                     f"whitened coordinates); leave learning_rate='auto' (got {lr!r}) or use "
                     "optimizer='gd' for a typed rate"
                 )
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise InputError(f"{owner}: warm_start={self.warm_start!r} must be True or False")
+        v = self.verbose
+        if not isinstance(v, (numbers.Integral, bool, np.bool_)) or int(v) < 0:
+            raise InputError(f"{owner}: verbose={v!r} must be an integer >= 0 (0: silent)")
         if self.init is not None:
             init = np.asarray(self.init, dtype=np.float64).ravel()
             if init.shape != (d + 1,) or not np.isfinite(init).all():
@@ -294,22 +316,156 @@ class LinearModel:
     # ------------------------------------------------------------------ fitting
 
     def fit(
-        self, X: Any, y: Any, *, callback: Callable[[Any], Any] | None = None, resume: Any = None
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        callback: Callable[[Any], Any] | None = None,
+        resume: Any = None,
     ) -> Any:
         """Learn ``coef_`` and ``intercept_`` from ``X`` ``(n, d)`` and ``y`` ``(n,)``.
 
         Dask arrays or a Dask DataFrame (``y``: its target column's name) are fitted on their
         cluster by map-reduce, never gathered (:func:`descend.scale.dask_engine.fit_dask`).
+
+        Args:
+            X: the features, ``(n, d)`` (an array, a pandas or polars DataFrame: its column
+                names become ``feature_names_in_``).
+            y: the target, ``(n,)``.
+            sample_weight: ``None`` (every row weighs 1) or ``(n,)`` finite weights ``s_i >= 0``,
+                not all zero. The fit then minimises the weighted mean loss
+                ``sum_i s_i h(r_i) / sum_i s_i`` (+ the penalty), so an integer weight is the
+                row repeated that many times and a zero weight drops the row. For the squared
+                loss the weighted moments (weighted means, centred weighted cross-products)
+                replace the plain ones and everything else is unchanged.
+            callback: called after every step with an ``IntermediateResult`` (see the class).
+            resume: a checkpoint of an earlier run of this fit to continue.
+
+        Returns:
+            ``self``, fitted.
         """
         if any(type(v).__module__.startswith("dask") for v in (X, y)):  # without importing it
             from descend.scale.dask_engine import fit_dask
 
-            return fit_dask(self, X, y, callback=callback, resume=resume)
+            return fit_dask(self, X, y, sample_weight, callback=callback, resume=resume)
         X, y = self._validate_fit_data(X, y)
+        sw = self._check_weights(sample_weight, X.shape[0])
         names = getattr(self, "feature_names_in_", None)
         return self._fit(
-            X, y, tuple(map(str, names)) if names is not None else None, callback, resume
+            X, y, tuple(map(str, names)) if names is not None else None, callback, resume, sw
         )
+
+    def _check_weights(self, sample_weight: Any, n: int) -> Array | None:
+        """Validated weights (:func:`~descend.data.stats.check_sample_weight`); all-ones is
+        ``None``, so an unweighted fit takes exactly the unweighted path."""
+        sw = check_sample_weight(sample_weight, n)
+        if sw is not None and np.all(sw == sw[0]):
+            return None  # equal weights: the weighted mean is the plain mean
+        return sw
+
+    def _start(self, d: int) -> Array:
+        """The first iterate ``[b, w_1..w_d]``: the last fit's answer with ``warm_start``,
+        else ``init``, else zeros."""
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            coef = np.asarray(self.coef_, dtype=np.float64)
+            if coef.shape == (d,) and np.isfinite(coef).all():
+                return np.r_[float(self.intercept_), coef]
+        if self.init is None:
+            return np.zeros(d + 1)
+        return np.asarray(self.init, dtype=np.float64).ravel()
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        """One pass over a chunk of a stream: ``fit`` for data that arrives in pieces.
+
+        Squared loss (any optimizer, any ``batch_size``): the chunk's (weighted) moments are
+        merged exactly into ``moments_`` (Chan et al.'s pairwise update,
+        :meth:`~descend.data.stats.MomentStats.merge`) and the model is refit from them, which
+        costs O(d^2) a step (O(d^3) for the preconditioned solver's factorisation) whatever
+        the rows seen so far. However the rows are cut into chunks, the coefficients are then
+        those of one ``fit`` on all of them (to rounding: the moments are exact, the
+        preconditioned solve is the normal equations' and loses about ``2 log10(kappa)``
+        digits to it, as ``trusted_digits_`` says).
+
+        Huber and absolute error (no finite statistics): one epoch of mini-batch steps on the
+        chunk (``batch_size`` rows a step; 32 when ``batch_size`` is ``None``), starting from
+        the current coefficients, with the scaling, step size and huber scale taken from the
+        moments of every row seen so far. It is a stochastic method, as scikit-learn's
+        ``SGDRegressor.partial_fit``: no convergence verdict per chunk (no
+        ``ConvergenceWarning``); ``absolute_error``'s ``1/sqrt(k)`` schedule keeps counting
+        across chunks (``t_``: steps taken so far).
+
+        A fitted model continues: ``partial_fit`` after ``fit`` adds the chunk to the rows the
+        fit saw.
+
+        Args:
+            X: the chunk's features, ``(m, d)``; ``d`` (and the column names, if any) as the
+                first call's.
+            y: the chunk's target, ``(m,)``.
+            sample_weight: ``None`` or ``(m,)`` weights, as in :meth:`fit`.
+
+        Returns:
+            ``self``, updated.
+        """
+        first = getattr(self, "coef_", None) is None or not hasattr(self, "moments_")
+        X, y = self._validate_partial_data(X, y, first)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        chunk = fast_moment_stats(X, y) if sw is None else weighted_moment_stats(X, y, sw)
+        stats = chunk
+        if not first:
+            seen: MomentStats = self.moments_
+            stats = seen.merge(chunk)
+        names_in = getattr(self, "feature_names_in_", None)
+        names = (
+            tuple(map(str, names_in))
+            if names_in is not None
+            else getattr(self, "feature_names_", None) or default_feature_names(X.shape[1])
+        )
+        if self.loss == "squared_error":
+            self.t_ = int(getattr(self, "t_", 0)) if not first else 0
+            return self._fit_stats(stats, names)
+        # one epoch on the chunk, from where the model stands
+        sn = None if sw is None else sw * (X.shape[0] / float(sw.sum()))
+        passes = _InMemoryRows(X, y, str(self.loss), float(self.epsilon), sn)
+        t = 0 if first else int(getattr(self, "t_", 0))
+        bs = int(self.batch_size) if self.batch_size is not None else min(32, X.shape[0])
+        start = self._start(X.shape[1]) if first else np.r_[self.intercept_, self.coef_]
+        saved = {k: getattr(self, k) for k in ("max_iter", "batch_size", "init", "warm_start")}
+        try:
+            self.max_iter, self.batch_size, self.warm_start = 1, bs, False
+            self.init = [float(v) for v in start]
+            self._one_epoch, self._step_offset = True, t
+            with warnings.catch_warnings():
+                from descend.errors import ConvergenceWarning
+
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                self._fit_passes(stats, names, passes)
+        finally:
+            for k, v in saved.items():
+                setattr(self, k, v)
+            del self._one_epoch, self._step_offset
+        self.t_ = t + -(-X.shape[0] // bs)  # the epoch's mini-batch steps
+        return self
+
+    def _validate_partial_data(self, X: Any, y: Any, first: bool) -> tuple[Array, Array]:
+        """``fit``'s checks; after the first chunk the features must be the first chunk's."""
+        if first:
+            return self._validate_fit_data(X, y)
+        d = int(getattr(self, "n_features_in_", 0))
+        names = getattr(self, "feature_names_in_", None)
+        Xa, ya = self._validate_fit_data(X, y)
+        now = getattr(self, "feature_names_in_", None)
+        self.n_features_in_ = d
+        if names is not None:
+            self.feature_names_in_ = names
+        if Xa.shape[1] != d:
+            raise InputError(
+                f"X has {Xa.shape[1]} features, but the chunks before had {d}; every chunk "
+                "needs the same columns")
+        if names is not None and now is not None and list(now) != list(names):
+            raise InputError(
+                f"this chunk's columns {list(now)} are not the first chunk's {list(names)}")
+        return Xa, ya
 
     def fit_table(
         self, table: Any, *, callback: Callable[[Any], Any] | None = None, resume: Any = None
@@ -365,9 +521,20 @@ class LinearModel:
         names: Sequence[str] | None,
         callback: Callable[[Any], Any] | None = None,
         resume: Any = None,
+        sample_weight: Array | None = None,
     ) -> LinearModel:
         names = tuple(names) if names is not None else default_feature_names(X.shape[1])
         self._check_params(X.shape[1])
+        if sample_weight is not None:
+            # the weights normalised to the row count: sum_i s_i h(r_i) / n is the weighted mean
+            sn = sample_weight * (X.shape[0] / float(sample_weight.sum()))
+            stats = weighted_moment_stats(X, y, sample_weight)
+            if self.loss == "squared_error" and self.batch_size is None:
+                return self._fit_stats(
+                    stats, names, callback=callback, resume=resume, rows=_WeightedRows(X, y, sn)
+                )
+            passes = _InMemoryRows(X, y, str(self.loss), float(self.epsilon), sn)
+            return self._fit_passes(stats, names, passes, callback=callback, resume=resume)
         stats = fast_moment_stats(X, y)
         if self._solver() == "preconditioned":
             white, objective = whiten_rows(
@@ -403,15 +570,33 @@ class LinearModel:
             self._check_resume(resume, stats.d)
             # The optimizer's own coordinates, saved as they were: the only way to bit-for-bit.
             theta0 = np.array(resume.x, dtype=np.float64)
-        elif self.init is None:
-            theta0 = std.to_internal(0.0, np.zeros(stats.d))
         else:
-            init = np.asarray(self.init, dtype=np.float64).ravel()
+            init = self._start(stats.d)
             theta0 = std.to_internal(float(init[0]), init[1:])
         if not self.fit_intercept:
             theta0[0] = 0.0  # through the origin: b = 0 (c = b there, nothing is centred)
         self._warn_features(stats, std, names)
         return std, penalty, theta0
+
+    def _verbose_callback(
+        self, callback: Callable[[Any], Any] | None, offset: int = 0
+    ) -> Callable[[Any], Any] | None:
+        """``callback`` preceded by one printed line per step when ``verbose > 0``."""
+        if not self.verbose:
+            return callback
+        owner = type(self).__name__
+
+        def report(res: Any) -> Any:
+            # scikit-learn's convention: verbose output goes to stdout, the one place the
+            # library prints
+            print(
+                f"{owner}: step {int(res.nit) + offset}  loss {float(res.fun):.10g}  "
+                f"|grad| {float(res.grad_norm):.3e}",
+                flush=True,
+            )
+            return callback(res) if callback is not None else None
+
+        return report
 
     def _descend(
         self,
@@ -424,6 +609,7 @@ class LinearModel:
         max_iter: int | None = None,
         **more: Any,
     ) -> OptimizeResult:
+        callback = self._verbose_callback(callback)
         gtol = self.gtol
         if more.get("gfloor") and gtol is None:
             gtol = 0.0  # an exact fit: a zero gradient ends the refinement
@@ -503,11 +689,7 @@ class LinearModel:
         self.n_features_in_ = stats.d
         self.feature_names_ = tuple(names)
         self.moments_ = stats  # for summary(): the statistics need only the moments
-        init = (
-            np.zeros(stats.d + 1)
-            if self.init is None
-            else np.asarray(self.init, dtype=np.float64).ravel()
-        )
+        init = self._start(stats.d)
         b0 = float(init[0]) if self.fit_intercept else 0.0
         objective = objective.reanchor(b0, init[1:], exact=False)
         if resume is not None:
@@ -563,6 +745,7 @@ class LinearModel:
                 objective.value_and_grad,
                 np.zeros_like(result.x),
                 gd,
+                callback=self._verbose_callback(None, offset=start + nit),
                 # large data: one classic refinement step; never past max_iter
                 max_iter=min(steps, int(self.max_iter) - start - nit),
                 tol=0.0,
@@ -681,8 +864,8 @@ class LinearModel:
 
             def epoch(theta: Array, opt: Optimizer, state: object, k: int) -> tuple[Array, object]:
                 assert rng is not None
-                for Xb, yb in passes.batches(rng, bs, shuffle):
-                    _, g = data.grad_on(theta, Xb, yb, loss, eps)
+                for Xb, yb, *wb in passes.batches(rng, bs, shuffle):
+                    _, g = data.grad_on(theta, Xb, yb, loss, eps, *wb)
                     updates, state = opt.update(g, state, theta)
                     theta = theta + updates
                 return theta, state
@@ -694,7 +877,8 @@ class LinearModel:
             if self.loss == "squared_error"
             else None
         )
-        if self.loss == "absolute_error" and result.status is not Status.DIVERGED:
+        one_epoch = getattr(self, "_one_epoch", False)  # partial_fit: keep the epoch's end
+        if self.loss == "absolute_error" and result.status is not Status.DIVERGED and not one_epoch:
             # A subgradient method does not descend monotonically: report its best iterate.
             best = int(np.argmin(result.history.fun))
             h = result.history
@@ -753,7 +937,8 @@ class LinearModel:
                 else:
                     # Subgradient method: steps ~ 1/sqrt(k) converge (Shor 1985; Boyd, EE364b).
                     eta0 = 0.1 * size
-                    lr = _InverseSqrt(eta0)
+                    # partial_fit: the schedule goes on counting across chunks
+                    lr = _InverseSqrt(eta0, int(getattr(self, "_step_offset", 0)))
         if isinstance(lr, numbers.Real):
             lr = float(lr)
             if L is not None and name == "gd" and lr > 2.0 / L:
@@ -964,8 +1149,8 @@ class LinearModel:
         if not hasattr(self, "moments_"):
             raise InputError(
                 "summary() needs the moments of the training data, which this model does not "
-                "hold (a model loaded from a file keeps only its coefficients); fit it to get "
-                "its statistics"
+                "hold (a model file written before descend's format version 2, or with more "
+                "than 500 features, keeps only its coefficients); fit it to get its statistics"
             )
         return ols_summary(
             self.moments_,
@@ -976,8 +1161,11 @@ class LinearModel:
             alpha=alpha,
             loss=str(self.loss),
             penalty=float(self.alpha),
-            status=self.stop_reason_,
-            converged=bool(self.result_.success),
+            status=getattr(self, "stop_reason_", None),
+            # a model loaded from a file has no result_: its saved verdict says
+            converged=bool(self.result_.success)
+            if hasattr(self, "result_")
+            else bool(getattr(self, "converged_", False)),
             fit_intercept=bool(self.fit_intercept),
         )
 
@@ -1058,12 +1246,42 @@ class LinearModel:
         return Xa, ya
 
     def _validate_predict_data(self, X: Any) -> Array:
+        X = self._match_columns(X)
         Xa = _as_2d(X, "X")
         if Xa.shape[1] != self.n_features_in_:
             raise InputError(
                 f"X has {Xa.shape[1]} features, but this model was fit with "
                 f"{self.n_features_in_}")
         return Xa
+
+
+    def _match_columns(self, X: Any) -> Any:
+        """A pandas/polars ``X`` with the model's feature columns, in the model's order.
+
+        The model knows its columns' names when it was fit on a DataFrame
+        (``feature_names_in_``), on a table, or loaded from a file (``feature_names_``). Extra
+        columns are ignored, reordered ones put back in order; a missing one is an
+        :class:`~descend.errors.InputError` naming it.
+        """
+        columns = getattr(X, "columns", None)
+        names = getattr(self, "feature_names_in_", None)
+        if names is None and hasattr(self, "target_name_"):
+            names = getattr(self, "feature_names_", None)
+        if columns is None or names is None:
+            return X
+        cols = [str(c) for c in columns]
+        want = [str(c) for c in names]
+        if cols == want:
+            return X
+        missing = [c for c in want if c not in cols]
+        if missing:
+            raise InputError(
+                f"X lacks the column(s) {', '.join(map(repr, missing))} this model was fit on "
+                f"(its features: {', '.join(map(repr, want))}; X has "
+                f"{', '.join(map(repr, cols[:20]))}{', ...' if len(cols) > 20 else ''})")
+        if hasattr(X, "loc"):  # pandas
+            return X.loc[:, want]
+        return X.select(want)  # polars
 
 
 def _as_2d(X: Any, name: str) -> Array:
@@ -1085,11 +1303,11 @@ def _as_2d(X: Any, name: str) -> Array:
 class _InverseSqrt:
     """``eta0 / sqrt(step + 1)``: the classic subgradient-method schedule."""
 
-    def __init__(self, eta0: float):
-        self.eta0 = eta0
+    def __init__(self, eta0: float, offset: int = 0):
+        self.eta0, self.offset = eta0, offset
 
     def __call__(self, count: int) -> float:
-        return self.eta0 / float(np.sqrt(count + 1.0))
+        return self.eta0 / float(np.sqrt(count + self.offset + 1.0))
 
     def __repr__(self) -> str:
         return f"{self.eta0:g}/sqrt(k+1)"
@@ -1106,7 +1324,7 @@ class RowPasses(Protocol):
 
     ``full(w, b)``: ``(loss, dloss/dw, dloss/db)`` of the mean loss over every row, in the
     user's units, no penalty. ``batches(rng, batch_size, shuffle)``: one epoch of ``(X, y)``
-    mini-batches. ``max_row_norm2(mean, scale)``: ``max_i ||(x_i - mean) / scale||^2`` (the
+    mini-batches (a third array, when given, holds the rows' weights). ``max_row_norm2(mean, scale)``: ``max_i ||(x_i - mean) / scale||^2`` (the
     largest per-row curvature, for the mini-batch step size).
     """
 
@@ -1114,7 +1332,7 @@ class RowPasses(Protocol):
 
     def batches(
         self, rng: np.random.Generator, batch_size: int, shuffle: bool
-    ) -> Iterable[tuple[Array, Array]]: ...
+    ) -> Iterable[tuple[Array, ...]]: ...
 
     def max_row_norm2(self, mean: Array, scale: Array) -> float: ...
 
@@ -1122,24 +1340,86 @@ class RowPasses(Protocol):
 class _InMemoryRows:
     """:class:`RowPasses` over arrays in memory."""
 
-    def __init__(self, X: Array, y: Array, loss: str, epsilon: float):
+    def __init__(
+        self, X: Array, y: Array, loss: str, epsilon: float, weights: Array | None = None
+    ):
         self.X, self.y, self.loss, self.epsilon = X, y, loss, epsilon
+        self.weights = weights  # normalised to mean 1, or None
 
     def full(self, w: Array, b: float) -> tuple[float, Array, float]:
-        return loss_and_grad(self.loss, self.X, self.y, w, b, epsilon=self.epsilon)
+        if self.weights is None:
+            return loss_and_grad(self.loss, self.X, self.y, w, b, epsilon=self.epsilon)
+        return weighted_loss_and_grad(
+            self.loss, self.X, self.y, w, b, self.weights, epsilon=self.epsilon)
 
     def batches(
         self, rng: np.random.Generator, batch_size: int, shuffle: bool
-    ) -> Iterable[tuple[Array, Array]]:
+    ) -> Iterable[tuple[Array, ...]]:
         n = self.X.shape[0]
         order = rng.permutation(n) if shuffle else np.arange(n)
         for start in range(0, n, batch_size):
             rows = order[start : start + batch_size]
-            yield self.X[rows], self.y[rows]
+            if self.weights is None:
+                yield self.X[rows], self.y[rows]
+            else:
+                yield self.X[rows], self.y[rows], self.weights[rows]
 
     def max_row_norm2(self, mean: Array, scale: Array) -> float:
         Z = (self.X - mean) / scale
-        return float(np.einsum("ij,ij->i", Z, Z).max())
+        z2 = np.einsum("ij,ij->i", Z, Z)
+        if self.weights is None:
+            return float(z2.max())
+        # row i's curvature is 2 s_i (1 + |z_i|^2): reported as "1 + norm2" for the caller
+        return float((self.weights * (1.0 + z2)).max()) - 1.0
+
+
+def weighted_loss_and_grad(
+    loss: str, X: Array, y: Array, w: Array, b: float, s: Array, *, epsilon: float = 1.35
+) -> tuple[float, Array, float]:
+    """``(sum s_i h(r_i) / n, X^T (s psi(r)) / n, sum s_i psi(r_i) / n)``, ``r = Xw + b - y``.
+
+    With ``s`` normalised to mean 1 this is the weighted mean loss ``sum s h / sum s`` and its
+    gradient (on a mini-batch: an unbiased estimate of the full one).
+    """
+    spec = get_loss(loss)
+    n = X.shape[0]
+    r = X @ w + (b - y)
+    psi = s * spec.psi(r, epsilon)
+    return float(s @ spec.h(r, epsilon)) / n, (X.T @ psi) / n, float(psi.sum()) / n
+
+
+class _WeightedRows:
+    """Weighted rows in memory as :class:`~descend.models._whitened.ResidualPasses`: the
+    refinement of a weighted squared-loss fit (``s`` the weights normalised to mean 1).
+
+    ``residuals`` and ``anchored`` return ``(sum s z r, sum s r, sum s r^2, n)``: the weighted
+    problem is the unweighted one of the rows ``sqrt(s_i) (x_i, y_i)`` about the weighted means.
+    """
+
+    def __init__(self, X: Array, y: Array, s: Array):
+        self.X, self.y, self.s = X, y, s
+
+    def _sums(self, Z: Array, r: Array) -> tuple[Array, float, float, int]:
+        sr = self.s * r
+        return Z.T @ sr, float(sr.sum()), float(r @ sr), int(self.X.shape[0])
+
+    def residuals(
+        self, mean: Array, scale: Array, y0: float, v: Array, c: float
+    ) -> tuple[Array, float, float, int]:
+        Z = (self.X - mean) / scale
+        return self._sums(Z, (self.y - y0) - c - Z @ v)
+
+    def anchored(
+        self, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
+    ) -> tuple[Array, float, float, int]:
+        from descend.data.stats import residual_compensated
+
+        Z = (self.X - mean) / scale
+        return self._sums(Z, residual_compensated(self.X, self.y, b, w) - c - Z @ dv)
+
+    def r_factor(self, mean: Array, scale: Array) -> Array:
+        Z = (self.X - mean) / scale * np.sqrt(self.s)[:, None]
+        return np.asarray(np.linalg.qr(Z, mode="r"), dtype=np.float64)
 
 
 class _PassObjective:
@@ -1162,8 +1442,17 @@ class _PassObjective:
         return self._internal(f, gw, gb, w)
 
     def grad_on(
-        self, theta: Array, X: Array, y: Array, loss: str, epsilon: float
+        self,
+        theta: Array,
+        X: Array,
+        y: Array,
+        loss: str,
+        epsilon: float,
+        weights: Array | None = None,
     ) -> tuple[float, Array]:
         b, w = self.std.to_user(theta)
-        f, gw, gb = loss_and_grad(loss, X, y, w, b, epsilon=epsilon)
+        if weights is None:
+            f, gw, gb = loss_and_grad(loss, X, y, w, b, epsilon=epsilon)
+        else:
+            f, gw, gb = weighted_loss_and_grad(loss, X, y, w, b, weights, epsilon=epsilon)
         return self._internal(f, gw, gb, w)

@@ -1,11 +1,18 @@
 """Model files: versioned, validated JSON (never pickle -- loading a model runs no code).
 
-Format ``descend.linear-model`` version 1::
+Format ``descend.linear-model`` version 2::
 
-    {"format": "descend.linear-model", "version": 1, "loss": "squared_error",
-     "features": ["size"], "target": "price", "intercept": 0.0, "coef": [166.67], ...}
+    {"format": "descend.linear-model", "version": 2, "loss": "squared_error",
+     "features": ["size"], "target": "price", "intercept": 0.0, "coef": [166.67],
+     "moments": {"n": 5, "sum_w": null, "mean_x": [1800.0], "mean_y": 300000.0,
+                 "cxx": [[900000.0]], "cxy": [150000000.0], "cyy": 25000000000.0}, ...}
 
-Extra keys (training metrics, the source) are kept for people and ignored on load.
+``moments`` (new in version 2, optional) are the fit's
+:class:`~descend.data.stats.MomentStats` (``n`` rows, ``sum_w`` the total sample weight or
+``null``, the means and the centred cross-products), written when the fit has them and
+``d <= MAX_MOMENT_FEATURES``: a loaded model's :meth:`~LinearModel.summary` then works, and
+``partial_fit`` continues from them. Version 1 files (no moments) still load. Extra keys
+(training metrics, the source) are kept for people and ignored on load.
 Saving refuses to replace an existing file unless ``force=True``, and never replaces the
 data file the model was trained on; it writes a temporary file and renames it, so a crash
 never leaves half a model.
@@ -21,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from descend.data.stats import MomentStats
 from descend.errors import DataError, InputError
 from descend.models.linear import LinearModel
 from descend.models.losses import LOSSES
@@ -28,17 +36,19 @@ from descend.models.losses import LOSSES
 __all__ = ["FORMAT", "VERSION", "load_model", "model_to_dict", "save_model"]
 
 FORMAT = "descend.linear-model"
-VERSION = 1
+VERSION = 2
+#: Moments are saved up to this many features (``cxx`` holds d^2 numbers).
+MAX_MOMENT_FEATURES = 500
 
 
 def model_to_dict(
     model: LinearModel, *, target: str = "y", source: str = ""
 ) -> dict[str, Any]:
-    """The JSON object of a fitted model."""
+    """The JSON object of a fitted model (its moments too, when it has them)."""
     names = list(
         getattr(model, "feature_names_", [f"x{j}" for j in range(1, model.coef_.size + 1)])
     )
-    return {
+    out = {
         "format": FORMAT,
         "version": VERSION,
         "loss": model.loss,
@@ -61,6 +71,18 @@ def model_to_dict(
             },
         },
     }
+    st = getattr(model, "moments_", None)
+    if st is not None and st.d == model.coef_.size <= MAX_MOMENT_FEATURES:
+        out["moments"] = {
+            "n": int(st.n),
+            "sum_w": None if st.sum_w is None else float(st.sum_w),
+            "mean_x": [float(v) for v in st.mean_x],
+            "mean_y": float(st.mean_y),
+            "cxx": [[float(v) for v in row] for row in st.cxx],
+            "cxy": [float(v) for v in st.cxy],
+            "cyy": float(st.cyy),
+        }
+    return out
 
 
 def save_model(
@@ -158,4 +180,71 @@ def load_model(path: str | Path) -> LinearModel:
     model.n_features_in_ = len(features)
     model.feature_names_ = tuple(features)
     model.target_name_ = target
+    if "moments" in obj:
+        model.moments_ = _moments(obj["moments"], len(features), path)
+        _training(model, obj.get("training"))
     return model
+
+
+def _moments(m: Any, d: int, path: Path) -> MomentStats:
+    """The ``moments`` field, checked for its types and sizes (``d`` features)."""
+    where = f"{path}: field 'moments'"
+    if not isinstance(m, dict):
+        raise DataError(f"{where} must be an object (n, sum_w, mean_x, mean_y, cxx, cxy, cyy)")
+    n = m.get("n")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise DataError(f"{where}.n must be a positive integer (the row count)")
+    sum_w = m.get("sum_w")
+    if sum_w is not None and not (_finite(sum_w) and sum_w > 0):
+        raise DataError(f"{where}.sum_w must be a positive number or null")
+
+    def vector(key: str, size: int) -> list[float]:
+        v = m.get(key)
+        if not isinstance(v, list) or len(v) != size or not all(map(_finite, v)):
+            raise DataError(f"{where}.{key} must be {size} finite numbers")
+        return [float(x) for x in v]
+
+    for key in ("mean_y", "cyy"):
+        if not _finite(m.get(key)):
+            raise DataError(f"{where}.{key} must be a finite number")
+    cxx = m.get("cxx")
+    if not isinstance(cxx, list) or len(cxx) != d:
+        raise DataError(f"{where}.cxx must be {d} rows of {d} finite numbers")
+    rows = [_vector_of(row, d, f"{where}.cxx") for row in cxx]
+    C = np.asarray(rows, dtype=np.float64).reshape(d, d)
+    if not np.array_equal(C, C.T) or float(m["cyy"]) < 0 or (np.diag(C) < 0).any():
+        raise DataError(f"{where}: cxx must be symmetric with a non-negative diagonal, cyy >= 0")
+    return MomentStats(
+        n=n,
+        mean_x=np.asarray(vector("mean_x", d)),
+        mean_y=float(m["mean_y"]),
+        cxx=C,
+        cxy=np.asarray(vector("cxy", d)),
+        cyy=float(m["cyy"]),
+        sum_w=None if sum_w is None else float(sum_w),
+    )
+
+
+def _vector_of(v: Any, size: int, where: str) -> list[float]:
+    if not isinstance(v, list) or len(v) != size or not all(map(_finite, v)):
+        raise DataError(f"{where} must be {size} rows of {size} finite numbers")
+    return [float(x) for x in v]
+
+
+def _training(model: LinearModel, training: Any) -> None:
+    """What ``summary()`` needs besides the moments, from the file's ``training`` record:
+    the penalty and intercept setting, the stop reason and the verdict (wrong types are
+    ignored: these are informative, the coefficients are the model)."""
+    if not isinstance(training, dict):
+        return
+    params = training.get("params")
+    if isinstance(params, dict):
+        alpha: Any = params.get("alpha")
+        if _finite(alpha) and alpha >= 0:
+            model.alpha = float(alpha)
+        if isinstance(params.get("fit_intercept"), bool):
+            model.fit_intercept = params["fit_intercept"]
+    status = training.get("status")
+    if isinstance(status, str) and len(status) <= MAX_NAME:
+        model.stop_reason_ = status
+    model.converged_ = training.get("verdict") == "converged"  # type: ignore[attr-defined]

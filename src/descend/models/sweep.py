@@ -156,7 +156,7 @@ def sweep_learning_rates(
             blew = active & (
                 ~np.isfinite(nf)
                 | ~np.isfinite(nG).all(axis=1)
-                | (nf > EXPLODE * np.maximum(f0, 1e-300))
+                | (nf > f0 + EXPLODE * np.maximum(f0, 1.0))  # descend.loop.verdict.ceiling
             )
             diverged |= blew
             n_iter[blew] = step

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
 from descend.errors import InputError
+from descend.loop.verdict import GROWTH
 from descend.scale.kernels import loss_and_grad_batched_fast
 from descend.scale.stream import ChunkSource
 
@@ -34,7 +35,8 @@ Array = NDArray[np.float64]
 __all__ = ["BatchedRuns", "batched_gd", "batched_loss_and_grad", "learning_rate_sweep",
            "multi_start"]
 
-_EXPLODE = 1e6  # a loss this many times the start's (and >= 1) is divergence
+# One blow-up rule for every descent: descend.loop.verdict.ceiling(f0) = f0 + GROWTH max(|f0|, 1).
+_EXPLODE = GROWTH
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def batched_gd(
             bad = active & (
                 ~np.isfinite(Ln)
                 | ~np.all(np.isfinite(Wn), axis=1)
-                | (Ln > _EXPLODE * np.maximum(L0, 1.0))
+                | (Ln > L0 + _EXPLODE * np.maximum(L0, 1.0))
             )
             diverged |= bad
             active &= ~bad

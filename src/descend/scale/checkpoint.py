@@ -354,6 +354,12 @@ def _jsonable(obj: Any) -> Any:
     return repr(obj)
 
 
+def zipfile_error() -> type[Exception]:
+    import zipfile
+
+    return zipfile.BadZipFile
+
+
 #: Caps on what a checkpoint may be: a run's parameters and optimizer state are small.
 MAX_BYTES = 256 << 20
 MAX_DEPTH = 32
@@ -421,6 +427,15 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     arrays: dict[str, np.ndarray] | None = None
     try:
         if p.suffix.lower() == ".npz":
+            import zipfile
+
+            with zipfile.ZipFile(p) as zf:  # uncompressed sizes: a small zip can hold gigabytes
+                unpacked = sum(info.file_size for info in zf.infolist())
+            if unpacked > MAX_BYTES:
+                raise DataError(
+                    f"{where}: unpacks to {unpacked:,} bytes; a checkpoint is at most "
+                    f"{MAX_BYTES:,} bytes"
+                )
             with np.load(p, allow_pickle=False) as z:
                 if "header" not in z.files:
                     raise DataError(f"{where}: not a descend checkpoint (no header)")
@@ -433,7 +448,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             raw = read_small_file(p, "checkpoint", MAX_BYTES)
     except DataError:
         raise
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile_error()) as exc:
         raise DataError(
             f"{where}: not a readable checkpoint ({type(exc).__name__}); it may be truncated "
             "or not a descend checkpoint"

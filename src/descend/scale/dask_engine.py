@@ -357,6 +357,7 @@ def fit_dask(
     model: Any,
     X: Any,
     y: Any = None,
+    sample_weight: Any = None,
     *,
     callback: Callable[[Any], Any] | None = None,
     resume: Any = None,
@@ -375,6 +376,7 @@ def fit_dask(
         model: the estimator to fit (its settings are used as they are).
         X: the features (or features and target), a Dask collection.
         y: the target (Dask array/Series, vector) or the target column's name.
+        sample_weight: must be ``None``: weighted Dask fits are not available yet.
         callback: as for ``LinearModel.fit``.
         resume: as for ``LinearModel.fit``.
 
@@ -387,6 +389,11 @@ def fit_dask(
 
     if model.batch_size is not None:
         raise InputError(_NO_BATCHES)
+    if sample_weight is not None:
+        raise InputError(
+            "sample_weight: weighted fits of Dask data are not available yet; fit unweighted, "
+            "or load the rows (X.compute()) to weight them"
+        )
     target = None
     if isinstance(y, str):
         target, y = y, None

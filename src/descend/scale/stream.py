@@ -18,7 +18,6 @@ total is ``None`` where the format cannot tell it cheaply); the library never pr
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -91,28 +90,11 @@ def _expand(
 
 
 def _resolve(names: Sequence[str], target: str | None, features: Any, source: str) -> list[int]:
-    """Column indices ``[features..., target]``; unknown names are refused with a suggestion."""
+    """Column indices ``[features..., target]``, chosen (and refused) as the in-memory loader
+    chooses them: :func:`descend.data.load.choose_columns`."""
+    from descend.data.load import choose_columns
 
-    def pick(name: str, what: str) -> int:
-        if name in names:
-            return list(names).index(name)
-        close = difflib.get_close_matches(name, list(names), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; columns are {', '.join(names)}"
-        raise DataError(f"{source}: no {what} column {name!r}{hint}")
-
-    if len(names) < 2:
-        raise DataError(f"{source}: needs at least two columns (features and a target)")
-    t = pick(target, "target") if target is not None else len(names) - 1
-    if features is None:
-        f = [i for i in range(len(names)) if i != t]
-    else:
-        wanted = features.split(",") if isinstance(features, str) else list(features)
-        f = [pick(str(n).strip(), "feature") for n in wanted if str(n).strip()]
-        if not f:
-            raise DataError(f"{source}: no feature named; pass --features A,B")
-        if t in f:
-            raise DataError(f"{source}: column {names[t]!r} is both the target and a feature")
-    return [*f, t]
+    return choose_columns(names, target, features, source)
 
 
 def default_names(k: int) -> tuple[str, ...]:
@@ -214,7 +196,8 @@ class ChunkSource:
         if self.kind == "csv":
             from descend.data._csv import explain_csv
 
-            explain_csv(self._csv_layout())
+            chosen = {self.columns.index(c) for c in (*self.feature_names, self.target_name)}
+            explain_csv(self._csv_layout(), chosen)
             return
         import pyarrow.parquet as pq
 
@@ -310,10 +293,9 @@ class ChunkSource:
             except Exception as exc:  # pragma: no cover - pyarrow's message names the type
                 raise DataError(f"{source}: column {batch.schema.names[j]!r}: {exc}") from None
             if arr.dtype.kind not in "fiub":
-                raise DataError(
-                    f"{source}: column {batch.schema.names[j]!r} holds {arr.dtype} values, "
-                    "not numbers; convert it or leave it out with --features"
-                )
+                from descend.data.table import not_numeric_message
+
+                raise DataError(not_numeric_message(source, batch.schema.names[j]))
             if j < d:
                 X[:, j] = arr
             else:
@@ -425,9 +407,13 @@ def open_source(
     if chunk_rows is not None and int(chunk_rows) < 1:
         raise DataError(f"chunk_rows={chunk_rows} must be a positive number of rows")
     files, kind = _expand(path, storage_options)
-    from descend.io._remote import RemoteFile, arrow_dataset, is_url
+    from descend.io._remote import RemoteFile, arrow_dataset, is_url, open_input
 
     remote = is_url(files[0])
+    if kind == "csv" and len(files) == 1:  # the content decides, as for the in-memory reader
+        with open_input(files[0], storage_options) if remote else open(files[0], "rb") as fh:
+            if fh.read(4) == b"PAR1":
+                kind = "parquet"
     sep, header, encoding = ",", True, "utf-8-sig"
     n_rows: int | None = None
     if kind == "parquet":
@@ -454,10 +440,20 @@ def open_source(
         from descend.data._csv import sniff_csv
 
         layout = sniff_csv(RemoteFile(files[0], storage_options) if remote else files[0])
-        if layout is None:
-            raise DataError(f"{files[0]}: is a Parquet file; give it a .parquet name to stream it")
+        if layout is None:  # pragma: no cover - checked above by the magic number
+            raise DataError(f"{files[0]}: is a Parquet file; give it a .parquet name")
         sep, header, encoding, names = layout.sep, layout.header, layout.encoding, layout.names
     idx = _resolve(names, target, features, str(path))
+    if kind == "parquet":  # a chosen column of text or dates: the in-memory reader's words
+        import pyarrow as pa
+
+        from descend.data.table import not_numeric_message
+
+        for i in idx:
+            typ = dset.schema.field(names[i]).type
+            if not (pa.types.is_integer(typ) or pa.types.is_floating(typ)
+                    or pa.types.is_boolean(typ) or pa.types.is_decimal(typ)):
+                raise DataError(not_numeric_message(str(path), names[i]))
     if n_rows == 0:
         raise DataError(f"{path}: has no rows")
     return ChunkSource(

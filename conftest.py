@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder: one Dask cluster for the whole session.
+"""Fixtures shared by every test folder (tests/ and the doctests): one Dask cluster per session.
 
 Starting a two-process LocalCluster costs seconds (and each worker process imports NumPy,
 pandas and Dask again); the test folders that need one share this one. The test that kills a
