@@ -95,6 +95,9 @@ def test_dask_refusals(client):
     X, y = make_data(40)
     with pytest.raises(InputError, match="mini-batches are not available for Dask"):
         LinearModel(batch_size=8).fit(da.from_array(X, chunks=10), da.from_array(y, chunks=10))
+    with pytest.raises(InputError, match="weighted fits of Dask data are not available"):
+        LinearModel().fit(da.from_array(X, chunks=10), da.from_array(y, chunks=10),
+                          sample_weight=np.ones(40))
     bad = X.copy()
     bad[7, 1] = np.nan
     with pytest.raises(DataError, match="NaN or infinite"):
