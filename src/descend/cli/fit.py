@@ -183,6 +183,14 @@ def fit_command(
         help="CSV or Parquet file (--engine stream/dask: also a folder or glob of Parquet "
         "files), or a URL (s3://, gs://, https://, memory://); the target is the last column.",
     ),
+    target: str = typer.Option(
+        None, "--target", help="Target column [default: the last].",
+        rich_help_panel="Data",
+    ),
+    features: str = typer.Option(
+        None, "--features", help="Feature columns, e.g. size,rooms [default: all the others].",
+        rich_help_panel="Data",
+    ),
     storage_option: list[str] = typer.Option(  # noqa: B008
         None,
         "--storage-option",
@@ -190,14 +198,6 @@ def fit_command(
         help="For a URL DATA: an fsspec storage option, repeatable; a dotted key nests, e.g. "
         "endpoint_url=http://127.0.0.1:9000, client_kwargs.region_name=eu-west-1, anon=true.",
         show_default=False,
-        rich_help_panel="Data",
-    ),
-    target: str = typer.Option(
-        None, "--target", help="Target column [default: the last].",
-        rich_help_panel="Data",
-    ),
-    features: str = typer.Option(
-        None, "--features", help="Feature columns, e.g. size,rooms [default: all the others].",
         rich_help_panel="Data",
     ),
     optimizer: str = typer.Option(
