@@ -45,6 +45,8 @@ def _payloads() -> dict[str, bytes]:
         ",".join(repr(float(v)) for v in (*row, t)) for row, t in zip(X, y, strict=True)
     ]
     out = {"houses.csv": ("\n".join(lines) + "\n").encode()}
+    bad = lines[:300] + [lines[300].rsplit(",", 1)[0] + ",12,5"] + lines[301:]  # a 5th field
+    out["bad.csv"] = ("\n".join(bad) + "\n").encode()
     table = {"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "price": y}
 
     def parquet(cols: dict, rg: int) -> bytes:

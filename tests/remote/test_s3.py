@@ -197,3 +197,17 @@ def test_unknown_storage_option(cli, s3):
     url = _url("csv")
     r = cli("fit", url, *_so_args(s3), "--storage-option", "no_such_option=1")
     _one_error_line(r, url, "storage option is not accepted", "no_such_option")
+
+
+def test_bad_cell_same_words_in_every_engine(cli, s3, local_files, dask_cluster):
+    """A bad line of a CSV in the bucket: every engine names it as for the file on disk."""
+    lines = set()
+    for engine in ("numpy", "stream", "dask"):
+        extra = ["--scheduler", dask_cluster.scheduler_address] if engine == "dask" else []
+        local = cli("fit", local_files["csv"].parent / "bad.csv", "--engine", engine, *extra)
+        remote = cli("fit", f"s3://{BUCKET}/bad.csv", *_so_args(s3), "--engine", engine, *extra)
+        line = _one_error_line(remote, f"s3://{BUCKET}/bad.csv", "line 301 has 5 fields")
+        assert line == local.stderr.strip().replace(
+            str(local_files["csv"].parent / "bad.csv"), f"s3://{BUCKET}/bad.csv")
+        lines.add(line)
+    assert len(lines) == 1, lines

@@ -191,6 +191,7 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
         with client:
             yield client
         return
+    import logging
     import os
     import signal
 
@@ -208,6 +209,9 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # a task that fails (a bad line of a CSV) is reported by this process in one
+            # line; the workers' own "Compute Failed" log with its traceback is not printed
+            silence_logs=logging.CRITICAL,
         )
     finally:
         if previous is not None:
@@ -239,8 +243,10 @@ def _read_dask(data: str, source: Any) -> Any:
         header=None,
         skiprows=1 if source._csv_header else 0,
         names=list(source.columns),
-        usecols=cols,
-        dtype=dict.fromkeys(cols, "float64"),
+        # every column read, the others as text: with usecols, pandas silently drops the
+        # extra fields of a row that has too many (`3,4,7,9` under `a,b,y` became a=3, b=4,
+        # y=7), where the other engines refuse the line; without it, the tokenizer refuses it
+        dtype={c: "float64" if c in cols else "object" for c in source.columns},
         encoding="utf-8-sig" if source._csv_encoding == "utf-8-sig" else source._csv_encoding,
         na_values=missing,
         keep_default_na=False,
