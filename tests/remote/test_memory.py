@@ -195,3 +195,38 @@ def test_missing_fsspec_names_the_extra(cli, monkeypatch):
     r = cli("fit", "memory://m/houses.csv")
     assert r.code == 2 and r.stderr.count("\n") == 1, r.stderr
     assert "needs fsspec" in r.stderr and "pip install 'descend[data]'" in r.stderr
+
+
+def test_storage_options_round_trip():
+    """Any nested dict of names, texts, integers and booleans survives KEY=VALUE and back."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    names = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True)
+    def is_word(t: str) -> bool:  # a text that no typing rule turns into something else
+        try:
+            float(t)
+        except ValueError:
+            return t.lower() not in ("true", "false", "none", "null")
+        return False
+
+    texts = st.from_regex(r"[a-zA-Z:/._-][a-zA-Z0-9:/._=-]{0,20}", fullmatch=True).filter(
+        is_word)
+    leaves = st.one_of(texts, st.integers(-10**6, 10**6), st.booleans())
+    trees = st.recursive(leaves, lambda kids: st.dictionaries(names, kids, min_size=1,
+                                                               max_size=3), max_leaves=8)
+    options = st.dictionaries(names, trees, min_size=1, max_size=4)
+
+    def flatten(d, prefix=""):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                yield from flatten(v, f"{prefix}{k}.")
+            else:
+                yield f"{prefix}{k}={str(v).lower() if isinstance(v, bool) else v}"
+
+    @settings(max_examples=200, deadline=None)
+    @given(options)
+    def check(opts):
+        assert parse_storage_options(list(flatten(opts))) == opts
+
+    check()
