@@ -230,3 +230,21 @@ def test_storage_options_round_trip():
         assert parse_storage_options(list(flatten(opts))) == opts
 
     check()
+
+
+@pytest.mark.parametrize("url,extra", [("gs://b/k.csv", "gcs"), ("abfs://c/k.csv", "azure")])
+def test_other_stores_name_their_extra(cli, url, extra):
+    """Each extra named in a message exists in pyproject.toml (gcsfs, adlfs not installed)."""
+    import importlib.util
+    import tomllib
+    from pathlib import Path
+
+    package = {"gcs": "gcsfs", "azure": "adlfs"}[extra]
+    if importlib.util.find_spec(package) is not None:
+        pytest.skip(f"{package} is installed")
+    r = cli("fit", url)
+    assert r.code == 2 and f"pip install 'descend[{extra}]'" in r.stderr, r.stderr
+    root = Path(__file__).resolve().parents[2]
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    assert any(package in dep for dep in extras[extra])

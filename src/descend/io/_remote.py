@@ -139,12 +139,20 @@ def _filesystem(url: str, storage_options: Mapping[str, Any] | None) -> tuple[An
         ) from None
     try:
         return url_to_fs(url, **dict(storage_options or {}))  # type: ignore[no-any-return]
-    except ImportError:  # fsspec knows the protocol; its package is missing
-        package, extra = _PACKAGES.get(proto, (f"the package for {proto}://", "data"))
+    except ImportError as exc:  # fsspec knows the protocol; its package is missing
+        if proto not in _PACKAGES:
+            raise MissingExtraError(
+                f"reading {proto}:// URLs needs a package that is not installed "
+                f"({str(exc)[:160]}); see fsspec's list of known implementations"
+            ) from None
+        package, extra = _PACKAGES[proto]
         raise MissingExtraError(
             f"reading {proto}:// URLs needs {package}, which is not installed; install it "
             f"with: pip install 'descend[{extra}]'"
         ) from None
+    except OSError as exc:  # a filesystem whose native library is missing (hdfs://)
+        raise DataError(f"{url}: the {proto}:// filesystem cannot start ({str(exc)[:160]})"
+                        ) from None
     except ValueError as exc:
         if "protocol" in str(exc).lower():
             raise DataError(
