@@ -11,6 +11,11 @@ Every engine ends in the same estimator hooks, so the answers agree to rounding:
 - ``dask``: the file is read with ``dask.dataframe``; statistics are one map-reduce
   (``moment_stats_dask``), other losses one map-reduce per step over persisted partitions
   (``loss_and_grad_dask``).
+
+DATA may be a URL (``s3://``, ``gs://``, ``https://``...): the in-memory engine fetches the
+object, the stream engine reads it in blocks through fsspec, and Dask's readers get the URL
+with the ``storage_options`` (``--storage-option``), so each worker reads its own partitions
+(:mod:`descend.io._remote`).
 """
 
 from __future__ import annotations
