@@ -11,6 +11,11 @@ Every engine ends in the same estimator hooks, so the answers agree to rounding:
 - ``dask``: the file is read with ``dask.dataframe``; statistics are one map-reduce
   (``moment_stats_dask``), other losses one map-reduce per step over persisted partitions
   (``loss_and_grad_dask``).
+
+DATA may be a URL (``s3://``, ``gs://``, ``https://``...): the in-memory engine fetches the
+object, the stream engine reads it in blocks through fsspec, and Dask's readers get the URL
+with the ``storage_options`` (``--storage-option``), so each worker reads its own partitions
+(:mod:`descend.io._remote`).
 """
 
 from __future__ import annotations
@@ -134,32 +139,6 @@ class StreamResiduals:
         return r_factor_stream(self.source, mean, scale)
 
 
-class DaskResiduals:
-    """Refinement passes of the squared loss as map-reduces over Dask ``(X, y)``."""
-
-    def __init__(self, X: Any, y: Any):
-        self.X, self.y = X, y
-
-    def residuals(
-        self, mean: Array, scale: Array, y0: float, v: Array, c: float
-    ) -> tuple[Array, float, float, int]:
-        from descend.scale.dask_engine import centred_residuals_dask
-
-        return centred_residuals_dask(self.X, self.y, mean, scale, y0, v, c)
-
-    def anchored(
-        self, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
-    ) -> tuple[Array, float, float, int]:
-        from descend.scale.dask_engine import anchored_residuals_dask
-
-        return anchored_residuals_dask(self.X, self.y, mean, scale, b, w, dv, c)
-
-    def r_factor(self, mean: Array, scale: Array) -> Array:
-        from descend.scale.dask_engine import r_factor_dask
-
-        return r_factor_dask(self.X, mean, scale)
-
-
 def prepare_stream(
     data: str,
     *,
@@ -170,13 +149,17 @@ def prepare_stream(
     loss: str,
     epsilon: float,
     progress: Callable[[int, int | None], None] | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> Prepared:
     """One streamed pass of statistics; row passes too when the fit needs them."""
     from descend.scale.stream import open_source, stats_from_file
 
     if chunk_rows is not None and chunk_rows < 1:
         raise InputError(f"--chunk-rows {chunk_rows}: give a positive number of rows")
-    src = open_source(data, target=target, features=features, chunk_rows=chunk_rows)
+    src = open_source(
+        data, target=target, features=features, chunk_rows=chunk_rows,
+        storage_options=storage_options,
+    )
     stats, names, tname = stats_from_file(src, progress=progress)
     return Prepared(
         stats=_check_stats(stats, data, names, tname),
@@ -189,26 +172,6 @@ def prepare_stream(
 
 
 # ------------------------------------------------------------------------------- dask
-
-
-class DaskRows:
-    """Row passes as map-reduces over persisted Dask partitions (full batch only)."""
-
-    def __init__(self, X: Any, y: Any, loss: str, epsilon: float):
-        self.X, self.y, self.loss, self.epsilon = X, y, loss, epsilon
-
-    def full(self, w: Array, b: float) -> tuple[float, Array, float]:
-        from descend.scale.dask_engine import loss_and_grad_dask
-
-        return loss_and_grad_dask(self.X, self.y, w, b, self.loss, self.epsilon)
-
-    def batches(
-        self, rng: np.random.Generator, batch_size: int, shuffle: bool
-    ) -> Iterable[tuple[Array, Array]]:  # pragma: no cover - refused before the fit starts
-        raise InputError("--batch-size: mini-batches are not available with --engine dask")
-
-    def max_row_norm2(self, mean: Array, scale: Array) -> float:  # pragma: no cover
-        raise InputError("--batch-size: mini-batches are not available with --engine dask")
 
 
 @contextmanager
@@ -233,6 +196,7 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
         with client:
             yield client
         return
+    import logging
     import os
     import signal
 
@@ -250,6 +214,9 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # a task that fails (a bad line of a CSV) is reported by this process in one
+            # line; the workers' own "Compute Failed" log with its traceback is not printed
+            silence_logs=logging.CRITICAL,
         )
     finally:
         if previous is not None:
@@ -270,8 +237,10 @@ def _read_dask(data: str, source: Any) -> Any:
     from descend.data._csv import MISSING
 
     cols = [*source.feature_names, source.target_name]
+    # URLs (s3://...): each worker opens its partitions through fsspec with these options
+    remote = {"storage_options": source.storage_options} if source.storage_options else {}
     if source.kind == "parquet":
-        return dd.read_parquet(list(source.files), columns=cols)
+        return dd.read_parquet(list(source.files), columns=cols, **remote)
     missing = sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
     frame = dd.read_csv(
         source.files[0],
@@ -279,13 +248,16 @@ def _read_dask(data: str, source: Any) -> Any:
         header=None,
         skiprows=1 if source._csv_header else 0,
         names=list(source.columns),
-        usecols=cols,
-        dtype=dict.fromkeys(cols, "float64"),
+        # every column read, the others as text: with usecols, pandas silently drops the
+        # extra fields of a row that has too many (`3,4,7,9` under `a,b,y` became a=3, b=4,
+        # y=7), where the other engines refuse the line; without it, the tokenizer refuses it
+        dtype={c: "float64" if c in cols else "object" for c in source.columns},
         encoding="utf-8-sig" if source._csv_encoding == "utf-8-sig" else source._csv_encoding,
         na_values=missing,
         keep_default_na=False,
         skipinitialspace=True,
         skip_blank_lines=True,
+        **remote,
     )
     return frame if list(frame.columns) == cols else frame[cols]
 
@@ -299,14 +271,15 @@ def prepare_dask(
     rows_needed: bool,
     loss: str,
     epsilon: float,
+    storage_options: dict[str, Any] | None = None,
 ) -> Prepared:
     """Statistics as one map-reduce; persisted partitions for per-step passes when needed."""
-    from descend.scale.dask_engine import moment_stats_dask
+    from descend.scale.dask_engine import DaskResiduals, DaskRows, moment_stats_dask
     from descend.scale.stream import open_source
 
     # Column discovery (header, separator, names) as the stream engine does it, so every
     # engine picks the same target and features; it reads only the header or the footers.
-    src = open_source(data, target=target, features=features)
+    src = open_source(data, target=target, features=features, storage_options=storage_options)
     try:
         frame = _read_dask(data, src)
         # One array of [features..., target], split afterwards: selecting columns of the frame
@@ -334,3 +307,13 @@ def prepare_dask(
         passes=DaskRows(X, y, loss, epsilon) if rows_needed else None,
         rows=DaskResiduals(X, y) if loss == "squared_error" else None,
     )
+
+
+def __getattr__(name: str) -> Any:
+    # The Dask row passes live in descend.scale.dask_engine (the library fits Dask data too);
+    # imported on first use, as descend.scale loads numba.
+    if name in ("DaskResiduals", "DaskRows"):
+        from descend.scale import dask_engine
+
+        return getattr(dask_engine, name)
+    raise AttributeError(name)

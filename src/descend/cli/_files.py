@@ -27,10 +27,13 @@ _KINDS = {
 }
 
 
-def guard_data(data: str, plan: OutputPlan) -> list[Path]:
-    """The files behind DATA (a literal path, a folder, or a glob), each protected as an input."""
-    files, _how = data_files(data)
-    plan.add_inputs(files, "the data file")
+def guard_data(
+    data: str, plan: OutputPlan, storage_options: dict[str, Any] | None = None
+) -> list[Any]:
+    """The files behind DATA (a literal path, a folder, or a glob), each protected as an input;
+    a URL's objects (strings) are listed through fsspec, and no output can overwrite them."""
+    files, _how = data_files(data, storage_options)
+    plan.add_inputs([f for f in files if isinstance(f, Path)], "the data file")
     return files
 
 

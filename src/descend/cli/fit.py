@@ -80,19 +80,29 @@ _RESUME_OPTIONS = {
 }
 
 
-def _data_identity(data: str, files: list[Any], *, hashed: bool) -> dict[str, Any]:
+def _data_identity(
+    data: str, files: list[Any], *, hashed: bool, so: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What names the data of a checkpointed run: the resolved path, its size and (with a
     checkpoint) a SHA-256 of its content, so data edited in place is never resumed on."""
     p = Path(data)
     ident: dict[str, Any] = {
         "path": str(p.resolve()) if p.exists() else data,
-        "bytes": sum(Path(f).stat().st_size for f in files),
+        "bytes": sum(_size(f, so) for f in files),
     }
     if hashed:
         from descend.io import data_fingerprint
 
-        ident["sha256"] = data_fingerprint([Path(f) for f in files])["sha256"]
+        ident["sha256"] = data_fingerprint(
+            [f if isinstance(f, str) else Path(f) for f in files], storage_options=so
+        )["sha256"]
     return ident
+
+
+def _size(f: Any, so: dict[str, Any] | None) -> int:
+    from descend.io._remote import is_url, remote_size
+
+    return remote_size(f, so) if is_url(f) else Path(f).stat().st_size
 
 
 def _check_resume(ckpt_path: str, saved: dict[str, Any], now: dict[str, Any]) -> None:
@@ -171,7 +181,7 @@ def fit_command(
     data: str = typer.Argument(
         ...,
         help="CSV or Parquet file (--engine stream/dask: also a folder or glob of Parquet "
-        "files); the target is the last column.",
+        "files), or a URL (s3://, gs://, https://, memory://); the target is the last column.",
     ),
     target: str = typer.Option(
         None, "--target", help="Target column [default: the last].",
@@ -179,6 +189,15 @@ def fit_command(
     ),
     features: str = typer.Option(
         None, "--features", help="Feature columns, e.g. size,rooms [default: all the others].",
+        rich_help_panel="Data",
+    ),
+    storage_option: list[str] = typer.Option(  # noqa: B008
+        None,
+        "--storage-option",
+        metavar="KEY=VALUE",
+        help="For a URL DATA: an fsspec storage option, repeatable; a dotted key nests, e.g. "
+        "endpoint_url=http://127.0.0.1:9000, client_kwargs.region_name=eu-west-1, anon=true.",
+        show_default=False,
         rich_help_panel="Data",
     ),
     optimizer: str = typer.Option(
@@ -356,9 +375,14 @@ def fit_command(
     # loads only when an array large enough to gain from them arrives.
     if engine not in ENGINES and engine != "auto":
         fail(f"--engine {engine}: choose one of auto, {', '.join(ENGINES)}")
+    from descend.io._remote import is_url, parse_storage_options
+
+    so = parse_storage_options(storage_option) or None
+    if so and not is_url(data.removeprefix("glob:")):
+        fail(f"--storage-option: applies to a URL DATA (s3://...), not the local path {data}")
     engine_note = ""
     if engine == "auto":
-        engine, engine_note = _auto_engine(data, plot, html, batch_size, chunk_rows, ctx)
+        engine, engine_note = _auto_engine(data, plot, html, batch_size, chunk_rows, ctx, so)
     if scheduler is not None and engine != "dask":
         fail(f"--scheduler {scheduler}: applies to --engine dask only")
     if _given(ctx, "chunk_rows") and engine != "stream":
@@ -382,7 +406,7 @@ def fit_command(
     from descend.io import OutputPlan
 
     plan = OutputPlan(force=force)
-    data_paths = guard_data(data, plan)  # a literal path, a folder or glob: docs/input-and-output.md
+    data_paths = guard_data(data, plan, so)  # a literal path, a folder or glob: docs/input-and-output.md
     if engine == "numpy" and not (len(data_paths) == 1 and Path(data_paths[0]) == Path(data)):
         fail(f"{data}: a folder or glob of files needs --engine stream or --engine dask")
     if resume is not None:
@@ -407,7 +431,9 @@ def fit_command(
         fit_intercept=fit_intercept,
     )
     meta: dict[str, Any] = {
-        "data": _data_identity(data, data_paths, hashed=checkpoint is not None or resume is not None),
+        "data": _data_identity(
+            data, data_paths, hashed=checkpoint is not None or resume is not None, so=so
+        ),
         "model": model.checkpoint_meta(),
     }
     ckpt_target = plan_checkpoint(checkpoint, plan, meta, resume) if checkpoint is not None else None
@@ -419,7 +445,9 @@ def fit_command(
         check_state_shapes(ckpt, f"--resume {resume}")
         _check_resume(resume, ckpt.meta, meta)
     t_load = time.perf_counter()
-    table, prepared = _load(data, engine, target, features, chunk_rows, scheduler, model, quiet)
+    table, prepared = _load(
+        data, engine, target, features, chunk_rows, scheduler, model, quiet, so
+    )
     with prepared as src:
         names = src.feature_names
         meta.update(target=src.target_name, features=list(names))
@@ -629,7 +657,8 @@ class _InMemory:
 
 @contextmanager
 def _prepared_stream(
-    data: str, target: str | None, features: str | None, chunk_rows: int | None, model: Any, quiet: bool
+    data: str, target: str | None, features: str | None, chunk_rows: int | None, model: Any,
+    quiet: bool, so: dict[str, Any] | None = None,
 ) -> Iterator[Any]:
     from descend.cli.progress import pass_progress
 
@@ -644,13 +673,15 @@ def _prepared_stream(
             loss=model.loss,
             epsilon=float(model.epsilon),
             progress=progress,
+            storage_options=so,
         )
     yield prepared
 
 
 @contextmanager
 def _prepared_dask(
-    data: str, target: str | None, features: str | None, scheduler: str | None, model: Any
+    data: str, target: str | None, features: str | None, scheduler: str | None, model: Any,
+    so: dict[str, Any] | None = None,
 ) -> Iterator[Any]:
     rows = model.loss != "squared_error"
     with dask_client(scheduler) as client:
@@ -662,12 +693,13 @@ def _prepared_dask(
             rows_needed=rows,
             loss=model.loss,
             epsilon=float(model.epsilon),
+            storage_options=so,
         )
 
 
 def _auto_engine(
     data: str, plot: str | None, html: str | None, batch_size: int | None,
-    chunk_rows: int | None, ctx: typer.Context,
+    chunk_rows: int | None, ctx: typer.Context, so: dict[str, Any] | None = None,
 ) -> tuple[str, str]:
     """``--engine auto``: the data layer's choice by size (descend.data.engine), except that
     pictures need the rows in memory and ``--chunk-rows`` asks for the stream."""
@@ -677,10 +709,10 @@ def _auto_engine(
     if _given(ctx, "chunk_rows"):
         return "stream", "--chunk-rows given: streamed"
     try:
-        files, kind = data_files(data)
+        files, kind = data_files(data, so)
+        engine, why = choose_engine(files, single=kind == "file", storage_options=so)
     except Exception:  # noqa: BLE001 - the engine's own reader explains a bad DATA argument
         return "numpy", ""
-    engine, why = choose_engine(files, single=kind == "file")
     if engine == "stream" and kind == "file" and (plot is not None or html is not None):
         return "numpy", "pictures need the rows in memory: loaded (--plot/--html)"
     return engine, why
@@ -695,16 +727,17 @@ def _load(
     scheduler: str | None,
     model: Any,
     quiet: bool,
+    so: dict[str, Any] | None = None,
 ) -> tuple[Any, Any]:
     """``(table or None, a context manager yielding the prepared data)`` for ``engine``."""
     if engine == "numpy":
         from descend.data import load_table
 
-        table = load_table(data, target=target, features=features)
+        table = load_table(data, target=target, features=features, storage_options=so)
         return table, _InMemory(table)
     if engine == "stream":
-        return None, _prepared_stream(data, target, features, chunk_rows, model, quiet)
-    return None, _prepared_dask(data, target, features, scheduler, model)
+        return None, _prepared_stream(data, target, features, chunk_rows, model, quiet, so)
+    return None, _prepared_dask(data, target, features, scheduler, model, so)
 
 
 def _print_fit(model: Any, table: Any, r2: float | None, elapsed: float, scale: bool) -> None:

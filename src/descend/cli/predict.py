@@ -21,7 +21,16 @@ else:
 @app.command("predict")
 def predict_command(
     model_file: str = typer.Argument(..., help="A model file written by descend fit --save."),
-    data: str = typer.Argument(None, help="CSV or Parquet file with the feature columns."),
+    data: str = typer.Argument(
+        None, help="CSV or Parquet file or URL (s3://...) with the feature columns."
+    ),
+    storage_option: list[str] = typer.Option(  # noqa: B008
+        None,
+        "--storage-option",
+        metavar="KEY=VALUE",
+        help="For a URL DATA (s3://...): an fsspec storage option, repeatable (as for fit).",
+        show_default=False,
+    ),
     x: list[str] = typer.Option(  # noqa: B008
         None, "--x", help="One row of feature values, e.g. --x 2000 (repeat for more rows)."
     ),
@@ -47,7 +56,9 @@ def predict_command(
                 fail(f"--x {item}: the model needs {d} values ({', '.join(names)}), got {len(row)}")
         X = np.asarray(rows, dtype=np.float64)
     else:
-        frame = read_frame(data)
+        from descend.io._remote import parse_storage_options
+
+        frame = read_frame(data, parse_storage_options(storage_option) or None)
         if all(n in frame.columns for n in names) and frame.header:
             cols = [frame.columns.index(n) for n in names]
         elif frame.data.shape[1] in (d, d + 1) and not frame.header:

@@ -19,7 +19,16 @@ else:
 
 @app.command("sweep")
 def sweep_command(
-    data: str = typer.Argument(..., help="CSV or Parquet file; the target is the last column."),
+    data: str = typer.Argument(
+        ..., help="CSV or Parquet file or URL (s3://...); the target is the last column."
+    ),
+    storage_option: list[str] = typer.Option(  # noqa: B008
+        None,
+        "--storage-option",
+        metavar="KEY=VALUE",
+        help="For a URL DATA (s3://...): an fsspec storage option, repeatable (as for fit).",
+        show_default=False,
+    ),
     lr: str = typer.Option(
         "0.001,0.01,0.1,1.0", "--lr", help="Learning rates to try, comma-separated."
     ),
@@ -60,13 +69,15 @@ def sweep_command(
     from descend.cli._files import guard_data
     from descend.cli.pictures import check_outputs
     from descend.io import OutputPlan
+    from descend.io._remote import parse_storage_options
 
+    so = parse_storage_options(storage_option) or None
     plan = OutputPlan(force=force)
-    files = guard_data(data, plan)
-    if len(files) != 1 or files[0] != Path(data):
+    files = guard_data(data, plan, so)
+    if len(files) != 1 or files[0] not in (Path(data), data):
         fail(f"{data}: sweep reads one CSV or Parquet file, not a folder or glob")
     check_outputs(plot=plot, html=html, plan=plan)
-    table = load_table(data, target=target, features=features)
+    table = load_table(data, target=target, features=features, storage_options=so)
     start = parse_floats(init, "--init") if init is not None else None
     if start is not None and len(start) != table.d + 1:
         fail(f"--init {init}: expected {table.d + 1} values, got {len(start)}")

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -129,14 +129,18 @@ class CsvLayout:
         return len(self.names)
 
 
-def sniff_csv(path: str | Path) -> CsvLayout | None:
+def sniff_csv(path: str | Path | Any) -> CsvLayout | None:
     """The layout of the CSV file ``path`` from its first 64 KB, or ``None`` for a Parquet
     file (its magic number ``PAR1``). The in-memory, stream and Dask engines all read CSV
     through this, so one file gets one header, one separator and one set of names."""
     from descend.io import check_regular_file
+    from descend.io._remote import RemoteFile, is_remote
 
-    path = Path(path)
-    check_regular_file(path)
+    if is_remote(path):  # a URL: a RemoteFile opens and reads like a Path
+        path = cast(Path, path if isinstance(path, RemoteFile) else RemoteFile(str(path)))
+    else:
+        path = Path(path)
+        check_regular_file(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES + 1)
@@ -233,10 +237,12 @@ def _read_polars(layout: CsvLayout) -> Frame | None:
     path, header, names = layout.path, layout.header, layout.names
     schema = {f"c{j}": pl.Float64 for j in range(layout.ncols)}
     try:
+        from descend.io._remote import is_remote
+
         source: Any = path
-        if layout.encoding != "utf-8-sig" or not _ends_with_newline(path):
+        if is_remote(path) or layout.encoding != "utf-8-sig" or not _ends_with_newline(path):
             # transcoded to UTF-8 in memory; and polars forgives a ragged last line that has
-            # no newline, which the other engines refuse: give it one
+            # no newline, which the other engines refuse: give it one (a URL: fetched once)
             raw = path.read_bytes()
             if layout.encoding != "utf-8-sig":
                 raw = raw.decode(layout.encoding).encode("utf-8")

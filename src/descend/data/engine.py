@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["STREAM_BYTES", "choose_engine", "float64_bytes"]
 
@@ -25,10 +26,18 @@ STREAM_BYTES = 512 << 20
 _PARQUET = (".parquet", ".pq")
 
 
-def float64_bytes(paths: Sequence[str | os.PathLike[str]]) -> int:
-    """The estimated size of the data as a float64 array (see the module docstring)."""
+def float64_bytes(
+    paths: Sequence[str | os.PathLike[str]], storage_options: dict[str, Any] | None = None
+) -> int:
+    """The estimated size of the data as a float64 array (see the module docstring); a URL's
+    from its Parquet footer or its size in the store."""
+    from descend.io._remote import is_url
+
     total = 0
     for path in paths:
+        if is_url(path):
+            total += _url_bytes(str(path), storage_options)
+            continue
         p = Path(path)
         if p.suffix.lower() in _PARQUET:
             try:
@@ -43,7 +52,27 @@ def float64_bytes(paths: Sequence[str | os.PathLike[str]]) -> int:
     return total
 
 
-def choose_engine(paths: Sequence[str | os.PathLike[str]], *, single: bool) -> tuple[str, str]:
+def _url_bytes(url: str, storage_options: dict[str, Any] | None) -> int:
+    from descend.io._remote import open_input, remote_size
+
+    if url.lower().endswith(_PARQUET):
+        try:
+            import pyarrow.parquet as pq
+
+            with open_input(url, storage_options) as fh:
+                meta = pq.ParquetFile(fh).metadata
+            return int(meta.num_rows) * int(meta.num_columns) * 8
+        except Exception:  # noqa: BLE001 - unreadable metadata: the reader will explain
+            pass
+    return remote_size(url, storage_options)
+
+
+def choose_engine(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    single: bool,
+    storage_options: dict[str, Any] | None = None,
+) -> tuple[str, str]:
     """``(engine, why)`` for data made of ``paths``; ``single``: one file named directly.
 
     >>> import tempfile, os
@@ -55,7 +84,7 @@ def choose_engine(paths: Sequence[str | os.PathLike[str]], *, single: bool) -> t
     """
     if not single:
         return "stream", "a folder or glob of files is streamed"
-    size = float64_bytes(paths)
+    size = float64_bytes(paths, storage_options)
     if size > STREAM_BYTES:
         return "stream", (
             f"the data is about {size / 2**30:.2g} GiB as float64 (> {STREAM_BYTES >> 20} MiB): "

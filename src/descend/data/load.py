@@ -31,7 +31,10 @@ def read_parquet(path: str | Path) -> Frame:
     import polars as pl
 
     from descend.io import check_regular_file
+    from descend.io._remote import is_remote
 
+    if is_remote(path):
+        return _read_remote_parquet(path)
     check_regular_file(path)
     try:
         df = pl.read_parquet(path, glob=False)  # 'a[1].parquet' is a name, not a pattern
@@ -41,6 +44,52 @@ def read_parquet(path: str | Path) -> Frame:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
     return _from_polars(df, str(path), first_line=1)
+
+
+def _read_remote_parquet(path: Any) -> Frame:
+    """A Parquet object at a URL (a :class:`~descend.io._remote.RemoteFile`), read whole."""
+    import io
+
+    import polars as pl
+
+    try:
+        df = pl.read_parquet(io.BytesIO(path.read_bytes()))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
+    return _from_polars(df, str(path), first_line=1)
+
+
+def read_url(
+    url: str,
+    storage_options: dict[str, Any] | None = None,
+    *,
+    columns: tuple[Any, Any] | None = None,
+) -> Frame:
+    """Every column of the CSV or Parquet object at ``url`` (``s3://``, ``https://``,
+    ``memory://``...), fetched into memory through fsspec (:mod:`descend.io._remote`).
+
+    ``columns``: ``(target, features)`` a fit will use; a CSV is then read as
+    :func:`load_table` reads a local one (columns chosen before the rows are checked)."""
+    from descend.data._csv import sniff_csv
+    from descend.io._remote import RemoteFile, remote_files
+
+    files, how = remote_files(url, storage_options)
+    if how != "file":
+        raise DataError(
+            f"{url}: names {len(files)} objects ({how}); the in-memory engine reads one file: "
+            "give one object, or stream them (--engine stream or dask)"
+        )
+    remote = RemoteFile(files[0], storage_options)
+    if remote.suffix.lower() in _PARQUET_SUFFIXES:
+        return _read_remote_parquet(remote)
+    if columns is None:
+        return read_csv(remote)  # type: ignore[arg-type]  # a RemoteFile opens like a Path
+    layout = sniff_csv(remote)
+    if layout is None:  # a Parquet object under another name
+        return _read_remote_parquet(remote)
+    chosen = choose_columns(layout.names, columns[0], columns[1], url)
+    return read_csv(remote, set(chosen))  # type: ignore[arg-type]
 
 
 def _from_polars(df: Any, source: str, *, first_line: int) -> Frame:
@@ -90,10 +139,15 @@ def _from_pandas(df: Any) -> Frame:
     return Frame(np.ascontiguousarray(data), names, "pandas DataFrame", header=True, first_line=0)
 
 
-def read_frame(source: Any) -> Frame:
-    """Every column of ``source`` (a path, a 2-D array, a pandas or polars DataFrame)."""
+def read_frame(source: Any, storage_options: dict[str, Any] | None = None) -> Frame:
+    """Every column of ``source`` (a path or URL, a 2-D array, a pandas or polars DataFrame);
+    ``storage_options`` go to the fsspec filesystem of a URL (docs/input-and-output.md)."""
     if isinstance(source, Frame):
         return source
+    from descend.io._remote import is_url
+
+    if is_url(source):
+        return read_url(source, storage_options)
     if isinstance(source, (str, Path)):
         path = Path(source)
         if path.suffix.lower() in _PARQUET_SUFFIXES:
@@ -198,6 +252,7 @@ def load_table(
     target: str | None = None,
     features: str | Sequence[str] | None = None,
     min_rows: int = 2,
+    storage_options: dict[str, Any] | None = None,
 ) -> Table:
     """Load ``source`` into a :class:`Table` ready to fit.
 
@@ -205,12 +260,15 @@ def load_table(
     or a pandas/polars DataFrame. ``target`` names the target column (default: the last);
     ``features`` names the feature columns, as a list or ``"a,b"`` (default: all the others).
     Headerless files and arrays have columns ``x, y`` (two columns) or ``x1 .. x{k-1}, y``.
+    A URL (``s3://bucket/data.csv``) is read through fsspec with ``storage_options``.
 
     >>> import numpy as np
     >>> t = load_table(np.array([[1200.0, 2e5], [1500.0, 2.5e5], [1800.0, 3e5]]))
     >>> t.feature_names, t.target_name, t.X.shape
     (('x',), 'y', (3, 1))
     """
+    from descend.io._remote import is_url
+
     if isinstance(source, tuple) and len(source) == 2:
         X = np.asarray(source[0], dtype=np.float64)
         X = X.reshape(-1, 1) if X.ndim == 1 else X
@@ -223,6 +281,8 @@ def load_table(
         frame = Frame(
             np.ascontiguousarray(data), default_names(X.shape[1] + 1), "(X, y) arrays", False, 0
         )
+    elif is_url(source):
+        frame = read_url(source, storage_options, columns=(target, features))
     elif isinstance(source, (str, Path)) and Path(source).suffix.lower() not in _PARQUET_SUFFIXES:
         from descend.data._csv import sniff_csv
 
@@ -233,7 +293,7 @@ def load_table(
         else:
             frame = read_parquet(source)
     else:
-        frame = read_frame(source)
+        frame = read_frame(source, storage_options)
     k = len(frame.columns)
     *f_idx, t = choose_columns(frame.columns, target, features, frame.source)
     # Bad cells first, then the row count: a streaming engine meets them in that order too.

@@ -92,7 +92,9 @@ def _has_wildcard(text: str) -> bool:
     return any(c in text for c in _WILDCARDS)
 
 
-def data_files(spec: str | os.PathLike[str]) -> tuple[list[Path], str]:
+def data_files(
+    spec: str | os.PathLike[str], storage_options: dict[str, Any] | None = None
+) -> tuple[list[Any], str]:
     """The files behind a DATA argument and how it was read (``file``, ``folder``, ``glob``).
 
     The rule, documented in docs/input-and-output.md:
@@ -104,8 +106,15 @@ def data_files(spec: str | os.PathLike[str]) -> tuple[list[Path], str]:
     - a folder stands for the Parquet files under it.
 
     Every file found must be a regular file; a pattern or folder that finds none is an error.
+    A URL (``s3://b/k.parquet``, ``glob:s3://b/*.parquet``) follows the same rule through
+    fsspec (:mod:`descend.io._remote`) and gives URL strings; ``storage_options`` go to its
+    filesystem.
     """
     text = os.fspath(spec)
+    from descend.io._remote import is_url, remote_files
+
+    if is_url(text.removeprefix(GLOB_PREFIX)):
+        return remote_files(text, storage_options)
     if text.startswith(GLOB_PREFIX):
         return _globbed(text[len(GLOB_PREFIX) :], text), "glob"
     if os.path.lexists(text):
@@ -141,17 +150,21 @@ def _globbed(pattern: str, shown: str) -> list[Path]:
     return files
 
 
-def data_fingerprint(files: list[Path], *, chunk: int = 1 << 20) -> dict[str, Any]:
+def data_fingerprint(
+    files: list[Any], *, chunk: int = 1 << 20, storage_options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A content hash of the data a run reads (SHA-256 over every file, in order).
 
     A checkpoint stores it, so a resume on data edited in place -- even to the same size --
     is refused. Costs one read of the files (about 1 GB/s).
     """
+    from descend.io._remote import is_url, open_input
+
     h = hashlib.sha256()
     total = 0
     for f in files:
-        h.update(f"{f.name}\0".encode())
-        with open(f, "rb") as fh:
+        h.update(f"{Path(f).name}\0".encode())
+        with open_input(str(f), storage_options) if is_url(str(f)) else open(f, "rb") as fh:
             while block := fh.read(chunk):
                 h.update(block)
                 total += len(block)

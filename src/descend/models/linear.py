@@ -326,6 +326,9 @@ class LinearModel:
     ) -> Any:
         """Learn ``coef_`` and ``intercept_`` from ``X`` ``(n, d)`` and ``y`` ``(n,)``.
 
+        Dask arrays or a Dask DataFrame (``y``: its target column's name) are fitted on their
+        cluster by map-reduce, never gathered (:func:`descend.scale.dask_engine.fit_dask`).
+
         Args:
             X: the features, ``(n, d)`` (an array, a pandas or polars DataFrame: its column
                 names become ``feature_names_in_``).
@@ -342,6 +345,10 @@ class LinearModel:
         Returns:
             ``self``, fitted.
         """
+        if any(type(v).__module__.startswith("dask") for v in (X, y)):  # without importing it
+            from descend.scale.dask_engine import fit_dask
+
+            return fit_dask(self, X, y, sample_weight, callback=callback, resume=resume)
         X, y = self._validate_fit_data(X, y)
         sw = self._check_weights(sample_weight, X.shape[0])
         names = getattr(self, "feature_names_in_", None)

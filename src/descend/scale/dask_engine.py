@@ -18,7 +18,7 @@ Dask's local threads).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,10 @@ from descend.scale.kernels import kernel_threads, loss_and_grad_fast, moment_sta
 Array = NDArray[np.float64]
 
 __all__ = [
+    "DaskResiduals",
+    "DaskRows",
     "as_dask_xy",
+    "fit_dask",
     "is_dask",
     "loss_and_grad_dask",
     "moment_stats_dask",
@@ -303,3 +306,122 @@ def anchored_residuals_dask(
     (tot,) = dask.compute(_tree(parts, _add_residuals))
     zr, sr, rr, n = tot
     return np.asarray(zr, dtype=np.float64), float(sr), float(rr), int(n)
+
+
+# ------------------------------------------------------------------ the estimator's hooks
+
+_NO_BATCHES = (
+    "batch_size / --batch-size: mini-batches are not available for Dask data; fit full batch "
+    "(batch_size=None) or stream the files (--engine stream)"
+)
+
+
+class DaskResiduals:
+    """Refinement passes of the squared loss as map-reduces over Dask ``(X, y)``."""
+
+    def __init__(self, X: Any, y: Any):
+        self.X, self.y = X, y
+
+    def residuals(
+        self, mean: Array, scale: Array, y0: float, v: Array, c: float
+    ) -> tuple[Array, float, float, int]:
+        return centred_residuals_dask(self.X, self.y, mean, scale, y0, v, c)
+
+    def anchored(
+        self, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
+    ) -> tuple[Array, float, float, int]:
+        return anchored_residuals_dask(self.X, self.y, mean, scale, b, w, dv, c)
+
+    def r_factor(self, mean: Array, scale: Array) -> Array:
+        return r_factor_dask(self.X, mean, scale)
+
+class DaskRows:
+    """Row passes as map-reduces over persisted Dask partitions (full batch only)."""
+
+    def __init__(self, X: Any, y: Any, loss: str, epsilon: float):
+        self.X, self.y, self.loss, self.epsilon = X, y, loss, epsilon
+
+    def full(self, w: Array, b: float) -> tuple[float, Array, float]:
+        return loss_and_grad_dask(self.X, self.y, w, b, self.loss, self.epsilon)
+
+    def batches(
+        self, rng: np.random.Generator, batch_size: int, shuffle: bool
+    ) -> Iterable[tuple[Array, Array]]:  # pragma: no cover - refused before the fit starts
+        raise InputError(_NO_BATCHES)
+
+    def max_row_norm2(self, mean: Array, scale: Array) -> float:  # pragma: no cover
+        raise InputError(_NO_BATCHES)
+
+
+def fit_dask(
+    model: Any,
+    X: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    *,
+    callback: Callable[[Any], Any] | None = None,
+    resume: Any = None,
+) -> Any:
+    """Fit ``model`` (a :class:`~descend.models.linear.LinearModel`) to Dask data on the
+    active cluster, as ``descend fit --engine dask`` does; the rows never reach the client.
+
+    ``X`` is a Dask array (``y`` a Dask array or Series, or an in-memory vector), or a Dask
+    DataFrame of features and target: then ``y`` names the target column (a string; default
+    the last column) or is a Dask Series. The squared loss takes one map-reduce of
+    :class:`MomentStats` (:func:`moment_stats_dask`) and refines on map-reduced residuals
+    (:class:`DaskResiduals`) where the design is ill-conditioned; huber and absolute error
+    take one map-reduce per step (:func:`loss_and_grad_dask`) over partitions persisted once.
+
+    Args:
+        model: the estimator to fit (its settings are used as they are).
+        X: the features (or features and target), a Dask collection.
+        y: the target (Dask array/Series, vector) or the target column's name.
+        sample_weight: must be ``None``: weighted Dask fits are not available yet.
+        callback: as for ``LinearModel.fit``.
+        resume: as for ``LinearModel.fit``.
+
+    Returns:
+        ``model``, fitted.
+    """
+    import dask
+
+    from descend.data.checks import check_stats
+
+    if model.batch_size is not None:
+        raise InputError(_NO_BATCHES)
+    if sample_weight is not None:
+        raise InputError(
+            "sample_weight: weighted fits of Dask data are not available yet; fit unweighted, "
+            "or load the rows (X.compute()) to weight them"
+        )
+    target = None
+    if isinstance(y, str):
+        target, y = y, None
+    Xa, ya, names, tname = as_dask_xy(X, y, target=target)
+    rows_needed = model.loss != "squared_error"
+    if rows_needed:  # one read of the partitions, then every step from worker memory
+        Xa, ya = dask.persist(Xa, ya)
+    stats = moment_stats_dask(Xa, ya)
+    if stats.n < 2:
+        raise DataError(
+            f"the Dask data has only {stats.n} row; fitting needs at least 2 (a line through "
+            "one point is not determined)"
+        )
+    if not all(np.isfinite(p).all() for p in (stats.mean_x, stats.mean_y, stats.cxx,
+                                                stats.cxy, stats.cyy)):
+        raise DataError(
+            "the Dask data holds NaN or infinite values (or its cross-products overflow "
+            "float64); remove or replace them first"
+        )
+    check_stats(stats, "the Dask data", list(names), tname)
+    model.n_features_in_ = stats.d
+    if hasattr(X, "columns"):
+        model.feature_names_in_ = np.asarray(list(names), dtype=object)
+    elif hasattr(model, "feature_names_in_"):
+        del model.feature_names_in_
+    if not rows_needed:
+        return model._fit_stats(
+            stats, names, callback=callback, resume=resume, rows=DaskResiduals(Xa, ya)
+        )
+    passes = DaskRows(Xa, ya, str(model.loss), float(model.epsilon))
+    return model._fit_passes(stats, names, passes, callback=callback, resume=resume)

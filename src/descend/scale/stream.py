@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,9 @@ def default_chunk_rows(d: int) -> int:
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 
 
-def _expand(path: str | Path | Sequence[str | Path]) -> tuple[list[str], str]:
+def _expand(
+    path: str | Path | Sequence[str | Path], storage_options: dict[str, Any] | None = None
+) -> tuple[list[str], str]:
     """Files behind ``path`` and their format (``"parquet"`` or ``"csv"``).
 
     A string is read by :func:`descend.io.data_files`, the rule every engine shares: a path
@@ -66,15 +69,17 @@ def _expand(path: str | Path | Sequence[str | Path]) -> tuple[list[str], str]:
     path holding ``*``/``?`` is a glob, a folder stands for its Parquet files.
     """
     from descend.io import check_regular_file, data_files
+    from descend.io._remote import is_url
 
     if isinstance(path, (list, tuple)):
         files = [str(p) for p in path]
         if not files:
             raise DataError("no data files given")
         for f in files:
-            check_regular_file(f)
+            if not is_url(f):
+                check_regular_file(f)
     else:
-        files = [str(f) for f in data_files(str(path))[0]]
+        files = [str(f) for f in data_files(str(path), storage_options)[0]]
     kinds = {"parquet" if Path(f).suffix.lower() in _PARQUET_SUFFIXES else "csv" for f in files}
     if len(kinds) > 1:
         raise DataError(f"{path}: mixes Parquet and CSV files; stream one format at a time")
@@ -111,6 +116,8 @@ class ChunkSource:
     _csv_sep: str = ","
     _csv_header: bool = True
     _csv_encoding: str = "utf-8-sig"
+    #: fsspec options for URL files (s3://...), see descend.io._remote
+    storage_options: Any = None
 
     @property
     def d(self) -> int:
@@ -139,12 +146,24 @@ class ChunkSource:
 
         # Buffered column reads, no pre-buffering: pyarrow otherwise holds whole row groups
         # (and more) in memory; measured peak RSS 1.2-1.4 GB -> 0.3 GB for a 0.9 GB file.
-        pf = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
-        cols = [*self.feature_names, self.target_name]
-        for batch in pf.iter_batches(batch_size=self.chunk_rows, row_groups=row_groups,
-                                     columns=cols, use_threads=True):
-            if batch.num_rows:
-                yield self._to_numpy(batch, path, check)
+        with self._open(path) as fh:
+            pf = pq.ParquetFile(fh, buffer_size=1 << 20, pre_buffer=False)
+            cols = [*self.feature_names, self.target_name]
+            for batch in pf.iter_batches(batch_size=self.chunk_rows, row_groups=row_groups,
+                                         columns=cols, use_threads=True):
+                if batch.num_rows:
+                    yield self._to_numpy(batch, path, check)
+
+    @contextmanager
+    def _open(self, path: str) -> Iterator[Any]:
+        """``path`` itself, or for a URL a buffered fsspec file on it (closed afterwards)."""
+        from descend.io._remote import is_url, open_input, remote_errors
+
+        if not is_url(path):
+            yield path
+            return
+        with remote_errors(path), open_input(path, self.storage_options) as fh:
+            yield fh
 
     def pieces(self) -> list[tuple[str, int]]:
         """Independently readable pieces (Parquet row groups) for shuffled epochs."""
@@ -152,16 +171,23 @@ class ChunkSource:
 
         if self.kind != "parquet":
             return []
-        return [(f, i) for f in self.files for i in range(pq.ParquetFile(f).num_row_groups)]
+        out = []
+        for f in self.files:
+            with self._open(f) as fh:
+                out += [(f, i) for i in range(pq.ParquetFile(fh).num_row_groups)]
+        return out
 
     def read_piece(self, piece: tuple[str, int]) -> Iterator[tuple[Array, Array]]:
         yield from self._parquet_batches(piece[0], [piece[1]])
 
     def _csv_layout(self) -> Any:
         from descend.data._csv import CsvLayout
+        from descend.io._remote import RemoteFile, is_url
 
+        f = self.files[0]
+        where: Any = RemoteFile(f, self.storage_options) if is_url(f) else Path(f)
         return CsvLayout(
-            Path(self.files[0]), self._csv_sep, self._csv_header, self.columns, self._csv_encoding
+            where, self._csv_sep, self._csv_header, self.columns, self._csv_encoding
         )
 
     def explain(self) -> None:
@@ -178,7 +204,9 @@ class ChunkSource:
         cols = [*self.feature_names, self.target_name]
         for path in self.files:
             offset = 0
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=1 << 16, columns=cols):
+            with self._open(path) as fh:
+                batches = list(pq.ParquetFile(fh).iter_batches(batch_size=1 << 16, columns=cols))
+            for batch in batches:
                 block = np.column_stack(
                     [
                         np.asarray(batch.column(j).to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -221,8 +249,11 @@ class ChunkSource:
             null_values=missing,
             quoted_strings_can_be_null=True,
         )
+        opened = self._open(path)  # the path, or a URL's fsspec file (closed below)
         try:
-            reader = pacsv.open_csv(path, read_options=ro, parse_options=po, convert_options=co)
+            reader = pacsv.open_csv(
+                opened.__enter__(), read_options=ro, parse_options=po, convert_options=co
+            )
             buf: list[tuple[Array, Array]] = []
             have = 0
             for batch in reader:
@@ -239,6 +270,8 @@ class ChunkSource:
             self.explain()  # the in-memory reader's words for the first bad line
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DataError(f"{path}: cannot be read as numbers ({first})") from None
+        finally:
+            opened.__exit__(None, None, None)
 
     def _to_numpy(self, batch: Any, source: str, check: bool = True) -> tuple[Array, Array]:
         m = batch.num_rows
@@ -362,18 +395,23 @@ def open_source(
     target: str | None = None,
     features: str | Sequence[str] | None = None,
     chunk_rows: int | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> ChunkSource:
     """Open a Parquet file, folder or glob, or a CSV file, as a stream of chunks.
 
     The target is the last column unless named; the features are the other columns unless
     named -- as for :func:`descend.data.load_table`. ``chunk_rows``: rows per chunk
-    (default: :func:`default_chunk_rows`, about 11 MB of float64 a chunk).
+    (default: :func:`default_chunk_rows`, about 11 MB of float64 a chunk). ``path`` may be
+    a URL (``s3://bucket/part-*.parquet``), read through fsspec with ``storage_options``.
     """
     if chunk_rows is not None and int(chunk_rows) < 1:
         raise DataError(f"chunk_rows={chunk_rows} must be a positive number of rows")
-    files, kind = _expand(path)
+    files, kind = _expand(path, storage_options)
+    from descend.io._remote import RemoteFile, arrow_dataset, is_url, open_input
+
+    remote = is_url(files[0])
     if kind == "csv" and len(files) == 1:  # the content decides, as for the in-memory reader
-        with open(files[0], "rb") as fh:
+        with open_input(files[0], storage_options) if remote else open(files[0], "rb") as fh:
             if fh.read(4) == b"PAR1":
                 kind = "parquet"
     sep, header, encoding = ",", True, "utf-8-sig"
@@ -383,7 +421,11 @@ def open_source(
         import pyarrow.dataset as ds
 
         try:
-            dset = ds.dataset(files, format="parquet")
+            dset = (
+                arrow_dataset(files, storage_options)
+                if remote
+                else ds.dataset(files, format="parquet")
+            )
             names = tuple(dset.schema.names)
             from descend.data._csv import check_width
 
@@ -397,7 +439,7 @@ def open_source(
         # in-memory reader finds them (quoted names, spaces, BOM, UTF-16, Latin-1, `1,NA`).
         from descend.data._csv import sniff_csv
 
-        layout = sniff_csv(files[0])
+        layout = sniff_csv(RemoteFile(files[0], storage_options) if remote else files[0])
         if layout is None:  # pragma: no cover - checked above by the magic number
             raise DataError(f"{files[0]}: is a Parquet file; give it a .parquet name")
         sep, header, encoding, names = layout.sep, layout.header, layout.encoding, layout.names
@@ -425,6 +467,7 @@ def open_source(
         _csv_sep=sep,
         _csv_header=header,
         _csv_encoding=encoding,
+        storage_options=dict(storage_options) if storage_options else None,
     )
 
 
@@ -441,6 +484,7 @@ def stats_from_file(
     chunk_rows: int | None = None,
     *,
     progress: Progress | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> tuple[MomentStats, tuple[str, ...], str]:
     """:class:`MomentStats` of a file of any size in one streamed pass, in constant memory.
 
@@ -448,7 +492,8 @@ def stats_from_file(
     feature_names)`` then fits the squared loss without touching the data again.
     """
     src = path if isinstance(path, ChunkSource) else open_source(
-        path, target=target, features=features, chunk_rows=chunk_rows
+        path, target=target, features=features, chunk_rows=chunk_rows,
+        storage_options=storage_options,
     )
     acc: MomentStats | None = None
     done = 0
