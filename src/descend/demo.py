@@ -109,8 +109,10 @@ def run(out_dir: Path, console: Console) -> None:
     model = LinearRegression().fit_table(houses)
     price = float(model.predict(np.array([[2000.0]]))[0])
     say(
-        f"descend's default (standardised features, step 1/L): ${model.coef_[0]:.2f} per square "
-        f"foot, base price ${abs(model.intercept_):.0f}; 2000 sq ft -> ${price:,.0f}"
+        f"descend's default (gradient descent in whitened coordinates, step 1/L): "
+        f"${model.coef_[0]:.2f} per square foot, base price ${abs(model.intercept_):.0f}; "
+        f"2000 sq ft -> ${price:,.0f} (verdict: {model.verdict_}, "
+        f"{model.trusted_digits_} digits to trust)"
     )
     for p in fit_figures(model, houses, out_dir / "house_fit.png"):
         say(f"wrote {p}")
@@ -120,11 +122,17 @@ def run(out_dir: Path, console: Console) -> None:
         houses.X, houses.y, rates, max_iter=50, feature_names=houses.feature_names
     )
     say(f"Learning-rate experiment (standardised; stability limit 2/L = {sweep.stability_limit:g}):")
-    verdict = {"diverged": "DIVERGED", "oscillating": "oscillates: a step of 2/L never settles"}
-    for lr, loss, n, status in zip(
-        sweep.learning_rates, sweep.final_loss, sweep.n_iter, sweep.status, strict=True
+    words = {
+        "diverged": "DIVERGED",
+        "oscillating": "oscillating: a step of 2/L never settles",
+        "budget_spent": "not converged: 50 steps were too few at this rate",
+        "converged": "converged",
+        "stalled": "stalled",
+    }
+    for lr, loss, n, verdict in zip(
+        sweep.learning_rates, sweep.final_loss, sweep.n_iter, sweep.verdicts, strict=True
     ):
-        say(f"  lr {lr:<6g} final loss {loss:<12.4g} after {n:>3} steps  {verdict.get(status, '')}")
+        say(f"  lr {lr:<6g} final loss {loss:<12.4g} after {n:>3} steps  {words[verdict]}")
     for p in sweep_figures(sweep, houses, out_dir / "house_sweep.png"):
         say(f"wrote {p}")
     say(f"wrote {sweep_report(out_dir / 'house_sweep_report.html', sweep, houses)}")

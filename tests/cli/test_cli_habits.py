@@ -66,8 +66,15 @@ def test_python_m_descend_bare_prints_the_commands():
 
 
 def test_completion_script_and_completions():
-    r = _run("--show-completion", "bash")
-    assert r.returncode == 0 and "_DESCEND_COMPLETE" in r.stdout and "complete" in r.stdout
+    # Typer finds the user's shell by walking up the process tree (shellingham): run the
+    # command from bash, as a user would (under `make`, the nearest shell would be sh).
+    import shlex
+
+    bash = subprocess.run(
+        ["bash", "-c", f"{shlex.quote(sys.executable)} -m descend --show-completion; true"],
+        capture_output=True, text=True, env=_env(), timeout=120,
+    )
+    assert "_DESCEND_COMPLETE" in bash.stdout and "complete" in bash.stdout, bash.stderr
     r = _run(_DESCEND_COMPLETE="complete_bash", COMP_WORDS="descend fi", COMP_CWORD="1")
     assert r.returncode == 0 and r.stdout.split() == ["fit"]
     r = _run(_DESCEND_COMPLETE="complete_bash", COMP_WORDS="descend fit --sum", COMP_CWORD="2")

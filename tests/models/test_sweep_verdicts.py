@@ -40,3 +40,27 @@ def test_a_fit_result_succeeds_only_when_converged():
     osc = LinearModel(optimizer="gd", learning_rate=1.0, max_iter=50).fit(X, y)
     assert osc.verdict_ == "oscillating" and not osc.result_.success
     assert osc.result_.verdict == "oscillating"
+
+
+def test_a_well_conditioned_stream_fit_rereads_no_rows():
+    """kappa <= 100: the moments' answer already has >= 12 digits, so a fit whose rows cost a
+    read of the data per pass (stream, Dask) makes none after the statistics pass."""
+    from descend.data.stats import moment_stats
+    from descend.models import LinearModel
+
+    class NoPasses:
+        anchored = True
+
+        def __getattr__(self, name):
+            def read(*args, **kwargs):
+                raise AssertionError(f"a pass over the rows was made ({name})")
+
+            return read
+
+    rng = np.random.default_rng(5)
+    Xw = rng.normal(size=(2000, 4))  # independent columns: kappa ~ 1
+    yw = Xw @ [1.0, -2.0, 3.0, 0.5] + 4.0 + rng.normal(size=2000)
+    m = LinearModel()._fit_stats(moment_stats(Xw, yw), ("a", "b", "c", "d"), rows=NoPasses())
+    ref = np.linalg.lstsq(np.c_[np.ones(2000), Xw], yw, rcond=None)[0]
+    np.testing.assert_allclose(np.r_[m.intercept_, m.coef_], ref, rtol=1e-11)
+    assert m.verdict_ == "converged"

@@ -815,7 +815,7 @@
     if (run.status === "diverged") {
       cls = "bad";
       var fl = run.blowup ? run.blowup.f : run.fs[run.fs.length - 1];
-      out.push("The loss went from " + fmt(run.fs[0]) + " to " + fmt(fl) + (run.blowup ? " (no longer a finite number)" : " (a million times the start, where descend stops)") + ".");
+      out.push("The loss went from " + fmt(run.fs[0]) + " to " + fmt(fl) + (run.blowup ? " (no longer a finite number)" : " (10¹² times the start, where descend stops)") + ".");
       if (lim && lr > lim.value) {
         out.push("Why: γ = " + fmt(lr) + " is " + fmt(lr / lim.value, 3) + "× the stability limit " + lim.formula + " = " + fmt(lim.value) + where + ".");
         if (run.name === "gd") out.push("Along the steep direction each step multiplies the distance from the minimum by |1 − γλ| = " +

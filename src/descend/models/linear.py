@@ -52,7 +52,6 @@ Array = NDArray[np.float64]
 
 __all__ = ["LinearModel", "RowPasses", "default_feature_names"]
 
-_ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw")
 #: The optimizer names a fit takes beyond the registry's: ``auto`` picks ``preconditioned``
 #: (gradient descent in whitened coordinates) for a full-batch squared loss with no typed
 #: learning rate, ``gd`` otherwise.
@@ -925,14 +924,16 @@ class LinearModel:
         if lr is None and isinstance(opt, Optimizer):
             lr = opt.learning_rate
         typed = not (lr == "auto" or lr is None)
+        # what kind of optimizer this is comes from its own metadata, not from its name
+        adaptive = (opt if isinstance(opt, Optimizer) else get_optimizer(name)).adaptive
         if not typed:
-            if L is not None and name not in _ADAPTIVE:
+            if L is not None and not adaptive:
                 lr = 1.0 / L
             else:
                 # Parameters live in standardised units, so the target's spread sets the pace.
                 size = float(np.sqrt(stats.cyy / max(stats.n, 1))) or 1.0
                 size = max(size, abs(stats.mean_y) * 1e-3, 1e-12)
-                if name in _ADAPTIVE:
+                if adaptive:
                     lr = 0.01 * size
                 else:
                     # Subgradient method: steps ~ 1/sqrt(k) converge (Shor 1985; Boyd, EE364b).
@@ -947,7 +948,7 @@ class LinearModel:
                     StabilityWarning,
                     stacklevel=4,
                 )
-            elif L is not None and typed and name not in _ADAPTIVE and lr * L < 1e-2:
+            elif L is not None and typed and not adaptive and lr * L < 1e-2:
                 warnings.warn(
                     small_rate_message(lr, L, scaled=std.active), StabilityWarning, stacklevel=4
                 )
