@@ -248,3 +248,21 @@ def test_other_stores_name_their_extra(cli, url, extra):
     extras = tomllib.loads((root / "pyproject.toml").read_text())["project"][
         "optional-dependencies"]
     assert any(package in dep for dep in extras[extra])
+
+
+def test_checkpoint_and_resume_a_url_fit(cli, mem, tmp_path):
+    """A run of a URL resumes to the uninterrupted run's answer; a changed object is refused."""
+    url = f"{mem}/houses.csv"
+    base = ["--lr", "0.05", "--loss", "huber", "--epsilon", "10", "--huber-scale", "1",
+            "--json"]
+    whole = _json(cli("fit", url, *base, "--max-iter", "30"))
+    ck = tmp_path / "run.json"
+    _json(cli("fit", url, *base, "--max-iter", "12", "--checkpoint", ck))
+    resumed = _json(cli("fit", url, *base, "--max-iter", "30", "--checkpoint", ck,
+                        "--resume", ck))
+    assert resumed["coef"] == whole["coef"] and resumed["n_iter"] == whole["n_iter"] == 30
+    fs = fsspec.filesystem("memory")
+    body = fs.cat_file("/m/houses.csv")
+    fs.pipe_file("/m/houses.csv", body.replace(b"1", b"2", 1))  # same size, other bytes
+    r = cli("fit", url, *base, "--max-iter", "30", "--checkpoint", ck, "--resume", ck)
+    assert r.code == 2 and "SHA-256 differs" in r.stderr, r.stderr
