@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder (tests/ and the doctests): one Dask cluster per session.
+"""Fixtures shared by every test folder: the CLI runner, and one Dask cluster per session.
 
 Starting a two-process LocalCluster costs seconds (and each worker process imports NumPy,
 pandas and Dask again); the test folders that need one share this one. The test that kills a
@@ -7,7 +7,31 @@ worker mid-fit leaves it to the nanny, which restarts it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
+
+
+@dataclass
+class Run:
+    """What one in-process run of the CLI returned and printed."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    """Run the real CLI entry point (``descend.cli.app.main``) in-process; a ``Run`` back."""
+    from descend.cli.app import main
+
+    def run(*args: object) -> Run:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
 
 
 @pytest.fixture(scope="session")

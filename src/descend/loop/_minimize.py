@@ -29,6 +29,9 @@ from descend.optim.base import Optimizer, OptState
 __all__ = ["IntermediateResult", "minimize"]
 
 # The blow-up rules are descend.loop.verdict's ceiling/floor, shared by every descent.
+#: A run that broke off with its loss at its lowest and this far below the start (relative to
+#: max(|f0|, 1)) was still falling: its non-finite value is "unbounded below", not instability.
+_STILL_FALLING = 1e6
 #: Rows of history kept before thinning (each row is one iterate, its loss and gradient norm).
 HISTORY_LIMIT = 100_000
 
@@ -585,7 +588,7 @@ def minimize(
         lr_last = math.nan if use_armijo else _numeric_rate(
             lr_auto if loop_chooses else spec, start_iter + nit)
         # still falling far below the start when it broke: unbounded below, not unstable
-        falling = f_best == f and f < f0 - 1e6 * max(abs(f0), 1.0)
+        falling = f_best == f and f < f0 - _STILL_FALLING * max(abs(f0), 1.0)
         message, diagnosis = _diagnose(
             objective, opt, lr_last, x, x_best, diverged_f, non_finite=non_finite or unbounded,
             falling=falling or unbounded,

@@ -35,8 +35,6 @@ Array = NDArray[np.float64]
 __all__ = ["BatchedRuns", "batched_gd", "batched_loss_and_grad", "learning_rate_sweep",
            "multi_start"]
 
-# One blow-up rule for every descent: descend.loop.verdict.ceiling(f0) = f0 + GROWTH max(|f0|, 1).
-_EXPLODE = GROWTH
 
 
 @dataclass(frozen=True)
@@ -122,7 +120,7 @@ def batched_gd(
             bad = active & (
                 ~np.isfinite(Ln)
                 | ~np.all(np.isfinite(Wn), axis=1)
-                | (Ln > L0 + _EXPLODE * np.maximum(L0, 1.0))
+                | (Ln > L0 + GROWTH * np.maximum(L0, 1.0))  # descend.loop.verdict.ceiling
             )
             diverged |= bad
             active &= ~bad

@@ -182,7 +182,8 @@ def _block_grad(X: Any, y: Any, w: Array, b: float, loss: str, eps: float) -> tu
     return lv * m, g * m, gb * m, m
 
 
-def _add_grads(*parts: tuple[Any, ...]) -> tuple[Any, ...]:
+def _add_parts(*parts: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Sum partitions' ``(array, number, number, count)`` tuples (gradients or residual sums)."""
     lv, g, gb, m = parts[0]
     g = np.array(g, copy=True)
     for p in parts[1:]:
@@ -218,7 +219,7 @@ def loss_and_grad_dask(
         delayed(_block_grad, pure=False)(xb, yb, wv, float(b), loss, float(epsilon))
         for xb, yb in _blocks(Xa, ya)
     ]
-    (tot,) = dask.compute(_tree(parts, _add_grads))
+    (tot,) = dask.compute(_tree(parts, _add_parts))
     lv, g, gb, n = tot
     if n == 0:
         raise DataError("the Dask collection has no rows")
@@ -231,17 +232,6 @@ def _block_residuals(
     Z = (np.asarray(X) - mean) / scale
     r = (np.asarray(y) - y0) - c - Z @ v
     return Z.T @ r, float(r.sum()), float(r @ r), int(r.shape[0])
-
-
-def _add_residuals(*parts: tuple[Any, ...]) -> tuple[Any, ...]:
-    zr, sr, rr, n = parts[0]
-    zr = np.array(zr, copy=True)
-    for p in parts[1:]:
-        zr += p[0]
-        sr += p[1]
-        rr += p[2]
-        n += p[3]
-    return zr, sr, rr, n
 
 
 def centred_residuals_dask(
@@ -261,7 +251,7 @@ def centred_residuals_dask(
     parts = [
         delayed(_block_residuals, pure=False)(xb, yb, *args, float(c)) for xb, yb in _blocks(Xa, ya)
     ]
-    (tot,) = dask.compute(_tree(parts, _add_residuals))
+    (tot,) = dask.compute(_tree(parts, _add_parts))
     zr, sr, rr, n = tot
     return np.asarray(zr, dtype=np.float64), float(sr), float(rr), int(n)
 
@@ -303,7 +293,7 @@ def anchored_residuals_dask(
         np.asarray(dv, float), float(c),
     )
     parts = [delayed(_block_anchored, pure=False)(xb, yb, *args) for xb, yb in _blocks(Xa, ya)]
-    (tot,) = dask.compute(_tree(parts, _add_residuals))
+    (tot,) = dask.compute(_tree(parts, _add_parts))
     zr, sr, rr, n = tot
     return np.asarray(zr, dtype=np.float64), float(sr), float(rr), int(n)
 

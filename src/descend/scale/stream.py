@@ -549,17 +549,7 @@ def centred_residuals_stream(
     ``(sum z r, sum r, sum r^2, n)``: centring every chunk on the global means keeps a large
     offset in the data from costing digits (see :mod:`descend.models._whitened`).
     """
-    zr, sr, rr, n = np.zeros(source.d), 0.0, 0.0, 0
-    for X, y in source.chunks(check=False):
-        Z = (X - mean) / scale
-        r = (y - y0) - c - Z @ v
-        zr += Z.T @ r
-        sr += float(r.sum())
-        rr += float(r @ r)
-        n += X.shape[0]
-    if n == 0:
-        raise DataError(f"{source.files[0]}: has no rows")
-    return zr, sr, rr, n
+    return _residual_sums(source, mean, scale, lambda X, y, Z: (y - y0) - c - Z @ v)
 
 
 def anchored_residuals_stream(
@@ -573,10 +563,19 @@ def anchored_residuals_stream(
     """
     from descend.data.stats import residual_compensated
 
+    return _residual_sums(
+        source, mean, scale, lambda X, y, Z: residual_compensated(X, y, b, w) - c - Z @ dv
+    )
+
+
+def _residual_sums(
+    source: ChunkSource, mean: Array, scale: Array, residual: Any
+) -> tuple[Array, float, float, int]:
+    """One pass: ``(sum z r, sum r, sum r^2, n)`` with ``r = residual(X, y, Z)`` per chunk."""
     zr, sr, rr, n = np.zeros(source.d), 0.0, 0.0, 0
     for X, y in source.chunks(check=False):
         Z = (X - mean) / scale
-        r = residual_compensated(X, y, b, w) - c - Z @ dv
+        r = residual(X, y, Z)
         zr += Z.T @ r
         sr += float(r.sum())
         rr += float(r @ r)
