@@ -7,6 +7,7 @@ import pytest
 
 from descend.expr.testfunctions import TEST_FUNCTIONS
 from descend.loop import Status, minimize
+from descend.loop.verdict import Verdict
 from descend.optim import adagrad, adam, gd, momentum, nesterov, rmsprop
 from descend.optim.schedules import exponential_decay
 
@@ -44,7 +45,9 @@ def test_reaches_the_known_minimum(oname, fname):
         else:
             assert "2/L" in r.message or "2(1" in r.message or "stab" in r.message, r.message
         return
-    assert r.status is Status.GTOL, r.message
+    # gtol met, or the loss flat over the window at a point the exact Hessian shows a minimum
+    assert r.status in (Status.GTOL, Status.NO_PROGRESS), r.message
+    assert r.verdict is Verdict.CONVERGED, r.message
     assert bench.distance_to_minimum(r.x) < tolerance, (r.x, r.message)
     assert r.fun == pytest.approx(bench.fmin, abs=1e-6)
 

@@ -11,10 +11,9 @@ import inspect
 import math
 import time
 import warnings
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +21,10 @@ from descend.errors import ConvergenceWarning, InputError, StabilityWarning
 from descend.expr.objective import Array, Objective
 from descend.loop._curvature import estimate_curvature
 from descend.loop._linesearch import LoopState, armijo_step
+from descend.loop.driver import HISTORY_LIMIT, drive
 from descend.loop.result import History, OptimizeResult, Status
-from descend.loop.verdict import Verdict, ceiling, floor, judge_point
+from descend.loop.stopping import Rules, Watch
+from descend.loop.verdict import Verdict, judge_point
 from descend.optim.base import Optimizer, OptState
 
 __all__ = ["IntermediateResult", "minimize"]
@@ -32,8 +33,6 @@ __all__ = ["IntermediateResult", "minimize"]
 #: A run that broke off with its loss at its lowest and this far below the start (relative to
 #: max(|f0|, 1)) was still falling: its non-finite value is "unbounded below", not instability.
 _STILL_FALLING = 1e6
-#: Rows of history kept before thinning (each row is one iterate, its loss and gradient norm).
-HISTORY_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -380,16 +379,12 @@ def minimize(
     opt = _optimizer(optimizer)
     if learning_rate is not None:
         opt = opt.with_learning_rate(learning_rate)
-    max_iter = _check_int("max_iter", max_iter, low=0)
-    n_iter_no_change = _check_int("n_iter_no_change", n_iter_no_change, low=1)
     start_iter = _check_int("start_iter", start_iter, low=0)
     history_limit = _check_int("history_limit", history_limit, low=2)
-    gtol = _check_float("gtol", gtol)
-    tol = _check_float("tol", tol)
-    target = -math.inf if target_loss is None else _check_float("target_loss", target_loss, low=-math.inf)
-    if time_limit is not None and _check_float("time_limit", time_limit) <= 0:
-        raise InputError(f"time_limit={time_limit!r} must be > 0 seconds")
-    deadline = math.inf if time_limit is None else t_start + float(time_limit)
+    if isinstance(gtol, bool) or gtol is None:
+        raise InputError(f"gtol must be a number, got {gtol!r}")
+    rules = Rules(max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change, gtol=gtol,
+                  target_loss=target_loss, time_limit=time_limit)
 
     f, g = objective.value_and_grad(x)
     f = float(f)
@@ -445,120 +440,28 @@ def minimize(
     if use_armijo and isinstance(state, LoopState) and not math.isfinite(state.learning_rate):
         state = state._replace(learning_rate=0.5)
 
-    # ---- the loop
-    update = opt.transform.update
-    value_and_grad = objective.value_and_grad
-    isfinite = math.isfinite
-    sqrt = math.sqrt
-    hypot = math.hypot
-    small = x.shape[0] <= 32  # hypot(*g.tolist()) beats sqrt(g @ g) 4x on tiny arrays
-    perf_counter = time.perf_counter
-    bb = opt.name == "gd"
+    # ---- the loop: descend.loop.driver takes the steps, the watch applies the rules
     inner_state = state.inner if (loop_chooses and not use_armijo) else state
-    notify = _callback(callback)
-    # The history keeps every row up to history_limit, then every stride-th (see _Rows);
-    # the stopping rules read only recent rows (`recent`, `window`), which are always whole.
-    rows = _Rows(history_limit, x, f, gn)
-    recent: deque[Array] = deque([x], maxlen=OSCILLATION_WINDOW + 1)
-    window: deque[float] = deque([f], maxlen=n_iter_no_change + 1)
-    f0 = f
-    top = ceiling(f0)
-    bottom = floor(f0)
-    unbounded = False
-    next_flat_check = n_iter_no_change
-    nit = 0
-    status: Status | None = None
-    detail = ""
-    diverged_f = math.nan
-    non_finite = False
-    f_best, x_best = f, x
-    if gn <= gtol:
-        status = Status.GTOL
-    elif f <= target:
-        status = Status.TARGET_LOSS
-    # The committed run is one tuple, replaced by a single assignment, so a KeyboardInterrupt
-    # arriving anywhere leaves a consistent (x, f, grad, state, nit) to return and resume from.
-    cur = (x, f, g, gn, inner_state, nit)
-    try:
-        while status is None:
-            x, f, g, gn, inner_state, nit = cur
-            if start_iter + nit >= max_iter:
-                status = Status.MAX_ITER
-                break
-            step = math.nan
-            try:
-                if use_armijo:
-                    found = armijo_step(objective, update, x, f, g, inner_state, barzilai_borwein=bb)
-                    if found is None:
-                        status = Status.NO_PROGRESS
-                        detail = ("the line search found no step that lowers the loss (the "
-                                  "gradient is at the precision limit of the function)")
-                        break
-                    x_new, f_new, g_new, new_state, step, ne = found
-                    nfev += ne
-                    njev += 1
-                else:
-                    u, new_state = update(g, inner_state, x)
-                    x_new = x + u
-                    f_new, g_new = value_and_grad(x_new)
-                    nfev += 1
-                    njev += 1
-            except ArithmeticError as exc:  # a callable raising OverflowError etc.
-                status = Status.DIVERGED
-                non_finite = True
-                detail = f"{type(exc).__name__}: {exc}"
-                break
-            gn_new = hypot(*g_new.tolist()) if small else sqrt(g_new.dot(g_new))
-            if not (isfinite(f_new) and isfinite(gn_new)):
-                status = Status.DIVERGED
-                non_finite = True
-                diverged_f = float(f_new)
-                break
-            nit += 1
-            cur = (x_new, f_new, g_new, gn_new, new_state, nit)
-            rows.add(nit, x_new, f_new, gn_new, step)
-            recent.append(x_new)
-            window.append(f_new)
-            if f_new < f_best:
-                f_best, x_best = f_new, x_new
-            if gn_new <= gtol:
-                status = Status.GTOL
-            elif f_new <= target:
-                status = Status.TARGET_LOSS
-            elif f_new > top:
-                status = Status.DIVERGED
-                diverged_f = f_new
-            elif f_new < bottom:
-                status = Status.DIVERGED
-                diverged_f = f_new
-                unbounded = True
-            elif nit >= next_flat_check:  # O(window) every window steps: O(1) per step
-                next_flat_check = nit + n_iter_no_change
-                hi, lo = max(window), min(window)
-                if hi - lo <= tol * max(abs(hi), abs(lo)):
-                    status = Status.NO_PROGRESS
-            if status is None and perf_counter() > deadline:
-                status = Status.TIME_LIMIT
-            if notify is not None and status is not Status.DIVERGED:
-                try:
-                    notify(IntermediateResult(x_new, f_new, g_new, start_iter + nit, new_state,
-                                              gn_new))
-                except StopIteration:
-                    if status is None:
-                        status = Status.CALLBACK
-    except KeyboardInterrupt:
-        status = Status.INTERRUPTED
+    watch = Watch(rules, f, gn, clock_start=t_start)
+    run = drive(
+        _step(objective, opt, use_armijo), x, f, g, gn, inner_state, watch,
+        max_iter=rules.max_iter, start_iter=start_iter, status=watch.start(f, gn),
+        notify=_notify(callback), history_limit=history_limit,
+    )
     elapsed = time.perf_counter() - t_start
+    nfev += run.nfev
+    njev += run.nit + (run.status is Status.DIVERGED and not watch.finite_step)
+    status, detail = run.status, run.detail
 
     # ---- the result
-    x, f, g, gn, inner_state, nit = cur
-    f = float(f)
+    x, g, gn, inner_state, nit = run.x, run.g, run.gn, run.state, run.nit
+    f = float(run.f)
     if loop_chooses and not use_armijo:
         final_state: OptState = LoopState(inner_state, lr_auto)
     else:
         final_state = inner_state
     info["state"] = final_state
-    kept = rows.finish(nit, x, f, gn)
+    kept = run.rows
     steps_kept = kept.step
     history_lr: Array
     if use_armijo:
@@ -579,19 +482,25 @@ def minimize(
         info["history"] = (f"{steps_kept.shape[0]} of {nit + 1} iterates kept (history_limit = "
                            f"{history_limit}: every step up to it, then every "
                            f"{kept.stride}-th, and the last)")
-    message = _message(
-        status, detail, nit=nit, f=f, gn=gn, gtol=gtol, tol=tol, window=n_iter_no_change,
-        target=target, max_iter=max_iter, time_limit=time_limit, start_iter=start_iter,
-    )
+    message = rules.sentence(status, nit=nit, f=f, gn=gn)
+    if detail and status is Status.NO_PROGRESS:
+        message = f"{detail}; stopped after {nit} steps with gradient norm {gn:.3g}"
+    elif status is Status.INTERRUPTED:
+        message += (f"; resume with x0=result.x, state=result.info['state'], "
+                    f"start_iter={start_iter + nit}")
     diverged: str | None = None
     if status is Status.DIVERGED:
         lr_last = math.nan if use_armijo else _numeric_rate(
             lr_auto if loop_chooses else spec, start_iter + nit)
+        f0 = watch.f0
+        f_best = float(kept.fun.min())
+        x_best = kept.x[int(kept.fun.argmin())]
         # still falling far below the start when it broke: unbounded below, not unstable
         falling = f_best == f and f < f0 - _STILL_FALLING * max(abs(f0), 1.0)
+        non_finite = not watch.finite_step or bool(detail)
         message, diagnosis = _diagnose(
-            objective, opt, lr_last, x, x_best, diverged_f, non_finite=non_finite or unbounded,
-            falling=falling or unbounded,
+            objective, opt, lr_last, x, x_best, run.blown if non_finite else f,
+            non_finite=non_finite or watch.unbounded, falling=falling or watch.unbounded,
         )
         if detail:
             message += f" (the function raised {detail})"
@@ -600,7 +509,7 @@ def minimize(
                     else Verdict.DIVERGED)
     constant_rate = rate_used if isinstance(rate_used, float) else math.nan
     judgement = judge_point(
-        objective, x, f, g, gtol=gtol, stopped_by=str(status), history_x=np.array(recent),
+        objective, x, f, g, gtol=gtol, stopped_by=str(status), history_x=np.array(run.recent),
         learning_rate=constant_rate, diverged=diverged,
         stability=opt.stability_limit,
     )
@@ -633,136 +542,50 @@ def minimize(
 #: Verdicts that warn ConvergenceWarning. A failed run (diverged, oscillating, unbounded below)
 #: does not warn: its status, verdict and message report it, and the CLI exits 3.
 _WARN = frozenset({Verdict.BUDGET_SPENT, Verdict.STALLED, Verdict.NOT_A_MINIMUM})
-#: Consecutive iterates the oscillation test looks at.
-OSCILLATION_WINDOW = 40
 
 
-def _callback(callback: Callable[..., Any] | None) -> Callable[[IntermediateResult], Any] | None:
-    """``callback`` as a function of an :class:`IntermediateResult` (scipy's ``xk`` form too)."""
+def _step(objective: Objective, opt: Optimizer, armijo: bool) -> Callable[..., Any]:
+    """One step of ``opt`` on ``objective`` for :func:`descend.loop.driver.drive`: the
+    optimizer's update, or an Armijo line search along it (``learning_rate='armijo'``)."""
+    update = opt.transform.update
+    value_and_grad = objective.value_and_grad
+    sqrt = math.sqrt
+    hypot = math.hypot
+    small = objective.n <= 32  # hypot(*g.tolist()) beats sqrt(g @ g) 4x on tiny arrays
+    bb = opt.name == "gd"
+    nan = math.nan
+
+    def norm(g: Array) -> float:
+        return hypot(*g.tolist()) if small else sqrt(g.dot(g))
+
+    if armijo:
+        def search(x: Array, f: float, g: Array, state: Any, k: int) -> Any:
+            found = armijo_step(objective, update, x, f, g, state, barzilai_borwein=bb)
+            if found is None:
+                return None
+            x_new, f_new, g_new, new_state, step, ne = found
+            return x_new, f_new, g_new, norm(g_new), new_state, step, ne
+
+        return search
+
+    def plain(x: Array, f: float, g: Array, state: Any, k: int) -> Any:
+        u, new_state = update(g, state, x)
+        x_new = x + u
+        f_new, g_new = value_and_grad(x_new)
+        return x_new, f_new, g_new, norm(g_new), new_state, nan, 1
+
+    return plain
+
+
+def _notify(callback: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """The driver's ``notify`` for a user's callback (an :class:`IntermediateResult` each step;
+    scipy's ``callback(xk)`` form gets a copy of ``x``)."""
     if callback is None:
         return None
     try:
         params = list(inspect.signature(callback).parameters)
     except (TypeError, ValueError):
-        return callback
+        params = []
     if params == ["xk"]:
-        return lambda r: callback(r.x.copy())
-    return callback
-
-
-class _Kept(NamedTuple):
-    x: Array
-    fun: Array
-    grad_norm: Array
-    rate: Array
-    step: Array
-    stride: int
-    thinned: bool
-
-
-class _Rows:
-    """The iterates kept for ``history``: all of them up to ``limit``, then thinned.
-
-    When the kept rows reach ``limit``, every other one is dropped (the start stays) and only
-    steps that are multiples of the doubled stride are kept from then on, so memory stays
-    ``O(limit)`` however long the run, and the kept steps stay evenly spread. ``rates[i]`` is
-    the step size of the step into row ``i`` (``nan`` for the start).
-    """
-
-    _SEQS = ("xs", "fs", "gns", "rates", "steps")
-
-    def __init__(self, limit: int, x: Array, f: float, gn: float):
-        self.limit = limit
-        self.stride = 1
-        self.thinned = False
-        self.xs: list[Array] = [x]
-        self.fs: list[float] = [f]
-        self.gns: list[float] = [gn]
-        self.rates: list[float] = [math.nan]
-        self.steps: list[int] = [0]
-
-    def add(self, k: int, x: Array, f: float, gn: float, rate: float) -> None:
-        if k % self.stride:
-            return
-        self.xs.append(x)
-        self.fs.append(f)
-        self.gns.append(gn)
-        self.rates.append(rate)
-        self.steps.append(k)
-        if len(self.steps) >= self.limit:
-            self.stride *= 2
-            self.thinned = True
-            keep = [i for i, s in enumerate(self.steps) if s % self.stride == 0]
-            for name in self._SEQS:
-                seq = getattr(self, name)
-                setattr(self, name, [seq[i] for i in keep])
-
-    def finish(self, nit: int, x: Array, f: float, gn: float) -> _Kept:
-        """The kept rows, the final iterate (step ``nit``) last, cut at ``nit``."""
-        while self.steps[-1] > nit:  # an interrupt between the commit and the appends
-            for name in self._SEQS:
-                getattr(self, name).pop()
-        if self.steps[-1] != nit:
-            self.xs.append(x)
-            self.fs.append(f)
-            self.gns.append(gn)
-            self.rates.append(math.nan)
-            self.steps.append(nit)
-        n = x.shape[0]
-        return _Kept(
-            x=np.array(self.xs, dtype=np.float64).reshape(len(self.xs), n),
-            fun=np.array(self.fs, dtype=np.float64),
-            grad_norm=np.array(self.gns, dtype=np.float64),
-            rate=np.array(self.rates[1:], dtype=np.float64),
-            step=np.array(self.steps, dtype=np.int64),
-            stride=self.stride,
-            thinned=self.thinned,
-        )
-
-
-def _message(
-    status: Status,
-    detail: str,
-    *,
-    nit: int,
-    f: float,
-    gn: float,
-    gtol: float,
-    tol: float,
-    window: int,
-    target: float,
-    max_iter: int,
-    time_limit: float | None,
-    start_iter: int,
-) -> str:
-    steps = f"{nit} step{'s' if nit != 1 else ''}"
-    if status is Status.GTOL:
-        return f"gradient norm {gn:.3g} <= gtol = {gtol:g} after {steps}"
-    if status is Status.TARGET_LOSS:
-        return f"loss {f:.6g} <= target_loss = {target:g} after {steps}"
-    if status is Status.NO_PROGRESS:
-        if detail:
-            return f"{detail}; stopped after {steps} with gradient norm {gn:.3g}"
-        return (
-            f"the loss changed by less than tol = {tol:g} (relative) over the last {window} "
-            f"steps; stopped after {steps} with gradient norm {gn:.3g} (gtol = {gtol:g})"
-        )
-    if status is Status.MAX_ITER:
-        return (
-            f"reached max_iter = {max_iter} with gradient norm {gn:.3g} > gtol = {gtol:g}; "
-            "raise max_iter, loosen gtol or tol, or let descend choose the step "
-            "(learning_rate='auto' or 'armijo')"
-        )
-    if status is Status.TIME_LIMIT:
-        return (
-            f"reached time_limit = {time_limit:g} s after {steps} with gradient norm {gn:.3g} "
-            f"> gtol = {gtol:g}; raise time_limit or make each step cheaper"
-        )
-    if status is Status.CALLBACK:
-        return f"the callback raised StopIteration after {steps}"
-    if status is Status.INTERRUPTED:
-        return (
-            f"interrupted (KeyboardInterrupt) after {steps}; resume with x0=result.x, "
-            f"state=result.info['state'], start_iter={start_iter + nit}"
-        )
-    return "diverged"
+        return lambda x, f, g, nit, state, gn: callback(x.copy())
+    return lambda x, f, g, nit, state, gn: callback(IntermediateResult(x, f, g, nit, state, gn))
