@@ -274,6 +274,7 @@ def test_a_long_run_keeps_the_table_short(open_page, pages):
     ("abs(x) + 2*abs(y) + x*y/4", [2.0, -1.5], 0.05, 300),  # kinks: sign() in the gradient
     ("log(1 + x**2 + y**2) + exp(x/3) * sin(y)", [1.5, 2.0], 0.3, 300),
     ("sqrt(1 + x**2) + atan(y)**2 + tanh(x*y)", [2.0, 1.0], 0.4, 300),
+    ("x**2 + y**2 + 1", [3.0, 1.0], 1.0, 300),  # gd at exactly 2/L: flat, the tol rule stops
 ])
 @pytest.mark.parametrize("name", ["gd", "nesterov", "adam"])
 def test_unusual_functions_match_too(open_page, tmp_path, formula, start, lr, max_iter, name):
@@ -282,6 +283,8 @@ def test_unusual_functions_match_too(open_page, tmp_path, formula, start, lr, ma
         "start": start, "optimizer": name, "learning_rate": lr, "max_iter": max_iter})
     _assert_same_run(run, _minimize(formula, start, name, lr, {}, max_iter))
     assert page.errors == []
+    if formula == "x**2 + y**2 + 1" and name == "gd":  # the sliding window of the tol rule
+        assert run["status"] == "no_progress" and len(run["x"]) == 101
     if formula.startswith("x**2 - y**2") and name == "gd":
         assert run["unbounded"]
         page.page.fill("#lr-number", str(lr))

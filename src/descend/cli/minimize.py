@@ -88,7 +88,12 @@ def minimize_command(
     target_loss: float = typer.Option(None, "--target-loss", help="Stop once f <= this value."),
     gtol: float = typer.Option(None, "--gtol", help="Stop once |grad f| <= this value."),
     tol: float = typer.Option(
-        None, "--tol", help="Stop when the relative decrease of f stalls below this."
+        None, "--tol",
+        help="Stop when f changes by <= tol (relative) over --n-iter-no-change steps "
+        "[default: 1e-10].",
+    ),
+    n_iter_no_change: int = typer.Option(
+        None, "--n-iter-no-change", help="The window of the --tol rule, in steps [default: 100]."
     ),
     time_limit: float = typer.Option(None, "--time-limit", help="Stop after this many seconds."),
     variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
@@ -144,6 +149,7 @@ def minimize_command(
         "target_loss": target_loss,
         "gtol": gtol,
         "tol": tol,
+        "n_iter_no_change": n_iter_no_change,
         "time_limit": time_limit,
     }
     kwargs = {k: v for k, v in limits.items() if v is not None}

@@ -171,7 +171,8 @@
     // descend.loop.verdict.ceiling / floor: the one blow-up rule of every descent (GROWTH, FALL)
     var f0 = f, ceiling = f0 + 1e12 * Math.max(Math.abs(f0), 1.0);
     var floor = f0 - 1e12 * Math.max(Math.abs(f0), 1.0);
-    var win = D.n_iter_no_change, nextFlat = win, state = opt.init(x), nit = 0;
+    // descend.loop.stopping.Watch: the rules of every descent, in its order
+    var win = D.n_iter_no_change, state = opt.init(x), nit = 0;
     if (gn <= D.gtol) run.status = "gtol";
     while (run.status === null) {
       if (nit >= maxIter) { run.status = "max_iter"; break; }
@@ -181,11 +182,10 @@
       if (!(isFinite(fn) && isFinite(gnn))) { run.status = "diverged"; run.blowup = { x: xn, f: fn }; run.steps.push(r.parts); break; }
       nit += 1; x = xn; f = fn; g = gnew; gn = gnn; state = r.s;
       run.xs.push(x); run.fs.push(f); run.gs.push(g); run.gns.push(gn); run.steps.push(r.parts);
-      if (gn <= D.gtol) run.status = "gtol";
-      else if (f > ceiling) run.status = "diverged";
+      if (f > ceiling) run.status = "diverged";
       else if (f < floor) run.status = "unbounded";
-      else if (nit >= nextFlat) {
-        nextFlat = nit + win;
+      else if (gn <= D.gtol) run.status = "gtol";
+      else if (nit >= win) {  // the tol rule: the loss's range over the last win steps
         var w = run.fs.slice(-win - 1), hi = Math.max.apply(null, w), lo = Math.min.apply(null, w);
         if (hi - lo <= D.tol * Math.max(Math.abs(hi), Math.abs(lo))) run.status = "no_progress";
       }

@@ -264,8 +264,12 @@ def judge_point(
     limit = stability(L_limit) if stability is not None and math.isfinite(L_limit) else None
     above = limit is not None and math.isfinite(learning_rate) and learning_rate >= limit[0] * (
         1.0 - 1e-12)
-    if bounce is not None and bounce < -0.5 and (above or limit is None):
-        facts["step_cosine"] = bounce
+    bouncing = bounce is not None and bounce < -0.5 and (above or limit is None)
+    # a flat loss with a large gradient and a step at or above the stability limit cannot be
+    # settling, however few iterates there are to see the bounce in
+    if bouncing or (above and stopped_by == "no_progress"):
+        if bounce is not None:
+            facts["step_cosine"] = bounce
         why = (f"the learning rate {learning_rate:g} is at or above {limit[1]} = {limit[0]:.4g}"
                if above and limit is not None else "the step is too large for the curvature")
         return Judgement(
