@@ -10,11 +10,8 @@ applies the rules in this order and names the first that holds:
 2. **gtol**: the Euclidean norm of the gradient is ``<= gtol``.
 3. **target_loss**: the loss is ``<= target_loss``.
 4. **no_progress** (the ``tol`` rule): the loss is flat -- over the last ``n_iter_no_change``
-   steps its range is small,
-
-   .. math:: \\max_w f - \\min_w f \\le \\mathrm{tol} \\cdot \\max_w |f|,
-
-   tested after every step on a sliding window. A range, not "no new best": momentum and Adam
+   steps its range is small, ``max_w f - min_w f <= tol * max_w |f|`` (``w`` the window of the
+   last ``n_iter_no_change + 1`` losses), tested after every step on a sliding window. A range, not "no new best": momentum and Adam
    may climb back above their best loss for many steps while still converging; a slow but
    steady run changes by more than ``tol`` over the window; a growing loss is never flat.
    With ``gradient_floor`` (the preconditioned solver, whose steps are Newton steps) the rule
