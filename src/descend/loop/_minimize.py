@@ -294,8 +294,9 @@ def minimize(
         gtol: stop when the Euclidean norm of the gradient is <= gtol (status ``gtol``).
             Default 1e-6.
         tol: stop when the loss is flat: over the last ``n_iter_no_change`` steps its range
-            ``max - min`` is <= ``tol * max|f|`` (status ``no_progress``; tested every
-            ``n_iter_no_change`` steps). A range, not "no new best": momentum and Adam may
+            ``max - min`` is <= ``tol * max|f|`` (status ``no_progress``; a sliding window
+            tested after every step, the rule of every descent in descend:
+            :mod:`descend.loop.stopping`). A range, not "no new best": momentum and Adam may
             climb back above their best loss for hundreds of steps while still converging,
             and a slow but steady run (the tutorial's ``lr = 1e-4``) changes far more than
             1e-10 per window. Default 1e-10: only a genuinely stalled run stops.
