@@ -165,7 +165,9 @@ def run_descent(
             new, opt = epoch(x, optimizer, opt, k)
         if np.isfinite(new).all():
             f_new, g_new = fun(new)
-            f_new, gn_new = float(f_new), float(np.linalg.norm(g_new))
+            with np.errstate(over="ignore"):  # an overflowing norm is inf: the watch's business
+                gn_new = float(np.linalg.norm(g_new))
+            f_new = float(f_new)
         else:  # an overflowing step: its loss is not finite, whatever fun would say
             f_new, g_new, gn_new = math.inf, g, math.inf
         shuffled = rng.bit_generator.state if rng is not None else None
