@@ -155,3 +155,14 @@ def test_the_saved_window_is_that_of_the_committed_step():
         assert w.step(f, 1.0) is None
     assert w.state(6).window == tuple(losses[-4:])  # all six steps committed
     assert w.state(5).window == tuple(losses[-5:-1])  # the sixth recorded, not committed
+    # a finite blow-up is committed but not recorded: nothing to take back
+    assert w.step(1e300, 1.0) is Status.DIVERGED and w.blew_up
+    assert w.state(7).window == tuple(losses[-4:])
+
+
+def test_a_start_that_is_not_finite_diverges_at_once():
+    from descend.loop.stopping import Rules
+
+    r = run_descent(lambda t: (float("inf"), t), np.array([1.0]), gd(0.1),
+                    Rules(max_iter=10, tol=0.0, n_iter_no_change=2))
+    assert r.status is Status.DIVERGED and r.nit == 0 and r.info["state"].window == (np.inf,)

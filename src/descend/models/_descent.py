@@ -70,6 +70,7 @@ class _Watch:
     def __init__(self, watch: Watch):
         self.watch = watch
         self.recorded = 0  # steps the watch added to its window
+        self.blew_up = False  # a finite step above the ceiling: committed, not in the window
         self._dropped: float | None = None  # the window's oldest loss the last step pushed out
 
     @property
@@ -82,12 +83,14 @@ class _Watch:
         status = self.watch.step(f, gn)
         if status is not Status.DIVERGED:  # the watch records every step but a divergence
             self.recorded += 1
+        else:
+            self.blew_up = self.watch.finite_step
         return status
 
-    def state(self, committed: int) -> WatchState:
-        """The rules' state after the ``committed`` steps of this call it records."""
+    def state(self, nit: int) -> WatchState:
+        """The rules' state after the ``nit`` steps this call committed."""
         snap = self.watch.snapshot()
-        if self.recorded > committed:  # interrupted after the record, before the commit
+        if self.recorded > nit - self.blew_up:  # interrupted after the record, before the commit
             window = snap.window[:-1]
             if self._dropped is not None:
                 window = (self._dropped, *window)
@@ -188,9 +191,9 @@ def run_descent(
     status = run.status
     nit = run.nit
     diverged_loss: float | None = None
-    if status is Status.DIVERGED:
+    if status is Status.DIVERGED:  # not committed (non-finite), or committed (above the ceiling)
         diverged_loss = run.blown if not watch.finite_step else float(run.f)
-    rules_state = watch.state(nit - (status is Status.DIVERGED and watch.finite_step))
+    rules_state = watch.state(nit)
     kept = run.rows
     return OptimizeResult(
         x=run.x,
