@@ -149,6 +149,10 @@ class LinearModel:
     gtol : stop when the gradient norm (in the optimizer's coordinates) is ``<= gtol``.
         Default ``None`` (off).
     target_loss : stop once the loss is ``<= target_loss``. Default ``None``.
+        (A run diverges as every run of descend does: a step whose loss or gradient is not
+        finite is not taken -- ``coef_`` stays the last finite iterate and ``n_iter_`` does
+        not count it; a finite step above the ceiling ``f0 + 1e12 max(|f0|, 1)`` is taken and
+        ends the run, ``stop_reason_ = 'diverged'``.)
     batch_size : ``None`` (full batch, default) or rows per mini-batch step.
     shuffle : reshuffle the rows every epoch (mini-batch only). Default True.
     random_state : seed of the shuffles; the same seed gives the same fit, bit for bit.
