@@ -67,6 +67,28 @@ def test_house_tutorial_rate_diverges_with_diagnosis(cli, houses):
     assert r.code == 3 and json.loads(r.stdout)["status"] == "diverged"
 
 
+@pytest.mark.parametrize("window", [2, 8])
+def test_n_iter_no_change_is_the_tol_rules_window(cli, window):
+    import numpy as np
+
+    from descend.models.linear import LinearModel
+
+    r = cli("fit", SEEDS, "--optimizer", "gd", "--lr", "0.1", "--tol", "1e-8",
+            "--n-iter-no-change", str(window), "--json")
+    assert r.code == 0, r.stderr
+    obj = json.loads(r.stdout)
+    data = np.loadtxt(SEEDS, delimiter=",")  # no header: columns x, y
+    m = LinearModel(optimizer="gd", learning_rate=0.1, tol=1e-8, n_iter_no_change=window)
+    m.fit(data[:, :1], data[:, 1])
+    assert obj["status"] == m.stop_reason_ == "no_progress" and obj["n_iter"] == m.n_iter_
+    # the rule as documented, on the fit's own curve: the first step whose last `window`
+    # steps' losses range within tol x their largest
+    curve = np.array(m.loss_curve_)
+    flat = [k for k in range(window, len(curve))
+            if np.ptp(curve[k - window : k + 1]) <= 1e-8 * np.abs(curve[k - window : k + 1]).max()]
+    assert flat[0] == obj["n_iter"]
+
+
 def test_sweep(cli, houses):
     r = cli("sweep", str(houses), "--lr", "0.001,0.01,0.1,1.0", "--no-scale", "--json")
     assert r.code == 0
@@ -88,6 +110,7 @@ def test_sweep(cli, houses):
         (HOUSES, ("--loss", "l3"), "loss='l3'"),
         (HOUSES, ("--optimizer", "adamm"), "did you mean 'adam'"),
         (HOUSES, ("--save", "m.txt"), "ending in .json"),
+        (HOUSES, ("--n-iter-no-change", "0"), "--n-iter-no-change 0 must be a positive integer"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(cli, tmp_path, content, args, message):

@@ -141,6 +141,17 @@ def _mutations():
          "is not a descend class"),
         ("x not finite", lambda h: h.__setitem__("x", {"array": [1e999, 0], "dtype": "float64", "shape": [2]}),
          "field 'x'"),
+        # the stopping rules' state (descend.loop.stopping.WatchState inside DescentState)
+        ("start loss not finite", lambda h: state_fields(h).__setitem__("f0", {"float": 1e999}),
+         "field 'state.f0' must be a finite loss"),
+        ("window with nan", lambda h: state_fields(h)["window"]["tuple"].__setitem__(
+            0, {"float": float("nan")}), "field 'state.window' must be a non-empty list of finite"),
+        ("window empty", lambda h: state_fields(h).__setitem__("window", {"tuple": []}),
+         "field 'state.window' must be a non-empty list"),
+        ("window a number", lambda h: state_fields(h).__setitem__("window", {"float": 1.0}),
+         "field 'state.window' must be a non-empty list"),
+        ("window of strings", lambda h: state_fields(h).__setitem__("window", {"tuple": ["a"]}),
+         "field 'state.window' must be a non-empty list"),
     ]
 
 

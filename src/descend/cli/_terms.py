@@ -21,7 +21,8 @@ from typing import Any
 __all__ = ["to_flags"]
 
 #: Parameters whose CLI flag is the name with dashes.
-_NAMED = ("max_iter", "time_limit", "target_loss", "gtol", "tol", "n_iter_no_change", "batch_size", "random_state",
+_NAMED = ("max_iter", "time_limit", "target_loss", "gtol", "tol", "n_iter_no_change",
+          "batch_size", "random_state",
           "chunk_rows", "weight_decay", "alpha", "huber_scale", "fit_intercept")
 
 def _flag(match: re.Match[str]) -> str:

@@ -226,7 +226,13 @@ def fit_command(
         rich_help_panel="Stopping",
     ),
     tol: float = typer.Option(
-        1e-12, "--tol", help="Stop when the loss falls by <= tol (relative) 5 steps in a row.",
+        1e-12, "--tol",
+        help="Stop when the loss is flat: its range over the last --n-iter-no-change steps "
+        "<= tol x its largest |value| (the rule of every path of descend).",
+        rich_help_panel="Stopping",
+    ),
+    n_iter_no_change: int = typer.Option(
+        5, "--n-iter-no-change", help="The window of the --tol rule, in steps (epochs).",
         rich_help_panel="Stopping",
     ),
     gtol: float = typer.Option(
@@ -422,6 +428,7 @@ def fit_command(
         learning_rate=_learning_rate(lr),
         max_iter=max_iter,
         tol=tol,
+        n_iter_no_change=n_iter_no_change,
         gtol=gtol,
         target_loss=target_loss,
         batch_size=batch_size,

@@ -1,30 +1,26 @@
-"""The estimator's descent: full-batch steps or mini-batch epochs, with visible stopping rules.
+"""The estimator's descent: a thin adapter on the one loop of descend.
 
-It returns the core's :class:`~descend.loop.result.OptimizeResult` so a fit reads like any
-other run. (The estimator keeps its own small driver because it knows the exact curvature
-before the first step, steps in epochs for mini-batches, and must keep the last finite
-iterate when a run blows up.)
+:func:`run_descent` builds a step -- the optimizer's full-batch update, or one mini-batch
+``epoch`` -- and hands it to :func:`descend.loop.driver.drive` with a
+:class:`~descend.loop.stopping.Watch` of the caller's :class:`~descend.loop.stopping.Rules`:
+the fits stop by exactly the rules of :func:`~descend.minimize` (``tol`` over the last
+``n_iter_no_change`` steps, ``gtol``, ``target_loss``, ``time_limit``, ``max_iter``; with
+``gradient_floor``, the preconditioned solver's "the gradient norm stopped halving"), and a
+diverged step means one thing everywhere: a step whose loss or gradient is not finite is not
+committed (``x`` stays the last finite iterate and ``nit`` does not count it); a finite step
+above the ceiling is committed and ends the run as ``diverged``. ``info["diverged_loss"]``
+keeps the loss that blew up.
 
-Stopping rules, checked after every step (epoch) in this order: non-finite or exploding loss
-(``diverged``, the last finite iterate is kept), ``loss <= target_loss``,
-``||grad|| <= gtol``, ``no_progress`` (for ``PATIENCE`` consecutive steps the loss fell by no
-more than ``tol`` relative and did not rise above its best by more than rounding noise -- so
-noise at the optimum stops a run, but a growing loss never counts as converged),
-``time_limit`` (wall clock), and ``max_iter``. With ``gfloor`` (the preconditioned solver,
-whose steps are Newton steps), ``no_progress`` instead means the gradient norm failed to halve
-in a step: it has reached its rounding floor, and more steps only stir the last digits. A ``callback`` raising ``StopIteration`` stops
-the run (``callback``); a ``KeyboardInterrupt`` stops it at the last completed step
-(``interrupted``).
-
-Resuming: everything the loop carries from one step to the next is a :class:`DescentState`
-(the optimizer's state, the stopping rules' counters, the shuffles' generator state), handed
-to ``callback`` after every step and returned in ``info["state"]``. Passing it back as
-``state=`` with ``start_iter=`` the steps already taken makes exactly the iterates, losses and
-stopping decisions of the uninterrupted run.
+Resuming: everything the run carries from one step to the next is a :class:`DescentState`
+(the optimizer's state, the rules' :class:`~descend.loop.stopping.WatchState` and the
+shuffles' generator state), handed to ``callback`` after every step and returned in
+``info["state"]``. Passing it back as ``state=`` with ``start_iter=`` the steps already taken
+makes exactly the iterates, losses and stopping decisions of the uninterrupted run.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -33,186 +29,193 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend.loop._minimize import IntermediateResult
+from descend.loop.driver import HISTORY_LIMIT, drive
 from descend.loop.result import History, OptimizeResult, Status
-from descend.loop.verdict import GROWTH, ceiling
+from descend.loop.stopping import Rules, Watch, WatchState
+from descend.loop.verdict import GROWTH
 from descend.optim.base import Optimizer
 
 Array = NDArray[np.float64]
 ValueAndGrad = Callable[[Array], tuple[float, Array]]
+Epoch = Callable[[Array, Optimizer, object, int], tuple[Array, object]]
 
 __all__ = ["DescentState", "run_descent"]
 
-EXPLODE = GROWTH  # the blow-up rule every descent shares (descend.loop.verdict.ceiling)
+# Kept only for descend.models.sweep, which still runs its own loop (being moved onto
+# descend.loop.stopping.BatchWatch); nothing in this module uses them.
+EXPLODE = GROWTH
 PATIENCE = 5
 
 
 class DescentState(NamedTuple):
     """What the descent carries between steps; a checkpoint of it resumes a run bit for bit.
 
-    ``opt``: the optimizer's state; ``f0``: ``|loss|`` at the run's very first iterate (the
-    blow-up reference); ``best``: the lowest loss so far; ``stall``: steps in a row without
-    progress; ``rng``: the bit-generator state of the mini-batch shuffles (``None`` without).
+    ``opt``: the optimizer's state; ``f0`` and ``window``: the stopping rules' state (a
+    :class:`~descend.loop.stopping.WatchState`: the loss at the run's very first iterate, the
+    blow-up reference, and the losses of the last ``n_iter_no_change + 1`` iterates, oldest
+    first); ``rng``: the bit-generator state of the mini-batch shuffles (``None`` without).
     """
 
     opt: Any
     f0: float
-    best: float
-    stall: int
+    window: tuple[float, ...]
     rng: Any = None
 
 
-def _finite(f: float, g: Array) -> bool:
-    return bool(np.isfinite(f) and np.isfinite(g).all())
+class _Watch:
+    """The run's :class:`Watch`, able to take back the one step a ``KeyboardInterrupt`` may
+    catch between the watch's record of it and the driver's commit, so the saved window is
+    always that of the committed iterate."""
+
+    def __init__(self, watch: Watch):
+        self.watch = watch
+        self.recorded = 0  # steps the watch added to its window
+        self.blew_up = False  # a finite step above the ceiling: committed, not in the window
+        self._dropped: float | None = None  # the window's oldest loss the last step pushed out
+
+    @property
+    def finite_step(self) -> bool:
+        return self.watch.finite_step
+
+    def step(self, f: float, gn: float) -> Status | None:
+        window = self.watch.window
+        self._dropped = window[0] if len(window) == window.maxlen else None
+        status = self.watch.step(f, gn)
+        if status is not Status.DIVERGED:  # the watch records every step but a divergence
+            self.recorded += 1
+        else:
+            self.blew_up = self.watch.finite_step
+        return status
+
+    def state(self, nit: int) -> WatchState:
+        """The rules' state after the ``nit`` steps this call committed."""
+        snap = self.watch.snapshot()
+        if self.recorded > nit - self.blew_up:  # interrupted after the record, before the commit
+            window = snap.window[:-1]
+            if self._dropped is not None:
+                window = (self._dropped, *window)
+            snap = WatchState(snap.f0, window)
+        return snap
 
 
 def run_descent(
     fun: ValueAndGrad,
     theta0: Array,
     optimizer: Optimizer,
+    rules: Rules,
     *,
-    max_iter: int,
-    tol: float,
-    gtol: float | None,
-    target_loss: float | None,
-    epoch: Callable[[Array, Optimizer, object, int], tuple[Array, object]] | None = None,
+    epoch: Epoch | None = None,
     learning_rate: float | None = None,
     state: Any = None,
     start_iter: int = 0,
     callback: Callable[[IntermediateResult], Any] | None = None,
-    time_limit: float | None = None,
     rng: np.random.Generator | None = None,
-    gfloor: bool = False,
 ) -> OptimizeResult:
-    """Minimise ``fun`` from ``theta0``.
+    """Minimise ``fun`` from ``theta0`` by the :class:`~descend.loop.stopping.Rules` ``rules``.
 
-    Full batch: each iteration is ``update(grad(theta))``. With ``epoch`` (mini-batch), each
-    iteration is ``theta, state = epoch(theta, optimizer, state, k)`` and ``fun`` is evaluated
+    Full batch: each step is ``theta + update(grad(theta))``. With ``epoch`` (mini-batch),
+    each step is ``theta, state = epoch(theta, optimizer, state, k)`` and ``fun`` is evaluated
     once after it, for the curve and the stopping rules.
 
-    ``max_iter`` is the whole run's budget: a run resumed with ``start_iter`` steps done (and
-    ``state``, a :class:`DescentState` or an optimizer state) takes at most
-    ``max_iter - start_iter`` more. ``callback`` gets an
-    :class:`~descend.loop._minimize.IntermediateResult` after every step, ``nit`` counted from
-    the run's start and ``state`` a :class:`DescentState`. ``rng`` is the generator ``epoch``
-    shuffles with; its state is saved in (and restored from) the :class:`DescentState`.
-    The result's ``nit`` and ``history`` cover this call; ``info`` holds ``state``,
-    ``start_iter`` and ``theta`` (the final iterate).
+    Args:
+        fun: ``theta -> (loss, gradient)``.
+        theta0: the start (the optimizer's coordinates).
+        optimizer: the optimizer whose update each step applies.
+        rules: when the run stops; ``rules.max_iter`` is the whole run's budget: a run resumed
+            with ``start_iter`` steps done takes at most ``max_iter - start_iter`` more.
+        epoch: one mini-batch epoch, or ``None`` for full-batch steps.
+        learning_rate: the numeric rate, for ``history.learning_rate`` (``nan`` without).
+        state: a :class:`DescentState` (``info["state"]`` or a callback's ``state`` of an
+            earlier run) or an optimizer state to resume from; default a fresh one.
+        start_iter: steps already taken (numbers the steps a callback and a schedule see).
+        callback: gets an :class:`~descend.loop._minimize.IntermediateResult` after every
+            committed step, ``nit`` counted from the run's start and ``state`` a
+            :class:`DescentState`; raising ``StopIteration`` stops the run (``callback``).
+        rng: the generator ``epoch`` shuffles with; its state is saved in (and restored from)
+            the :class:`DescentState`.
+
+    Returns:
+        An :class:`~descend.loop.result.OptimizeResult` whose ``nit`` and ``history`` cover
+        this call; ``info`` holds ``state`` (a :class:`DescentState`), ``start_iter``,
+        ``theta`` (the final iterate), ``diverged_loss`` (the loss that blew up, else
+        ``None``) and ``stopped`` (the stopping rule's sentence).
     """
     t0 = time.perf_counter()
-    deadline = np.inf if time_limit is None else t0 + float(time_limit)
     theta = np.array(theta0, dtype=np.float64)
     f, g = fun(theta)
-    xs, fs, gn = [theta.copy()], [f], [float(np.linalg.norm(g))]
-    nfev = 1
+    f = float(f)
+    gn = float(np.linalg.norm(g))
+    saved: WatchState | None = None
     if isinstance(state, DescentState):
-        opt_state, f0, best, stall = state.opt, float(state.f0), float(state.best), state.stall
+        opt_state = state.opt
+        saved = WatchState(float(state.f0), tuple(float(v) for v in state.window))
         if rng is not None and state.rng is not None:
             rng.bit_generator.state = state.rng
     else:
         opt_state = optimizer.init(theta) if state is None else state
-        f0, best, stall = abs(f), f, 0
+    watch = _Watch(Watch(rules, f, gn, state=saved, clock_start=t0))
     rng_state = rng.bit_generator.state if rng is not None else None
-    status = Status.MAX_ITER
-    if not _finite(f, g):
-        status = Status.DIVERGED
-    k = 0
-    # The committed run is one tuple, replaced by a single assignment, so a KeyboardInterrupt
-    # arriving anywhere leaves a consistent step to report and to resume from.
-    cur = (theta, f, g, opt_state, best, stall, k, rng_state)
-    try:
-        while status is not Status.DIVERGED and start_iter + k < max_iter:
-            if target_loss is not None and f <= target_loss:
-                status = Status.TARGET_LOSS
-                break
-            if gtol is not None and gn[-1] <= gtol:
-                status = Status.GTOL
-                break
-            if epoch is None:
-                updates, new_state = optimizer.update(g, opt_state, theta)
-                new = theta + updates
-            else:
-                new, new_state = epoch(theta, optimizer, opt_state, start_iter + k)
-            new_f, new_g = fun(new) if np.isfinite(new).all() else (np.inf, g)
-            nfev += 1
-            if not _finite(new_f, new_g) or new_f > ceiling(f0):
-                k += 1
-                status = Status.DIVERGED
-                fs.append(float(new_f) if np.isfinite(new_f) else np.inf)
-                break
-            # No progress means "not decreasing, and not growing either" (growth beyond
-            # rounding noise is a run on its way to diverging, which EXPLODE or max_iter catch).
-            if gfloor:
-                # a Newton step in whitened coordinates: progress is the gradient halving
-                stall = 0 if float(np.linalg.norm(new_g)) <= 0.5 * gn[-1] else PATIENCE
-            elif f - new_f > tol * abs(f) or new_f > best + 1e-12 * f0:
-                stall = 0
-            else:
-                stall += 1
-            best = min(best, new_f)
-            xs.append(new.copy())
-            fs.append(new_f)
-            gn.append(float(np.linalg.norm(new_g)))
-            rng_state = rng.bit_generator.state if rng is not None else None
-            cur = (new, new_f, new_g, new_state, best, stall, k + 1, rng_state)
-            theta, f, g, opt_state, best, stall, k, rng_state = cur
-            if callback is not None:
-                try:
-                    callback(
-                        IntermediateResult(
-                            theta,
-                            f,
-                            g,
-                            start_iter + k,
-                            DescentState(opt_state, f0, best, stall, rng_state),
-                            gn[-1],
-                        )
-                    )
-                except StopIteration:
-                    status = Status.CALLBACK
-                    break
-            if stall >= PATIENCE:
-                status = Status.NO_PROGRESS
-                break
-            if time.perf_counter() >= deadline:
-                status = Status.TIME_LIMIT
-                break
-    except KeyboardInterrupt:
-        status = Status.INTERRUPTED
-        theta, f, g, opt_state, best, stall, k, rng_state = cur
-        del xs[k + 1 :], fs[k + 1 :], gn[k + 1 :]
-    if status is Status.MAX_ITER and start_iter + k < max_iter:  # pragma: no cover - defensive
-        status = Status.NO_PROGRESS
-    # A run that stopped at its budget may already satisfy a rule; report the stronger reason.
-    if status is Status.MAX_ITER:
-        if target_loss is not None and f <= target_loss:
-            status = Status.TARGET_LOSS
-        elif gtol is not None and gn[-1] <= gtol:
-            status = Status.GTOL
-    nit = len(xs) - 1
-    finite_fs = np.asarray(fs[: len(xs)], dtype=np.float64)
     lr = learning_rate if learning_rate is not None else optimizer.learning_rate
+    rate = float(lr) if isinstance(lr, (int, float)) else math.nan
+    update = optimizer.update
+
+    def step(x: Array, f: float, g: Array, carried: Any, k: int) -> Any:
+        opt, _ = carried
+        if epoch is None:
+            u, opt = update(g, opt, x)
+            new = x + u
+        else:
+            new, opt = epoch(x, optimizer, opt, k)
+        if np.isfinite(new).all():
+            f_new, g_new = fun(new)
+            with np.errstate(over="ignore"):  # an overflowing norm is inf: the watch's business
+                gn_new = float(np.linalg.norm(g_new))
+            f_new = float(f_new)
+        else:  # an overflowing step: its loss is not finite, whatever fun would say
+            f_new, g_new, gn_new = math.inf, g, math.inf
+        shuffled = rng.bit_generator.state if rng is not None else None
+        return new, f_new, g_new, gn_new, (opt, shuffled), rate, 1
+
+    notify = None
+    if callback is not None:
+        def notify(x: Array, f: float, g: Array, nit: int, carried: Any, gn: float) -> Any:
+            snap = watch.watch.snapshot()
+            return callback(IntermediateResult(
+                x, f, g, nit, DescentState(carried[0], snap.f0, snap.window, carried[1]), gn))
+
+    run = drive(
+        step, theta, f, g, gn, (opt_state, rng_state), watch,
+        max_iter=rules.max_iter, start_iter=start_iter, status=watch.watch.start(f, gn),
+        notify=notify, history_limit=max(HISTORY_LIMIT, rules.max_iter - start_iter + 2),
+    )
+    status = run.status
+    nit = run.nit
+    diverged_loss: float | None = None
+    if status is Status.DIVERGED:  # not committed (non-finite), or committed (above the ceiling)
+        diverged_loss = run.blown if not watch.finite_step else float(run.f)
+    rules_state = watch.state(nit)
+    kept = run.rows
     return OptimizeResult(
-        x=theta,
-        fun=float(f),
-        jac=g,
-        nit=nit if status is not Status.DIVERGED else k,
-        nfev=nfev,
-        njev=nfev,
+        x=run.x,
+        fun=float(run.f),
+        jac=run.g,
+        nit=nit,
+        nfev=1 + run.nfev,
+        njev=1 + run.nfev,
         status=status,
         message=str(status),
         history=History(
-            x=np.asarray(xs),
-            fun=finite_fs,
-            grad_norm=np.asarray(gn),
-            learning_rate=np.full(nit, float(lr) if isinstance(lr, (int, float)) else np.nan),
+            x=kept.x, fun=kept.fun, grad_norm=kept.grad_norm,
+            learning_rate=np.full(nit, rate), step=kept.step,
         ),
         optimizer=optimizer.name,
         learning_rate=lr,
         elapsed=time.perf_counter() - t0,
         info={
-            "diverged_loss": fs[-1] if status is Status.DIVERGED else None,
-            "state": DescentState(opt_state, f0, best, stall, rng_state),
+            "diverged_loss": diverged_loss,
+            "state": DescentState(run.state[0], rules_state.f0, rules_state.window, run.state[1]),
             "start_iter": start_iter,
-            "theta": theta,
+            "theta": run.x,
+            "stopped": rules.sentence(status, nit=nit, f=float(run.f), gn=float(run.gn)),
         },
     )

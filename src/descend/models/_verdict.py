@@ -118,8 +118,12 @@ def fit_message(
             )
     if result.status is Status.DIVERGED:
         rms = np.sqrt(np.diag(stats.cxx) / max(stats.n, 1) + stats.mean_x**2)
+        # a step whose loss is not finite is not committed (descend.loop.driver): it is the
+        # step after n_iter_; a finite one above the ceiling is, and n_iter_ counts it
+        blown = result.info.get("diverged_loss")
+        committed = blown is not None and bool(np.isfinite(blown))
         message = divergence_message(
-            iteration=model.n_iter_,
+            iteration=model.n_iter_ + (not committed),
             learning_rate=lr if isinstance(lr, float) else repr(lr),
             limit=model.stability_limit_,
             optimizer=result.optimizer,
@@ -127,7 +131,11 @@ def fit_message(
             rms=rms,
             scaled=scaled,
         )
-        message += "; the coefficients are the last finite ones"
+        message += (
+            f"; the coefficients are those of iteration {model.n_iter_}, where the loss "
+            f"({blown:.3g}) passed the divergence ceiling" if committed
+            else f"; the coefficients are the last finite ones (iteration {model.n_iter_})"
+        )
         warnings.warn(message, DivergenceWarning, stacklevel=4)
         return message
     if v is Verdict.CONVERGED:
@@ -181,7 +189,8 @@ def fit_message(
     why = (
         "the refinement stopped improving the gradient"
         if model.optimizer_ == "preconditioned"
-        else f"the loss stopped decreasing (tol={model.tol:g})"
+        else f"the loss stayed flat (its range over the last n_iter_no_change = "
+        f"{model.n_iter_no_change} steps <= tol = {model.tol:g} relative)"
         if result.status is Status.NO_PROGRESS
         else f"stopped by {result.status}"
     )
@@ -191,7 +200,7 @@ def fit_message(
             "too little): use learning_rate='auto' (1/L) or a slower decay"
         )
     else:
-        fix = "; lower tol or raise max_iter"
+        fix = "; lower tol, raise n_iter_no_change or raise max_iter"
     message = (
         f"stalled (not converged): {why} but the gradient is "
         + (f"{rg:.2g} of the problem's scale" if rg is not None else "not shown small")

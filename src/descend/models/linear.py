@@ -29,6 +29,7 @@ from descend import _backends
 from descend.data.stats import MomentStats, check_sample_weight, weighted_moment_stats
 from descend.errors import InputError, StabilityWarning
 from descend.loop.result import History, OptimizeResult, Status
+from descend.loop.stopping import Rules
 from descend.models._accuracy import collinear_message, trusted_digits
 from descend.models._descent import run_descent
 from descend.models._diagnose import (
@@ -138,11 +139,20 @@ class LinearModel:
         ``2/L >= 1``), the features' own units when ``scale=False``
         (``learning_rate_coordinates_`` says which); a rate far below ``1/L`` warns.
     max_iter : steps (full batch) or epochs (mini-batch). Default 1000.
-    tol : stop when the loss falls by no more than ``tol`` (relative) for 5 steps in a row.
-        Default 1e-12 (the defaults reach the least-squares optimum to >= 6 digits).
+    tol : stop when the loss is flat: its range over the last ``n_iter_no_change`` steps is
+        ``max - min <= tol * max|loss|`` (status ``no_progress``; tested after every step, the
+        rule of :func:`descend.minimize` and every path of descend, see
+        :mod:`descend.loop.stopping`). Default 1e-12 (the defaults reach the least-squares
+        optimum to >= 6 digits).
+    n_iter_no_change : the window of the ``tol`` rule, in steps (epochs for mini-batch),
+        ``>= 1``. Default 5 (scikit-learn's ``SGDRegressor`` name and default).
     gtol : stop when the gradient norm (in the optimizer's coordinates) is ``<= gtol``.
         Default ``None`` (off).
     target_loss : stop once the loss is ``<= target_loss``. Default ``None``.
+        (A run diverges as every run of descend does: a step whose loss or gradient is not
+        finite is not taken -- ``coef_`` stays the last finite iterate and ``n_iter_`` does
+        not count it; a finite step above the ceiling ``f0 + 1e12 max(|f0|, 1)`` is taken and
+        ends the run, ``stop_reason_ = 'diverged'``.)
     batch_size : ``None`` (full batch, default) or rows per mini-batch step.
     shuffle : reshuffle the rows every epoch (mini-batch only). Default True.
     random_state : seed of the shuffles; the same seed gives the same fit, bit for bit.
@@ -214,6 +224,7 @@ class LinearModel:
         learning_rate: Any = "auto",
         max_iter: int = 1000,
         tol: float = 1e-12,
+        n_iter_no_change: int = 5,
         gtol: float | None = None,
         target_loss: float | None = None,
         batch_size: int | None = None,
@@ -234,6 +245,7 @@ class LinearModel:
         self.learning_rate = learning_rate
         self.max_iter = max_iter
         self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.gtol = gtol
         self.target_loss = target_loss
         self.batch_size = batch_size
@@ -272,7 +284,8 @@ class LinearModel:
             number("target_loss", self.target_loss, -np.inf)
         if self.time_limit is not None:
             number("time_limit", self.time_limit, 0.0, open_low=True)
-        for name, value in (("max_iter", self.max_iter), ("batch_size", self.batch_size)):
+        for name, value in (("max_iter", self.max_iter), ("batch_size", self.batch_size),
+                            ("n_iter_no_change", self.n_iter_no_change)):
             if value is None and name == "batch_size":
                 continue
             if (
@@ -606,25 +619,31 @@ class LinearModel:
         callback: Callable[[Any], Any] | None,
         resume: Any,
         max_iter: int | None = None,
+        gradient_floor: bool = False,
         **more: Any,
     ) -> OptimizeResult:
         callback = self._verbose_callback(callback)
         gtol = self.gtol
-        if more.get("gfloor") and gtol is None:
+        if gradient_floor and gtol is None:
             gtol = 0.0  # an exact fit: a zero gradient ends the refinement
+        rules = Rules(
+            max_iter=int(self.max_iter) if max_iter is None else max_iter,
+            tol=float(self.tol),
+            n_iter_no_change=int(self.n_iter_no_change),
+            gtol=gtol,
+            target_loss=self.target_loss,
+            time_limit=self.time_limit,
+            gradient_floor=gradient_floor,
+        )
         return run_descent(
             fun,
             theta0,
             optimizer,
-            max_iter=int(self.max_iter) if max_iter is None else max_iter,
-            tol=float(self.tol),
-            gtol=gtol,
-            target_loss=self.target_loss,
+            rules,
             learning_rate=lr if isinstance(lr, float) else None,
             state=None if resume is None else resume.state,
             start_iter=0 if resume is None else int(resume.nit),
             callback=callback,
-            time_limit=self.time_limit,
             **more,
         )
 
@@ -713,7 +732,7 @@ class LinearModel:
             callback,
             resume,
             max_iter=start + 1 if capped else None,
-            gfloor=True,
+            gradient_floor=True,
         )
         if capped and result.status is Status.MAX_ITER:
             result = dataclasses.replace(result, status=Status.NO_PROGRESS)
@@ -744,13 +763,11 @@ class LinearModel:
                 objective.value_and_grad,
                 np.zeros_like(result.x),
                 gd,
+                # large data: one classic refinement step; never past max_iter; a round
+                # stops when the gradient norm stops halving (its rounding floor)
+                Rules(max_iter=min(steps, int(self.max_iter) - start - nit), tol=0.0,
+                      n_iter_no_change=1, gtol=0.0, gradient_floor=True),
                 callback=self._verbose_callback(None, offset=start + nit),
-                # large data: one classic refinement step; never past max_iter
-                max_iter=min(steps, int(self.max_iter) - start - nit),
-                tol=0.0,
-                gtol=0.0,
-                target_loss=None,
-                gfloor=True,
             )
             again = _best_by_gradient(again)
             user.append(objective.white.path_to_user(again.history.x)[1:])

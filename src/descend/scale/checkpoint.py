@@ -242,16 +242,23 @@ def _check_rngs(state: Any, where: str, at: str = "state") -> None:
             _check_rngs(v, where, f"{at}[{i}]")
 
 
-#: Fields of descend's run states that hold step counters, and losses (see
-#: ``descend.models._descent.DescentState`` and the optimizer states of ``descend.optim``).
-_COUNTERS = frozenset({"count", "stall"})
-_LOSSES = frozenset({"f0", "best"})
+#: Fields of descend's run states that hold step counters, a loss, and the stopping rules'
+#: window of losses (see ``descend.models._descent.DescentState``,
+#: ``descend.loop.stopping.WatchState`` and the optimizer states of ``descend.optim``).
+_COUNTERS = frozenset({"count"})
+_LOSSES = frozenset({"f0"})
+_WINDOWS = frozenset({"window"})
+
+
+def _loss(value: Any) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)) and math.isfinite(value))
 
 
 def check_state_shapes(ck: Checkpoint, where: str) -> None:
     """For a fit's run state (every optimizer of descend): each array of the saved state is a
-    scalar or holds one entry per parameter, counters are non-negative integers and the saved
-    losses finite and non-negative."""
+    scalar or holds one entry per parameter, counters are non-negative integers, the saved
+    loss is finite and the rules' window a non-empty sequence of finite losses."""
     _check_shapes(ck.state, int(ck.x.size), where)
 
 
@@ -270,10 +277,13 @@ def _check_shapes(state: Any, size: int, where: str, at: str = "state") -> None:
                 isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
             ):
                 raise DataError(f"{where}: field {field!r} must be a non-negative integer")
-            if name in _LOSSES and not (
-                isinstance(value, (float, np.floating)) and math.isfinite(value) and value >= 0
+            if name in _LOSSES and not (isinstance(value, (float, np.floating)) and _loss(value)):
+                raise DataError(f"{where}: field {field!r} must be a finite loss")
+            if name in _WINDOWS and not (
+                isinstance(value, (tuple, list)) and len(value) > 0 and all(map(_loss, value))
             ):
-                raise DataError(f"{where}: field {field!r} must be a finite, non-negative loss")
+                raise DataError(
+                    f"{where}: field {field!r} must be a non-empty list of finite losses")
             if name != "rng":
                 _check_shapes(value, size, where, field)
     elif isinstance(state, (tuple, list)):
