@@ -131,3 +131,31 @@ def test_minimize_at_exactly_two_over_L_stops_by_the_flat_window_at_its_length()
         assert (r.status, r.nit) == (Status.NO_PROGRESS, window)
         assert str(r.verdict) == "oscillating"
         assert abs(r.x[0]) == 3.0
+
+
+class _InterruptAfterRecord(Watch):
+    """A Watch whose ``step`` is interrupted (Ctrl-C) right after it recorded step ``at``."""
+
+    at = 4
+
+    def step(self, f, gn):
+        status = super().step(f, gn)
+        if self.recorded == self.at:
+            raise KeyboardInterrupt
+        return status
+
+
+def test_an_interrupt_between_the_record_and_the_commit_leaves_the_committed_window():
+    from descend.loop.driver import drive
+
+    losses = [10.0, 9.0, 8.5, 8.2, 8.1, 8.05, 8.04]
+
+    def step(x, f, g, state, k):
+        return x + 1.0, losses[k + 1], g, 1.0, state, 0.1, 1
+
+    watch = _InterruptAfterRecord(Rules(max_iter=100, tol=0.0, n_iter_no_change=3), 10.0, 1.0)
+    run = drive(step, 0.0, 10.0, 0.0, 1.0, None, watch, max_iter=100)
+    # steps 1-3 committed; step 4 recorded by the watch, then interrupted before the commit
+    assert (run.status, run.nit, run.x, run.f) == (Status.INTERRUPTED, 3, 3.0, 8.2)
+    assert watch.snapshot().window == (10.0, 9.0, 8.5, 8.2)  # 10.0, pushed out, is back
+    assert run.rows.fun.tolist() == losses[:4]

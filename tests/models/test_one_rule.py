@@ -142,24 +142,6 @@ def test_n_iter_no_change_is_validated_by_name():
     assert LinearRegression().get_params()["n_iter_no_change"] == 5
 
 
-def test_the_saved_window_is_that_of_the_committed_step():
-    """A KeyboardInterrupt between the watch's record of a step and the driver's commit: the
-    state saved is the committed iterate's (the recorded step taken back, the loss it pushed
-    out of the window restored)."""
-    from descend.loop.stopping import Rules, Watch
-    from descend.models._descent import _Watch
-
-    losses = [10.0, 9.0, 8.5, 8.2, 8.1, 8.05, 8.04]
-    w = _Watch(Watch(Rules(max_iter=100, tol=0.0, n_iter_no_change=3), losses[0], 1.0))
-    for f in losses[1:]:
-        assert w.step(f, 1.0) is None
-    assert w.state(6).window == tuple(losses[-4:])  # all six steps committed
-    assert w.state(5).window == tuple(losses[-5:-1])  # the sixth recorded, not committed
-    # a finite blow-up is committed but not recorded: nothing to take back
-    assert w.step(1e300, 1.0) is Status.DIVERGED and w.blew_up
-    assert w.state(7).window == tuple(losses[-4:])
-
-
 def test_a_start_that_is_not_finite_diverges_at_once():
     from descend.loop.stopping import Rules
 

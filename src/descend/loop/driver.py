@@ -98,6 +98,7 @@ def drive(
     steps are taken here.
     """
     rows = Rows(history_limit, x, f, gn)
+    recorded = getattr(watch, "recorded", None)  # a Watch's steps recorded before this call
     recent: deque[Any] = deque([x], maxlen=RECENT + 1)
     nit = 0
     nfev = 0
@@ -141,6 +142,9 @@ def drive(
     except KeyboardInterrupt:
         status = Status.INTERRUPTED
     x, f, g, gn, state, nit = cur
+    if status is Status.INTERRUPTED and recorded is not None:
+        if watch.recorded > recorded + nit:  # recorded by the watch, never committed
+            watch.rollback()
     kept = rows.finish(nit, x, f, gn)
     while len(recent) > 1 and recent[-1] is not x:  # an interrupt after the commit
         recent.pop()

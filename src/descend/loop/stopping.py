@@ -141,8 +141,9 @@ class Watch:
     :attr:`unbounded` says whether the loss fell (rather than rose) without bound.
     """
 
-    __slots__ = ("_bottom", "_flat_tol", "_gtol", "_last_gn", "_target", "_top", "best",
-                 "deadline", "f0", "finite_step", "rules", "unbounded", "window")
+    __slots__ = ("_bottom", "_dropped", "_flat_tol", "_gtol", "_last_gn", "_target", "_top",
+                 "best", "deadline", "f0", "finite_step", "recorded", "rules", "unbounded",
+                 "window")
 
     def __init__(
         self, rules: Rules, f: float, gn: float, *, state: WatchState | None = None,
@@ -166,11 +167,22 @@ class Watch:
         self.best = float(f)
         self.unbounded = False
         self.finite_step = True  # after a divergence: whether the step's numbers were finite
+        self.recorded = 0  # steps added to the window (a divergence is not added)
+        self._dropped: float | None = None  # the loss the last recorded step pushed out
         t0 = time.perf_counter() if clock_start is None else clock_start
         self.deadline = math.inf if rules.time_limit is None else t0 + float(rules.time_limit)
 
     def snapshot(self) -> WatchState:
         return WatchState(self.f0, tuple(self.window))
+
+    def rollback(self) -> None:
+        """Take back the last recorded step (a ``KeyboardInterrupt`` caught it before the
+        driver committed it), so :meth:`snapshot` is that of the committed iterate."""
+        self.window.pop()
+        if self._dropped is not None:
+            self.window.appendleft(self._dropped)
+            self._dropped = None
+        self.recorded -= 1
 
     def start(self, f: float, gn: float) -> Status | None:
         """The rule the starting point already meets (``gtol``, ``target_loss``), if any."""
@@ -190,7 +202,9 @@ class Watch:
             return Status.DIVERGED
         window = self.window
         prev = window[-1]
+        self._dropped = window[0] if len(window) == window.maxlen else None
         window.append(f)
+        self.recorded += 1
         if f < self.best:
             self.best = f
         last_gn, self._last_gn = self._last_gn, gn

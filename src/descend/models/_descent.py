@@ -62,42 +62,6 @@ class DescentState(NamedTuple):
     rng: Any = None
 
 
-class _Watch:
-    """The run's :class:`Watch`, able to take back the one step a ``KeyboardInterrupt`` may
-    catch between the watch's record of it and the driver's commit, so the saved window is
-    always that of the committed iterate."""
-
-    def __init__(self, watch: Watch):
-        self.watch = watch
-        self.recorded = 0  # steps the watch added to its window
-        self.blew_up = False  # a finite step above the ceiling: committed, not in the window
-        self._dropped: float | None = None  # the window's oldest loss the last step pushed out
-
-    @property
-    def finite_step(self) -> bool:
-        return self.watch.finite_step
-
-    def step(self, f: float, gn: float) -> Status | None:
-        window = self.watch.window
-        self._dropped = window[0] if len(window) == window.maxlen else None
-        status = self.watch.step(f, gn)
-        if status is not Status.DIVERGED:  # the watch records every step but a divergence
-            self.recorded += 1
-        else:
-            self.blew_up = self.watch.finite_step
-        return status
-
-    def state(self, nit: int) -> WatchState:
-        """The rules' state after the ``nit`` steps this call committed."""
-        snap = self.watch.snapshot()
-        if self.recorded > nit - self.blew_up:  # interrupted after the record, before the commit
-            window = snap.window[:-1]
-            if self._dropped is not None:
-                window = (self._dropped, *window)
-            snap = WatchState(snap.f0, window)
-        return snap
-
-
 def run_descent(
     fun: ValueAndGrad,
     theta0: Array,
@@ -153,7 +117,7 @@ def run_descent(
             rng.bit_generator.state = state.rng
     else:
         opt_state = optimizer.init(theta) if state is None else state
-    watch = _Watch(Watch(rules, f, gn, state=saved, clock_start=t0))
+    watch = Watch(rules, f, gn, state=saved, clock_start=t0)
     rng_state = rng.bit_generator.state if rng is not None else None
     lr = learning_rate if learning_rate is not None else optimizer.learning_rate
     rate = float(lr) if isinstance(lr, (int, float)) else math.nan
@@ -179,13 +143,13 @@ def run_descent(
     notify = None
     if callback is not None:
         def notify(x: Array, f: float, g: Array, nit: int, carried: Any, gn: float) -> Any:
-            snap = watch.watch.snapshot()
+            snap = watch.snapshot()
             return callback(IntermediateResult(
                 x, f, g, nit, DescentState(carried[0], snap.f0, snap.window, carried[1]), gn))
 
     run = drive(
         step, theta, f, g, gn, (opt_state, rng_state), watch,
-        max_iter=rules.max_iter, start_iter=start_iter, status=watch.watch.start(f, gn),
+        max_iter=rules.max_iter, start_iter=start_iter, status=watch.start(f, gn),
         notify=notify, history_limit=max(HISTORY_LIMIT, rules.max_iter - start_iter + 2),
     )
     status = run.status
@@ -193,7 +157,7 @@ def run_descent(
     diverged_loss: float | None = None
     if status is Status.DIVERGED:  # not committed (non-finite), or committed (above the ceiling)
         diverged_loss = run.blown if not watch.finite_step else float(run.f)
-    rules_state = watch.state(nit)
+    rules_state = watch.snapshot()  # drive took back a step it did not commit
     kept = run.rows
     return OptimizeResult(
         x=run.x,
