@@ -20,7 +20,8 @@ y = X @ [1.5, -0.5] + 2.0 + rng.normal(size=7)
 
 def _expression() -> str:
     """mean((b + w1 x1 + w2 x2 - y)^2), every number written out (repr round-trips)."""
-    terms = [f"(b + {float(a)!r}*w1 + {float(c)!r}*w2 - {float(t)!r})**2" for (a, c), t in zip(X, y, strict=True)]
+    terms = [f"(b + {float(a)!r}*w1 + {float(c)!r}*w2 - {float(t)!r})**2"
+             for (a, c), t in zip(X, y, strict=True)]
     return f"({' + '.join(terms)})/{len(y)}"
 
 

@@ -25,7 +25,6 @@ from descend.loop.stopping import Rules
 from descend.models._problem import Standardizer, curvature
 from descend.models.linear import default_feature_names
 from descend.models.losses import fast_moment_stats
-from descend.scale.batched import batched_loss_and_grad, regression_verdicts, run_batch
 
 Array = NDArray[np.float64]
 
@@ -118,6 +117,10 @@ def sweep_learning_rates(
     >>> r.diverged.tolist(), r.stability_limit
     ([False, False, True], 1.0)
     """
+    # the batched engine lives with the fused kernels (numba): imported here, so a light
+    # command that loads descend.models (predict) does not load them
+    from descend.scale.batched import batched_loss_and_grad, regression_verdicts, run_batch
+
     rates = np.asarray(learning_rates, dtype=np.float64).ravel()
     if rates.size == 0 or not np.isfinite(rates).all() or (rates <= 0).any():
         raise InputError(f"learning_rates must be positive finite numbers, got {rates.tolist()}")
