@@ -3,7 +3,7 @@
 All ``K`` rates step together as a ``(K, d + 1)`` matrix of parameters on the moments of the
 data (:class:`~descend.data.stats.MomentStats`): one pass over the rows feeds every run, and
 each step of all runs costs O(K d^2). The steps are taken by the one descent loop
-(:func:`descend.loop.driver.drive`, through :func:`descend.scale.batched.run_batch`) and each
+(:func:`descend.loop.driver.drive`, through :func:`descend.loop.batch.run_batch`) and each
 run is stopped by the rules of a single run (:mod:`descend.loop.stopping`): a run that diverges
 or stops making progress is frozen; the others go on. Each run's iterates are those of
 ``LinearRegression(learning_rate=rate, optimizer='gd')`` (they agree to rounding).
@@ -20,8 +20,10 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
 from descend.errors import InputError
+from descend.loop.batch import run_batch
 from descend.loop.result import Status
 from descend.loop.stopping import Rules
+from descend.models._batched import moments_loss_and_grad, regression_verdicts
 from descend.models._problem import Standardizer, curvature
 from descend.models.linear import default_feature_names
 from descend.models.losses import fast_moment_stats
@@ -102,13 +104,13 @@ def sweep_learning_rates(
 
     ``X, y`` are arrays (or pass ``stats=`` and ``X=None``). ``scale``, ``alpha`` and ``init``
     mean what they mean for :class:`~descend.models.LinearRegression`. The runs are one batch
-    of :func:`descend.scale.batched.run_batch` (the one descent loop,
+    of :func:`descend.loop.batch.run_batch` (the one descent loop,
     :func:`descend.loop.driver.drive`) on the moments in the coordinates the rates apply to,
     with the ridge penalty ``alpha / scale^2`` there. ``max_iter``, ``tol`` and
     ``n_iter_no_change`` mean what they mean everywhere (:mod:`descend.loop.stopping`): a run
     stops (``no_progress``) when over its last ``n_iter_no_change`` steps the loss range is
     ``<= tol * max|f|``. Each run's verdict is judged as a fit's is
-    (:func:`descend.scale.batched.regression_verdicts`).
+    (:func:`descend.models._batched.regression_verdicts`).
 
     >>> import numpy as np
     >>> X = np.array([[1200.0], [1500.0], [1800.0], [2100.0], [2400.0]])
@@ -117,10 +119,6 @@ def sweep_learning_rates(
     >>> r.diverged.tolist(), r.stability_limit
     ([False, False, True], 1.0)
     """
-    # the batched engine lives with the fused kernels (numba): imported here, so a light
-    # command that loads descend.models (predict) does not load them
-    from descend.scale.batched import batched_loss_and_grad, regression_verdicts, run_batch
-
     rates = np.asarray(learning_rates, dtype=np.float64).ravel()
     if rates.size == 0 or not np.isfinite(rates).all() or (rates <= 0).any():
         raise InputError(f"learning_rates must be positive finite numbers, got {rates.tolist()}")
@@ -146,7 +144,7 @@ def sweep_learning_rates(
     rules = Rules(max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change)
 
     def loss_grad(T: Array) -> tuple[Array, Array]:
-        f, G, GB = batched_loss_and_grad(st, T[:, 1:], T[:, 0], penalty=penalty)
+        f, G, GB = moments_loss_and_grad(st, T[:, 1:], T[:, 0], penalty)
         return f, np.column_stack([GB, G])
 
     batch = run_batch(loss_grad, np.tile(theta0, (K, 1)), rates, rules, keep_path=True)

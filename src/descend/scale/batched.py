@@ -16,15 +16,14 @@ is watched by its own :class:`~descend.loop.stopping.Watch` (a
 and with exactly the status, that the same run alone would get from :func:`descend.minimize`
 with the same ``max_iter``, ``tol``, ``n_iter_no_change`` and ``gtol``. A run that stops is
 frozen; the others go on. A step whose loss or gradient is not finite is never committed: the
-run stays at its last finite iterate and ``n_iter`` counts the steps it took. :func:`run_batch`
-is the engine; :func:`batched_gd` (this module) and
+run stays at its last finite iterate and ``n_iter`` counts the steps it took. The engine is
+:func:`descend.loop.batch.run_batch`; :func:`batched_gd` (this module) and
 :func:`~descend.models.sweep_learning_rates` are thin wrappers over it.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,19 +32,16 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
 from descend.errors import InputError
-from descend.loop.driver import RECENT, drive
-from descend.loop.result import Status
-from descend.loop.stopping import BatchWatch, Rules
+from descend.loop.batch import run_batch
+from descend.loop.stopping import Rules
+from descend.models._batched import moments_loss_and_grad, regression_verdicts
 from descend.scale.kernels import loss_and_grad_batched_fast
 from descend.scale.stream import ChunkSource
 
 Array = NDArray[np.float64]
 
-__all__ = ["Batch", "BatchedRuns", "batched_gd", "batched_loss_and_grad", "learning_rate_sweep",
-           "multi_start", "regression_verdicts", "run_batch"]
-
-#: ``loss_grad(T) -> (f (R,), G (R, p))`` for a stacked ``(R, p)`` parameter matrix.
-LossGrad = Callable[[Array], tuple[Array, Array]]
+__all__ = ["BatchedRuns", "batched_gd", "batched_loss_and_grad", "learning_rate_sweep",
+           "multi_start"]
 
 
 @dataclass(frozen=True)
@@ -85,15 +81,8 @@ def batched_loss_and_grad(
     if isinstance(data, MomentStats):
         if loss != "squared_error":
             raise InputError(f"MomentStats hold the squared loss only; got loss={loss!r}")
-        st = data
-        n = max(st.n, 1)
-        r = B + W @ st.mean_x - st.mean_y  # (R,)
-        CW = W @ st.cxx  # (R, d)
-        quad = np.einsum("rd,rd->r", CW, W) - 2.0 * (W @ st.cxy) + st.cyy
-        L = np.maximum(quad, 0.0) / n + r * r
-        G = (2.0 / n) * (CW - st.cxy) + 2.0 * r[:, None] * st.mean_x
-        GB = 2.0 * r
-    elif isinstance(data, ChunkSource):
+        return moments_loss_and_grad(data, W, B, penalty)
+    if isinstance(data, ChunkSource):
         R, d = W.shape
         L, G, GB, m_all = np.zeros(R), np.zeros((R, d)), np.zeros(R), 0
         for X, y in data.chunks():
@@ -112,88 +101,6 @@ def batched_loss_and_grad(
         L = L + (W * W) @ pen
         G = G + 2.0 * pen * W
     return L, G, GB
-
-
-@dataclass(frozen=True)
-class Batch:
-    """What :func:`run_batch` returns for ``R`` runs of ``p`` parameters.
-
-    ``T (R, p)``, ``f (R,)``, ``G (R, p)``: each run's last committed iterate, its (finite)
-    loss and gradient; ``curve (T+1, R)``: each run's loss after every step of the batch,
-    ``nan`` where the run took no step; ``path``: ``(T+1, R, p)`` iterates (frozen runs
-    repeated) when asked for, else ``None``; ``status``, ``nit`` (steps each run took),
-    ``recent[r]``: run ``r``'s last ``RECENT + 1`` iterates, oldest first (for the
-    oscillation test).
-    """
-
-    T: Array
-    f: Array
-    G: Array
-    curve: Array
-    path: Array | None
-    status: list[Status]
-    nit: NDArray[np.int64]
-    recent: list[Array]
-
-
-def run_batch(
-    loss_grad: LossGrad, T0: Array, rates: Array, rules: Rules, *, keep_path: bool = False
-) -> Batch:
-    """``R`` runs of plain gradient descent ``T_r <- T_r - rates_r grad_r``, stepped together
-    by :func:`~descend.loop.driver.drive` and each stopped by ``rules`` (a
-    :class:`~descend.loop.stopping.BatchWatch`).
-
-    Each step evaluates ``loss_grad`` on the rows of the runs still moving only. A run whose
-    new loss, gradient or parameters are not finite keeps its last committed iterate, and the
-    watch sees an infinite gradient norm: the step is a divergence and is not committed (as in
-    :func:`~descend.minimize`). A finite loss above the blow-up ceiling is committed, then
-    stops the run as ``diverged``.
-    """
-    R, p = T0.shape
-    with np.errstate(all="ignore"):
-        f0, G0 = loss_grad(T0)
-        f0 = np.asarray(f0, dtype=np.float64)
-        gn0 = np.sqrt(np.einsum("rp,rp->r", G0, G0))
-    watch = BatchWatch(rules, f0, gn0)
-    M = RECENT + 1
-    ring = np.empty((M, R, p))
-    ring[0] = T0
-    curve = [f0.copy()]
-    path = [T0] if keep_path else None
-
-    def step(T: Array, f: Array, G: Array, state: Any, k: int) -> Any:
-        idx = np.flatnonzero(watch.moving)
-        Ti = T[idx] - rates[idx, None] * G[idx]
-        fi, Gi = loss_grad(Ti)
-        gi = np.sqrt(np.einsum("rp,rp->r", Gi, Gi))
-        ok = np.isfinite(fi) & np.isfinite(gi) & np.isfinite(Ti).all(axis=1)
-        T_new, f_new, G_new = T.copy(), f.copy(), G.copy()
-        gn_new = np.sqrt(np.einsum("rp,rp->r", G, G))
-        moved = idx[ok]
-        T_new[moved], f_new[moved], G_new[moved], gn_new[moved] = Ti[ok], fi[ok], Gi[ok], gi[ok]
-        gn_new[idx[~ok]] = math.inf  # not finite: the watch calls it diverged, not committed
-        committed = np.zeros(R, dtype=bool)
-        committed[moved] = True
-        return T_new, f_new, G_new, gn_new, committed, math.nan, 1
-
-    def notify(T: Array, f: Array, G: Array, nit: int, committed: Any, gn: Array) -> None:
-        curve.append(np.where(committed, f, np.nan))
-        ring[nit % M][committed] = T[committed]
-        if path is not None:
-            path.append(T)
-
-    with np.errstate(all="ignore"):
-        run = drive(step, T0, f0, G0, gn0, np.zeros(R, dtype=bool), watch,
-                    max_iter=rules.max_iter, status=watch.start(), notify=notify,
-                    history_limit=2)  # the batch keeps its own per-run curves
-    nit = watch.nit.copy()
-    recent = [ring[np.arange(max(0, int(k) - M + 1), int(k) + 1) % M, r]
-              for r, k in enumerate(nit)]
-    return Batch(
-        T=run.x, f=run.f, G=run.g, curve=np.array(curve[: run.nit + 1]),
-        path=None if path is None else np.array(path[: run.nit + 1]),
-        status=watch.finish(run.status), nit=nit, recent=recent,
-    )
 
 
 def batched_gd(
@@ -229,7 +136,7 @@ def batched_gd(
 
     Returns:
         :class:`BatchedRuns` with each run's ``status`` and ``verdicts``, judged from the
-        facts as :func:`regression_verdicts` says: for the squared loss as a fit is
+        facts as :func:`descend.models._batched.regression_verdicts` says: for the squared loss as a fit is
         (:func:`descend.models._verdict.fit_verdict`: converged only with a gradient
         ``<= 1e-8`` of the problem's scale ``sqrt(2 L var(y))`` and a small gap to the exact
         least-squares loss; at or above ``2/L`` oscillating). For the other losses there is
@@ -259,56 +166,6 @@ def batched_gd(
         n_iter=batch.nit, diverged=np.array([s == "diverged" for s in status], dtype=bool),
         learning_rates=lr, status=status, verdicts=verdicts,
     )
-
-
-def regression_verdicts(
-    stats: MomentStats, penalty: Any, loss: str, batch: Batch, rates: Array
-) -> tuple[str, ...]:
-    """Each run's :class:`~descend.loop.verdict.Verdict` from the facts, by the fit's rules
-    (:func:`descend.models._verdict.fit_verdict`).
-
-    ``stats`` are the moments in the coordinates the rates apply to (raw, or standardised for
-    a sweep) and ``penalty`` the ridge penalty there. ``L`` is the exact curvature of the
-    squared loss (Huber's is bounded by it: ``h'' <= 2``); the gradient is judged against the
-    problem's scale, ``|g| / sqrt(2 L var(y)) <= 1e-8``; for the squared loss the gap to the
-    exact least-squares loss ``f*`` must be small too. A squared-loss run at or above ``2/L``
-    that did not converge is oscillating (on a quadratic the error along the top eigenvector
-    never shrinks); a Huber run only when its last steps also bounce
-    (:func:`~descend.loop.verdict.oscillation` below ``-0.5``), since its curvature where it
-    ends may be far below the bound. The absolute error is judged as not smooth: never
-    converged.
-    """
-    from descend.loop.verdict import oscillation
-    from descend.models._problem import curvature, hessian
-    from descend.models._verdict import fit_verdict
-    from descend.models.linear import _least_squares_loss
-    from descend.models.losses import get_loss
-
-    info = get_loss(loss)
-    pen = np.zeros(stats.d) if penalty is None else np.broadcast_to(
-        np.asarray(penalty, dtype=np.float64), (stats.d,))
-    n = max(stats.n, 1)
-    var_y = max(stats.cyy / n, np.finfo(np.float64).tiny)
-    L = curvature(stats, pen) * (info.curvature or 2.0) / 2.0
-    lam = np.linalg.eigvalsh(hessian(stats, pen))
-    kappa = float(lam[-1] / lam[0]) if lam[0] > 0 else math.inf
-    f_opt = _least_squares_loss(stats, pen) if loss == "squared_error" else None
-    limit = 2.0 / L if L > 0 else None
-    out = []
-    for r in range(rates.size):
-        lim = limit
-        if loss != "squared_error":
-            bounce = oscillation(batch.recent[r]) if info.smooth else None
-            lim = limit if bounce is not None and bounce < -0.5 else None
-        gn = float(np.linalg.norm(batch.G[r]))
-        out.append(str(fit_verdict(
-            status=batch.status[r],
-            rel_grad=gn / math.sqrt(2.0 * L * var_y) if L > 0 else None,
-            rel_gap=None if f_opt is None else max(float(batch.f[r]) - f_opt, 0.0) / var_y,
-            kappa_h=kappa, optimizer="gd", learning_rate=float(rates[r]), limit=lim,
-            smooth=info.smooth, gtol_met=batch.status[r] is Status.GTOL,
-        )))
-    return tuple(out)
 
 
 def _moments(data: Any) -> MomentStats:
