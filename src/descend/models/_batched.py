@@ -56,9 +56,11 @@ def regression_verdicts(
     exact least-squares loss ``f*`` must be small too. A squared-loss run at or above ``2/L``
     that did not converge is oscillating (on a quadratic the error along the top eigenvector
     never shrinks); a Huber run only when its last steps also bounce
-    (:func:`~descend.loop.verdict.oscillation` below ``-0.5``), since its curvature where it
+    (:func:`~descend.loop.verdict.oscillation` below ``-0.5``, which needs at least 8
+    iterates: a Huber run stopped sooner is called stalled), since its curvature where it
     ends may be far below the bound. The absolute error is judged as not smooth: never
-    converged.
+    converged, never oscillating (it has no ``L``; a fixed-step subgradient run always ends
+    near the kink), so ``stalled`` or ``budget_spent`` unless it diverged.
     """
     from descend.loop.verdict import oscillation
     from descend.models._problem import curvature, hessian

@@ -142,7 +142,7 @@ def batched_gd(
         least-squares loss; at or above ``2/L`` oscillating). For the other losses there is
         no exact optimum: Huber's converges on the gradient alone and oscillates only when its
         rate is at or above ``2/L`` of its curvature bound *and* the run's last steps bounce
-        back and forth; the absolute error is not smooth, so a fixed-step subgradient run
+        back and forth (over at least 8 iterates); the absolute error is not smooth, so a fixed-step subgradient run
         never shows convergence and ends ``stalled`` or ``budget_spent`` (or ``diverged``).
         The moments are computed for the verdict (one more pass for a ``ChunkSource``).
     """
