@@ -102,7 +102,9 @@ def run_batch(
     with np.errstate(all="ignore"):
         run = drive(step, T0, f0, G0, gn0, np.zeros(R, dtype=bool), watch,
                     max_iter=rules.max_iter, status=watch.start(), notify=notify,
-                    history_limit=2)  # the batch keeps its own per-run curves
+                    history_limit=2)  # not drive's rows: notify keeps each run's own curve
+    if len(curve) == run.nit:  # a Ctrl-C between the driver's commit and its notify
+        notify(run.x, run.f, run.g, run.nit, run.state, run.gn)
     nit = watch.nit.copy()
     recent = [ring[np.arange(max(0, int(k) - M + 1), int(k) + 1) % M, r]
               for r, k in enumerate(nit)]
