@@ -27,10 +27,13 @@ def test_sweep_rows_equal_separate_fits(scale):
             warnings.simplefilter("ignore")
             m = LinearRegression(learning_rate=lr, max_iter=300, scale=scale).fit(X, y)
         assert res.diverged[k] == (m.stop_reason_ == "diverged")
+        # one loop, one set of rules: the same steps and the same stopping rule as the fit
+        assert res.n_iter[k] == m.n_iter_
+        assert res.status[k] in (m.stop_reason_, "oscillating")
+        assert res.verdicts[k] == m.verdict_
         if not res.diverged[k]:
             np.testing.assert_allclose(res.histories[k], m.history_, rtol=1e-9, atol=1e-9)
             np.testing.assert_allclose(res.loss_curves[k], m.loss_curve_, rtol=1e-9)
-            assert res.n_iter[k] == m.n_iter_
     assert res.stability_limit == pytest.approx(m.stability_limit_)
 
 

@@ -64,3 +64,26 @@ def test_a_well_conditioned_stream_fit_rereads_no_rows():
     ref = np.linalg.lstsq(np.c_[np.ones(2000), Xw], yw, rcond=None)[0]
     np.testing.assert_allclose(np.r_[m.intercept_, m.coef_], ref, rtol=1e-11)
     assert m.verdict_ == "converged"
+
+
+def test_the_window_and_divergence_follow_the_one_rule(capsys):
+    from descend.loop.verdict import ceiling
+
+    # lr = 2/L flips the iterate between two points of equal loss: the loss range over the
+    # window is 0 from the first step, so the run stops after exactly n_iter_no_change steps
+    for window in (5, 12):
+        res = sweep_learning_rates(X, y, [1.0], max_iter=200, n_iter_no_change=window)
+        assert res.n_iter.tolist() == [window] and res.status == ("oscillating",)
+    code = main(["sweep", "examples/houses.csv", "--lr", "1", "--n-iter-no-change", "12",
+                 "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["runs"][0]["n_iter"] == 12
+    # a step to a finite loss above the ceiling is committed (and counted); a step whose loss
+    # overflows is not: that run keeps its start, 0 steps taken
+    res = sweep_learning_rates(X, y, [1.5, 1e200], max_iter=200)
+    assert res.status == ("diverged", "diverged") and res.verdicts == ("diverged", "diverged")
+    curve = res.loss_curves[0]
+    assert len(curve) == res.n_iter[0] + 1 == len(res.histories[0])
+    assert curve[-1] > ceiling(curve[0]) and (curve[:-1] <= ceiling(curve[0])).all()
+    assert res.n_iter[1] == 0 and len(res.loss_curves[1]) == 1
+    np.testing.assert_array_equal(res.histories[1], [[0.0, 0.0]])
+    assert np.isfinite(res.final_loss).all()

@@ -29,12 +29,20 @@ def _one_run(X, y, w, b, lr, loss, steps):
 def test_sweep_equals_separate_runs(loss):
     X, y = _data()
     rates = [0.01, 0.1, 0.3]
-    res = batched.learning_rate_sweep((X, y), rates, loss=loss, epsilon=1.0, max_iter=40)
+    # tol=0: a run stops only when its loss is exactly flat over 5 steps (or at max_iter)
+    res = batched.learning_rate_sweep((X, y), rates, loss=loss, epsilon=1.0, max_iter=40, tol=0)
+    assert not res.diverged.any()
     for q, lr in enumerate(rates):
-        w, b = _one_run(X, y, np.zeros(3), 0.0, lr, loss, 40)
+        k = int(res.n_iter[q])
+        w, b = _one_run(X, y, np.zeros(3), 0.0, lr, loss, k)
         np.testing.assert_allclose(res.W[q], w, rtol=1e-10, atol=1e-12)
         assert abs(res.B[q] - b) <= 1e-10
-    assert not res.diverged.any() and (res.n_iter == 40).all()
+        if k < 40:  # stopped early: only by an exactly flat loss over the last 5 steps
+            assert res.status[q] == "no_progress"
+            assert np.ptp(res.loss_curve[k - 5 : k + 1, q]) == 0.0
+        else:
+            assert res.status[q] == "max_iter"
+    assert (res.n_iter[:2] == 40).all()  # the slow rates cannot flatten in 40 steps
 
 
 def test_stats_and_stream_paths_agree(tmp_path):
@@ -54,14 +62,21 @@ def test_stats_and_stream_paths_agree(tmp_path):
 def test_divergent_runs_freeze_and_others_continue():
     X, y = _data()
     L = 2 * np.linalg.eigvalsh(X.T @ X / len(X)).max()
-    res = batched.learning_rate_sweep(moment_stats_fast(X, y), [0.1, 5.0 / L], max_iter=200)
+    res = batched.learning_rate_sweep(moment_stats_fast(X, y), [0.1, 5.0 / L], max_iter=200,
+                                      tol=0)
     assert res.diverged.tolist() == [False, True]
-    assert np.all(np.isfinite(res.W)) and res.n_iter[0] == 200 and res.n_iter[1] < 200
-    assert np.isnan(res.loss_curve[-1, 1]) and np.isfinite(res.loss_curve[-1, 0])
+    assert res.status[1] == "diverged" and res.verdicts[1] == "diverged"
+    k0, k1 = int(res.n_iter[0]), int(res.n_iter[1])
+    assert np.all(np.isfinite(res.W)) and k1 < k0 <= 200
+    # the blow-up run's curve ends at its last committed step; the other goes on past it
+    assert np.isnan(res.loss_curve[k1 + 1 :, 1]).all() and np.isfinite(res.loss_curve[k1, 1])
+    assert np.isfinite(res.loss_curve[: k0 + 1, 0]).all()
+    # tol=0: the good run stops only at max_iter or on an exactly flat loss
+    assert k0 == 200 or np.ptp(res.loss_curve[k0 - 5 : k0 + 1, 0]) == 0.0
 
 
 def test_multi_start_reaches_the_same_minimum():
     X, y = _data()
     W0 = np.random.default_rng(3).normal(scale=5, size=(6, 3))
-    res = batched.multi_start((X, y), W0, np.linspace(-3, 3, 6), 0.2, max_iter=300)
+    res = batched.multi_start((X, y), W0, np.linspace(-3, 3, 6), 0.2, max_iter=300, tol=0)
     np.testing.assert_allclose(res.W, np.tile(res.W[0], (6, 1)), atol=1e-8)

@@ -38,7 +38,12 @@ def sweep_command(
     ),
     max_iter: int = typer.Option(1000, "--max-iter", help="Most steps per run."),
     tol: float = typer.Option(
-        1e-12, "--tol", help="A run stops when its loss falls by <= tol (relative) 5 times."
+        1e-12,
+        "--tol",
+        help="Stop a run when its loss changes by <= tol (relative) over n_iter_no_change steps.",
+    ),
+    n_iter_no_change: int = typer.Option(
+        5, "--n-iter-no-change", help="The window of steps the --tol rule looks at."
     ),
     scale: bool = typer.Option(
         True, "--scale/--no-scale", help="Standardise features (the rates apply to them)."
@@ -66,6 +71,8 @@ def sweep_command(
         fail(f"--max-iter {max_iter}: give a positive number of steps")
     if not (np.isfinite(tol) and tol >= 0):
         fail(f"--tol {tol}: give a finite number >= 0, e.g. --tol 1e-12")
+    if n_iter_no_change < 1:
+        fail(f"--n-iter-no-change {n_iter_no_change}: give a positive number of steps")
     from descend.cli._files import guard_data
     from descend.cli.pictures import check_outputs
     from descend.io import OutputPlan
@@ -87,6 +94,7 @@ def sweep_command(
         rates,
         max_iter=max_iter,
         tol=tol,
+        n_iter_no_change=n_iter_no_change,
         scale=scale,
         init=start,
         feature_names=table.feature_names,

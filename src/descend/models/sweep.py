@@ -2,8 +2,10 @@
 
 All ``K`` rates step together as a ``(K, d + 1)`` matrix of parameters on the moments of the
 data (:class:`~descend.data.stats.MomentStats`): one pass over the rows feeds every run, and
-each step of all runs costs O(K d^2). A run that diverges (non-finite or exploding loss) or
-stops improving is frozen; the others go on. Each run's iterates are those of
+each step of all runs costs O(K d^2). The steps are taken by the one descent loop
+(:func:`descend.loop.driver.drive`, through :func:`descend.loop.batch.run_batch`) and each
+run is stopped by the rules of a single run (:mod:`descend.loop.stopping`): a run that diverges
+or stops making progress is frozen; the others go on. Each run's iterates are those of
 ``LinearRegression(learning_rate=rate, optimizer='gd')`` (they agree to rounding).
 """
 
@@ -18,7 +20,10 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
 from descend.errors import InputError
-from descend.models._descent import EXPLODE, PATIENCE
+from descend.loop.batch import run_batch
+from descend.loop.result import Status
+from descend.loop.stopping import Rules
+from descend.models._batched import moments_loss_and_grad, regression_verdicts
 from descend.models._problem import Standardizer, curvature
 from descend.models.linear import default_feature_names
 from descend.models.losses import fast_moment_stats
@@ -32,11 +37,15 @@ __all__ = ["SweepResult", "sweep_learning_rates"]
 class SweepResult:
     """One row per learning rate.
 
-    ``loss_curves[k]``: the losses of run ``k`` from the start, finite part only;
+    ``n_iter[k]``: the steps run ``k`` took. A step whose loss or gradient is not finite is a
+    divergence that is never committed (as in :func:`~descend.minimize` and every descent in
+    descend): such a run ends at its last finite iterate and ``n_iter`` does not count the
+    step that blew up; a step to a finite loss above the blow-up ceiling
+    (:func:`~descend.loop.verdict.ceiling`) is committed and counted, then stops the run.
+    ``loss_curves[k]``: the ``n_iter[k] + 1`` losses of run ``k`` from the start (all finite);
     ``histories[k]``: ``(n_iter[k] + 1, d + 1)`` parameters per iteration (intercept first,
-    user units); ``final_loss[k]``: the last finite loss; ``diverged[k]``: the run blew up;
-    ``n_iter[k]``: steps taken (for a diverged run, the step at which it blew up);
-    ``stability_limit``: ``2/L`` in the coordinates the rates apply to.
+    user units); ``final_loss[k]``: the last committed loss; ``diverged[k]``: the run blew up
+    (status ``diverged``); ``stability_limit``: ``2/L`` in the coordinates the rates apply to.
     """
 
     learning_rates: Array
@@ -48,7 +57,9 @@ class SweepResult:
     histories: list[Array]
     feature_names: tuple[str, ...] = ()
     scale: bool = True
-    status: tuple[str, ...] = ()  # per run: "diverged", "oscillating", "no_progress", "max_iter"
+    #: per run, the stopping rule (:mod:`descend.loop.stopping`): "diverged", "no_progress",
+    #: "max_iter", or "oscillating" for a run at or above 2/L that did not diverge.
+    status: tuple[str, ...] = ()
     #: per run, what it shows (:mod:`descend.loop.verdict`): "converged", "oscillating",
     #: "diverged", "stalled" or "budget_spent" -- judged as a fit is (models._verdict).
     verdicts: tuple[str, ...] = ()
@@ -82,6 +93,7 @@ def sweep_learning_rates(
     *,
     max_iter: int = 1000,
     tol: float = 1e-12,
+    n_iter_no_change: int = 5,
     scale: bool = True,
     alpha: float = 0.0,
     init: Sequence[float] | None = None,
@@ -91,7 +103,14 @@ def sweep_learning_rates(
     """Plain gradient descent on the squared loss at every rate in ``learning_rates`` at once.
 
     ``X, y`` are arrays (or pass ``stats=`` and ``X=None``). ``scale``, ``alpha`` and ``init``
-    mean what they mean for :class:`~descend.models.LinearRegression`.
+    mean what they mean for :class:`~descend.models.LinearRegression`. The runs are one batch
+    of :func:`descend.loop.batch.run_batch` (the one descent loop,
+    :func:`descend.loop.driver.drive`) on the moments in the coordinates the rates apply to,
+    with the ridge penalty ``alpha / scale^2`` there. ``max_iter``, ``tol`` and
+    ``n_iter_no_change`` mean what they mean everywhere (:mod:`descend.loop.stopping`): a run
+    stops (``no_progress``) when over its last ``n_iter_no_change`` steps the loss range is
+    ``<= tol * max|f|``. Each run's verdict is judged as a fit's is
+    (:func:`descend.models._batched.regression_verdicts`).
 
     >>> import numpy as np
     >>> X = np.array([[1200.0], [1500.0], [1800.0], [2100.0], [2400.0]])
@@ -121,76 +140,28 @@ def sweep_learning_rates(
         if init_arr.shape != (d + 1,):
             raise InputError(f"init must hold {d + 1} numbers (intercept, then coefficients)")
         theta0 = std.to_internal(float(init_arr[0]), init_arr[1:])
-    n = max(st.n, 1)
-    mx, my, C, cxy = st.mean_x, st.mean_y, st.cxx, st.cxy
+
+    rules = Rules(max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change)
 
     def loss_grad(T: Array) -> tuple[Array, Array]:
-        V = T[:, 1:]
-        R = T[:, 0] + V @ mx - my
-        CV = V @ C
-        quad = np.maximum(np.einsum("kj,kj->k", CV, V) - 2.0 * (V @ cxy) + st.cyy, 0.0)
-        f = quad / n + R * R + (V * V) @ penalty
-        G = np.empty_like(T)
-        G[:, 1:] = (2.0 / n) * (CV - cxy) + 2.0 * R[:, None] * mx + 2.0 * penalty * V
-        G[:, 0] = 2.0 * R
-        return f, G
+        f, G, GB = moments_loss_and_grad(st, T[:, 1:], T[:, 0], penalty)
+        return f, np.column_stack([GB, G])
 
-    T = np.tile(theta0, (K, 1))
-    path = [T.copy()]
-    f, G = loss_grad(T)
-    curves = [f.copy()]
-    f0 = np.abs(f)
-    best = f.copy()
-    active = np.ones(K, dtype=bool)
-    diverged = np.zeros(K, dtype=bool)
-    n_iter = np.zeros(K, dtype=np.int64)
-    last = np.zeros(K, dtype=np.int64)  # index into path of each run's last finite iterate
-    stall = np.zeros(K, dtype=np.int64)
-    with np.errstate(all="ignore"):
-        for step in range(1, max_iter + 1):
-            if not active.any():
-                break
-            new = T - rates[:, None] * G
-            new[~active] = T[~active]
-            nf, nG = loss_grad(new)
-            blew = active & (
-                ~np.isfinite(nf)
-                | ~np.isfinite(nG).all(axis=1)
-                | (nf > f0 + EXPLODE * np.maximum(f0, 1.0))  # descend.loop.verdict.ceiling
-            )
-            diverged |= blew
-            n_iter[blew] = step
-            ok = active & ~blew
-            flat = (f - nf <= tol * np.abs(f)) & (nf <= best + 1e-12 * f0)
-            stall = np.where(ok & flat, stall + 1, np.where(ok, 0, stall))
-            best = np.where(ok, np.minimum(best, nf), best)
-            T = np.where(ok[:, None], new, T)
-            f = np.where(ok, nf, f)
-            G = np.where(ok[:, None], nG, G)
-            n_iter[ok] = step
-            last[ok] = step
-            path.append(T.copy())
-            curves.append(f.copy())
-            active = ok & (stall < PATIENCE)
-    P = np.asarray(path)  # (steps + 1, K, d + 1)
-    F = np.asarray(curves)
-    histories = [std.path_to_user(P[: last[k] + 1, k]) for k in range(K)]
-    loss_curves = [F[: last[k] + 1, k].copy() for k in range(K)]
+    batch = run_batch(loss_grad, np.tile(theta0, (K, 1)), rates, rules, keep_path=True)
+    assert batch.path is not None
+    n_iter = batch.nit
+    histories = [std.path_to_user(batch.path[: n_iter[k] + 1, k]) for k in range(K)]
+    loss_curves = [batch.curve[: n_iter[k] + 1, k].copy() for k in range(K)]
+    diverged = np.array([s is Status.DIVERGED for s in batch.status], dtype=bool)
     # A step at or above 2/L cannot converge on a quadratic: along the top eigenvector the
     # error is multiplied by |1 - rate * L| >= 1 every step. At exactly 2/L the loss stays flat
     # (the iterate flips between two points), which the no-progress rule would otherwise call
     # converged; say what it is instead.
     limit = 2.0 / L
     at_limit = rates >= limit * (1.0 - 1e-9)
-    verdicts = _verdicts(st, penalty, L, T, f, G, rates, diverged, stall >= PATIENCE)
+    verdicts = regression_verdicts(st, penalty, "squared_error", batch, rates)
     status = tuple(
-        "diverged"
-        if diverged[k]
-        else "oscillating"
-        if at_limit[k]
-        else "no_progress"
-        if stall[k] >= PATIENCE
-        else "max_iter"
+        "oscillating" if at_limit[k] and not diverged[k] else str(batch.status[k])
         for k in range(K)
     )
     return SweepResult(
@@ -207,33 +178,3 @@ def sweep_learning_rates(
         verdicts=verdicts,
     )
 
-
-def _verdicts(
-    st: MomentStats, penalty: Array, L: float, T: Array, f: Array, G: Array, rates: Array,
-    diverged: NDArray[np.bool_], stalled: NDArray[np.bool_],
-) -> tuple[str, ...]:
-    """Each run's verdict by the fit's own rules (:func:`descend.models._verdict.fit_verdict`):
-    converged only with a small gradient against the problem's scale and a small optimality
-    gap to the exact least-squares loss."""
-    from descend.loop.result import Status
-    from descend.models._problem import hessian
-    from descend.models._verdict import fit_verdict
-    from descend.models.linear import _least_squares_loss
-
-    n = max(st.n, 1)
-    var_y = max(st.cyy / n, np.finfo(np.float64).tiny)
-    f_opt = _least_squares_loss(st, penalty)
-    lam = np.linalg.eigvalsh(hessian(st, penalty))
-    kappa = float(lam[-1] / lam[0]) if lam[0] > 0 else np.inf
-    out = []
-    for k in range(rates.size):
-        status = (Status.DIVERGED if diverged[k] else Status.NO_PROGRESS if stalled[k]
-                  else Status.MAX_ITER)
-        out.append(str(fit_verdict(
-            status=status,
-            rel_grad=float(np.linalg.norm(G[k])) / np.sqrt(2.0 * L * var_y),
-            rel_gap=max(float(f[k]) - f_opt, 0.0) / var_y,
-            kappa_h=kappa, optimizer="gd", learning_rate=float(rates[k]), limit=2.0 / L,
-            smooth=True, gtol_met=False,
-        )))
-    return tuple(out)

@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from descend.loop.verdict import ceiling
 from descend.plot._style import axes_or_new, color, style_axes
 
 __all__ = ["ROUNDING_FLOOR", "loss_curve", "rate_colors", "sweep_plot", "STOP_REASONS",
@@ -177,7 +178,10 @@ def sweep_plot(
         lab = f"lr = {r:g}"
         oscillating = status is not None and status[i] == "oscillating" and not div[i]
         if div[i]:
-            lab += f" — diverged at step {len(c)}"
+            # a step to a finite loss above the blow-up ceiling is committed (the curve's last
+            # point); a non-finite one is not (the step after the last point)
+            committed = len(c) > 1 and np.isfinite(c[-1]) and c[-1] > ceiling(float(c[0]))
+            lab += f" — diverged at step {len(c) - 1 if committed else len(c)}"
         elif oscillating:
             lab += " — oscillates (at 2/L)"
         (line,) = ax.plot(np.arange(len(shown)), shown, color=col, lw=2,

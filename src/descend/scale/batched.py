@@ -1,18 +1,24 @@
 """Many runs at once: a learning-rate sweep or many starting points as one batched computation.
 
 ``R`` runs of plain gradient descent ``theta <- theta - lr_r * grad L(theta)`` advance together
-as an ``(R, d)`` matrix of coefficients and an ``(R,)`` vector of intercepts. Each step reads
-the data once for all of them:
+as one stacked ``(R, d + 1)`` matrix of parameters (intercept first). Each step reads the data
+once for all of them:
 
 - in memory, :func:`~descend.scale.kernels.loss_and_grad_batched_fast` forms every run's
   residual from the same row while it is in registers (one read of ``X`` per step, not ``R``);
-- from :class:`~descend.data.stats.MomentStats` (squared loss), a step of all runs is two
-  ``(R, d) x (d, d)`` products, O(R d^2), whatever n is;
+- from :class:`~descend.data.stats.MomentStats` (squared loss, with an optional ridge
+  penalty), a step of all runs is two ``(R, d) x (d, d)`` products, O(R d^2), whatever n is;
 - from a :class:`~descend.scale.stream.ChunkSource`, one streamed pass per step feeds all runs.
 
-A run whose loss becomes non-finite or grows a million-fold is frozen at its last finite
-iterate and marked diverged; the others go on. ``models.sweep`` is the squared-loss table for
-the CLI; this module is the engine for the other losses, the streamed and multi-start cases.
+The steps are taken by the one descent loop, :func:`descend.loop.driver.drive`, and each run
+is watched by its own :class:`~descend.loop.stopping.Watch` (a
+:class:`~descend.loop.stopping.BatchWatch`), so every run of a batch stops at exactly the step,
+and with exactly the status, that the same run alone would get from :func:`descend.minimize`
+with the same ``max_iter``, ``tol``, ``n_iter_no_change`` and ``gtol``. A run that stops is
+frozen; the others go on. A step whose loss or gradient is not finite is never committed: the
+run stays at its last finite iterate and ``n_iter`` counts the steps it took. The engine is
+:func:`descend.loop.batch.run_batch`; :func:`batched_gd` (this module) and
+:func:`~descend.models.sweep_learning_rates` are thin wrappers over it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
 from descend.errors import InputError
-from descend.loop.verdict import GROWTH
+from descend.loop.batch import run_batch
+from descend.loop.stopping import Rules
+from descend.models._batched import moments_loss_and_grad, regression_verdicts
 from descend.scale.kernels import loss_and_grad_batched_fast
 from descend.scale.stream import ChunkSource
 
@@ -36,11 +44,14 @@ __all__ = ["BatchedRuns", "batched_gd", "batched_loss_and_grad", "learning_rate_
            "multi_start"]
 
 
-
 @dataclass(frozen=True)
 class BatchedRuns:
-    """``R`` runs: final ``W (R, d)``, ``B (R,)``, ``loss (R,)``; ``loss_curve (T+1, R)``
-    (``nan`` after a run is frozen); ``n_iter (R,)``; ``diverged (R,)``."""
+    """``R`` runs: final ``W (R, d)``, ``B (R,)``, ``loss (R,)`` (each run's last committed,
+    finite, loss); ``loss_curve (T+1, R)`` (``nan`` where a run took no step: after it stopped);
+    ``n_iter (R,)`` steps each run took; ``status`` the stopping rule of each run
+    (:class:`~descend.loop.result.Status` values); ``verdicts`` what each run shows
+    (:class:`~descend.loop.verdict.Verdict` values, see :func:`batched_gd`); ``diverged (R,)``
+    is ``status == "diverged"``, kept for compatibility."""
 
     W: Array
     B: Array
@@ -49,35 +60,47 @@ class BatchedRuns:
     n_iter: NDArray[np.int64]
     diverged: NDArray[np.bool_]
     learning_rates: Array
+    status: tuple[str, ...] = ()
+    verdicts: tuple[str, ...] = ()
 
 
 def batched_loss_and_grad(
-    data: Any, W: Array, B: Array, loss: str = "squared_error", epsilon: float = 1.35
+    data: Any,
+    W: Array,
+    B: Array,
+    loss: str = "squared_error",
+    epsilon: float = 1.35,
+    penalty: Any = None,
 ) -> tuple[Array, Array, Array]:
-    """Losses ``(R,)``, gradients ``(R, d)``, intercept gradients ``(R,)`` of ``R`` runs."""
+    """Losses ``(R,)``, gradients ``(R, d)``, intercept gradients ``(R,)`` of ``R`` runs.
+
+    ``penalty`` (a number or ``(d,)``, default none) adds the ridge term
+    ``sum_j penalty_j W_rj^2`` to every run's loss and ``2 penalty W_r`` to its gradient (the
+    intercept is never penalised).
+    """
     if isinstance(data, MomentStats):
         if loss != "squared_error":
             raise InputError(f"MomentStats hold the squared loss only; got loss={loss!r}")
-        st = data
-        r = B + W @ st.mean_x - st.mean_y  # (R,)
-        CW = W @ st.cxx  # (R, d)
-        quad = np.einsum("rd,rd->r", CW, W) - 2.0 * (W @ st.cxy) + st.cyy
-        L = np.maximum(quad, 0.0) / st.n + r * r
-        G = (2.0 / st.n) * (CW - st.cxy) + 2.0 * r[:, None] * st.mean_x
-        return L, G, 2.0 * r
+        return moments_loss_and_grad(data, W, B, penalty)
     if isinstance(data, ChunkSource):
         R, d = W.shape
-        L, G, GB, n = np.zeros(R), np.zeros((R, d)), np.zeros(R), 0
+        L, G, GB, m_all = np.zeros(R), np.zeros((R, d)), np.zeros(R), 0
         for X, y in data.chunks():
             m = X.shape[0]
             lc, gc, bc = loss_and_grad_batched_fast(X, y, W, B, loss, epsilon)
             L += lc * m
             G += gc * m
             GB += bc * m
-            n += m
-        return L / n, G / n, GB / n
-    X, y = data
-    return loss_and_grad_batched_fast(X, y, W, B, loss, epsilon)
+            m_all += m
+        L, G, GB = L / m_all, G / m_all, GB / m_all
+    else:
+        X, y = data
+        L, G, GB = loss_and_grad_batched_fast(X, y, W, B, loss, epsilon)
+    if penalty is not None:
+        pen = np.broadcast_to(np.asarray(penalty, dtype=np.float64), (W.shape[1],))
+        L = L + (W * W) @ pen
+        G = G + 2.0 * pen * W
+    return L, G, GB
 
 
 def batched_gd(
@@ -89,50 +112,75 @@ def batched_gd(
     loss: str = "squared_error",
     epsilon: float = 1.35,
     max_iter: int = 100,
+    tol: float = 1e-12,
+    n_iter_no_change: int = 5,
+    gtol: float | None = None,
 ) -> BatchedRuns:
     """Plain gradient descent for ``R`` runs together (see the module docstring).
 
-    ``data``: ``(X, y)``, a :class:`MomentStats` or a :class:`ChunkSource`. ``W0 (R, d)``,
-    ``B0 (R,)``, ``learning_rates (R,)`` (a scalar applies to every run).
+    Args:
+        data: ``(X, y)``, a :class:`MomentStats` (squared loss) or a :class:`ChunkSource`.
+        W0: ``(R, d)`` starting coefficients.
+        B0: ``(R,)`` starting intercepts (a scalar applies to every run).
+        learning_rates: ``(R,)`` positive rates (a scalar applies to every run).
+        loss: ``"squared_error"``, ``"huber"`` or ``"absolute_error"``.
+        epsilon: Huber's threshold.
+        max_iter: most steps per run.
+        tol, n_iter_no_change: a run stops (``no_progress``) when over its last
+            ``n_iter_no_change`` steps the loss range is ``<= tol * max|f|`` -- the rule of
+            every descent in descend (:mod:`descend.loop.stopping`). The defaults are a fit's
+            (``tol = 1e-12``, 5 steps); ``tol = 0`` runs to ``max_iter`` unless the loss is
+            exactly flat or the run diverges.
+        gtol: a run stops (``gtol``) when its gradient norm (intercept included) is
+            ``<= gtol``; default off.
+
+    Returns:
+        :class:`BatchedRuns` with each run's ``status`` and ``verdicts``, judged from the
+        facts as :func:`descend.models._batched.regression_verdicts` says: for the squared loss as a fit is
+        (:func:`descend.models._verdict.fit_verdict`: converged only with a gradient
+        ``<= 1e-8`` of the problem's scale ``sqrt(2 L var(y))`` and a small gap to the exact
+        least-squares loss; at or above ``2/L`` oscillating). For the other losses there is
+        no exact optimum: Huber's converges on the gradient alone and oscillates only when its
+        rate is at or above ``2/L`` of its curvature bound *and* the run's last steps bounce
+        back and forth (over at least 8 iterates); the absolute error is not smooth, so a fixed-step subgradient run
+        never shows convergence and ends ``stalled`` or ``budget_spent`` (or ``diverged``).
+        The moments are computed for the verdict (one more pass for a ``ChunkSource``).
     """
     W = np.array(W0, dtype=np.float64, ndmin=2)
     R, d = W.shape
-    B = np.broadcast_to(np.asarray(B0, dtype=np.float64), (R,)).copy()
+    B = np.broadcast_to(np.asarray(B0, dtype=np.float64), (R,))
     lr = np.broadcast_to(np.asarray(learning_rates, dtype=np.float64), (R,)).copy()
     if not np.all(np.isfinite(lr) & (lr > 0)):
         raise InputError(f"learning_rates must be positive numbers; got {lr.tolist()}")
-    if not isinstance(max_iter, int) or max_iter < 0:
-        raise InputError(f"max_iter={max_iter!r} must be a non-negative integer")
-    curve = np.full((max_iter + 1, R), np.nan)
-    active = np.ones(R, dtype=bool)
-    diverged = np.zeros(R, dtype=bool)
-    n_iter = np.zeros(R, dtype=np.int64)
-    with np.errstate(all="ignore"):
-        L, G, GB = batched_loss_and_grad(data, W, B, loss, epsilon)
-        L0 = L.copy()
-        curve[0] = L
-        for k in range(1, max_iter + 1):
-            if not active.any():
-                break
-            Wn = W - lr[:, None] * G
-            Bn = B - lr * GB
-            Ln, Gn, GBn = batched_loss_and_grad(data, Wn, Bn, loss, epsilon)
-            bad = active & (
-                ~np.isfinite(Ln)
-                | ~np.all(np.isfinite(Wn), axis=1)
-                | (Ln > L0 + GROWTH * np.maximum(L0, 1.0))  # descend.loop.verdict.ceiling
-            )
-            diverged |= bad
-            active &= ~bad
-            # frozen runs keep their last finite iterate
-            W = np.where(active[:, None], Wn, W)
-            B = np.where(active, Bn, B)
-            L = np.where(active, Ln, L)
-            G = np.where(active[:, None], Gn, G)
-            GB = np.where(active, GBn, GB)
-            curve[k] = np.where(active, Ln, np.nan)
-            n_iter = np.where(active | bad, k, n_iter)
-    return BatchedRuns(W, B, L, curve, n_iter, diverged, lr)
+    rules = Rules(max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change, gtol=gtol)
+
+    def loss_grad(T: Array) -> tuple[Array, Array]:
+        f, G, GB = batched_loss_and_grad(data, T[:, 1:], T[:, 0], loss, epsilon)
+        return f, np.column_stack([GB, G])
+
+    batch = run_batch(loss_grad, np.column_stack([B, W]), lr, rules)
+    verdicts = regression_verdicts(_moments(data), None, loss, batch, lr)
+    status = tuple(str(s) for s in batch.status)
+    return BatchedRuns(
+        W=batch.T[:, 1:].copy(), B=batch.T[:, 0].copy(), loss=batch.f, loss_curve=batch.curve,
+        n_iter=batch.nit, diverged=np.array([s == "diverged" for s in status], dtype=bool),
+        learning_rates=lr, status=status, verdicts=verdicts,
+    )
+
+
+def _moments(data: Any) -> MomentStats:
+    """The data's :class:`MomentStats` (one pass over a ``ChunkSource``)."""
+    if isinstance(data, MomentStats):
+        return data
+    if isinstance(data, ChunkSource):
+        from descend.scale.stream import stats_from_file
+
+        return stats_from_file(data)[0]
+    from descend.models.losses import fast_moment_stats
+
+    X = np.asarray(data[0], dtype=np.float64)
+    return fast_moment_stats(X.reshape(-1, 1) if X.ndim == 1 else X,
+                             np.asarray(data[1], dtype=np.float64))
 
 
 def learning_rate_sweep(
