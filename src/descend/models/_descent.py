@@ -32,7 +32,6 @@ from descend.loop._minimize import IntermediateResult
 from descend.loop.driver import HISTORY_LIMIT, drive
 from descend.loop.result import History, OptimizeResult, Status
 from descend.loop.stopping import Rules, Watch, WatchState
-from descend.loop.verdict import GROWTH
 from descend.optim.base import Optimizer
 
 Array = NDArray[np.float64]
@@ -40,12 +39,6 @@ ValueAndGrad = Callable[[Array], tuple[float, Array]]
 Epoch = Callable[[Array, Optimizer, object, int], tuple[Array, object]]
 
 __all__ = ["DescentState", "run_descent"]
-
-# Kept only for descend.models.sweep, which still runs its own loop (being moved onto
-# descend.loop.stopping.BatchWatch); nothing in this module uses them.
-EXPLODE = GROWTH
-PATIENCE = 5
-
 
 class DescentState(NamedTuple):
     """What the descent carries between steps; a checkpoint of it resumes a run bit for bit.
