@@ -12,7 +12,7 @@ import pytest
 from hostile_data import HOUSES
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 SETTINGS = settings(
@@ -138,6 +138,8 @@ def test_generated_checkpoints(cli, saved_run, tmp_path_factory, data, value):
 
 @SETTINGS
 @given(content=csv_files())
+# found by this test: the sniffer split lines at \x1e as str.splitlines does, the readers not
+@example(content=b"0,:\x1e,0")
 def test_generated_csv_same_verdict_in_memory_and_streamed(cli, tmp_path_factory, content):
     path = tmp_path_factory.mktemp("csv") / "d.csv"
     path.write_bytes(content)

@@ -156,7 +156,9 @@ def sniff_csv(path: str | Path | Any) -> CsvLayout | None:
     text = _head_text(path, head, truncated, encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = [ln for ln in text.splitlines() if ln.strip()][:_SNIFF_LINES]
+    # a CSV line ends at \n, \r\n or \r only (str.splitlines would also break at \x1c-\x1e,
+    # \x85, \u2028 ..., which every CSV reader keeps inside a cell)
+    lines = [ln for ln in _LINE_END.split(text) if ln.strip()][:_SNIFF_LINES]
     if not lines:
         raise DataError(f"{path}: the file is empty; it needs rows of numbers, e.g. '1200,200000'")
     sep = _sniff_separator(lines)
@@ -185,6 +187,8 @@ def sniff_csv(path: str | Path | Any) -> CsvLayout | None:
         names = default_names(ncols)
     return CsvLayout(path, sep, header, names, encoding)
 
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 #: CSV files up to this size are read by the exact pure-Python pass instead of polars.
 SMALL_CSV_BYTES = 256 * 1024
