@@ -23,7 +23,7 @@ from descend.loop._curvature import estimate_curvature
 from descend.loop._linesearch import LoopState, armijo_step
 from descend.loop.driver import HISTORY_LIMIT, drive
 from descend.loop.result import History, OptimizeResult, Status
-from descend.loop.stopping import Rules, Watch
+from descend.loop.stopping import Rules, Watch, integer
 from descend.loop.verdict import Verdict, judge_point
 from descend.optim.base import Optimizer, OptState
 
@@ -118,23 +118,6 @@ def _optimizer(optimizer: Any) -> Optimizer:
         f"optimizer must be an Optimizer (descend.gd(...), descend.adam(...)), a name or None, "
         f"got {type(optimizer).__name__}"
     )
-
-
-def _check_float(name: str, value: Any, *, low: float = 0.0, allow_none: bool = False) -> float:
-    if value is None and allow_none:
-        return math.nan
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise InputError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    if math.isnan(v) or v < low:
-        raise InputError(f"{name}={value!r} must be >= {low:g}")
-    return v
-
-
-def _check_int(name: str, value: Any, *, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise InputError(f"{name}={value!r} must be an integer >= {low}")
-    return int(value)
 
 
 def _numeric_rate(spec: Any, count: int) -> float:
@@ -380,8 +363,8 @@ def minimize(
     opt = _optimizer(optimizer)
     if learning_rate is not None:
         opt = opt.with_learning_rate(learning_rate)
-    start_iter = _check_int("start_iter", start_iter, low=0)
-    history_limit = _check_int("history_limit", history_limit, low=2)
+    start_iter = integer("start_iter", start_iter, low=0)
+    history_limit = integer("history_limit", history_limit, low=2)
     if isinstance(gtol, bool) or gtol is None:
         raise InputError(f"gtol must be a number, got {gtol!r}")
     rules = Rules(max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change, gtol=gtol,

@@ -39,7 +39,7 @@ from descend.loop.verdict import ceiling, floor
 __all__ = ["Rules", "Watch", "WatchState"]
 
 
-def _number(name: str, value: Any, *, low: float = 0.0) -> float:
+def number(name: str, value: Any, *, low: float = 0.0) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(
         value, "__float__"
     ):
@@ -50,7 +50,7 @@ def _number(name: str, value: Any, *, low: float = 0.0) -> float:
     return v
 
 
-def _integer(name: str, value: Any, *, low: int) -> int:
+def integer(name: str, value: Any, *, low: int) -> int:
     if isinstance(value, bool) or not hasattr(value, "__index__") or int(value) < low:
         raise InputError(f"{name}={value!r} must be an integer >= {low}")
     return int(value)
@@ -73,18 +73,18 @@ class Rules:
     gradient_floor: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "max_iter", _integer("max_iter", self.max_iter, low=0))
-        object.__setattr__(self, "tol", _number("tol", self.tol))
+        object.__setattr__(self, "max_iter", integer("max_iter", self.max_iter, low=0))
+        object.__setattr__(self, "tol", number("tol", self.tol))
         object.__setattr__(
-            self, "n_iter_no_change", _integer("n_iter_no_change", self.n_iter_no_change, low=1)
+            self, "n_iter_no_change", integer("n_iter_no_change", self.n_iter_no_change, low=1)
         )
         if self.gtol is not None:
-            object.__setattr__(self, "gtol", _number("gtol", self.gtol))
+            object.__setattr__(self, "gtol", number("gtol", self.gtol))
         if self.target_loss is not None:
             object.__setattr__(
-                self, "target_loss", _number("target_loss", self.target_loss, low=-math.inf)
+                self, "target_loss", number("target_loss", self.target_loss, low=-math.inf)
             )
-        if self.time_limit is not None and _number("time_limit", self.time_limit) <= 0:
+        if self.time_limit is not None and number("time_limit", self.time_limit) <= 0:
             raise InputError(f"time_limit={self.time_limit!r} must be > 0 seconds")
 
     def sentence(self, status: Status, *, nit: int, f: float, gn: float) -> str:
