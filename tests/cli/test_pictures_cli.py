@@ -32,7 +32,8 @@ def test_sweep_marks_the_rate_at_two_over_L_as_oscillating(cli, tmp_path):
     assert r.code == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["stability_limit"] == 1.0
-    assert [run["status"] for run in data["runs"]] == ["no_progress", "oscillating", "diverged"]
+    assert [run["status"] for run in data["runs"]] == ["no_progress", "no_progress", "diverged"]
+    assert [run["verdict"] for run in data["runs"]] == ["converged", "oscillating", "diverged"]
     assert plot.exists()
 
 
@@ -41,5 +42,5 @@ def test_oscillating_run_keeps_its_starting_loss():
     y = 200000.0 + (X[:, 0] - 1200.0) * (50000.0 / 300.0)
     res = sweep_learning_rates(X, y, [1.0], max_iter=20)
     # gd at 2/L on a quadratic: e_{k+1} = (1 - 2) e_k along the top direction, so f is flat.
-    assert res.status == ("oscillating",)
+    assert res.status == ("no_progress",) and res.verdicts == ("oscillating",)
     assert res.final_loss[0] == res.loss_curves[0][0] == np.mean(y**2)

@@ -73,7 +73,8 @@ def test_the_window_and_divergence_follow_the_one_rule(capsys):
     # window is 0 from the first step, so the run stops after exactly n_iter_no_change steps
     for window in (5, 12):
         res = sweep_learning_rates(X, y, [1.0], max_iter=200, n_iter_no_change=window)
-        assert res.n_iter.tolist() == [window] and res.status == ("oscillating",)
+        assert res.n_iter.tolist() == [window] and res.status == ("no_progress",)
+        assert res.verdicts == ("oscillating",)
     code = main(["sweep", "examples/houses.csv", "--lr", "1", "--n-iter-no-change", "12",
                  "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["runs"][0]["n_iter"] == 12

@@ -128,7 +128,7 @@ def sweep_command(
             res.verdicts[k].replace("_", " "),
         )
     out.print(t)
-    if "oscillating" in res.status:
+    if "oscillating" in res.verdicts:
         out.print(
             "oscillating: a step of 2/L or more cannot converge (the error along the steepest "
             "direction never shrinks); use a rate below 2/L",

@@ -173,10 +173,10 @@ def sweep_figure(sweep: Any, table: Any = None) -> Figure:
     axes = fig.subplots(1, 2) if surface else [fig.add_subplot()]
     sweep_plot(sweep.learning_rates, sweep.loss_curves, sweep.diverged,
                stability_limit=getattr(sweep, "stability_limit", None), ax=axes[0],
-               ylabel="mean squared error", status=getattr(sweep, "status", None) or None)
+               ylabel="mean squared error", verdicts=getattr(sweep, "verdicts", None) or None)
     if surface and table is not None and hists is not None:
-        status = list(getattr(sweep, "status", None) or [""] * len(sweep.diverged))
-        ok = [i for i, d in enumerate(sweep.diverged) if not d and status[i] != "oscillating"]
+        verdicts = list(getattr(sweep, "verdicts", None) or [""] * len(sweep.diverged))
+        ok = [i for i, d in enumerate(sweep.diverged) if not d and verdicts[i] != "oscillating"]
         regression_loss_surface(
             X, table.y, None, paths=[hists[i] for i in ok],
             labels=[f"lr = {sweep.learning_rates[i]:g}" for i in ok],

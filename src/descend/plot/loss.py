@@ -138,13 +138,13 @@ def sweep_plot(
     ylabel: str = "loss",
     title: str | None = "Learning-rate sweep",
     ax: Axes | None = None,
-    status: Sequence[str] | None = None,
+    verdicts: Sequence[str] | None = None,
 ) -> Figure:
     """The loss curve of each learning rate on one log-scaled plot.
 
-    ``status`` (one per run, as :class:`~descend.models.SweepResult` reports it) labels runs
-    that neither converged nor diverged: ``"oscillating"`` (a rate of 2/L or more) is drawn
-    dotted and named in the legend.
+    ``verdicts`` (one per run, as :class:`~descend.models.SweepResult` reports them) label
+    runs that neither converged nor diverged: an ``"oscillating"`` run (a rate of 2/L or more)
+    is drawn dotted and named in the legend.
 
     A diverged run is drawn up to 10^12 times the largest starting loss (a log axis shows the
     explosion without squashing the other runs); beyond that an arrow points up, and a red
@@ -176,7 +176,7 @@ def sweep_plot(
         cut = int(np.argmin(ok)) if not ok.all() else len(c)  # first point off the chart
         shown = np.maximum(c[:cut], noise) if noise > 0 else c[:cut]
         lab = f"lr = {r:g}"
-        oscillating = status is not None and status[i] == "oscillating" and not div[i]
+        oscillating = verdicts is not None and verdicts[i] == "oscillating" and not div[i]
         if div[i]:
             # a step to a finite loss above the blow-up ceiling is committed (the curve's last
             # point); a non-finite one is not (the step after the last point)
@@ -186,7 +186,9 @@ def sweep_plot(
             lab += " — oscillates (at 2/L)"
         (line,) = ax.plot(np.arange(len(shown)), shown, color=col, lw=2,
                           ls="--" if div[i] else ":" if oscillating else "-", label=lab,
-                          marker="o" if div[i] and len(shown) <= 30 else None, ms=4)
+                          marker="o" if div[i] and len(shown) <= 30 else
+                          "D" if oscillating and len(shown) <= 30 else None, ms=4,
+                          zorder=4 if oscillating else None)  # a short flat run on top
         line.set_gid(f"sweep-{i}")
         if len(shown):
             top = max(top, float(np.max(shown)))

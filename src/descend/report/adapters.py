@@ -200,18 +200,21 @@ def _loss_short(name: Any) -> str:
     return get_loss(str(name or "squared_error")).short
 
 
-def _sweep_outcome(diverged: bool, status: str, lr: float, limit: float | None) -> str:
-    """One run's outcome in words: a rate at exactly 2/L neither converges nor diverges."""
-    if diverged:
-        return "diverged: the step is above the stability limit 2/L"
-    if status == "oscillating":
-        return ("oscillating: a rate of 2/L or more never converges (the error along the "
-                "steepest direction flips sign without shrinking)")
-    if limit is not None and np.isfinite(limit) and lr >= limit * (1 - 1e-12):
-        return "at or above the stability limit 2/L: not stable"
-    words = {"no_progress": "converged (the loss stopped changing)",
-             "max_iter": "stable, but not converged within max_iter"}
-    return words.get(status, "stable (below 2/L)" if status in ("", "gtol") else status)
+def _sweep_outcome(verdict: str, lr: float, limit: float | None) -> str:
+    """One run's outcome in words, from its verdict (:mod:`descend.loop.verdict`): what the
+    run shows, not only the rule that stopped it."""
+    above = limit is not None and np.isfinite(limit) and lr >= limit * (1 - 1e-12)
+    words = {
+        "diverged": "diverged: the step is above the stability limit 2/L",
+        "oscillating": ("oscillating: a rate of 2/L or more never converges (the error along "
+                        "the steepest direction flips sign without shrinking)"),
+        "converged": "converged (a small gradient and optimality gap)",
+        "stalled": "stalled: the loss stopped moving before the answer was reached",
+        "budget_spent": "not converged within max_iter",
+    }
+    if verdict in words:
+        return words[verdict]
+    return "at or above the stability limit 2/L: not stable" if above else verdict or "unknown"
 
 
 def sweep_report(
@@ -226,14 +229,14 @@ def sweep_report(
     for i, lr in enumerate(sweep.learning_rates):
         h = None if hists[i] is None else np.asarray(hists[i], dtype=float)
         div = bool(sweep.diverged[i])
-        status = str(sweep.status[i]) if getattr(sweep, "status", None) else ""
+        verdict = str(sweep.verdicts[i]) if getattr(sweep, "verdicts", None) else ""
         r: dict[str, Any] = {
             "label": f"lr = {lr:g}" + (" (diverged)" if div else " (oscillating)"
-                                       if status == "oscillating" else ""),
+                                       if verdict == "oscillating" else ""),
             "loss": sweep.loss_curves[i],
             "facts": {
                 "learning rate": _num(lr),
-                "outcome": _sweep_outcome(div, status, float(lr),
+                "outcome": _sweep_outcome("diverged" if div else verdict, float(lr),
                                           getattr(sweep, "stability_limit", None)),
                 "iterations": int(sweep.n_iter[i]),
                 "final loss": _num(sweep.final_loss[i]),
