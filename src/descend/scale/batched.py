@@ -126,11 +126,11 @@ def batched_gd(
         loss: ``"squared_error"``, ``"huber"`` or ``"absolute_error"``.
         epsilon: Huber's threshold.
         max_iter: most steps per run.
-        tol, n_iter_no_change: a run stops (``no_progress``) when over its last
-            ``n_iter_no_change`` steps the loss range is ``<= tol * max|f|`` -- the rule of
-            every descent in descend (:mod:`descend.loop.stopping`). The defaults are a fit's
-            (``tol = 1e-12``, 5 steps); ``tol = 0`` runs to ``max_iter`` unless the loss is
-            exactly flat or the run diverges.
+        tol: a run stops (``no_progress``) when over its last ``n_iter_no_change`` steps
+            the loss range is ``<= tol * max|f|`` -- the rule of every descent in descend
+            (:mod:`descend.loop.stopping`). The default is a fit's, ``1e-12``; ``tol = 0``
+            runs to ``max_iter`` unless the loss is exactly flat or the run diverges.
+        n_iter_no_change: the window of the ``tol`` rule, in steps (default 5, a fit's).
         gtol: a run stops (``gtol``) when its gradient norm (intercept included) is
             ``<= gtol``; default off.
 
