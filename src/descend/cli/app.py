@@ -326,12 +326,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     Ctrl-C exits 130 and SIGTERM 143; during a descent both are raised at the next step
     boundary (:func:`descend.io.deferred_interrupts`), so a checkpointed fit saves first.
     """
-    from descend.cli import commands  # noqa: F401  (registers the sub-commands)
+    from descend.cli.commands import register
     from descend.io import deferred_interrupts
 
+    args = list(sys.argv[1:] if argv is None else argv)
+    register(_command_of(args))  # the sub-command's module only (all of them for --help)
     _prepare_help()
     _no_color()
-    args = list(sys.argv[1:] if argv is None else argv)
     _choices_for(_command_of(args))
     if not args:  # bare `descend` shows the commands and examples
         args = ["--help"]

@@ -1,14 +1,23 @@
-"""Imports every command module so each registers its sub-command on the app."""
+"""Registers the sub-commands on the app: each command module adds its own when imported.
+
+A command line names one sub-command; only its module is imported (``descend fit ...`` does not
+build the options of the six others). ``descend --help``, a bare ``descend``, a mistyped
+command and the shell's completion import them all, to list them.
+"""
 
 from __future__ import annotations
 
 import importlib
+import os
 
-_MODULES = ("gradient", "minimize", "fit", "predict", "sweep", "plot", "explore")
+__all__ = ["MODULES", "register"]
 
-for _name in _MODULES:
-    try:
-        importlib.import_module(f"descend.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a module still being written
-        if exc.name != f"descend.cli.{_name}":
-            raise
+MODULES = ("gradient", "minimize", "fit", "predict", "sweep", "plot", "explore")
+
+
+def register(command: str | None = None) -> None:
+    """Import the module of ``command``, or of every command when it is not one of them."""
+    wanted = (command,) if command in MODULES and not os.environ.get("_DESCEND_COMPLETE") else (
+        MODULES)
+    for name in wanted:
+        importlib.import_module(f"descend.cli.{name}")
