@@ -124,6 +124,25 @@ def test_house_example_default():
     assert round(float(model.predict([[2000.0]])[0])) == 333333
 
 
+def test_momentum_is_warned_at_its_own_stability_limit():
+    """The warning before a fit comes from the optimizer's own limit (heavy ball:
+    2(1 + momentum)/L, Polyak 1964), not from gradient descent's 2/L. Standardised houses
+    have L = 2 (identity Hessian of the centred, scaled problem), so the limit at momentum
+    0.5 is 2 * 1.5 / 2 = 1.5: a rate of 1.2 is stable (above 2/L = 1), 1.6 is not."""
+    from descend.optim import momentum
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StabilityWarning)
+        LinearRegression(optimizer=momentum(momentum=0.5), learning_rate=1.2,
+                         max_iter=50).fit(SIZES, PRICES)
+    with pytest.warns(StabilityWarning, match=r"2\(1 \+ momentum\)/L = 1\.5\b"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            LinearRegression(optimizer=momentum(momentum=0.5), learning_rate=1.6,
+                             max_iter=50).fit(SIZES, PRICES)
+
+
 def test_house_example_diverges_with_the_tutorial_rate():
     with pytest.warns(StabilityWarning, match=r"above the stability limit 2/L = 2\.92e-07"):
         with pytest.warns(DivergenceWarning, match=r"'x' ~ 1\.85e\+03"):

@@ -536,7 +536,7 @@ def _step(objective: Objective, opt: Optimizer, armijo: bool) -> Callable[..., A
     sqrt = math.sqrt
     hypot = math.hypot
     small = objective.n <= 32  # hypot(*g.tolist()) beats sqrt(g @ g) 4x on tiny arrays
-    bb = opt.name == "gd"
+    bb = opt.memoryless  # the BB trial step fits a step along -grad (descend.optim.gd)
     nan = math.nan
 
     def norm(g: Array) -> float:

@@ -25,12 +25,14 @@ def _scales(names: Sequence[str], rms: Array, top: int = 3) -> str:
     return ", ".join(parts) + more
 
 
-def stability_message(learning_rate: float, limit: float, *, scaled: bool) -> str:
+def stability_message(learning_rate: float, limit: tuple[float, str], *, scaled: bool) -> str:
+    """A typed rate above the optimizer's stability limit ``(bound, formula)``."""
     space = "standardised features" if scaled else "these features in their own units"
+    bound, formula = limit
     return (
-        f"learning_rate={learning_rate:g} is above the stability limit 2/L = {limit:.3g} of "
-        f"gradient descent on {space}; the run will diverge. Use learning_rate='auto' "
-        f"(--lr auto) or a rate below {limit:.3g}"
+        f"learning_rate={learning_rate:g} is above the stability limit {formula} = {bound:.3g}"
+        f" on {space}; the run will diverge. Use learning_rate='auto' "
+        f"(--lr auto) or a rate below {bound:.3g}"
         + ("" if scaled else ", or standardise the features (scale=True, --scale)")
     )
 

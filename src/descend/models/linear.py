@@ -942,7 +942,8 @@ class LinearModel:
             lr = opt.learning_rate
         typed = not (lr == "auto" or lr is None)
         # what kind of optimizer this is comes from its own metadata, not from its name
-        adaptive = (opt if isinstance(opt, Optimizer) else get_optimizer(name)).adaptive
+        kind = opt if isinstance(opt, Optimizer) else get_optimizer(name)
+        adaptive = kind.adaptive
         if not typed:
             if L is not None and not adaptive:
                 lr = 1.0 / L
@@ -959,9 +960,10 @@ class LinearModel:
                     lr = _InverseSqrt(eta0, int(getattr(self, "_step_offset", 0)))
         if isinstance(lr, numbers.Real):
             lr = float(lr)
-            if L is not None and name == "gd" and lr > 2.0 / L:
+            limit = kind.stability_limit(L) if L is not None else None
+            if limit is not None and lr > limit[0]:
                 warnings.warn(
-                    stability_message(lr, 2.0 / L, scaled=std.active),
+                    stability_message(lr, limit, scaled=std.active),
                     StabilityWarning,
                     stacklevel=4,
                 )

@@ -39,6 +39,7 @@ def _optimizer(
     blocks: list[GradientTransformation | None],
     factory: Callable[..., Optimizer],
     stability: Callable[[float], tuple[float, str]] | None = None,
+    memoryless: bool = False,
 ) -> Optimizer:
     transform = chain(*[b for b in blocks if b is not None])
     return Optimizer(
@@ -48,6 +49,7 @@ def _optimizer(
         transform=transform,
         build=lambda lr: factory(lr, **hyperparams),
         stability=stability,
+        memoryless=memoryless,
     )
 
 
@@ -114,6 +116,7 @@ def gd(learning_rate: LearningRateSpec = 0.001, weight_decay: float = 0.0) -> Op
         [_l2(weight_decay), scale_by_learning_rate(learning_rate)],
         gd,
         _gd_limit,
+        memoryless=True,
     )
 
 

@@ -69,6 +69,10 @@ class Optimizer:
     #: coordinate). It lives with the optimizer so nothing downstream keys on names.
     stability: Callable[[float], tuple[float, str]] | None = field(
         default=None, repr=False, compare=False)
+    #: True when each step depends on the current gradient only (no momentum, no running
+    #: averages): the step is along ``-grad``, so a line search may take the Barzilai-Borwein
+    #: step as its first trial.
+    memoryless: bool = field(default=False, compare=False)
 
     @property
     def adaptive(self) -> bool:
