@@ -89,7 +89,7 @@ def regression_verdicts(
             status=batch.status[r],
             rel_grad=gn / math.sqrt(2.0 * L * var_y) if L > 0 else None,
             rel_gap=None if f_opt is None else max(float(batch.f[r]) - f_opt, 0.0) / var_y,
-            kappa_h=kappa, optimizer="gd", learning_rate=float(rates[r]), limit=lim,
+            kappa_h=kappa, learning_rate=float(rates[r]), limit=lim,
             smooth=info.smooth, gtol_met=batch.status[r] is Status.GTOL,
         )))
     return tuple(out)

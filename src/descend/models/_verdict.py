@@ -10,9 +10,10 @@ is *converged* only when both
   second term is the rounding floor of ``f*`` computed from the moments).
 
 Other losses are judged on the gradient alone; a subgradient method (absolute error) cannot
-show convergence that way and ends *stalled* or *budget_spent*. A plain-step optimizer whose
-rate is at or above ``2/L`` and that did not converge is *oscillating* (a rate of exactly
-``2/L`` makes gradient descent bounce between two points forever).
+show convergence that way and ends *stalled* or *budget_spent*. An optimizer whose
+rate is at or above its own stability limit (``2/L`` for gradient descent, ``2(1 + momentum)/L``
+for the heavy ball) and that did not converge is *oscillating* (a rate of exactly ``2/L`` makes
+gradient descent bounce between two points forever).
 
 :func:`fit_message` turns the verdict into the sentence the estimator stores (``message_``) and
 warns with: what happened, how far the coefficients still are, and what to change.
@@ -38,23 +39,23 @@ GRAD_RTOL = 1e-8
 GAP_RTOL = 1e-10
 EPS = 2.220446049250313e-16
 
-#: Optimizers whose step is ``-learning_rate x gradient`` (the ones 2/L governs).
-PLAIN_STEP = ("gd",)
-
-
 def fit_verdict(
     *,
     status: Status,
     rel_grad: float | None,
     rel_gap: float | None,
     kappa_h: float,
-    optimizer: str,
     learning_rate: object,
     limit: float | None,
     smooth: bool,
     gtol_met: bool,
 ) -> Verdict:
-    """The verdict of a finished fit (see the module docstring)."""
+    """The verdict of a finished fit (see the module docstring).
+
+    ``limit`` is the optimizer's own stability limit at the problem's curvature
+    (:meth:`descend.optim.Optimizer.stability_limit`: ``2/L`` for gradient descent,
+    ``2(1 + momentum)/L`` for the heavy ball), ``None`` where none is predictable.
+    """
     if status is Status.DIVERGED:
         return Verdict.DIVERGED
     if status in (Status.CALLBACK, Status.INTERRUPTED):
@@ -64,8 +65,7 @@ def fit_verdict(
     if (grad_ok or (gtol_met and smooth)) and gap_ok:
         return Verdict.CONVERGED
     if (
-        optimizer in PLAIN_STEP
-        and isinstance(learning_rate, float)
+        isinstance(learning_rate, float)
         and limit is not None
         and learning_rate >= limit * (1.0 - 1e-9)
     ):

@@ -100,6 +100,14 @@ def _least_squares_loss(st: MomentStats, penalty: Array, intercept: bool = True)
     return max(yy - float(c @ coef), 0.0)
 
 
+def _own_limit(optimizer: Optimizer | None, L: float | None) -> float | None:
+    """``optimizer``'s largest stable learning rate at curvature ``L``, or ``None``."""
+    if optimizer is None or L is None:
+        return None
+    limit = optimizer.stability_limit(float(L))
+    return None if limit is None else limit[0]
+
+
 class LinearModel:
     """Linear regression ``y ~ X w + b`` fit by gradient descent: the engine, plain NumPy.
 
@@ -686,7 +694,7 @@ class LinearModel:
         self.optimal_loss_: float | None = _least_squares_loss(
             std.stats(stats), penalty, bool(self.fit_intercept)
         )
-        return self._finish(result, std, stats, L, lr, normal_equations=True)
+        return self._finish(result, std, stats, L, lr, normal_equations=True, optimizer=optimizer)
 
     def _fit_whitened(
         self,
@@ -913,7 +921,7 @@ class LinearModel:
                 elapsed=result.elapsed,
                 info={**result.info, "best_iteration": best},
             )
-        return self._finish(result, std, stats, L_step, lr, L_full=L)
+        return self._finish(result, std, stats, L_step, lr, L_full=L, optimizer=optimizer)
 
     def _huber_scale(self, stats: MomentStats) -> float:
         """``huber_scale`` resolved: a number, or the least-squares RMS residual (``'auto'``)."""
@@ -1023,6 +1031,7 @@ class LinearModel:
         L_full: float | None = None,
         normal_equations: bool = False,
         user_path: bool = False,
+        optimizer: Optimizer | None = None,
     ) -> LinearModel:
         b, w = std.to_user(result.x)
         self.intercept_ = float(b)
@@ -1116,9 +1125,10 @@ class LinearModel:
             rel_grad=self.relative_gradient_,
             rel_gap=rel_gap,
             kappa_h=min(kappa * kappa, 1e300) if np.isfinite(kappa) else 1e300,
-            optimizer=self.optimizer_,
             learning_rate=lr,
-            limit=self.stability_limit_ if L_full is None or L == L_full else 2.0 / L_full,
+            # the optimizer's own limit (2/L, 2(1 + momentum)/L, ...); none for the adaptive
+            # methods and the preconditioned solver
+            limit=_own_limit(optimizer, L_full if L_full is not None else L),
             smooth=self.loss != "absolute_error",
             gtol_met=gtol_met,
         )
