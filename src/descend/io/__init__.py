@@ -12,17 +12,41 @@
   where a run stops cleanly (not inside a numba kernel).
 """
 
-from descend.io._input import (
-    GLOB_PREFIX,
-    check_regular_file,
-    data_files,
-    data_fingerprint,
-    json_depth,
-    load_json_limited,
-    read_small_file,
-)
-from descend.io._output import OutputPlan, atomic_output, plan_output
-from descend.io._signals import Terminated, deferred_interrupts, poll, received
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from descend.io._input import (
+        GLOB_PREFIX,
+        check_regular_file,
+        data_files,
+        data_fingerprint,
+        json_depth,
+        load_json_limited,
+        read_small_file,
+    )
+    from descend.io._output import OutputPlan, atomic_output, plan_output
+    from descend.io._signals import Terminated, deferred_interrupts, poll, received
+
+#: Where each name lives: a command loads only the parts it uses (start-up).
+_WHERE = {
+    **dict.fromkeys(("GLOB_PREFIX", "check_regular_file", "data_files", "data_fingerprint",
+                     "json_depth", "load_json_limited", "read_small_file"), "_input"),
+    **dict.fromkeys(("OutputPlan", "atomic_output", "plan_output"), "_output"),
+    **dict.fromkeys(("Terminated", "deferred_interrupts", "poll", "received"), "_signals"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'descend.io' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"descend.io.{where}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "GLOB_PREFIX",

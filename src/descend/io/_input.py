@@ -8,7 +8,6 @@ checkpoint files are small by nature, so they are read only below a size cap.
 from __future__ import annotations
 
 import glob as _glob
-import hashlib
 import json
 import os
 import re
@@ -158,6 +157,8 @@ def data_fingerprint(
     A checkpoint stores it, so a resume on data edited in place -- even to the same size --
     is refused. Costs one read of the files (about 1 GB/s).
     """
+    import hashlib  # OpenSSL's loader costs ~2 ms of every command's start-up
+
     from descend.io._remote import is_url, open_input
 
     h = hashlib.sha256()
