@@ -42,6 +42,14 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a new Python process (a clean ``sys.modules``) in the repository."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=ROOT,
+        timeout=120,
+    )
+
+
 def test_version_matches_the_package_and_pyproject():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert meta["project"]["version"] == descend.__version__
@@ -175,9 +183,7 @@ def test_light_commands_load_no_heavy_library(args, tmp_path):
         f"rc = main({args!r})\n"
         f"print('LOADED', sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
-    r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120
-    )
+    r = _python(code)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "LOADED []"
 
@@ -199,9 +205,7 @@ def test_a_command_builds_only_its_own_options(command):
         "with contextlib.redirect_stdout(io.StringIO()) as help_text: main(['--help'])\n"
         "print(all(m in help_text.getvalue() for m in MODULES))\n"
     )
-    r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120
-    )
+    r = _python(code)
     first, second = r.stdout.strip().splitlines()[-2:]
     assert first == f"0 ['{command}'] False", r.stderr
     assert second == "True"
@@ -226,10 +230,7 @@ def test_a_missing_extra_is_named_in_one_line(tmp_path, blocked, args, extra):
         "from descend.cli.app import main\n"
         f"sys.exit(main({args!r}))\n"
     )
-    r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=ROOT,
-        timeout=120,
-    )
+    r = _python(code)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1, r
     assert lines[0].startswith("descend: error: ") and f"pip install '{extra}'" in lines[0]
@@ -245,9 +246,7 @@ def test_library_names_the_extra():
         "except ModuleNotFoundError as exc:\n"
         "    print(type(exc).__name__, isinstance(exc, descend.DescendError), exc)\n"
     )
-    r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120
-    )
+    r = _python(code)
     assert r.stdout.startswith("MissingExtraError True ") and "descend[sklearn]" in r.stdout
 
 
@@ -295,9 +294,7 @@ def test_convergence_warning_is_scikit_learns_once_it_is_loaded():
         "    LinearRegression(optimizer=\"gd\", max_iter=2).fit([[0.0, 1.0], [1.0, 0.5], [2.0, 2.5], [4.0, 3.0], [3.0, 1.0]], [1, 3, 2, 9, 4])\n"
         "print([c.category.__name__ for c in w], isinstance(w[0].message, UserWarning))\n"
     )
-    r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120
-    )
+    r = _python(code)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "sklearn loaded by import descend: False"
@@ -339,10 +336,7 @@ def test_a_small_fit_needs_no_scikit_learn_numba_or_dask():
         "print(sorted(m for m in ('numba', 'dask', 'distributed', 'matplotlib', 'statsmodels')"
         " if m in sys.modules))\n"
     )
-    r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=ROOT,
-        timeout=120,
-    )
+    r = _python(code)
     assert r.returncode == 0, r.stderr
     first, loaded = r.stdout.strip().splitlines()[-2:]
     rc, coef = first.split(" ", 1)

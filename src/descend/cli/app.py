@@ -330,10 +330,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from descend.io import deferred_interrupts
 
     args = list(sys.argv[1:] if argv is None else argv)
-    register(_command_of(args))  # the sub-command's module only (all of them for --help)
+    command = _command_of(args)
+    register(command)  # the sub-command's module only (all of them for --help)
     _prepare_help()
     _no_color()
-    _choices_for(_command_of(args))
+    _choices_for(command)
     if not args:  # bare `descend` shows the commands and examples
         args = ["--help"]
     args = _protect_leading_minus(args)

@@ -26,7 +26,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,12 +42,6 @@ RECENT = 40
 StepOut = tuple[Any, Any, Any, Any, Any, float, int]
 StepFn = Callable[[Any, Any, Any, Any, int], "StepOut | None"]
 Notify = Callable[[Any, Any, Any, int, Any, Any], Any]
-
-
-class WatchLike(Protocol):
-    finite_step: bool
-
-    def step(self, f: Any, gn: Any) -> Status | None: ...
 
 
 @dataclass

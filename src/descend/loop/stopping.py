@@ -32,6 +32,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from descend.errors import InputError
 from descend.loop.result import Status
 from descend.loop.verdict import ceiling, floor
@@ -241,8 +243,6 @@ class BatchWatch:
     finite_step = True
 
     def __init__(self, rules: Rules, f: Any, gn: Any, *, clock_start: float | None = None):
-        import numpy as np
-
         t0 = time.perf_counter() if clock_start is None else clock_start
         pairs = [(float(a), float(b)) for a, b in zip(f, gn, strict=True)]
         self.watches = [Watch(rules, a, b, clock_start=t0) for a, b in pairs]
