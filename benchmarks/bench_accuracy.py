@@ -22,29 +22,16 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from fractions import Fraction as F
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchmarks._exact import exact_least_squares
 
 
 def _exact(X: Any, y: Any, intercept: bool) -> np.ndarray:
-    """Exact least squares; ``X``, ``y`` floats (taken exactly) or decimal strings."""
-    A = [([F(1)] if intercept else []) + [F(v) for v in row] for row in X]
-    yf = [F(v) for v in y]
-    p = len(A[0])
-    M = [[sum(r[i] * r[j] for r in A) for j in range(p)] for i in range(p)]
-    v = [sum(r[i] * t for r, t in zip(A, yf, strict=True)) for i in range(p)]
-    for c in range(p):
-        piv = next(r for r in range(c, p) if M[r][c] != 0)
-        M[c], M[piv], v[c], v[piv] = M[piv], M[c], v[piv], v[c]
-        for r in range(p):
-            if r != c and M[r][c] != 0:
-                f = M[r][c] / M[c][c]
-                M[r] = [a - f * b for a, b in zip(M[r], M[c], strict=True)]
-                v[r] -= f * v[c]
-    return np.array([float(v[c] / M[c][c]) for c in range(p)])
+    """Exact least squares, rounded once to float64 (:mod:`benchmarks._exact`)."""
+    return np.array([float(c) for c in exact_least_squares(X, y, intercept)])
 
 
 def _digits(est: np.ndarray, ref: np.ndarray) -> float:
