@@ -110,6 +110,20 @@ CHOICES: dict[tuple[str, str], Callable[[], tuple[str, ...]]] = {
 }
 
 
+def storage_option_flag(**more: Any) -> Any:
+    """``--storage-option KEY=VALUE``, the same on every command that reads data by URL
+    (``more``: where the command shows it, e.g. ``rich_help_panel``)."""
+    return typer.Option(
+        None,
+        "--storage-option",
+        metavar="KEY=VALUE",
+        help="For a URL DATA: an fsspec storage option, repeatable; a dotted key nests, e.g. "
+        "endpoint_url=http://127.0.0.1:9000, client_kwargs.region_name=eu-west-1, anon=true.",
+        show_default=False,
+        **more,
+    )
+
+
 def _command_of(args: Sequence[str]) -> str | None:
     """The sub-command a command line (or a shell's completion request) is about."""
     words = list(args)

@@ -25,6 +25,7 @@ from descend.cli.app import (
     out,
     parse_floats,
     printable,
+    storage_option_flag,
     warnings_to_stderr,
 )
 
@@ -191,15 +192,7 @@ def fit_command(
         None, "--features", help="Feature columns, e.g. size,rooms [default: all the others].",
         rich_help_panel="Data",
     ),
-    storage_option: list[str] = typer.Option(  # noqa: B008
-        None,
-        "--storage-option",
-        metavar="KEY=VALUE",
-        help="For a URL DATA: an fsspec storage option, repeatable; a dotted key nests, e.g. "
-        "endpoint_url=http://127.0.0.1:9000, client_kwargs.region_name=eu-west-1, anon=true.",
-        show_default=False,
-        rich_help_panel="Data",
-    ),
+    storage_option: list[str] = storage_option_flag(rich_help_panel="Data"),  # noqa: B008
     optimizer: str = typer.Option(
         "auto",
         "--optimizer",

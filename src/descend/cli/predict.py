@@ -9,7 +9,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from descend._lazy import lazy_module
-from descend.cli.app import app, dumps, fail, out, parse_floats, printable
+from descend.cli.app import app, dumps, fail, out, parse_floats, printable, storage_option_flag
 from descend.cli.fit import _fmt
 
 if TYPE_CHECKING:
@@ -24,13 +24,7 @@ def predict_command(
     data: str = typer.Argument(
         None, help="CSV or Parquet file or URL (s3://...) with the feature columns."
     ),
-    storage_option: list[str] = typer.Option(  # noqa: B008
-        None,
-        "--storage-option",
-        metavar="KEY=VALUE",
-        help="For a URL DATA (s3://...): an fsspec storage option, repeatable (as for fit).",
-        show_default=False,
-    ),
+    storage_option: list[str] = storage_option_flag(),  # noqa: B008
     x: list[str] = typer.Option(  # noqa: B008
         None, "--x", help="One row of feature values, e.g. --x 2000 (repeat for more rows)."
     ),

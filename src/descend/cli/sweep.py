@@ -9,7 +9,7 @@ import typer
 from rich.table import Table as RichTable
 
 from descend._lazy import lazy_module
-from descend.cli.app import app, dumps, fail, out, parse_floats, printable
+from descend.cli.app import app, dumps, fail, out, parse_floats, printable, storage_option_flag
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,13 +22,7 @@ def sweep_command(
     data: str = typer.Argument(
         ..., help="CSV or Parquet file or URL (s3://...); the target is the last column."
     ),
-    storage_option: list[str] = typer.Option(  # noqa: B008
-        None,
-        "--storage-option",
-        metavar="KEY=VALUE",
-        help="For a URL DATA (s3://...): an fsspec storage option, repeatable (as for fit).",
-        show_default=False,
-    ),
+    storage_option: list[str] = storage_option_flag(),  # noqa: B008
     lr: str = typer.Option(
         "0.001,0.01,0.1,1.0", "--lr", help="Learning rates to try, comma-separated."
     ),
