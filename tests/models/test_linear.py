@@ -143,6 +143,7 @@ def test_momentum_is_warned_at_its_own_stability_limit():
                                  max_iter=50).fit(SIZES, PRICES)
     # its verdict is judged at the same limit: not "budget spent" but a run that cannot settle
     assert str(m.verdict_) in ("oscillating", "diverged") and not m.result_.success
+    assert "stability limit 2(1 + momentum)/L = 1.5" in m.message_  # not gd's 2/L = 1
 
 
 def test_house_example_diverges_with_the_tutorial_rate():

@@ -64,31 +64,34 @@ def divergence_message(
     *,
     iteration: int,
     learning_rate: object,
-    limit: float | None,
+    limit: tuple[float, str] | None,
     optimizer: str,
     names: Sequence[str],
     rms: Array,
     scaled: bool,
 ) -> str:
-    """The diagnosis of a diverged run: the cause first, then the fix."""
+    """The diagnosis of a diverged run: the cause first, then the fix. ``limit``: the
+    optimizer's stability limit and its formula (``(1.0, "2/L")``), or ``None``."""
     head = f"diverged at iteration {iteration}: the loss grew without bound"
     if limit is None:
         return (
             f"{head} with optimizer {optimizer!r} and learning_rate={learning_rate}; "
             "lower the learning rate or use learning_rate='auto'"
         )
+    bound, formula = limit
     lr = learning_rate if isinstance(learning_rate, (int, float)) else None
     cause = (
-        f" because learning_rate={lr:g} is above the stability limit 2/L = {limit:.3g}"
-        if lr is not None and lr > limit
-        else f" (optimizer {optimizer!r}, learning_rate={learning_rate}, limit 2/L = {limit:.3g})"
+        f" because learning_rate={lr:g} is above the stability limit {formula} = {bound:.3g}"
+        if lr is not None and lr > bound
+        else f" (optimizer {optimizer!r}, learning_rate={learning_rate}, limit {formula} = "
+        f"{bound:.3g})"
     )
     if scaled:
         why = (
             "; the features are standardised, so L = 2 x the largest eigenvalue of their "
             "correlation matrix (at least 2)"
         )
-        fix = f". Use learning_rate='auto' (--lr auto) or a rate below {limit:.3g}"
+        fix = f". Use learning_rate='auto' (--lr auto) or a rate below {bound:.3g}"
     else:
         why = (
             f". L is set by the feature scales (root mean square: {_scales(names, rms)}): "
@@ -98,6 +101,6 @@ def divergence_message(
         fix = (
             ". Standardise the features (scale=True, --scale; coefficients are still "
             f"reported in your units), use learning_rate='auto' (--lr auto), or a rate below "
-            f"{limit:.3g}"
+            f"{bound:.3g}"
         )
     return head + cause + why + fix

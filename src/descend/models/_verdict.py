@@ -21,6 +21,7 @@ warns with: what happened, how far the coefficients still are, and what to chang
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -77,6 +78,20 @@ def fit_verdict(
     return Verdict.STALLED
 
 
+#: How a message names an optimizer (its registry name otherwise).
+_NAMES = {"gd": "gradient descent", "momentum": "gradient descent with momentum"}
+
+
+def _limit(model: Any) -> tuple[float, str] | None:
+    """The fitted run's stability limit and its formula: its optimizer's own
+    (``model.optimizer_limit_``), else gradient descent's 2/L for reference."""
+    own = getattr(model, "optimizer_limit_", None)
+    if own is not None:
+        return (float(own[0]), str(own[1]))
+    L2 = model.stability_limit_
+    return None if L2 is None else (float(L2), "2/L")
+
+
 def fit_message(
     model: Any,
     result: OptimizeResult,
@@ -125,7 +140,7 @@ def fit_message(
         message = divergence_message(
             iteration=model.n_iter_ + (not committed),
             learning_rate=lr if isinstance(lr, float) else repr(lr),
-            limit=model.stability_limit_,
+            limit=_limit(model),
             optimizer=result.optimizer,
             names=model.feature_names_,
             rms=rms,
@@ -152,12 +167,13 @@ def fit_message(
             f"{model.condition_number_:.3g})"
         )
     if v is Verdict.OSCILLATING:
+        bound, formula = _limit(model) or (math.nan, "2/L")
         message = (
-            f"oscillating: learning_rate={lr:g} is at the stability limit 2/L = "
-            f"{model.stability_limit_:.6g} of gradient descent on the "
+            f"oscillating: learning_rate={lr:g} is at the stability limit {formula} = "
+            f"{bound:.6g} of {_NAMES.get(model.optimizer_, model.optimizer_)} on the "
             f"{model.learning_rate_coordinates_} coordinates, so the iterates bounce "
             f"between two points and never settle (loss {model.loss_:.10g}{gap}). Use "
-            "learning_rate='auto' (--lr auto) or a rate below 2/L"
+            f"learning_rate='auto' (--lr auto) or a rate below {formula}"
         )
         warnings.warn(message, DivergenceWarning, stacklevel=4)
         return message

@@ -100,12 +100,11 @@ def _least_squares_loss(st: MomentStats, penalty: Array, intercept: bool = True)
     return max(yy - float(c @ coef), 0.0)
 
 
-def _own_limit(optimizer: Optimizer | None, L: float | None) -> float | None:
-    """``optimizer``'s largest stable learning rate at curvature ``L``, or ``None``."""
+def _own_limit(optimizer: Optimizer | None, L: float | None) -> tuple[float, str] | None:
+    """``optimizer``'s largest stable learning rate at curvature ``L`` and its formula."""
     if optimizer is None or L is None:
         return None
-    limit = optimizer.stability_limit(float(L))
-    return None if limit is None else limit[0]
+    return optimizer.stability_limit(float(L))
 
 
 class LinearModel:
@@ -1046,6 +1045,8 @@ class LinearModel:
         self.learning_rate_ = lr
         self.curvature_ = L
         self.stability_limit_ = 2.0 / L if L else None
+        #: the optimizer's own limit and its formula at this curvature, (1.5, "2(1 + momentum)/L")
+        self.optimizer_limit_ = _own_limit(optimizer, L_full if L_full is not None else L)
         self.optimizer_ = result.optimizer if result.optimizer else self._solver()
         if self.loss != "huber":  # set by _fit_passes for huber; nothing stale from a refit
             self.huber_scale_, self.huber_threshold_ = None, None
@@ -1128,7 +1129,7 @@ class LinearModel:
             learning_rate=lr,
             # the optimizer's own limit (2/L, 2(1 + momentum)/L, ...); none for the adaptive
             # methods and the preconditioned solver
-            limit=_own_limit(optimizer, L_full if L_full is not None else L),
+            limit=None if self.optimizer_limit_ is None else self.optimizer_limit_[0],
             smooth=self.loss != "absolute_error",
             gtol_met=gtol_met,
         )
