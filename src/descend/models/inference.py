@@ -106,6 +106,12 @@ class FitSummary:
     unavailable: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     assumptions: str = ASSUMPTIONS
+    cov_type: str = "nonrobust"
+    use_t: bool = True
+    cov: Array | None = None
+    diagnostics: Any = None
+    missing: Any = None
+    fit_intercept: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: arrays as lists, one entry per coefficient under ``coefficients``."""
@@ -148,6 +154,10 @@ class FitSummary:
             "unavailable": list(self.unavailable),
             "notes": list(self.notes),
             "assumptions": self.assumptions,
+            "cov_type": self.cov_type,
+            "distribution": "t" if self.use_t else "normal",
+            "diagnostics": None if self.diagnostics is None else self.diagnostics.to_dict(),
+            "missing": None if self.missing is None else self.missing.to_dict(),
         }
 
     def __str__(self) -> str:
@@ -203,6 +213,69 @@ def _condition_number(stats: MomentStats) -> float | None:
     return float(sv[0] / sv[-1]) if sv[-1] > 0 else None
 
 
+@dataclass(frozen=True)
+class _Gram:
+    """The least-squares pieces of ``y ~ [1] + X w``: the inverse Gram matrix of the
+    parameters, the optimum, RSS and TSS (centred with an intercept, uncentred without)."""
+
+    inv: Array | None  # (p, p) inverse of X^T X in parameter order, or None if singular
+    theta_opt: Array | None
+    rss: float
+    tss: float
+    p: int
+
+
+def _gram(stats: MomentStats, theta: Array, fit_intercept: bool) -> _Gram:
+    """RSS as its minimum plus a non-negative quadratic (no cancellation near R^2 = 1)."""
+    n, d = int(stats.n), stats.d
+    if fit_intercept:
+        inv_c = _inverse(stats.cxx)
+        b, w = float(theta[0]), theta[1:]
+        r = b + float(stats.mean_x @ w) - stats.mean_y
+        tss = float(stats.cyy)
+        if inv_c is None:
+            rss = max(tss - 2.0 * float(w @ stats.cxy) + float(w @ stats.cxx @ w), 0.0)
+            return _Gram(None, None, rss + n * r * r, tss, d + 1)
+        w_opt = inv_c @ stats.cxy
+        dw = w - w_opt
+        rss = max(tss - float(stats.cxy @ w_opt), 0.0) + max(float(dw @ stats.cxx @ dw), 0.0)
+        inv = np.empty((d + 1, d + 1))
+        inv[1:, 1:] = inv_c
+        inv[0, 1:] = inv[1:, 0] = -(inv_c @ stats.mean_x)
+        inv[0, 0] = 1.0 / n + float(stats.mean_x @ inv_c @ stats.mean_x)
+        theta_opt = np.concatenate([[stats.mean_y - float(stats.mean_x @ w_opt)], w_opt])
+        return _Gram(inv, theta_opt, rss + n * r * r, tss, d + 1)
+    # Through the origin: X^T X = Cxx + n mx mx^T, X^T y = cxy + n mx my, y^T y = cyy + n my^2.
+    G = stats.cxx + n * np.outer(stats.mean_x, stats.mean_x)
+    Xy = stats.cxy + n * stats.mean_x * stats.mean_y
+    tss = float(stats.cyy + n * stats.mean_y**2)  # uncentred, as statsmodels without a constant
+    inv = _inverse(G)
+    if inv is None:
+        return _Gram(None, None, max(tss - 2.0 * float(theta @ Xy) + float(theta @ G @ theta),
+                                     0.0), tss, d)
+    w_opt = inv @ Xy
+    dw = theta - w_opt
+    rss = max(tss - float(Xy @ w_opt), 0.0) + max(float(dw @ G @ dw), 0.0)
+    return _Gram(inv, w_opt, rss, tss, d)
+
+
+def _refusal(loss: str, penalty: float, n: int, p: int, singular: bool) -> str | None:
+    """Why the least-squares inference is not available, or ``None`` when it is."""
+    if not (loss == "squared_error" and float(penalty) == 0.0):
+        what = _LOSS_NAMES.get(loss, "a penalised fit (alpha > 0)" if loss == "squared_error"
+                               else f"a {loss} fit")
+        return (f"standard errors, t, p-values, intervals, F and the likelihood: {what} is not "
+                "least squares, and the OLS formulas would give wrong numbers for it; R^2 and "
+                "the residual spread are descriptions at the fitted coefficients")
+    if n - p <= 0:
+        return (f"standard errors, t, p-values, intervals and F: {n} rows leave no residual "
+                f"degrees of freedom for {p} parameters (need n > {p})")
+    if singular:
+        return ("standard errors, t, p-values, intervals and F: the features are collinear or "
+                "one is constant (X^T X is singular), so the coefficients are not identified")
+    return None
+
+
 def ols_summary(
     stats: MomentStats,
     intercept: float,
@@ -216,12 +289,16 @@ def ols_summary(
     status: str | None = None,
     converged: bool = True,
     fit_intercept: bool = True,
+    cov: Array | None = None,
+    cov_type: str = "nonrobust",
+    diagnostics: Any = None,
+    missing: Any = None,
 ) -> FitSummary:
     """Statistics of the fit ``y ~ intercept + X coef`` from the moments of ``(X, y)``.
 
     Args:
         stats: the moments of the data the model was fit to (user units).
-        intercept: the fitted intercept ``b``.
+        intercept: the fitted intercept ``b`` (ignored when ``fit_intercept`` is false).
         coef: the fitted slopes ``w``, one per feature.
         names: the feature names (default ``x1..xd``); the intercept is ``"intercept"``.
         target: the target's name, for the header.
@@ -230,8 +307,15 @@ def ols_summary(
         penalty: the fit's L2 penalty ``alpha``; inference only when it is 0.
         status: why the fit stopped (``stop_reason_``), shown in the summary.
         converged: whether a convergence rule stopped the fit; when false, a note says so.
-        fit_intercept: ``False`` for a fit through the origin, whose standard errors, t and F
-            need the uncentred moments; they are then said to be not available.
+        fit_intercept: ``False`` for a fit through the origin: then, as statsmodels' ``OLS``
+            without a constant, ``p = d``, R^2 is uncentred (``1 - RSS / sum y^2``) and F tests
+            all ``d`` slopes.
+        cov: a covariance of the parameters to use instead of ``s^2 (X^T X)^-1`` (a robust
+            one, :mod:`descend.models.sandwich`); its t become z: normal p-values and
+            intervals, statsmodels' default for robust covariances (``use_t=False``).
+        cov_type: the name of that covariance, for the table (``HC1``, ``cluster (firm)``).
+        diagnostics: the residual diagnostics (:class:`~descend.models.sandwich.Diagnostics`).
+        missing: the rows dropped for missing cells (:class:`~descend.data.formula.MissingReport`).
 
     Returns:
         A :class:`FitSummary` (``str()`` of it is the text table, ``to_dict()`` its JSON).
@@ -246,8 +330,6 @@ def ols_summary(
     >>> round(s.r2, 6), [round(float(v), 6) for v in s.std_err]
     (0.930769, [0.793725, 0.424264])
     """
-    from scipy import stats as sps
-
     if not 0.0 < float(alpha) < 1.0:
         raise ValueError(f"alpha={alpha!r}: the intervals' level 1 - alpha needs 0 < alpha < 1")
     w = np.asarray(coef, dtype=np.float64).ravel()
@@ -255,134 +337,106 @@ def ols_summary(
     if w.shape != (d,):
         raise ValueError(f"coef has {w.size} values; the moments are of {d} features")
     n = int(stats.n)
-    b = float(intercept)
     feature_names = tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(d))
-    all_names = ("intercept", *feature_names)
-    theta = np.concatenate([[b], w])
-    p = d + 1
-    df_resid = n - p
-    tss = float(stats.cyy)
-    unavailable: list[str] = []
-    notes: list[str] = []
-
-    inv = _inverse(stats.cxx)
-    r = b + float(stats.mean_x @ w) - stats.mean_y
-    if inv is not None:
-        w_opt = inv @ stats.cxy
-        dw = w - w_opt
-        rss_opt = max(tss - float(stats.cxy @ w_opt), 0.0)
-        rss = rss_opt + max(float(dw @ stats.cxx @ dw), 0.0) + n * r * r
-    else:
-        w_opt = None
-        rss = max(tss - 2.0 * float(w @ stats.cxy) + float(w @ stats.cxx @ w), 0.0) + n * r * r
-
+    all_names = ("intercept", *feature_names) if fit_intercept else feature_names
+    theta = np.concatenate([[float(intercept)], w]) if fit_intercept else w
+    gram = _gram(stats, theta, fit_intercept)
+    p, rss, tss = gram.p, gram.rss, gram.tss
+    df_resid, df_model = n - p, p - 1 if fit_intercept else p
     r2 = 1.0 - rss / tss if tss > 0 else None
-    adj_r2 = 1.0 - (1.0 - r2) * (n - 1) / df_resid if r2 is not None and df_resid > 0 else None
+    adj_r2 = (1.0 - (1.0 - r2) * (n - (1 if fit_intercept else 0)) / df_resid
+              if r2 is not None and df_resid > 0 else None)
     sigma2 = rss / df_resid if df_resid > 0 else None
-    rse = math.sqrt(sigma2) if sigma2 is not None else None
-
-    cond = _condition_number(stats)
-
-    least_squares = loss == "squared_error" and float(penalty) == 0.0
-    if not least_squares:
-        what = _LOSS_NAMES.get(loss, "a penalised fit (alpha > 0)" if loss == "squared_error"
-                               else f"a {loss} fit")
-        unavailable.append(
-            f"standard errors, t, p-values, intervals, F and the likelihood: {what} is not least "
-            "squares, and the OLS formulas would give wrong numbers for it; R^2 and the "
-            "residual spread are descriptions at the fitted coefficients"
-        )
-    elif not fit_intercept:
-        unavailable.append(
-            "standard errors, t, p-values, intervals and F: this fit is through the origin "
-            "(--no-intercept), and the formulas here are for a model with an intercept"
-        )
-    elif df_resid <= 0:
-        unavailable.append(
-            f"standard errors, t, p-values, intervals and F: {n} rows leave no residual degrees "
-            f"of freedom for {p} parameters (need n > {p})"
-        )
-    elif inv is None:
-        unavailable.append(
-            "standard errors, t, p-values, intervals and F: the features are collinear or one "
-            "is constant (X^T X is singular), so the coefficients are not identified"
-        )
-
-    std_err = t = p_value = conf_int = None
-    f_stat = f_p = llf = aic = bic = gap_se = None
-    if not unavailable:
-        assert inv is not None and sigma2 is not None and w_opt is not None
-        cov = np.empty((p, p))
-        cov[1:, 1:] = inv
-        cov[0, 1:] = cov[1:, 0] = -(inv @ stats.mean_x)
-        cov[0, 0] = 1.0 / n + float(stats.mean_x @ inv @ stats.mean_x)
-        std_err = np.sqrt(np.maximum(np.diag(cov), 0.0) * sigma2)
-        b_opt = stats.mean_y - float(stats.mean_x @ w_opt)
-        exact = rss <= 64 * np.finfo(float).eps * max(tss, np.finfo(float).tiny) * p
-        if exact:
-            notes.append(
-                "the fit is exact (the residuals are zero to rounding): the standard errors are "
-                "0 and t, p-values and F are undefined"
-            )
-            std_err = np.zeros(p)
-        else:
-            gap_se = float(np.max(np.abs(theta - np.concatenate([[b_opt], w_opt])) / std_err))
-            llf = -0.5 * n * (math.log(2.0 * math.pi * rss / n) + 1.0)
-            aic = 2.0 * p - 2.0 * llf
-            bic = p * math.log(n) - 2.0 * llf
-            if d > 0:
-                f_stat = ((tss - rss) / d) / sigma2
-                f_p = float(sps.f.sf(f_stat, d, df_resid))
-            if gap_se > GAP_LIMIT:
-                unavailable.append(
-                    f"t, p-values and intervals: the coefficients are {gap_se:.3g} standard "
-                    "errors from the least-squares optimum (the fit stopped: "
-                    f"{status or 'unknown'}), so the least-squares t and p would describe "
-                    "numbers the fit did not reach; raise max_iter or lower tol"
-                )
-            else:
-                t = theta / std_err
-                p_value = 2.0 * sps.t.sf(np.abs(t), df_resid)
-                q = float(sps.t.ppf(1.0 - float(alpha) / 2.0, df_resid))
-                conf_int = np.column_stack([theta - q * std_err, theta + q * std_err])
-        if not converged:
-            notes.append(
-                f"the fit did not converge (stopped: {status}); the statistics are of the "
-                "coefficients it reached"
-            )
+    refusal = _refusal(loss, penalty, n, p, gram.inv is None)
+    unavailable = [refusal] if refusal else []
+    inf = _Inference()
+    if refusal is None:
+        assert gram.inv is not None and sigma2 is not None and gram.theta_opt is not None
+        inf = _infer(theta, gram, sigma2, n, df_model, df_resid, alpha, status,
+                     cov=cov, robust=cov_type != "nonrobust")
+        unavailable += inf.unavailable
+    notes = list(inf.notes)
+    if refusal is None and not converged:
+        notes.append(f"the fit did not converge (stopped: {status}); the statistics are of the "
+                     "coefficients it reached")
+    cond = _condition_number(stats) if fit_intercept else None
     if cond is not None and cond > 1e8:
         notes.append(
             f"the condition number is large ({cond:.3g}): the features may be nearly collinear "
             "or on very different scales"
         )
     return FitSummary(
-        names=all_names,
-        coef=theta,
-        std_err=std_err,
-        t=t,
-        p_value=p_value,
-        conf_int=conf_int,
-        alpha=float(alpha),
-        n=n,
-        df_model=d,
-        df_resid=df_resid,
-        rss=rss,
-        tss=tss,
-        r2=r2,
-        adj_r2=adj_r2,
-        residual_std_error=rse,
-        f_statistic=f_stat,
-        f_p_value=f_p,
-        log_likelihood=llf,
-        aic=aic,
-        bic=bic,
-        condition_number=cond,
-        gap_se=gap_se,
-        target=target,
-        status=status,
-        unavailable=tuple(unavailable),
-        notes=tuple(notes),
+        names=all_names, coef=theta, std_err=inf.std_err, t=inf.t, p_value=inf.p_value,
+        conf_int=inf.conf_int, alpha=float(alpha), n=n, df_model=df_model, df_resid=df_resid,
+        rss=rss, tss=tss, r2=r2, adj_r2=adj_r2,
+        residual_std_error=math.sqrt(sigma2) if sigma2 is not None else None,
+        f_statistic=inf.f_stat, f_p_value=inf.f_p, log_likelihood=inf.llf, aic=inf.aic,
+        bic=inf.bic, condition_number=cond, gap_se=inf.gap_se, target=target, status=status,
+        unavailable=tuple(unavailable), notes=tuple(notes), cov_type=cov_type,
+        use_t=cov_type == "nonrobust", cov=inf.cov, diagnostics=diagnostics, missing=missing,
+        fit_intercept=fit_intercept,
     )
+
+
+@dataclass(frozen=True)
+class _Inference:
+    std_err: Array | None = None
+    t: Array | None = None
+    p_value: Array | None = None
+    conf_int: Array | None = None
+    cov: Array | None = None
+    f_stat: float | None = None
+    f_p: float | None = None
+    llf: float | None = None
+    aic: float | None = None
+    bic: float | None = None
+    gap_se: float | None = None
+    unavailable: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_resid: int,
+           alpha: float, status: str | None, *, cov: Array | None, robust: bool) -> _Inference:
+    """Standard errors, t (or z), p, intervals, the F (or Wald) test and the likelihood."""
+    from scipy import stats as sps
+
+    assert gram.inv is not None and gram.theta_opt is not None
+    p, rss, tss = gram.p, gram.rss, gram.tss
+    V = np.asarray(cov, dtype=np.float64) if cov is not None else sigma2 * gram.inv
+    std_err = np.sqrt(np.maximum(np.diag(V), 0.0))
+    if rss <= 64 * np.finfo(float).eps * max(tss, np.finfo(float).tiny) * p:
+        return _Inference(std_err=np.zeros(p), cov=V, notes=(
+            "the fit is exact (the residuals are zero to rounding): the standard errors are "
+            "0 and t, p-values and F are undefined",))
+    gap_se = float(np.max(np.abs(theta - gram.theta_opt) / np.sqrt(sigma2 * np.diag(gram.inv))))
+    llf = -0.5 * n * (math.log(2.0 * math.pi * rss / n) + 1.0)
+    f_stat = f_p = None
+    slopes = slice(p - df_model, p)
+    if df_model > 0 and not robust:
+        f_stat = ((tss - rss) / df_model) / sigma2
+        f_p = float(sps.f.sf(f_stat, df_model, df_resid))
+    elif df_model > 0:
+        # statsmodels' robust F: the Wald test of all slopes with the robust covariance, / d
+        ws = theta[slopes]
+        try:
+            f_stat = float(ws @ np.linalg.solve(V[slopes, slopes], ws)) / df_model
+            f_p = float(sps.f.sf(f_stat, df_model, df_resid))
+        except np.linalg.LinAlgError:
+            f_stat = f_p = None
+    base = _Inference(cov=V, std_err=std_err, f_stat=f_stat, f_p=f_p, llf=llf,
+                      aic=2.0 * p - 2.0 * llf, bic=p * math.log(n) - 2.0 * llf, gap_se=gap_se)
+    if gap_se > GAP_LIMIT:
+        return _Inference(**{**base.__dict__, "unavailable": (
+            f"t, p-values and intervals: the coefficients are {gap_se:.3g} standard errors "
+            f"from the least-squares optimum (the fit stopped: {status or 'unknown'}), so the "
+            "least-squares t and p would describe numbers the fit did not reach; raise "
+            "max_iter or lower tol",)})
+    t = theta / std_err
+    dist = sps.norm if robust else sps.t(df_resid)
+    p_value = 2.0 * dist.sf(np.abs(t))
+    q = float(dist.ppf(1.0 - float(alpha) / 2.0))
+    conf_int = np.column_stack([theta - q * std_err, theta + q * std_err])
+    return _Inference(**{**base.__dict__, "t": t, "p_value": p_value, "conf_int": conf_int})
 
 
 def _g(v: float | None, fmt: str = ".6g") -> str:
@@ -392,7 +446,6 @@ def _g(v: float | None, fmt: str = ".6g") -> str:
 def _render(s: FitSummary) -> str:
     """The summary as a text table, laid out like statsmodels' ``summary()``."""
     width = 78
-    level = 1.0 - s.alpha
     left = [
         ("Dep. variable:", s.target or "y"),
         ("Observations:", str(s.n)),
@@ -401,24 +454,57 @@ def _render(s: FitSummary) -> str:
         ("Residual std. error:", _g(s.residual_std_error)),
         ("Cond. no.:", _g(s.condition_number, ".3g")),
     ]
+    r2_label = "R-squared:" if s.fit_intercept else "R-sq. (uncentred):"
     right = [
-        ("R-squared:", _g(s.r2)),
+        (r2_label, _g(s.r2)),
         ("Adj. R-squared:", _g(s.adj_r2)),
         ("F-statistic:", _g(s.f_statistic)),
         ("Prob (F-statistic):", _g(s.f_p_value, ".4g")),
         ("Log-likelihood:", _g(s.log_likelihood, ".8g")),
         ("AIC / BIC:", f"{_g(s.aic, '.6g')} / {_g(s.bic, '.6g')}"),
     ]
+    if s.cov_type != "nonrobust":
+        left.append(("Covariance type:", s.cov_type))
+        right.append(("Distribution:", "normal (z)"))
     lines = ["Least-squares statistics of the fit".center(width), "=" * width]
     for (a, av), (c, cv) in zip(left, right, strict=True):
         lines.append(f"{a:<21}{av:>17}  {c:<21}{cv:>17}")
     lines.append("=" * width)
+    lines += _coefficient_rows(s, width)
+    lines.append("=" * width)
+    if s.diagnostics is not None:
+        lines += _diagnostic_rows(s)
+        lines.append("=" * width)
+    footer = [f"Intervals at {1.0 - s.alpha:.0%}"
+              + ("" if s.use_t else f" from the normal distribution ({s.cov_type} covariance)")
+              + f". Assumes: {_assumptions(s)}."]
+    if s.missing is not None:
+        footer.append(s.missing.sentence() + ".")
+    footer += [f"Not available: {u}." for u in s.unavailable]
+    footer += [f"Note: {note}." for note in s.notes]
+    for text in footer:
+        lines.extend(textwrap.wrap(text, width, subsequent_indent="  "))
+    return "\n".join(lines)
+
+
+def _assumptions(s: FitSummary) -> str:
+    if s.cov_type == "nonrobust":
+        return s.assumptions
+    if s.cov_type.startswith("cluster"):
+        return ("independent clusters (rows within a cluster may be correlated, with any "
+                "variances); many clusters for the normal approximation; the coefficients are "
+                "the least-squares optimum only when the fit converged")
+    return ("independent rows whose errors may have different variances (heteroskedasticity-"
+            f"consistent, {s.cov_type}); large n for the normal approximation; the coefficients "
+            "are the least-squares optimum only when the fit converged")
+
+
+def _coefficient_rows(s: FitSummary, width: int) -> list[str]:
     lo, hi = f"[{s.alpha / 2:.3g}", f"{1 - s.alpha / 2:.3g}]"
     name_w = max(12, *(len(n) for n in s.names))
-    lines.append(
-        f"{'':<{name_w}}{'coef':>12}{'std err':>11}{'t':>9}{'P>|t|':>9}{lo:>12}{hi:>12}"
-    )
-    lines.append("-" * max(width, name_w + 65))
+    stat, prob = ("t", "P>|t|") if s.use_t else ("z", "P>|z|")
+    lines = [f"{'':<{name_w}}{'coef':>12}{'std err':>11}{stat:>9}{prob:>9}{lo:>12}{hi:>12}",
+             "-" * max(width, name_w + 65)]
     for j, name in enumerate(s.names):
         se = _g(None if s.std_err is None else s.std_err[j], ".4g")
         tv = _g(None if s.t is None else s.t[j], ".3f")
@@ -428,10 +514,15 @@ def _render(s: FitSummary) -> str:
         lines.append(
             f"{name:<{name_w}}{s.coef[j]:>12.6g}{se:>11}{tv:>9}{pv:>9}{ci[0]:>12}{ci[1]:>12}"
         )
-    lines.append("=" * width)
-    footer = [f"Intervals at {level:.0%}. Assumes: {s.assumptions}."]
-    footer += [f"Not available: {u}." for u in s.unavailable]
-    footer += [f"Note: {note}." for note in s.notes]
-    for text in footer:
-        lines.extend(textwrap.wrap(text, width, subsequent_indent="  "))
-    return "\n".join(lines)
+    return lines
+
+
+def _diagnostic_rows(s: FitSummary) -> list[str]:
+    dg = s.diagnostics
+    left = [("Omnibus:", _g(dg.omnibus, ".3f")), ("Prob(Omnibus):", _g(dg.omnibus_p, ".3f")),
+            ("Skew:", _g(dg.skew, ".3f")), ("Kurtosis:", _g(dg.kurtosis, ".3f"))]
+    right = [("Durbin-Watson:", _g(dg.durbin_watson, ".3f")),
+             ("Jarque-Bera (JB):", _g(dg.jarque_bera, ".3f")),
+             ("Prob(JB):", _g(dg.jarque_bera_p, ".3g")), ("", "")]
+    return [f"{a:<21}{av:>17}  {c:<21}{cv:>17}".rstrip()
+            for (a, av), (c, cv) in zip(left, right, strict=True)]
