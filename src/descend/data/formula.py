@@ -252,7 +252,7 @@ class _Checker:
                                       if k.arg in ("reference", "base")]
             if len(args) == 1 and len(node.keywords) <= 1 and isinstance(args[0], ast.Constant) \
                     and isinstance(args[0].value, str | int | float):
-                return _call("contr.treatment", [ast.Constant(args[0].value)])
+                return _call("Treatment", [ast.Constant(args[0].value)])
         raise self.refuse(node, "is not Treatment('level') (the reference level)")
 
 
@@ -283,8 +283,15 @@ class _Numpy:
             setattr(self, name, getattr(np, name))
 
 
+def _treatment(reference: Any = None) -> Any:
+    """``Treatment('b')`` (patsy's and statsmodels' spelling): treatment coding, reference b."""
+    from formulaic.transforms.contrasts import TreatmentContrasts
+
+    return TreatmentContrasts(base=reference)
+
+
 def _context() -> dict[str, Any]:
-    return {"np": _Numpy()}
+    return {"np": _Numpy(), "Treatment": _treatment}
 
 
 @dataclass(frozen=True)

@@ -249,14 +249,14 @@ def _gram(stats: MomentStats, theta: Array, fit_intercept: bool) -> _Gram:
     G = stats.cxx + n * np.outer(stats.mean_x, stats.mean_x)
     Xy = stats.cxy + n * stats.mean_x * stats.mean_y
     tss = float(stats.cyy + n * stats.mean_y**2)  # uncentred, as statsmodels without a constant
-    inv = _inverse(G)
-    if inv is None:
+    inv_o = _inverse(G)
+    if inv_o is None:
         return _Gram(None, None, max(tss - 2.0 * float(theta @ Xy) + float(theta @ G @ theta),
                                      0.0), tss, d)
-    w_opt = inv @ Xy
+    w_opt = inv_o @ Xy
     dw = theta - w_opt
     rss = max(tss - float(Xy @ w_opt), 0.0) + max(float(dw @ G @ dw), 0.0)
-    return _Gram(inv, w_opt, rss, tss, d)
+    return _Gram(inv_o, w_opt, rss, tss, d)
 
 
 def _refusal(loss: str, penalty: float, n: int, p: int, singular: bool) -> str | None:
@@ -293,6 +293,7 @@ def ols_summary(
     cov_type: str = "nonrobust",
     diagnostics: Any = None,
     missing: Any = None,
+    n_groups: int | None = None,
 ) -> FitSummary:
     """Statistics of the fit ``y ~ intercept + X coef`` from the moments of ``(X, y)``.
 
@@ -316,6 +317,8 @@ def ols_summary(
         cov_type: the name of that covariance, for the table (``HC1``, ``cluster (firm)``).
         diagnostics: the residual diagnostics (:class:`~descend.models.sandwich.Diagnostics`).
         missing: the rows dropped for missing cells (:class:`~descend.data.formula.MissingReport`).
+        n_groups: the number of clusters of a cluster-robust ``cov`` (the robust F test's
+            denominator degrees of freedom are ``n_groups - 1``, as statsmodels').
 
     Returns:
         A :class:`FitSummary` (``str()`` of it is the text table, ``to_dict()`` its JSON).
@@ -353,7 +356,7 @@ def ols_summary(
     if refusal is None:
         assert gram.inv is not None and sigma2 is not None and gram.theta_opt is not None
         inf = _infer(theta, gram, sigma2, n, df_model, df_resid, alpha, status,
-                     cov=cov, robust=cov_type != "nonrobust")
+                     cov=cov, robust=cov_type != "nonrobust", n_groups=n_groups)
         unavailable += inf.unavailable
     notes = list(inf.notes)
     if refusal is None and not converged:
@@ -395,8 +398,25 @@ class _Inference:
     notes: tuple[str, ...] = ()
 
 
+def _wald(ws: Array, V: Array, d: int, df_denom: int) -> tuple[float | None, float | None,
+                                                              tuple[str, ...]]:
+    """statsmodels' robust F: the Wald statistic of all slopes with the robust covariance,
+    divided by its rank ``J``, on ``F(J, df_denom)`` (pseudo-inverse when ``J < d``)."""
+    from scipy import stats as sps
+
+    rank = int(np.linalg.matrix_rank(V))
+    if rank == 0 or df_denom <= 0:
+        return None, None, ()
+    F = float(ws @ np.linalg.pinv(V) @ ws) / rank
+    note = () if rank == d else (
+        f"the robust covariance of the slopes has rank {rank} < {d} (too few clusters): the "
+        f"F test uses its pseudo-inverse on {rank} degrees of freedom",)
+    return F, float(sps.f.sf(F, rank, df_denom)), note
+
+
 def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_resid: int,
-           alpha: float, status: str | None, *, cov: Array | None, robust: bool) -> _Inference:
+           alpha: float, status: str | None, *, cov: Array | None, robust: bool,
+           n_groups: int | None = None) -> _Inference:
     """Standard errors, t (or z), p, intervals, the F (or Wald) test and the likelihood."""
     from scipy import stats as sps
 
@@ -411,20 +431,18 @@ def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_r
     gap_se = float(np.max(np.abs(theta - gram.theta_opt) / np.sqrt(sigma2 * np.diag(gram.inv))))
     llf = -0.5 * n * (math.log(2.0 * math.pi * rss / n) + 1.0)
     f_stat = f_p = None
+    notes: tuple[str, ...] = ()
     slopes = slice(p - df_model, p)
     if df_model > 0 and not robust:
         f_stat = ((tss - rss) / df_model) / sigma2
         f_p = float(sps.f.sf(f_stat, df_model, df_resid))
     elif df_model > 0:
-        # statsmodels' robust F: the Wald test of all slopes with the robust covariance, / d
-        ws = theta[slopes]
-        try:
-            f_stat = float(ws @ np.linalg.solve(V[slopes, slopes], ws)) / df_model
-            f_p = float(sps.f.sf(f_stat, df_model, df_resid))
-        except np.linalg.LinAlgError:
-            f_stat = f_p = None
+        f_stat, f_p, note = _wald(theta[slopes], V[slopes, slopes], df_model,
+                                  df_resid if n_groups is None else n_groups - 1)
+        notes += note
     base = _Inference(cov=V, std_err=std_err, f_stat=f_stat, f_p=f_p, llf=llf,
-                      aic=2.0 * p - 2.0 * llf, bic=p * math.log(n) - 2.0 * llf, gap_se=gap_se)
+                      aic=2.0 * p - 2.0 * llf, bic=p * math.log(n) - 2.0 * llf, gap_se=gap_se,
+                      notes=notes)
     if gap_se > GAP_LIMIT:
         return _Inference(**{**base.__dict__, "unavailable": (
             f"t, p-values and intervals: the coefficients are {gap_se:.3g} standard errors "

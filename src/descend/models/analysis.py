@@ -1,0 +1,211 @@
+"""The analyst's path: a formula over a table, robust standard errors, diagnostics, intervals.
+
+``fit_formula("price ~ size + C(city)", data, cov_type="HC1")`` is statsmodels'
+``smf.ols(formula, data).fit(cov_type="HC1")`` on descend's engine: the formula picks and
+encodes the columns (:mod:`descend.data.formula`), the model fits the least-squares loss by
+descent as any fit does, and one more pass over the rows at the fitted coefficients gives the
+sandwich covariance and the residual diagnostics (:mod:`descend.models.sandwich`).
+
+Prediction intervals (statsmodels' ``get_prediction(...).summary_frame(alpha)``): at a new row
+``x0`` (with a leading 1 for the intercept) and ``V`` the covariance of the coefficients,
+
+    se_mean = sqrt(x0^T V x0)                       confidence: yhat -+ q se_mean
+    se_obs  = sqrt(se_mean^2 + s^2)                 prediction: yhat -+ q se_obs
+
+with ``q`` the ``1 - alpha/2`` quantile of t on ``n - p`` degrees of freedom (classical ``V``)
+or of the normal distribution (a robust ``V``), as statsmodels does by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from descend.data.formula import Design, MissingReport, parse_formula
+from descend.errors import InputError
+from descend.models.sandwich import CovSpec, RowPass, parse_cov
+
+Array = NDArray[np.float64]
+
+__all__ = ["INTERVALS", "fit_formula", "prediction_table", "row_pass", "summary_of"]
+
+#: The intervals ``predict`` can give.
+INTERVALS = ("confidence", "prediction")
+
+_CHUNK = 1 << 16
+
+
+def cov_spec(cov_type: str | None, cov_kwds: dict[str, Any] | None) -> CovSpec:
+    """statsmodels' ``cov_type=`` / ``cov_kwds={"groups": ...}`` as a :class:`CovSpec`."""
+    groups = (cov_kwds or {}).get("groups")
+    spec = parse_cov(cov_type or "nonrobust", groups if isinstance(groups, str) else None)
+    if spec.kind == "cluster" and spec.groups is None and groups is None:
+        raise InputError("cov_type='cluster' needs cov_kwds={'groups': COLUMN or labels}")
+    return spec
+
+
+def fit_formula(
+    formula: str,
+    data: Any,
+    *,
+    missing: str = "drop",
+    cov_type: str | None = "nonrobust",
+    cov_kwds: dict[str, Any] | None = None,
+    model: Any = None,
+    **params: Any,
+) -> Any:
+    """Fit ``formula`` to ``data`` (a pandas/polars DataFrame or a dict of columns).
+
+    Args:
+        formula: ``target ~ terms`` (:mod:`descend.data.formula` lists the language).
+        data: the table; only the columns the formula names are used.
+        missing: ``"drop"`` (rows with an empty cell in a used column; counted per column
+            in ``missing_``) or ``"raise"``.
+        cov_type: ``nonrobust``, ``HC0``-``HC3`` or ``cluster`` (statsmodels' names).
+        cov_kwds: ``{"groups": COLUMN}`` (a column of ``data``) or ``{"groups": labels}``
+            for ``cluster``.
+        model: the :class:`~descend.models.linear.LinearModel` to fit (default: a new one with
+            ``params``; ``fit_intercept`` follows the formula's ``1``/``0``).
+
+    Returns:
+        The fitted model, with ``design_`` (formula and levels), ``missing_``
+        (a :class:`~descend.data.formula.MissingReport`), and ``row_pass_`` (the robust
+        covariance and diagnostics that ``summary()`` reports).
+    """
+    from descend.data.table import Table
+    from descend.models.linear import LinearModel
+
+    if missing not in ("drop", "raise"):
+        raise InputError(f"missing={missing!r}: use 'drop' or 'raise'")
+    plan = parse_formula(formula)
+    spec = cov_spec(cov_type, cov_kwds)
+    frame = _with_groups(data, spec, cov_kwds)
+    design = Design.learn(plan, [frame])
+    X, y, report = design.transform(frame, missing=missing)
+    groups = _kept_groups(frame, spec, design, missing) if spec.kind == "cluster" else None
+    if model is None:
+        model = LinearModel(**{"fit_intercept": plan.intercept, **params})
+    elif bool(model.fit_intercept) != plan.intercept:
+        model.set_params(fit_intercept=plan.intercept)
+    model.fit_table(Table(X, y, design.names, plan.target, "the data"))
+    model.design_ = design
+    model.missing_ = report
+    model.cov_spec_ = spec
+    model.row_pass_ = row_pass(model, [(X, y, groups)], spec)
+    return model
+
+
+def _with_groups(data: Any, spec: CovSpec, cov_kwds: dict[str, Any] | None) -> Any:
+    """The table as pandas, with labels given as an array put in a column ``__groups``."""
+    import pandas as pd
+
+    frame = data.to_pandas() if hasattr(data, "to_pandas") and not isinstance(
+        data, pd.DataFrame) else pd.DataFrame(data)
+    groups = (cov_kwds or {}).get("groups")
+    if spec.kind == "cluster" and groups is not None and not isinstance(groups, str):
+        labels = np.asarray(groups)
+        if labels.shape[0] != len(frame):
+            raise InputError(f"cov_kwds['groups'] has {labels.shape[0]} labels for "
+                             f"{len(frame)} rows")
+        frame = frame.assign(__groups=labels)
+        return frame
+    if spec.kind == "cluster" and spec.groups not in frame.columns:
+        raise InputError(f"cov_type='cluster': the data has no column {spec.groups!r} to "
+                         "cluster by")
+    return frame
+
+
+def _kept_groups(frame: Any, spec: CovSpec, design: Design, missing: str) -> Any:
+    """The cluster label of every row the design kept (same drop rule as the design)."""
+    from descend.data.formula import _missing
+
+    column = "__groups" if "__groups" in frame.columns else str(spec.groups)
+    bad = np.zeros(len(frame), dtype=bool)
+    for col in dict.fromkeys((design.target, *design.plan.columns)):
+        bad |= _missing(frame[col].reset_index(drop=True))
+    labels = frame[column].reset_index(drop=True)[~bad]
+    if labels.isna().any():
+        raise InputError(f"cov_type='cluster': the cluster column {column!r} has empty cells "
+                         "in rows the fit uses; fill them or drop those rows")
+    return labels.to_numpy()
+
+
+def row_pass(model: Any, chunks: Iterable[tuple[Array, Array, Any]], spec: CovSpec) -> RowPass:
+    """One pass over ``(X, y, groups)`` chunks at the model's coefficients (the sandwich's
+    meat and the residual sums); the bread is the inverse Gram matrix from ``moments_``."""
+    from descend.models.inference import _inverse
+
+    stats = model.moments_
+    intercept = bool(model.fit_intercept)
+    if intercept:
+        inv = _inverse(stats.cxx)
+    else:
+        inv = _inverse(stats.cxx + stats.n * np.outer(stats.mean_x, stats.mean_x))
+    if inv is None:
+        raise InputError("the features are collinear or one is constant (X^T X is singular): "
+                         "the coefficients, and so their covariance, are not identified")
+    rp = RowPass.start(spec, inv, stats.mean_x, float(model.intercept_),
+                       np.asarray(model.coef_, float), int(stats.n), intercept=intercept)
+    for X, y, groups in chunks:
+        for i in range(0, X.shape[0], _CHUNK):
+            g = None if groups is None else groups[i:i + _CHUNK]
+            rp.add(X[i:i + _CHUNK], y[i:i + _CHUNK], g)
+    return rp
+
+
+def summary_of(model: Any, alpha: float = 0.05) -> Any:
+    """``model.summary()`` with the row pass's covariance, diagnostics and missing report."""
+    from descend.models.inference import ols_summary
+
+    rp: RowPass | None = getattr(model, "row_pass_", None)
+    spec: CovSpec = getattr(model, "cov_spec_", CovSpec())
+    stats = model.moments_
+    cov = None
+    if rp is not None and spec.robust and str(model.loss) == "squared_error":
+        cov = rp.covariance(0.0)
+    return ols_summary(
+        stats, model.intercept_, model.coef_, names=model.feature_names_,
+        target=getattr(model, "target_name_", None), alpha=alpha, loss=str(model.loss),
+        penalty=float(model.alpha), status=getattr(model, "stop_reason_", None),
+        converged=bool(model.result_.success) if hasattr(model, "result_")
+        else bool(getattr(model, "converged_", False)),
+        fit_intercept=bool(model.fit_intercept), cov=cov, cov_type=spec.label(),
+        diagnostics=None if rp is None else rp.diagnostics(),
+        missing=getattr(model, "missing_", None),
+        n_groups=rp.n_groups if rp is not None and spec.kind == "cluster" else None,
+    )
+
+
+def prediction_table(model: Any, X: Array, *, interval: str | None = None,
+                     alpha: float = 0.05) -> dict[str, Array]:
+    """The predictions at ``X`` and, with ``interval``, their standard error and bounds.
+
+    Returns a dict of columns: ``mean``; with an interval also ``se`` (of the mean, or of a
+    new observation for ``"prediction"``), ``lower`` and ``upper``.
+    """
+    from scipy import stats as sps
+
+    mean = X @ np.asarray(model.coef_, float) + (
+        float(model.intercept_) if model.fit_intercept else 0.0)
+    if interval is None:
+        return {"mean": mean}
+    if interval not in INTERVALS:
+        raise InputError(f"interval={interval!r}: use 'confidence' or 'prediction'")
+    s = summary_of(model, alpha)
+    if s.cov is None or s.residual_std_error is None or s.std_err is None:
+        why = "; ".join(s.unavailable) or "the fit has no standard errors"
+        raise InputError(f"{interval} intervals are not available: {why}")
+    Z = np.column_stack([np.ones(X.shape[0]), X]) if model.fit_intercept else X
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", Z, s.cov, Z), 0.0))
+    if interval == "prediction":
+        se = np.sqrt(se**2 + s.residual_std_error**2)
+    dist = sps.t(s.df_resid) if s.use_t else sps.norm
+    q = float(dist.ppf(1.0 - alpha / 2.0))
+    return {"mean": mean, "se": se, "lower": mean - q * se, "upper": mean + q * se}
+
+
+def missing_sentence(report: MissingReport | None) -> str | None:
+    return None if report is None else report.sentence()

@@ -1,0 +1,171 @@
+"""The analyst's path against statsmodels: formulas with text categories and missing cells,
+every covariance kind, diagnostics and prediction intervals, on statsmodels' bundled real data
+sets (the reference is ``smf.ols(formula, data, missing='drop').fit(cov_type=...)``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from descend.models.analysis import fit_formula, prediction_table, summary_of
+
+sm = pytest.importorskip("statsmodels.api")
+smf = pytest.importorskip("statsmodels.formula.api")
+sms = pytest.importorskip("statsmodels.stats.stattools")
+
+RTOL = 1e-8
+
+
+def _holes(frame: pd.DataFrame, columns: list[str], every: int) -> pd.DataFrame:
+    """Empty some cells, deterministically: row i of column j when (i + 3j) % every == 0."""
+    out = frame.copy()
+    for j, col in enumerate(columns):
+        rows = np.arange(len(out))
+        out.loc[(rows + 3 * j) % every == 0, col] = np.nan if out[col].dtype != object else None
+    return out
+
+
+def grunfeld() -> pd.DataFrame:
+    d = sm.datasets.grunfeld.load_pandas().data
+    d["firm"] = d["firm"].astype(object)
+    return _holes(d, ["value", "firm"], 23)
+
+
+def fair() -> pd.DataFrame:
+    d = sm.datasets.fair.load_pandas().data
+    jobs = {1: "student", 2: "farming", 3: "white collar", 4: "teacher", 5: "professional",
+            6: "manager"}
+    d["job"] = d["occupation"].map(jobs).astype(object)
+    return _holes(d, ["age", "job"], 97)
+
+
+def star98() -> pd.DataFrame:
+    d = sm.datasets.star98.load_pandas().data
+    d["district"] = np.where(d["PERMINTE"] > d["PERMINTE"].median(), "minority", "majority")
+    d["district"] = d["district"].astype(object)
+    return _holes(d, ["LOWINC", "PTRATIO"], 31)
+
+
+def macrodata() -> pd.DataFrame:
+    d = sm.datasets.macrodata.load_pandas().data
+    d["season"] = d["quarter"].map({1.0: "q1", 2.0: "q2", 3.0: "q3", 4.0: "q4"}).astype(object)
+    return _holes(d, ["tbilrate"], 29)
+
+
+def longley() -> pd.DataFrame:
+    return sm.datasets.longley.load_pandas().data
+
+
+CASES = [
+    ("grunfeld", grunfeld, "invest ~ value + capital + C(firm)", "firm"),
+    ("fair", fair, "affairs ~ rate_marriage + age + yrs_married + educ + C(job, Treatment('teacher'))",
+     "occupation_husb"),
+    ("star98", star98, "NABOVE ~ LOWINC + PERASIAN + PERBLACK + PTRATIO + district", "district"),
+    ("macrodata", macrodata, "realinv ~ realgdp + np.log(realcons) + tbilrate + season", "year"),
+    ("longley", longley, "TOTEMP ~ GNPDEFL + GNP + UNEMP + ARMED + POP + YEAR", None),
+]
+
+
+def _reference(frame: pd.DataFrame, formula: str, cov: str, groups: str | None):
+    sm_formula = formula.replace("Treatment(", "Treatment(reference=") if "Treatment" in formula \
+        else formula
+    used = frame.dropna(subset=[c for c in frame.columns if c in formula or c == groups])
+    model = smf.ols(sm_formula, used)
+    if cov == "cluster":
+        return model.fit(cov_type="cluster", cov_kwds={"groups": used[groups].to_numpy()}), used
+    return model.fit(cov_type=cov), used
+
+
+def _ours(ref_names) -> list[str]:
+    """statsmodels' names in descend's spelling."""
+    return [n.replace("Intercept", "intercept").replace("Treatment(reference=", "Treatment(")
+            .replace('"', "'") for n in ref_names]
+
+
+def _order(s, ref) -> np.ndarray:
+    """Indices that put descend's coefficients in statsmodels' order (patsy sorts terms)."""
+    names = list(s.names)
+    return np.array([names.index(n) for n in _ours(ref.params.index)])
+
+
+def _close(a, b, rtol=RTOL, atol=0.0):
+    np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("name,make,formula,groups", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("cov", ["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"])
+def test_coefficients_errors_and_intervals_equal_statsmodels(name, make, formula, groups, cov):
+    if cov == "cluster" and groups is None:
+        pytest.skip("no cluster column in this data set")
+    frame = make()
+    ref, used = _reference(frame, formula, cov, groups)
+    kw = {"cov_kwds": {"groups": groups}} if cov == "cluster" else {}
+    model = fit_formula(formula, frame, cov_type=cov, **kw)
+    s = summary_of(model)
+    assert s.n == int(ref.nobs) == len(used)
+    assert model.missing_.dropped == len(frame) - len(used)
+    k = _order(s, ref)
+    _close(s.coef[k], ref.params.to_numpy())
+    _close(s.std_err[k], ref.bse.to_numpy())
+    _close(s.p_value[k], ref.pvalues.to_numpy(), rtol=1e-6, atol=1e-300)
+    # a bound is coef -+ q se: judge its error against the size of the terms it adds (on
+    # Longley the bounds of the intercept cancel to 1e-2 of those terms)
+    ci, ref_ci = s.conf_int[k], ref.conf_int().to_numpy()
+    scale = np.abs(s.coef[k]) + np.abs(ci[:, 1] - ci[:, 0])
+    assert np.all(np.abs(ci - ref_ci) <= RTOL * scale[:, None])
+    _close([s.r2, s.adj_r2], [ref.rsquared, ref.rsquared_adj])
+    _close(s.f_statistic, ref.fvalue, rtol=1e-7)
+
+
+@pytest.mark.parametrize("name,make,formula,groups", CASES, ids=[c[0] for c in CASES])
+def test_diagnostics_equal_statsmodels(name, make, formula, groups):
+    frame = make()
+    ref, _ = _reference(frame, formula, "nonrobust", groups)
+    dg = summary_of(fit_formula(formula, frame)).diagnostics
+    resid = ref.resid.to_numpy()
+    jb, jb_p, skew, kurt = sms.jarque_bera(resid)
+    omni, omni_p = sms.omni_normtest(resid)
+    _close([dg.durbin_watson], [sms.durbin_watson(resid)], rtol=1e-7)
+    _close([dg.jarque_bera, dg.jarque_bera_p, dg.skew, dg.kurtosis], [jb, jb_p, skew, kurt],
+           rtol=1e-6)
+    _close([dg.omnibus, dg.omnibus_p], [omni, omni_p], rtol=1e-6)
+
+
+@pytest.mark.parametrize("interval", ["confidence", "prediction"])
+@pytest.mark.parametrize("cov", ["nonrobust", "HC3"])
+def test_intervals_for_new_rows_equal_get_prediction(interval, cov):
+    frame = grunfeld()
+    formula = "invest ~ value + capital + C(firm)"
+    ref, _ = _reference(frame, formula, cov, None)
+    model = fit_formula(formula, frame, cov_type=cov)
+    new = sm.datasets.grunfeld.load_pandas().data.iloc[[0, 45, 101, 219]]
+    X, _, _ = model.design_.transform(new)
+    got = prediction_table(model, X, interval=interval, alpha=0.1)
+    want = ref.get_prediction(new).summary_frame(alpha=0.1)
+    side = "mean_ci" if interval == "confidence" else "obs_ci"
+    _close(got["mean"], want["mean"])
+    _close(got["lower"], want[f"{side}_lower"])
+    _close(got["upper"], want[f"{side}_upper"])
+
+
+def test_through_the_origin_matches_ols_without_a_constant():
+    d = sm.datasets.stackloss.load_pandas().data
+    ref = sm.OLS(d["STACKLOSS"], d[["AIRFLOW", "WATERTEMP", "ACIDCONC"]]).fit()
+    s = summary_of(fit_formula("STACKLOSS ~ AIRFLOW + WATERTEMP + ACIDCONC - 1", d))
+    assert (s.df_resid, s.df_model) == (int(ref.df_resid), int(ref.df_model)) == (18, 3)
+    _close(s.coef, ref.params.to_numpy())
+    _close(s.std_err, ref.bse.to_numpy())
+    _close([s.residual_std_error, s.r2, s.adj_r2, s.f_statistic, s.log_likelihood, s.aic, s.bic],
+           [np.sqrt(ref.scale), ref.rsquared, ref.rsquared_adj, ref.fvalue, ref.llf, ref.aic,
+            ref.bic], rtol=1e-7)
+    assert abs(s.residual_std_error - 4.0640) < 5e-5  # the issue's figure
+
+
+def test_missing_cells_are_counted_per_column():
+    frame = grunfeld()
+    model = fit_formula("invest ~ value + capital + C(firm)", frame)
+    miss = frame[["value", "firm"]].isna().sum()
+    report = dict(model.missing_.by_column)
+    assert report == {"value": int(miss["value"]), "firm": int(miss["firm"])}
+    assert model.missing_.sentence().startswith(f"n = {model.missing_.used} of {len(frame)}")
