@@ -118,7 +118,7 @@ def parse_formula(text: str) -> FormulaPlan:
     >>> p = parse_formula("price ~ size + C(city) + np.log(area)")
     >>> p.target, p.columns, p.intercept
     ('price', ('size', 'city', 'area'), True)
-    >>> parse_formula("y ~ __import__('os').system('x')")
+    >>> parse_formula("y ~ __import__('os').system('x')")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     descend.errors.InputError: formula: ...
@@ -142,6 +142,7 @@ def parse_formula(text: str) -> FormulaPlan:
     categorical: list[str] = []
     target_tree = _check_factor(lhs[0].factors[0], raw, columns, categorical)
     target_cols = list(columns)
+    columns.clear()
     if len(target_cols) != 1 or not isinstance(target_tree, str):
         raise InputError(f"formula: the target of {raw!r} must be one column, as written in the "
                          "file (transform it in the file, or fit log(y) by naming a column)")
@@ -178,6 +179,9 @@ def _check_factor(factor: Any, raw: str, columns: list[str], categorical: list[s
     method = str(factor.eval_method.value)
     expr = str(factor.expr)
     if method == "lookup":
+        if expr.startswith("_") or "__" in expr:
+            raise InputError(f"formula: the name {expr!r} {_where(raw)} is not allowed (names "
+                             "starting with _ or holding __ are refused)")
         columns.append(expr)
         return _quote(expr)
     if method != "python":
