@@ -160,6 +160,7 @@ def test_through_the_origin_matches_ols_without_a_constant():
            [np.sqrt(ref.scale), ref.rsquared, ref.rsquared_adj, ref.fvalue, ref.llf, ref.aic,
             ref.bic], rtol=1e-7)
     assert abs(s.residual_std_error - 4.0640) < 5e-5  # the issue's figure
+    _close(s.condition_number, ref.condition_number, rtol=1e-8)
 
 
 def test_missing_cells_are_counted_per_column():
@@ -169,3 +170,58 @@ def test_missing_cells_are_counted_per_column():
     report = dict(model.missing_.by_column)
     assert report == {"value": int(miss["value"]), "firm": int(miss["firm"])}
     assert model.missing_.sentence().startswith(f"n = {model.missing_.used} of {len(frame)}")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("cov", ["nonrobust", "HC1", "HC3", "cluster"])
+def test_a_file_in_chunks_gives_the_in_memory_numbers(tmp_path, fmt, cov):
+    """Chunks of 37 rows (levels met in different chunks, a cluster split across chunks)."""
+    from descend.models.analysis import fit_formula_file
+
+    frame = grunfeld()
+    path = tmp_path / f"g.{fmt}"
+    frame.to_csv(path, index=False) if fmt == "csv" else frame.to_parquet(path, index=False)
+    formula = "invest ~ value + capital + C(firm) + value:capital"
+    kw = {"cov_kwds": {"groups": "firm"}} if cov == "cluster" else {}
+    whole = summary_of(fit_formula(formula, frame, cov_type=cov, **kw))
+    parts = summary_of(fit_formula_file(str(path), formula, cov_type=cov, chunk_rows=37, **kw))
+    assert parts.n == whole.n and parts.missing == whole.missing
+    assert parts.names == whole.names
+    _close(parts.coef, whole.coef, rtol=1e-9)
+    _close(parts.std_err, whole.std_err, rtol=1e-9)
+    d1, d2 = parts.diagnostics, whole.diagnostics
+    _close([d1.durbin_watson, d1.jarque_bera, d1.omnibus], [d2.durbin_watson, d2.jarque_bera,
+                                                            d2.omnibus], rtol=1e-8)
+
+
+def test_an_unseen_level_is_refused_with_its_column_and_row():
+    from descend.errors import DataError
+
+    frame = grunfeld().dropna()
+    model = fit_formula("invest ~ value + C(firm)", frame)
+    new = frame.head(4).copy()
+    new.iloc[2, new.columns.get_loc("firm")] = "Acme"
+    with pytest.raises(DataError, match=r"row 3, column 'firm' has the level 'Acme'"):
+        model.design_.transform(new)
+
+
+@pytest.mark.parametrize("formula", [
+    "y ~ __import__('os').system('touch /tmp/descend-pwned')",
+    "y ~ x.__class__",
+    "y ~ os.system('touch /tmp/descend-pwned')",
+    "y ~ np.load('secrets')",
+    "y ~ C(x, eval('1'))",
+    "y ~ I(open('/etc/passwd'))",
+    "y ~ getattr(x, 'y')",
+])
+def test_a_hostile_formula_is_refused_before_anything_runs(formula):
+    from pathlib import Path
+
+    from descend.errors import InputError
+
+    marker = Path("/tmp/descend-pwned")
+    marker.unlink(missing_ok=True)
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": [1.0, 2.0, 4.0]})
+    with pytest.raises(InputError, match="formula"):
+        fit_formula(formula, frame)
+    assert not marker.exists()

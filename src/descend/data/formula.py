@@ -324,9 +324,9 @@ class Design:
         """Learn the levels of the categorical columns from every table (chunk) given."""
         levels: dict[str, set[Any]] = {}
         for table in tables:
-            frame = _frame(table, plan)
+            frame = _frame(table, plan, partial=True)
             for col in plan.columns:
-                if col in plan.categorical or _is_text(frame[col]):
+                if col in frame.columns and (col in plan.categorical or _is_text(frame[col])):
                     seen = levels.setdefault(col, set())
                     seen.update(v for v in frame[col].dropna().unique().tolist() if v != "")
                     if len(seen) > MAX_LEVELS:
@@ -363,22 +363,18 @@ class Design:
         ``row_offset`` is the number of data rows before this chunk (for row numbers in
         messages); ``missing`` is ``"drop"`` or ``"raise"``.
         """
+        X, y, report, _ = self.rows(table, missing=missing, row_offset=row_offset,
+                                    source=source)
+        return X, y, report
+
+    def rows(self, table: Any, *, missing: str = "drop", row_offset: int = 0,
+             source: str = "the data") -> tuple[Array, Array, MissingReport, NDArray[np.bool_]]:
+        """:meth:`transform`, and the mask of the table's rows that were kept."""
         import pandas as pd
 
         frame = _frame(table, self.plan)
-        cols = (self.target, *self.plan.columns)
-        bad = np.zeros(len(frame), dtype=bool)
-        counts = []
-        for col in dict.fromkeys(cols):
-            miss = _missing(frame[col])
-            k = int(miss.sum())
-            if k and missing == "raise":
-                row = row_offset + int(np.argmax(miss)) + 1
-                raise DataError(f"{source}: row {row}, column {col!r} is empty; fill it, or "
-                                "drop rows with missing cells (missing='drop', --missing drop)")
-            counts.append((col, k))
-            bad |= miss
-        kept = frame.loc[~bad]
+        keep = ~self.missing_mask(frame, missing=missing, row_offset=row_offset, source=source)
+        kept = frame.loc[keep]
         for col, vals in self.levels:
             self._check_levels(kept[col], col, vals, row_offset, source)
             kept = kept.assign(**{col: pd.Categorical(kept[col], categories=list(vals))})
@@ -388,14 +384,31 @@ class Design:
             mm = self.spec.get_model_matrix(kept, context=_context(), na_action="ignore")
         X = np.asarray(mm[[c for c in mm.columns if c != "Intercept"]], dtype=np.float64)
         y = np.asarray(kept[self.target], dtype=np.float64)
+        counts = tuple((c, int(_missing(frame[c]).sum())) for c in self._used())
         report = MissingReport(len(frame), len(kept), tuple((c, k) for c, k in counts if k))
         bad_rows = ~np.isfinite(X).all(axis=1)
         if bad_rows.any():
-            row = row_offset + int(np.flatnonzero(~bad)[np.argmax(bad_rows)]) + 1
+            row = row_offset + int(np.flatnonzero(keep)[np.argmax(bad_rows)]) + 1
             raise DataError(f"{source}: row {row}: the formula's terms are not finite there "
                             "(e.g. log of 0 or of a negative number); change the formula or "
                             "the data")
-        return X, y, report
+        return X, y, report, keep
+
+    def _used(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.target, *self.plan.columns)))
+
+    def missing_mask(self, frame: Any, *, missing: str = "drop", row_offset: int = 0,
+                     source: str = "the data") -> NDArray[np.bool_]:
+        """Rows with an empty cell in a column the formula uses (``missing="raise"``: refused)."""
+        bad = np.zeros(len(frame), dtype=bool)
+        for col in self._used():
+            miss = _missing(frame[col])
+            if missing == "raise" and miss.any():
+                row = row_offset + int(np.argmax(miss)) + 1
+                raise DataError(f"{source}: row {row}, column {col!r} is empty; fill it, or "
+                                "drop rows with missing cells (missing='drop', --missing drop)")
+            bad |= miss
+        return bad
 
     def _check_levels(self, values: Any, col: str, levels: Sequence[Any], row_offset: int,
                       source: str) -> None:
@@ -452,7 +465,7 @@ def _missing(series: Any) -> NDArray[np.bool_]:
     return miss  # type: ignore[no-any-return]
 
 
-def _frame(table: Any, plan: FormulaPlan) -> Any:
+def _frame(table: Any, plan: FormulaPlan, *, partial: bool = False) -> Any:
     """The table as a pandas DataFrame, with a clear error for a column it lacks."""
     import pandas as pd
 
@@ -460,7 +473,7 @@ def _frame(table: Any, plan: FormulaPlan) -> Any:
         table = table.to_pandas()
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
     lacking = [c for c in (plan.target, *plan.columns) if c not in frame.columns]
-    if lacking:
+    if lacking and not partial:
         have = ", ".join(map(repr, list(frame.columns)[:8]))
         raise DataError(f"the formula {plan.text!r} names {', '.join(map(repr, lacking))}, "
                         f"which the data does not have (its columns: {have})")

@@ -30,7 +30,7 @@ from descend.models.sandwich import CovSpec, RowPass, parse_cov
 
 Array = NDArray[np.float64]
 
-__all__ = ["INTERVALS", "fit_formula", "prediction_table", "row_pass", "summary_of"]
+__all__ = ["INTERVALS", "fit_formula", "fit_formula_file", "prediction_table", "row_pass", "summary_of"]
 
 #: The intervals ``predict`` can give.
 INTERVALS = ("confidence", "prediction")
@@ -84,8 +84,8 @@ def fit_formula(
     spec = cov_spec(cov_type, cov_kwds)
     frame = _with_groups(data, spec, cov_kwds)
     design = Design.learn(plan, [frame])
-    X, y, report = design.transform(frame, missing=missing)
-    groups = _kept_groups(frame, spec, design, missing) if spec.kind == "cluster" else None
+    X, y, report, keep = design.rows(frame, missing=missing)
+    groups = _groups(frame, spec, keep)
     if model is None:
         model = LinearModel(**{"fit_intercept": plan.intercept, **params})
     elif bool(model.fit_intercept) != plan.intercept:
@@ -118,19 +118,74 @@ def _with_groups(data: Any, spec: CovSpec, cov_kwds: dict[str, Any] | None) -> A
     return frame
 
 
-def _kept_groups(frame: Any, spec: CovSpec, design: Design, missing: str) -> Any:
-    """The cluster label of every row the design kept (same drop rule as the design)."""
-    from descend.data.formula import _missing
-
+def _groups(frame: Any, spec: CovSpec, keep: Any) -> Any:
+    """The cluster label of every row the design kept, or ``None`` when not clustering."""
+    if spec.kind != "cluster":
+        return None
     column = "__groups" if "__groups" in frame.columns else str(spec.groups)
-    bad = np.zeros(len(frame), dtype=bool)
-    for col in dict.fromkeys((design.target, *design.plan.columns)):
-        bad |= _missing(frame[col].reset_index(drop=True))
-    labels = frame[column].reset_index(drop=True)[~bad]
+    labels = frame[column].reset_index(drop=True)[keep]
     if labels.isna().any():
         raise InputError(f"cov_type='cluster': the cluster column {column!r} has empty cells "
                          "in rows the fit uses; fill them or drop those rows")
     return labels.to_numpy()
+
+
+def fit_formula_file(
+    path: str,
+    formula: str,
+    *,
+    missing: str = "drop",
+    cov_type: str | None = "nonrobust",
+    cov_kwds: dict[str, Any] | None = None,
+    chunk_rows: int = 1 << 17,
+    model: Any = None,
+    **params: Any,
+) -> Any:
+    """:func:`fit_formula` of a CSV or Parquet file of any size, in chunks.
+
+    Three passes over only the columns the formula (and the cluster column) names: the levels
+    of the text columns, the moments of the design (the fit needs nothing else), and the row
+    pass of the sandwich and the diagnostics. The numbers are those of :func:`fit_formula` on
+    the whole table, to rounding.
+    """
+    from descend.data.stats import moment_stats
+    from descend.data.tables import iter_frames, text_columns
+    from descend.models.linear import LinearModel
+
+    if missing not in ("drop", "raise"):
+        raise InputError(f"missing={missing!r}: use 'drop' or 'raise'")
+    plan = parse_formula(formula)
+    spec = cov_spec(cov_type, cov_kwds)
+    extra = (spec.groups,) if spec.kind == "cluster" and spec.groups else ()
+    cols = (plan.target, *plan.columns, *extra)
+    text = set(text_columns(path, cols))
+    cats = [c for c in plan.columns if c in text or c in plan.categorical]
+    design = Design.learn(plan, iter_frames(path, cats, chunk_rows=chunk_rows) if cats else [])
+
+    def chunks() -> Any:
+        offset = 0
+        for frame in iter_frames(path, cols, chunk_rows=chunk_rows):
+            X, y, report, keep = design.rows(frame, missing=missing, row_offset=offset,
+                                             source=path)
+            offset += len(frame)
+            yield X, y, report, _groups(frame, spec, keep)
+
+    stats = report = None
+    for X, y, part, _ in chunks():
+        if X.shape[0]:
+            m = moment_stats(X, y)
+            stats = m if stats is None else stats.merge(m)
+        report = part if report is None else report.merge(part)
+    if stats is None or report is None:
+        raise InputError(f"{path}: no row has every column the formula uses")
+    if model is None:
+        model = LinearModel(**{"fit_intercept": plan.intercept, **params})
+    model._fit_stats(stats, design.names)
+    model.target_name_ = plan.target
+    model.n_features_in_ = len(design.names)
+    model.design_, model.missing_, model.cov_spec_ = design, report, spec
+    model.row_pass_ = row_pass(model, ((X, y, g) for X, y, _, g in chunks()), spec)
+    return model
 
 
 def row_pass(model: Any, chunks: Iterable[tuple[Array, Array, Any]], spec: CovSpec) -> RowPass:

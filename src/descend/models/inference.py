@@ -192,7 +192,7 @@ def _inverse(cxx: Array) -> Array | None:
     return (Linv.T @ Linv) / np.outer(sd, sd)  # type: ignore[no-any-return]
 
 
-def _condition_number(stats: MomentStats) -> float | None:
+def _condition_number(stats: MomentStats, fit_intercept: bool = True) -> float | None:
     """statsmodels' ``condition_number``: ``sqrt(max/min eigenvalue)`` of ``X^T X``, intercept in.
 
     ``X^T X = A^T A`` with ``A = [[sqrt(n), sqrt(n) mean^T], [0, R]]`` and ``R^T R = Cxx``, so
@@ -202,6 +202,13 @@ def _condition_number(stats: MomentStats) -> float | None:
     n, d = int(stats.n), stats.d
     if n == 0:
         return None
+    if not fit_intercept:  # X^T X = Cxx + n mx mx^T = A^T A with A = [R; sqrt(n) mx^T]
+        try:
+            R = np.linalg.cholesky(stats.cxx).T
+        except np.linalg.LinAlgError:
+            return None
+        sv = np.linalg.svd(np.vstack([R, math.sqrt(n) * stats.mean_x]), compute_uv=False)
+        return float(sv[0] / sv[-1]) if sv[-1] > 0 else None
     A = np.zeros((d + 1, d + 1))
     A[0, 0] = math.sqrt(n)
     A[0, 1:] = math.sqrt(n) * stats.mean_x
@@ -362,7 +369,7 @@ def ols_summary(
     if refusal is None and not converged:
         notes.append(f"the fit did not converge (stopped: {status}); the statistics are of the "
                      "coefficients it reached")
-    cond = _condition_number(stats) if fit_intercept else None
+    cond = _condition_number(stats, fit_intercept)
     if cond is not None and cond > 1e8:
         notes.append(
             f"the condition number is large ({cond:.3g}): the features may be nearly collinear "

@@ -1,0 +1,98 @@
+"""Tables in chunks, with their text columns: what a formula reads from a file.
+
+The numeric engines read float64 blocks; a formula also needs text (categories) and the cells
+that are empty. :func:`iter_frames` yields pandas DataFrames of at most ``chunk_rows`` rows with
+only the named columns, from a CSV file (pyarrow's streaming reader: the types are inferred
+once, from the first block, then fixed for the whole file) or from Parquet (a file, a folder or
+a glob; column-pruned record batches). Memory stays at one chunk whatever the file's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from descend.errors import DataError
+
+__all__ = ["PARQUET_SUFFIXES", "iter_frames", "text_columns"]
+
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+
+
+def _is_parquet(path: str) -> bool:
+    p = Path(path)
+    return p.is_dir() or any(str(p).lower().endswith(s) for s in PARQUET_SUFFIXES)
+
+
+def _csv_types(path: str, columns: Sequence[str]) -> dict[str, Any]:
+    """The type of each named column, from the file's first block (text stays text)."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    reader = csv.open_csv(path, convert_options=csv.ConvertOptions(
+        include_columns=list(columns), strings_can_be_null=True))
+    schema = reader.schema
+    reader.close()
+    types: dict[str, Any] = {}
+    for field in schema:
+        numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type) \
+            or pa.types.is_null(field.type)
+        types[field.name] = pa.float64() if numeric else pa.string()
+    return types
+
+
+def _check_columns(have: Sequence[str], want: Sequence[str], source: str) -> None:
+    lacking = [c for c in want if c not in have]
+    if lacking:
+        raise DataError(f"{source} has no column {', '.join(map(repr, lacking))} (its columns: "
+                        f"{', '.join(map(repr, list(have)[:8]))}"
+                        f"{', ...' if len(have) > 8 else ''})")
+
+
+def iter_frames(path: str, columns: Sequence[str], *, chunk_rows: int = 1 << 17,
+                types: dict[str, Any] | None = None) -> Iterator[Any]:
+    """pandas DataFrames of the named columns, in file order, ``chunk_rows`` rows at most."""
+    cols = list(dict.fromkeys(columns))
+    if _is_parquet(path):
+        import pyarrow.dataset as ds
+
+        data = ds.dataset(path, format="parquet")
+        _check_columns(data.schema.names, cols, path)
+        for batch in data.to_batches(columns=cols, batch_size=chunk_rows):
+            yield batch.to_pandas()
+        return
+    from pyarrow import csv
+
+    with open(path, "rb") as fh:
+        header = fh.readline().decode("utf-8", "replace").strip().split(",")
+    _check_columns([h.strip().strip('"') for h in header], cols, path)
+    kinds = types if types is not None else _csv_types(path, cols)
+    reader = csv.open_csv(
+        path,
+        read_options=csv.ReadOptions(block_size=max(1 << 20, 64 * chunk_rows)),
+        convert_options=csv.ConvertOptions(include_columns=cols, column_types=kinds,
+                                           strings_can_be_null=True))
+    try:
+        for batch in reader:
+            yield batch.to_pandas()
+    except Exception as exc:  # a cell that does not parse as the first block's type
+        raise DataError(f"{path}: {str(exc).splitlines()[0]}; a column that holds numbers in "
+                        "its first rows must hold numbers (or nothing) in every row") from None
+
+
+def text_columns(path: str, columns: Sequence[str]) -> tuple[str, ...]:
+    """The named columns that hold text (categories), from the schema or the first block."""
+    import pyarrow as pa
+
+    if _is_parquet(path):
+        import pyarrow.dataset as ds
+
+        schema = ds.dataset(path, format="parquet").schema
+        _check_columns(schema.names, columns, path)
+        return tuple(c for c in columns
+                     if pa.types.is_string(schema.field(c).type)
+                     or pa.types.is_large_string(schema.field(c).type)
+                     or pa.types.is_dictionary(schema.field(c).type))
+    kinds = _csv_types(path, columns)
+    return tuple(c for c in columns if kinds.get(c) == pa.string())
