@@ -207,8 +207,8 @@ def _condition_number(stats: MomentStats, fit_intercept: bool = True) -> float |
             R = np.linalg.cholesky(stats.cxx).T
         except np.linalg.LinAlgError:
             return None
-        sv = np.linalg.svd(np.vstack([R, math.sqrt(n) * stats.mean_x]), compute_uv=False)
-        return float(sv[0] / sv[-1]) if sv[-1] > 0 else None
+        sv0 = np.linalg.svd(np.vstack([R, math.sqrt(n) * stats.mean_x]), compute_uv=False)
+        return float(sv0[0] / sv0[-1]) if sv0[-1] > 0 else None
     A = np.zeros((d + 1, d + 1))
     A[0, 0] = math.sqrt(n)
     A[0, 1:] = math.sqrt(n) * stats.mean_x
