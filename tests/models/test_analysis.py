@@ -225,3 +225,22 @@ def test_a_hostile_formula_is_refused_before_anything_runs(formula):
     with pytest.raises(InputError, match="formula"):
         fit_formula(formula, frame)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("cov", ["HC2", "cluster"])
+def test_a_dask_dataframe_on_a_local_cluster_gives_the_in_memory_numbers(dask_cluster, cov):
+    distributed = pytest.importorskip("distributed")
+    dd = pytest.importorskip("dask.dataframe")
+    from descend.models.analysis import fit_formula_dask
+
+    frame = grunfeld()
+    formula = "invest ~ value + capital + C(firm)"
+    kw = {"cov_kwds": {"groups": "firm"}} if cov == "cluster" else {}
+    whole = summary_of(fit_formula(formula, frame, cov_type=cov, **kw))
+    with distributed.Client(dask_cluster):
+        ddf = dd.from_pandas(frame, npartitions=5)
+        parts = summary_of(fit_formula_dask(ddf, formula, cov_type=cov, **kw))
+    assert parts.n == whole.n and parts.missing == whole.missing and parts.names == whole.names
+    _close(parts.coef, whole.coef, rtol=1e-9)
+    _close(parts.std_err, whole.std_err, rtol=1e-9)
+    _close(parts.diagnostics.durbin_watson, whole.diagnostics.durbin_watson, rtol=1e-9)

@@ -30,7 +30,7 @@ from descend.models.sandwich import CovSpec, RowPass, parse_cov
 
 Array = NDArray[np.float64]
 
-__all__ = ["INTERVALS", "fit_formula", "fit_formula_file", "prediction_table", "row_pass", "summary_of"]
+__all__ = ["INTERVALS", "fit_formula", "fit_formula_dask", "fit_formula_file", "prediction_table", "row_pass", "summary_of"]
 
 #: The intervals ``predict`` can give.
 INTERVALS = ("confidence", "prediction")
@@ -185,6 +185,81 @@ def fit_formula_file(
     model.n_features_in_ = len(design.names)
     model.design_, model.missing_, model.cov_spec_ = design, report, spec
     model.row_pass_ = row_pass(model, ((X, y, g) for X, y, _, g in chunks()), spec)
+    return model
+
+
+def _partition_moments(frame: Any, design: Design, missing: str) -> tuple[Any, MissingReport]:
+    from descend.data.stats import moment_stats
+
+    X, y, report, _ = design.rows(frame.reset_index(drop=True), missing=missing)
+    return (moment_stats(X, y) if X.shape[0] else None), report
+
+
+def _partition_pass(frame: Any, design: Design, missing: str, start: RowPass) -> RowPass:
+    import copy
+
+    frame = frame.reset_index(drop=True)
+    X, y, _, keep = design.rows(frame, missing=missing)
+    rp = copy.deepcopy(start)
+    g = _groups(frame, start.spec, keep)
+    for i in range(0, X.shape[0], _CHUNK):
+        rp.add(X[i:i + _CHUNK], y[i:i + _CHUNK], None if g is None else g[i:i + _CHUNK])
+    return rp
+
+
+def fit_formula_dask(
+    data: Any,
+    formula: str,
+    *,
+    missing: str = "drop",
+    cov_type: str | None = "nonrobust",
+    cov_kwds: dict[str, Any] | None = None,
+    model: Any = None,
+    **params: Any,
+) -> Any:
+    """:func:`fit_formula` of a Dask DataFrame on its cluster (the current client's).
+
+    The same three passes as :func:`fit_formula_file`, each one graph over the partitions
+    (levels, then per-partition moments merged in order, then per-partition row passes
+    merged in order); only the small per-partition results travel.
+    """
+    import dask
+
+    from descend.models.linear import LinearModel
+
+    plan = parse_formula(formula)
+    spec = cov_spec(cov_type, cov_kwds)
+    extra = [spec.groups] if spec.kind == "cluster" and spec.groups else []
+    ddf = data[list(dict.fromkeys([plan.target, *plan.columns, *extra]))]
+    text = [c for c in plan.columns if c in plan.categorical
+            or str(ddf.dtypes[c]) in ("object", "string", "str", "category")]
+    uniques = dask.compute(*(ddf[c].dropna().unique() for c in text))
+    import pandas as pd
+
+    design = Design.learn(plan, [pd.DataFrame({c: pd.Series(u)})
+                                 for c, u in zip(text, uniques, strict=True)])
+    parts = ddf.to_delayed()
+    moments = dask.compute(*(dask.delayed(_partition_moments)(p, design, missing)
+                             for p in parts))
+    stats = report = None
+    for m, part in moments:
+        stats = m if stats is None else (stats if m is None else stats.merge(m))
+        report = part if report is None else report.merge(part)
+    if stats is None or report is None:
+        raise InputError("no row has every column the formula uses")
+    if model is None:
+        model = LinearModel(**{"fit_intercept": plan.intercept, **params})
+    model._fit_stats(stats, design.names)
+    model.target_name_ = plan.target
+    model.n_features_in_ = len(design.names)
+    model.design_, model.missing_, model.cov_spec_ = design, report, spec
+    start = row_pass(model, [], spec)
+    passes = dask.compute(*(dask.delayed(_partition_pass)(p, design, missing, start)
+                            for p in parts))
+    total = start
+    for rp in passes:
+        total = total.merge(rp)
+    model.row_pass_ = total
     return model
 
 
