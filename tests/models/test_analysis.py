@@ -244,3 +244,17 @@ def test_a_dask_dataframe_on_a_local_cluster_gives_the_in_memory_numbers(dask_cl
     _close(parts.coef, whole.coef, rtol=1e-9)
     _close(parts.std_err, whole.std_err, rtol=1e-9)
     _close(parts.diagnostics.durbin_watson, whole.diagnostics.durbin_watson, rtol=1e-9)
+
+
+def test_leverage_and_cooks_distance_equal_statsmodels_influence():
+    from descend.plot.residuals import influence
+
+    frame = grunfeld().dropna()
+    formula = "invest ~ value + capital + C(firm)"
+    model = fit_formula(formula, frame)
+    X, y, _ = model.design_.transform(frame)
+    h, r, cooks = influence(model, X, y)
+    ref = smf.ols(formula, frame).fit().get_influence()
+    _close(h, ref.hat_matrix_diag, rtol=1e-8)
+    _close(r, ref.resid_studentized_internal, rtol=1e-7)
+    _close(cooks, ref.cooks_distance[0], rtol=1e-7)

@@ -1,0 +1,113 @@
+"""Residual plots of a least-squares fit: residuals against fitted values, a normal Q-Q plot,
+and leverage against standardised residuals with contours of Cook's distance.
+
+With ``e_i`` the residual, ``h_i = x_i^T (X^T X)^-1 x_i`` the leverage (from the bread of
+:mod:`descend.models.sandwich`, row by row), ``s^2 = RSS / (n - p)`` and ``p`` the number of
+parameters:
+
+    r_i = e_i / (s sqrt(1 - h_i))                 (internally studentised residual)
+    D_i = r_i^2 h_i / (p (1 - h_i))               (Cook's distance, Cook 1977)
+
+so the contour ``D = c`` is ``r = +-sqrt(c p (1 - h) / h)``. Large tables are drawn from an
+even sample of at most ``max_points`` rows (the title says so); the sample is a view of the
+fit, never refitted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+__all__ = ["influence", "residual_plots"]
+
+
+def _leverage(model: Any, X: Array) -> Array:
+    from descend.models.analysis import row_pass
+    from descend.models.sandwich import CovSpec
+
+    rp = row_pass(model, [], CovSpec("HC3"))
+    Z = rp._rows(X)
+    return np.einsum("ij,jk,ik->i", Z, rp.bread, Z)  # type: ignore[no-any-return]
+
+
+def influence(model: Any, X: Array, y: Array) -> tuple[Array, Array, Array]:
+    """``(h, r, D)``: leverages, studentised residuals and Cook's distances of the rows."""
+    fitted = X @ np.asarray(model.coef_, float) + (
+        float(model.intercept_) if model.fit_intercept else 0.0)
+    e = y - fitted
+    s = model.summary()
+    p = len(s.names)
+    sigma = s.residual_std_error or float(np.std(e))
+    h = np.clip(_leverage(model, X), 0.0, 1.0 - 1e-12)
+    r = e / (sigma * np.sqrt(1.0 - h))
+    return h, r, r**2 * h / (p * (1.0 - h))
+
+
+def residual_plots(model: Any, X: Array, y: Array, *, max_points: int = 20_000,
+                   title: str | None = None) -> Any:
+    """A matplotlib Figure with the three panels for ``model`` fitted to ``(X, y)``."""
+    import matplotlib.pyplot as plt
+    from scipy import stats as sps
+
+    n = X.shape[0]
+    if n > max_points:
+        idx = np.linspace(0, n - 1, max_points).astype(np.int64)
+        X, y = X[idx], y[idx]
+    fitted = X @ np.asarray(model.coef_, float) + (
+        float(model.intercept_) if model.fit_intercept else 0.0)
+    e = y - fitted
+    h, r, _ = influence(model, X, y)
+    p = len(model.summary().names)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), layout="constrained")
+    _fitted_panel(axes[0], fitted, e)
+    _qq_panel(axes[1], r, sps)
+    _leverage_panel(axes[2], h, r, p)
+    head = title or f"Residuals of {getattr(model, 'target_name_', None) or 'y'}"
+    sampled = f" (an even sample of {X.shape[0]:,} of {n:,} rows)" if n > max_points else ""
+    fig.suptitle(f"{head}: n = {n:,}, p = {p}{sampled}")
+    return fig
+
+
+def _fitted_panel(ax: Any, fitted: Array, e: Array) -> None:
+    ax.scatter(fitted, e, s=9, alpha=0.6, color="#1f77b4", edgecolors="none")
+    ax.axhline(0.0, color="#444", lw=1)
+    order = np.argsort(fitted)
+    k = max(5, len(e) // 20)
+    smooth = np.convolve(e[order], np.ones(k) / k, mode="valid")
+    ax.plot(fitted[order][k // 2: k // 2 + smooth.size], smooth, color="#d62728", lw=1.6,
+            label=f"running mean of {k} residuals")
+    ax.set(xlabel="fitted value", ylabel="residual", title="Residuals vs fitted")
+    ax.legend(loc="best", fontsize=8)
+
+
+def _qq_panel(ax: Any, r: Array, sps: Any) -> None:
+    n = r.size
+    theory = sps.norm.ppf((np.arange(1, n + 1) - 0.375) / (n + 0.25))  # Blom's positions
+    ax.scatter(theory, np.sort(r), s=9, alpha=0.6, color="#1f77b4", edgecolors="none")
+    lim = float(max(np.abs(theory).max(), np.abs(r).max()))
+    ax.plot([-lim, lim], [-lim, lim], color="#444", lw=1, label="normal errors")
+    ax.set(xlabel="normal quantile", ylabel="studentised residual", title="Normal Q-Q")
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def _leverage_panel(ax: Any, h: Array, r: Array, p: int) -> None:
+    ax.scatter(h, r, s=9, alpha=0.6, color="#1f77b4", edgecolors="none")
+    ax.axhline(0.0, color="#444", lw=1)
+    hh = np.linspace(max(float(h.min()), 1e-6), max(float(h.max()) * 1.05, 2.0 * p / h.size),
+                     200)
+    for c, style in ((0.5, "--"), (1.0, "-")):
+        bound = np.sqrt(c * p * (1.0 - hh) / hh)
+        ax.plot(hh, bound, color="#d62728", ls=style, lw=1, label=f"Cook's distance {c:g}")
+        ax.plot(hh, -bound, color="#d62728", ls=style, lw=1)
+    top = float(max(np.abs(r).max() * 1.15, 3.0))
+    ax.set_ylim(-top, top)
+    ax.set(xlabel="leverage h", ylabel="studentised residual", title="Residuals vs leverage")
+    worst = np.argsort(-(r**2 * h / (p * (1.0 - h))))[:3]
+    for i in worst:
+        ax.annotate(str(int(i) + 1), (h[i], r[i]), fontsize=7, xytext=(3, 3),
+                    textcoords="offset points")
+    ax.legend(loc="lower left", fontsize=8)
