@@ -247,13 +247,14 @@ def test_a_dask_dataframe_on_a_local_cluster_gives_the_in_memory_numbers(dask_cl
 
 
 def test_leverage_and_cooks_distance_equal_statsmodels_influence():
-    from descend.plot.residuals import influence
+    from descend.models.analysis import influence
 
     frame = grunfeld().dropna()
     formula = "invest ~ value + capital + C(firm)"
     model = fit_formula(formula, frame)
     X, y, _ = model.design_.transform(frame)
-    h, r, cooks = influence(model, X, y)
+    got = influence(model, X, y)
+    h, r, cooks = got["leverage"], got["studentised"], got["cooks"]
     ref = smf.ols(formula, frame).fit().get_influence()
     _close(h, ref.hat_matrix_diag, rtol=1e-8)
     _close(r, ref.resid_studentized_internal, rtol=1e-7)

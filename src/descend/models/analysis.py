@@ -30,7 +30,7 @@ from descend.models.sandwich import CovSpec, RowPass, parse_cov
 
 Array = NDArray[np.float64]
 
-__all__ = ["INTERVALS", "fit_formula", "fit_formula_dask", "fit_formula_file", "prediction_table", "row_pass", "summary_of"]
+__all__ = ["INTERVALS", "fit_formula", "fit_formula_dask", "fit_formula_file", "influence", "prediction_table", "row_pass", "summary_of"]
 
 #: The intervals ``predict`` can give.
 INTERVALS = ("confidence", "prediction")
@@ -335,6 +335,25 @@ def prediction_table(model: Any, X: Array, *, interval: str | None = None,
     dist = sps.t(s.df_resid) if s.use_t else sps.norm
     q = float(dist.ppf(1.0 - alpha / 2.0))
     return {"mean": mean, "se": se, "lower": mean - q * se, "upper": mean + q * se}
+
+
+def influence(model: Any, X: Array, y: Array) -> dict[str, Array]:
+    """Per row: ``fitted``, ``resid``, ``leverage`` ``h_i = x_i^T (X^T X)^-1 x_i``,
+    ``studentised`` ``r_i = e_i / (s sqrt(1 - h_i))`` and ``cooks`` ``D_i = r_i^2 h_i / (p (1 - h_i))``
+    (statsmodels' ``get_influence()``: ``hat_matrix_diag``, ``resid_studentized_internal``,
+    ``cooks_distance[0]``); never the ``n x n`` hat matrix."""
+    fitted = X @ np.asarray(model.coef_, float) + (
+        float(model.intercept_) if model.fit_intercept else 0.0)
+    e = y - fitted
+    s = model.summary()
+    p = len(s.names)
+    sigma = s.residual_std_error or float(np.std(e))
+    rp = row_pass(model, [], CovSpec("HC3"))
+    Z = rp._rows(X)
+    h = np.clip(np.einsum("ij,jk,ik->i", Z, rp.bread, Z), 0.0, 1.0 - 1e-12)
+    r = e / (sigma * np.sqrt(1.0 - h))
+    return {"fitted": fitted, "resid": e, "leverage": h, "studentised": r,
+            "cooks": r**2 * h / (p * (1.0 - h))}
 
 
 def missing_sentence(report: MissingReport | None) -> str | None:

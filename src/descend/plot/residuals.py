@@ -1,8 +1,8 @@
 """Residual plots of a least-squares fit: residuals against fitted values, a normal Q-Q plot,
 and leverage against standardised residuals with contours of Cook's distance.
 
-With ``e_i`` the residual, ``h_i = x_i^T (X^T X)^-1 x_i`` the leverage (from the bread of
-:mod:`descend.models.sandwich`, row by row), ``s^2 = RSS / (n - p)`` and ``p`` the number of
+With ``e_i`` the residual, ``h_i = x_i^T (X^T X)^-1 x_i`` the leverage (computed by
+:func:`descend.models.analysis.influence` from the bread, row by row), ``s^2 = RSS / (n - p)`` and ``p`` the number of
 parameters:
 
     r_i = e_i / (s sqrt(1 - h_i))                 (internally studentised residual)
@@ -22,52 +22,32 @@ from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
 
-__all__ = ["influence", "residual_plots"]
+__all__ = ["residual_plots"]
 
 
-def _leverage(model: Any, X: Array) -> Array:
-    from descend.models.analysis import row_pass
-    from descend.models.sandwich import CovSpec
-
-    rp = row_pass(model, [], CovSpec("HC3"))
-    Z = rp._rows(X)
-    return np.einsum("ij,jk,ik->i", Z, rp.bread, Z)  # type: ignore[no-any-return]
-
-
-def influence(model: Any, X: Array, y: Array) -> tuple[Array, Array, Array]:
-    """``(h, r, D)``: leverages, studentised residuals and Cook's distances of the rows."""
-    fitted = X @ np.asarray(model.coef_, float) + (
-        float(model.intercept_) if model.fit_intercept else 0.0)
-    e = y - fitted
-    s = model.summary()
-    p = len(s.names)
-    sigma = s.residual_std_error or float(np.std(e))
-    h = np.clip(_leverage(model, X), 0.0, 1.0 - 1e-12)
-    r = e / (sigma * np.sqrt(1.0 - h))
-    return h, r, r**2 * h / (p * (1.0 - h))
-
-
-def residual_plots(model: Any, X: Array, y: Array, *, max_points: int = 20_000,
+def residual_plots(fitted: Array, resid: Array, leverage: Array, studentised: Array, p: int,
+                   *, target: str | None = None, max_points: int = 20_000,
                    title: str | None = None) -> Any:
-    """A matplotlib Figure with the three panels for ``model`` fitted to ``(X, y)``."""
+    """A matplotlib Figure with the three panels, from a fit's per-row quantities.
+
+    ``fitted``, ``resid``, ``leverage`` and ``studentised`` are per row (as
+    :func:`descend.models.analysis.influence` gives them); ``p`` is the number of parameters.
+    """
     import matplotlib.pyplot as plt
     from scipy import stats as sps
 
-    n = X.shape[0]
+    n = fitted.shape[0]
     if n > max_points:
         idx = np.linspace(0, n - 1, max_points).astype(np.int64)
-        X, y = X[idx], y[idx]
-    fitted = X @ np.asarray(model.coef_, float) + (
-        float(model.intercept_) if model.fit_intercept else 0.0)
-    e = y - fitted
-    h, r, _ = influence(model, X, y)
-    p = len(model.summary().names)
+        fitted, resid, leverage, studentised = (a[idx] for a in (fitted, resid, leverage,
+                                                                  studentised))
+    h = np.clip(leverage, 0.0, 1.0 - 1e-12)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), layout="constrained")
-    _fitted_panel(axes[0], fitted, e)
-    _qq_panel(axes[1], r, sps)
-    _leverage_panel(axes[2], h, r, p)
-    head = title or f"Residuals of {getattr(model, 'target_name_', None) or 'y'}"
-    sampled = f" (an even sample of {X.shape[0]:,} of {n:,} rows)" if n > max_points else ""
+    _fitted_panel(axes[0], fitted, resid)
+    _qq_panel(axes[1], studentised, sps)
+    _leverage_panel(axes[2], h, studentised, p)
+    head = title or f"Residuals of {target or 'y'}"
+    sampled = f" (an even sample of {fitted.shape[0]:,} of {n:,} rows)" if n > max_points else ""
     fig.suptitle(f"{head}: n = {n:,}, p = {p}{sampled}")
     return fig
 
