@@ -185,9 +185,14 @@ class RowPass:
     def _add_clusters(self, scores: Array, groups: Any) -> None:
         if groups is None:
             raise InputError("cov_type='cluster' needs a group label for every row")
+        from scipy import sparse
+
         labels, inverse = np.unique(np.asarray(groups), return_inverse=True)
-        sums = np.zeros((labels.shape[0], scores.shape[1]))
-        np.add.at(sums, inverse.ravel(), scores)
+        rows = inverse.ravel()
+        # the group sums as (indicator matrix) @ scores: O(n p), unlike np.add.at's slow loop
+        member = sparse.csr_matrix((np.ones(rows.size), (rows, np.arange(rows.size))),
+                                   shape=(labels.shape[0], rows.size))
+        sums = np.asarray(member @ scores)
         for label, s in zip(labels.tolist(), sums, strict=True):
             prev = self.groups.get(label)
             self.groups[label] = s if prev is None else prev + s
