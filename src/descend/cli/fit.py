@@ -439,7 +439,7 @@ def fit_command(
     ckpt_target = plan_checkpoint(checkpoint, plan, meta, resume) if checkpoint is not None else None
     ckpt = None
     if resume is not None:
-        from descend.loop.checkpoint import check_state_shapes, load_checkpoint
+        from descend.scale.checkpoint import check_state_shapes, load_checkpoint
 
         ckpt = load_checkpoint(resume)
         check_state_shapes(ckpt, f"--resume {resume}")
@@ -466,7 +466,7 @@ def fit_command(
         model.set_params(init=start)
         saver = None
         if checkpoint is not None:
-            from descend.loop.checkpoint import Checkpointer
+            from descend.scale.checkpoint import Checkpointer
 
             saver = Checkpointer(
                 ckpt_target or checkpoint, every=checkpoint_every, seconds=checkpoint_seconds, meta=meta
