@@ -180,7 +180,7 @@ else:
     st, names, target = stats_from_file(path)
     rows = st.n
     if mode == "fit":
-        m = LinearRegression()._fit_stats(st, names)
+        m = LinearRegression().fit_moments(st, names)
 dt = time.perf_counter() - t0
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec
 hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")][0].split()[1]

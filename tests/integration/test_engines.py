@@ -41,8 +41,8 @@ def _reference(loss: str) -> LinearRegression:
 def _fit_prepared(prep, loss: str) -> LinearRegression:
     model = LinearRegression(**_settings(loss))
     if prep.passes is None:
-        return model._fit_stats(prep.stats, prep.feature_names)
-    return model._fit_passes(prep.stats, prep.feature_names, prep.passes)
+        return model.fit_moments(prep.stats, prep.feature_names)
+    return model.fit_rows(prep.stats, prep.feature_names, prep.passes)
 
 
 def _same(model: LinearRegression, ref: LinearRegression) -> None:

@@ -167,7 +167,7 @@ def test_cli_ctrl_c_without_checkpoint(cli, files, monkeypatch):
         return real(*a, **kw)
 
     monkeypatch.setattr(descent, "run_descent", run)
-    monkeypatch.setattr("descend.models.linear.run_descent", run)
+    monkeypatch.setattr("descend.models._solvers.run_descent", run)
     r = cli(*_fit_args(files["csv"], "gd", "--max-iter", "50"))
     assert r.code == 130
     assert "nothing saved" in r.stderr and "--checkpoint FILE" in r.stderr

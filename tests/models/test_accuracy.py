@@ -224,9 +224,9 @@ def test_moments_alone_lose_digits_and_row_passes_win_them_back():
     names = tuple(f"x{j}" for j in range(1, 7))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        alone = LinearRegression()._fit_stats(moment_stats(X, y), names)
+        alone = LinearRegression().fit_moments(moment_stats(X, y), names)
         rows = _Rows(X, y)
-        refined = LinearRegression()._fit_stats(moment_stats(X, y), names, rows=rows)
+        refined = LinearRegression().fit_moments(moment_stats(X, y), names, rows=rows)
     got_alone = digits(fitted(alone), exact)
     got_refined = digits(fitted(refined), exact)
     assert rows.calls >= 2 and got_refined >= 6 and got_refined > got_alone + 2
@@ -248,7 +248,7 @@ def test_stream_engine_refines_on_the_file(tmp_path):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        model = LinearRegression()._fit_stats(prep.stats, prep.feature_names, rows=prep.rows)
+        model = LinearRegression().fit_moments(prep.stats, prep.feature_names, rows=prep.rows)
     assert digits(fitted(model), exact_least_squares(X, y)) >= 6
     assert model.verdict_ == "converged"
 
@@ -363,7 +363,7 @@ def test_stream_engine_takes_a_qr_factor_when_hard(tmp_path):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        model = LinearRegression()._fit_stats(prep.stats, prep.feature_names, rows=prep.rows)
+        model = LinearRegression().fit_moments(prep.stats, prep.feature_names, rows=prep.rows)
     # a sequential TSQR over the chunks gives R; refinement rounds measured from the answer,
     # residuals to twice the working precision, reach the in-memory fit's digits
     assert model.result_.info["factor"] == "tsqr" and model.result_.info["compensated"]
@@ -399,7 +399,7 @@ def test_dask_arrays_refine_like_the_stream():
         warnings.simplefilter("ignore", UserWarning)
         stats = moment_stats_dask(Xd, yd)
         names = tuple(f"x{j}" for j in range(1, 11))
-        model = LinearRegression()._fit_stats(stats, names, rows=DaskResiduals(Xd, yd))
+        model = LinearRegression().fit_moments(stats, names, rows=DaskResiduals(Xd, yd))
     assert model.result_.info["factor"] == "tsqr"  # dask.array.linalg.tsqr
     assert digits(fitted(model), exact_least_squares(X, y)) >= 9
     assert model.verdict_ == "converged"

@@ -60,7 +60,7 @@ def test_a_well_conditioned_stream_fit_rereads_no_rows():
     rng = np.random.default_rng(5)
     Xw = rng.normal(size=(2000, 4))  # independent columns: kappa ~ 1
     yw = Xw @ [1.0, -2.0, 3.0, 0.5] + 4.0 + rng.normal(size=2000)
-    m = LinearModel()._fit_stats(moment_stats(Xw, yw), ("a", "b", "c", "d"), rows=NoPasses())
+    m = LinearModel().fit_moments(moment_stats(Xw, yw), ("a", "b", "c", "d"), rows=NoPasses())
     ref = np.linalg.lstsq(np.c_[np.ones(2000), Xw], yw, rcond=None)[0]
     np.testing.assert_allclose(np.r_[m.intercept_, m.coef_], ref, rtol=1e-11)
     assert m.verdict_ == "converged"

@@ -112,7 +112,7 @@ def test_library_reads_s3(s3):
     np.testing.assert_allclose(again.cxx, stats.cxx, rtol=1e-11)  # other chunks, other merges
     assert names == ("a", "c") and tname == "price"
     ref = LinearModel().fit(X[:, [0, 2]], y)
-    fit = LinearModel()._fit_stats(stats, names)
+    fit = LinearModel().fit_moments(stats, names)
     assert _rel(fit.coef_, ref.coef_) <= RTOL and _rel(fit.intercept_, ref.intercept_) <= RTOL
 
 

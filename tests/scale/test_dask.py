@@ -108,7 +108,7 @@ def test_dask_fit_equals_in_memory_fit(client):
     models = pytest.importorskip("descend.models")
     X, y = _data(d=3)
     st = dask_engine.moment_stats_dask(da.from_array(X, chunks=(3000, 3)), da.from_array(y, chunks=3000))
-    a = models.LinearRegression()._fit_stats(st, ("a", "b", "c"))
+    a = models.LinearRegression().fit_moments(st, ("a", "b", "c"))
     b = models.LinearRegression().fit(X, y)
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10)
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-10)

@@ -145,7 +145,7 @@ def test_streamed_fit_equals_in_memory_fit(tmp_path):
     _write_parquet(f, X, y)
     st, names, _ = stream.stats_from_file(f, chunk_rows=999)
     # plain gd: the same steps from either (the default refines on the rows it can reach)
-    a = models.LinearRegression(optimizer="gd")._fit_stats(st, names)
+    a = models.LinearRegression(optimizer="gd").fit_moments(st, names)
     b = models.LinearRegression(optimizer="gd").fit(X, y)
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10)
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-10)

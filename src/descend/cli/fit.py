@@ -486,12 +486,12 @@ def fit_command(
                 if table is not None:
                     model.fit_table(table, callback=callback, resume=ckpt)
                 elif src.passes is None:
-                    model._fit_stats(
+                    model.fit_moments(
                         src.stats, names, callback=callback, resume=ckpt,
                         rows=getattr(src, "rows", None),
                     )
                 else:
-                    model._fit_passes(src.stats, names, src.passes, callback=callback, resume=ckpt)
+                    model.fit_rows(src.stats, names, src.passes, callback=callback, resume=ckpt)
             except (TypeError, AttributeError, KeyError, IndexError) as exc:
                 if ckpt is None:
                     raise

@@ -64,8 +64,8 @@ def regression_verdicts(
     """
     from descend.loop.verdict import oscillation
     from descend.models._problem import curvature, hessian
+    from descend.models._solvers import least_squares_loss as _least_squares_loss
     from descend.models._verdict import fit_verdict
-    from descend.models.linear import _least_squares_loss
     from descend.models.losses import get_loss
 
     info = get_loss(loss)

@@ -16,13 +16,13 @@ for the heavy ball) and that did not converge is *oscillating* (a rate of exactl
 gradient descent bounce between two points forever).
 
 :func:`fit_message` turns the verdict into the sentence the estimator stores (``message_``) and
-warns with: what happened, how far the coefficients still are, and what to change.
+the warning the fit raises with it: what happened, how far the coefficients still are, and
+what to change.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +33,7 @@ from descend.errors import ConvergenceWarning
 from descend.loop.result import OptimizeResult, Status
 from descend.loop.verdict import Verdict
 from descend.models._diagnose import DivergenceWarning, divergence_message
+from descend.models.losses import get_loss
 
 __all__ = ["GAP_RTOL", "GRAD_RTOL", "fit_message", "fit_verdict"]
 
@@ -82,18 +83,19 @@ def fit_verdict(
 _NAMES = {"gd": "gradient descent", "momentum": "gradient descent with momentum"}
 
 
-def _limit(model: Any) -> tuple[float, str] | None:
+def _limit(fit: Any) -> tuple[float, str] | None:
     """The fitted run's stability limit and its formula: its optimizer's own
-    (``model.optimizer_limit_``), else gradient descent's 2/L for reference."""
-    own = getattr(model, "optimizer_limit_", None)
+    (``fit.optimizer_limit``), else gradient descent's 2/L for reference."""
+    own = fit.optimizer_limit
     if own is not None:
         return (float(own[0]), str(own[1]))
-    L2 = model.stability_limit_
+    L2 = fit.stability_limit
     return None if L2 is None else (float(L2), "2/L")
 
 
 def fit_message(
-    model: Any,
+    fit: Any,
+    spec: Any,
     result: OptimizeResult,
     *,
     scaled: bool,
@@ -101,18 +103,21 @@ def fit_message(
     dist: float,
     steps: Callable[[], float],
     decayed_schedule: bool,
-) -> str:
-    """The sentence for humans about a finished fit: the verdict, why, and what to change.
+) -> tuple[str, type[Warning] | None]:
+    """The sentence for humans about a finished fit: the verdict, why, and what to change,
+    and the warning it calls for.
 
-    Warns (``ConvergenceWarning``; ``DivergenceWarning`` for a diverged or oscillating run)
-    unless the fit converged or the caller stopped it. ``model`` is the fitted estimator,
-    ``dist`` the relative distance left, ``steps()`` plain GD's step estimate.
+    The warning is ``ConvergenceWarning`` (``DivergenceWarning`` for a diverged or oscillating
+    run), ``None`` when the fit converged or the caller stopped it. ``fit`` is the
+    :class:`~descend.models.fit.LinearFit` so far (its verdict included), ``spec`` its
+    :class:`~descend.models.spec.FitSpec`, ``dist`` the relative distance left, ``steps()``
+    plain GD's step estimate.
     """
-    v = model.verdict_
-    lr = model.learning_rate_
+    v = fit.verdict
+    lr = fit.learning_rate
     gap = (
-        f", {model.optimality_gap_:.3g} above the least-squares optimum"
-        if model.optimality_gap_ is not None and model.loss == "squared_error"
+        f", {fit.optimality_gap:.3g} above the least-squares optimum"
+        if fit.optimality_gap is not None and get_loss(spec.loss).moments_exact
         else ""
     )
     left = (
@@ -120,7 +125,7 @@ def fit_message(
         if np.isfinite(dist) and dist > 0
         else ""
     )
-    plain = model.optimizer_ == "gd" and model.loss == "squared_error"
+    plain = fit.optimizer == "gd" and get_loss(spec.loss).moments_exact
     hint = ""
     if plain and v is not Verdict.CONVERGED:
         n_steps = steps()
@@ -138,75 +143,71 @@ def fit_message(
         blown = result.info.get("diverged_loss")
         committed = blown is not None and bool(np.isfinite(blown))
         message = divergence_message(
-            iteration=model.n_iter_ + (not committed),
+            iteration=fit.n_iter + (not committed),
             learning_rate=lr if isinstance(lr, float) else repr(lr),
-            limit=_limit(model),
+            limit=_limit(fit),
             optimizer=result.optimizer,
-            names=model.feature_names_,
+            names=fit.feature_names,
             rms=rms,
             scaled=scaled,
         )
         message += (
-            f"; the coefficients are those of iteration {model.n_iter_}, where the loss "
+            f"; the coefficients are those of iteration {fit.n_iter}, where the loss "
             f"({blown:.3g}) passed the divergence ceiling" if committed
-            else f"; the coefficients are the last finite ones (iteration {model.n_iter_})"
+            else f"; the coefficients are the last finite ones (iteration {fit.n_iter})"
         )
-        warnings.warn(message, DivergenceWarning, stacklevel=4)
-        return message
+        return message, DivergenceWarning
     if v is Verdict.CONVERGED:
         how = (
-            f"in {model.n_iter_} preconditioned steps (whitened coordinates, condition "
+            f"in {fit.n_iter} preconditioned steps (whitened coordinates, condition "
             "number 1; the last on residuals recomputed from the rows)"
-            if model.optimizer_ == "preconditioned"
-            else f"after {model.n_iter_} iterations"
+            if fit.optimizer == "preconditioned"
+            else f"after {fit.n_iter} iterations"
         )
-        rg = model.relative_gradient_
+        rg = fit.relative_gradient
         return (
             f"converged {how}: gradient {rg:.2g} of the problem's scale{gap}; "
-            f"about {model.trusted_digits_} significant digits to trust (condition number "
-            f"{model.condition_number_:.3g})"
-        )
+            f"about {fit.trusted_digits} significant digits to trust (condition number "
+            f"{fit.condition_number:.3g})"
+        ), None
     if v is Verdict.OSCILLATING:
-        bound, formula = _limit(model) or (math.nan, "2/L")
+        bound, formula = _limit(fit) or (math.nan, "2/L")
         message = (
             f"oscillating: learning_rate={lr:g} is at the stability limit {formula} = "
-            f"{bound:.6g} of {_NAMES.get(model.optimizer_, model.optimizer_)} on the "
-            f"{model.learning_rate_coordinates_} coordinates, so the iterates bounce "
-            f"between two points and never settle (loss {model.loss_:.10g}{gap}). Use "
+            f"{bound:.6g} of {_NAMES.get(fit.optimizer, fit.optimizer)} on the "
+            f"{fit.learning_rate_coordinates} coordinates, so the iterates bounce "
+            f"between two points and never settle (loss {fit.loss:.10g}{gap}). Use "
             f"learning_rate='auto' (--lr auto) or a rate below {formula}"
         )
-        warnings.warn(message, DivergenceWarning, stacklevel=4)
-        return message
+        return message, DivergenceWarning
     if result.status is Status.MAX_ITER:
         message = (
-            f"stopped at max_iter={model.max_iter} before converging (loss {model.loss_:.10g}"
+            f"stopped at max_iter={spec.max_iter} before converging (loss {fit.loss:.10g}"
             f"{gap}){left}; raise max_iter, use learning_rate='auto'"
             + ("" if scaled else ", or standardise the features (scale=True)")
             + hint
         )
-        warnings.warn(message, ConvergenceWarning, stacklevel=4)
-        return message
+        return message, ConvergenceWarning
     if result.status is Status.TIME_LIMIT:
         message = (
-            f"stopped at time_limit={model.time_limit:g} s after {model.n_iter_} iterations "
-            f"before converging (loss {model.loss_:.10g}){left}; raise time_limit or "
+            f"stopped at time_limit={spec.time_limit:g} s after {fit.n_iter} iterations "
+            f"before converging (loss {fit.loss:.10g}){left}; raise time_limit or "
             "max_iter" + hint
         )
-        warnings.warn(message, ConvergenceWarning, stacklevel=4)
-        return message
+        return message, ConvergenceWarning
     if result.status is Status.INTERRUPTED:
-        return f"interrupted after {model.n_iter_} iterations (loss {model.loss_:.10g})"
+        return f"interrupted after {fit.n_iter} iterations (loss {fit.loss:.10g})", None
     if result.status is Status.CALLBACK:
-        return f"the callback stopped the run after {model.n_iter_} iterations"
+        return f"the callback stopped the run after {fit.n_iter} iterations", None
     if result.status is Status.TARGET_LOSS:
-        return f"reached target_loss={model.target_loss:g} (not shown converged){left}"
+        return f"reached target_loss={spec.target_loss:g} (not shown converged){left}", None
     # stalled: the loss (or, preconditioned, the gradient) stopped moving, gradient not small
-    rg = model.relative_gradient_
+    rg = fit.relative_gradient
     why = (
         "the refinement stopped improving the gradient"
-        if model.optimizer_ == "preconditioned"
+        if fit.optimizer == "preconditioned"
         else f"the loss stayed flat (its range over the last n_iter_no_change = "
-        f"{model.n_iter_no_change} steps <= tol = {model.tol:g} relative)"
+        f"{spec.n_iter_no_change} steps <= tol = {spec.tol:g} relative)"
         if result.status is Status.NO_PROGRESS
         else f"stopped by {result.status}"
     )
@@ -223,5 +224,4 @@ def fit_message(
         + f"{gap}{left}{fix}"
         + hint
     )
-    warnings.warn(message, ConvergenceWarning, stacklevel=4)
-    return message
+    return message, ConvergenceWarning

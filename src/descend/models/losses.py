@@ -59,8 +59,19 @@ class Loss:
     mean); ``psi(r, epsilon) = dh/dr``. ``curvature`` is ``sup h''`` -- the constant that makes
     ``L = curvature x lambda_max(X^T X / n)`` the stability bound of gradient descent -- or
     ``None`` for a loss that is not smooth (the absolute error has no ``L``: a subgradient
-    method needs a decaying step). ``label`` and ``short`` name it on plots and in reports;
-    ``code`` is its number in the fused kernels (:mod:`descend.scale.kernels`).
+    method needs a decaying step, :attr:`default_rate` ``'inverse_sqrt'``). ``label`` and
+    ``short`` name it on plots and in reports; ``code`` is its number in the fused kernels
+    (:mod:`descend.scale.kernels`).
+
+    What the fit asks of a loss, so that nothing else tests its name:
+
+    - ``moments_exact``: the moments ``(mean, Cxx, cxy, cyy)`` give the loss and gradient
+      exactly (the squared loss): full-batch fits run from them alone, the optimum's loss is
+      known (``optimal_loss_``), the preconditioned solver applies.
+    - ``scaled_threshold``: ``epsilon`` is relative to a residual scale (``huber_scale``) the
+      fit resolves first; the loss carries ``epsilon x scale`` in the target's units.
+    - ``reports_best``: a run reports its best iterate, not its last (a subgradient method does
+      not descend monotonically).
     """
 
     name: str
@@ -70,6 +81,15 @@ class Loss:
     psi: Callable[[Array, float], Array]
     curvature: float | None
     code: int
+    moments_exact: bool = False
+    scaled_threshold: bool = False
+    reports_best: bool = False
+
+    @property
+    def default_rate(self) -> str:
+        """The rate ``learning_rate='auto'`` gives a non-adaptive optimizer: ``'1/L'`` for a
+        smooth loss, ``'inverse_sqrt'`` (``eta0 / sqrt(k + 1)``) for one without a bound."""
+        return "1/L" if self.smooth else "inverse_sqrt"
 
     @property
     def smooth(self) -> bool:
@@ -111,9 +131,12 @@ def _absolute_psi(r: Array, epsilon: float) -> Array:
 LOSS_REGISTRY: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("squared_error", "mean squared error", "MSE", _squared, _squared_psi, 2.0, 0),
-        Loss("huber", "mean Huber loss", "Huber", _huber, _huber_psi, 2.0, 1),
-        Loss("absolute_error", "mean absolute error", "MAE", _absolute, _absolute_psi, None, 2),
+        Loss("squared_error", "mean squared error", "MSE", _squared, _squared_psi, 2.0, 0,
+             moments_exact=True),
+        Loss("huber", "mean Huber loss", "Huber", _huber, _huber_psi, 2.0, 1,
+             scaled_threshold=True),
+        Loss("absolute_error", "mean absolute error", "MAE", _absolute, _absolute_psi, None, 2,
+             reports_best=True),
     )
 }
 LOSSES = tuple(LOSS_REGISTRY)
@@ -159,10 +182,7 @@ def huber_loss_and_grad(
     """``mean(h(r))`` with ``h`` quadratic inside ``[-epsilon, epsilon]``, linear outside."""
     n = X.shape[0]
     r = _residual(X, y, w, b)
-    a = np.abs(r)
-    inside = a <= epsilon
-    h = np.where(inside, r * r, epsilon * (2.0 * a - epsilon))
-    psi = 2.0 * np.clip(r, -epsilon, epsilon)
+    h, psi = _huber(r, epsilon), _huber_psi(r, epsilon)
     return float(h.sum()) / n, (X.T @ psi) / n, float(psi.sum()) / n
 
 

@@ -7,7 +7,8 @@
   ``iter_minibatches`` -- Parquet/CSV larger than memory, in chunks.
 - :mod:`~descend.scale.dask_engine`: ``moment_stats_dask``, ``loss_and_grad_dask`` -- map-reduce
   over Dask partitions (imported on first use; Dask is slow to import).
-- :mod:`~descend.scale.checkpoint`: ``save_checkpoint``, ``load_checkpoint``, ``Checkpointer``.
+- :mod:`~descend.scale.checkpoint`: ``save_checkpoint``, ``load_checkpoint``, ``Checkpointer``
+  (they live beside the loop, in :mod:`descend.loop.checkpoint`).
 - :mod:`~descend.scale.batched`: ``batched_gd``, ``learning_rate_sweep``, ``multi_start``.
 
 See ``docs/scaling.md`` for the cost model and how to run on a cluster.

@@ -410,8 +410,8 @@ def fit_dask(
     elif hasattr(model, "feature_names_in_"):
         del model.feature_names_in_
     if not rows_needed:
-        return model._fit_stats(
+        return model.fit_moments(
             stats, names, callback=callback, resume=resume, rows=DaskResiduals(Xa, ya)
         )
     passes = DaskRows(Xa, ya, str(model.loss), float(model.epsilon))
-    return model._fit_passes(stats, names, passes, callback=callback, resume=resume)
+    return model.fit_rows(stats, names, passes, callback=callback, resume=resume)

@@ -488,7 +488,7 @@ def stats_from_file(
 ) -> tuple[MomentStats, tuple[str, ...], str]:
     """:class:`MomentStats` of a file of any size in one streamed pass, in constant memory.
 
-    Returns ``(stats, feature_names, target_name)``; ``LinearRegression._fit_stats(stats,
+    Returns ``(stats, feature_names, target_name)``; ``LinearRegression.fit_moments(stats,
     feature_names)`` then fits the squared loss without touching the data again.
     """
     src = path if isinstance(path, ChunkSource) else open_source(

@@ -1,0 +1,278 @@
+"""The solvers that read the rows: the preconditioned descent with its refinement rounds, and
+the passes of any loss (full batch or mini-batch epochs) -- see :mod:`descend.models._solvers`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from descend.data.stats import MomentStats
+from descend.loop.result import History, OptimizeResult, Status
+from descend.loop.stopping import Rules
+from descend.models._descent import Epoch, run_descent
+from descend.models._problem import Standardizer, StatsObjective, curvature
+from descend.models._solvers import (
+    Solved,
+    best_by_gradient,
+    best_by_loss,
+    choose_optimizer,
+    descend,
+    huber_scale,
+    least_squares_loss,
+    verbose_callback,
+)
+from descend.models._whitened import WhitenedObjective
+from descend.models.losses import get_loss, loss_and_grad
+from descend.models.spec import FitSpec
+from descend.optim.base import Optimizer
+from descend.optim.registry import get_optimizer
+
+Array = NDArray[np.float64]
+
+__all__ = ["solve_passes", "solve_whitened"]
+
+#: Refinement rounds after the preconditioned descent (in memory), and the size (rows x
+#: features) up to which their residuals are compensated even for easy problems.
+_ROUNDS = 3
+_EXACT_ROWS = 2_000_000
+EPS = float(np.finfo(np.float64).eps)
+_SETTLED = 4 * EPS
+_LR = 0.5  # 1/L: the Hessian in whitened coordinates is 2 I
+
+
+@dataclasses.dataclass
+class _Path:
+    """The refined run's pieces, one per round: user-unit iterates, losses, gradient norms."""
+
+    user: list[Array]
+    curve: list[Array]
+    gnorms: list[Array]
+    nit: int
+    nfev: int
+
+
+def solve_whitened(
+    objective: WhitenedObjective, stats: MomentStats, spec: FitSpec, theta0: Array,
+    callback: Callable[[Any], Any] | None, resume: Any,
+) -> Solved:
+    """Gradient descent in whitened coordinates (``L = mu = 2``, step ``1/L``) + refinement.
+
+    The descent starts at the objective's anchor (``init``); in memory, up to ``_ROUNDS``
+    refinement rounds follow, each re-anchored at the answer so far with the residual
+    recomputed from the rows (compensated, to twice the working precision, where that is
+    affordable): corrections then carry rounding of their own size only.
+    """
+    gd = get_optimizer("gd", learning_rate=_LR)
+    # In memory, refinement rounds follow: the first descent needs only its Newton step
+    # (a second would refine on residuals measured from the start, which the rounds
+    # recompute from the answer, better).
+    start = 0 if resume is None else int(resume.nit)
+    refinable = objective.in_memory or objective.anchored_rows
+    capped = refinable and int(spec.max_iter) > start + 1
+    result = descend(
+        spec, objective.value_and_grad, theta0, gd, _LR, callback, resume,
+        max_iter=start + 1 if capped else None, gradient_floor=True,
+    )
+    if capped and result.status is Status.MAX_ITER:
+        result = dataclasses.replace(result, status=Status.NO_PROGRESS)
+    result = best_by_gradient(result)
+    path = _Path([objective.white.path_to_user(result.history.x)], [result.history.fun],
+                 [result.history.grad_norm], result.nit, result.nfev)
+    # exact residuals cost ~25 flops per entry: in memory always for hard problems, else
+    # when small; streamed and on Dask (where reading the rows costs more) always
+    exact = objective.white.kind == "qr" or stats.n * max(stats.d, 1) <= _EXACT_ROWS
+    exact = exact or objective.anchored_rows
+    objective, result, rounds = _refine(objective, result, path, spec, start, exact, refinable)
+    history = History(
+        x=np.vstack(path.user), fun=np.concatenate(path.curve),
+        grad_norm=np.concatenate(path.gnorms), learning_rate=np.full(path.nit, _LR),
+    )
+    info = {
+        **result.info,
+        "passes": objective.passes,
+        "factor": objective.white.kind,
+        "refinement_rounds": rounds,
+        "compensated": bool(exact and refinable),
+    }
+    result = dataclasses.replace(
+        result, optimizer="preconditioned", info=info, history=history, nit=path.nit,
+        nfev=path.nfev, njev=path.nfev,
+    )
+    std = Standardizer.fit(stats, True, bool(spec.fit_intercept))
+    optimal = least_squares_loss(
+        std.stats(stats), float(spec.alpha) / std.scale**2, bool(spec.fit_intercept)
+    )
+    normal = objective.white.kind == "moments" and objective.rows is None
+    return Solved(result, objective.white, 2.0, _LR, normal_equations=normal, user_path=True,
+                  optimal_loss=optimal)
+
+
+def _refine(
+    objective: WhitenedObjective, result: OptimizeResult, path: _Path, spec: FitSpec,
+    start: int, exact: bool, refinable: bool,
+) -> tuple[WhitenedObjective, OptimizeResult, int]:
+    """The refinement rounds: each re-anchors at the answer so far and descends again on the
+    residuals recomputed from the rows, until the coefficients settle in their last bits."""
+    gd = get_optimizer("gd", learning_rate=_LR)
+    rounds = 0
+    # without compensation a round only removes the first solve's rounding: one is enough;
+    # a round over rows not in memory costs two passes: two rounds
+    most = 1 if not exact else (_ROUNDS if objective.in_memory else 2)
+    steps = 2 if exact and objective.in_memory else 1
+    max_iter = int(spec.max_iter)
+    while (
+        refinable
+        and result.status in (Status.NO_PROGRESS, Status.GTOL)
+        and rounds < most
+        and start + path.nit < max_iter  # the rounds' steps count in max_iter too
+    ):
+        rounds += 1
+        b, w = objective.white.to_user(result.x)
+        objective = objective.reanchor(b, w, exact=exact)
+        again = run_descent(
+            objective.value_and_grad,
+            np.zeros_like(result.x),
+            gd,
+            # large data: one classic refinement step; never past max_iter; a round
+            # stops when the gradient norm stops halving (its rounding floor)
+            Rules(max_iter=min(steps, max_iter - start - path.nit), tol=0.0,
+                  n_iter_no_change=1, gtol=0.0, gradient_floor=True),
+            callback=verbose_callback(spec, None, offset=start + path.nit),
+        )
+        again = best_by_gradient(again)
+        path.user.append(objective.white.path_to_user(again.history.x)[1:])
+        path.curve.append(again.history.fun[1:])
+        path.gnorms.append(again.history.grad_norm[1:])
+        path.nit, path.nfev = path.nit + again.nit, path.nfev + again.nfev
+        b_new, w_new = objective.white.to_user(again.x)
+        change = np.abs(np.r_[b_new - b, w_new - w])
+        size = np.abs(np.r_[b, w])
+        gn_final = float(again.info.get("grad_norm", again.history.grad_norm[-1]))
+        stopped = again.status in (Status.INTERRUPTED, Status.DIVERGED)
+        result = dataclasses.replace(
+            again,
+            status=again.status if stopped else result.status,
+            elapsed=result.elapsed + again.elapsed,
+            info={**result.info, "grad_norm": gn_final},
+        )
+        if stopped:
+            break
+        # every coefficient changed in its last bits only: the next round cannot help
+        if np.all(change <= _SETTLED * size) or again.nit == 0:
+            break
+    return objective, result, rounds
+
+
+class _PassObjective:
+    """Value and gradient in the optimizer's ``theta`` from passes over the rows (+ L2)."""
+
+    def __init__(self, passes: Any, std: Standardizer, alpha: float, intercept: bool = True):
+        self.passes, self.std, self.alpha, self.intercept = passes, std, alpha, intercept
+
+    def _internal(self, f: float, gw: Array, gb: float, w: Array) -> tuple[float, Array]:
+        if self.alpha:
+            f += self.alpha * float(w @ w)
+            gw = gw + 2.0 * self.alpha * w
+        if not self.intercept:  # through the origin: b stays 0
+            gb = 0.0
+        return f, self.std.grad_to_internal(gb, gw)
+
+    def value_and_grad(self, theta: Array) -> tuple[float, Array]:
+        b, w = self.std.to_user(theta)
+        f, gw, gb = self.passes.full(w, b)
+        return self._internal(f, gw, gb, w)
+
+    def grad_on(
+        self, theta: Array, X: Array, y: Array, loss: str, epsilon: float,
+        weights: Array | None = None,
+    ) -> tuple[float, Array]:
+        b, w = self.std.to_user(theta)
+        if weights is None:
+            f, gw, gb = loss_and_grad(loss, X, y, w, b, epsilon=epsilon)
+        else:
+            from descend.models.linear import weighted_loss_and_grad  # the rows' module
+
+            f, gw, gb = weighted_loss_and_grad(loss, X, y, w, b, weights, epsilon=epsilon)
+        return self._internal(f, gw, gb, w)
+
+
+def _rng(random_state: Any) -> np.random.Generator:
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**31 - 1))
+    return np.random.default_rng(random_state)
+
+
+def _epoch(
+    passes: Any, data: Any, spec: FitSpec, bs: int, rng: np.random.Generator, eps: float
+) -> Epoch:
+    """One epoch of mini-batch steps: the step the driver runs for a mini-batch fit."""
+    shuffle = bool(spec.shuffle)
+    loss = str(spec.loss)
+
+    def epoch(theta: Array, opt: Optimizer, state: object, k: int) -> tuple[Array, object]:
+        for Xb, yb, *wb in passes.batches(rng, bs, shuffle):
+            _, g = data.grad_on(theta, Xb, yb, loss, eps, *wb)
+            updates, state = opt.update(g, state, theta)
+            theta = theta + updates
+        return theta, state
+
+    return epoch
+
+
+def _threshold(passes: Any, stats: MomentStats, spec: FitSpec) -> tuple[float, float | None]:
+    """The loss's ``epsilon`` in the target's units, and the resolved residual scale."""
+    if not get_loss(spec.loss).scaled_threshold:
+        return float(spec.epsilon), None
+    scale = huber_scale(stats, spec)
+    eps = float(spec.epsilon) * scale
+    if hasattr(passes, "epsilon"):
+        passes.epsilon = eps  # the rows' passes apply the threshold in target units
+    return eps, scale
+
+
+def solve_passes(
+    stats: MomentStats, passes: Any, spec: FitSpec, std: Standardizer, penalty: Array,
+    theta0: Array, callback: Callable[[Any], Any] | None, resume: Any, *,
+    one_epoch: bool = False, step_offset: int = 0,
+) -> Solved:
+    """Any loss, full batch or mini-batch, over rows that ``passes`` reads.
+
+    ``stats`` (one pass) fixes the scaling and the curvature; every step (epoch) is then one
+    full pass (mini-batch: one epoch of batches) through ``passes``, wherever the rows live.
+    ``one_epoch`` (``partial_fit``): keep the epoch's end, not the best iterate;
+    ``step_offset``: the steps taken before (a decaying schedule goes on counting).
+    """
+    loss = get_loss(spec.loss)
+    intercept = bool(spec.fit_intercept)
+    L = curvature(std.stats(stats), penalty, intercept) if loss.smooth else None
+    eps, scale = _threshold(passes, stats, spec)
+    data = _PassObjective(passes, std, float(spec.alpha), intercept)
+    fun: Callable[[Array], tuple[float, Array]] = data.value_and_grad
+    if loss.moments_exact:  # mini-batch squared loss: the curve costs O(d^2)
+        fun = StatsObjective(std.stats(stats), penalty, intercept).value_and_grad
+    epoch, rng, L_step = None, None, L
+    n = int(stats.n)
+    if spec.batch_size is not None and spec.batch_size < n:
+        bs = int(spec.batch_size)
+        if L is not None:
+            # Expected smoothness of b-nice sampling (Gower et al. 2019, Prop. 3.8):
+            # L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max, L_max the largest per-row L.
+            L_max = 2.0 * float(
+                1.0 + passes.max_row_norm2(std.mean, std.scale) + penalty.max(initial=0)
+            )
+            L_step = (n * (bs - 1) * L + (n - bs) * L_max) / (bs * (n - 1))
+        rng = _rng(spec.random_state)
+        epoch = _epoch(passes, data, spec, bs, rng, eps)
+    optimizer, lr = choose_optimizer(spec, L_step, stats, std, step_offset)
+    result = descend(spec, fun, theta0, optimizer, lr, callback, resume, epoch=epoch, rng=rng)
+    optimal = least_squares_loss(std.stats(stats), penalty, intercept) if loss.moments_exact \
+        else None
+    if loss.reports_best and not one_epoch:
+        result = best_by_loss(result)
+    return Solved(result, std, L_step, lr, L_full=L, optimizer=optimizer, optimal_loss=optimal,
+                  huber_scale=scale, huber_threshold=eps if loss.scaled_threshold else None)
