@@ -195,7 +195,7 @@ class _PassObjective:
         if weights is None:
             f, gw, gb = loss_and_grad(loss, X, y, w, b, epsilon=epsilon)
         else:
-            from descend.models.linear import weighted_loss_and_grad  # the rows' module
+            from descend.data.source import weighted_loss_and_grad
 
             f, gw, gb = weighted_loss_and_grad(loss, X, y, w, b, weights, epsilon=epsilon)
         return self._internal(f, gw, gb, w)

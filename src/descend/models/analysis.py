@@ -180,7 +180,7 @@ def fit_formula_file(
         raise InputError(f"{path}: no row has every column the formula uses")
     if model is None:
         model = LinearModel(**{"fit_intercept": plan.intercept, **params})
-    model._fit_stats(stats, design.names)
+    model.fit_moments(stats, design.names)
     model.target_name_ = plan.target
     model.n_features_in_ = len(design.names)
     model.design_, model.missing_, model.cov_spec_ = design, report, spec
@@ -249,7 +249,7 @@ def fit_formula_dask(
         raise InputError("no row has every column the formula uses")
     if model is None:
         model = LinearModel(**{"fit_intercept": plan.intercept, **params})
-    model._fit_stats(stats, design.names)
+    model.fit_moments(stats, design.names)
     model.target_name_ = plan.target
     model.n_features_in_ = len(design.names)
     model.design_, model.missing_, model.cov_spec_ = design, report, spec

@@ -272,7 +272,8 @@ def fit_linear(
     instead of ``spec.init`` (a warm start); ``callback`` and ``resume`` as
     :func:`descend.minimize`'s (``resume``: a checkpoint of this fit).
     """
-    from descend.models.linear import _InMemoryRows, _WeightedRows
+    from descend.data.source import InMemoryRows as _InMemoryRows
+    from descend.data.source import WeightedRows as _WeightedRows
 
     names = tuple(names) if names is not None else default_feature_names(X.shape[1])
     check_spec(spec, X.shape[1])

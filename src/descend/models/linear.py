@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from descend import _backends
+from descend.data.source import InMemoryRows as _InMemoryRows
+from descend.data.source import RowPasses
 from descend.data.stats import MomentStats, check_sample_weight, weighted_moment_stats
 from descend.errors import ConvergenceWarning, InputError
 from descend.models._inputs import as_2d, check_xy, match_columns
@@ -39,7 +41,7 @@ from descend.models.fit import (
     fit_moments,
     fit_rows,
 )
-from descend.models.losses import fast_moment_stats, get_loss, loss_and_grad
+from descend.models.losses import fast_moment_stats, get_loss
 from descend.models.spec import FitSpec
 
 Array = NDArray[np.float64]
@@ -298,108 +300,5 @@ class LinearModel(FittedAttributes):
                 f"X has {Xa.shape[1]} features, but this model was fit with "
                 f"{self.n_features_in_}")
         return Xa
-
-
-class RowPasses(Protocol):
-    """Passes over the rows of a data set, wherever they live (memory, files, a cluster).
-
-    ``full(w, b)``: ``(loss, dloss/dw, dloss/db)`` of the mean loss over every row, in the
-    user's units, no penalty. ``batches(rng, batch_size, shuffle)``: one epoch of ``(X, y)``
-    mini-batches (a third array, when given, holds the rows' weights). ``max_row_norm2(mean, scale)``: ``max_i ||(x_i - mean) / scale||^2`` (the
-    largest per-row curvature, for the mini-batch step size).
-    """
-
-    def full(self, w: Array, b: float) -> tuple[float, Array, float]: ...
-
-    def batches(
-        self, rng: np.random.Generator, batch_size: int, shuffle: bool
-    ) -> Iterable[tuple[Array, ...]]: ...
-
-    def max_row_norm2(self, mean: Array, scale: Array) -> float: ...
-
-
-class _InMemoryRows:
-    """:class:`RowPasses` over arrays in memory."""
-
-    def __init__(
-        self, X: Array, y: Array, loss: str, epsilon: float, weights: Array | None = None
-    ):
-        self.X, self.y, self.loss, self.epsilon = X, y, loss, epsilon
-        self.weights = weights  # normalised to mean 1, or None
-
-    def full(self, w: Array, b: float) -> tuple[float, Array, float]:
-        if self.weights is None:
-            return loss_and_grad(self.loss, self.X, self.y, w, b, epsilon=self.epsilon)
-        return weighted_loss_and_grad(
-            self.loss, self.X, self.y, w, b, self.weights, epsilon=self.epsilon)
-
-    def batches(
-        self, rng: np.random.Generator, batch_size: int, shuffle: bool
-    ) -> Iterable[tuple[Array, ...]]:
-        n = self.X.shape[0]
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        for start in range(0, n, batch_size):
-            rows = order[start : start + batch_size]
-            if self.weights is None:
-                yield self.X[rows], self.y[rows]
-            else:
-                yield self.X[rows], self.y[rows], self.weights[rows]
-
-    def max_row_norm2(self, mean: Array, scale: Array) -> float:
-        Z = (self.X - mean) / scale
-        z2 = np.einsum("ij,ij->i", Z, Z)
-        if self.weights is None:
-            return float(z2.max())
-        # row i's curvature is 2 s_i (1 + |z_i|^2): reported as "1 + norm2" for the caller
-        return float((self.weights * (1.0 + z2)).max()) - 1.0
-
-
-def weighted_loss_and_grad(
-    loss: str, X: Array, y: Array, w: Array, b: float, s: Array, *, epsilon: float = 1.35
-) -> tuple[float, Array, float]:
-    """``(sum s_i h(r_i) / n, X^T (s psi(r)) / n, sum s_i psi(r_i) / n)``, ``r = Xw + b - y``.
-
-    With ``s`` normalised to mean 1 this is the weighted mean loss ``sum s h / sum s`` and its
-    gradient (on a mini-batch: an unbiased estimate of the full one).
-    """
-    spec = get_loss(loss)
-    n = X.shape[0]
-    r = X @ w + (b - y)
-    psi = s * spec.psi(r, epsilon)
-    return float(s @ spec.h(r, epsilon)) / n, (X.T @ psi) / n, float(psi.sum()) / n
-
-
-class _WeightedRows:
-    """Weighted rows in memory as :class:`~descend.models._whitened.ResidualPasses`: the
-    refinement of a weighted squared-loss fit (``s`` the weights normalised to mean 1).
-
-    ``residuals`` and ``anchored`` return ``(sum s z r, sum s r, sum s r^2, n)``: the weighted
-    problem is the unweighted one of the rows ``sqrt(s_i) (x_i, y_i)`` about the weighted means.
-    """
-
-    def __init__(self, X: Array, y: Array, s: Array):
-        self.X, self.y, self.s = X, y, s
-
-    def _sums(self, Z: Array, r: Array) -> tuple[Array, float, float, int]:
-        sr = self.s * r
-        return Z.T @ sr, float(sr.sum()), float(r @ sr), int(self.X.shape[0])
-
-    def residuals(
-        self, mean: Array, scale: Array, y0: float, v: Array, c: float
-    ) -> tuple[Array, float, float, int]:
-        Z = (self.X - mean) / scale
-        return self._sums(Z, (self.y - y0) - c - Z @ v)
-
-    def anchored(
-        self, mean: Array, scale: Array, b: float, w: Array, dv: Array, c: float
-    ) -> tuple[Array, float, float, int]:
-        from descend.data.stats import residual_compensated
-
-        Z = (self.X - mean) / scale
-        return self._sums(Z, residual_compensated(self.X, self.y, b, w) - c - Z @ dv)
-
-    def r_factor(self, mean: Array, scale: Array) -> Array:
-        Z = (self.X - mean) / scale * np.sqrt(self.s)[:, None]
-        return np.asarray(np.linalg.qr(Z, mode="r"), dtype=np.float64)
 
 
