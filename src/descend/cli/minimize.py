@@ -45,14 +45,6 @@ def _infer_name(given: dict[str, Any]) -> str:
     return "gd"
 
 
-def _both(first: Any, second: Any) -> Any:
-    def both(r: Any) -> None:
-        first(r)
-        second(r)
-
-    return both
-
-
 def _fmt(v: float) -> str:
     return f"{v:.10g}"
 
@@ -153,12 +145,12 @@ def minimize_command(
         "time_limit": time_limit,
     }
     kwargs = {k: v for k, v in limits.items() if v is not None}
-    from descend.cli.progress import descent_progress
+    from descend.cli.progress import descent_progress, every
     from descend.io import poll
 
     with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet or as_json) as bar:
         # poll: Ctrl-C/SIGTERM raised at a step boundary, where the loop stops cleanly
-        callback = poll if bar is None else _both(bar, poll)
+        callback = every(bar, poll)
         result = minimize(fun, x0, optimizer=opt, callback=callback, **kwargs)
 
     if as_json:
