@@ -11,8 +11,8 @@ the only place a parameter meets its flag; names it does not list are left as th
 'reached --max-iter 1000 with gradient norm 0.1 > --gtol 1e-06'
 >>> to_flags("Standardise the features (scale=True; ...)")
 'Standardise the features (--scale; ...)'
->>> to_flags("the loss of the default optimizer='auto'")
-'the loss of the default --optimizer auto'
+>>> to_flags("the loss of the default optimizer='auto', not loss='hubr'")
+"the loss of the default --optimizer auto, not --loss 'hubr'"
 """
 
 from __future__ import annotations
@@ -26,16 +26,18 @@ __all__ = ["FLAGS", "Flag", "flag_name", "flag_of", "to_flags"]
 class Flag(NamedTuple):
     """A parameter's flag; ``off`` the flag of ``False`` for a boolean; ``bare``: whether the
     name alone (``raise max_iter``) is rewritten too, which a name that is also an ordinary
-    word (the loss, an optimizer) is not."""
+    word (the loss, an optimizer) is not; ``words``: the option's keywords, shown unquoted
+    (``--lr auto``) where any other quoted value keeps its quotes (``--loss 'hubr'``)."""
 
     on: str
     off: str | None = None
     bare: bool = True
+    words: tuple[str, ...] = ()
 
 
 #: parameter name -> its flag, for every command (one spelling per concept: docs/CONTRACTS.md).
 FLAGS: dict[str, Flag] = {
-    "learning_rate": Flag("--lr"),
+    "learning_rate": Flag("--lr", words=("auto", "armijo")),
     "max_iter": Flag("--max-iter"),
     "tol": Flag("--tol"),
     "n_iter_no_change": Flag("--n-iter-no-change"),
@@ -47,11 +49,11 @@ FLAGS: dict[str, Flag] = {
     "chunk_rows": Flag("--chunk-rows"),
     "weight_decay": Flag("--weight-decay"),
     "alpha": Flag("--alpha"),
-    "huber_scale": Flag("--huber-scale"),
+    "huber_scale": Flag("--huber-scale", words=("auto",)),
     "fit_intercept": Flag("--intercept", "--no-intercept"),
     "scale": Flag("--scale", "--no-scale", bare=False),
     "epsilon": Flag("--epsilon", bare=False),
-    "optimizer": Flag("--optimizer", bare=False),
+    "optimizer": Flag("--optimizer", bare=False, words=("auto",)),
     "loss": Flag("--loss", bare=False),
     "engine": Flag("--engine", bare=False),
     "init": Flag("--init", bare=False),
@@ -97,7 +99,7 @@ def _rewrite(match: re.Match[str]) -> str:
         return flag.on if value == "True" else flag.off
     if value == "None":  # "batch_size=None" has no flag spelling: the library's words stay
         return match.group(0)
-    if value[0] in "'\"" and not re.search(r"\s", value):
+    if value[0] in "'\"" and value[1:-1] in flag.words:
         value = value[1:-1]  # --lr auto, not --lr 'auto'
     return f"{flag.on} {value}"
 
