@@ -252,21 +252,12 @@ def _model(a: FitArgs) -> Any:
     return LinearModel(
         loss=a.loss, alpha=a.alpha, epsilon=a.epsilon,
         huber_scale="auto" if a.huber_scale is None else a.huber_scale,
-        optimizer=a.optimizer, learning_rate=_learning_rate(a.lr),
+        optimizer=a.optimizer, learning_rate=o.read_learning_rate(a.lr, line_search=False),
         max_iter=a.max_iter, tol=a.tol, n_iter_no_change=a.n_iter_no_change, gtol=a.gtol,
         target_loss=a.target_loss, time_limit=a.time_limit,
         batch_size=a.batch_size, random_state=a.random_state,
         scale=a.scale, fit_intercept=a.fit_intercept,
     )
-
-
-def _learning_rate(text: str) -> Any:
-    """``--lr`` for a fit: what ``minimize`` takes, except the line search."""
-    from descend.optim import parse_learning_rate
-
-    if text.strip().lower() == "armijo":
-        fail("--lr armijo: a fit takes a positive number, 'auto', or a schedule such as exp:0.1,0.99")
-    return parse_learning_rate(text)
 
 
 # --------------------------------------------------------------------------- 2. plan outputs

@@ -10,16 +10,9 @@ from rich.table import Table
 
 from descend.cli._terms import to_flags
 from descend.cli.app import Diverged, app, dumps, err, fail, out, parse_floats, warnings_to_stderr
+from descend.cli.options import read_learning_rate
+from descend.cli.options import read_learning_rate as parse_learning_rate  # noqa: F401 (cli/plot.py)
 from descend.cli.pictures import check_outputs, minimize_pictures
-
-
-def parse_learning_rate(text: str | None) -> Any:
-    """``--lr``: a number, ``auto``, ``armijo`` or a schedule such as ``exp:0.1,0.99``."""
-    if text is None:
-        return None
-    from descend.optim import parse_learning_rate as parse
-
-    return parse(text)
 
 
 def build_optimizer(name: str | None, learning_rate: Any, hyperparams: dict[str, Any]) -> Any:
@@ -125,7 +118,7 @@ def minimize_command(
     from descend.cli._points import gradient_info_at
 
     gradient_info_at(fun, x0, f"--start {start}")  # a start outside the domain is not a run
-    learning_rate = parse_learning_rate(lr)
+    learning_rate = read_learning_rate(lr)
     opt = build_optimizer(
         optimizer,
         learning_rate,

@@ -22,7 +22,8 @@ from descend.cli._terms import FLAGS
 __all__ = [
     "CHOICES", "as_json", "data", "engine", "features", "force", "gtol", "html", "init", "loss",
     "option",
-    "lr", "max_iter", "n_iter_no_change", "optimizer", "plot", "quiet", "storage_option",
+    "lr", "max_iter", "n_iter_no_change", "optimizer", "plot", "quiet", "read_learning_rate",
+    "storage_option",
     "target", "target_loss", "time_limit", "tol",
 ]
 
@@ -71,8 +72,26 @@ def optimizer(default: str | None, help: str, panel: str | None = None) -> Any:
 
 
 def lr(default: str | None, help: str, panel: str | None = None) -> Any:
-    """``--lr``: text, read by :func:`descend.optim.parse_learning_rate` in one place."""
+    """``--lr``: text, read by :func:`read_learning_rate` (every command, one place)."""
     return _option(default, "learning_rate", (), help, panel)
+
+
+def read_learning_rate(text: str | None, *, line_search: bool = True) -> Any:
+    """``--lr`` text -> the library's ``learning_rate``: a number, a schedule, ``"auto"`` or
+    ``"armijo"`` (:func:`descend.optim.parse_learning_rate`); ``None`` stays ``None`` (the
+    library's default). Nothing is resolved here: ``"auto"`` becomes a number where the
+    curvature is known, in the library. ``line_search=False``: a fit has no line search."""
+    if text is None:
+        return None
+    from descend.errors import InputError
+    from descend.optim import parse_learning_rate
+
+    if not line_search and text.strip().lower() == "armijo":
+        raise InputError(
+            "learning_rate='armijo': a fit takes a positive number, 'auto', or a schedule "
+            "such as exp:0.1,0.99", param="learning_rate", value=text,
+        )
+    return parse_learning_rate(text)
 
 
 def loss(panel: str | None = None) -> Any:
