@@ -1,14 +1,21 @@
 """Exceptions and warnings shared by every layer.
 
 The library raises and warns; it never prints or exits. Only the CLI turns these into a
-one-line message on stderr and an exit code (``InputError`` -> 2).
+one-line message on stderr and an exit code: a :class:`DescendError` (a mistake in the user's
+input: ``InputError``, ``DataError``, ``ExpressionError``) exits 2; anything else reaching the
+CLI is a bug in descend and exits 1 with its traceback.
 
-Every message says what is wrong, where (parameter, file, row, column) and how to fix it.
+Every message says what is wrong, where (parameter, file, row, column) and how to fix it. A
+message names library *parameters* (``learning_rate='auto'``, ``max_iter``), never command-line
+flags: the CLI maps parameter names to its flags through one table (``descend.cli._terms``).
+An :class:`InputError` may also carry the parameter and the refused value as fields
+(``param=``, ``value=``), for callers that handle the error rather than print it.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 __all__ = [
     "DescendError",
@@ -25,7 +32,33 @@ class DescendError(Exception):
 
 
 class InputError(DescendError, ValueError):
-    """Bad input from the user: a parameter, a point, an option. The CLI exits with status 2."""
+    """Bad input from the user: a parameter, a point, an option. The CLI exits with status 2.
+
+    ``param`` is the library parameter at fault (``"learning_rate"``), when one is; ``value``
+    the value refused. Both are optional: ``InputError("message")`` is still an InputError.
+
+    >>> e = InputError("learning_rate='fast' is not understood", param="learning_rate",
+    ...                value="fast")
+    >>> (str(e), e.param, e.value)
+    ("learning_rate='fast' is not understood", 'learning_rate', 'fast')
+    """
+
+    def __init__(self, message: str = "", *, param: str | None = None, value: Any = None):
+        super().__init__(message)
+        self.param = param
+        self.value = value
+
+    def __reduce__(self) -> Any:
+        # Dask sends errors between processes by pickle: keep the fields (and the message
+        # exactly as shown, which a subclass may have completed) through the round trip.
+        return (_restore, (type(self), str(self), dict(self.__dict__)))
+
+
+def _restore(cls: type[InputError], message: str, fields: dict[str, Any]) -> InputError:
+    exc = Exception.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.__dict__.update(fields)
+    return exc
 
 
 class ExpressionError(InputError):
@@ -34,11 +67,14 @@ class ExpressionError(InputError):
     ``column`` is the 1-based column in the text where the problem starts, when known.
     """
 
-    def __init__(self, message: str, *, text: str | None = None, column: int | None = None):
+    def __init__(
+        self, message: str, *, text: str | None = None, column: int | None = None,
+        param: str | None = None,
+    ):
         self.text = text
         self.column = column
         where = f" (column {column})" if column is not None else ""
-        super().__init__(f"{message}{where}")
+        super().__init__(f"{message}{where}", param=param, value=text)
 
 
 class DataError(InputError):

@@ -107,7 +107,7 @@ def test_sweep(cli, houses):
         (HOUSES, ("--target", "prices"), "did you mean 'price'"),
         (HOUSES, ("--lr", "fast"), "--lr 'fast'"),
         (HOUSES, ("--init", "1"), "--init 1: expected 2 values"),
-        (HOUSES, ("--loss", "l3"), "loss='l3'"),
+        (HOUSES, ("--loss", "l3"), "--loss 'l3'"),  # issue 20.9: the CLI names its flags
         (HOUSES, ("--optimizer", "adamm"), "did you mean 'adam'"),
         (HOUSES, ("--save", "m.txt"), "ending in .json"),
         (HOUSES, ("--n-iter-no-change", "0"), "--n-iter-no-change 0 must be a positive integer"),

@@ -152,11 +152,30 @@ def test_adam_state_is_the_named_tuple_of_moments():
     np.testing.assert_allclose(adam_state.nu, [0.001, 0.001], rtol=1e-15)
 
 
-def test_states_are_immutable_named_tuples():
-    opt = get_optimizer("momentum", learning_rate=0.1)
-    state = opt.init(np.zeros(2))
-    with pytest.raises(AttributeError):
-        state[0].count = 5
+def _blocks(state):
+    """The blocks' states inside an optimizer's state (a chain's plain tuple of them)."""
+    if type(state) is tuple:
+        return [b for part in state for b in _blocks(part)]
+    return [state]
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_states_are_immutable_named_tuples(name):
+    # Setting a field that does not exist raises AttributeError on almost anything (an array,
+    # a slotted class), so the test sets the fields each state does have, and checks the type.
+    opt = get_optimizer(name, learning_rate=0.01, **FULL[name])
+    x = np.array([0.5, -1.0, 2.0])
+    _, _, state = trajectory(opt, x, opt.init(x), 2)
+    blocks = _blocks(state)
+    assert blocks and all(isinstance(b, tuple) and hasattr(type(b), "_fields") for b in blocks)
+    assert any(type(b)._fields for b in blocks)  # not only empty states
+    for block in blocks:
+        for field_name in type(block)._fields:
+            before = getattr(block, field_name)
+            with pytest.raises(AttributeError):
+                setattr(block, field_name, 5)
+            assert getattr(block, field_name) is before
+        assert block._replace() == block and block._replace() is not block  # a new value, not an edit
 
 
 def test_update_accepts_lists_and_integer_arrays():

@@ -1,7 +1,8 @@
 """The ``descend`` command: one verb per sub-command, errors as one line on stderr.
 
-Exit status: 0 the run completed (converged or used its budget), 2 bad usage or input (one
-line on stderr, no traceback), 3 the run diverged (the diagnosis is printed), 130 stopped by
+Exit status: 0 the run completed (converged or used its budget), 1 a bug in descend (any
+exception but descend's own errors and the system refusing a file: its traceback), 2 bad usage
+or input (one line on stderr, no traceback), 3 the run diverged (the diagnosis is printed), 130 stopped by
 Ctrl-C, 143 stopped by SIGTERM.
 Command modules register themselves on :data:`app`; :func:`main` is the console entry point.
 
@@ -12,6 +13,7 @@ panels, and ``NO_COLOR`` (https://no-color.org) honoured by the help and every t
 
 from __future__ import annotations
 
+import errno
 import inspect
 import json
 import math
@@ -26,9 +28,11 @@ import typer
 from rich.console import Console
 
 from descend.cli._terms import to_flags
+from descend.cli.options import CHOICES  # the registries behind options' choices
 from descend.errors import DescendError, InputError
 
 EXIT_OK = 0
+EXIT_BUG = 1  # anything but descend's own errors: a traceback, the bug is descend's
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130  # the shell's convention: 128 + SIGINT
@@ -81,47 +85,12 @@ def _root(
     return None
 
 
-def _optimizer_names() -> tuple[str, ...]:
-    from descend.optim.registry import OPTIMIZERS
-
-    return tuple(OPTIMIZERS)
-
-
-def _loss_names() -> tuple[str, ...]:
-    # The losses' registry, descend.models.LOSSES, sits in a package that loads scikit-learn
-    # (1-2 s): `descend fit --help` and every tab completion would pay it. Its names are
-    # copied here; tests/cli/test_cli_habits.py keeps the copy equal to the registry.
-    losses = sys.modules.get("descend.models.losses")
-    return tuple(losses.LOSSES) if losses is not None else ("squared_error", "huber", "absolute_error")
-
-
-def _engine_names() -> tuple[str, ...]:
-    from descend.cli._engines import ENGINES
-
-    return tuple(ENGINES)
-
-
-#: (command, parameter) -> the registry that holds its values; shown and completed as choices.
-CHOICES: dict[tuple[str, str], Callable[[], tuple[str, ...]]] = {
-    ("fit", "optimizer"): _optimizer_names,
-    ("fit", "loss"): _loss_names,
-    ("fit", "engine"): _engine_names,
-    ("minimize", "optimizer"): _optimizer_names,
-}
-
-
 def storage_option_flag(**more: Any) -> Any:
-    """``--storage-option KEY=VALUE``, the same on every command that reads data by URL
-    (``more``: where the command shows it, e.g. ``rich_help_panel``)."""
-    return typer.Option(
-        None,
-        "--storage-option",
-        metavar="KEY=VALUE",
-        help="For a URL DATA: an fsspec storage option, repeatable; a dotted key nests, e.g. "
-        "endpoint_url=http://127.0.0.1:9000, client_kwargs.region_name=eu-west-1, anon=true.",
-        show_default=False,
-        **more,
-    )
+    """``--storage-option KEY=VALUE`` (kept for the command modules that call it by this name;
+    declared in :mod:`descend.cli.options`)."""
+    from descend.cli import options
+
+    return options.storage_option(more.get("rich_help_panel"))
 
 
 def _command_of(args: Sequence[str]) -> str | None:
@@ -361,9 +330,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return rv
     except Diverged:
         return EXIT_DIVERGED
-    except (DescendError, ValueError, OSError) as exc:
+    except (DescendError, OSError) as exc:
         if _interrupt(exc) is not None:
             return _interrupted(exc)
+        if isinstance(exc, OSError) and not _users_file(exc):
+            return _bug(exc)
         err.print(f"descend: error: {_one_line(exc)}", markup=False)
         return EXIT_USAGE
     except typer.Exit as exc:
@@ -373,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         message = missing_extra(exc)
         if message is None:
-            raise
+            return _bug(exc)
         err.print(f"descend: error: {message}", markup=False)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
@@ -386,5 +357,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         if callable(format_message):
             err.print(f"descend: error: {_one_line(format_message())}", markup=False)
             return int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
-        raise
+        return _bug(exc)
     return EXIT_OK
+
+
+#: What the system says about a file the user named: a mistake in the input, not a bug.
+_FILE_ERRNOS = frozenset(
+    getattr(errno, name) for name in (
+        "ENOENT", "EACCES", "EPERM", "EISDIR", "ENOTDIR", "EEXIST", "EROFS", "ENOSPC", "EDQUOT",
+        "ENAMETOOLONG", "ELOOP", "EFBIG", "ENXIO", "EBUSY", "ETXTBSY",
+    ) if hasattr(errno, name)
+)
+
+
+def _users_file(exc: OSError) -> bool:
+    """Whether ``exc`` is the system refusing a path (a missing file, no permission, a full
+    disk): the user's to fix, exit 2. Any other OSError reaching the CLI is a bug."""
+    return exc.filename is not None or exc.errno in _FILE_ERRNOS
+
+
+def _bug(exc: BaseException) -> int:
+    """Anything but descend's own errors is a bug in descend: its traceback, then exit 1."""
+    import traceback
+
+    traceback.print_exception(exc, file=sys.stderr)
+    err.print(
+        f"descend: internal error ({type(exc).__name__}): a bug in descend, not in your input; "
+        "please report it with the traceback above",
+        markup=False,
+    )
+    return EXIT_BUG

@@ -10,16 +10,9 @@ from rich.table import Table
 
 from descend.cli._terms import to_flags
 from descend.cli.app import Diverged, app, dumps, err, fail, out, parse_floats, warnings_to_stderr
+from descend.cli.options import read_learning_rate
+from descend.cli.options import read_learning_rate as parse_learning_rate  # noqa: F401 (cli/plot.py)
 from descend.cli.pictures import check_outputs, minimize_pictures
-
-
-def parse_learning_rate(text: str | None) -> Any:
-    """``--lr``: a number, ``auto``, ``armijo`` or a schedule such as ``exp:0.1,0.99``."""
-    if text is None:
-        return None
-    from descend.optim import parse_learning_rate as parse
-
-    return parse(text)
 
 
 def build_optimizer(name: str | None, learning_rate: Any, hyperparams: dict[str, Any]) -> Any:
@@ -43,14 +36,6 @@ def _infer_name(given: dict[str, Any]) -> str:
     if "momentum" in given:
         return "momentum"
     return "gd"
-
-
-def _both(first: Any, second: Any) -> Any:
-    def both(r: Any) -> None:
-        first(r)
-        second(r)
-
-    return both
 
 
 def _fmt(v: float) -> str:
@@ -133,7 +118,7 @@ def minimize_command(
     from descend.cli._points import gradient_info_at
 
     gradient_info_at(fun, x0, f"--start {start}")  # a start outside the domain is not a run
-    learning_rate = parse_learning_rate(lr)
+    learning_rate = read_learning_rate(lr)
     opt = build_optimizer(
         optimizer,
         learning_rate,
@@ -153,12 +138,12 @@ def minimize_command(
         "time_limit": time_limit,
     }
     kwargs = {k: v for k, v in limits.items() if v is not None}
-    from descend.cli.progress import descent_progress
+    from descend.cli.progress import descent_progress, every
     from descend.io import poll
 
     with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet or as_json) as bar:
         # poll: Ctrl-C/SIGTERM raised at a step boundary, where the loop stops cleanly
-        callback = poll if bar is None else _both(bar, poll)
+        callback = every(bar, poll)
         result = minimize(fun, x0, optimizer=opt, callback=callback, **kwargs)
 
     if as_json:

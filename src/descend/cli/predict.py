@@ -10,7 +10,7 @@ from rich.text import Text
 
 from descend._lazy import lazy_module
 from descend.cli.app import app, dumps, fail, out, parse_floats, printable, storage_option_flag
-from descend.cli.fit import _fmt
+from descend.cli.render import fmt as _fmt
 
 if TYPE_CHECKING:
     import numpy as np

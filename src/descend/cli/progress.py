@@ -73,3 +73,16 @@ def pass_progress(label: str, *, quiet: bool) -> Iterator[Callable[[int, int | N
             bar.update(task, completed=done, total=total)
 
         yield progress
+
+
+def every(*callbacks: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
+    """One step callback calling each of ``callbacks`` that is not ``None``, in order."""
+    given = [c for c in callbacks if c is not None]
+    if len(given) <= 1:
+        return given[0] if given else None
+
+    def call_each(r: Any) -> None:
+        for c in given:
+            c(r)
+
+    return call_each

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table as RichTable
 
 from descend._lazy import lazy_module
-from descend.cli.app import app, dumps, fail, out, parse_floats, printable, storage_option_flag
+from descend.cli.app import app, fail, out, parse_floats, printable, storage_option_flag
 
 if TYPE_CHECKING:
     import numpy as np
@@ -98,9 +98,9 @@ def sweep_command(
 
         sweep_pictures(res, table, plot=plot, html=html, quiet=True)
     if as_json:
-        obj = res.to_dict()
-        obj["target"] = table.target_name
-        out.print(dumps(obj), markup=False)
+        from descend.cli.render import print_json, sweep_json
+
+        print_json(sweep_json(res, table.target_name))
         return
     out.print(
         f"{printable(table.source)}: {table.n} rows; {printable(table.target_name)} ~ "

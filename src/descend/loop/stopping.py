@@ -45,16 +45,18 @@ def number(name: str, value: Any, *, low: float = 0.0) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(
         value, "__float__"
     ):
-        raise InputError(f"{name} must be a number, got {value!r}")
+        raise InputError(f"{name} must be a number, got {value!r}", param=name, value=value)
     v = float(value)
     if math.isnan(v) or v < low:
-        raise InputError(f"{name}={value!r} must be >= {low:g}")
+        raise InputError(f"{name}={value!r} must be >= {low:g}", param=name, value=value)
     return v
 
 
 def integer(name: str, value: Any, *, low: int) -> int:
     if isinstance(value, bool) or not hasattr(value, "__index__") or int(value) < low:
-        raise InputError(f"{name}={value!r} must be an integer >= {low}")
+        raise InputError(
+            f"{name}={value!r} must be an integer >= {low}", param=name, value=value
+        )
     return int(value)
 
 
@@ -87,7 +89,10 @@ class Rules:
                 self, "target_loss", number("target_loss", self.target_loss, low=-math.inf)
             )
         if self.time_limit is not None and number("time_limit", self.time_limit) <= 0:
-            raise InputError(f"time_limit={self.time_limit!r} must be > 0 seconds")
+            raise InputError(
+                f"time_limit={self.time_limit!r} must be > 0 seconds",
+                param="time_limit", value=self.time_limit,
+            )
 
     def sentence(self, status: Status, *, nit: int, f: float, gn: float) -> str:
         """The rule that fired, in words (``nit`` steps of this call)."""

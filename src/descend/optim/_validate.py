@@ -15,10 +15,10 @@ LEARNING_RATE_STRINGS = ("auto", "armijo")
 def real(name: str, value: Any, *, owner: str) -> float:
     """``value`` as a finite float, or an InputError naming ``owner``'s parameter ``name``."""
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise InputError(f"{owner}: {name} must be a real number, got {value!r}")
+        raise InputError(f"{owner}: {name} must be a real number, got {value!r}", param=name, value=value)
     out = float(value)
     if not math.isfinite(out):
-        raise InputError(f"{owner}: {name} must be finite, got {out!r}")
+        raise InputError(f"{owner}: {name} must be finite, got {out!r}", param=name, value=value)
     return out
 
 
@@ -41,7 +41,8 @@ def in_range(
         right = ")" if high_open else "]"
         hi = "inf" if math.isinf(high) else f"{high:g}"
         raise InputError(
-            f"{owner}: {name}={value!r} is out of range; valid range is {left}{low:g}, {hi}{right}"
+            f"{owner}: {name}={value!r} is out of range; valid range is {left}{low:g}, {hi}{right}",
+            param=name, value=value,
         )
     return x
 
@@ -49,10 +50,14 @@ def in_range(
 def integer(name: str, value: Any, *, owner: str, low: int = 1) -> int:
     """An integer ``>= low`` (floats with an integral value are accepted)."""
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise InputError(f"{owner}: {name} must be an integer >= {low}, got {value!r}")
+        raise InputError(
+            f"{owner}: {name} must be an integer >= {low}, got {value!r}", param=name, value=value
+        )
     x = float(value)
     if not x.is_integer() or x < low:
-        raise InputError(f"{owner}: {name}={value!r} must be an integer >= {low}")
+        raise InputError(
+            f"{owner}: {name}={value!r} must be an integer >= {low}", param=name, value=value
+        )
     return int(x)
 
 
@@ -65,7 +70,8 @@ def learning_rate(value: Any, *, owner: str) -> Any:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise InputError(
             f"{owner}: learning_rate={value!r} is not understood; use a positive number, "
-            f"a schedule, 'auto' or 'armijo'{hint}"
+            f"a schedule, 'auto' or 'armijo'{hint}",
+            param="learning_rate", value=value,
         )
     if callable(value):
         return value
@@ -74,5 +80,7 @@ def learning_rate(value: Any, *, owner: str) -> Any:
 
 def boolean(name: str, value: Any, *, owner: str) -> bool:
     if not isinstance(value, bool):
-        raise InputError(f"{owner}: {name} must be True or False, got {value!r}")
+        raise InputError(
+            f"{owner}: {name} must be True or False, got {value!r}", param=name, value=value
+        )
     return value

@@ -41,7 +41,9 @@ def _lookup(name: str) -> Callable[..., Optimizer]:
     valid = ", ".join(OPTIMIZERS)
     close = difflib.get_close_matches(str(key), list(OPTIMIZERS), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise InputError(f"unknown optimizer {name!r}; choose one of: {valid}{hint}")
+    raise InputError(
+        f"unknown optimizer {name!r}; choose one of: {valid}{hint}", param="optimizer", value=name
+    )
 
 
 def get_optimizer(name: str, **hyperparams: Any) -> Optimizer:

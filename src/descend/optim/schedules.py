@@ -234,7 +234,10 @@ ACCEPTED_FORMS = (
 
 
 def _bad(text: str, why: str) -> InputError:
-    return InputError(f"--lr {text!r}: {why}; accepted forms: {ACCEPTED_FORMS}")
+    return InputError(
+        f"learning_rate={text!r}: {why}; accepted forms: {ACCEPTED_FORMS}",
+        param="learning_rate", value=text,
+    )
 
 
 def _number(text: str, item: str, integer: bool) -> float | int:
@@ -255,14 +258,14 @@ def parse_schedule(
     """Read a ``--lr`` schedule: ``"0.1"``, ``"exp:0.1,0.99"``, ``"step:0.1,100,0.5"``, ...
 
     A bare number gives :class:`Constant`. Bad text raises :class:`InputError` naming
-    ``--lr`` and the accepted forms.
+    ``learning_rate`` (the CLI shows ``--lr``) and the accepted forms.
 
     >>> parse_schedule("cosine:0.1,1000")
     CosineDecay(initial=0.1, decay_steps=1000, alpha=0.0)
     >>> parse_schedule("exp:0.1")
     Traceback (most recent call last):
     ...
-    descend.errors.InputError: --lr 'exp:0.1': exp takes 2 numbers, got 1; accepted forms: ...
+    descend.errors.InputError: learning_rate='exp:0.1': exp takes 2 numbers, got 1; accepted forms: ...
     """
     if not isinstance(text, str):
         raise _bad(repr(text), "expected text")
