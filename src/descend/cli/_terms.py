@@ -61,6 +61,9 @@ FLAGS: dict[str, Flag] = {
     "b1": Flag("--b1", bare=False),
     "b2": Flag("--b2", bare=False),
     "eps": Flag("--eps", bare=False),
+    "cov_type": Flag("--cov"),
+    "missing": Flag("--missing", bare=False),
+    "formula": Flag("--formula", bare=False),
 }
 
 # name, then optionally ``=value`` / `` = value`` (a quoted string or one token)

@@ -21,6 +21,7 @@ import typer
 
 from descend.cli import options as o
 from descend.cli._engines import ENGINES, dask_client, prepare_dask, prepare_stream
+from descend.cli._formula import fit_by_formula, residual_picture, wants_formula
 from descend.cli._resume import check_resume, command_line, data_identity, given, stopped_by
 from descend.cli._terms import to_flags
 from descend.cli.app import app, err, fail, out, parse_floats, printable, warnings_to_stderr
@@ -78,6 +79,20 @@ _SUMMARY_HELP = (
     "Also print the least-squares statistics: standard errors, t, p-values, intervals, R^2, "
     "adjusted R^2, F (from the moments, so every engine; in the JSON as 'summary')."
 )
+_FORMULA_HELP = (
+    "A model formula, e.g. 'price ~ size + C(city) + size:rooms + np.log(area)': text columns "
+    "become categories (first level the reference; C(city, Treatment('b')) names another); "
+    "only the named columns are read."
+)
+_MISSING_HELP = (
+    "Rows with an empty cell in a column the fit uses: drop (counted per column in the "
+    "report) or raise [default: drop with --formula/--cov]."
+)
+_COV_HELP = (
+    "Standard errors for --summary: nonrobust, HC0, HC1, HC2, HC3 or cluster:COLUMN "
+    "(statsmodels' cov_type; robust ones give z tests)."
+)
+_RESIDUAL_HELP = "Write residual plots (vs fitted, normal Q-Q, leverage with Cook's distance)."
 _opt = o.option
 
 
@@ -121,6 +136,10 @@ class FitArgs:
     plot: str | None
     html: str | None
     quiet: bool
+    formula: str | None = None
+    cov: str | None = None
+    missing: str | None = None
+    residual_plot: str | None = None
 
 
 @dataclass
@@ -148,7 +167,9 @@ def fit_command(
         "CSV or Parquet file (--engine stream/dask: also a folder or glob of Parquet files), "
         "or a URL (s3://, gs://, https://, memory://); the target is the last column."),
     target: str = o.target(_DATA),
-    features: str = o.features(_DATA),
+    features: list[str] = o.features(_DATA),  # noqa: B008
+    formula: str = _opt(None, "--formula", _FORMULA_HELP, _DATA),
+    missing: str = _opt(None, "--missing", _MISSING_HELP, _DATA, metavar="drop|raise"),
     storage_option: list[str] = o.storage_option(_DATA),  # noqa: B008
     optimizer: str = o.optimizer("auto", _OPTIMIZER_HELP, _DESCENT),
     lr: str = o.lr("auto", _LR_HELP, _DESCENT),
@@ -176,6 +197,8 @@ def fit_command(
     resume: str = _opt(None, "--resume", _RESUME_HELP, _SCALE),
     as_json: bool = o.as_json(_OUTPUT),
     summary: bool = _opt(False, "--summary", _SUMMARY_HELP, _OUTPUT),
+    cov: str = _opt(None, "--cov", _COV_HELP, _OUTPUT, metavar="nonrobust|HC0..HC3|cluster:COL"),
+    residual_plot: str = _opt(None, "--residual-plot", _RESIDUAL_HELP, _OUTPUT),
     save: str = _opt(None, "--save", "Write the fitted model to this .json file.", _OUTPUT),
     force: bool = o.force("--save/--plot/--html/--checkpoint", _OUTPUT),
     plot: str = o.plot("Write the fit, loss curve and loss surface (.png/.svg/.pdf).", _OUTPUT),
@@ -188,12 +211,22 @@ def fit_command(
 
     Larger than memory: descend fit big.parquet --engine stream --checkpoint run.json
     """
-    run = _parse(ctx, FitArgs(**ctx.params))
+    params = dict(ctx.params)
+    params["features"] = ",".join(features) if features else None  # repeated: accumulated
+    run = _parse(ctx, FitArgs(**params))
     _plan_outputs(run)
-    table, prepared = _source(run)
-    with prepared as src:
-        report = _fit(run, table, src)
-    _render(run, report, table)
+    if wants_formula(run.args):
+        run.model, report, table = fit_by_formula(run)
+        if not (run.args.as_json or run.args.quiet):
+            out.print(run.model.missing_.sentence(), markup=False)
+        _render(run, report, None)
+        if run.args.residual_plot is not None and table is not None:
+            residual_picture(run.model, table, run.args.residual_plot, run.args.quiet)
+    else:
+        table, prepared = _source(run)
+        with prepared as src:
+            report = _fit(run, table, src)
+        _render(run, report, table)
     code = _exit_code(run, report)
     if code:
         raise typer.Exit(code)
@@ -276,7 +309,10 @@ def _plan_outputs(run: _Run) -> None:
         fail(f"{a.data}: a folder or glob of files needs --engine stream or --engine dask")
     if a.resume is not None:
         plan.add_input(a.resume, f"the checkpoint being resumed, {a.resume}")
-    run.save_path = plan_outputs(plan, save=a.save, plot=a.plot, html=a.html)["save"]
+    if a.plot is not None and a.residual_plot is not None:
+        fail("--plot and --residual-plot: give one picture file per fit")
+    run.save_path = plan_outputs(plan, save=a.save, plot=a.plot or a.residual_plot,
+                                 html=a.html)["save"]
     hashed = a.checkpoint is not None or a.resume is not None
     run.meta = {
         "data": data_identity(a.data, data_paths, hashed=hashed, so=run.so),

@@ -118,6 +118,10 @@ def fit_json(model: Any, report: FitReport, *, summary: bool) -> dict[str, Any]:
         "elapsed": report.elapsed,
         "load_time": report.load_time,
     }
+    missing = getattr(model, "missing_", None)  # the formula path: rows dropped per column
+    if missing is not None:
+        obj["formula"] = model.design_.plan.text
+        obj["missing"] = missing.to_dict()
     obj["loss"], obj["n_iter"] = obj["fun"], obj["nit"]  # DEPRECATED, for one release
     if summary:  # null for a diverged fit: there are no statistics of it
         obj["summary"] = report.summary.to_dict() if report.summary is not None else None

@@ -406,7 +406,7 @@ class Design:
             if missing == "raise" and miss.any():
                 row = row_offset + int(np.argmax(miss)) + 1
                 raise DataError(f"{source}: row {row}, column {col!r} is empty; fill it, or "
-                                "drop rows with missing cells (missing='drop', --missing drop)")
+                                "drop rows with missing cells (missing='drop')")
             bad |= miss
         return bad
 

@@ -55,6 +55,7 @@ def fit_formula(
     cov_type: str | None = "nonrobust",
     cov_kwds: dict[str, Any] | None = None,
     model: Any = None,
+    source: str = "the data",
     **params: Any,
 ) -> Any:
     """Fit ``formula`` to ``data`` (a pandas/polars DataFrame or a dict of columns).
@@ -69,6 +70,7 @@ def fit_formula(
             for ``cluster``.
         model: the :class:`~descend.models.linear.LinearModel` to fit (default: a new one with
             ``params``; ``fit_intercept`` follows the formula's ``1``/``0``).
+        source: how messages name the data (a file's path).
 
     Returns:
         The fitted model, with ``design_`` (formula and levels), ``missing_``
@@ -84,7 +86,7 @@ def fit_formula(
     spec = cov_spec(cov_type, cov_kwds)
     frame = _with_groups(data, spec, cov_kwds)
     design = Design.learn(plan, [frame])
-    X, y, report, keep = design.rows(frame, missing=missing)
+    X, y, report, keep = design.rows(frame, missing=missing, source=source)
     groups = _groups(frame, spec, keep)
     if model is None:
         model = LinearModel(**{"fit_intercept": plan.intercept, **params})
