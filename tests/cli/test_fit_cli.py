@@ -52,7 +52,10 @@ def test_house_default_and_predict(cli, houses, tmp_path):
     assert r.code == 0
     assert json.loads(r.stdout)["predictions"] == [pytest.approx(333333.3333333, rel=1e-12)]
     r = cli("predict", str(model), str(houses))
-    assert r.code == 0 and r.stdout.split()[0] == "price" and len(r.stdout.split()) == 6
+    lines = r.stdout.splitlines()  # the column is predicted_<target>; the file holds the
+    assert r.code == 0 and lines[0] == "predicted_price" and len(lines) == 7  # target: metrics
+    assert [float(v) for v in lines[1:6]] == pytest.approx([2e5, 2.5e5, 3e5, 3.5e5, 4e5])
+    assert lines[6].startswith("# against price in the file (5 rows): RMSE ")
     r = cli("fit", str(houses), "--save", str(model))  # refuses to overwrite
     assert r.code == 2 and "already exists" in r.stderr and "--force" in r.stderr
     assert cli("fit", str(houses), "--save", str(model), "--force").code == 0

@@ -259,3 +259,41 @@ def test_leverage_and_cooks_distance_equal_statsmodels_influence():
     _close(h, ref.hat_matrix_diag, rtol=1e-8)
     _close(r, ref.resid_studentized_internal, rtol=1e-7)
     _close(cooks, ref.cooks_distance[0], rtol=1e-7)
+
+
+def test_the_cli_fits_a_formula_saves_it_and_predicts_with_intervals(cli, tmp_path):
+    import json
+
+    frame = grunfeld()
+    data = tmp_path / "g.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "m.json"
+    formula = "invest ~ value + capital + C(firm)"
+    r = cli("fit", data, "--formula", formula, "--cov", "HC3", "--summary", "--json",
+            "--save", model)
+    assert r.code == 0, r.stderr
+    got = json.loads(r.stdout)
+    ref, used = _reference(frame, formula, "HC3", None)
+    assert got["missing"]["dropped"] == len(frame) - len(used)
+    se = {row["name"]: row["std_err"] for row in got["summary"]["coefficients"]}
+    for name, want in zip(_ours(ref.bse.index), ref.bse, strict=True):
+        assert se[name] == pytest.approx(want, rel=1e-8)
+    new = tmp_path / "new.csv"
+    frame.dropna().head(5).drop(columns=["invest"]).to_csv(new, index=False)
+    r = cli("predict", model, new, "--interval", "prediction", "--level", "0.9", "--json",
+            "--id", "year")
+    assert r.code == 0, r.stderr
+    out = json.loads(r.stdout)
+    want = ref.get_prediction(frame.dropna().head(5)).summary_frame(alpha=0.1)
+    assert out["column"] == "predicted_invest" and "metrics" not in out
+    _close(out["predictions"], want["mean"])
+    _close(out["intervals"]["lower"], want["obs_ci_lower"])
+    assert out["id"]["values"] == frame.dropna().head(5)["year"].tolist()
+
+
+def test_the_cli_refuses_a_hostile_formula_in_one_line(cli, tmp_path):
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": [1.0, 2.0, 4.0]}).to_csv(data, index=False)
+    r = cli("fit", data, "--formula", "y ~ x + os.system('id')")
+    assert r.code == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+    assert "formula" in r.stderr and "Traceback" not in r.stderr

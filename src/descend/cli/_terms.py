@@ -62,7 +62,7 @@ FLAGS: dict[str, Flag] = {
     "b2": Flag("--b2", bare=False),
     "eps": Flag("--eps", bare=False),
     "cov_type": Flag("--cov"),
-    "missing": Flag("--missing", bare=False),
+    "missing": Flag("--missing", bare=False, words=("drop", "raise")),
     "formula": Flag("--formula", bare=False),
 }
 

@@ -368,11 +368,22 @@ class Design:
         return X, y, report
 
     def rows(self, table: Any, *, missing: str = "drop", row_offset: int = 0,
-             source: str = "the data") -> tuple[Array, Array, MissingReport, NDArray[np.bool_]]:
-        """:meth:`transform`, and the mask of the table's rows that were kept."""
+             source: str = "the data", target: bool = True,
+             ) -> tuple[Array, Array, MissingReport, NDArray[np.bool_]]:
+        """:meth:`transform`, and the mask of the table's rows that were kept.
+
+        ``target=False`` (new rows to predict): the target column is neither needed nor read,
+        and ``y`` comes back empty.
+        """
         import pandas as pd
 
-        frame = _frame(table, self.plan)
+        frame = _frame(table, self.plan, partial=not target)
+        if not target:
+            lacking = [c for c in self.plan.columns if c not in frame.columns]
+            if lacking:
+                raise DataError(f"{source} has no column {', '.join(map(repr, lacking))}, "
+                                f"which the model's formula {self.plan.text!r} uses")
+            frame = frame.assign(**{self.target: np.zeros(len(frame))})
         keep = ~self.missing_mask(frame, missing=missing, row_offset=row_offset, source=source)
         kept = frame.loc[keep]
         for col, vals in self.levels:
@@ -383,7 +394,7 @@ class Design:
             warnings.simplefilter("ignore")
             mm = self.spec.get_model_matrix(kept, context=_context(), na_action="ignore")
         X = np.asarray(mm[[c for c in mm.columns if c != "Intercept"]], dtype=np.float64)
-        y = np.asarray(kept[self.target], dtype=np.float64)
+        y = np.asarray(kept[self.target], dtype=np.float64) if target else np.zeros(0)
         counts = tuple((c, int(_missing(frame[c]).sum())) for c in self._used())
         report = MissingReport(len(frame), len(kept), tuple((c, k) for c, k in counts if k))
         bad_rows = ~np.isfinite(X).all(axis=1)

@@ -298,13 +298,18 @@ def summary_of(model: Any, alpha: float = 0.05) -> Any:
     cov = None
     if rp is not None and spec.robust and str(model.loss) == "squared_error":
         cov = rp.covariance(0.0)
+    elif rp is None and getattr(model, "cov_params_", None) is not None:  # from a model file
+        cov = model.cov_params_
+        spec = CovSpec("HC0") if not model.cov_type_.startswith("cluster") else CovSpec(
+            "cluster", model.cov_type_)
     return ols_summary(
         stats, model.intercept_, model.coef_, names=model.feature_names_,
         target=getattr(model, "target_name_", None), alpha=alpha, loss=str(model.loss),
         penalty=float(model.alpha), status=getattr(model, "stop_reason_", None),
         converged=bool(model.result_.success) if hasattr(model, "result_")
         else bool(getattr(model, "converged_", False)),
-        fit_intercept=bool(model.fit_intercept), cov=cov, cov_type=spec.label(),
+        fit_intercept=bool(model.fit_intercept), cov=cov,
+        cov_type=getattr(model, "cov_type_", None) or spec.label(),
         diagnostics=None if rp is None else rp.diagnostics(),
         missing=getattr(model, "missing_", None),
         n_groups=rp.n_groups if rp is not None and spec.kind == "cluster" else None,

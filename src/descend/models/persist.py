@@ -71,6 +71,7 @@ def model_to_dict(
             },
         },
     }
+    _design_fields(model, out)
     st = getattr(model, "moments_", None)
     if st is not None and st.d == model.coef_.size <= MAX_MOMENT_FEATURES:
         out["moments"] = {
@@ -83,6 +84,54 @@ def model_to_dict(
             "cyy": float(st.cyy),
         }
     return out
+
+
+def _design_fields(model: LinearModel, out: dict[str, Any]) -> None:
+    """A formula fit keeps its formula and levels (``design``), and a robust covariance
+    (``covariance``: its type and matrix) so that intervals from the file are the fit's."""
+    design = getattr(model, "design_", None)
+    if design is None:
+        return
+    out["design"] = design.to_dict()
+    out["fit_intercept"] = bool(model.fit_intercept)
+    spec = getattr(model, "cov_spec_", None)
+    rp = getattr(model, "row_pass_", None)
+    if spec is not None and spec.robust and rp is not None and \
+            model.coef_.size < MAX_MOMENT_FEATURES:
+        out["covariance"] = {"type": spec.label(),
+                             "matrix": [[float(v) for v in r] for r in rp.covariance(0.0)]}
+
+
+def _load_design(obj: dict[str, Any], model: LinearModel, path: Path) -> None:
+    """The ``design`` (and ``covariance``) fields, checked; the formula is parsed, never run."""
+    from descend.data.formula import MAX_LEVELS, Design
+
+    d = obj.get("design")
+    if d is None:
+        return
+    levels = d.get("levels") if isinstance(d, dict) else None
+    if not isinstance(d, dict) or not isinstance(d.get("formula"), str) \
+            or len(d["formula"]) > 10_000 or not isinstance(levels, dict) or not all(
+                isinstance(k, str) and isinstance(v, list) and len(v) <= MAX_LEVELS
+                and all(isinstance(x, str | int | float) for x in v)
+                for k, v in levels.items()):
+        raise DataError(f"{path}: field 'design' must be a formula and the levels of its "
+                        "text columns")
+    design = Design.from_dict(d)
+    if design.names != tuple(model.feature_names_):
+        raise DataError(f"{path}: field 'design' gives the columns {list(design.names)}, "
+                        "not the model's features")
+    model.design_ = design
+    model.fit_intercept = bool(obj.get("fit_intercept", True))
+    cov = obj.get("covariance")
+    if cov is not None:
+        p = model.coef_.size + (1 if model.fit_intercept else 0)
+        m = cov.get("matrix") if isinstance(cov, dict) else None
+        if not isinstance(m, list) or len(m) != p or not all(
+                isinstance(r, list) and len(r) == p and all(map(_finite, r)) for r in m):
+            raise DataError(f"{path}: field 'covariance' must hold a {p} x {p} matrix")
+        model.cov_params_ = np.asarray(m, dtype=np.float64)
+        model.cov_type_ = str(cov.get("type", "robust"))
 
 
 def save_model(
@@ -183,6 +232,7 @@ def load_model(path: str | Path) -> LinearModel:
     if "moments" in obj:
         model.moments_ = _moments(obj["moments"], len(features), path)
         _training(model, obj.get("training"))
+    _load_design(obj, model, path)
     return model
 
 
