@@ -102,8 +102,8 @@ def _rows_of_file(model: Any, data: str, storage_option: list[str] | None,
     elif frame.data.shape[1] in (d, d + 1) and not frame.header:
         cols = list(range(d))  # headerless: the features come first, a target may follow
     else:
-        missing = [n for n in names if n not in frame.columns] if frame.header else []
-        lacking = f"; missing: {', '.join(missing)}" if missing else ""
+        absent = [n for n in names if n not in frame.columns] if frame.header else []
+        lacking = f"; missing: {', '.join(absent)}" if absent else ""
         fail(f"{data}: needs the columns {', '.join(names)}{lacking} (it has "
              f"{', '.join(frame.columns)}); the model was fit on those columns")
     frame.check_numeric(cols)

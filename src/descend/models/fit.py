@@ -121,6 +121,13 @@ class FittedAttributes:
     trusted_digits_: int
     error_bound_: float
     collinear_: list[str]
+    # the analyst's path (descend.models.analysis): a formula fit's design and statistics
+    design_: Any
+    missing_: Any
+    cov_spec_: Any
+    row_pass_: Any
+    cov_params_: Any
+    cov_type_: str
     verdict_: Verdict
     message_: str
     result_: OptimizeResult
