@@ -195,10 +195,11 @@ class LinearModel(FittedAttributes):
         return FitSpec.of(self).checkpoint_meta()
 
     def summary(self, alpha: float = 0.05) -> Any:
-        """Standard errors, t, p-values, intervals (level ``1 - alpha``), R^2, F... of the fit,
-        from its moments: a :class:`~descend.models.inference.FitSummary` (see
+        """Standard errors, t (z), p-values, intervals (level ``1 - alpha``), R^2, F... of the
+        fit, from its moments (and, for a formula fit, its robust covariance, residual
+        diagnostics and dropped rows): a :class:`~descend.models.inference.FitSummary` (see
         :mod:`descend.models.inference` for its assumptions)."""
-        from descend.models.inference import ols_summary
+        from descend.models.analysis import summary_of
 
         self._check_fitted()
         if not hasattr(self, "moments_"):
@@ -207,15 +208,19 @@ class LinearModel(FittedAttributes):
                 "hold (a model file written before descend's format version 2, or with more "
                 "than 500 features, keeps only its coefficients); fit it to get its statistics"
             )
-        # a model loaded from a file has no result_: its saved verdict says
-        converged = bool(self.result_.success) if hasattr(self, "result_") \
-            else bool(getattr(self, "converged_", False))
-        return ols_summary(
-            self.moments_, self.intercept_, self.coef_, names=self.feature_names_,
-            target=getattr(self, "target_name_", None), alpha=alpha, loss=str(self.loss),
-            penalty=float(self.alpha), status=getattr(self, "stop_reason_", None),
-            converged=converged, fit_intercept=bool(self.fit_intercept),
-        )
+        return summary_of(self, alpha)
+
+    @classmethod
+    def from_formula(cls, formula: str, data: Any, *, missing: str = "drop",
+                     cov_type: str = "nonrobust", cov_kwds: dict[str, Any] | None = None,
+                     **params: Any) -> Any:
+        """statsmodels' ``ols(formula, data).fit(cov_type=...)`` on descend's engine:
+        :func:`descend.models.analysis.fit_formula` (the formula language and its checks are in
+        :mod:`descend.data.formula`)."""
+        from descend.models.analysis import fit_formula
+
+        return fit_formula(formula, data, missing=missing, cov_type=cov_type,
+                           cov_kwds=cov_kwds, model=cls(**params))
 
     # ------------------------------------------------------------------ prediction
 
