@@ -20,6 +20,7 @@ CHECKPOINT_FORMATS = (".json", ".npz")
 
 _KINDS = {
     "--plot": (FIGURE_FORMATS, "figure"),
+    "--residual-plot": (FIGURE_FORMATS, "figure"),
     "--animate": (ANIMATION_FORMATS, "animation"),
     "--html": (REPORT_FORMATS, "report"),
     "--save": (MODEL_FORMATS, "model"),
@@ -41,7 +42,7 @@ def plan_outputs(plan: OutputPlan, **outputs: str | None) -> dict[str, Path | No
     """Plan each named output (``plot=``, ``html=``, ``animate=``, ``save=``), in order."""
     planned: dict[str, Path | None] = {}
     for name, path in outputs.items():
-        option = f"--{name}"
+        option = f"--{name.replace('_', '-')}"
         if path is None:
             planned[name] = None
             continue

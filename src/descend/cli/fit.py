@@ -311,8 +311,8 @@ def _plan_outputs(run: _Run) -> None:
         plan.add_input(a.resume, f"the checkpoint being resumed, {a.resume}")
     if a.plot is not None and a.residual_plot is not None:
         fail("--plot and --residual-plot: give one picture file per fit")
-    run.save_path = plan_outputs(plan, save=a.save, plot=a.plot or a.residual_plot,
-                                 html=a.html)["save"]
+    run.save_path = plan_outputs(plan, save=a.save, plot=a.plot, html=a.html,
+                                 residual_plot=a.residual_plot)["save"]
     hashed = a.checkpoint is not None or a.resume is not None
     run.meta = {
         "data": data_identity(a.data, data_paths, hashed=hashed, so=run.so),

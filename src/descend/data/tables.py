@@ -36,9 +36,12 @@ def _csv_types(path: str, columns: Sequence[str]) -> dict[str, Any]:
     reader.close()
     types: dict[str, Any] = {}
     for field in schema:
-        numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type) \
-            or pa.types.is_null(field.type)
-        types[field.name] = pa.float64() if numeric else pa.string()
+        if pa.types.is_integer(field.type):
+            types[field.name] = pa.int64()  # an ID or a year stays an integer
+        elif pa.types.is_floating(field.type) or pa.types.is_null(field.type):
+            types[field.name] = pa.float64()
+        else:
+            types[field.name] = pa.string()
     return types
 
 
@@ -95,4 +98,4 @@ def text_columns(path: str, columns: Sequence[str]) -> tuple[str, ...]:
                      or pa.types.is_large_string(schema.field(c).type)
                      or pa.types.is_dictionary(schema.field(c).type))
     kinds = _csv_types(path, columns)
-    return tuple(c for c in columns if kinds.get(c) == pa.string())
+    return tuple(c for c in columns if kinds.get(c) == pa.string())  # noqa: E721
