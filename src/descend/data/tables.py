@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from descend.errors import DataError
+from descend.io._input import PARQUET_SUFFIXES  # the one list of suffixes
 
 __all__ = ["PARQUET_SUFFIXES", "iter_frames", "text_columns"]
-
-PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 
 
 def _is_parquet(path: str) -> bool:
