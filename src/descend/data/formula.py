@@ -102,6 +102,7 @@ class FormulaPlan:
     categorical: tuple[str, ...]  # columns wrapped in C(...)
     intercept: bool
     safe_text: str  # rebuilt from the checked trees
+    terms: tuple[str, ...] = ()  # the right-hand side's terms, as in safe_text
 
 
 def _where(text: str) -> str:
@@ -162,7 +163,7 @@ def parse_formula(text: str) -> FormulaPlan:
     rhs = " + ".join(terms) + ("" if intercept else " - 1")
     names = tuple(dict.fromkeys(columns))
     return FormulaPlan(raw, target_cols[0], names, tuple(dict.fromkeys(categorical)),
-                       intercept, f"{_quote(target_cols[0])} ~ {rhs}")
+                       intercept, f"{_quote(target_cols[0])} ~ {rhs}", tuple(terms))
 
 
 def _first(exc: BaseException) -> str:
@@ -337,6 +338,49 @@ class Design:
         sorted_levels = tuple((c, tuple(sorted(v, key=_order))) for c, v in levels.items())
         return cls(plan, sorted_levels)._with_spec()
 
+    def layout(self) -> tuple[tuple[str, str, tuple[Any, ...], int], ...] | None:
+        """The design's columns built directly, when every term is one column: ``(kind, column,
+        levels, reference index)`` per term (kind ``num`` or ``cat``), or ``None`` (an
+        interaction or a function: formulaic builds those). Checked against formulaic's own
+        column names, so a layout that would differ is never used."""
+        levels = dict(self.levels)
+        out: list[tuple[str, str, tuple[Any, ...], int]] = []
+        names: list[str] = []
+        for term in self.plan.terms:
+            expr = term[1:-1] if term.startswith("{") else term
+            col, ref = _single_column(expr)
+            if col is None or ":" in term:
+                return None
+            if col in levels:
+                lv = levels[col]
+                k = lv.index(ref) if ref is not None and ref in lv else 0
+                if ref is not None and ref not in lv:
+                    return None
+                out.append(("cat", col, lv, k))
+                names += [f"{expr}[T.{v}]" for i, v in enumerate(lv) if i != k]
+            else:
+                out.append(("num", col, (), -1))
+                names.append(col)
+        return tuple(out) if tuple(names) == self.names and self.plan.intercept else None
+
+    def _direct(self, kept: Any, layout: Any) -> Array:
+        """The design of the kept rows from :meth:`layout`: numbers copied, indicators set."""
+        import pandas as pd
+
+        m = len(kept)
+        X = np.zeros((m, len(self.names)))
+        j = 0
+        for kind, col, lv, ref in layout:
+            if kind == "num":
+                X[:, j] = np.asarray(kept[col], dtype=np.float64)
+                j += 1
+                continue
+            codes = np.asarray(pd.Categorical(kept[col], categories=list(lv)).codes)
+            on = codes != ref
+            X[np.flatnonzero(on), j + codes[on] - (codes[on] > ref)] = 1.0
+            j += len(lv) - 1
+        return X
+
     def _with_spec(self) -> Design:
         """Materialise a prototype with every level once, keeping formulaic's model spec."""
         import pandas as pd
@@ -390,10 +434,14 @@ class Design:
             self._check_levels(kept[col], col, vals, row_offset, source)
             kept = kept.assign(**{col: pd.Categorical(kept[col], categories=list(vals))})
         self._check_numeric(kept, source, row_offset)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mm = self.spec.get_model_matrix(kept, context=_context(), na_action="ignore")
-        X = np.asarray(mm[[c for c in mm.columns if c != "Intercept"]], dtype=np.float64)
+        layout = self.layout()
+        if layout is not None:  # one column per term: built directly, as formulaic would
+            X = self._direct(kept, layout)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mm = self.spec.get_model_matrix(kept, context=_context(), na_action="ignore")
+            X = np.asarray(mm[[c for c in mm.columns if c != "Intercept"]], dtype=np.float64)
         y = np.asarray(kept[self.target], dtype=np.float64) if target else np.zeros(0)
         counts = tuple((c, int(_missing(frame[c]).sum())) for c in self._used())
         report = MissingReport(len(frame), len(kept), tuple((c, k) for c, k in counts if k))
@@ -457,6 +505,27 @@ class Design:
         return cls(plan, levels)._with_spec()
 
 
+def _single_column(expr: str) -> tuple[str | None, Any]:
+    """``(column, reference level or None)`` of a term that is one column or ``C(column[,
+    Treatment(ref)])``; ``(None, None)`` for anything else."""
+    if expr.startswith("`") and expr.endswith("`"):
+        return expr[1:-1], None
+    try:
+        tree = ast.parse(expr, mode="eval").body
+    except SyntaxError:
+        return None, None
+    if isinstance(tree, ast.Name):
+        return tree.id, None
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "C" \
+            and tree.args and isinstance(tree.args[0], ast.Name):
+        if len(tree.args) == 1:
+            return tree.args[0].id, None
+        con = tree.args[1]
+        if isinstance(con, ast.Call) and con.args and isinstance(con.args[0], ast.Constant):
+            return tree.args[0].id, con.args[0].value
+    return None, None
+
+
 def _order(v: Any) -> tuple[int, Any]:
     return (0, v) if isinstance(v, int | float) else (1, str(v))
 
@@ -470,9 +539,12 @@ def _is_text(series: Any) -> bool:
 
 
 def _missing(series: Any) -> NDArray[np.bool_]:
+    """Empty cells: NaN, None, or an empty string in a text column."""
+    import pandas as pd
+
     miss = series.isna().to_numpy()
-    if _is_text(series):
-        miss = miss | (series.astype("string").str.strip() == "").fillna(True).to_numpy(bool)
+    if _is_text(series) and not isinstance(series.dtype, pd.CategoricalDtype):
+        miss = miss | series.eq("").fillna(False).to_numpy(bool)
     return miss  # type: ignore[no-any-return]
 
 
