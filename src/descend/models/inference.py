@@ -48,6 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
+from descend.models.losses import get_loss
 
 Array = NDArray[np.float64]
 
@@ -283,9 +284,10 @@ def ols_summary(
 
     cond = _condition_number(stats)
 
-    least_squares = loss == "squared_error" and float(penalty) == 0.0
+    squared = get_loss(loss).moments_exact  # the loss the OLS formulas are for
+    least_squares = squared and float(penalty) == 0.0
     if not least_squares:
-        what = _LOSS_NAMES.get(loss, "a penalised fit (alpha > 0)" if loss == "squared_error"
+        what = _LOSS_NAMES.get(loss, "a penalised fit (alpha > 0)" if squared
                                else f"a {loss} fit")
         unavailable.append(
             f"standard errors, t, p-values, intervals, F and the likelihood: {what} is not least "
