@@ -243,6 +243,14 @@ def sweep_learning_rates(
     if by_rows:
         loss_grad = _rows_loss_grad(X, y, std, loss, float(epsilon), float(alpha))
     batch = run_batch(loss_grad, T0, rates, rules, keep_path=True)
+    verdicts = regression_verdicts(st, penalty, loss, batch, rates)
+    limit = 2.0 / L if info.smooth else float("inf")
+    return _result(batch, rates, std, limit, names, bool(scale), verdicts)
+
+
+def _result(batch: Any, rates: Array, std: Standardizer, limit: float,
+            names: tuple[str, ...], scale: bool, verdicts: tuple[str, ...]) -> SweepResult:
+    """The :class:`SweepResult` of a finished batch (iterates in the user's units)."""
     assert batch.path is not None
     n_iter = batch.nit
     K = rates.size
@@ -252,17 +260,16 @@ def sweep_learning_rates(
     # the rule that stopped each run, and what the run shows: at exactly 2/L the loss stays
     # flat (the iterate flips between two points), so the tol rule stops it -- and its
     # verdict says "oscillating", never "converged"
-    verdicts = regression_verdicts(st, penalty, loss, batch, rates)
     return SweepResult(
         learning_rates=rates,
         loss_curves=loss_curves,
         diverged=diverged,
         final_loss=np.array([c[-1] for c in loss_curves]),
         n_iter=n_iter,
-        stability_limit=2.0 / L if info.smooth else float("inf"),
+        stability_limit=limit,
         histories=histories,
         feature_names=names,
-        scale=bool(scale),
+        scale=scale,
         status=tuple(str(s) for s in batch.status),
         verdicts=verdicts,
     )
