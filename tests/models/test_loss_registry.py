@@ -70,3 +70,50 @@ def test_huber_fit_is_drawn_as_huber(tmp_path):
     labels = [ax.get_ylabel() for ax in fig.axes] + [ax.get_title() for ax in fig.axes]
     assert "mean Huber loss" in labels
     assert not any("squared" in text for text in labels)
+
+
+def test_callers_ask_the_registry_not_the_name():
+    sq, hub, ab = (get_loss(n) for n in ("squared_error", "huber", "absolute_error"))
+    assert (sq.moments_exact, hub.moments_exact, ab.moments_exact) == (True, False, False)
+    assert (sq.scaled_threshold, hub.scaled_threshold, ab.scaled_threshold) == (False, True, False)
+    assert (sq.reports_best, hub.reports_best, ab.reports_best) == (False, False, True)
+    assert (sq.default_rate, hub.default_rate, ab.default_rate) == ("1/L", "1/L", "inverse_sqrt")
+
+
+def _pinball(tau):
+    """Koenker and Bassett's check loss of the residual ``r = x.w + b - y`` (``u = -r``):
+    ``rho(u) = u (tau - [u < 0])``, i.e. ``(1 - tau) r`` for ``r > 0`` and ``-tau r`` else."""
+    from descend.models.losses import Loss
+
+    def h(r, epsilon):
+        return np.where(r > 0, (1.0 - tau) * r, -tau * r)
+
+    def psi(r, epsilon):
+        return np.where(r > 0, 1.0 - tau, np.where(r < 0, -tau, 0.0))
+
+    return Loss(f"pinball_{tau}", f"mean pinball loss (tau = {tau})", "pinball", h, psi,
+                None, 3, reports_best=True)
+
+
+def test_a_new_loss_is_one_registry_entry(monkeypatch):
+    # extensibility: a quantile (pinball) loss registered from outside, nothing else changed;
+    # the reference is scikit-learn's QuantileRegressor (an exact linear program, HiGHS)
+    from sklearn.linear_model import QuantileRegressor
+
+    tau = 0.8
+    loss = _pinball(tau)
+    monkeypatch.setitem(LOSS_REGISTRY, loss.name, loss)
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 2))
+    y = X @ [2.0, -1.0] + 1.0 + rng.exponential(size=300)  # skewed noise: quantiles differ
+    model = LinearModel(loss=loss.name, max_iter=4000, tol=0.0).fit(X, y)
+    ref = QuantileRegressor(quantile=tau, alpha=0.0, solver="highs").fit(X, y)
+    r_ref = X @ ref.coef_ + ref.intercept_ - y
+    best = float(np.mean(loss.h(r_ref, 0.0)))
+    assert model.loss_ == pytest.approx(float(np.mean(loss.h(X @ model.coef_ + model.intercept_
+                                                             - y, 0.0))), rel=1e-12)
+    assert best <= model.loss_ <= best * (1 + 2e-3)  # the subgradient method gets close
+    np.testing.assert_allclose(model.coef_, ref.coef_, atol=0.05)
+    below = float(np.mean(y <= X @ model.coef_ + model.intercept_))
+    assert abs(below - tau) < 0.03  # the fitted plane has ~tau of the targets below it
+    assert str(model.verdict_) in ("stalled", "budget_spent")  # not smooth: never "converged"

@@ -1,4 +1,4 @@
-"""A batch of runs stops by exactly the rules of a single run: each run of ``batched_gd``
+"""A batch of runs stops by exactly the rules of a single run: each run of the one sweep (``sweep_learning_rates``)
 ends at the step, with the status and at the point that ``descend.minimize`` gives for the same
 quadratic written as an expression (plain gd, same rate, max_iter, tol, n_iter_no_change,
 gtol). And every run of a batch gets a verdict from the facts, whatever its loss."""
@@ -11,11 +11,16 @@ import numpy as np
 import pytest
 
 import descend
-from descend.scale import batched
+from descend.models.sweep import sweep_learning_rates
 
 rng = np.random.default_rng(11)
 X = rng.normal(0.0, 1.0, size=(7, 2))
 y = X @ [1.5, -0.5] + 2.0 + rng.normal(size=7)
+
+
+def _sweep(data, rates, **kw):
+    """The one sweep on the rows, in raw coordinates (what ``batched_gd`` was)."""
+    return sweep_learning_rates(data, None, rates, scale=False, rows=True, **kw)
 
 
 def _expression() -> str:
@@ -48,8 +53,8 @@ def test_each_run_stops_where_minimize_stops(rules, expected):
     rates = [1.0 / L, 1.9 / L, 0.002 / L, 2.2 / L, 1e200]
     start = np.array([0.5, -1.0, 3.0])  # (b, w1, w2)
     R = len(rates)
-    res = batched.batched_gd((X, y), np.tile(start[1:], (R, 1)), np.full(R, start[0]), rates,
-                             **rules)
+    res = _sweep((X, y), rates, starts=(np.tile(start[1:], (R, 1)), np.full(R, start[0])),
+                 **rules)
     fun = _expression()
     for r, lr in enumerate(rates):
         with warnings.catch_warnings():
@@ -60,8 +65,8 @@ def test_each_run_stops_where_minimize_stops(rules, expected):
                                    gtol=0.0 if rules["gtol"] is None else rules["gtol"])
         assert res.status[r] == str(one.status) == expected[r], (r, lr)
         assert res.n_iter[r] == one.nit, (r, lr)
-        np.testing.assert_allclose(np.r_[res.B[r], res.W[r]], one.x, rtol=1e-9, atol=1e-12)
-        assert res.loss[r] == pytest.approx(one.fun, rel=1e-9)
+        np.testing.assert_allclose(np.r_[res.intercept[r], res.coef[r]], one.x, rtol=1e-9, atol=1e-12)
+        assert res.final_loss[r] == pytest.approx(one.fun, rel=1e-9)
         assert res.diverged[r] == (expected[r] == "diverged")
     assert res.n_iter[4] == 0  # the overflowing step was never committed
     # the curve holds each run's committed steps, nan after it stopped
@@ -73,31 +78,31 @@ def test_each_run_stops_where_minimize_stops(rules, expected):
 
 def test_squared_loss_verdicts_match_the_exact_optimum():
     L = _curvature()
-    res = batched.learning_rate_sweep((X, y), [1.0 / L, 0.02 / L, 2.0 / L, 2.2 / L],
+    res = _sweep((X, y), [1.0 / L, 0.02 / L, 2.0 / L, 2.2 / L],
                                       max_iter=3000, tol=0.0)
     assert res.verdicts[1:] == ("budget_spent", "oscillating", "diverged")
     assert res.verdicts[0] == "converged"
     ref = np.linalg.lstsq(np.c_[np.ones(len(y)), X], y, rcond=None)[0]
-    np.testing.assert_allclose(np.r_[res.B[0], res.W[0]], ref, rtol=1e-8)
+    np.testing.assert_allclose(np.r_[res.intercept[0], res.coef[0]], ref, rtol=1e-8)
 
 
 def test_huber_and_absolute_runs_get_verdicts():
     A = np.c_[np.ones(len(y)), X]
     L = float(np.linalg.eigvalsh(2.0 * A.T @ A / len(y))[-1])  # Huber's h'' <= 2: its bound
     # Huber with a huge epsilon is the squared loss: 1/L converges to the least-squares answer
-    hub = batched.learning_rate_sweep((X, y), [1.0 / L, 0.001 / L], loss="huber",
+    hub = _sweep((X, y), [1.0 / L, 0.001 / L], loss="huber",
                                       epsilon=1e6, max_iter=3000, tol=0.0)
     assert hub.verdicts == ("converged", "budget_spent")
     ref = np.linalg.lstsq(A, y, rcond=None)[0]
-    np.testing.assert_allclose(np.r_[hub.B[0], hub.W[0]], ref, rtol=1e-8)
+    np.testing.assert_allclose(np.r_[hub.intercept[0], hub.coef[0]], ref, rtol=1e-8)
     # a real Huber threshold: converged only with a gradient small against the scale
-    hub = batched.learning_rate_sweep((X, y), [1.0 / L], loss="huber", epsilon=0.5,
+    hub = _sweep((X, y), [1.0 / L], loss="huber", epsilon=0.5,
                                       max_iter=20000, tol=0.0)
     assert hub.verdicts == ("converged",)
-    _, g, gb = descend.scale.loss_and_grad_fast(X, y, hub.W[0], float(hub.B[0]), "huber", 0.5)
+    _, g, gb = descend.scale.loss_and_grad_fast(X, y, hub.coef[0], float(hub.intercept[0]), "huber", 0.5)
     assert np.hypot(np.linalg.norm(g), gb) <= 1e-8 * np.sqrt(2 * L * np.var(y))
     # the absolute error is not smooth: a fixed-step subgradient run never shows convergence
-    ab = batched.learning_rate_sweep((X, y), [0.01, 1e15], loss="absolute_error",
+    ab = _sweep((X, y), [0.01, 1e15], loss="absolute_error",
                                      max_iter=500)
     assert ab.verdicts[0] in ("budget_spent", "stalled") and ab.verdicts[1] == "diverged"
     assert ab.status[1] == "diverged"
@@ -108,7 +113,7 @@ def test_huber_at_twice_the_inverse_bound_oscillates():
     # between two points; a huge epsilon keeps every residual on the quadratic part
     Xo = np.array([[-1.0], [1.0], [-1.0], [1.0]])
     yo = np.array([0.3, 2.1, -0.2, 1.7])
-    res = batched.learning_rate_sweep((Xo, yo), [1.0, 0.5], loss="huber", epsilon=1e6,
+    res = _sweep((Xo, yo), [1.0, 0.5], loss="huber", epsilon=1e6,
                                       max_iter=100, n_iter_no_change=10)
     assert res.status[0] == "no_progress"  # the flip leaves the loss flat
     assert res.verdicts == ("oscillating", "converged")

@@ -4,8 +4,8 @@
 parameter matrix, stepped by :func:`descend.loop.driver.drive` and watched by a
 :class:`~descend.loop.stopping.BatchWatch` (one :class:`~descend.loop.stopping.Watch` per
 run), so each run stops at exactly the step, and with exactly the status, that the same run
-alone would get from :func:`descend.minimize`. :func:`descend.scale.batched.batched_gd` and
-:func:`descend.models.sweep_learning_rates` are thin wrappers over :func:`run_batch`. Plain
+alone would get from :func:`descend.minimize`. The one sweep of descend,
+:func:`descend.models.sweep_learning_rates`, is a thin wrapper over :func:`run_batch`. Plain
 NumPy: a sweep on the moments loads no compiled kernels.
 """
 

@@ -76,12 +76,12 @@ def regression_verdicts(
     L = curvature(stats, pen) * (info.curvature or 2.0) / 2.0
     lam = np.linalg.eigvalsh(hessian(stats, pen))
     kappa = float(lam[-1] / lam[0]) if lam[0] > 0 else math.inf
-    f_opt = _least_squares_loss(stats, pen) if loss == "squared_error" else None
+    f_opt = _least_squares_loss(stats, pen) if info.moments_exact else None
     limit = 2.0 / L if L > 0 else None
     out = []
     for r in range(rates.size):
         lim = limit
-        if loss != "squared_error":
+        if not info.moments_exact:
             bounce = oscillation(batch.recent[r]) if info.smooth else None
             lim = limit if bounce is not None and bounce < -0.5 else None
         gn = float(np.linalg.norm(batch.G[r]))

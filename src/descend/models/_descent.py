@@ -102,18 +102,45 @@ def run_descent(
     f, g = fun(theta)
     f = float(f)
     gn = float(np.linalg.norm(g))
-    saved: WatchState | None = None
-    if isinstance(state, DescentState):
-        opt_state = state.opt
-        saved = WatchState(float(state.f0), tuple(float(v) for v in state.window))
-        if rng is not None and state.rng is not None:
-            rng.bit_generator.state = state.rng
-    else:
-        opt_state = optimizer.init(theta) if state is None else state
+    opt_state, saved = _restore(state, optimizer, theta, rng)
     watch = Watch(rules, f, gn, state=saved, clock_start=t0)
     rng_state = rng.bit_generator.state if rng is not None else None
     lr = learning_rate if learning_rate is not None else optimizer.learning_rate
     rate = float(lr) if isinstance(lr, (int, float)) else math.nan
+    step = _step(fun, optimizer, epoch, rng, rate)
+
+    notify = None
+    if callback is not None:
+        def notify(x: Array, f: float, g: Array, nit: int, carried: Any, gn: float) -> Any:
+            snap = watch.snapshot()
+            return callback(IntermediateResult(
+                x, f, g, nit, DescentState(carried[0], snap.f0, snap.window, carried[1]), gn))
+
+    run = drive(
+        step, theta, f, g, gn, (opt_state, rng_state), watch,
+        max_iter=rules.max_iter, start_iter=start_iter, status=watch.start(f, gn),
+        notify=notify, history_limit=max(HISTORY_LIMIT, rules.max_iter - start_iter + 2),
+    )
+    return _result(run, watch, rules, optimizer, lr, start_iter, t0)
+
+def _restore(
+    state: Any, optimizer: Optimizer, theta: Array, rng: np.random.Generator | None
+) -> tuple[Any, WatchState | None]:
+    """The optimizer's state and the rules' state to start from: a saved
+    :class:`DescentState` (its shuffles' generator state restored into ``rng``), a bare
+    optimizer state, or fresh ones."""
+    if not isinstance(state, DescentState):
+        return (optimizer.init(theta) if state is None else state), None
+    if rng is not None and state.rng is not None:
+        rng.bit_generator.state = state.rng
+    return state.opt, WatchState(float(state.f0), tuple(float(v) for v in state.window))
+
+
+def _step(
+    fun: ValueAndGrad, optimizer: Optimizer, epoch: Epoch | None,
+    rng: np.random.Generator | None, rate: float,
+) -> Callable[..., Any]:
+    """The step the driver runs: the optimizer's full-batch update, or one ``epoch``."""
     update = optimizer.update
 
     def step(x: Array, f: float, g: Array, carried: Any, k: int) -> Any:
@@ -133,19 +160,16 @@ def run_descent(
         shuffled = rng.bit_generator.state if rng is not None else None
         return new, f_new, g_new, gn_new, (opt, shuffled), rate, 1
 
-    notify = None
-    if callback is not None:
-        def notify(x: Array, f: float, g: Array, nit: int, carried: Any, gn: float) -> Any:
-            snap = watch.snapshot()
-            return callback(IntermediateResult(
-                x, f, g, nit, DescentState(carried[0], snap.f0, snap.window, carried[1]), gn))
+    return step
 
-    run = drive(
-        step, theta, f, g, gn, (opt_state, rng_state), watch,
-        max_iter=rules.max_iter, start_iter=start_iter, status=watch.start(f, gn),
-        notify=notify, history_limit=max(HISTORY_LIMIT, rules.max_iter - start_iter + 2),
-    )
+
+def _result(
+    run: Any, watch: Watch, rules: Rules, optimizer: Optimizer, lr: Any, start_iter: int,
+    t0: float,
+) -> OptimizeResult:
+    """The :class:`OptimizeResult` of a driven run (see :func:`run_descent`)."""
     status = run.status
+    rate = float(lr) if isinstance(lr, (int, float)) else math.nan
     nit = run.nit
     diverged_loss: float | None = None
     if status is Status.DIVERGED:  # not committed (non-finite), or committed (above the ceiling)
@@ -176,3 +200,4 @@ def run_descent(
             "stopped": rules.sentence(status, nit=nit, f=float(run.f), gn=float(run.gn)),
         },
     )
+

@@ -125,38 +125,9 @@ def fit_message(
         if np.isfinite(dist) and dist > 0
         else ""
     )
-    plain = fit.optimizer == "gd" and get_loss(spec.loss).moments_exact
-    hint = ""
-    if plain and v is not Verdict.CONVERGED:
-        n_steps = steps()
-        if np.isfinite(n_steps) and n_steps >= 1e3:
-            hint = (
-                f"; plain gradient descent at 1/L needs about {n_steps:.2g} steps here (condition "
-                "number of the Hessian x ln(1/accuracy)): the default optimizer='auto' "
-                "(preconditioned, --optimizer auto, no --lr) gets the least-squares answer "
-                "in a few"
-            )
+    hint = _hint(fit, spec, steps)
     if result.status is Status.DIVERGED:
-        rms = np.sqrt(np.diag(stats.cxx) / max(stats.n, 1) + stats.mean_x**2)
-        # a step whose loss is not finite is not committed (descend.loop.driver): it is the
-        # step after n_iter_; a finite one above the ceiling is, and n_iter_ counts it
-        blown = result.info.get("diverged_loss")
-        committed = blown is not None and bool(np.isfinite(blown))
-        message = divergence_message(
-            iteration=fit.n_iter + (not committed),
-            learning_rate=lr if isinstance(lr, float) else repr(lr),
-            limit=_limit(fit),
-            optimizer=result.optimizer,
-            names=fit.feature_names,
-            rms=rms,
-            scaled=scaled,
-        )
-        message += (
-            f"; the coefficients are those of iteration {fit.n_iter}, where the loss "
-            f"({blown:.3g}) passed the divergence ceiling" if committed
-            else f"; the coefficients are the last finite ones (iteration {fit.n_iter})"
-        )
-        return message, DivergenceWarning
+        return _diverged(fit, result, stats, scaled), DivergenceWarning
     if v is Verdict.CONVERGED:
         how = (
             f"in {fit.n_iter} preconditioned steps (whitened coordinates, condition "
@@ -201,6 +172,54 @@ def fit_message(
         return f"the callback stopped the run after {fit.n_iter} iterations", None
     if result.status is Status.TARGET_LOSS:
         return f"reached target_loss={spec.target_loss:g} (not shown converged){left}", None
+    return _stalled(fit, spec, result, gap, left, hint, decayed_schedule), ConvergenceWarning
+
+
+def _hint(fit: Any, spec: Any, steps: Callable[[], float]) -> str:
+    """For plain gradient descent on the squared loss that did not converge: the steps it
+    would need, and the solver that needs a few."""
+    plain = fit.optimizer == "gd" and get_loss(spec.loss).moments_exact
+    if not plain or fit.verdict is Verdict.CONVERGED:
+        return ""
+    n_steps = steps()
+    if not (np.isfinite(n_steps) and n_steps >= 1e3):
+        return ""
+    return (
+        f"; plain gradient descent at 1/L needs about {n_steps:.2g} steps here (condition "
+        "number of the Hessian x ln(1/accuracy)): the default optimizer='auto' "
+        "(preconditioned, --optimizer auto, no --lr) gets the least-squares answer "
+        "in a few"
+    )
+
+
+def _diverged(fit: Any, result: OptimizeResult, stats: MomentStats, scaled: bool) -> str:
+    """The sentence of a diverged run: where it blew up and the stable rates."""
+    lr = fit.learning_rate
+    rms = np.sqrt(np.diag(stats.cxx) / max(stats.n, 1) + stats.mean_x**2)
+    # a step whose loss is not finite is not committed (descend.loop.driver): it is the
+    # step after n_iter_; a finite one above the ceiling is, and n_iter_ counts it
+    blown = result.info.get("diverged_loss")
+    committed = blown is not None and bool(np.isfinite(blown))
+    message = divergence_message(
+        iteration=fit.n_iter + (not committed),
+        learning_rate=lr if isinstance(lr, float) else repr(lr),
+        limit=_limit(fit),
+        optimizer=result.optimizer,
+        names=fit.feature_names,
+        rms=rms,
+        scaled=scaled,
+    )
+    message += (
+        f"; the coefficients are those of iteration {fit.n_iter}, where the loss "
+        f"({blown:.3g}) passed the divergence ceiling" if committed
+        else f"; the coefficients are the last finite ones (iteration {fit.n_iter})"
+    )
+    return message
+
+
+def _stalled(fit: Any, spec: Any, result: OptimizeResult, gap: str, left: str, hint: str,
+             decayed_schedule: bool) -> str:
+    """The sentence of a run that stopped moving without a small gradient."""
     # stalled: the loss (or, preconditioned, the gradient) stopped moving, gradient not small
     rg = fit.relative_gradient
     why = (
@@ -224,4 +243,4 @@ def fit_message(
         + f"{gap}{left}{fix}"
         + hint
     )
-    return message, ConvergenceWarning
+    return message

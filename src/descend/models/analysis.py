@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from descend.data.formula import Design, MissingReport, parse_formula
 from descend.errors import InputError
+from descend.models.losses import get_loss
 from descend.models.sandwich import CovSpec, RowPass, parse_cov
 
 Array = NDArray[np.float64]
@@ -296,7 +297,7 @@ def summary_of(model: Any, alpha: float = 0.05) -> Any:
     spec: CovSpec = getattr(model, "cov_spec_", CovSpec())
     stats = model.moments_
     cov = None
-    if rp is not None and spec.robust and str(model.loss) == "squared_error":
+    if rp is not None and spec.robust and get_loss(str(model.loss)).moments_exact:
         cov = rp.covariance(0.0)
     elif rp is None and getattr(model, "cov_params_", None) is not None:  # from a model file
         cov = model.cov_params_

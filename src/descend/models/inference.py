@@ -48,6 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
+from descend.models.losses import get_loss
 
 Array = NDArray[np.float64]
 
@@ -268,8 +269,9 @@ def _gram(stats: MomentStats, theta: Array, fit_intercept: bool) -> _Gram:
 
 def _refusal(loss: str, penalty: float, n: int, p: int, singular: bool) -> str | None:
     """Why the least-squares inference is not available, or ``None`` when it is."""
-    if not (loss == "squared_error" and float(penalty) == 0.0):
-        what = _LOSS_NAMES.get(loss, "a penalised fit (alpha > 0)" if loss == "squared_error"
+    squared = get_loss(loss).moments_exact  # the loss the OLS formulas are for
+    if not (squared and float(penalty) == 0.0):
+        what = _LOSS_NAMES.get(loss, "a penalised fit (alpha > 0)" if squared
                                else f"a {loss} fit")
         return (f"standard errors, t, p-values, intervals, F and the likelihood: {what} is not "
                 "least squares, and the OLS formulas would give wrong numbers for it; R^2 and "

@@ -71,7 +71,7 @@ from typing import Any
 import numpy as np
 
 from descend.errors import InputError
-from descend.models.losses import LOSSES, get_loss
+from descend.models.losses import LOSS_REGISTRY, get_loss
 from descend.optim.base import Optimizer
 
 __all__ = ["FitSpec", "check_spec", "solver_name"]
@@ -187,8 +187,9 @@ def _check_preconditioned(spec: FitSpec, owner: str) -> None:
 def check_spec(spec: FitSpec, d: int) -> None:
     """Every setting of ``spec`` for a fit of ``d`` features; an InputError names the bad one."""
     owner = spec.owner
-    if spec.loss not in LOSSES:
-        raise InputError(f"{owner}: loss={spec.loss!r} is not one of {', '.join(LOSSES)}")
+    if spec.loss not in LOSS_REGISTRY:  # read now: a loss registered later is one too
+        raise InputError(
+            f"{owner}: loss={spec.loss!r} is not one of {', '.join(LOSS_REGISTRY)}")
     _number(owner, "alpha", spec.alpha, 0.0)
     _number(owner, "epsilon", spec.epsilon, 0.0, open_low=True)
     if not (isinstance(spec.huber_scale, str) and spec.huber_scale == "auto"):

@@ -9,7 +9,8 @@
   over Dask partitions (imported on first use; Dask is slow to import).
 - :mod:`~descend.scale.checkpoint`: ``save_checkpoint``, ``load_checkpoint``, ``Checkpointer``
   (they live beside the loop, in :mod:`descend.loop.checkpoint`).
-- :mod:`~descend.scale.batched`: ``batched_gd``, ``learning_rate_sweep``, ``multi_start``.
+- :mod:`~descend.scale.batched`: ``batched_loss_and_grad`` -- one pass over the rows for many
+  runs (the passes of :func:`descend.models.sweep_learning_rates`, the one sweep).
 
 See ``docs/scaling.md`` for the cost model and how to run on a cluster.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from descend.scale.batched import BatchedRuns, batched_gd, learning_rate_sweep, multi_start
+from descend.scale.batched import batched_loss_and_grad
 from descend.scale.checkpoint import Checkpoint, Checkpointer, load_checkpoint, save_checkpoint
 from descend.scale.kernels import (
     HAVE_NUMBA,
@@ -38,14 +39,12 @@ from descend.scale.stream import (
 
 __all__ = [
     "HAVE_NUMBA",
-    "BatchedRuns",
     "Checkpoint",
     "Checkpointer",
+    "batched_loss_and_grad",
     "ChunkSource",
-    "batched_gd",
     "install_fast_kernels",
     "iter_minibatches",
-    "learning_rate_sweep",
     "load_checkpoint",
     "loss_and_grad_batched_fast",
     "loss_and_grad_dask",
@@ -53,7 +52,6 @@ __all__ = [
     "loss_and_grad_stream",
     "moment_stats_dask",
     "moment_stats_fast",
-    "multi_start",
     "open_source",
     "predict_fast",
     "read_pass",
