@@ -101,7 +101,8 @@ def _data_identity(
 
 
 def _size(f: Any, so: dict[str, Any] | None) -> int:
-    from descend.io._remote import is_url, remote_size
+    from descend.data.urls import is_url
+    from descend.data.urls import url_size as remote_size
 
     return remote_size(f, so) if is_url(f) else Path(f).stat().st_size
 
@@ -374,7 +375,7 @@ def fit_command(
     # loads only when an array large enough to gain from them arrives.
     if engine not in ENGINES and engine != "auto":
         fail(f"--engine {engine}: choose one of auto, {', '.join(ENGINES)}")
-    from descend.io._remote import is_url, parse_storage_options
+    from descend.data.urls import is_url, parse_storage_options
 
     so = parse_storage_options(storage_option) or None
     if so and not is_url(data.removeprefix("glob:")):

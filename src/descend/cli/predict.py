@@ -50,7 +50,7 @@ def predict_command(
                 fail(f"--x {item}: the model needs {d} values ({', '.join(names)}), got {len(row)}")
         X = np.asarray(rows, dtype=np.float64)
     else:
-        from descend.io._remote import parse_storage_options
+        from descend.data.urls import parse_storage_options
 
         frame = read_frame(data, parse_storage_options(storage_option) or None)
         if all(n in frame.columns for n in names) and frame.header:

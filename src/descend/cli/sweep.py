@@ -70,7 +70,7 @@ def sweep_command(
     from descend.cli._files import guard_data
     from descend.cli.pictures import check_outputs
     from descend.io import OutputPlan
-    from descend.io._remote import parse_storage_options
+    from descend.data.urls import parse_storage_options
 
     so = parse_storage_options(storage_option) or None
     plan = OutputPlan(force=force)
