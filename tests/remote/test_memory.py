@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from remote_data import make_data
 
-from descend.errors import DataError, InputError
 from descend.data.urls import is_url, parse_storage_options
+from descend.errors import DataError, InputError
 
 fsspec = pytest.importorskip("fsspec")
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from descend.data._parquet import PARQUET_SUFFIXES
-    from descend.data.design import Design, choose_columns, design
+    from descend.data.design import Design, choose_columns, choose_design
     from descend.data.engine import ENGINES, choose_engine, open_rows
     from descend.data.load import load_table, read_frame, read_parquet
     from descend.data.source import Prepared, ResidualPasses, RowPasses
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 #: without loading the readers or NumPy.
 _WHERE = {
     "PARQUET_SUFFIXES": "_parquet",
-    **dict.fromkeys(("Design", "choose_columns", "design"), "design"),
+    **dict.fromkeys(("Design", "choose_columns", "choose_design"), "design"),
     **dict.fromkeys(("ENGINES", "choose_engine", "open_rows"), "engine"),
     **dict.fromkeys(("load_table", "read_frame", "read_parquet"), "load"),
     **dict.fromkeys(("Prepared", "ResidualPasses", "RowPasses"), "source"),
@@ -64,7 +64,7 @@ __all__ = [
     "choose_engine",
     "default_feature_names",
     "default_names",
-    "design",
+    "choose_design",
     "is_url",
     "load_table",
     "moment_stats",

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend.data._parquet import is_parquet_name
-from descend.data.design import Design, design
+from descend.data.design import Design, choose_design
 from descend.errors import DataError
 
 Array = NDArray[np.float64]
@@ -415,7 +415,7 @@ def open_source(
         if layout is None:  # pragma: no cover - checked above by the magic number
             raise DataError(f"{files[0]}: is a Parquet file; give it a .parquet name")
         sep, header, encoding, names = layout.sep, layout.header, layout.encoding, layout.names
-    spec = design(names, target, features, str(path))  # the columns to read, and their names
+    spec = choose_design(names, target, features, str(path))  # the columns to read, and their names
     idx = list(spec.index)
     if kind == "parquet":  # a chosen column of text or dates: the in-memory reader's words
         import pyarrow as pa

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend.data._kernels import kernel_threads, loss_and_grad_fast, moment_stats_fast
-from descend.data.design import design
+from descend.data.design import choose_design
 from descend.data.source import Prepared
 from descend.data.stats import MomentStats
 from descend.data.table import default_feature_names
@@ -77,7 +77,7 @@ def as_dask_xy(
     if isinstance(X, dd.DataFrame):
         cols = [str(c) for c in X.columns]
         if y is None:  # features and target from one frame: the design-matrix stage
-            spec = design(cols, target, features, "the Dask DataFrame")
+            spec = choose_design(cols, target, features, "the Dask DataFrame")
             feats, t = list(spec.feature_names), spec.target_name
             Xa = X[feats].astype("float64").to_dask_array(lengths=True)
             ya = X[t].astype("float64").to_dask_array(lengths=True)

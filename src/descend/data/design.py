@@ -4,7 +4,7 @@ Every engine passes its rows through here -- the in-memory loader (:func:`descen
 the chunked reader (:mod:`descend.data.chunks`) and the Dask reader
 (:mod:`descend.data.dask_rows`) -- so what a fit's columns *are* is decided once:
 
-1. :func:`design` (at open time, from the column names only): which columns to read and what
+1. :func:`choose_design` (at open time, from the column names only): which columns to read and what
    the model's features and target are called -- a :class:`Design`;
 2. :meth:`Design.split` / :meth:`Design.from_columns` (per block of rows, in memory, per chunk
    or per partition): the block of read columns -> ``X`` ``(m, d)`` and ``y`` ``(m,)``.
@@ -27,7 +27,7 @@ from descend.errors import DataError
 
 Array = NDArray[np.float64]
 
-__all__ = ["Design", "choose_columns", "design"]
+__all__ = ["Design", "choose_columns", "choose_design"]
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Design:
         return X, np.array(arrays[self.d], dtype=np.float64)
 
 
-def design(
+def choose_design(
     columns: Sequence[str],
     target: str | None,
     features: str | Sequence[str] | None,

@@ -18,7 +18,7 @@ import numpy as np
 from descend.data._csv import read_csv, sniff_csv
 from descend.data._parquet import _from_polars, _read_remote_parquet, is_parquet_name, read_parquet
 from descend.data.checks import check_columns, column_moments
-from descend.data.design import choose_columns, design
+from descend.data.design import choose_columns, choose_design
 from descend.data.table import Frame, Table, default_names
 from descend.errors import DataError
 
@@ -177,7 +177,7 @@ def load_table(
     else:
         frame = read_frame(source, storage_options)
     k = len(frame.columns)
-    spec = design(frame.columns, target, features, frame.source)  # the design-matrix stage
+    spec = choose_design(frame.columns, target, features, frame.source)  # the design-matrix stage
     cols = list(spec.index)
     # Bad cells first, then the row count: a streaming engine meets them in that order too.
     frame.check_numeric(cols)
