@@ -379,7 +379,7 @@ def open_source(
     if chunk_rows is not None and int(chunk_rows) < 1:
         raise DataError(f"chunk_rows={chunk_rows} must be a positive number of rows")
     files, kind = _expand(path, storage_options)
-    from descend.data.urls import RemoteFile, arrow_dataset, is_url, open_url
+    from descend.data.urls import RemoteFile, is_url, open_url
 
     remote = is_url(files[0])
     if kind == "csv" and len(files) == 1:  # the content decides, as for the in-memory reader
@@ -389,23 +389,7 @@ def open_source(
     sep, header, encoding = ",", True, "utf-8-sig"
     n_rows: int | None = None
     if kind == "parquet":
-        import pyarrow as pa
-        import pyarrow.dataset as ds
-
-        try:
-            dset = (
-                arrow_dataset(files, storage_options)
-                if remote
-                else ds.dataset(files, format="parquet")
-            )
-            names = tuple(dset.schema.names)
-            from descend.data.table import check_width
-
-            check_width(len(names), str(path))
-            n_rows = int(dset.count_rows())
-        except (pa.ArrowInvalid, OSError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
-            raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
+        dset, names, n_rows = _parquet_schema(files, str(path), storage_options)
     else:
         # One sniffer for every engine: encoding, separator, header and names as the
         # in-memory reader finds them (quoted names, spaces, BOM, UTF-16, Latin-1, `1,NA`).
@@ -415,18 +399,9 @@ def open_source(
         if layout is None:  # pragma: no cover - checked above by the magic number
             raise DataError(f"{files[0]}: is a Parquet file; give it a .parquet name")
         sep, header, encoding, names = layout.sep, layout.header, layout.encoding, layout.names
-    spec = choose_design(names, target, features, str(path))  # the columns to read, and their names
-    idx = list(spec.index)
+    spec = choose_design(names, target, features, str(path))  # the columns to read, their names
     if kind == "parquet":  # a chosen column of text or dates: the in-memory reader's words
-        import pyarrow as pa
-
-        from descend.data.table import not_numeric_message
-
-        for i in idx:
-            typ = dset.schema.field(names[i]).type
-            if not (pa.types.is_integer(typ) or pa.types.is_floating(typ)
-                    or pa.types.is_boolean(typ) or pa.types.is_decimal(typ)):
-                raise DataError(not_numeric_message(str(path), names[i]))
+        _check_numeric(dset, [names[i] for i in spec.index], str(path))
     if n_rows == 0:
         raise DataError(f"{path}: has no rows")
     return ChunkSource(
@@ -442,3 +417,39 @@ def open_source(
         _csv_encoding=encoding,
         storage_options=dict(storage_options) if storage_options else None,
     )
+
+
+def _parquet_schema(
+    files: list[str], path: str, storage_options: dict[str, Any] | None
+) -> tuple[Any, tuple[str, ...], int]:
+    """``(dataset, column names, row count)`` of Parquet ``files`` from their footers."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    from descend.data.table import check_width
+    from descend.data.urls import arrow_dataset, is_url
+
+    try:
+        if is_url(files[0]):
+            dset = arrow_dataset(files, storage_options)
+        else:
+            dset = ds.dataset(files, format="parquet")
+        names = tuple(dset.schema.names)
+        check_width(len(names), path)
+        return dset, names, int(dset.count_rows())
+    except (pa.ArrowInvalid, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
+
+
+def _check_numeric(dset: Any, columns: Sequence[str], path: str) -> None:
+    """Refuse a chosen Parquet column of text or dates, in the in-memory reader's words."""
+    import pyarrow as pa
+
+    from descend.data.table import not_numeric_message
+
+    for name in columns:
+        typ = dset.schema.field(name).type
+        if not (pa.types.is_integer(typ) or pa.types.is_floating(typ)
+                or pa.types.is_boolean(typ) or pa.types.is_decimal(typ)):
+            raise DataError(not_numeric_message(path, name))

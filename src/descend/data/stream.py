@@ -33,12 +33,14 @@ Array = NDArray[np.float64]
 Progress = Callable[[int, "int | None"], None]
 
 __all__ = [
+    "ChunkSource",
     "StreamResiduals",
     "StreamRows",
     "anchored_residuals_stream",
     "centred_residuals_stream",
     "iter_minibatches",
     "loss_and_grad_stream",
+    "open_source",
     "prepare_stream",
     "r_factor_stream",
     "stats_from_file",
