@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from remote_data import make_data
 
+from descend.data.urls import is_url, parse_storage_options
 from descend.errors import DataError, InputError
-from descend.io._remote import is_url, parse_storage_options
 
 fsspec = pytest.importorskip("fsspec")
 

@@ -29,7 +29,8 @@ def data_identity(
 
 
 def _size(f: Any, so: dict[str, Any] | None) -> int:
-    from descend.io._remote import is_url, remote_size
+    from descend.data.urls import is_url
+    from descend.data.urls import url_size as remote_size
 
     return remote_size(f, so) if is_url(f) else Path(f).stat().st_size
 

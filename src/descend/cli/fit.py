@@ -239,7 +239,7 @@ def _parse(ctx: Any, a: FitArgs) -> _Run:
     """The flags, checked together; the engine they choose; the model they describe."""
     if a.engine not in ENGINES and a.engine != "auto":
         fail(f"--engine {a.engine}: choose one of auto, {', '.join(ENGINES)}")
-    from descend.io._remote import is_url, parse_storage_options
+    from descend.data.urls import is_url, parse_storage_options
 
     so = parse_storage_options(a.storage_option) or None
     if so and not is_url(a.data.removeprefix("glob:")):

@@ -92,7 +92,7 @@ def _rows_of_file(model: Any, data: str, storage_option: list[str] | None,
         return _formula_rows(model, data, id_column, missing)
     from descend.data import read_frame
     from descend.data.load import check_finite
-    from descend.io._remote import parse_storage_options
+    from descend.data.urls import parse_storage_options
 
     names = list(model.feature_names_)
     d = len(names)

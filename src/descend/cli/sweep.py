@@ -69,8 +69,8 @@ def sweep_command(
         fail(f"--n-iter-no-change {n_iter_no_change}: give a positive number of steps")
     from descend.cli._files import guard_data
     from descend.cli.pictures import check_outputs
+    from descend.data.urls import parse_storage_options
     from descend.io import OutputPlan
-    from descend.io._remote import parse_storage_options
 
     so = parse_storage_options(storage_option) or None
     plan = OutputPlan(force=force)

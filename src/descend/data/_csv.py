@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from descend.data.table import Frame
+from descend.data.table import MAX_COLUMNS, Frame, check_width, default_names
 from descend.errors import DataError
 
 __all__ = [
@@ -35,20 +35,6 @@ __all__ = [
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
 _SNIFF_BYTES = 1 << 16
 _SNIFF_LINES = 50
-#: The widest file descend reads: d features make a d x d curvature matrix whose largest
-#: eigenvalue the fit needs (d = 1000: 3 s on this project's 2-core machine, growing as d^3);
-#: wider files are refused up front, documented in docs/input-and-output.md.
-MAX_COLUMNS = 2049
-
-
-def check_width(ncols: int, source: str) -> None:
-    """Refuse a file of more than :data:`MAX_COLUMNS` columns before reading its rows."""
-    if ncols > MAX_COLUMNS:
-        raise DataError(
-            f"{source}: has {ncols:,} columns; descend reads at most {MAX_COLUMNS:,} (2,048 "
-            "features and a target: the fit's curvature is a d x d matrix); keep only the "
-            "columns to fit (e.g. with polars or csvcut) and try again"
-        )
 _SEPARATORS = ("\t", ";", ",")  # preference order when several split every line alike
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -133,8 +119,8 @@ def sniff_csv(path: str | Path | Any) -> CsvLayout | None:
     """The layout of the CSV file ``path`` from its first 64 KB, or ``None`` for a Parquet
     file (its magic number ``PAR1``). The in-memory, stream and Dask engines all read CSV
     through this, so one file gets one header, one separator and one set of names."""
+    from descend.data.urls import RemoteFile, is_remote
     from descend.io import check_regular_file
-    from descend.io._remote import RemoteFile, is_remote
 
     if is_remote(path):  # a URL: a RemoteFile opens and reads like a Path
         path = cast(Path, path if isinstance(path, RemoteFile) else RemoteFile(str(path)))
@@ -204,7 +190,7 @@ def read_csv(path: str | Path, columns: set[int] | None = None) -> Frame:
     """
     layout = sniff_csv(path)
     if layout is None:
-        from descend.data.load import read_parquet
+        from descend.data._parquet import read_parquet
 
         return read_parquet(path)
     if layout.path.stat().st_size <= SMALL_CSV_BYTES:
@@ -214,13 +200,6 @@ def read_csv(path: str | Path, columns: set[int] | None = None) -> Frame:
         return _scan(layout, columns)
     frame = _read_polars(layout)
     return frame if frame is not None else _scan(layout, columns)
-
-
-def default_names(k: int) -> tuple[str, ...]:
-    """Names for headerless data: ``x, y`` for two columns, else ``x1..x{k-1}, y``."""
-    if k == 2:
-        return ("x", "y")
-    return (*(f"x{j}" for j in range(1, k)), "y")
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -241,7 +220,7 @@ def _read_polars(layout: CsvLayout) -> Frame | None:
     path, header, names = layout.path, layout.header, layout.names
     schema = {f"c{j}": pl.Float64 for j in range(layout.ncols)}
     try:
-        from descend.io._remote import is_remote
+        from descend.data.urls import is_remote
 
         source: Any = path
         if is_remote(path) or layout.encoding != "utf-8-sig" or not _ends_with_newline(path):

@@ -12,7 +12,7 @@ Dask engines read them off their :class:`~descend.data.stats.MomentStats`. Eithe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from descend.data.stats import MomentStats
 from descend.errors import DataError
 
-__all__ = ["check_columns", "check_stats", "column_moments"]
+__all__ = ["check_columns", "check_stats", "checked_stats", "column_moments"]
 
 _TINY = float(np.finfo(np.float64).tiny)  # 2.2e-308, the smallest normal float64
 _EPS = float(np.finfo(np.float64).eps)
@@ -88,3 +88,41 @@ def check_stats(stats: MomentStats, source: str, feature_names: Sequence[str], t
             float(stats.cyy) / n,
         ]
     check_columns(source, [*feature_names, target], mean, var)
+
+
+def checked_stats(
+    stats: MomentStats,
+    source: str,
+    features: Sequence[str] = (),
+    target: str = "y",
+    *,
+    explain: Callable[[], None] | None = None,
+) -> MomentStats:
+    """``stats`` if a fit can use them: the checks the in-memory loader makes, from the moments
+    (same verdicts, same words), for the stream and Dask engines.
+
+    Non-finite moments mean a NaN or inf among the rows, or cross-products overflowing
+    float64: ``explain()`` names a file's first bad cell (and raises); without it the rows are
+    refused as holding NaN or inf.
+    """
+    parts = (stats.mean_x, stats.mean_y, stats.cxx, stats.cxy, stats.cyy)
+    finite = all(np.isfinite(p).all() for p in parts)
+    if not finite and explain is not None:
+        explain()
+    if stats.n < 2:
+        raise DataError(
+            f"{source}: has only {stats.n} data row; fitting needs at least 2 "
+            "(a line through one point is not determined)"
+        )
+    if not finite and explain is None:
+        raise DataError(
+            f"{source} holds NaN or infinite values (or its cross-products overflow "
+            "float64); remove or replace them first"
+        )
+    check_stats(stats, source, list(features), target)
+    if not finite:
+        raise DataError(
+            f"{source}: its cross-products overflow float64; rescale the columns (divide "
+            "them by a power of ten) and fit again"
+        )
+    return stats

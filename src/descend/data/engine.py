@@ -1,4 +1,11 @@
-"""Which engine a fit should use when the user did not say: the data's size decides.
+"""Which engine reads a data set, and the data set prepared on it for a fit.
+
+:func:`open_rows` is the one call from a DATA argument and the fit's needs (loss, mini-batches)
+to a :class:`~descend.data.source.Prepared` on the chosen engine: ``numpy`` (loaded, a
+:class:`~descend.data.table.Table`), ``stream`` (chunks, :mod:`descend.data.stream`) or
+``dask`` (partitions on a cluster, :mod:`descend.data.dask_rows`).
+
+When the user did not say, the data's size decides (:func:`choose_engine`).
 
 ``descend fit big.parquet`` must not load 2.7 GB into memory (the in-memory engine peaks at
 about twice the data as float64, plus the reader's copy): past :data:`STREAM_BYTES` of
@@ -14,16 +21,38 @@ streaming). A folder or glob of files always streams (the in-memory engine reads
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["STREAM_BYTES", "choose_engine", "float64_bytes"]
+from descend._lazy import lazy_module
+from descend.errors import DataError, InputError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from descend.data.chunks import ChunkSource
+    from descend.data.source import Prepared
+else:
+    np = lazy_module("numpy")  # descend --help must not load NumPy
+
+__all__ = [
+    "ENGINES",
+    "STREAM_BYTES",
+    "choose_engine",
+    "dask_client",
+    "float64_bytes",
+    "open_rows",
+    "prepare_dask",
+    "read_dask",
+]
+
+#: The engines a fit runs on: rows in memory, streamed from files, on a Dask cluster.
+ENGINES = ("numpy", "stream", "dask")
 
 #: Estimated float64 bytes above which the default engine streams (512 MiB).
 STREAM_BYTES = 512 << 20
-
-_PARQUET = (".parquet", ".pq")
 
 
 def float64_bytes(
@@ -31,7 +60,8 @@ def float64_bytes(
 ) -> int:
     """The estimated size of the data as a float64 array (see the module docstring); a URL's
     from its Parquet footer or its size in the store."""
-    from descend.io._remote import is_url
+    from descend.data._parquet import is_parquet_name
+    from descend.data.urls import is_url
 
     total = 0
     for path in paths:
@@ -39,7 +69,7 @@ def float64_bytes(
             total += _url_bytes(str(path), storage_options)
             continue
         p = Path(path)
-        if p.suffix.lower() in _PARQUET:
+        if is_parquet_name(p.suffix):
             try:
                 import pyarrow.parquet as pq
 
@@ -53,18 +83,19 @@ def float64_bytes(
 
 
 def _url_bytes(url: str, storage_options: dict[str, Any] | None) -> int:
-    from descend.io._remote import open_input, remote_size
+    from descend.data._parquet import is_parquet_name
+    from descend.data.urls import open_url, url_size
 
-    if url.lower().endswith(_PARQUET):
+    if is_parquet_name(url):
         try:
             import pyarrow.parquet as pq
 
-            with open_input(url, storage_options) as fh:
+            with open_url(url, storage_options) as fh:
                 meta = pq.ParquetFile(fh).metadata
             return int(meta.num_rows) * int(meta.num_columns) * 8
         except Exception:  # noqa: BLE001 - unreadable metadata: the reader will explain
             pass
-    return remote_size(url, storage_options)
+    return url_size(url, storage_options)
 
 
 def choose_engine(
@@ -91,3 +122,175 @@ def choose_engine(
             "streamed in chunks, never held whole; --engine numpy loads it instead"
         )
     return "numpy", f"the data is about {size / 2**20:.3g} MiB as float64: loaded into memory"
+
+
+@contextmanager
+def dask_client(scheduler: str | None) -> Iterator[Any]:
+    """A ``distributed.Client`` on ``scheduler``, or on a local cluster started (and closed) here.
+
+    The local cluster has one worker process per core and one thread each: the fused kernels
+    are parallel themselves, and processes keep the GIL out of the way.
+    """
+    try:
+        import distributed
+    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
+        raise InputError("--engine dask needs the 'distributed' package installed") from None
+    if scheduler is not None:
+        try:
+            client = distributed.Client(scheduler, timeout="10s", set_as_default=True)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                f"--scheduler {scheduler}: cannot connect ({type(exc).__name__}); start one with "
+                "'dask scheduler' or leave --scheduler out for a local cluster"
+            ) from None
+        with client:
+            yield client
+        return
+    import logging
+    import os
+    import signal
+
+    # The worker processes start with Ctrl-C ignored (they inherit it): a Ctrl-C in the
+    # terminal reaches the whole process group, and only this process should stop -- at a
+    # step boundary, saving its checkpoint -- and then close the cluster, instead of every
+    # worker printing a KeyboardInterrupt traceback.
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        cluster = distributed.LocalCluster(
+            n_workers=os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            # a task that fails (a bad line of a CSV) is reported by this process in one
+            # line; the workers' own "Compute Failed" log with its traceback is not printed
+            silence_logs=logging.CRITICAL,
+        )
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    try:
+        with distributed.Client(cluster, set_as_default=True) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def read_dask(source: ChunkSource) -> Any:
+    """The chosen columns of a file source as a Dask DataFrame, read with the layout the
+    shared sniffer found (a :class:`~descend.data.chunks.ChunkSource` carries it): the same
+    names, header, encoding and missing-value words as the in-memory reader."""
+    import dask.dataframe as dd
+
+    from descend.data._csv import MISSING
+
+    cols = [*source.feature_names, source.target_name]
+    # URLs (s3://...): each worker opens its partitions through fsspec with these options
+    remote = {"storage_options": source.storage_options} if source.storage_options else {}
+    if source.kind == "parquet":
+        return dd.read_parquet(list(source.files), columns=cols, **remote)
+    missing = sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
+    frame = dd.read_csv(
+        source.files[0],
+        sep=source._csv_sep,
+        header=None,
+        skiprows=1 if source._csv_header else 0,
+        names=list(source.columns),
+        # every column read, the others as text: with usecols, pandas silently drops the
+        # extra fields of a row that has too many (`3,4,7,9` under `a,b,y` became a=3, b=4,
+        # y=7), where the other engines refuse the line; without it, the tokenizer refuses it
+        dtype={c: "float64" if c in cols else "object" for c in source.columns},
+        encoding="utf-8-sig" if source._csv_encoding == "utf-8-sig" else source._csv_encoding,
+        na_values=missing,
+        keep_default_na=False,
+        skipinitialspace=True,
+        skip_blank_lines=True,
+        **remote,
+    )
+    return frame if list(frame.columns) == cols else frame[cols]
+
+
+def prepare_dask(
+    data: str,
+    *,
+    target: str | None,
+    features: str | Sequence[str] | None,
+    loss: str,
+    epsilon: float,
+    storage_options: dict[str, Any] | None = None,
+) -> Prepared:
+    """A file, folder, glob or URL on the active Dask cluster as a fit's row source
+    (:func:`descend.data.dask_rows.prepare_dask_xy`, the library's route too)."""
+    from descend.data.chunks import open_source
+    from descend.data.dask_rows import prepare_dask_xy
+
+    # Column discovery (header, separator, names) as the stream engine does it, so every
+    # engine picks the same target and features; it reads only the header or the footers.
+    src = open_source(data, target=target, features=features, storage_options=storage_options)
+    try:
+        # One array of [features..., target], split by the design stage: selecting columns of
+        # the frame lets dask-expr fuse small Parquet files into fewer partitions than the row
+        # counts it computed ("lengths do not match the number of partitions").
+        both = read_dask(src).astype("float64").to_dask_array(lengths=True)
+        X, y = src.design.split(both)
+        return prepare_dask_xy(
+            X, y, src.feature_names, src.target_name, source=data, loss=loss,
+            epsilon=epsilon, explain=src.explain,
+        )
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError, OSError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        src.explain()  # a CSV's first bad line, in the in-memory reader's words
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{data}: cannot be read as numbers ({first[:200]})") from None
+
+
+@contextmanager
+def open_rows(
+    data: str,
+    engine: str,
+    *,
+    target: str | None = None,
+    features: str | Sequence[str] | None = None,
+    loss: str = "squared_error",
+    epsilon: float = 1.35,
+    batch_size: int | None = None,
+    chunk_rows: int | None = None,
+    scheduler: str | None = None,
+    storage_options: dict[str, Any] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Iterator[Prepared]:
+    """``data`` prepared on ``engine`` (one of :data:`ENGINES`) for a fit of ``loss``.
+
+    ``numpy``: loaded (:func:`~descend.data.load_table`; the :class:`Prepared` holds the
+    table); ``stream``: one streamed pass of moments, row passes if the loss or mini-batches
+    (``batch_size``) need them (``chunk_rows`` rows a chunk, ``progress`` told of each);
+    ``dask``: a map-reduce of moments on ``scheduler`` (or a local cluster started and closed
+    here). A context: the cluster stays up while the fit runs inside it.
+    """
+    from descend.data.source import Prepared
+
+    if engine == "numpy":
+        from descend.data.load import load_table
+
+        table = load_table(data, target=target, features=features,
+                           storage_options=storage_options)
+        yield Prepared(None, table.feature_names, table.target_name, table.source, table=table)
+    elif engine == "stream":
+        from descend.data.stream import prepare_stream
+
+        rows = loss != "squared_error" or batch_size is not None
+        yield prepare_stream(
+            data, target=target, features=features, chunk_rows=chunk_rows, rows_needed=rows,
+            loss=loss, epsilon=epsilon, progress=progress, storage_options=storage_options,
+        )
+    elif engine == "dask":
+        with dask_client(scheduler):
+            yield prepare_dask(
+                data, target=target, features=features, loss=loss, epsilon=epsilon,
+                storage_options=storage_options,
+            )
+    else:
+        raise InputError(f"engine={engine!r}: choose one of {', '.join(ENGINES)}")

@@ -9,55 +9,20 @@ into the same number of fields.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from descend.data._csv import default_names, read_csv
+from descend.data._csv import read_csv, sniff_csv
+from descend.data._parquet import _from_polars, _read_remote_parquet, is_parquet_name, read_parquet
 from descend.data.checks import check_columns, column_moments
-from descend.data.table import Frame, Table
+from descend.data.design import choose_columns, choose_design
+from descend.data.table import Frame, Table, default_names
 from descend.errors import DataError
 
-__all__ = ["choose_columns", "load_table", "read_frame", "read_parquet"]
-
-_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-
-
-def read_parquet(path: str | Path) -> Frame:
-    """All columns of a Parquet file; a non-numeric column is refused by name."""
-    import polars as pl
-
-    from descend.io import check_regular_file
-    from descend.io._remote import is_remote
-
-    if is_remote(path):
-        return _read_remote_parquet(path)
-    check_regular_file(path)
-    try:
-        df = pl.read_parquet(path, glob=False)  # 'a[1].parquet' is a name, not a pattern
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file; check the path") from None
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
-    return _from_polars(df, str(path), first_line=1)
-
-
-def _read_remote_parquet(path: Any) -> Frame:
-    """A Parquet object at a URL (a :class:`~descend.io._remote.RemoteFile`), read whole."""
-    import io
-
-    import polars as pl
-
-    try:
-        df = pl.read_parquet(io.BytesIO(path.read_bytes()))
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
-    return _from_polars(df, str(path), first_line=1)
+__all__ = ["check_finite", "choose_columns", "load_table", "read_frame", "read_parquet", "read_url"]
 
 
 def read_url(
@@ -67,21 +32,20 @@ def read_url(
     columns: tuple[Any, Any] | None = None,
 ) -> Frame:
     """Every column of the CSV or Parquet object at ``url`` (``s3://``, ``https://``,
-    ``memory://``...), fetched into memory through fsspec (:mod:`descend.io._remote`).
+    ``memory://``...), fetched into memory through fsspec (:mod:`descend.data.urls`).
 
     ``columns``: ``(target, features)`` a fit will use; a CSV is then read as
     :func:`load_table` reads a local one (columns chosen before the rows are checked)."""
-    from descend.data._csv import sniff_csv
-    from descend.io._remote import RemoteFile, remote_files
+    from descend.data.urls import RemoteFile, url_files
 
-    files, how = remote_files(url, storage_options)
+    files, how = url_files(url, storage_options)
     if how != "file":
         raise DataError(
             f"{url}: names {len(files)} objects ({how}); the in-memory engine reads one file: "
             "give one object, or stream them (--engine stream or dask)"
         )
     remote = RemoteFile(files[0], storage_options)
-    if remote.suffix.lower() in _PARQUET_SUFFIXES:
+    if is_parquet_name(remote.suffix):
         return _read_remote_parquet(remote)
     if columns is None:
         return read_csv(remote)  # type: ignore[arg-type]  # a RemoteFile opens like a Path
@@ -90,36 +54,6 @@ def read_url(
         return _read_remote_parquet(remote)
     chosen = choose_columns(layout.names, columns[0], columns[1], url)
     return read_csv(remote, set(chosen))  # type: ignore[arg-type]
-
-
-def _from_polars(df: Any, source: str, *, first_line: int) -> Frame:
-    import polars as pl
-
-    from descend.data._csv import check_width
-
-    names = tuple(str(c) for c in df.columns)
-    check_width(len(names), source)
-    if not names:
-        raise DataError(f"{source}: has no columns")
-    # A column of text or dates is kept as NaN and refused only if the fit chooses it (as the
-    # stream and Dask engines, which read only the chosen columns, do).
-    non_numeric = tuple(
-        name
-        for name, dtype in zip(names, df.dtypes, strict=True)
-        if not (dtype.is_numeric() or dtype == pl.Boolean)
-    )
-    data = df.select(
-        pl.lit(None, dtype=pl.Float64).alias(c) if c in non_numeric else pl.col(c).cast(pl.Float64)
-        for c in df.columns
-    ).to_numpy(order="c")
-    return Frame(
-        np.asarray(data, dtype=np.float64),
-        names,
-        source,
-        header=True,
-        first_line=first_line,
-        non_numeric=non_numeric,
-    )
 
 
 def _from_pandas(df: Any) -> Frame:
@@ -144,13 +78,13 @@ def read_frame(source: Any, storage_options: dict[str, Any] | None = None) -> Fr
     ``storage_options`` go to the fsspec filesystem of a URL (docs/input-and-output.md)."""
     if isinstance(source, Frame):
         return source
-    from descend.io._remote import is_url
+    from descend.data.urls import is_url
 
     if is_url(source):
         return read_url(source, storage_options)
     if isinstance(source, (str, Path)):
         path = Path(source)
-        if path.suffix.lower() in _PARQUET_SUFFIXES:
+        if is_parquet_name(path.suffix):
             return read_parquet(path)
         return read_csv(path)
     mod = type(source).__module__.split(".")[0]
@@ -178,56 +112,6 @@ def read_frame(source: Any, storage_options: dict[str, Any] | None = None) -> Fr
             f"a data array must be 2-D (rows x columns, target last), got shape {arr.shape}"
         )
     return Frame(np.ascontiguousarray(arr), default_names(arr.shape[1]), "numpy array", False, 0)
-
-
-def _pick(columns: Sequence[str], name: str, what: str, source: str) -> int:
-    if name in columns:
-        return list(columns).index(name)
-    close = difflib.get_close_matches(name, list(columns), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise DataError(
-        f"{source}: no column {name!r} for the {what}; the columns are "
-        f"{', '.join(columns)}{hint}"
-    )
-
-
-def choose_columns(
-    columns: Sequence[str],
-    target: str | None,
-    features: str | Sequence[str] | None,
-    source: str,
-) -> list[int]:
-    """Indices ``[features..., target]`` of ``columns``: the target is the last column unless
-    named, the features the others unless named. Shared by every engine, so a bad choice is
-    refused with the same words whatever reads the file."""
-    k = len(columns)
-    if k < 2:
-        raise DataError(
-            f"{source}: has {k} column; fitting needs at least two (features, then the "
-            "target), separated by commas, semicolons or tabs"
-        )
-    t = _pick(columns, target, "target", source) if target is not None else k - 1
-    if features is None:
-        f_idx = [j for j in range(k) if j != t]
-    else:
-        names = _split_names(features)
-        if not names:
-            raise DataError(f"{source}: features is empty; name at least one column")
-        f_idx = [_pick(columns, name, "features", source) for name in names]
-        if t in f_idx:
-            raise DataError(
-                f"{source}: column {columns[t]!r} is both the target and a "
-                "feature; leave it out of the features"
-            )
-        if len(set(f_idx)) != len(f_idx):
-            raise DataError(f"{source}: a feature is named twice in {names}")
-    return [*f_idx, t]
-
-
-def _split_names(features: str | Sequence[str]) -> list[str]:
-    if isinstance(features, str):
-        return [f.strip() for f in features.split(",") if f.strip()]
-    return [str(f) for f in features]
 
 
 def check_finite(frame: Frame, cols: Sequence[int]) -> None:
@@ -267,7 +151,7 @@ def load_table(
     >>> t.feature_names, t.target_name, t.X.shape
     (('x',), 'y', (3, 1))
     """
-    from descend.io._remote import is_url
+    from descend.data.urls import is_url
 
     if isinstance(source, tuple) and len(source) == 2:
         X = np.asarray(source[0], dtype=np.float64)
@@ -283,9 +167,7 @@ def load_table(
         )
     elif is_url(source):
         frame = read_url(source, storage_options, columns=(target, features))
-    elif isinstance(source, (str, Path)) and Path(source).suffix.lower() not in _PARQUET_SUFFIXES:
-        from descend.data._csv import sniff_csv
-
+    elif isinstance(source, (str, Path)) and not is_parquet_name(Path(source).suffix):
         layout = sniff_csv(source)  # choose the columns before reading the rows, as the
         if layout is not None:  # stream engine does: the same file, the same first refusal
             chosen = choose_columns(layout.names, target, features, str(source))
@@ -295,10 +177,11 @@ def load_table(
     else:
         frame = read_frame(source, storage_options)
     k = len(frame.columns)
-    *f_idx, t = choose_columns(frame.columns, target, features, frame.source)
+    spec = choose_design(frame.columns, target, features, frame.source)  # the design-matrix stage
+    cols = list(spec.index)
     # Bad cells first, then the row count: a streaming engine meets them in that order too.
-    frame.check_numeric([*f_idx, t])
-    check_finite(frame, [*f_idx, t])
+    frame.check_numeric(cols)
+    check_finite(frame, cols)
     n = frame.data.shape[0]
     if n == 0:
         raise DataError(f"{frame.source}: has no data rows; add rows of numbers")
@@ -307,18 +190,13 @@ def load_table(
             f"{frame.source}: has only {n} data row; fitting needs at least {min_rows} "
             "(a line through one point is not determined)"
         )
-    y = np.ascontiguousarray(frame.data[:, t])
-    cols = [*f_idx, t]
     mean, var = column_moments(frame.data[:, cols] if cols != list(range(k)) else frame.data)
-    check_columns(frame.source, [frame.columns[j] for j in cols], mean, var)
-    if f_idx == list(range(k - 1)) and t == k - 1:
-        X = frame.data[:, : k - 1]  # a view; copied below only if not contiguous
-    else:
-        X = frame.data[:, f_idx]
+    check_columns(frame.source, list(spec.read), mean, var)
+    X, y = spec.split(frame.data, whole=True)  # X a view when it can be; copied only if needed
     return Table(
         X=np.asarray(X, dtype=np.float64),  # C or Fortran order: no copy just to reorder
         y=y,
-        feature_names=tuple(frame.columns[j] for j in f_idx),
-        target_name=frame.columns[t],
+        feature_names=spec.feature_names,
+        target_name=spec.target_name,
         source=frame.source,
     )

@@ -11,7 +11,48 @@ from descend.errors import DataError
 
 Array = NDArray[np.float64]
 
-__all__ = ["Frame", "Table", "not_numeric_message"]
+__all__ = [
+    "MAX_COLUMNS",
+    "Frame",
+    "Table",
+    "check_width",
+    "default_feature_names",
+    "default_names",
+    "not_numeric_message",
+]
+
+#: The widest file descend reads: d features make a d x d curvature matrix whose largest
+#: eigenvalue the fit needs (d = 1000: 3 s on this project's 2-core machine, growing as d^3);
+#: wider files are refused up front, documented in docs/input-and-output.md.
+MAX_COLUMNS = 2049
+
+
+def check_width(ncols: int, source: str) -> None:
+    """Refuse a file of more than :data:`MAX_COLUMNS` columns before reading its rows."""
+    if ncols > MAX_COLUMNS:
+        raise DataError(
+            f"{source}: has {ncols:,} columns; descend reads at most {MAX_COLUMNS:,} (2,048 "
+            "features and a target: the fit's curvature is a d x d matrix); keep only the "
+            "columns to fit (e.g. with polars or csvcut) and try again"
+        )
+
+
+def default_names(k: int) -> tuple[str, ...]:
+    """Names of ``k`` columns of headerless data (features, then the target): ``x, y`` for
+    two columns, else ``x1..x{k-1}, y`` -- the one rule for files, arrays and every engine.
+
+    >>> default_names(2), default_names(3)
+    (('x', 'y'), ('x1', 'x2', 'y'))
+    """
+    if k == 2:
+        return ("x", "y")
+    return (*(f"x{j}" for j in range(1, k)), "y")
+
+
+def default_feature_names(d: int) -> tuple[str, ...]:
+    """The features' names among :func:`default_names`: ``("x",)`` for one, else
+    ``("x1", ..., "xd")``."""
+    return default_names(d + 1)[:-1]
 
 
 def not_numeric_message(source: str, name: str) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from descend.io._input import (
         GLOB_PREFIX,
+        PARQUET_SUFFIXES,
         check_regular_file,
         data_files,
         data_fingerprint,
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
 
 #: Where each name lives: a command loads only the parts it uses (start-up).
 _WHERE = {
-    **dict.fromkeys(("GLOB_PREFIX", "check_regular_file", "data_files", "data_fingerprint",
-                     "json_depth", "load_json_limited", "read_small_file"), "_input"),
+    **dict.fromkeys(("GLOB_PREFIX", "PARQUET_SUFFIXES", "check_regular_file", "data_files",
+                     "data_fingerprint", "json_depth", "load_json_limited", "read_small_file"),
+                    "_input"),
     **dict.fromkeys(("OutputPlan", "atomic_output", "plan_output"), "_output"),
     **dict.fromkeys(("Terminated", "deferred_interrupts", "poll", "received"), "_signals"),
 }
@@ -50,6 +52,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "GLOB_PREFIX",
+    "PARQUET_SUFFIXES",
     "OutputPlan",
     "Terminated",
     "atomic_output",

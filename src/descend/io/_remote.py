@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from descend.errors import DataError, InputError
+from descend.io._input import PARQUET_SUFFIXES as _PARQUET  # the one list of suffixes
 
 __all__ = [
     "RemoteFile",
@@ -47,7 +48,6 @@ __all__ = [
 ]
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+)://")
-_PARQUET = (".parquet", ".pq", ".parq")
 
 #: protocol -> (the package fsspec needs, the extra that installs it)
 _PACKAGES: dict[str, tuple[str, str]] = {
