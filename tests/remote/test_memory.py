@@ -11,6 +11,8 @@ from remote_data import make_data
 from descend.errors import DataError, InputError
 from descend.io._remote import is_url, parse_storage_options
 
+pytestmark = pytest.mark.slow  # a Dask cluster, fsspec servers (moto S3, HTTP) and their processes
+
 fsspec = pytest.importorskip("fsspec")
 
 
