@@ -293,6 +293,7 @@ def test_cli_summary_json(capsys, correlated_csv, engine):
     _check_json(out, ref, engine)
 
 
+@pytest.mark.slow  # a Dask cluster
 def test_cli_summary_dask(capsys, correlated_csv, dask_cluster):
     from descend.cli.app import main
 

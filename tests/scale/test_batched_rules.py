@@ -31,6 +31,7 @@ def _curvature() -> float:
     return float(np.linalg.eigvalsh(2.0 * A.T @ A / len(y))[-1])
 
 
+@pytest.mark.slow  # 1.3-4.3 s of CPU per case (measured)
 @pytest.mark.parametrize(
     ("rules", "expected"),
     [
@@ -71,6 +72,7 @@ def test_each_run_stops_where_minimize_stops(rules, expected):
         assert np.isnan(res.loss_curve[k + 1 :, r]).all()
 
 
+@pytest.mark.slow  # 5 s of CPU (measured)
 def test_squared_loss_verdicts_match_the_exact_optimum():
     L = _curvature()
     res = batched.learning_rate_sweep((X, y), [1.0 / L, 0.02 / L, 2.0 / L, 2.2 / L],
@@ -81,6 +83,7 @@ def test_squared_loss_verdicts_match_the_exact_optimum():
     np.testing.assert_allclose(np.r_[res.B[0], res.W[0]], ref, rtol=1e-8)
 
 
+@pytest.mark.slow  # 7 s of CPU (measured)
 def test_huber_and_absolute_runs_get_verdicts():
     A = np.c_[np.ones(len(y)), X]
     L = float(np.linalg.eigvalsh(2.0 * A.T @ A / len(y))[-1])  # Huber's h'' <= 2: its bound
