@@ -1,5 +1,8 @@
 """Fixtures shared by every test folder: the CLI runner, and one Dask cluster per session.
 
+The fast lane, ``pytest -m "not slow"``, leaves out the tests marked ``slow`` in their files;
+a test that drives a browser (``browser``) is slow too (:func:`pytest_collection_modifyitems`).
+
 Starting a two-process LocalCluster costs seconds (and each worker process imports NumPy,
 pandas and Dask again); the test folders that need one share this one. The test that kills a
 worker mid-fit leaves it to the nanny, which restarts it.
@@ -49,3 +52,10 @@ def dask_cluster():
     )
     yield cluster
     cluster.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A headless-browser test is a slow one: ``-m "not slow"`` leaves it out too."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 
 from descend import demo
 
 
+@pytest.mark.slow  # the whole tutorial tour with its pictures
 def test_tutorial_tour_prints_the_right_numbers_and_writes_pictures(tmp_path):
     buf = io.StringIO()
     demo.run(tmp_path, Console(file=buf, width=200, highlight=False))

@@ -73,6 +73,7 @@ def test_python_m_descend_bare_prints_the_commands():
         assert re.search(rf"^\W*{verb}\s", r.stdout, re.M), verb
 
 
+@pytest.mark.slow  # bash and three new processes
 def test_completion_script_and_completions():
     # Typer finds the user's shell by walking up the process tree (shellingham): run the
     # command from bash, as a user would (under `make`, the nearest shell would be sh).
@@ -127,6 +128,7 @@ def test_fit_options_are_grouped_into_panels():
     assert "[default: all rows]" in panels["Descent"]
 
 
+@pytest.mark.slow  # four new processes
 def test_no_color_is_honoured():
     colored = _run("--help", FORCE_COLOR="1")
     assert "\x1b[" in colored.stdout  # forced colour is on without NO_COLOR
@@ -250,6 +252,7 @@ def test_library_names_the_extra():
     assert r.stdout.startswith("MissingExtraError True ") and "descend[sklearn]" in r.stdout
 
 
+@pytest.mark.slow  # four new processes
 def test_saved_model_refuses_a_file_with_other_columns(tmp_path):
     """A model keeps its feature names; a file without them is refused, naming them."""
     train = tmp_path / "train.csv"
@@ -276,6 +279,7 @@ def test_saved_model_refuses_a_file_with_other_columns(tmp_path):
     assert "missing: rooms" in lines[0] and "bedrooms" in lines[0]
 
 
+@pytest.mark.slow  # imports scikit-learn in a new process
 def test_convergence_warning_is_scikit_learns_once_it_is_loaded():
     code = (
         "import sys, warnings\n"
@@ -303,6 +307,7 @@ def test_convergence_warning_is_scikit_learns_once_it_is_loaded():
     assert lines[-1] == "['ConvergenceWarning'] True"
 
 
+@pytest.mark.slow  # four new processes, one loading scikit-learn
 def test_choices_are_shown_and_completed_from_the_registries():
     from descend.cli._engines import ENGINES
     from descend.models.losses import LOSSES

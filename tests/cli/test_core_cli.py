@@ -110,6 +110,7 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(cli, args, needle):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow  # new processes
 def test_console_script_runs_and_bare_command_prints_help():
     exe = os.path.join(os.path.dirname(sys.executable), "descend")
     done = subprocess.run([exe], capture_output=True, text=True, timeout=120)
@@ -123,6 +124,7 @@ def test_console_script_runs_and_bare_command_prints_help():
     assert json.loads(done.stdout)["value"] == [6.0, 2.0]
 
 
+@pytest.mark.slow  # matplotlib figures and an animation
 def test_minimize_writes_only_the_named_pictures(cli, tmp_path):
     plot, html = tmp_path / "path.png", tmp_path / "report.html"
     r = cli(

@@ -141,6 +141,7 @@ def test_help_has_examples(cli):
         assert r.code == 0 and example in r.stdout
 
 
+@pytest.mark.slow  # a new process
 def test_console_script(houses):
     exe = Path(sys.executable).with_name("descend")
     env = {**os.environ, "COLUMNS": "120"}

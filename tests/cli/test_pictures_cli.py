@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from descend.models import sweep_learning_rates
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+@pytest.mark.slow  # matplotlib figures
 def test_fit_writes_the_named_plot_and_report(cli, tmp_path):
     plot, html = tmp_path / "fit.png", tmp_path / "fit.html"
     r = cli("fit", str(EXAMPLES / "houses.csv"), "--plot", str(plot), "--html", str(html))
@@ -21,6 +23,7 @@ def test_fit_writes_the_named_plot_and_report(cli, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.html", "fit.png"]
 
 
+@pytest.mark.slow  # matplotlib figures
 def test_sweep_marks_the_rate_at_two_over_L_as_oscillating(cli, tmp_path):
     # Standardised houses: L = 2 exactly (identity Hessian of the centred, scaled problem),
     # so 2/L = 1: lr = 1 flips the intercept between two values forever, lr = 1.5 blows up.

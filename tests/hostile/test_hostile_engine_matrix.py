@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from hostile_data import ENGINES, engine_args
 
+pytestmark = pytest.mark.slow  # each case through every engine (numpy, stream, Dask): 86 s
+
 # name -> (file content, exit code, what the user must see: a phrase of the one error line,
 # or for exit 0 the coefficient every engine must find)
 CSV_CASES = {

@@ -182,6 +182,7 @@ def test_data_edited_to_the_same_size_is_not_resumed_on(cli, checkpoint, tmp_pat
     assert r.one_line_error and "changed since the checkpoint (same size, other content" in r.stderr
 
 
+@pytest.mark.slow  # writes and reads a large file (13 s)
 def test_an_npz_checkpoint_that_unpacks_to_gigabytes_is_refused(cli, tmp_path):
     import zipfile
 

@@ -15,6 +15,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+pytestmark = pytest.mark.slow  # hypothesis searches of generated files (6-21 s each)
+
 SETTINGS = settings(
     max_examples=int(__import__("os").environ.get("HOSTILE_EXAMPLES", "60")),
     deadline=timedelta(seconds=10),

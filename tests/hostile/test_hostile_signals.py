@@ -10,6 +10,8 @@ import time
 import pytest
 from hostile_data import HOUSES, run_subprocess
 
+pytestmark = pytest.mark.slow  # real processes interrupted by signals after seconds of descent
+
 # A fit that runs for minutes unless stopped: a tiny rate on raw units never stalls.
 LONG_FIT = ["--lr", "1e-12", "--no-scale", "--tol", "0", "--max-iter", "100000000", "-q"]
 

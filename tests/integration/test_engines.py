@@ -12,6 +12,8 @@ from descend.cli._engines import dask_client, prepare_dask, prepare_stream
 from descend.data import load_table
 from descend.models import LinearRegression
 
+pytestmark = pytest.mark.slow  # every engine end to end: Dask clusters, streamed files, CLI processes
+
 RTOL = 1e-10
 EPS = 10.0
 

@@ -14,6 +14,8 @@ from descend.errors import ConvergenceWarning, InputError
 from descend.models import LinearRegression
 from descend.scale.checkpoint import Checkpointer, load_checkpoint
 
+pytestmark = pytest.mark.slow  # every engine end to end: Dask clusters, streamed files, CLI processes
+
 OPTIMIZERS = ["gd", "adam"]
 
 

@@ -234,6 +234,7 @@ def test_moments_alone_lose_digits_and_row_passes_win_them_back():
     assert alone.trusted_digits_ <= digits(alone.coef_, exact[1:]) + 0.5
 
 
+@pytest.mark.slow  # 28 s of CPU: a large file streamed and refined
 def test_stream_engine_refines_on_the_file(tmp_path):
     from descend.cli._engines import prepare_stream
 
@@ -326,6 +327,7 @@ def test_preconditioned_refuses_what_it_cannot_do():
 # ---------------------------------------------------------------- huber's threshold
 
 
+@pytest.mark.slow  # 3.6 s of CPU
 def test_huber_threshold_is_relative_so_units_do_not_matter():
     rng = np.random.default_rng(4)
     X = rng.normal(2000.0, 400.0, size=(300, 1))

@@ -281,6 +281,7 @@ def _check_json(out: str, ref, engine: str) -> None:
     assert "homoscedastic" in got["assumptions"]
 
 
+@pytest.mark.slow  # the stream case: 18 s of CPU
 @pytest.mark.parametrize("engine", ["numpy", "stream"])
 def test_cli_summary_json(capsys, correlated_csv, engine):
     from descend.cli.app import main
@@ -292,6 +293,7 @@ def test_cli_summary_json(capsys, correlated_csv, engine):
     _check_json(out, ref, engine)
 
 
+@pytest.mark.slow  # a Dask cluster
 def test_cli_summary_dask(capsys, correlated_csv, dask_cluster):
     from descend.cli.app import main
 

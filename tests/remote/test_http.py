@@ -10,6 +10,8 @@ import threading
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # a Dask cluster, fsspec servers (moto S3, HTTP) and their processes
+
 pytest.importorskip("aiohttp")  # fsspec's HTTP filesystem
 
 

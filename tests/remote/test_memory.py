@@ -11,6 +11,8 @@ from remote_data import make_data
 from descend.data.urls import is_url, parse_storage_options
 from descend.errors import DataError, InputError
 
+pytestmark = pytest.mark.slow  # a Dask cluster, fsspec servers (moto S3, HTTP) and their processes
+
 fsspec = pytest.importorskip("fsspec")
 
 

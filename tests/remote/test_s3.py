@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from remote_data import BUCKET, KEY, SECRET, make_data, storage_options
 
+pytestmark = pytest.mark.slow  # a Dask cluster, fsspec servers (moto S3, HTTP) and their processes
+
 RTOL = 1e-10
 
 

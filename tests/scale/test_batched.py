@@ -31,6 +31,7 @@ def _one_run(X, y, w, b, lr, loss, steps):
     return w, b
 
 
+@pytest.mark.slow  # 16-34 s of CPU per loss (measured)
 @pytest.mark.parametrize("loss", ["squared_error", "huber", "absolute_error"])
 def test_sweep_equals_separate_runs(loss):
     X, y = _data()
@@ -51,6 +52,7 @@ def test_sweep_equals_separate_runs(loss):
     assert (res.n_iter[:2] == 40).all()  # the slow rates cannot flatten in 40 steps
 
 
+@pytest.mark.slow  # 25 s of CPU (measured)
 def test_stats_and_stream_paths_agree(tmp_path):
     X, y = _data()
     f = tmp_path / "d.parquet"

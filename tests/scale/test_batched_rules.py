@@ -36,6 +36,7 @@ def _curvature() -> float:
     return float(np.linalg.eigvalsh(2.0 * A.T @ A / len(y))[-1])
 
 
+@pytest.mark.slow  # 1.3-4.3 s of CPU per case (measured)
 @pytest.mark.parametrize(
     ("rules", "expected"),
     [
@@ -76,6 +77,7 @@ def test_each_run_stops_where_minimize_stops(rules, expected):
         assert np.isnan(res.loss_curve[k + 1 :, r]).all()
 
 
+@pytest.mark.slow  # 5 s of CPU (measured)
 def test_squared_loss_verdicts_match_the_exact_optimum():
     L = _curvature()
     res = _sweep((X, y), [1.0 / L, 0.02 / L, 2.0 / L, 2.2 / L],
@@ -86,6 +88,7 @@ def test_squared_loss_verdicts_match_the_exact_optimum():
     np.testing.assert_allclose(np.r_[res.intercept[0], res.coef[0]], ref, rtol=1e-8)
 
 
+@pytest.mark.slow  # 7 s of CPU (measured)
 def test_huber_and_absolute_runs_get_verdicts():
     A = np.c_[np.ones(len(y)), X]
     L = float(np.linalg.eigvalsh(2.0 * A.T @ A / len(y))[-1])  # Huber's h'' <= 2: its bound

@@ -17,6 +17,8 @@ distributed = pytest.importorskip("distributed")
 
 from descend.scale import dask_engine  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a Dask cluster
+
 
 @pytest.fixture(scope="module")
 def client(dask_cluster):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from descend.cli import options as o
 from descend.cli.app import app, dumps, fail, out, parse_floats
 
 
@@ -25,7 +26,7 @@ def gradient_command(
         "--variables",
         help="Variable order, e.g. --variables y,x (default: the names found, sorted).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    as_json: bool = o.as_json(),
 ) -> None:
     """Show the exact gradient of EXPRESSION, and its value, magnitude and direction at a point.
 

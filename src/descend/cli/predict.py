@@ -16,7 +16,8 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from descend._lazy import lazy_module
-from descend.cli.app import app, dumps, fail, out, parse_floats, printable, storage_option_flag
+from descend.cli import options as o
+from descend.cli.app import app, dumps, fail, out, parse_floats, printable
 from descend.cli.render import fmt as _fmt
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def predict_command(
     data: str = typer.Argument(
         None, help="CSV or Parquet file or URL (s3://...) with the feature columns."
     ),
-    storage_option: list[str] = storage_option_flag(),  # noqa: B008
+    storage_option: list[str] = o.storage_option(),  # noqa: B008
     x: list[str] = typer.Option(  # noqa: B008
         None, "--x", help="One row of feature values, e.g. --x 2000 (repeat for more rows)."
     ),
@@ -45,7 +46,7 @@ def predict_command(
         "raise", "--missing", metavar="raise|drop",
         help="Rows of a formula model's DATA with an empty cell: raise, or drop (and say how "
              "many)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    as_json: bool = o.as_json(),
 ) -> None:
     """Predict with a saved model, for the rows of DATA or for --x values.
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
 from rich.table import Table as RichTable
 
 from descend._lazy import lazy_module
-from descend.cli.app import app, fail, out, parse_floats, printable, storage_option_flag
+from descend.cli import options as o
+from descend.cli.app import app, fail, out, parse_floats, printable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -19,37 +19,25 @@ else:
 
 @app.command("sweep")
 def sweep_command(
-    data: str = typer.Argument(
-        ..., help="CSV or Parquet file or URL (s3://...); the target is the last column."
+    data: str = o.data("CSV or Parquet file or URL (s3://...); the target is the last column."),
+    storage_option: list[str] = o.storage_option(),  # noqa: B008
+    lr: str = o.lr("0.001,0.01,0.1,1.0", "Learning rates to try, comma-separated."),
+    target: str = o.target(),
+    features: str = o.features(),
+    max_iter: int = o.max_iter(1000, "Most steps per run."),
+    tol: float = o.tol(
+        1e-12, "Stop a run when its loss changes by <= tol (relative) over n_iter_no_change steps."
     ),
-    storage_option: list[str] = storage_option_flag(),  # noqa: B008
-    lr: str = typer.Option(
-        "0.001,0.01,0.1,1.0", "--lr", help="Learning rates to try, comma-separated."
+    n_iter_no_change: int = o.n_iter_no_change(5, "The window of steps the --tol rule looks at."),
+    scale: bool = o.option(
+        True, "--scale/--no-scale", "Standardise features (the rates apply to them)."
     ),
-    target: str = typer.Option(None, "--target", help="Target column [default: the last]."),
-    features: str = typer.Option(
-        None, "--features", help="Feature columns [default: all the others]."
-    ),
-    max_iter: int = typer.Option(1000, "--max-iter", help="Most steps per run."),
-    tol: float = typer.Option(
-        1e-12,
-        "--tol",
-        help="Stop a run when its loss changes by <= tol (relative) over n_iter_no_change steps.",
-    ),
-    n_iter_no_change: int = typer.Option(
-        5, "--n-iter-no-change", help="The window of steps the --tol rule looks at."
-    ),
-    scale: bool = typer.Option(
-        True, "--scale/--no-scale", help="Standardise features (the rates apply to them)."
-    ),
-    init: str = typer.Option(None, "--init", help="Start: intercept then coefficients."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
-    plot: str = typer.Option(
-        None, "--plot", help="Write the loss curves of every rate (.png/.svg/.pdf)."
-    ),
-    html: str = typer.Option(None, "--html", help="Write a self-contained interactive report."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the results."),
-    force: bool = typer.Option(False, "--force", help="Let --plot/--html replace an existing file."),
+    init: str = o.init("Start: intercept then coefficients."),
+    as_json: bool = o.as_json(),
+    plot: str = o.plot("Write the loss curves of every rate (.png/.svg/.pdf)."),
+    html: str = o.html(),
+    quiet: bool = o.quiet(),
+    force: bool = o.force("--plot/--html"),
 ) -> None:
     """Try several learning rates at once (one vectorised batch) and compare them to 2/L.
 
