@@ -2,7 +2,7 @@
 
 - :mod:`~descend.scale.kernels`: ``moment_stats_fast``, ``loss_and_grad_fast``,
   ``loss_and_grad_batched_fast``, ``predict_fast`` -- one read of ``X`` per pass (numba, with a
-  NumPy fallback).
+  NumPy fallback); re-exported from :mod:`descend.kernels`, where they live.
 - :mod:`~descend.scale.stream`: ``stats_from_file``, ``open_source``, ``loss_and_grad_stream``,
   ``iter_minibatches`` -- Parquet/CSV larger than memory, in chunks.
 - :mod:`~descend.scale.dask_engine`: ``moment_stats_dask``, ``loss_and_grad_dask`` -- map-reduce
@@ -42,7 +42,6 @@ __all__ = [
     "Checkpointer",
     "ChunkSource",
     "batched_gd",
-    "install_fast_kernels",
     "iter_minibatches",
     "learning_rate_sweep",
     "load_checkpoint",
@@ -70,31 +69,3 @@ def __getattr__(name: str) -> Any:
         return getattr(dask_engine, name)
     raise AttributeError(f"module 'descend.scale' has no attribute {name!r}")
 
-
-def install_fast_kernels() -> bool:
-    """Register the fused kernels with the models' seam now (rather than lazily).
-
-    ``models`` sits below ``scale`` and never imports it; it asks ``descend._backends`` for a
-    kernel before each large full pass, and the package root registers ours there lazily.
-    This registers them eagerly (``descend._backends.use_fast_kernels``), or through
-    ``descend.models.losses.use_fast_kernels`` where a models version offers that instead.
-    Returns whether a seam was found.
-    """
-    hooks = []
-    try:
-        from descend import _backends
-
-        hooks.append(getattr(_backends, "use_fast_kernels", None))
-    except ImportError:  # pragma: no cover - part of the package
-        pass
-    try:
-        from descend.models import losses
-
-        hooks.append(getattr(losses, "use_fast_kernels", None))
-    except ImportError:  # pragma: no cover - models is part of the package
-        pass
-    hook = next((h for h in hooks if h is not None), None)
-    if hook is None:
-        return False
-    hook(loss_and_grad=loss_and_grad_fast, moment_stats=moment_stats_fast, predict=predict_fast)
-    return True
