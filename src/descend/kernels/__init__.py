@@ -65,6 +65,7 @@ __all__ = [
     "cache_dir",
     "full_pass",
     "have_numba",
+    "is_ready",
     "kernel_threads",
     "moments",
     "predict",

@@ -60,11 +60,12 @@ def _tag() -> str:
     except PackageNotFoundError:  # pragma: no cover - numba is a dependency
         nb = "none"
     h = hashlib.sha256(f"{nb} {sys.version_info[:2]}".encode())
-    for p in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(p.read_bytes())
+    for name in _KERNEL_FILES:  # numba re-compiles when one of these changes
+        h.update((Path(__file__).parent / name).read_bytes())
     return h.hexdigest()[:16]
 
 
+_KERNEL_FILES = ("_jit.py", "_moments.py", "_full_pass.py", "_predict.py")
 _TAG: list[str] = []
 
 

@@ -17,16 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from descend.scale.batched import BatchedRuns, batched_gd, learning_rate_sweep, multi_start
 from descend.scale.checkpoint import Checkpoint, Checkpointer, load_checkpoint, save_checkpoint
-from descend.scale.kernels import (
-    HAVE_NUMBA,
-    loss_and_grad_batched_fast,
-    loss_and_grad_fast,
-    moment_stats_fast,
-    predict_fast,
-    read_pass,
-)
 from descend.scale.stream import (
     ChunkSource,
     iter_minibatches,
@@ -59,13 +50,24 @@ __all__ = [
     "stats_from_file",
 ]
 
-_LAZY = {"moment_stats_dask", "loss_and_grad_dask"}
+# Loaded on first use: Dask is slow to import, and the kernels' module imports numba (~1 s),
+# which a streamed fit whose kernels are not compiled yet never needs (descend.kernels).
+_LAZY = {
+    **dict.fromkeys(("moment_stats_dask", "loss_and_grad_dask"), "descend.scale.dask_engine"),
+    **dict.fromkeys(("HAVE_NUMBA", "loss_and_grad_batched_fast", "loss_and_grad_fast",
+                     "moment_stats_fast", "predict_fast", "read_pass"), "descend.scale.kernels"),
+    **dict.fromkeys(("BatchedRuns", "batched_gd", "learning_rate_sweep", "multi_start"),
+                    "descend.scale.batched"),
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from descend.scale import dask_engine
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'descend.scale' has no attribute {name!r}")
+    import importlib
 
-        return getattr(dask_engine, name)
-    raise AttributeError(f"module 'descend.scale' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 

@@ -10,8 +10,8 @@ imports numba.
 from __future__ import annotations
 
 from descend.kernels import LOSSES, cache_dir, kernel_threads
-from descend.kernels._jit import HAVE_NUMBA
 from descend.kernels._full_pass import loss_and_grad_batched_fast, loss_and_grad_fast
+from descend.kernels._jit import HAVE_NUMBA
 from descend.kernels._moments import moment_stats_fast
 from descend.kernels._predict import predict_fast, read_pass
 
