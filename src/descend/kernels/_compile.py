@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,8 @@ __all__ = ["compile_key"]
 def compile_key(key: str) -> None:
     """Compile the signature ``key`` (:func:`descend.kernels._common.signature_key`) into the
     disk cache and stamp it; no notice (the caller gives one for all of its keys)."""
+    fn: Any
+    args: tuple[Any, ...]
     if key.startswith("read-"):
         fn, args = predict._read, (np.zeros(64, dtype=np.uint64), 1024)
     else:
