@@ -405,12 +405,14 @@ def test_a_cold_streamed_fit_compiles_nothing_in_the_foreground(tmp_path):
 def test_a_direct_kernel_call_announces_its_compile_once(tmp_path):
     # the read kernel (the smallest): the first call on an empty cache says so on stderr and
     # stamps the signature; a second process loads it from disk without a word
-    code = ("import numpy as np\nfrom descend.scale import read_pass\n"
-            "print(read_pass(np.arange(10.0)))\n")
+    # (and importing numba through descend writes no environment variable)
+    code = ("import os\nbefore = dict(os.environ)\n"
+            "import numpy as np\nfrom descend.scale import read_pass\n"
+            "print(read_pass(np.arange(10.0)), dict(os.environ) == before)\n")
     first = _run(code, tmp_path)
     assert "compiling fast kernels, once: ~" in first.stderr
     words = np.arange(10.0).view(np.uint64)
-    assert first.stdout.strip() == str(int(words.sum(dtype=np.uint64)))
+    assert first.stdout.split() == [str(int(words.sum(dtype=np.uint64))), "True"]
     assert any(f.endswith("read-0-uint64C") for f in _files(tmp_path))
     second = _run(code, tmp_path)
     assert second.stderr == "" and second.stdout == first.stdout

@@ -13,11 +13,9 @@ def doctor_command(
         False, "--check", help="Only report which kernels are compiled; compile nothing."
     ),
 ) -> None:
-    """Compile descend's fast kernels ahead of time (once per machine and version), e.g. in a
-    container build, so that no later fit waits for them.
+    """Compile the fast kernels now, once, so that no later fit waits for them.
 
-    Without this, a large fit runs its first passes with NumPy and compiles the kernel it
-    needed in the background, for the next run.
+    Without it, a large fit's first run uses NumPy and compiles its kernel in the background.
 
     Example: descend doctor
     """

@@ -45,7 +45,6 @@ from descend.kernels._common import (
     checked_out,
     checked_pass,
     grad_key,
-    pass_rows,
     predict_key,
     stats_key,
 )
@@ -120,10 +119,10 @@ def full_pass(X: Any, y: Any, w: Any, b: float, loss: str = "squared_error",
         from descend.kernels._full_pass import loss_and_grad_fast
 
         return loss_and_grad_fast(A, v, wv, b, loss, epsilon)
-    from descend.kernels._numpy import grad_numpy
+    from descend.kernels._numpy import grad_numpy, numpy_rows
 
     n, d = A.shape
-    ls, g, gb = grad_numpy(A, v, wv, float(b), code, float(epsilon), pass_rows(d, A.itemsize))
+    ls, g, gb = grad_numpy(A, v, wv, float(b), code, float(epsilon), numpy_rows(d))
     return float(ls) / n, g / n, float(gb) / n
 
 

@@ -18,12 +18,23 @@ def psi_numpy(r: Array, loss: int, eps: float) -> tuple[float, Array]:
     """``(sum of h(r), psi(r))`` for the loss code ``loss`` (see ``_jit.psi``)."""
     if loss == 0:
         return float(r @ r), 2.0 * r
-    if loss == 1:
+    if loss == 1:  # as the kernel: m = min(|r|, eps), h = m (2|r| - m); in place, 3 temporaries
         a = np.abs(r)
-        small = a <= eps
-        lval = float(np.where(small, r * r, eps * (2.0 * a - eps)).sum())
-        return lval, 2.0 * np.clip(r, -eps, eps)
+        m = np.minimum(a, eps)
+        a *= 2.0
+        a -= m
+        lval = float(m @ a)
+        p = np.clip(r, -eps, eps, out=m)
+        p *= 2.0
+        return lval, p
     return float(np.abs(r).sum()), np.sign(r)
+
+
+def numpy_rows(d: int) -> int:
+    """Rows per block of the NumPy passes: ~16 MB of float64, so BLAS and the ufuncs run on
+    long arrays (131072-row blocks of a huber gradient at d = 10 took 3.9 ms, 26214-row
+    blocks 6.6 ms) while the temporaries stay a few MB."""
+    return int(max(4096, (16 << 20) // (8 * max(1, d))))
 
 
 def grad_numpy(X: Any, y: Any, w: Array, b: float, loss: int, eps: float,

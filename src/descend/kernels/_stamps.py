@@ -147,9 +147,24 @@ def kernel_threads(n: int | None) -> Iterator[None]:
         return
     _THREADS.append(max(1, int(n)))
     try:
-        yield
+        with _blas_threads(_THREADS[-1]):
+            yield
     finally:
         _THREADS.pop()
+
+
+@contextmanager
+def _blas_threads(n: int) -> Iterator[None]:
+    """NumPy's BLAS on ``n`` threads too (threadpoolctl, where installed): the NumPy path of a
+    stream shares the cores with the reader as the kernels do, and OpenBLAS threads that
+    spin-wait for a busy core made its products 10-50x slower on a loaded 2-core machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn brings it
+        yield
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
 
 
 @contextmanager
