@@ -453,3 +453,29 @@ def test_the_kernels_loss_codes_are_the_registrys():
     from descend.models.losses import LOSS_REGISTRY
 
     assert {name: loss.code for name, loss in LOSS_REGISTRY.items()} == LOSS_CODES
+
+
+@pytest.mark.skipif(not K.HAVE_NUMBA, reason="numba kernels only")
+def test_the_background_compiler_serves_requests_and_exits(tmp_path):
+    # what a first run starts: a request file per signature and one compiler process, which
+    # compiles each request, stamps it, removes the request and its lock, and exits (run here
+    # in the foreground, on the smallest kernel)
+    code = (
+        "from descend.kernels._stamps import stamp_dir, start_background\n"
+        "import os\n"
+        "os.environ['DESCEND_KERNELS_BACKGROUND'] = '0'\n"
+        "assert not start_background('read-0-uint64C')\n"  # switched off: nothing asked
+        "print(stamp_dir())\n"
+    )
+    folder = tmp_path / _run(code, tmp_path).stdout.strip()
+    assert not folder.exists() or _files(folder) == []
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "read-0-uint64C.want").touch()
+    (folder / "compiler.lock").touch()
+    e = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    e.pop("NUMBA_CACHE_DIR", None)
+    subprocess.run([sys.executable, "-m", "descend.kernels", "--background"], env=e,
+                   check=True, timeout=600)
+    assert sorted(p.name for p in folder.iterdir()) == ["read-0-uint64C"]
+    assert _run("from descend.kernels import is_ready\nprint(is_ready('read-0-uint64C'))",
+                tmp_path).stdout.strip() == "True"

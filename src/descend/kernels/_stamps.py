@@ -189,25 +189,50 @@ def _lock_is_fresh(lock: Path) -> bool:
 
 
 def start_background(key: str) -> bool:
-    """Start compiling ``key`` in a detached, low-priority process, unless one is at it (a lock
-    file beside the stamps), it was started from this process already, or
-    ``DESCEND_KERNELS_BACKGROUND=0``. Returns whether a process was started."""
+    """Ask for ``key`` to be compiled in the background: a request file beside the stamps,
+    and, unless one is running already (a fresh ``compiler.lock``), one detached process at
+    the lowest priority that compiles every request, one after the other, and exits. One
+    compiler at a time: two (the moments' and the gradient's, asked for by one huber fit)
+    took both cores of a 2-core machine from the fit. Nothing is started where
+    ``DESCEND_KERNELS_BACKGROUND=0``, or twice for one key by one process. Returns whether a
+    process was started."""
     if key in _STARTED or os.environ.get("DESCEND_KERNELS_BACKGROUND", "1") == "0":
         return False
     _STARTED.add(key)
     try:
         folder = stamp_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        lock = folder / f"{key}.lock"
+        (folder / f"{key}.want").touch()
+        lock = folder / "compiler.lock"
         if _lock_is_fresh(lock):
             return False
         lock.unlink(missing_ok=True)
         os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-        subprocess.Popen(  # noqa: S603 - our own interpreter and module, a fixed key
-            [sys.executable, "-m", "descend.kernels", "--background", key],
+        subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "descend.kernels", "--background"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, close_fds=True,
         )
     except OSError:
         return False
     return True
+
+
+def serve_requests(compile_one: Callable[[str], object]) -> None:
+    """The background compiler's loop: compile each requested key, oldest request first,
+    until none is left; then release ``compiler.lock``."""
+    folder = stamp_dir()
+    lock = folder / "compiler.lock"
+    try:
+        while True:
+            wants = sorted(folder.glob("*.want"), key=lambda p: p.stat().st_mtime)
+            if not wants:
+                break
+            for want in wants:
+                key = want.name[: -len(".want")]
+                if not is_ready(key):
+                    compile_one(key)
+                want.unlink(missing_ok=True)
+                lock.touch()  # still alive: not stale
+    finally:
+        lock.unlink(missing_ok=True)
