@@ -116,6 +116,9 @@ def plot_command(
         points = parse_floats(tangent, "--tangent") if tangent else []
         with atomic_output(target) as tmp:
             save_figure(curve_plot(fun, results or None, tangents=points, xlim=xl), tmp)
+        out.print(f"wrote {out_path}", markup=False)
+        _exit_as_minimize(results)
+        return
     elif animate:
         if not results:
             fail("--animate needs a path to animate: add --start, e.g. --start 3,1")
@@ -123,9 +126,15 @@ def plot_command(
 
         with atomic_output(target) as tmp:
             minimize_animation(fun, results, tmp, xlim=xl, ylim=yl)
+        out.print(f"wrote {out_path}", markup=False)
+        _exit_as_minimize(results)
+        return
     elif surface:
         with atomic_output(target) as tmp:
             save_figure(surface_3d(fun, results or None, xlim=xl, ylim=yl), tmp)
+        out.print(f"wrote {out_path}", markup=False)
+        _exit_as_minimize(results)
+        return
     else:
         fig = gradient_field(
             fun,
@@ -133,8 +142,41 @@ def plot_command(
             xlim=xl,
             ylim=yl,
             arrows=arrows and len(results) < 2,
-            title=None if len(results) < 2 else f"Optimizer race on {getattr(fun, 'formula', expression)}",
+            title=_title(getattr(fun, "formula", expression), results),
         )
         with atomic_output(target) as tmp:
             save_figure(fig, tmp)
     out.print(f"wrote {out_path}", markup=False)
+    _exit_as_minimize(results)
+
+
+def _title(formula: str, results: list[Any]) -> str | None:
+    """A race only when several optimizers ran; several starts of one are paths, not a race."""
+    if len(results) < 2:
+        return None
+    names = {str(r.optimizer) for r in results}
+    starts = {tuple(float(v) for v in r.history.x[0]) for r in results}
+    if len(names) > 1:
+        return f"Optimizer race on {formula}"
+    return f"{next(iter(names))} on {formula} from {len(starts)} starts"
+
+
+def _exit_as_minimize(results: list[Any]) -> None:
+    """Exit 3 with the verdict's message when a path failed, as ``descend minimize`` does."""
+    from descend.cli._terms import to_flags
+    from descend.cli.app import Diverged, err
+    from descend.loop.verdict import FAILED
+
+    failed = [r for r in results if r.verdict in FAILED]
+    for r in failed:
+        message = to_flags(" ".join(r.message.split()))
+        word = str(r.verdict).replace("_", " ")
+        prefix = "" if message.startswith(word) else f"{word}: "
+        err.print(f"descend: {r.optimizer} from {_point(r.history.x[0])}: {prefix}{message}",
+                  markup=False)
+    if failed:
+        raise Diverged()
+
+
+def _point(x: Any) -> str:
+    return ",".join(f"{float(v):g}" for v in x)

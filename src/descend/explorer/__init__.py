@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,15 +133,21 @@ def _find_minimum(fun: Any, start: list[float]) -> list[float] | None:
     return [float(v) for v in x]
 
 
-def _window(points: list[list[float]], n: int) -> list[list[float]]:
-    """A window holding ``points``, padded, at least 2 wide, equal-sized sides in 2-D."""
-    arr = np.array(points, dtype=np.float64).reshape(-1, n)
-    lo, hi = arr.min(axis=0), arr.max(axis=0)
-    mid, half = (lo + hi) / 2, (hi - lo) / 2 * 1.35
-    half = np.maximum(half, 1.0)
-    if n == 2:
-        half[:] = half.max()
-    return [[float(m - h), float(m + h)] for m, h in zip(mid, half, strict=True)]
+def _decimal_gradient(fun: Any) -> list[str]:
+    """The gradient's formulas as shown, with exact rationals written as 6-digit decimals.
+
+    A loss built from data holds fractions such as ``2447917073077967973/25000000000000000``;
+    a learner reads ``97.9167`` instead. Integers and small fractions stay as they are.
+    """
+    import sympy as sp
+
+    out = []
+    for text, expr in zip(fun.gradient_formula, fun.gradient_exprs, strict=True):
+        if any(isinstance(r, sp.Rational) and not r.is_Integer and max(abs(r.p), r.q) > 10**6
+               for r in expr.atoms(sp.Rational)):
+            text = re.sub(r"(?<![\d.])(\d+)\.0(?!\d)", r"\1", str(sp.N(expr, 6)))
+        out.append(text)
+    return out
 
 
 def _defaults(
@@ -199,7 +206,7 @@ def _build(
         "text": text,
         "formula": fun.formula,
         "variables": list(fun.variables),
-        "gradient_formula": list(fun.gradient_formula),
+        "gradient_formula": _decimal_gradient(fun),
         "n": fun.n,
         "L": L,
         "window": window,
@@ -291,8 +298,14 @@ def explore(
         f0 = fun.value(np.array(x0))
     if not math.isfinite(f0):
         raise InputError(f"f{tuple(x0)} = {f0} is not finite; choose a start where f is defined")
+    from descend.geometry import stationary_points, window_around
+
     minimum = _find_minimum(fun, x0)
-    window = _window([x0] + ([minimum] if minimum else []), fun.n)
+    # the window holds the start and the stationary points found near it (all four of
+    # Himmelblau's minima, the saddle of x**2 - y**2), so the map shows what f is known for
+    stationary = stationary_points(fun, x0)
+    window = window_around([x0] + ([minimum] if minimum else []) + [p for p, _ in stationary],
+                           fun.n, pad=1.5)
     xl, yl = _limits(xlim, "xlim"), _limits(ylim, "ylim")
     if xl:
         window[0] = xl
@@ -302,7 +315,8 @@ def explore(
     return _build(fun, kind="function", title=f"Explore f = {fun.formula}", text=text,
                   start=x0, window=window, equal_aspect=fun.n == 2 and not (xl or yl),
                   minimum=minimum, optimizer=optimizer, learning_rate=learning_rate,
-                  hyper=hyper, max_iter=max_iter)
+                  hyper=hyper, max_iter=max_iter,
+                  extra={"stationary": [{"x": p, "kind": k} for p, k in stationary]})
 
 
 #: Up to this many rows the loss is written as the exact sum of squared residuals.

@@ -48,7 +48,7 @@ def _asset(name: str) -> str:
 
 def build_page(data: dict[str, Any], functions_js: str, title: str) -> str:
     """The complete HTML page."""
-    script = _asset("explorer.js")
+    script = _asset("verdict.js") + "\n" + _asset("explorer.js")
     style = _asset("explorer.css")
     for code in (functions_js, script):
         if "</" in code or "<!--" in code:  # cannot happen for checked code; never let it

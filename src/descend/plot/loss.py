@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from descend.geometry import ROUNDING_FLOOR, noise_floor
 from descend.loop.verdict import ceiling
 from descend.plot._style import axes_or_new, color, style_axes
 
@@ -29,9 +30,6 @@ STOP_REASONS = {
 }
 
 
-#: Below this fraction of the largest loss, a computed loss is float64 rounding noise: a loss
-#: evaluated from sums of magnitude f0 carries an absolute error of about eps * f0 ~ 2e-16 f0.
-ROUNDING_FLOOR = 1e-15
 
 
 def rate_colors(learning_rates: Sequence[float]) -> list[str]:
@@ -91,7 +89,8 @@ def loss_curve(
     use_log = wants_log_scale(y) if log is None else bool(log)
     if use_log and np.any(y[finite] <= 0):
         use_log = False
-    noise = ROUNDING_FLOOR * float(np.max(np.abs(y[finite]))) if finite.any() else 0.0
+    # 1e-15 of the starting loss (descend.geometry.noise_floor): a blow-up is not noise
+    noise = noise_floor(y[finite][:1])
     clipped = use_log and bool(np.any(y[finite] < noise))
     y_draw = np.maximum(y, noise) if clipped else y
     (line,) = ax.plot(k[finite], y_draw[finite], "-", color=color(1), lw=2, label=label)
