@@ -144,7 +144,7 @@ def stationary_points(fun: Any, start: Sequence[float], *, radius: float | None 
         if not np.all(np.isfinite(H)):
             continue
         found.append(root)
-        lam = np.linalg.eigvalsh((H + H.T) / 2)
+        lam = np.asarray(np.linalg.eigvalsh((H + H.T) / 2), dtype=np.float64)
         point = [0.0 if abs(float(v)) < tol else float(v) for v in root]
         out.append((point, _classify(lam)))
     out.sort(key=lambda pk: float(np.linalg.norm(np.asarray(pk[0]) - x0)))

@@ -67,6 +67,7 @@ def plot_command(
     from descend.cli.minimize import build_optimizer, parse_learning_rate
     from descend.expr import function
     from descend.plot import gradient_field, save_figure, surface_3d
+    from descend.plot._data import paths_title
 
     names = [v.strip() for v in variables.split(",")] if variables else None
     fun = function(expression, variables=names)
@@ -142,23 +143,12 @@ def plot_command(
             xlim=xl,
             ylim=yl,
             arrows=arrows and len(results) < 2,
-            title=_title(getattr(fun, "formula", expression), results),
+            title=paths_title(getattr(fun, "formula", expression), results),
         )
         with atomic_output(target) as tmp:
             save_figure(fig, tmp)
     out.print(f"wrote {out_path}", markup=False)
     _exit_as_minimize(results)
-
-
-def _title(formula: str, results: list[Any]) -> str | None:
-    """A race only when several optimizers ran; several starts of one are paths, not a race."""
-    if len(results) < 2:
-        return None
-    names = {str(r.optimizer) for r in results}
-    starts = {tuple(float(v) for v in r.history.x[0]) for r in results}
-    if len(names) > 1:
-        return f"Optimizer race on {formula}"
-    return f"{next(iter(names))} on {formula} from {len(starts)} starts"
 
 
 def _exit_as_minimize(results: list[Any]) -> None:

@@ -76,6 +76,22 @@ def _nice_rate(x: float) -> float:
     return float(f"{10.0 ** k:.3g}")
 
 
+#: The tutorials' learning rate: the default wherever it is stable, so the page shows the
+#: descent the function is known for (a zig-zag, a slow valley) instead of one jump to 1/L.
+TUTORIAL_RATE = 0.1
+
+
+def _default_rate(L: float | None) -> float:
+    """0.1 where it is below ``1/L`` (no overshoot), else a round number below ``1/L``.
+
+    >>> _default_rate(3.0), _default_rate(6.84e6), _default_rate(None)
+    (0.1, 1e-07, 0.01)
+    """
+    if not L:
+        return 0.01
+    return TUTORIAL_RATE if TUTORIAL_RATE <= 1.0 / L else _nice_rate(1.0 / L)
+
+
 def _float_list(values: Any, name: str, n: int) -> list[float]:
     try:
         arr = np.asarray(values, dtype=np.float64).reshape(-1)
@@ -194,7 +210,7 @@ def _build(
     L = float(L) if L is not None and math.isfinite(L) and L > 0 else None
     local = _local_curvature(fun, start)
     ref = L if L is not None else (local if local is not None and local > 0 else None)
-    lr = learning_rate if learning_rate is not None else (_nice_rate(1.0 / ref) if ref else 0.01)
+    lr = learning_rate if learning_rate is not None else _default_rate(ref)
     center = 2.0 / ref if ref else lr
     lo = min(center * 1e-3, lr / 10)
     hi = max(center * 1e3, lr * 10)
@@ -254,8 +270,9 @@ def explore(
             ``3`` in 1-D.
         variables: variable order (default: sorted names), as in :func:`descend.function`.
         optimizer: the menu's first choice: gd, momentum, nesterov, adagrad, rmsprop, adam, adamw.
-        learning_rate: the slider's first value ``γ``. Default: a round number below ``1/L``
-            (L from the exact Hessian: global for a quadratic, else at ``start``).
+        learning_rate: the slider's first value ``γ``. Default: the tutorials' 0.1 where it
+            is below ``1/L``, else a round number below ``1/L`` (L from the exact Hessian:
+            global for a quadratic, else at ``start``).
         momentum: heavy-ball/Nesterov ``μ`` in [0, 1). Default 0.9.
         b1: Adam's first-moment decay rate in [0, 1). Default 0.9.
         b2: Adam's second-moment decay rate in [0, 1). Default 0.999.

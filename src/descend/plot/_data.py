@@ -27,6 +27,7 @@ __all__ = [
     "choose_window",
     "find_minimum",
     "path_verdicts",
+    "paths_title",
     "run_label",
 ]
 
@@ -161,6 +162,21 @@ VERDICT_WORDS = {
     "target_reached": "target reached",
     "stopped": "stopped",
 }
+
+
+def paths_title(formula: str, results: Sequence[Any]) -> str | None:
+    """A race only when several optimizers ran; several starts of one are paths, not a race.
+
+    None for one run (the figure's own title says what it draws).
+    """
+    if len(results) < 2:
+        return None
+    names = {str(getattr(r, "optimizer", "") or "") for r in results}
+    if len(names) > 1:
+        return f"Optimizer race on {formula}"
+    starts = {tuple(float(v) for v in np.asarray(r.history.x)[0]) for r in results}
+    name = next(iter(names)) or "descent"
+    return f"{name} on {formula}: {len(results)} runs from {len(starts)} start{'s' * (len(starts) > 1)}"
 
 
 def path_verdicts(paths: Any) -> list[str | None]:

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib import animation
 
 from descend.errors import InputError
-from descend.plot._data import as_paths
+from descend.plot._data import VERDICT_WORDS, as_paths, path_verdicts
 from descend.plot._io import check_output_path
 from descend.plot.field import gradient_field
 
@@ -46,6 +46,9 @@ def animate(
     path_list, path_labels = as_paths(paths, labels)
     if not path_list:
         raise InputError("animate needs at least one path")
+    verdicts = path_verdicts(paths)
+    path_labels = [f"{lab}: {VERDICT_WORDS.get(v, v)}" if v else lab
+                   for lab, v in zip(path_labels, verdicts + [None] * len(path_labels), strict=False)]
     fig = gradient_field(fun, path_list, labels=path_labels, xlim=xlim, ylim=ylim,
                          title=title, arrows=12)
     fig.set_size_inches(7.0, fig.get_size_inches()[1] * 7.0 / fig.get_size_inches()[0])

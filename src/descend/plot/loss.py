@@ -74,8 +74,12 @@ def loss_curve(
     ylabel: str = "loss",
     title: str | None = "Loss during descent",
     ax: Axes | None = None,
+    verdict: str | None = None,
 ) -> Figure:
     """The loss at each iteration (iteration 0 is the start), with why the run stopped.
+
+    ``verdict``: the run's verdict (:mod:`descend.loop.verdict`), written under the stop
+    reason: the stopping rule says which rule fired, the verdict what the run may claim.
 
     ``log``: None chooses a log scale when the positive losses span a factor of 20 or more.
     ``stop_reason``: a :class:`~descend.loop.Status` or its name; annotated at the last point.
@@ -110,6 +114,8 @@ def loss_curve(
         if reason is not None:
             text = f"stopped after {len(y) - 1} iterations:\n{STOP_REASONS.get(reason, reason)}"
             text += f"\nfinal loss {y[last]:.4g}"
+            if verdict is not None:
+                text += f"\nverdict: {str(verdict).replace('_', ' ')}"
             ax.annotate(
                 text, xy=(last, y_draw[last]), xytext=(0.97, 0.93), textcoords="axes fraction",
                 ha="right", va="top", fontsize=9,
