@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+
 import descend
 from descend.explorer import explore
 
