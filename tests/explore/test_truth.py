@@ -133,3 +133,28 @@ def test_the_docs_quote_the_page(open_page, truth_pages):
     for part in quote.replace("\\|", "|").split(" … "):
         assert part in status, (part, status)
     assert np.isfinite(r.history.fun).all()
+
+
+def test_the_cli_presets_and_the_url_hash_carry_the_whole_state(open_page, tmp_path, cli):
+    path = tmp_path / "race.html"
+    r = cli("explore", "x**2 + 10*y**2", "--lr", "0.05", "--momentum", "0.8", "--b1", "0.85",
+            "--race", "gd,momentum,adam", "--title", "Which is fastest?", "--note",
+            "Predict first: which reaches the middle?", "--html", path)
+    assert r.code == 0, r.stderr
+    page = open_page(path)
+    assert page.page.text_content("h1") == "Which is fastest?"
+    assert page.page.text_content("#note") == "Predict first: which reaches the middle?"
+    st = page.js("() => window.descendExplorer.state()")
+    assert st["race"] is True and st["hyper"]["momentum"] == 0.8 and st["hyper"]["b1"] == 0.85
+    assert page.js("() => window.descendExplorer.iterates().races") == 3
+    # the hash holds the state; a second page opened with it starts exactly there
+    page.page.fill("#lr-number", "0.02")
+    page.page.press("#lr-number", "Enter")
+    url = page.page.url
+    assert "lr=0.02" in url and "r=gd,momentum,adam" in url and "mu=0.8" in url
+    other = open_page(path)
+    other.page.goto(url.replace("s=3,1", "s=-2,0.5"))
+    other.page.wait_for_function("() => window.descendExplorer !== undefined")
+    st2 = other.js("() => window.descendExplorer.state()")
+    assert st2["start"] == [-2, 0.5] and st2["learning_rate"] == 0.02 and st2["race"] is True
+    assert page.errors == [] and other.errors == []

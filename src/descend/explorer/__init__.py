@@ -259,6 +259,9 @@ def explore(
     ylim: Sequence[float] | None = None,
     x: str | None = None,
     y: str | None = None,
+    race: Sequence[str] | None = None,
+    title: str | None = None,
+    note: str | None = None,
 ) -> Explorer:
     """Build the explorer page for a formula of one or two variables, or for a data file.
 
@@ -282,6 +285,10 @@ def explore(
         ylim: the same along the second variable.
         x: for a data file, the feature column.
         y: for a data file, the target column.
+        race: optimizers to race from the start (e.g. ``["gd", "momentum", "adam"]``); the
+            page opens with the race on.
+        title: the page's heading (default: ``Explore f = ...``).
+        note: a teacher's note shown under the heading (plain text).
 
     Returns:
         An :class:`Explorer`: ``.save("page.html")``, or display it in Jupyter.
@@ -292,9 +299,10 @@ def explore(
     if isinstance(target, (str, Path)) and (
         str(target).lower().endswith(_DATA_SUFFIXES) or isinstance(target, Path)
     ):
-        return explore_regression(target, x=x, y=y, start=start, optimizer=optimizer,
+        page = explore_regression(target, x=x, y=y, start=start, optimizer=optimizer,
                                   learning_rate=learning_rate, momentum=momentum, b1=b1, b2=b2,
                                   max_iter=max_iter)
+        return _preset(page, race, title, note) if (race or title or note) else page
     from descend.expr import SymbolicFunction, function
 
     fun = target if isinstance(target, SymbolicFunction) else function(target, variables)
@@ -329,11 +337,32 @@ def explore(
     if yl and fun.n == 2:
         window[1] = yl
     text = str(target) if isinstance(target, str) else fun.formula
-    return _build(fun, kind="function", title=f"Explore f = {fun.formula}", text=text,
+    page = _build(fun, kind="function", title=f"Explore f = {fun.formula}", text=text,
                   start=x0, window=window, equal_aspect=fun.n == 2 and not (xl or yl),
                   minimum=minimum, optimizer=optimizer, learning_rate=learning_rate,
                   hyper=hyper, max_iter=max_iter,
                   extra={"stationary": [{"x": p, "kind": k} for p, k in stationary]})
+    return _preset(page, race, title, note) if (race or title or note) else page
+
+
+def _preset(page: Explorer, race: Sequence[str] | None, title: str | None,
+            note: str | None) -> Explorer:
+    """The page rebuilt with a teacher's presets: a race set, a heading, a note."""
+    from descend.explorer._page import rebuild
+
+    data = dict(page.data)
+    if race:
+        names = [str(r).strip() for r in race if str(r).strip()]
+        bad = [r for r in names if r not in OPTIMIZER_NAMES]
+        if bad:
+            raise InputError(f"race={bad[0]!r} is not one the explorer runs; choose from "
+                             f"{', '.join(OPTIMIZER_NAMES)}, e.g. race=['gd', 'momentum', 'adam']")
+        data["race"] = names
+    if title:
+        data["title"] = str(title)
+    if note:
+        data["note"] = str(note)
+    return Explorer(rebuild(page.html, data), data)
 
 
 #: Up to this many rows the loss is written as the exact sum of squared residuals.

@@ -202,10 +202,11 @@
   function curvatureAtRaw(x) { try { return hessian(x); } catch (e) { return null; } }
 
   // ------------------------------------------------------------------ page state
+  function raceSetOf(names) { var o = {}; names.forEach(function (n) { o[n] = true; }); return o; }
   var S = {
     start: D.start.slice(), cursor: D.start.slice(), optimizer: D.optimizer,
     lr: D.learning_rate, hp: Object.assign({}, D.hyper), maxIter: D.max_iter,
-    race: false, raceSet: { gd: true, momentum: true, adam: true }, runs: [], sel: 0,
+    race: !!(D.race && D.race.length), raceSet: raceSetOf(D.race || ["gd", "momentum", "adam"]), runs: [], sel: 0,
     reveal: Infinity, hover: -1, focus: false
   };
   var lrLo = D.lr_range[0], lrHi = D.lr_range[1];
@@ -234,6 +235,7 @@
   document.title = D.title;
   var fx = N === 2 ? "f(" + VARS.join(", ") + ")" : "f(" + VARS[0] + ")";
   app.appendChild(el("h1", { text: D.title }));
+  if (D.note) app.appendChild(el("p", { cls: "note", id: "note", text: D.note }));
   var gradText = D.gradient_formula.map(function (g, i) {
     return "∂f/∂" + VARS[i] + " = " + pretty(g);
   }).join(",   ");
@@ -909,7 +911,11 @@
     var adaptive = ["adagrad", "rmsprop", "adam", "adamw"].indexOf(run.name) >= 0, V = run.verdict, J = run.judged;
     var n = run.xs.length - 1, xEnd = run.xs[n], fEnd = run.fs[n];
     out.push(optName(run) + ": " + statusWord(run) + ".");
-    if (V === "diverged") { cls = "bad"; explainDiverged(run, lam, lim, where, adaptive, out); }
+    if (V === "diverged") {
+      cls = "bad"; explainDiverged(run, lam, lim, where, adaptive, out);
+      if (REG) out.push("In raw units L is huge because " + D.regression.x_name + " runs into the thousands: standardising it ((x − mean)/std) brings L near 2, " +
+        "so γ = 0.1 works — tutorial 001's lesson; descend fit standardises by default.");
+    }
     else if (V === "unbounded_below") { cls = "bad"; out.push("f keeps falling along the path: it is unbounded below, so there is no minimum to find."); }
     else if (V === "undefined_start") { cls = "bad"; out.push("f or its gradient is not a finite number at " + vec(run.xs[0]) + "; start somewhere else."); }
     else if (V === "not_a_minimum") { cls = "bad"; explainStationary(run, out); }
@@ -1055,6 +1061,7 @@
     anim = requestAnimationFrame(tick);
   }
   function renderAll() {
+    writeHash();
     var ex = explain(S.runs[0]), extra = "";
     if (S.runs.length > 1) extra = "  Race: " + S.runs.slice(1).map(function (r) { return r.name + " " + statusWord(r); }).join("; ") + ".";
     statusBox.textContent = ex.text + extra;
@@ -1143,6 +1150,37 @@
     hessian: function (x) { var c = curvatureAt(x); return c ? { H: c.H, eigenvalues: c.eig.map(function (e) { return e.value; }), vectors: c.eig.map(function (e) { return e.vector; }) } : null; },
     select: select
   };
+  // ------------------------------------------------------------------ shareable state
+  // The whole state in the URL hash (#s=3,1&o=momentum&lr=0.1&mu=0.9&r=gd,adam&n=200...), so a
+  // teacher sends one link or file that opens exactly there. Values are checked like the
+  // controls check them; anything else in the hash is ignored.
+  var HP = { mu: "momentum", b1: "b1", b2: "b2", al: "alpha", wd: "weight_decay" };
+  function writeHash() {
+    var parts = ["s=" + S.start.map(function (v) { return +v.toPrecision(8); }).join(","), "o=" + S.optimizer, "lr=" + S.lr, "n=" + S.maxIter];
+    Object.keys(HP).forEach(function (k) { parts.push(k + "=" + S.hp[HP[k]]); });
+    if (S.race) parts.push("r=" + D.optimizers.filter(function (o) { return S.raceSet[o]; }).join(","));
+    try { history.replaceState(null, "", "#" + parts.join("&")); } catch (e) { void e; }
+  }
+  function readHash() {
+    var h = (location.hash || "").replace(/^#/, ""); if (!h) return;
+    h.split("&").forEach(function (kv) {
+      var i = kv.indexOf("="), k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1)), x = +v;
+      if (k === "s") { var p = v.split(",").map(Number); if (p.length === N && p.every(isFinite)) { S.start = p; S.cursor = p.slice(); } }
+      else if (k === "o" && D.optimizers.indexOf(v) >= 0) { S.optimizer = v; optSelect.value = v; }
+      else if (k === "lr" && isFinite(x) && x > 0) { S.lr = x; if (x < lrLo) lrLo = x / 10; if (x > lrHi) lrHi = x * 10; }
+      else if (k === "n" && x >= 1 && x <= 100000) { S.maxIter = Math.round(x); maxNumber.value = String(S.maxIter); }
+      else if (HP[k] && isFinite(x) && x >= 0 && x < 1) S.hp[HP[k]] = x;
+      else if (k === "r") {
+        var names = v.split(",").filter(function (o) { return D.optimizers.indexOf(o) >= 0; });
+        S.race = names.length > 0; raceBox.checked = S.race; S.raceSet = raceSetOf(names);
+        D.optimizers.forEach(function (o) { document.getElementById("race-" + o).checked = !!S.raceSet[o]; });
+      }
+    });
+    [[muRow, "momentum"], [b1Row, "b1"], [b2Row, "b2"], [alphaRow, "alpha"], [wdRow, "weight_decay"]].forEach(function (p) { p[0].input.value = String(S.hp[p[1]]); });
+  }
+  window.addEventListener("hashchange", function () { readHash(); updateControls(); rerun(true); });
+  raceBox.checked = S.race;
+  readHash();
   updateControls();
   startAt(S.start);
 })();
