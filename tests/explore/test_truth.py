@@ -158,3 +158,14 @@ def test_the_cli_presets_and_the_url_hash_carry_the_whole_state(open_page, tmp_p
     st2 = other.js("() => window.descendExplorer.state()")
     assert st2["start"] == [-2, 0.5] and st2["learning_rate"] == 0.02 and st2["race"] is True
     assert page.errors == [] and other.errors == []
+
+
+def test_f_under_the_pointer(open_page, truth_pages):
+    page = open_page(truth_pages["valley"])
+    px = page.js("() => window.descendExplorer.pixelOf([1, 0.5])")
+    page.page.hover("#map", position={"x": px[0], "y": px[1]})
+    text = page.page.text_content("#readout")
+    x, y = (float(v.replace("−", "-")) for v in text[2:text.index(")")].split(", "))
+    assert abs(x - 1) < 0.05 and abs(y - 0.5) < 0.05
+    assert float(text.split("= ")[1].replace("−", "-")) == pytest.approx(x * x + x * y + y * y, rel=1e-4)
+    assert page.errors == []

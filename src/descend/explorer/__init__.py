@@ -51,7 +51,10 @@ class Explorer:
         p = Path(path)
         if p.suffix.lower() not in (".html", ".htm"):
             raise InputError(f"the explorer is an HTML page: give a path ending in .html, got {str(p)!r}")
-        p.write_text(self.html, encoding="utf-8")
+        from descend.io import atomic_output
+
+        with atomic_output(p) as tmp:  # descend's one writer: whole or not at all
+            tmp.write_text(self.html, encoding="utf-8")
         return p
 
     def _repr_html_(self) -> str:

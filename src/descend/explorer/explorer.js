@@ -255,9 +255,10 @@
       "Graph of f. Left and right arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." });
   var mapWrap = el("div", { cls: "mapwrap" }, [mapCanvas]);
   var legend = el("div", { cls: "legend", id: "legend" });
+  var readout = el("p", { cls: "hint", id: "readout", "aria-live": "off", text: "Point at the map: f there is shown here." });
   left.appendChild(el("div", { cls: "card o1" }, [
     el("h2", { text: REG ? "The loss over (intercept b, slope m)" : (N === 2 ? "Contour map" : "The curve") }),
-    mapWrap, legend,
+    mapWrap, readout, legend,
     el("p", { cls: "hint", text: "Keys on the map: arrows move the cursor (Shift: faster), Enter or Space starts, [ ] previous/next step, Home/End first/last." })
   ]));
   var dataCanvas = null, dataCaption = null;
@@ -1090,6 +1091,12 @@
     if (!inView(N === 2 ? p : [p[0], view.y0])) return;
     startAt(N === 2 ? p : [p[0]]);
   });
+  function showReadout(ev) { // f under the pointer
+    var p = eventData(ev), x = N === 2 ? p : [p[0]];
+    if (!inView(N === 2 ? p : [p[0], view.y0])) return;
+    readout.textContent = "f(" + x.map(function (v) { return fmt(v, 4); }).join(", ") + ") = " + fmt(value(x), 5);
+  }
+  mapCanvas.addEventListener("mousemove", showReadout);
   mapCanvas.addEventListener("mousemove", function (ev) {
     var run = S.runs[0]; if (!run) return;
     var r = mapCanvas.getBoundingClientRect(), mx = (ev.clientX - r.left) * geom.W / r.width, my = (ev.clientY - r.top) * geom.H / r.height;
