@@ -77,3 +77,17 @@ def test_a_diverging_loss_is_drawn_from_its_start():
     np.testing.assert_array_equal(line.get_ydata(), y)  # nothing raised to a "noise floor"
     assert "verdict: diverged" in next(
         t.get_text() for t in fig.axes[0].texts if t.get_gid() == "stop-reason")
+
+
+def test_animate_size_and_fps(cli, tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "a.gif"
+    r = cli("plot", "x**2 + 10*y**2", "--start", "3,1", "--lr", "0.05", "--max-iter", "8",
+            "--animate", "--size", "700", "--fps", "20", "--out", out)
+    assert r.code == 0, r.stderr
+    im = Image.open(out)
+    assert abs(im.size[0] - 700) <= 2 and im.info["duration"] == 50  # 1000 ms / 20 fps
+    bad = cli("plot", "x**2 + y**2", "--start", "3,1", "--animate", "--fps", "0", "--out",
+              tmp_path / "b.gif")
+    assert bad.code == 2 and "--fps 0" in bad.stderr

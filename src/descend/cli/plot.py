@@ -48,6 +48,10 @@ def plot_command(
     animate: bool = typer.Option(
         False, "--animate", help="Write an animation of the descent (--out .gif/.mp4)."
     ),
+    size: int = typer.Option(
+        None, "--size", help="--animate: the frame's width in pixels, e.g. 1000 [default: 504]."
+    ),
+    fps: int = typer.Option(10, "--fps", help="--animate: frames per second (1 to 60)."),
     arrows: bool = typer.Option(True, "--arrows/--no-arrows", help="Draw gradient arrows."),
     variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
     tangent: str = typer.Option(
@@ -83,6 +87,12 @@ def plot_command(
         fail("--surface, --animate and --ylim are for functions of two variables; a curve "
              "takes --tangent, --start and --xlim")
     xl, yl = _limits(xlim, "--xlim"), _limits(ylim, "--ylim")
+    if size is not None and not 200 <= size <= 4000:
+        fail(f"--size {size}: give the animation's width in pixels, 200 to 4000, e.g. --size 1000")
+    if not 1 <= fps <= 60:
+        fail(f"--fps {fps}: give frames per second from 1 to 60, e.g. --fps 10")
+    if (size is not None or fps != 10) and not animate:
+        fail("--size and --fps are for --animate (the picture's size is fixed)")
     from descend.cli._files import ANIMATION_FORMATS, FIGURE_FORMATS
     from descend.io import OutputPlan, atomic_output, plan_output
 
@@ -126,7 +136,7 @@ def plot_command(
         from descend.plot import minimize_animation
 
         with atomic_output(target) as tmp:
-            minimize_animation(fun, results, tmp, xlim=xl, ylim=yl)
+            minimize_animation(fun, results, tmp, xlim=xl, ylim=yl, width=size, fps=fps)
         out.print(f"wrote {out_path}", markup=False)
         _exit_as_minimize(results)
         return

@@ -107,6 +107,7 @@ def minimize_animation(
     """Write the descent of every run as an animation (.gif, or .mp4 with ffmpeg)."""
     results = list(results)
     labels = [run_label(r, i) for i, r in enumerate(results)]
+    kw.setdefault("title", paths_title(str(getattr(fun, "formula", "") or "f"), results))
     return animate(fun, results, out, labels=labels, **kw)
 
 
