@@ -68,7 +68,6 @@ def plot_command(
 
     Example: descend plot 'x**2' --tangent 3,4 --start 3 --lr 0.8 --out slopes.png
     """
-    from descend.cli.minimize import build_optimizer, parse_learning_rate
     from descend.expr import function
     from descend.plot import gradient_field, save_figure, surface_3d
     from descend.plot._data import paths_title
@@ -103,24 +102,7 @@ def plot_command(
         formats=ANIMATION_FORMATS if animate else FIGURE_FORMATS,
         what="animation" if animate else "figure",
     )
-    results = []
-    if start or optimizer:
-        from descend.loop import minimize
-
-        starts = list(start) if start else []
-        if not starts:
-            fail("--optimizer needs --start, the point to descend from, e.g. --start 3,1")
-        rate = parse_learning_rate(lr)
-        kwargs: dict[str, Any] = {"max_iter": max_iter} if max_iter is not None else {}
-        with warnings_to_stderr():
-            for s in starts:
-                x0 = parse_floats(s, "--start")
-                if len(x0) != fun.n:
-                    fail(f"--start {s}: expected {fun.n} value{'s' if fun.n > 1 else ''} for "
-                         f"({', '.join(fun.variables)})")
-                for name in list(optimizer) if optimizer else [None]:
-                    opt = build_optimizer(name, rate, {})
-                    results.append(minimize(fun, x0, optimizer=opt, **kwargs))
+    results = _descents(fun, start, optimizer, lr, max_iter) if (start or optimizer) else []
     if fun.n == 1:
         from descend.plot import curve_plot
 
@@ -159,6 +141,30 @@ def plot_command(
             save_figure(fig, tmp)
     out.print(f"wrote {out_path}", markup=False)
     _exit_as_minimize(results)
+
+
+def _descents(fun: Any, start: list[str] | None, optimizer: list[str] | None, lr: str | None,
+              max_iter: int | None) -> list[Any]:
+    """One run of ``minimize`` per (start, optimizer), as ``descend minimize`` would run it."""
+    from descend.cli.minimize import build_optimizer, parse_learning_rate
+    from descend.loop import minimize
+
+    starts = list(start) if start else []
+    if not starts:
+        fail("--optimizer needs --start, the point to descend from, e.g. --start 3,1")
+    rate = parse_learning_rate(lr)
+    kwargs: dict[str, Any] = {"max_iter": max_iter} if max_iter is not None else {}
+    results = []
+    with warnings_to_stderr():
+        for s in starts:
+            x0 = parse_floats(s, "--start")
+            if len(x0) != fun.n:
+                fail(f"--start {s}: expected {fun.n} value{'s' if fun.n > 1 else ''} for "
+                     f"({', '.join(fun.variables)})")
+            for name in list(optimizer) if optimizer else [None]:
+                results.append(minimize(fun, x0, optimizer=build_optimizer(name, rate, {}),
+                                        **kwargs))
+    return results
 
 
 def _exit_as_minimize(results: list[Any]) -> None:

@@ -169,6 +169,21 @@ def _decimal_gradient(fun: Any) -> list[str]:
     return out
 
 
+def _map_of(fun: Any, x0: list[float]) -> tuple[Any, list[tuple[list[float], str]], list[list[float]]]:
+    """The minimum descend finds from ``x0``, the stationary points near it, and the window.
+
+    The window holds the start and the stationary points found near it (all four of
+    Himmelblau's minima, the saddle of ``x**2 - y**2``), so the map shows what f is known for.
+    """
+    from descend.geometry import stationary_points, window_around
+
+    minimum = _find_minimum(fun, x0)
+    stationary = stationary_points(fun, x0)
+    window = window_around([x0] + ([minimum] if minimum else []) + [p for p, _ in stationary],
+                           fun.n, pad=1.5)
+    return minimum, stationary, window
+
+
 def _defaults(
     optimizer: str, learning_rate: float | None, momentum: float, b1: float, b2: float
 ) -> dict[str, Any]:
@@ -326,14 +341,7 @@ def explore(
         f0 = fun.value(np.array(x0))
     if not math.isfinite(f0):
         raise InputError(f"f{tuple(x0)} = {f0} is not finite; choose a start where f is defined")
-    from descend.geometry import stationary_points, window_around
-
-    minimum = _find_minimum(fun, x0)
-    # the window holds the start and the stationary points found near it (all four of
-    # Himmelblau's minima, the saddle of x**2 - y**2), so the map shows what f is known for
-    stationary = stationary_points(fun, x0)
-    window = window_around([x0] + ([minimum] if minimum else []) + [p for p, _ in stationary],
-                           fun.n, pad=1.5)
+    minimum, stationary, window = _map_of(fun, x0)
     xl, yl = _limits(xlim, "xlim"), _limits(ylim, "ylim")
     if xl:
         window[0] = xl

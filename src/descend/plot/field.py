@@ -162,6 +162,17 @@ def _draw_paths(ax: Axes, paths: Sequence[Array], labels: Sequence[str], field: 
                     label="end" if i == 0 else None)
 
 
+def _draw_stars(ax: Axes, stars: Sequence[Array], scale: float) -> None:
+    """A star at each minimum; one legend entry (with the point when there is one star)."""
+    for j, m in enumerate(stars):
+        where = f"({fmt_num(m[0], scale)}, {fmt_num(m[1], scale)})"
+        ax.plot(
+            m[0], m[1], "*", ms=17, color=MIN_COLOR, mec="black", mew=1.0, zorder=7,
+            label=(f"minimum {where}" if len(stars) == 1 else
+                   "minima where runs converged" if j == 0 else None),
+        )[0].set_gid("minimum" if j == 0 else f"minimum-{j}")
+
+
 def _results(paths: Any) -> list[Any]:
     if hasattr(paths, "history"):
         return [paths]
@@ -221,14 +232,7 @@ def gradient_field(
     if isinstance(minimum, str) and any(v == "converged" for v in verdicts):
         # the runs were judged: star where they converged, not one search's answer elsewhere
         stars = marked_minima(_results(paths))
-    scale = max(xl[1] - xl[0], yl[1] - yl[0])
-    for j, m in enumerate(stars):
-        where = f"({fmt_num(m[0], scale)}, {fmt_num(m[1], scale)})"
-        ax.plot(
-            m[0], m[1], "*", ms=17, color=MIN_COLOR, mec="black", mew=1.0, zorder=7,
-            label=(f"minimum {where}" if len(stars) == 1 else
-                   "minima where runs converged" if j == 0 else None),
-        )[0].set_gid("minimum" if j == 0 else f"minimum-{j}")
+    _draw_stars(ax, stars, max(xl[1] - xl[0], yl[1] - yl[0]))
     _draw_paths(ax, path_list, path_labels, field, verdicts)
     ax.set_xlim(*xl)
     ax.set_ylim(*yl)
