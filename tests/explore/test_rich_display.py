@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import descend
-from descend.explorer._rich import loss_svg
+from descend.display import loss_svg
 
 
 def test_result_card_has_verdict_numbers_and_loss_curve():

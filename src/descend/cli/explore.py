@@ -26,10 +26,20 @@ def explore_command(
     variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
     x: str = typer.Option(None, "--x", help="Data file: the feature column [default: first]."),
     y: str = typer.Option(None, "--y", help="Data file: the target column [default: last]."),
+    momentum: float = typer.Option(0.9, "--momentum", help="Momentum μ in [0, 1)."),
+    b1: float = typer.Option(0.9, "--b1", help="Adam's β₁ in [0, 1)."),
+    b2: float = typer.Option(0.999, "--b2", help="Adam's β₂ in [0, 1)."),
+    race: str = typer.Option(
+        None, "--race", help="Open with these optimizers racing, e.g. gd,momentum,adam."
+    ),
+    title: str = typer.Option(None, "--title", help="The page's heading [default: the function]."),
+    note: str = typer.Option(None, "--note", help="A note for the learner, shown under the heading."),
 ) -> None:
     """Write an offline page to play with TARGET: click to descend, slide the learning rate.
 
     Example: descend explore 'x**2 + x*y + y**2' --html valley.html
+
+    Example: descend explore 'x**2 + 10*y**2' --lr 0.05 --race gd,momentum,adam --note 'Which one reaches the middle first?' --html race.html
     """
     from descend.explorer import explore
 
@@ -55,6 +65,12 @@ def explore_command(
         ylim=limits(ylim, "--ylim"),
         x=x,
         y=y,
+        momentum=momentum,
+        b1=b1,
+        b2=b2,
+        race=race.split(",") if race else None,
+        title=title,
+        note=note,
     )
     written = page.save(html_path)
     out.print(f"wrote {written} ({len(page.html) / 1024:.0f} KB, works offline)", markup=False)

@@ -48,6 +48,10 @@ def plot_command(
     animate: bool = typer.Option(
         False, "--animate", help="Write an animation of the descent (--out .gif/.mp4)."
     ),
+    size: int = typer.Option(
+        None, "--size", help="--animate: the frame's width in pixels, e.g. 1000 [default: 504]."
+    ),
+    fps: int = typer.Option(10, "--fps", help="--animate: frames per second (1 to 60)."),
     arrows: bool = typer.Option(True, "--arrows/--no-arrows", help="Draw gradient arrows."),
     variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
     tangent: str = typer.Option(
@@ -64,9 +68,9 @@ def plot_command(
 
     Example: descend plot 'x**2' --tangent 3,4 --start 3 --lr 0.8 --out slopes.png
     """
-    from descend.cli.minimize import build_optimizer, parse_learning_rate
     from descend.expr import function
     from descend.plot import gradient_field, save_figure, surface_3d
+    from descend.plot._data import paths_title
 
     names = [v.strip() for v in variables.split(",")] if variables else None
     fun = function(expression, variables=names)
@@ -82,6 +86,12 @@ def plot_command(
         fail("--surface, --animate and --ylim are for functions of two variables; a curve "
              "takes --tangent, --start and --xlim")
     xl, yl = _limits(xlim, "--xlim"), _limits(ylim, "--ylim")
+    if size is not None and not 200 <= size <= 4000:
+        fail(f"--size {size}: give the animation's width in pixels, 200 to 4000, e.g. --size 1000")
+    if not 1 <= fps <= 60:
+        fail(f"--fps {fps}: give frames per second from 1 to 60, e.g. --fps 10")
+    if (size is not None or fps != 10) and not animate:
+        fail("--size and --fps are for --animate (the picture's size is fixed)")
     from descend.cli._files import ANIMATION_FORMATS, FIGURE_FORMATS
     from descend.io import OutputPlan, atomic_output, plan_output
 
@@ -92,40 +102,32 @@ def plot_command(
         formats=ANIMATION_FORMATS if animate else FIGURE_FORMATS,
         what="animation" if animate else "figure",
     )
-    results = []
-    if start or optimizer:
-        from descend.loop import minimize
-
-        starts = list(start) if start else []
-        if not starts:
-            fail("--optimizer needs --start, the point to descend from, e.g. --start 3,1")
-        rate = parse_learning_rate(lr)
-        kwargs: dict[str, Any] = {"max_iter": max_iter} if max_iter is not None else {}
-        with warnings_to_stderr():
-            for s in starts:
-                x0 = parse_floats(s, "--start")
-                if len(x0) != fun.n:
-                    fail(f"--start {s}: expected {fun.n} value{'s' if fun.n > 1 else ''} for "
-                         f"({', '.join(fun.variables)})")
-                for name in list(optimizer) if optimizer else [None]:
-                    opt = build_optimizer(name, rate, {})
-                    results.append(minimize(fun, x0, optimizer=opt, **kwargs))
+    results = _descents(fun, start, optimizer, lr, max_iter) if (start or optimizer) else []
     if fun.n == 1:
         from descend.plot import curve_plot
 
         points = parse_floats(tangent, "--tangent") if tangent else []
         with atomic_output(target) as tmp:
             save_figure(curve_plot(fun, results or None, tangents=points, xlim=xl), tmp)
+        out.print(f"wrote {out_path}", markup=False)
+        _exit_as_minimize(results)
+        return
     elif animate:
         if not results:
             fail("--animate needs a path to animate: add --start, e.g. --start 3,1")
         from descend.plot import minimize_animation
 
         with atomic_output(target) as tmp:
-            minimize_animation(fun, results, tmp, xlim=xl, ylim=yl)
+            minimize_animation(fun, results, tmp, xlim=xl, ylim=yl, width=size, fps=fps)
+        out.print(f"wrote {out_path}", markup=False)
+        _exit_as_minimize(results)
+        return
     elif surface:
         with atomic_output(target) as tmp:
             save_figure(surface_3d(fun, results or None, xlim=xl, ylim=yl), tmp)
+        out.print(f"wrote {out_path}", markup=False)
+        _exit_as_minimize(results)
+        return
     else:
         fig = gradient_field(
             fun,
@@ -133,8 +135,54 @@ def plot_command(
             xlim=xl,
             ylim=yl,
             arrows=arrows and len(results) < 2,
-            title=None if len(results) < 2 else f"Optimizer race on {getattr(fun, 'formula', expression)}",
+            title=paths_title(getattr(fun, "formula", expression), results),
         )
         with atomic_output(target) as tmp:
             save_figure(fig, tmp)
     out.print(f"wrote {out_path}", markup=False)
+    _exit_as_minimize(results)
+
+
+def _descents(fun: Any, start: list[str] | None, optimizer: list[str] | None, lr: str | None,
+              max_iter: int | None) -> list[Any]:
+    """One run of ``minimize`` per (start, optimizer), as ``descend minimize`` would run it."""
+    from descend.cli.minimize import build_optimizer, parse_learning_rate
+    from descend.loop import minimize
+
+    starts = list(start) if start else []
+    if not starts:
+        fail("--optimizer needs --start, the point to descend from, e.g. --start 3,1")
+    rate = parse_learning_rate(lr)
+    kwargs: dict[str, Any] = {"max_iter": max_iter} if max_iter is not None else {}
+    results = []
+    with warnings_to_stderr():
+        for s in starts:
+            x0 = parse_floats(s, "--start")
+            if len(x0) != fun.n:
+                fail(f"--start {s}: expected {fun.n} value{'s' if fun.n > 1 else ''} for "
+                     f"({', '.join(fun.variables)})")
+            for name in list(optimizer) if optimizer else [None]:
+                results.append(minimize(fun, x0, optimizer=build_optimizer(name, rate, {}),
+                                        **kwargs))
+    return results
+
+
+def _exit_as_minimize(results: list[Any]) -> None:
+    """Exit 3 with the verdict's message when a path failed, as ``descend minimize`` does."""
+    from descend.cli._terms import to_flags
+    from descend.cli.app import Diverged, err
+    from descend.loop.verdict import FAILED
+
+    failed = [r for r in results if r.verdict in FAILED]
+    for r in failed:
+        message = to_flags(" ".join(r.message.split()))
+        word = str(r.verdict).replace("_", " ")
+        prefix = "" if message.startswith(word) else f"{word}: "
+        err.print(f"descend: {r.optimizer} from {_point(r.history.x[0])}: {prefix}{message}",
+                  markup=False)
+    if failed:
+        raise Diverged()
+
+
+def _point(x: Any) -> str:
+    return ",".join(f"{float(v):g}" for v in x)

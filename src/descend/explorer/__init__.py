@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,10 @@ class Explorer:
         p = Path(path)
         if p.suffix.lower() not in (".html", ".htm"):
             raise InputError(f"the explorer is an HTML page: give a path ending in .html, got {str(p)!r}")
-        p.write_text(self.html, encoding="utf-8")
+        from descend.io import atomic_output
+
+        with atomic_output(p) as tmp:  # descend's one writer: whole or not at all
+            tmp.write_text(self.html, encoding="utf-8")
         return p
 
     def _repr_html_(self) -> str:
@@ -73,6 +77,22 @@ def _nice_rate(x: float) -> float:
         if m * 10.0**k <= x * (1 + 1e-12):
             return float(f"{m * 10.0 ** k:.3g}")
     return float(f"{10.0 ** k:.3g}")
+
+
+#: The tutorials' learning rate: the default wherever it is stable, so the page shows the
+#: descent the function is known for (a zig-zag, a slow valley) instead of one jump to 1/L.
+TUTORIAL_RATE = 0.1
+
+
+def _default_rate(L: float | None) -> float:
+    """0.1 where it is below ``1/L`` (no overshoot), else a round number below ``1/L``.
+
+    >>> _default_rate(3.0), _default_rate(6.84e6), _default_rate(None)
+    (0.1, 1e-07, 0.01)
+    """
+    if not L:
+        return 0.01
+    return TUTORIAL_RATE if TUTORIAL_RATE <= 1.0 / L else _nice_rate(1.0 / L)
 
 
 def _float_list(values: Any, name: str, n: int) -> list[float]:
@@ -132,15 +152,36 @@ def _find_minimum(fun: Any, start: list[float]) -> list[float] | None:
     return [float(v) for v in x]
 
 
-def _window(points: list[list[float]], n: int) -> list[list[float]]:
-    """A window holding ``points``, padded, at least 2 wide, equal-sized sides in 2-D."""
-    arr = np.array(points, dtype=np.float64).reshape(-1, n)
-    lo, hi = arr.min(axis=0), arr.max(axis=0)
-    mid, half = (lo + hi) / 2, (hi - lo) / 2 * 1.35
-    half = np.maximum(half, 1.0)
-    if n == 2:
-        half[:] = half.max()
-    return [[float(m - h), float(m + h)] for m, h in zip(mid, half, strict=True)]
+def _decimal_gradient(fun: Any) -> list[str]:
+    """The gradient's formulas as shown, with exact rationals written as 6-digit decimals.
+
+    A loss built from data holds fractions such as ``2447917073077967973/25000000000000000``;
+    a learner reads ``97.9167`` instead. Integers and small fractions stay as they are.
+    """
+    import sympy as sp
+
+    out = []
+    for text, expr in zip(fun.gradient_formula, fun.gradient_exprs, strict=True):
+        if any(isinstance(r, sp.Rational) and not r.is_Integer and max(abs(r.p), r.q) > 10**6
+               for r in expr.atoms(sp.Rational)):
+            text = re.sub(r"(?<![\d.])(\d+)\.0(?!\d)", r"\1", str(sp.N(expr, 6)))
+        out.append(text)
+    return out
+
+
+def _map_of(fun: Any, x0: list[float]) -> tuple[Any, list[tuple[list[float], str]], list[list[float]]]:
+    """The minimum descend finds from ``x0``, the stationary points near it, and the window.
+
+    The window holds the start and the stationary points found near it (all four of
+    Himmelblau's minima, the saddle of ``x**2 - y**2``), so the map shows what f is known for.
+    """
+    from descend.geometry import stationary_points, window_around
+
+    minimum = _find_minimum(fun, x0)
+    stationary = stationary_points(fun, x0)
+    window = window_around([x0] + ([minimum] if minimum else []) + [p for p, _ in stationary],
+                           fun.n, pad=1.5)
+    return minimum, stationary, window
 
 
 def _defaults(
@@ -187,7 +228,7 @@ def _build(
     L = float(L) if L is not None and math.isfinite(L) and L > 0 else None
     local = _local_curvature(fun, start)
     ref = L if L is not None else (local if local is not None and local > 0 else None)
-    lr = learning_rate if learning_rate is not None else (_nice_rate(1.0 / ref) if ref else 0.01)
+    lr = learning_rate if learning_rate is not None else _default_rate(ref)
     center = 2.0 / ref if ref else lr
     lo = min(center * 1e-3, lr / 10)
     hi = max(center * 1e3, lr * 10)
@@ -199,7 +240,7 @@ def _build(
         "text": text,
         "formula": fun.formula,
         "variables": list(fun.variables),
-        "gradient_formula": list(fun.gradient_formula),
+        "gradient_formula": _decimal_gradient(fun),
         "n": fun.n,
         "L": L,
         "window": window,
@@ -236,6 +277,9 @@ def explore(
     ylim: Sequence[float] | None = None,
     x: str | None = None,
     y: str | None = None,
+    race: Sequence[str] | None = None,
+    title: str | None = None,
+    note: str | None = None,
 ) -> Explorer:
     """Build the explorer page for a formula of one or two variables, or for a data file.
 
@@ -247,8 +291,9 @@ def explore(
             ``3`` in 1-D.
         variables: variable order (default: sorted names), as in :func:`descend.function`.
         optimizer: the menu's first choice: gd, momentum, nesterov, adagrad, rmsprop, adam, adamw.
-        learning_rate: the slider's first value ``γ``. Default: a round number below ``1/L``
-            (L from the exact Hessian: global for a quadratic, else at ``start``).
+        learning_rate: the slider's first value ``γ``. Default: the tutorials' 0.1 where it
+            is below ``1/L``, else a round number below ``1/L`` (L from the exact Hessian:
+            global for a quadratic, else at ``start``).
         momentum: heavy-ball/Nesterov ``μ`` in [0, 1). Default 0.9.
         b1: Adam's first-moment decay rate in [0, 1). Default 0.9.
         b2: Adam's second-moment decay rate in [0, 1). Default 0.999.
@@ -258,6 +303,10 @@ def explore(
         ylim: the same along the second variable.
         x: for a data file, the feature column.
         y: for a data file, the target column.
+        race: optimizers to race from the start (e.g. ``["gd", "momentum", "adam"]``); the
+            page opens with the race on.
+        title: the page's heading (default: ``Explore f = ...``).
+        note: a teacher's note shown under the heading (plain text).
 
     Returns:
         An :class:`Explorer`: ``.save("page.html")``, or display it in Jupyter.
@@ -268,9 +317,10 @@ def explore(
     if isinstance(target, (str, Path)) and (
         str(target).lower().endswith(_DATA_SUFFIXES) or isinstance(target, Path)
     ):
-        return explore_regression(target, x=x, y=y, start=start, optimizer=optimizer,
+        page = explore_regression(target, x=x, y=y, start=start, optimizer=optimizer,
                                   learning_rate=learning_rate, momentum=momentum, b1=b1, b2=b2,
                                   max_iter=max_iter)
+        return _preset(page, race, title, note) if (race or title or note) else page
     from descend.expr import SymbolicFunction, function
 
     fun = target if isinstance(target, SymbolicFunction) else function(target, variables)
@@ -291,18 +341,39 @@ def explore(
         f0 = fun.value(np.array(x0))
     if not math.isfinite(f0):
         raise InputError(f"f{tuple(x0)} = {f0} is not finite; choose a start where f is defined")
-    minimum = _find_minimum(fun, x0)
-    window = _window([x0] + ([minimum] if minimum else []), fun.n)
+    minimum, stationary, window = _map_of(fun, x0)
     xl, yl = _limits(xlim, "xlim"), _limits(ylim, "ylim")
     if xl:
         window[0] = xl
     if yl and fun.n == 2:
         window[1] = yl
     text = str(target) if isinstance(target, str) else fun.formula
-    return _build(fun, kind="function", title=f"Explore f = {fun.formula}", text=text,
+    page = _build(fun, kind="function", title=f"Explore f = {fun.formula}", text=text,
                   start=x0, window=window, equal_aspect=fun.n == 2 and not (xl or yl),
                   minimum=minimum, optimizer=optimizer, learning_rate=learning_rate,
-                  hyper=hyper, max_iter=max_iter)
+                  hyper=hyper, max_iter=max_iter,
+                  extra={"stationary": [{"x": p, "kind": k} for p, k in stationary]})
+    return _preset(page, race, title, note) if (race or title or note) else page
+
+
+def _preset(page: Explorer, race: Sequence[str] | None, title: str | None,
+            note: str | None) -> Explorer:
+    """The page rebuilt with a teacher's presets: a race set, a heading, a note."""
+    from descend.explorer._page import rebuild
+
+    data = dict(page.data)
+    if race:
+        names = [str(r).strip() for r in race if str(r).strip()]
+        bad = [r for r in names if r not in OPTIMIZER_NAMES]
+        if bad:
+            raise InputError(f"race={bad[0]!r} is not one the explorer runs; choose from "
+                             f"{', '.join(OPTIMIZER_NAMES)}, e.g. race=['gd', 'momentum', 'adam']")
+        data["race"] = names
+    if title:
+        data["title"] = str(title)
+    if note:
+        data["note"] = str(note)
+    return Explorer(rebuild(page.html, data), data)
 
 
 #: Up to this many rows the loss is written as the exact sum of squared residuals.

@@ -14,7 +14,7 @@ import json
 from importlib import resources
 from typing import Any
 
-__all__ = ["build_page", "json_for_script"]
+__all__ = ["build_page", "json_for_script", "rebuild"]
 
 _CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -48,7 +48,7 @@ def _asset(name: str) -> str:
 
 def build_page(data: dict[str, Any], functions_js: str, title: str) -> str:
     """The complete HTML page."""
-    script = _asset("explorer.js")
+    script = _asset("verdict.js") + "\n" + _asset("explorer.js")
     style = _asset("explorer.css")
     for code in (functions_js, script):
         if "</" in code or "<!--" in code:  # cannot happen for checked code; never let it
@@ -77,3 +77,13 @@ def build_page(data: dict[str, Any], functions_js: str, title: str) -> str:
 </body>
 </html>
 """
+
+
+def rebuild(page: str, data: dict[str, Any]) -> str:
+    """``page`` with its data block (and title) replaced by ``data``; the code is unchanged."""
+    start = page.index('<script type="application/json" id="descend-data">')
+    body = page.index(">", start) + 1
+    end = page.index("</script>", body)
+    page = page[:body] + json_for_script(data) + page[end:]
+    t0, t1 = page.index("<title>") + len("<title>"), page.index("</title>")
+    return page[:t0] + html.escape(str(data.get("title", ""))) + page[t1:]

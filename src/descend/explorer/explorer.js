@@ -190,14 +190,23 @@
         if (hi - lo <= D.tol * Math.max(Math.abs(hi), Math.abs(lo))) run.status = "no_progress";
       }
     }
+    run.judged = judge(run);
+    run.verdict = run.judged.verdict;
     return run;
   }
+  // descend.loop.verdict.judge_point, the engine's rules (verdict.js), on the page's run
+  function judge(run) {
+    return window.DESCEND_VERDICT.judge(run, { hessian: curvatureAtRaw, eig: eig, value: value,
+      limit: limitFor, L: D.L, gtol: D.gtol });
+  }
+  function curvatureAtRaw(x) { try { return hessian(x); } catch (e) { return null; } }
 
   // ------------------------------------------------------------------ page state
+  function raceSetOf(names) { var o = {}; names.forEach(function (n) { o[n] = true; }); return o; }
   var S = {
     start: D.start.slice(), cursor: D.start.slice(), optimizer: D.optimizer,
     lr: D.learning_rate, hp: Object.assign({}, D.hyper), maxIter: D.max_iter,
-    race: false, raceSet: { gd: true, momentum: true, adam: true }, runs: [], sel: 0,
+    race: !!(D.race && D.race.length), raceSet: raceSetOf(D.race || ["gd", "momentum", "adam"]), runs: [], sel: 0,
     reveal: Infinity, hover: -1, focus: false
   };
   var lrLo = D.lr_range[0], lrHi = D.lr_range[1];
@@ -226,6 +235,7 @@
   document.title = D.title;
   var fx = N === 2 ? "f(" + VARS.join(", ") + ")" : "f(" + VARS[0] + ")";
   app.appendChild(el("h1", { text: D.title }));
+  if (D.note) app.appendChild(el("p", { cls: "note", id: "note", text: D.note }));
   var gradText = D.gradient_formula.map(function (g, i) {
     return "∂f/∂" + VARS[i] + " = " + pretty(g);
   }).join(",   ");
@@ -245,9 +255,10 @@
       "Graph of f. Left and right arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." });
   var mapWrap = el("div", { cls: "mapwrap" }, [mapCanvas]);
   var legend = el("div", { cls: "legend", id: "legend" });
+  var readout = el("p", { cls: "hint", id: "readout", "aria-live": "off", text: "Point at the map: f there is shown here." });
   left.appendChild(el("div", { cls: "card o1" }, [
     el("h2", { text: REG ? "The loss over (intercept b, slope m)" : (N === 2 ? "Contour map" : "The curve") }),
-    mapWrap, legend,
+    mapWrap, readout, legend,
     el("p", { cls: "hint", text: "Keys on the map: arrows move the cursor (Shift: faster), Enter or Space starts, [ ] previous/next step, Home/End first/last." })
   ]));
   var dataCanvas = null, dataCaption = null;
@@ -311,7 +322,7 @@
   var cartoon = el("pre", { cls: "cartoon", id: "cartoon" });
   right.appendChild(el("div", { cls: "card o5" }, [el("h2", { text: "One step, with your numbers", id: "cartoon-title" }), cartoon]));
   var hessBox = el("pre", { cls: "cartoon", id: "hessian" });
-  right.appendChild(el("div", { cls: "card o6" }, [el("h2", { text: "Curvature at the start (exact Hessian)" }), hessBox]));
+  right.appendChild(el("div", { cls: "card o6" }, [el("h2", { text: "Curvature at the start and where the run ended (exact Hessian)" }), hessBox]));
   var table = el("table", { id: "iterates" });
   var tableCap = el("caption", { cls: "sr" });
   table.appendChild(tableCap);
@@ -524,12 +535,26 @@
       ctx.moveTo(mp[0] - 6, mp[1] - 6); ctx.lineTo(mp[0] + 6, mp[1] + 6); ctx.moveTo(mp[0] + 6, mp[1] - 6); ctx.lineTo(mp[0] - 6, mp[1] + 6); ctx.stroke();
       ctx.lineWidth = 1.5; ctx.strokeStyle = "#fff"; ctx.stroke(); ctx.restore();
     }
+    drawStationary(ctx);
     drawEigen(ctx);
     for (var ri = S.runs.length - 1; ri >= 0; ri--) drawPath(ctx, S.runs[ri], PAL[ri % PAL.length], ri === 0); // the chosen run on top
     drawStepArrows(ctx);
     drawCursor(ctx);
     ctx.restore();
     drawAxes(ctx, N === 2 ? [VARS[0], VARS[1]] : [VARS[0], fx]);
+  }
+  // The stationary points found near the start (descend.geometry.stationary_points): minima
+  // as ×, saddles as ◇, maxima as △, so the map shows what the function is known for.
+  function drawStationary(ctx) {
+    (D.stationary || []).forEach(function (s) {
+      var p = pointOf(s.x, value(s.x)); if (!inView(p)) return;
+      var P = toPx(p[0], p[1]);
+      ctx.save(); ctx.lineWidth = 2.5; ctx.strokeStyle = "#000"; ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.beginPath();
+      if (s.kind === "minimum") { ctx.moveTo(P[0] - 5, P[1] - 5); ctx.lineTo(P[0] + 5, P[1] + 5); ctx.moveTo(P[0] + 5, P[1] - 5); ctx.lineTo(P[0] - 5, P[1] + 5); ctx.stroke(); }
+      else if (s.kind === "maximum") { ctx.moveTo(P[0], P[1] - 7); ctx.lineTo(P[0] + 6, P[1] + 5); ctx.lineTo(P[0] - 6, P[1] + 5); ctx.closePath(); ctx.fill(); ctx.stroke(); }
+      else { ctx.moveTo(P[0], P[1] - 7); ctx.lineTo(P[0] + 7, P[1]); ctx.lineTo(P[0], P[1] + 7); ctx.lineTo(P[0] - 7, P[1]); ctx.closePath(); ctx.fill(); ctx.stroke(); }
+      ctx.restore();
+    });
   }
   function drawEigen(ctx) {
     var c = curvatureAt(S.start); if (!c) return;
@@ -589,7 +614,7 @@
       }
     }
     if (offMap && n === run.xs.length) {
-      var last = run.blowup ? run.blowup.x : run.xs[run.xs.length - 1], away = run.status === "diverged" || run.status === "unbounded";
+      var last = run.blowup ? run.blowup.x : run.xs[run.xs.length - 1], away = run.verdict === "diverged" || run.verdict === "unbounded_below";
       halo(ctx, run.name + (away ? " runs off the map, to " + vec(last, 3) : " leaves the map and comes back"),
         M.l + 6, M.t + 16 + 16 * S.runs.indexOf(run), color);
     }
@@ -667,9 +692,11 @@
     var hi = Math.max.apply(null, all), lo = Math.min.apply(null, all), floorNote = "";
     var tr;
     if (positive) {
-      // Below ~1e-15 of the largest loss, f is rounding noise of float64, not progress.
-      var floorV = Math.max(lo, hi * 1e-15);
-      if (lo < hi * 1e-15) floorNote = "Losses below " + fmt(floorV, 2) + " (10⁻¹⁵ of the largest) are float64 rounding noise; the curve stops there.";
+      // descend.geometry.noise_floor: below 1e-15 of the starting loss, f is float64 rounding
+      // noise, not progress (the start, never the largest loss: a blow-up is not noise)
+      var f0max = Math.max.apply(null, runs.map(function (r) { return Math.abs(r.fs[0]); }).filter(isFinite));
+      var noise = 1e-15 * f0max, floorV = Math.max(lo, noise);
+      if (lo < noise) floorNote = "Losses below " + fmt(noise, 2) + " (10⁻¹⁵ of the starting loss) are float64 rounding noise; the curve stops there.";
       var a = Math.log10(floorV), b = Math.log10(hi); if (b - a < 1) { a -= 0.5; b += 0.5; }
       tr = function (v) { return m.t + (1 - (Math.log10(Math.max(v, floorV)) - a) / (b - a)) * (H - m.t - m.b); };
       for (var e = Math.ceil(a); e <= Math.floor(b); e += Math.max(1, Math.ceil((b - a) / 5))) {
@@ -725,7 +752,7 @@
     });
     if (k >= run.steps.length) {
       L.push("");
-      L.push(run.status === "gtol" ? "This is the last iterate: |∇f| = " + fmt(run.gns[k]) + " ≤ " + fmt(D.gtol) + ", so the descent stops here." :
+      L.push(run.verdict === "converged" ? "This is the last iterate: |∇f| = " + fmt(run.gns[k]) + ", small enough, and the Hessian shows a minimum: the descent stops here." :
         "This is the last iterate (" + statusWord(run) + ").");
       return L.join("\n");
     }
@@ -757,9 +784,33 @@
     L.push("f(b) = " + fmt(fb) + (isFinite(dfv) ? (dfv <= 0 ? "   (down by " + fmt(-dfv) + ")" : "   (UP by " + fmt(dfv) + ": this step overshot)") : ""));
     return L.join("\n");
   }
+  // What the Hessian says near one point, in words that claim nothing about where a run ends.
+  function shapeWords(e) {
+    var scale = Math.max(Math.abs(e[0].value), Math.abs(e[e.length - 1].value), 2.2250738585072014e-308), tol = 1e-8 * scale;
+    var up = e.filter(function (v) { return v.value > tol; }).length, down = e.filter(function (v) { return v.value < -tol; }).length;
+    if (N === 1) return up ? "f curves up here (f″ > 0)" : down ? "f curves down here (f″ < 0): descent slides away from this point" :
+      "f″ = 0 here: f is straight (flat curvature) here, and the second derivative says nothing";
+    if (up === 2) return "f curves up in every direction here, like the inside of a bowl";
+    if (down === 2) return "f curves down in every direction here (a hilltop or a concave region): descent slides away";
+    if (up === 1 && down === 1) return "f is saddle-shaped here: it curves up along " + vec(e[0].vector, 2) + " and down along " + vec(e[1].vector, 2) +
+      "; that says nothing about where a descent from here ends";
+    if (up === 1) return "f curves up along " + vec(e[0].vector, 2) + " and is flat (zero curvature) along " + vec(e[1].vector, 2);
+    if (down === 1) return "f curves down along " + vec(e[1].vector, 2) + " and is flat (zero curvature) along " + vec(e[0].vector, 2);
+    return "the curvature is zero in every direction here (f is flat or has a kink here; the Hessian says nothing)";
+  }
+  function endWords() {
+    var run = S.runs[0]; if (!run) return [];
+    var n = run.xs.length - 1, V = run.verdict, J = run.judged, ev = J.facts.hessian_eigenvalues;
+    var where = "Where " + optName(run) + " ended, " + vec(run.xs[n]) + ": ";
+    if (V === "converged") return [where + "a minimum — " + (ev ? "the Hessian there is positive " + (J.facts.definite ? "definite" : "semidefinite") +
+      " (eigenvalues " + ev.map(function (v) { return fmt(v); }).join(", ") + ") and |∇f| is small." : "|∇f| is small.")];
+    if (V === "not_a_minimum") return [where + (J.kind === "inflection" ? "a stationary point that is not a minimum (an inflection)." :
+      (J.kind === "maximum" ? "a maximum" : "a saddle point") + ", not a minimum (Hessian eigenvalues " + ev.map(function (v) { return fmt(v); }).join(", ") + ").")];
+    return [where + statusWord(run) + "."];
+  }
   function hessText() {
     var c = curvatureAt(S.start), L = [];
-    if (!c) return "The Hessian is not finite at " + vec(S.start) + ".";
+    if (!c) return ["The Hessian is not finite at " + vec(S.start) + "."].concat(endWords()).join("\n");
     var H = c.H, e = c.eig;
     if (N === 1) {
       var h = H[0][0];
@@ -768,8 +819,8 @@
         L.push("local limit 2/f″ = " + fmt(2 / h));
         L.push("Meaning: the slope changes by " + fmt(h) + " per unit of " + VARS[0] + ", so a step of γ·f′ overshoots the bottom once γ > 1/f″ = " +
           fmt(1 / h) + " and the error grows once γ > 2/f″ = " + fmt(2 / h) + ".");
-      } else L.push("Meaning: f curves down here (f″ ≤ 0): descent slides away from this point and no learning rate makes it settle here.");
-      return L.join("\n");
+      } else L.push("Meaning: " + shapeWords(e) + ".");
+      return L.concat(endWords()).join("\n");
     }
     L.push("H = [[" + fmt(H[0][0]) + ", " + fmt(H[0][1]) + "], [" + fmt(H[1][0]) + ", " + fmt(H[1][1]) + "]] at " + vec(S.start) +
       (D.L !== null ? "   (constant: f is a quadratic)" : ""));
@@ -782,22 +833,26 @@
       L.push("Meaning: the bowl is " + fmt(Math.sqrt(kappa), 3) + "× narrower across " + vec(e[0].vector, 2) + " than along " + vec(e[1].vector, 2) +
         "; γ must stay below 2/λ₁ or the steep direction blows up, and then the shallow direction shrinks only by |1 − γλ₂| per step, so gradient descent needs about κ = " +
         fmt(kappa, 3) + " times the steps a round bowl would.");
-    } else if (e[0].value > 0) {
-      L.push("Meaning: a saddle: f curves down along " + vec(e[1].vector, 2) + " (λ₂ < 0), so descent slides away along that direction; there is no minimum here.");
-    } else {
-      L.push("Meaning: f curves down in every direction here (a hilltop or a concave region): descent runs away; if f is unbounded below it never stops.");
-    }
-    return L.join("\n");
+    } else L.push("Meaning, near the start: " + shapeWords(e) + ".");
+    return L.concat(endWords()).join("\n");
   }
+  // The words for a run, from its verdict (descend.loop.verdict), never from the stop rule alone.
   function statusWord(run) {
-    var n = run.xs.length - 1;
+    var n = run.xs.length - 1, kind = run.judged && run.judged.kind;
     return {
-      gtol: "converged in " + n + " steps", no_progress: "stopped: the loss stopped changing after " + n + " steps",
-      max_iter: "not converged after " + n + " steps", diverged: "diverged at step " + (run.blowup ? n + 1 : n),
-      unbounded: "fell without bound", undefined_start: "f is undefined at the start"
-    }[run.status] || run.status;
+      converged: "converged in " + n + " steps",
+      not_a_minimum: kind === "maximum" ? "stopped at a maximum, not a minimum (" + n + " steps)" :
+        kind === "saddle" ? "stopped at a saddle point, not a minimum (" + n + " steps)" :
+          "stopped at a stationary point that is not a minimum (" + n + " steps)",
+      oscillating: "oscillating: not settling after " + n + " steps",
+      diverged: "diverged at step " + (run.blowup ? n + 1 : n),
+      unbounded_below: "fell without bound: no minimum",
+      stalled: "stalled after " + n + " steps, not converged",
+      budget_spent: "not converged: max steps (" + n + ") ran out",
+      undefined_start: "f is undefined at the start"
+    }[run.verdict] || run.verdict;
   }
-  function oscillation(run) {
+  function zigzag(run) {
     var flips = 0, pairs = 0;
     for (var k = 1; k < Math.min(run.xs.length - 1, 30); k++) {
       var d = 0;
@@ -806,52 +861,85 @@
     }
     return pairs >= 3 && flips / pairs >= 0.4;
   }
+  function explainDiverged(run, lam, lim, where, adaptive, out) {
+    var lr = run.lr, fl = run.blowup ? run.blowup.f : run.fs[run.fs.length - 1];
+    out.push("The loss went from " + fmt(run.fs[0]) + " to " + fmt(fl) + (run.blowup ? " (no longer a finite number)" : " (10¹² times the start, where descend stops)") + ".");
+    if (lim && lr > lim.value) {
+      out.push("Why: γ = " + fmt(lr) + " is " + fmt(lr / lim.value, 3) + "× the stability limit " + lim.formula + " = " + fmt(lim.value) + where + ".");
+      if (run.name === "gd") out.push("Along the steep direction each step multiplies the distance from the minimum by |1 − γλ| = " +
+        fmt(Math.abs(1 - lr * lam.value), 3) + " > 1, so it grows exponentially. Use γ below " + fmt(lim.value) + ", e.g. 1/L = " + fmt(1 / lam.value) + ".");
+      else out.push("Momentum allows more than 2/L, but not this much. Use γ below " + fmt(lim.value) + ".");
+    } else if (lim) {
+      out.push("γ = " + fmt(lr) + " is below " + lim.formula + " = " + fmt(lim.value) + where + ", but the path reached steeper places where it is too large; try a smaller γ.");
+    } else if (adaptive) {
+      out.push(optName(run) + " rescales each coordinate, so no 2/L limit predicts this; try a smaller γ.");
+    }
+  }
+  function explainStationary(run, out) {
+    var J = run.judged, x = run.xs[run.xs.length - 1], v = J.facts.descent_direction;
+    if (J.kind === "inflection") {
+      out.push(vec(x) + " is a stationary point but not a minimum: the Hessian is zero along " + vec(v, 3) +
+        " and f is lower a small step that way (an inflection); start elsewhere.");
+      return;
+    }
+    var step = 0.1 * Math.max(1, Math.hypot.apply(null, x));
+    out.push(vec(x) + " is " + (J.kind === "maximum" ? "a maximum" : "a saddle point") + ", not a minimum: the gradient is zero there but the Hessian has eigenvalue " +
+      fmt(J.facts.min_eigenvalue) + " along " + vec(v, 3) + ", so f decreases both ways along that direction; start elsewhere, e.g. at " +
+      vec(x.map(function (c, i) { return c + step * v[i]; }), 3) + ".");
+  }
+  function explainBudget(run, lam, lim, adaptive, out) {
+    var lr = run.lr, n = run.xs.length - 1;
+    out.push("|∇f| = " + fmt(run.gns[n]) + " is not small yet (gtol = " + fmt(D.gtol) + ").");
+    var ratio = lim ? lr / lim.value : NaN;
+    if (lim && ratio >= 1) {
+      out.push("γ is at or above the stability limit: lower it below " + fmt(lim.value) + ".");
+    } else if (run.name === "gd" && D.L !== null && N === 2 && lam.value > 0) {
+      var l2 = eig(hessian(S.start))[1].value, inv = 1 / lam.value;
+      if (l2 > 0) out.push("The shallow direction (λ₂ = " + fmt(l2) + ") shrinks only by |1 − γλ₂| = " + fmt(Math.abs(1 - lr * l2), 4) + " per step. " +
+        (Math.abs(lr - inv) > 0.1 * inv ? "Try γ near 1/L = " + fmt(inv) + ", or momentum." : "γ is already near 1/L; try momentum, or allow more steps."));
+    } else if (run.name === "momentum" || run.name === "nesterov") {
+      var rate = Math.sqrt(run.hp.momentum);
+      out.push("With μ = " + fmt(run.hp.momentum) + " the swings die out by about √μ = " + fmt(rate, 3) + " per step at best (Polyak), so " + n +
+        " steps shrink the error only by about " + fmt(Math.pow(rate, n), 2) + ". Lower μ, or allow more steps.");
+    } else if (lim && ratio < 0.25) {
+      out.push("Allow more steps, or raise γ (it is " + fmt(ratio, 3) + "× the stability limit).");
+    } else out.push(adaptive ? "Allow more steps, or try another γ." : "Allow more steps.");
+  }
   function explain(run) {
     var lam = lamMax(), lim = limitFor(run.name, lam.value, run.hp), lr = run.lr, out = [], cls = "";
     var where = lam.global ? " for this function (L = λmax of the constant Hessian = " + fmt(lam.value) + ")" :
       " at the start (local λmax = " + fmt(lam.value) + "; the curvature changes along the path)";
-    var adaptive = ["adagrad", "rmsprop", "adam", "adamw"].indexOf(run.name) >= 0;
+    var adaptive = ["adagrad", "rmsprop", "adam", "adamw"].indexOf(run.name) >= 0, V = run.verdict, J = run.judged;
+    var n = run.xs.length - 1, xEnd = run.xs[n], fEnd = run.fs[n];
     out.push(optName(run) + ": " + statusWord(run) + ".");
-    if (run.status === "diverged") {
+    if (V === "diverged") {
+      cls = "bad"; explainDiverged(run, lam, lim, where, adaptive, out);
+      if (REG) out.push("In raw units L is huge because " + D.regression.x_name + " runs into the thousands: standardising it ((x − mean)/std) brings L near 2, " +
+        "so γ = 0.1 works — tutorial 001's lesson; descend fit standardises by default.");
+    }
+    else if (V === "unbounded_below") { cls = "bad"; out.push("f keeps falling along the path: it is unbounded below, so there is no minimum to find."); }
+    else if (V === "undefined_start") { cls = "bad"; out.push("f or its gradient is not a finite number at " + vec(run.xs[0]) + "; start somewhere else."); }
+    else if (V === "not_a_minimum") { cls = "bad"; explainStationary(run, out); }
+    else if (V === "oscillating") {
       cls = "bad";
-      var fl = run.blowup ? run.blowup.f : run.fs[run.fs.length - 1];
-      out.push("The loss went from " + fmt(run.fs[0]) + " to " + fmt(fl) + (run.blowup ? " (no longer a finite number)" : " (10¹² times the start, where descend stops)") + ".");
-      if (lim && lr > lim.value) {
-        out.push("Why: γ = " + fmt(lr) + " is " + fmt(lr / lim.value, 3) + "× the stability limit " + lim.formula + " = " + fmt(lim.value) + where + ".");
-        if (run.name === "gd") out.push("Along the steep direction each step multiplies the distance from the minimum by |1 − γλ| = " +
-          fmt(Math.abs(1 - lr * lam.value), 3) + " > 1, so it grows exponentially. Use γ below " + fmt(lim.value) + ", e.g. 1/L = " + fmt(1 / lam.value) + ".");
-        else out.push("Momentum allows more than 2/L, but not this much. Use γ below " + fmt(lim.value) + ".");
-      } else if (lim) {
-        out.push("γ = " + fmt(lr) + " is below " + lim.formula + " = " + fmt(lim.value) + where + ", but the path reached steeper places where it is too large; try a smaller γ.");
-      } else if (adaptive) {
-        out.push(optName(run) + " rescales each coordinate, so no 2/L limit predicts this; try a smaller γ.");
-      }
-    } else if (run.status === "unbounded") {
-      cls = "bad"; out.push("f keeps falling along the path: it looks unbounded below, so there is no minimum to find.");
-    } else if (run.status === "undefined_start") {
-      cls = "bad"; out.push("f or its gradient is not a finite number at " + vec(run.xs[0]) + "; start somewhere else.");
-    } else {
-      cls = run.status === "gtol" ? "good" : "";
-      if (run.status === "gtol") out.push("|∇f| = " + fmt(run.gns[run.gns.length - 1]) + " ≤ " + fmt(D.gtol) + " at " + vec(run.xs[run.xs.length - 1]) + ", f = " + fmt(run.fs[run.fs.length - 1]) + ".");
-      var fEnd = run.fs[run.fs.length - 1], fMin = D.minimum ? value(D.minimum) : NaN;
-      if (run.status === "gtol" && fMin < fEnd - 1e-6 * Math.max(1, Math.abs(fEnd)))
+      var jl = J.facts.limit;
+      out.push("The iterates jump back and forth across the valley without settling (|∇f| = " + fmt(run.gns[n], 3) + ") because " +
+        (J.facts.above && jl ? "γ = " + fmt(lr) + " is at or above " + jl.formula + " = " + fmt(jl.value, 4) + "; use γ below " + fmt(jl.value, 4) + ", e.g. " + fmt(jl.value / 2, 4) + "." :
+          "the step is too large for the curvature; use a smaller γ."));
+    } else if (V === "converged") {
+      cls = "good";
+      var ev = J.facts.hessian_eigenvalues;
+      out.push("|∇f| = " + fmt(run.gns[n]) + " at " + vec(xEnd) + ", f = " + fmt(fEnd) +
+        (ev ? ", and the Hessian there is positive " + (J.facts.definite ? "definite" : "semidefinite") + " (smallest eigenvalue " + fmt(ev[0]) + ")." : "."));
+      var fMin = D.minimum ? value(D.minimum) : NaN;
+      if (fMin < fEnd - 1e-6 * Math.max(1, Math.abs(fEnd)))
         out.push("This is a local minimum: f is lower, " + fmt(fMin) + ", at " + vec(D.minimum) + " (×). Descent only ever goes downhill from where it starts.");
-      if (oscillation(run)) {
-        if (run.name === "gd" && lam.value > 0) out.push("The path zig-zags: γλmax = " + fmt(lr * lam.value, 3) + " > 1 overshoots the valley floor each step, so the sign flips; " +
-          (lr * lam.value < 2 ? "it still settles because |1 − γλmax| = " + fmt(Math.abs(1 - lr * lam.value), 3) + " < 1." : ""));
-        else if (run.name === "momentum" || run.name === "nesterov") out.push("The path overshoots and swings back: the velocity (μ = " + fmt(run.hp.momentum) + ") carries it past the minimum, and it spirals in.");
-        else out.push("The path zig-zags: the steps are larger than the valley is wide.");
-      }
-      if (run.status === "max_iter") {
-        if (run.name === "gd" && D.L !== null && N === 2) {
-          var c = curvatureAt(S.start), l2 = c.eig[1].value;
-          if (l2 > 0) out.push("The shallow direction (λ₂ = " + fmt(l2) + ") shrinks only by |1 − γλ₂| = " + fmt(Math.abs(1 - lr * l2), 4) + " per step. Try γ near 1/L = " + fmt(1 / lam.value) + ", or momentum.");
-        } else if (run.name === "momentum" || run.name === "nesterov") {
-          var rate = Math.sqrt(run.hp.momentum), nst = run.xs.length - 1;
-          out.push("With μ = " + fmt(run.hp.momentum) + " the swings die out by about √μ = " + fmt(rate, 3) + " per step at best (Polyak), so " + nst +
-            " steps shrink the error only by about " + fmt(Math.pow(rate, nst), 2) + ". Lower μ, or allow more steps.");
-        } else out.push("Allow more steps, or raise the learning rate.");
-      }
+      if (zigzag(run)) out.push(run.name === "momentum" || run.name === "nesterov" ?
+        "The path overshoots and swings back (the velocity carries it past the minimum), and the swings die out." :
+        "The path zig-zags (each step overshoots the valley floor), but the zig-zag shrinks and the run settles.");
+    } else if (V === "budget_spent") explainBudget(run, lam, lim, adaptive, out);
+    else if (V === "stalled") out.push("The loss stopped moving, but |∇f| = " + fmt(run.gns[n]) + " is not small (gtol = " + fmt(D.gtol) + "): a plateau, or steps too small to show progress.");
+    if (V !== "diverged" && V !== "unbounded_below" && V !== "undefined_start") {
       if (lim) out.push("γ = " + fmt(lr) + " is " + fmt(lr / lim.value, 3) + "× the stability limit " + lim.formula + " = " + fmt(lim.value) + where + ".");
       else if (adaptive) out.push(optName(run) + " rescales each coordinate by its own gradient history, so no 2/L limit applies: its first steps are about γ long in every coordinate.");
     }
@@ -894,6 +982,11 @@
         document.createTextNode(r.name + ": " + statusWord(r))]));
     });
     if (D.minimum) legend.appendChild(el("span", { text: "× minimum " + vec(D.minimum, 4) }));
+    var kinds = {}; (D.stationary || []).forEach(function (s) { kinds[s.kind] = (kinds[s.kind] || 0) + 1; });
+    var shown = [["minimum", "× minima"], ["saddle", "◇ saddle points"], ["maximum", "△ maxima"], ["flat", "◇ flat stationary points"]]
+      .filter(function (k) { return kinds[k[0]] && !(k[0] === "minimum" && kinds[k[0]] === 1 && D.minimum); })
+      .map(function (k) { return k[1] + " (" + kinds[k[0]] + ")"; });
+    if (shown.length) legend.appendChild(el("span", { text: "stationary points near the start: " + shown.join(", ") }));
   }
 
   // ------------------------------------------------------------------ controls
@@ -969,6 +1062,7 @@
     anim = requestAnimationFrame(tick);
   }
   function renderAll() {
+    writeHash();
     var ex = explain(S.runs[0]), extra = "";
     if (S.runs.length > 1) extra = "  Race: " + S.runs.slice(1).map(function (r) { return r.name + " " + statusWord(r); }).join("; ") + ".";
     statusBox.textContent = ex.text + extra;
@@ -997,6 +1091,12 @@
     if (!inView(N === 2 ? p : [p[0], view.y0])) return;
     startAt(N === 2 ? p : [p[0]]);
   });
+  function showReadout(ev) { // f under the pointer
+    var p = eventData(ev), x = N === 2 ? p : [p[0]];
+    if (!inView(N === 2 ? p : [p[0], view.y0])) return;
+    readout.textContent = "f(" + x.map(function (v) { return fmt(v, 4); }).join(", ") + ") = " + fmt(value(x), 5);
+  }
+  mapCanvas.addEventListener("mousemove", showReadout);
   mapCanvas.addEventListener("mousemove", function (ev) {
     var run = S.runs[0]; if (!run) return;
     var r = mapCanvas.getBoundingClientRect(), mx = (ev.clientX - r.left) * geom.W / r.width, my = (ev.clientY - r.top) * geom.H / r.height;
@@ -1048,14 +1148,46 @@
       var r = descend(opts.start || D.start, opts.optimizer || "gd", opts.learning_rate, hp, opts.max_iter || D.max_iter);
       // descend names a fall without bound "diverged" too (its message says "unbounded below")
       return { x: r.xs, fun: r.fs, grad_norm: r.gns, status: r.status === "unbounded" ? "diverged" : r.status,
-        unbounded: r.status === "unbounded", nit: r.xs.length - 1 };
+        unbounded: r.status === "unbounded", nit: r.xs.length - 1, verdict: r.verdict, kind: r.judged.kind || null,
+        words: statusWord(r), explanation: explain(r).text };
     },
-    iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, optimizer: r.name, learning_rate: r.lr, races: S.runs.length } : null; },
+    iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, verdict: r.verdict, optimizer: r.name, learning_rate: r.lr, races: S.runs.length } : null; },
     state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, hyper: S.hp, selected: S.sel, race: S.race }; },
     pixelOf: function (x) { var p = toPx(x[0], N === 2 ? x[1] : view.y0 + (view.y1 - view.y0) / 2); var r = mapCanvas.getBoundingClientRect(); return [p[0] * r.width / geom.W, p[1] * r.height / geom.H]; },
     hessian: function (x) { var c = curvatureAt(x); return c ? { H: c.H, eigenvalues: c.eig.map(function (e) { return e.value; }), vectors: c.eig.map(function (e) { return e.vector; }) } : null; },
     select: select
   };
+  // ------------------------------------------------------------------ shareable state
+  // The whole state in the URL hash (#s=3,1&o=momentum&lr=0.1&mu=0.9&r=gd,adam&n=200...), so a
+  // teacher sends one link or file that opens exactly there. Values are checked like the
+  // controls check them; anything else in the hash is ignored.
+  var HP = { mu: "momentum", b1: "b1", b2: "b2", al: "alpha", wd: "weight_decay" };
+  function writeHash() {
+    var parts = ["s=" + S.start.map(function (v) { return +v.toPrecision(8); }).join(","), "o=" + S.optimizer, "lr=" + S.lr, "n=" + S.maxIter];
+    Object.keys(HP).forEach(function (k) { parts.push(k + "=" + S.hp[HP[k]]); });
+    if (S.race) parts.push("r=" + D.optimizers.filter(function (o) { return S.raceSet[o]; }).join(","));
+    try { history.replaceState(null, "", "#" + parts.join("&")); } catch (e) { void e; }
+  }
+  function readHash() {
+    var h = (location.hash || "").replace(/^#/, ""); if (!h) return;
+    h.split("&").forEach(function (kv) {
+      var i = kv.indexOf("="), k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1)), x = +v;
+      if (k === "s") { var p = v.split(",").map(Number); if (p.length === N && p.every(isFinite)) { S.start = p; S.cursor = p.slice(); } }
+      else if (k === "o" && D.optimizers.indexOf(v) >= 0) { S.optimizer = v; optSelect.value = v; }
+      else if (k === "lr" && isFinite(x) && x > 0) { S.lr = x; if (x < lrLo) lrLo = x / 10; if (x > lrHi) lrHi = x * 10; }
+      else if (k === "n" && x >= 1 && x <= 100000) { S.maxIter = Math.round(x); maxNumber.value = String(S.maxIter); }
+      else if (HP[k] && isFinite(x) && x >= 0 && x < 1) S.hp[HP[k]] = x;
+      else if (k === "r") {
+        var names = v.split(",").filter(function (o) { return D.optimizers.indexOf(o) >= 0; });
+        S.race = names.length > 0; raceBox.checked = S.race; S.raceSet = raceSetOf(names);
+        D.optimizers.forEach(function (o) { document.getElementById("race-" + o).checked = !!S.raceSet[o]; });
+      }
+    });
+    [[muRow, "momentum"], [b1Row, "b1"], [b2Row, "b2"], [alphaRow, "alpha"], [wdRow, "weight_decay"]].forEach(function (p) { p[0].input.value = String(S.hp[p[1]]); });
+  }
+  window.addEventListener("hashchange", function () { readHash(); updateControls(); rerun(true); });
+  raceBox.checked = S.race;
+  readHash();
   updateControls();
   startAt(S.start);
 })();

@@ -152,5 +152,5 @@ class OptimizeResult:
         return out
 
     def _repr_html_(self) -> str:  # Jupyter's rich display; the card lives in the explorer
-        from descend.explorer._rich import result_html
+        from descend.display import result_html
         return result_html(self)

@@ -55,6 +55,6 @@ class LinearRegression(RegressorMixin, BaseEstimator, LinearModel):  # type: ign
         return BaseEstimator.__repr__(self, N_CHAR_MAX)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:  # Jupyter: the fit's card
-        from descend.explorer._rich import model_mimebundle
+        from descend.display import model_mimebundle
 
         return model_mimebundle(self, BaseEstimator._repr_mimebundle_(self, **kwargs))

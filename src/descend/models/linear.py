@@ -233,7 +233,7 @@ class LinearModel(FittedAttributes):
         return X @ self.coef_ + self.intercept_
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:  # Jupyter: the fit's card
-        from descend.explorer._rich import model_mimebundle
+        from descend.display import model_mimebundle
         return model_mimebundle(self, {"text/plain": repr(self)})
 
     def __repr__(self) -> str:

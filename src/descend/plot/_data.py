@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend.errors import InputError
+from descend.geometry import _robust_points, choose_window, find_minimum  # noqa: F401 - re-exported
 
 Array = NDArray[np.float64]
 GridFunction = Callable[[Array, Array], Array]
@@ -25,6 +26,8 @@ __all__ = [
     "as_paths",
     "choose_window",
     "find_minimum",
+    "path_verdicts",
+    "paths_title",
     "run_label",
 ]
 
@@ -147,6 +150,50 @@ def run_label(r: Any, i: int) -> str:
     return name
 
 
+#: How a legend names each verdict (descend.loop.verdict.Verdict values).
+VERDICT_WORDS = {
+    "converged": "converged",
+    "not_a_minimum": "not a minimum",
+    "oscillating": "oscillating",
+    "diverged": "diverged",
+    "unbounded_below": "unbounded below",
+    "stalled": "stalled",
+    "budget_spent": "not converged (max_iter)",
+    "target_reached": "target reached",
+    "stopped": "stopped",
+}
+
+
+def paths_title(formula: str, results: Sequence[Any]) -> str | None:
+    """A race only when several optimizers ran; several starts of one are paths, not a race.
+
+    None for one run (the figure's own title says what it draws).
+    """
+    if len(results) < 2:
+        return None
+    names = {str(getattr(r, "optimizer", "") or "") for r in results}
+    if len(names) > 1:
+        return f"Optimizer race on {formula}"
+    starts = {tuple(float(v) for v in np.asarray(r.history.x)[0]) for r in results}
+    name = next(iter(names)) or "descent"
+    return f"{name} on {formula}: {len(results)} runs from {len(starts)} start{'s' * (len(starts) > 1)}"
+
+
+def path_verdicts(paths: Any) -> list[str | None]:
+    """The verdict of each run in ``paths`` (as :func:`as_paths` orders them), or None."""
+    if paths is None or isinstance(paths, Mapping):
+        seq = [] if paths is None else list(paths.values())
+    elif hasattr(paths, "history") or (isinstance(paths, np.ndarray) and paths.ndim == 2):
+        seq = [paths]
+    else:
+        seq = list(paths)
+    out: list[str | None] = []
+    for p in seq:
+        v = getattr(p, "verdict", None)
+        out.append(None if v is None else str(v))
+    return out
+
+
 def as_paths(
     paths: Any, labels: Sequence[str] | None = None
 ) -> tuple[list[Array], list[str]]:
@@ -165,93 +212,3 @@ def as_paths(
     if labels is None:
         labels = [run_label(p, i) for i, p in enumerate(seq)]
     return out, list(labels)
-
-
-def _robust_points(path: Array) -> Array:
-    """The part of a path worth fitting a window to: finite, and not flown off to infinity."""
-    finite = path[np.all(np.isfinite(path), axis=1)]
-    if len(finite) == 0:
-        return finite
-    ref = float(np.max(np.abs(finite[0]))) + 1.0
-    keep = np.max(np.abs(finite - finite[0]), axis=1) <= 20.0 * ref
-    return finite[keep]
-
-
-def choose_window(
-    paths: Sequence[Array],
-    *,
-    center: Array | None = None,
-    xlim: tuple[float, float] | None = None,
-    ylim: tuple[float, float] | None = None,
-    pad: float = 0.12,
-    max_ratio: float | None = 1.6,
-    min_half: tuple[float, float] = (1.0, 1.0),
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """A window holding every path (and ``center``, e.g. the minimum), padded.
-
-    Without paths the window is centred on ``center`` (or the origin) with half-widths 3.
-    ``max_ratio`` widens the narrow side so an equal-aspect plot is not a sliver.
-    """
-    pts = [_robust_points(p) for p in paths]
-    pts = [p for p in pts if len(p)]
-    if center is not None and np.all(np.isfinite(center)):
-        pts.append(np.asarray(center, dtype=float).reshape(1, 2))
-    if not pts or (len(pts) == 1 and center is not None and not paths):
-        c = np.zeros(2) if center is None else np.asarray(center, dtype=float)
-        lo, hi = c - 3.0 * np.asarray(min_half), c + 3.0 * np.asarray(min_half)
-    else:
-        allp = np.vstack(pts)
-        lo, hi = allp.min(axis=0), allp.max(axis=0)
-        span = hi - lo
-        mid = (hi + lo) / 2
-        half = np.maximum(span / 2 * (1 + 2 * pad), np.asarray(min_half))
-        if max_ratio is not None:
-            half = np.maximum(half, half.max() / max_ratio)
-        lo, hi = mid - half, mid + half
-    xl = xlim if xlim is not None else (float(lo[0]), float(hi[0]))
-    yl = ylim if ylim is not None else (float(lo[1]), float(hi[1]))
-    for lim, name in ((xl, "xlim"), (yl, "ylim")):
-        if not (np.isfinite(lim[0]) and np.isfinite(lim[1]) and lim[0] < lim[1]):
-            raise InputError(f"{name} {lim}: give two finite numbers, the smaller first, e.g. -3,3")
-    return (float(xl[0]), float(xl[1])), (float(yl[0]), float(yl[1]))
-
-
-def find_minimum(
-    field: Field,
-    xlim: tuple[float, float],
-    ylim: tuple[float, float],
-    n: int = 81,
-) -> Array | None:
-    """The lowest point of ``field`` strictly inside the window, or None (e.g. unbounded)."""
-    from scipy.optimize import minimize as sp_minimize
-
-    xs = np.linspace(*xlim, n)
-    ys = np.linspace(*ylim, n)
-    X, Y = np.meshgrid(xs, ys)
-    Z = field.values(X, Y)
-    if not np.any(np.isfinite(Z)):
-        return None
-    j, i = np.unravel_index(np.nanargmin(np.where(np.isfinite(Z), Z, np.inf)), Z.shape)
-    if i in (0, n - 1) or j in (0, n - 1):
-        return None  # lowest on the edge: the minimum (if any) is outside the window
-
-    def f(p: Array) -> float:
-        v = field.values(np.array([[p[0]]]), np.array([[p[1]]]))[0, 0]
-        return float(v) if np.isfinite(v) else np.inf
-
-    x0 = np.array([xs[i], ys[j]])
-    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
-    res = sp_minimize(
-        f,
-        x0,
-        method="Nelder-Mead",
-        options={
-            "xatol": 1e-9 * max(dx, dy),
-            "fatol": 1e-14,
-            "initial_simplex": [x0, x0 + [dx, 0], x0 + [0, dy]],
-            "maxiter": 2000,
-        },
-    )
-    p = res.x if res.fun <= Z[j, i] else x0
-    inside = xlim[0] < p[0] < xlim[1] and ylim[0] < p[1] < ylim[1]
-    return np.asarray(p, dtype=float) if inside else None

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib import animation
 
 from descend.errors import InputError
-from descend.plot._data import as_paths
+from descend.plot._data import VERDICT_WORDS, as_paths, path_verdicts
 from descend.plot._io import check_output_path
 from descend.plot.field import gradient_field
 
@@ -32,12 +32,15 @@ def animate(
     max_frames: int = 80,
     dpi: int = 72,
     title: str | None = None,
+    width: int | None = None,
 ) -> Path:
     """Write an animation of the descent to ``out`` (``.gif`` or ``.mp4``); return the path.
 
     The contour map is drawn once; each frame extends every path by one step (steps are
     skipped evenly when a run is longer than ``max_frames``, the last step always shown) and
-    moves a marker to the current point. The default size (~500x400 px, 72 dpi, <= 80
+    moves a marker to the current point. ``width`` sets the frame's width in pixels (the
+    resolution, so the legend stays readable when it grows); ``fps`` the frames per second.
+    The default size (~500x400 px, 72 dpi, <= 80
     frames) keeps a GIF small enough to put in a README.
     """
     p = check_output_path(out, ANIMATION_FORMATS, what="animation")
@@ -46,9 +49,18 @@ def animate(
     path_list, path_labels = as_paths(paths, labels)
     if not path_list:
         raise InputError("animate needs at least one path")
+    verdicts = path_verdicts(paths)
+    path_labels = [f"{lab}: {VERDICT_WORDS.get(v, v)}" if v else lab
+                   for lab, v in zip(path_labels, verdicts + [None] * len(path_labels), strict=False)]
     fig = gradient_field(fun, path_list, labels=path_labels, xlim=xlim, ylim=ylim,
                          title=title, arrows=12)
     fig.set_size_inches(7.0, fig.get_size_inches()[1] * 7.0 / fig.get_size_inches()[0])
+    if width is not None:  # the frame's width in pixels: text and lines scale with it
+        if not (isinstance(width, int) and 200 <= width <= 4000):
+            raise InputError(f"width={width!r}: give the animation's width in pixels, 200 to 4000")
+        dpi = max(1, round(width / 7.0))
+    if not (isinstance(fps, int) and 1 <= fps <= 60):
+        raise InputError(f"fps={fps!r}: give frames per second from 1 to 60, e.g. 10")
     ax = fig.axes[0]
     lines = [ax.get_lines()[i] for i, ln in enumerate(ax.get_lines())
              if str(ln.get_gid() or "").startswith("path-")]

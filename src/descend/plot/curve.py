@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from descend.errors import InputError
+from descend.plot._data import VERDICT_WORDS
 from descend.plot._style import axes_or_new, color, fmt_num, style_axes
 
 __all__ = ["curve_plot", "tangent_line"]
@@ -58,7 +59,9 @@ def _paths(results: Any) -> list[tuple[Array, str, str]]:
     for i, r in enumerate(results or []):
         hist = getattr(r, "history", None)
         xs = np.asarray(hist.x if hist is not None else r, dtype=np.float64).reshape(-1)
-        status = str(getattr(r, "status", ""))
+        verdict = getattr(r, "verdict", None)  # the run's claim, not only its stopping rule
+        status = (VERDICT_WORDS.get(str(verdict), str(verdict)) if verdict is not None
+                  else str(getattr(r, "status", "")))
         name = str(getattr(r, "optimizer", "") or f"run {i + 1}")
         out.append((xs, name, status))
     return out

@@ -11,7 +11,17 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from descend.plot._data import Array, Field, as_field, as_paths, choose_window, find_minimum
+from descend.geometry import marked_minima
+from descend.plot._data import (
+    VERDICT_WORDS,
+    Array,
+    Field,
+    as_field,
+    as_paths,
+    choose_window,
+    find_minimum,
+    path_verdicts,
+)
 from descend.plot._style import (
     ARROW_COLOR,
     FIELD_CMAP,
@@ -116,20 +126,29 @@ def _draw_arrows(
     return q
 
 
-def _draw_paths(ax: Axes, paths: Sequence[Array], labels: Sequence[str], field: Field) -> None:
+def _draw_paths(ax: Axes, paths: Sequence[Array], labels: Sequence[str], field: Field,
+                verdicts: Sequence[str | None] = ()) -> None:
+    """Each path with a marker per step; its legend entry carries the run's verdict.
+
+    Paths are drawn widest first (the first under the others, each a little thinner), so a
+    path that runs under a later one stays visible as a coloured rim.
+    """
     many = len(paths) > 1
     for i, (p, label) in enumerate(zip(paths, labels, strict=True)):
         c = color(i)
         k = len(p) - 1
         ms = 3.2 if k <= 150 else 1.8
-        full = f"{label} ({k} steps)" if label else f"{k} steps"
+        verdict = verdicts[i] if i < len(verdicts) else None
+        said = f": {VERDICT_WORDS.get(verdict, verdict)}" if verdict else ""
+        full = f"{label}{said} ({k} steps)" if label else f"{k} steps{said}"
         if many:
             fin = p[np.all(np.isfinite(p), axis=1)]
             fv = field.values(fin[-1:, 0:1], fin[-1:, 1:2])[0, 0] if len(fin) else np.nan
-            full = f"{label}: {k} steps, f = {float(fv):.4g}"
+            full = f"{label}{said or ':'}{',' if said else ''} {k} steps, f = {float(fv):.4g}"
+        lw = 1.8 + 1.6 * (len(paths) - 1 - i) if many else 1.8
         (line,) = ax.plot(
-            p[:, 0], p[:, 1], "-o", color=c, lw=1.8, ms=ms, mec="white" if k <= 150 else c,
-            mew=0.4,
+            p[:, 0], p[:, 1], "-o", color=c, lw=lw, ms=ms + (lw - 1.8),
+            mec="white" if k <= 150 else c, mew=0.4,
             label=full, zorder=5, clip_on=True,
         )
         line.set_gid(f"path-{i}")
@@ -141,6 +160,23 @@ def _draw_paths(ax: Axes, paths: Sequence[Array], labels: Sequence[str], field: 
         if len(fin):
             ax.plot(fin[-1, 0], fin[-1, 1], "s", ms=6, color=c, mec="black", mew=0.8, zorder=6,
                     label="end" if i == 0 else None)
+
+
+def _draw_stars(ax: Axes, stars: Sequence[Array], scale: float) -> None:
+    """A star at each minimum; one legend entry (with the point when there is one star)."""
+    for j, m in enumerate(stars):
+        where = f"({fmt_num(m[0], scale)}, {fmt_num(m[1], scale)})"
+        ax.plot(
+            m[0], m[1], "*", ms=17, color=MIN_COLOR, mec="black", mew=1.0, zorder=7,
+            label=(f"minimum {where}" if len(stars) == 1 else
+                   "minima where runs converged" if j == 0 else None),
+        )[0].set_gid("minimum" if j == 0 else f"minimum-{j}")
+
+
+def _results(paths: Any) -> list[Any]:
+    if hasattr(paths, "history"):
+        return [paths]
+    return [p for p in (paths or []) if hasattr(p, "history")]
 
 
 def gradient_field(
@@ -191,13 +227,13 @@ def gradient_field(
     if arrows:
         n = 15 if arrows is True else int(arrows)
         _draw_arrows(ax, field, xl, yl, n)
-    if mpt is not None:
-        scale = max(xl[1] - xl[0], yl[1] - yl[0])
-        ax.plot(
-            mpt[0], mpt[1], "*", ms=17, color=MIN_COLOR, mec="black", mew=1.0, zorder=7,
-            label=f"minimum ({fmt_num(mpt[0], scale)}, {fmt_num(mpt[1], scale)})",
-        )[0].set_gid("minimum")
-    _draw_paths(ax, path_list, path_labels, field)
+    verdicts = path_verdicts(paths)
+    stars = [mpt] if mpt is not None else []
+    if isinstance(minimum, str) and any(v == "converged" for v in verdicts):
+        # the runs were judged: star where they converged, not one search's answer elsewhere
+        stars = marked_minima(_results(paths))
+    _draw_stars(ax, stars, max(xl[1] - xl[0], yl[1] - yl[0]))
+    _draw_paths(ax, path_list, path_labels, field, verdicts)
     ax.set_xlim(*xl)
     ax.set_ylim(*yl)
     ax.set_aspect("equal", adjustable="box")

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from descend.plot._data import as_field, run_label
+from descend.plot._data import VERDICT_WORDS, as_field, paths_title, run_label
 from descend.plot._io import FIGURE_FORMATS, check_output_path, save_figure
 from descend.plot._style import new_figure
 from descend.plot.animate import animate
@@ -48,9 +48,7 @@ def minimize_figure(
         ax_f, ax_l = fig.subplots(1, 2, width_ratios=[1.25, 1])
         labels = [run_label(r, i) for i, r in enumerate(results)]
         field = as_field(fun)
-        title = None
-        if len(results) > 1:
-            title = f"Optimizer race on {field.formula}" if field.formula else "Optimizer race"
+        title = paths_title(field.formula or "f", results)
         gradient_field(field, results, labels=labels, xlim=xlim, ylim=ylim, ax=ax_f,
                        title=title, arrows=len(results) == 1)
     elif getattr(fun, "n", None) == 1 and hasattr(fun, "value"):
@@ -63,7 +61,8 @@ def minimize_figure(
         ax_l = fig.add_subplot()
     if len(results) == 1:
         r = results[0]
-        loss_curve(r.history.fun, stop_reason=r.status, ax=ax_l, ylabel="f")
+        loss_curve(r.history.fun, stop_reason=r.status, ax=ax_l, ylabel="f",
+                   verdict=None if r.verdict is None else str(r.verdict))
     else:
         _loss_curves(ax_l, results)
     return fig
@@ -77,7 +76,8 @@ def _loss_curves(ax: Any, results: Sequence[Any]) -> None:
     for i, r in enumerate(results):
         y = np.asarray(r.history.fun, dtype=float)
         ax.plot(np.arange(len(y)), y, color=color(i), lw=2,
-                label=f"{run_label(r, i)}: {r.status}")[0].set_gid(f"loss-{i}")
+                label=f"{run_label(r, i)}: {VERDICT_WORDS.get(str(r.verdict), r.status)}"
+                )[0].set_gid(f"loss-{i}")
     if wants_log_scale(allv):
         ax.set_yscale("log")
     ax.set_xlabel("iteration")
@@ -107,6 +107,7 @@ def minimize_animation(
     """Write the descent of every run as an animation (.gif, or .mp4 with ffmpeg)."""
     results = list(results)
     labels = [run_label(r, i) for i, r in enumerate(results)]
+    kw.setdefault("title", paths_title(str(getattr(fun, "formula", "") or "f"), results))
     return animate(fun, results, out, labels=labels, **kw)
 
 
@@ -118,6 +119,7 @@ def _model_view(model: Any) -> dict[str, Any]:
         "loss": np.asarray(getattr(model, "loss_curve_", []), dtype=float),
         "history": None if hist is None else np.asarray(hist, dtype=float),
         "stop": getattr(model, "stop_reason_", None),
+        "verdict": None if getattr(model, "verdict_", None) is None else str(model.verdict_),
         **_loss_view(model),
     }
 
@@ -144,9 +146,10 @@ def fit_figure(model: Any, table: Any) -> Figure:
     axes = fig.subplots(1, ncols, width_ratios=[1, 1, 1.2][:ncols])
     names = list(table.feature_names)
     fit_plot(X, table.y, coef=v["coef"], intercept=v["intercept"], feature_names=names,
-             target_name=table.target_name, ax=axes[0])
+             target_name=table.target_name, ax=axes[0], verdict=v["verdict"])
     if len(v["loss"]):
-        loss_curve(v["loss"], stop_reason=v["stop"], ax=axes[1], ylabel=v["loss_label"])
+        loss_curve(v["loss"], stop_reason=v["stop"], ax=axes[1], ylabel=v["loss_label"],
+                   verdict=v["verdict"])
     if has_surface:
         regression_loss_surface(X, table.y, v["history"], feature_name=names[0],
                                 target_name=table.target_name, ax=axes[2], loss=v["loss_name"],

@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from descend.geometry import ROUNDING_FLOOR, noise_floor
 from descend.loop.verdict import ceiling
 from descend.plot._style import axes_or_new, color, style_axes
 
@@ -29,9 +30,6 @@ STOP_REASONS = {
 }
 
 
-#: Below this fraction of the largest loss, a computed loss is float64 rounding noise: a loss
-#: evaluated from sums of magnitude f0 carries an absolute error of about eps * f0 ~ 2e-16 f0.
-ROUNDING_FLOOR = 1e-15
 
 
 def rate_colors(learning_rates: Sequence[float]) -> list[str]:
@@ -76,8 +74,12 @@ def loss_curve(
     ylabel: str = "loss",
     title: str | None = "Loss during descent",
     ax: Axes | None = None,
+    verdict: str | None = None,
 ) -> Figure:
     """The loss at each iteration (iteration 0 is the start), with why the run stopped.
+
+    ``verdict``: the run's verdict (:mod:`descend.loop.verdict`), written under the stop
+    reason: the stopping rule says which rule fired, the verdict what the run may claim.
 
     ``log``: None chooses a log scale when the positive losses span a factor of 20 or more.
     ``stop_reason``: a :class:`~descend.loop.Status` or its name; annotated at the last point.
@@ -91,7 +93,8 @@ def loss_curve(
     use_log = wants_log_scale(y) if log is None else bool(log)
     if use_log and np.any(y[finite] <= 0):
         use_log = False
-    noise = ROUNDING_FLOOR * float(np.max(np.abs(y[finite]))) if finite.any() else 0.0
+    # 1e-15 of the starting loss (descend.geometry.noise_floor): a blow-up is not noise
+    noise = noise_floor(y[finite][:1])
     clipped = use_log and bool(np.any(y[finite] < noise))
     y_draw = np.maximum(y, noise) if clipped else y
     (line,) = ax.plot(k[finite], y_draw[finite], "-", color=color(1), lw=2, label=label)
@@ -111,6 +114,8 @@ def loss_curve(
         if reason is not None:
             text = f"stopped after {len(y) - 1} iterations:\n{STOP_REASONS.get(reason, reason)}"
             text += f"\nfinal loss {y[last]:.4g}"
+            if verdict is not None:
+                text += f"\nverdict: {str(verdict).replace('_', ' ')}"
             ax.annotate(
                 text, xy=(last, y_draw[last]), xytext=(0.97, 0.93), textcoords="axes fraction",
                 ha="right", va="top", fontsize=9,

@@ -56,11 +56,14 @@ def fit_plot(
     target_name: str = "y",
     title: str | None = None,
     ax: Axes | None = None,
+    verdict: str | None = None,
 ) -> Figure:
     """The data and the fitted model, in the data's own units and column names.
 
     One feature: the points and the line ``target = intercept + coef * feature``.
     Several: predicted against actual with the identity line (points on it are perfect).
+    ``verdict`` (the fit's, :mod:`descend.loop.verdict`): a diverged, unbounded or oscillating
+    fit is named as such and no R² is printed for it (its line is not a fit).
     """
     A = _as_2d(X)
     yv = np.asarray(y, dtype=float).ravel()
@@ -74,6 +77,9 @@ def fit_plot(
     ss_res = float(np.sum((yv - pred) ** 2))
     ss_tot = float(np.sum((yv - yv.mean()) ** 2))
     r2 = 1 - ss_res / ss_tot if ss_tot > 0 else float("nan")
+    failed = verdict in ("diverged", "unbounded_below", "oscillating")
+    r2_text = (f"{str(verdict).replace('_', ' ')}: no R², not a fit" if failed
+               else f"R² = {r2:.3f}" if np.isfinite(r2) else "R² undefined")
     if A.shape[1] == 1:
         ax.scatter(A[:, 0], yv, s=26, color=color(1), alpha=0.75, edgecolor="white", lw=0.5,
                    label="data", zorder=3).set_gid("data")
@@ -83,14 +89,14 @@ def fit_plot(
         sign = "+" if w[0] >= 0 else "−"
         eq = f"{target_name} = {intercept:.4g} {sign} {abs(w[0]):.4g}·{names[0]}"
         (line,) = ax.plot(xs, intercept + w[0] * xs, color=color(0), lw=2.5,
-                          label=f"fit: {eq}  (R² = {r2:.3f})", zorder=4)
+                          label=f"fit: {eq}  ({r2_text})", zorder=4)
         line.set_gid("fit-line")
         ax.set_xlabel(names[0])
         ax.set_ylabel(target_name)
         ax.set_title(title or f"{target_name} against {names[0]}")
     else:
         ax.scatter(yv, pred, s=24, color=color(1), alpha=0.75, edgecolor="white", lw=0.5,
-                   label=f"observations (R² = {r2:.3f})", zorder=3).set_gid("data")
+                   label=f"observations ({r2_text})", zorder=3).set_gid("data")
         lo = float(min(yv.min(), pred.min()))
         hi = float(max(yv.max(), pred.max()))
         (line,) = ax.plot([lo, hi], [lo, hi], "--", color="#444", lw=1.4,

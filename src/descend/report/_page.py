@@ -366,7 +366,9 @@ _SCRIPT = r"""
   var lossAll = [].concat.apply([], D.runs.map(function (r) { return r.loss.filter(function (v) { return v !== null; }); }));
   var lossLog = lossAll.length > 1 && lossAll.every(function (v) { return v > 0; }) &&
     Math.max.apply(null, lossAll) / Math.min.apply(null, lossAll) >= 20;
-  var lossMax = Math.max.apply(null, lossAll.map(Math.abs)), lossFloor = lossMax * 1e-15;
+  // descend.geometry.noise_floor: 1e-15 of the largest *starting* loss (a blow-up is not noise)
+  var lossStart = Math.max.apply(null, D.runs.map(function (r) { return r.loss[0] === null ? 0 : Math.abs(r.loss[0]); }));
+  var lossFloor = lossStart * 1e-15;
   function ly(v) { return v === null ? NaN : lossLog ? Math.log10(Math.max(v, lossFloor)) : v; }
   function drawLoss() {
     var ch = lossChart, K = Math.max.apply(null, D.runs.map(function (r) { return r.loss.length - 1; })) || 1;

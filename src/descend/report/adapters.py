@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from descend.plot._data import as_field, choose_window, find_minimum, run_label
+from descend.geometry import choose_window, find_minimum, marked_minima
+from descend.plot._data import as_field, run_label
 from descend.plot.field import contour_levels
 from descend.plot.loss import STOP_REASONS
 from descend.plot.regression import least_squares, loss_grid, regression_window
@@ -93,6 +94,9 @@ def minimize_report(
         paths = [r.history.x for r in results]
         xl, yl = choose_window(paths)
         mpt = find_minimum(field, xl, yl)
+        converged = marked_minima(results)
+        if converged:  # the runs were judged: mark where one converged, as the figures do
+            mpt = converged[0]
         if mpt is not None:
             xl, yl = choose_window(paths, center=mpt)
         xs, ys = np.linspace(*xl, 120), np.linspace(*yl, 120)

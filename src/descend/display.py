@@ -2,6 +2,9 @@
 
 Pure text and inline SVG -- no plotting library, no script -- so it renders in any notebook
 front end (and in GitHub's notebook viewer) and costs nothing to import.
+
+A leaf module (standard library and NumPy only), so the result (:mod:`descend.loop`) and the
+estimators (:mod:`descend.models`) show themselves without importing the explorer or plots.
 """
 
 from __future__ import annotations

@@ -1,0 +1,265 @@
+"""Where a picture looks: windows, grids, the points worth marking, the loss's noise floor.
+
+One module, without matplotlib, for every view of a run: the figures (:mod:`descend.plot`),
+the HTML report (:mod:`descend.report`) and the explorer page (:mod:`descend.explorer`) take
+their windows and their marked points from here, so they cannot disagree about them.
+
+- :func:`stationary_points` finds the points where ``grad f = 0`` near a start (Newton's
+  method on the gradient from a grid of seeds), classified by the Hessian's eigenvalues.
+- :func:`window_around` is a padded box around points; :func:`choose_window` fits descent paths.
+- :func:`find_minimum` is the lowest point of a function inside a window (a grid, then
+  Nelder-Mead).
+- :func:`marked_minima` are the distinct points where runs *converged* (the verdict says so):
+  the only points a picture may star as minima.
+- :func:`noise_floor`: below ``1e-15`` of the *starting* loss a computed loss is rounding noise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from descend.errors import InputError
+
+Array = NDArray[np.float64]
+
+__all__ = [
+    "ROUNDING_FLOOR",
+    "choose_window",
+    "find_minimum",
+    "marked_minima",
+    "noise_floor",
+    "stationary_points",
+    "window_around",
+]
+
+#: A loss computed from sums of magnitude ``f0`` carries an absolute error of about
+#: ``eps * f0 ~ 2e-16 f0``: below this fraction of the starting loss it is rounding noise.
+ROUNDING_FLOOR = 1e-15
+
+
+def noise_floor(start_losses: Sequence[float]) -> float:
+    """The loss below which a run's curve is rounding noise: ``1e-15 * max |f0|`` over the runs.
+
+    It is taken from the *starting* losses: a run that blows up to ``1e30`` does not make its
+    own start (``1e11``) noise.
+
+    >>> noise_floor([9.5e10, 2.0])
+    9.5e-05
+    """
+    f0 = [abs(float(v)) for v in start_losses if math.isfinite(float(v))]
+    return ROUNDING_FLOOR * max(f0) if f0 else 0.0
+
+
+def window_around(points: Any, n: int, *, pad: float = 1.35, min_half: float = 1.0,
+                  equal: bool = True) -> list[list[float]]:
+    """A box holding ``points`` (rows of ``n`` coordinates), each half-width times ``pad``.
+
+    Half-widths are at least ``min_half``; in 2-D with ``equal`` both sides are equal (an
+    equal-aspect map of a round bowl stays round).
+
+    >>> window_around([[3, 1], [0, 0]], 2)
+    [[-0.5250000000000004, 3.5250000000000004], [-1.5250000000000004, 2.5250000000000004]]
+    """
+    arr = np.asarray(points, dtype=np.float64).reshape(-1, n)
+    arr = arr[np.all(np.isfinite(arr), axis=1)]
+    lo, hi = arr.min(axis=0), arr.max(axis=0)
+    mid, half = (lo + hi) / 2, (hi - lo) / 2 * pad
+    half = np.maximum(half, min_half)
+    if n == 2 and equal:
+        half[:] = half.max()
+    return [[float(m - h), float(m + h)] for m, h in zip(mid, half, strict=True)]
+
+
+def _classify(lam: Array) -> str:
+    scale = max(float(np.max(np.abs(lam))), 1e-300)
+    tol = 1e-8 * scale
+    if lam[0] > tol:
+        return "minimum"
+    if lam[-1] < -tol:
+        return "maximum"
+    if lam[0] < -tol:
+        return "saddle"
+    return "flat"
+
+
+def _newton(fun: Any, x: Array, iters: int) -> Array | None:
+    """Newton's method on ``grad f = 0`` from ``x``; the root, or None if it does not settle."""
+    for _ in range(iters):
+        with np.errstate(all="ignore"):
+            g = np.asarray(fun.grad(x), dtype=np.float64)
+            H = fun.hessian(x)
+        if H is None or not (np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+            return None
+        gn = float(np.linalg.norm(g))
+        if gn <= 1e-10 * max(1.0, float(np.linalg.norm(x))):
+            return x
+        try:
+            step = np.linalg.solve(np.asarray(H, dtype=np.float64), g)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(step)):
+            return None
+        x = x - step
+    return None
+
+
+def stationary_points(fun: Any, start: Sequence[float], *, radius: float | None = None,
+                      seeds: int = 9, iters: int = 40) -> list[tuple[list[float], str]]:
+    """The stationary points of ``fun`` near ``start``, each with its kind.
+
+    Newton's method on ``grad f = 0`` (``x <- x - H(x)^-1 grad f(x)``, which converges to
+    minima, saddles and maxima alike) from a ``seeds``-per-side grid over the box
+    ``start +- radius`` (default ``max(5, 1.2 |start|)``); a root counts when it lies within
+    ``2 radius`` of the start. ``kind`` is ``"minimum"``, ``"saddle"``, ``"maximum"`` or
+    ``"flat"`` (a zero eigenvalue: the second-order test says nothing), from the Hessian's
+    eigenvalues there. Functions without a Hessian give ``[]``.
+
+    >>> from descend.expr import function
+    >>> stationary_points(function("x**2 - y**2"), [3, 0])
+    [([0.0, 0.0], 'saddle')]
+    """
+    if getattr(fun, "hessian", None) is None:
+        return []
+    x0 = np.asarray(start, dtype=np.float64).ravel()
+    n = x0.shape[0]
+    r = float(radius) if radius is not None else max(5.0, 1.2 * float(np.linalg.norm(x0)))
+    axes = [np.linspace(c - r, c + r, seeds) for c in x0]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n)
+    found: list[Array] = []
+    out: list[tuple[list[float], str]] = []
+    tol = 1e-6 * max(1.0, r)
+    for seed in np.vstack([x0, grid]):
+        root = _newton(fun, seed.copy(), iters)
+        if root is None or float(np.linalg.norm(root - x0)) > 2 * r:
+            continue
+        if any(float(np.linalg.norm(root - p)) <= tol for p in found):
+            continue
+        with np.errstate(all="ignore"):
+            H = np.asarray(fun.hessian(root), dtype=np.float64)
+        if not np.all(np.isfinite(H)):
+            continue
+        found.append(root)
+        lam = np.asarray(np.linalg.eigvalsh((H + H.T) / 2), dtype=np.float64)
+        point = [0.0 if abs(float(v)) < tol else float(v) for v in root]
+        out.append((point, _classify(lam)))
+    out.sort(key=lambda pk: float(np.linalg.norm(np.asarray(pk[0]) - x0)))
+    return out
+
+
+def marked_minima(results: Sequence[Any], tol: float = 1e-6) -> list[Array]:
+    """The distinct end points of ``results`` whose verdict is ``converged``.
+
+    A picture stars these, and only these, as minima: where a run was shown to converge.
+    """
+    out: list[Array] = []
+    for r in results:
+        if str(getattr(r, "verdict", "")) != "converged":
+            continue
+        x = np.asarray(r.x, dtype=np.float64).ravel()
+        scale = tol * max(1.0, float(np.max(np.abs(x))))
+        if all(float(np.max(np.abs(x - p))) > 1e3 * scale for p in out):
+            out.append(x)
+    return out
+
+
+def _robust_points(path: Array) -> Array:
+    """The part of a path worth fitting a window to: finite, and not flown off to infinity."""
+    finite = path[np.all(np.isfinite(path), axis=1)]
+    if len(finite) == 0:
+        return finite
+    ref = float(np.max(np.abs(finite[0]))) + 1.0
+    keep = np.max(np.abs(finite - finite[0]), axis=1) <= 20.0 * ref
+    return finite[keep]
+
+
+def choose_window(
+    paths: Sequence[Array],
+    *,
+    center: Array | None = None,
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    pad: float = 0.12,
+    max_ratio: float | None = 1.6,
+    min_half: tuple[float, float] = (1.0, 1.0),
+    extra: Sequence[Any] = (),
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A window holding every path (and ``center``, e.g. the minimum, and ``extra`` points), padded.
+
+    Without paths the window is centred on ``center`` (or the origin) with half-widths 3.
+    ``max_ratio`` widens the narrow side so an equal-aspect plot is not a sliver.
+    """
+    pts = [_robust_points(p) for p in paths]
+    pts = [p for p in pts if len(p)]
+    if center is not None and np.all(np.isfinite(center)):
+        pts.append(np.asarray(center, dtype=float).reshape(1, 2))
+    if len(extra):
+        pts.append(np.asarray(extra, dtype=float).reshape(-1, 2))
+    if not pts or (len(pts) == 1 and center is not None and not paths and not len(extra)):
+        c = np.zeros(2) if center is None else np.asarray(center, dtype=float)
+        lo, hi = c - 3.0 * np.asarray(min_half), c + 3.0 * np.asarray(min_half)
+    else:
+        allp = np.vstack(pts)
+        lo, hi = allp.min(axis=0), allp.max(axis=0)
+        span = hi - lo
+        mid = (hi + lo) / 2
+        half = np.maximum(span / 2 * (1 + 2 * pad), np.asarray(min_half))
+        if max_ratio is not None:
+            half = np.maximum(half, half.max() / max_ratio)
+        lo, hi = mid - half, mid + half
+    xl = xlim if xlim is not None else (float(lo[0]), float(hi[0]))
+    yl = ylim if ylim is not None else (float(lo[1]), float(hi[1]))
+    for lim, name in ((xl, "xlim"), (yl, "ylim")):
+        if not (np.isfinite(lim[0]) and np.isfinite(lim[1]) and lim[0] < lim[1]):
+            raise InputError(f"{name} {lim}: give two finite numbers, the smaller first, e.g. -3,3")
+    return (float(xl[0]), float(xl[1])), (float(yl[0]), float(yl[1]))
+
+
+def find_minimum(
+    field: Any,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    n: int = 81,
+) -> Array | None:
+    """The lowest point of ``field`` strictly inside the window, or None (e.g. unbounded).
+
+    ``field`` has ``values(X, Y)`` over grids (a :class:`descend.plot.Field`) or is that
+    callable itself. A grid of ``n x n`` values, then Nelder-Mead from the lowest node.
+    """
+    from scipy.optimize import minimize as sp_minimize
+
+    values: Callable[[Array, Array], Array] = getattr(field, "values", field)
+    xs = np.linspace(*xlim, n)
+    ys = np.linspace(*ylim, n)
+    X, Y = np.meshgrid(xs, ys)
+    Z = values(X, Y)
+    if not np.any(np.isfinite(Z)):
+        return None
+    j, i = np.unravel_index(np.nanargmin(np.where(np.isfinite(Z), Z, np.inf)), Z.shape)
+    if i in (0, n - 1) or j in (0, n - 1):
+        return None  # lowest on the edge: the minimum (if any) is outside the window
+
+    def f(p: Array) -> float:
+        v = values(np.array([[p[0]]]), np.array([[p[1]]]))[0, 0]
+        return float(v) if np.isfinite(v) else np.inf
+
+    x0 = np.array([xs[i], ys[j]])
+    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+    res = sp_minimize(
+        f,
+        x0,
+        method="Nelder-Mead",
+        options={
+            "xatol": 1e-9 * max(dx, dy),
+            "fatol": 1e-14,
+            "initial_simplex": [x0, x0 + [dx, 0], x0 + [0, dy]],
+            "maxiter": 2000,
+        },
+    )
+    p = res.x if res.fun <= Z[j, i] else x0
+    inside = xlim[0] < p[0] < xlim[1] and ylim[0] < p[1] < ylim[1]
+    return np.asarray(p, dtype=float) if inside else None
