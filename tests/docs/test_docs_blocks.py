@@ -15,7 +15,6 @@ from docs_blocks import (
     Block,
     all_blocks,
     apply_updates,
-    commands,
     read_blocks,
     rewrite_console,
     run_console,
