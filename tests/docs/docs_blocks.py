@@ -279,7 +279,8 @@ def rewrite_console(block: Block, results: list[Outcome]) -> list[str]:
     for o in reversed(results):
         raw = o.command.shown(body)
         blank = len(raw) - len(normalise("\n".join(raw), times=False))
-        new = updated(o.shown, o.real, o.raw)
+        kept = normalise("\n".join(raw), times=False)  # as written, its times included
+        new = kept if matches(o.shown, o.real) else updated(o.shown, o.real, o.raw)
         body[o.command.out_start:o.command.out_end] = new + [""] * blank
     return body
 
