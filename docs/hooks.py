@@ -159,8 +159,38 @@ def undocumented(site_dir: Path) -> list[str]:
     return missing
 
 
+_REF = re.compile(r'(href|src)="([^"#?]*)(?:[#?][^"]*)?"')
+_RESOURCE = re.compile(r'<(?:script|link|img|iframe)[^>]*(?:src|href)="(https?:)?//', re.I)
+
+
+def broken_links(site_dir: Path) -> list[str]:
+    """Links between the built pages that lead nowhere, and resources (scripts, styles, fonts,
+    images) loaded from another host: the site must work offline."""
+    problems: list[str] = []
+    for page in sorted(site_dir.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        rel = page.relative_to(site_dir)
+        for m in _RESOURCE.finditer(text):
+            problems.append(f"{rel}: loads {m.group(0)}... from the network")
+        for css in re.findall(r"@import\s+url\((?:'|\")?https?:", text):
+            problems.append(f"{rel}: imports a stylesheet from the network ({css})")
+        for _attr, target in _REF.findall(text):
+            if not target or re.match(r"^[a-z]+:", target):  # http:, mailto:, data: -- links out
+                continue
+            base = site_dir if target.startswith("/") else page.parent  # 404.html: from root
+            dest = (base / target.lstrip("/")).resolve()
+            if not (dest.is_file() or (dest / "index.html").is_file()):
+                problems.append(f"{rel}: broken link {target}")
+    return problems
+
+
 def on_post_build(config: Any, **kwargs: Any) -> None:
-    """Fail the build when a public name has no API entry (an empty reference page included)."""
-    missing = undocumented(Path(config["site_dir"]))
+    """Fail the build when a public name has no API entry (an empty reference page included),
+    when a link between pages is broken, or when a page loads anything from the network."""
+    site_dir = Path(config["site_dir"])
+    missing = undocumented(site_dir)
     if missing:
         raise PluginError("docs/hooks.py: no API reference for " + ", ".join(missing))
+    problems = broken_links(site_dir)
+    if problems:
+        raise PluginError("docs/hooks.py: " + "; ".join(problems[:20]))

@@ -246,7 +246,9 @@ def ols_summary(
     >>> round(s.r2, 6), [round(float(v), 6) for v in s.std_err]
     (0.930769, [0.793725, 0.424264])
     """
-    from scipy import stats as sps
+    # scipy.special, not scipy.stats: the same functions (scipy.stats' t and f call these),
+    # without ~1-2 s of importing every distribution (issue 24: --summary's start-up)
+    from scipy import special
 
     if not 0.0 < float(alpha) < 1.0:
         raise ValueError(f"alpha={alpha!r}: the intervals' level 1 - alpha needs 0 < alpha < 1")
@@ -332,7 +334,7 @@ def ols_summary(
             bic = p * math.log(n) - 2.0 * llf
             if d > 0:
                 f_stat = ((tss - rss) / d) / sigma2
-                f_p = float(sps.f.sf(f_stat, d, df_resid))
+                f_p = float(special.fdtrc(d, df_resid, f_stat))
             if gap_se > GAP_LIMIT:
                 unavailable.append(
                     f"t, p-values and intervals: the coefficients are {gap_se:.3g} standard "
@@ -342,8 +344,8 @@ def ols_summary(
                 )
             else:
                 t = theta / std_err
-                p_value = 2.0 * sps.t.sf(np.abs(t), df_resid)
-                q = float(sps.t.ppf(1.0 - float(alpha) / 2.0, df_resid))
+                p_value = 2.0 * special.stdtr(df_resid, -np.abs(t))
+                q = float(special.stdtrit(df_resid, 1.0 - float(alpha) / 2.0))
                 conf_int = np.column_stack([theta - q * std_err, theta + q * std_err])
         if not converged:
             notes.append(
