@@ -200,8 +200,16 @@ def updated(shown: list[str], real: list[str], raw: list[str] | None = None) -> 
                 emit([ELLIPSIS] * before[a] + [raw[b]])
         elif op == "insert":
             emit([ELLIPSIS] if before[a0] else raw[b0:b1])
-        else:  # replace, delete
-            emit([ELLIPSIS] * any(before[a0:a1]) + (raw[b0:b1] if op == "replace" else []))
+        elif op == "delete":
+            emit([ELLIPSIS] * any(before[a0:a1]))
+        else:  # replace: keep the elisions inside, lines before/after them replaced 1:1
+            cuts = [a for a in range(a0, a1) if before[a]]
+            head = (cuts[0] - a0) if cuts else 0
+            tail = (a1 - cuts[-1]) if cuts else 0
+            if cuts and head + tail <= b1 - b0:
+                emit(raw[b0:b0 + head] + [ELLIPSIS] + raw[b1 - tail:b1])
+            else:
+                emit(raw[b0:b1])
     emit([ELLIPSIS] * before[len(plain)])
     return out if matches(normalise("\n".join(out)), real) else raw
 
