@@ -153,6 +153,17 @@ class FitSummary:
     def __str__(self) -> str:
         return _render(self)
 
+    def __repr__(self) -> str:
+        """The statistics table (what ``print`` shows), not the dataclass's fields."""
+        return _render(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the same table as HTML (``<pre>``: its columns line up as in a terminal)."""
+        import html
+
+        return ('<pre class="descend-summary" style="font-size:12px;line-height:1.25">'
+                f"{html.escape(_render(self))}</pre>")
+
 
 def _num(v: Any) -> float | None:
     """A finite float, or ``None`` (JSON has no nan or inf)."""

@@ -368,6 +368,8 @@ class LinearModel:
             from descend.scale.dask_engine import fit_dask
 
             return fit_dask(self, X, y, sample_weight, callback=callback, resume=resume)
+        if isinstance(getattr(y, "name", None), str):  # a named pandas/polars Series
+            self.target_name_ = y.name  # summary()'s "Dep. variable", as statsmodels'
         X, y = self._validate_fit_data(X, y)
         sw = self._check_weights(sample_weight, X.shape[0])
         names = getattr(self, "feature_names_in_", None)
