@@ -128,3 +128,19 @@ def test_explore_help_states_the_default() -> None:
     cmd = typer.main.get_command(app).commands["explore"]  # type: ignore[attr-defined]
     lr = next(p for p in cmd.params if p.name == "lr")
     assert "not above 1/L" in lr.help and "1/L itself" in lr.help
+
+
+def test_plot_without_matplotlib_is_refused_before_the_fit(tmp_path: Path) -> None:
+    """Also seen: ``--plot`` without matplotlib ran the whole fit before refusing."""
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from descend.cli.app import main\n"
+            "import descend.models.linear as lin\n"
+            "def boom(*a, **k): raise SystemExit('the fit ran')\n"
+            "lin.LinearModel._fit = boom\n"
+            f"sys.exit(main(['fit', {str(ROOT / 'examples' / 'houses.csv')!r}, '--plot', "
+            f"{str(tmp_path / 'p.png')!r}]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin"})
+    assert proc.returncode == 2, proc.stderr
+    assert "needs matplotlib" in proc.stderr and "descend[plot]" in proc.stderr
+    assert "the fit ran" not in proc.stderr and not (tmp_path / "p.png").exists()
