@@ -144,3 +144,22 @@ def test_plot_without_matplotlib_is_refused_before_the_fit(tmp_path: Path) -> No
     assert proc.returncode == 2, proc.stderr
     assert "needs matplotlib" in proc.stderr and "descend[plot]" in proc.stderr
     assert "the fit ran" not in proc.stderr and not (tmp_path / "p.png").exists()
+
+
+def test_fit_help_lists_the_choices_fit_accepts(cli) -> None:
+    """Also seen: fit's metavars omitted ``auto``, ``preconditioned`` and the engines' ``auto``."""
+    import typer
+
+    from descend.cli import commands
+    from descend.cli.app import _choices_for, app
+
+    commands.register("fit")
+    _choices_for("fit")
+    cmd = typer.main.get_command(app).commands["fit"]  # type: ignore[attr-defined]
+    meta = {p.name: p.metavar for p in cmd.params}
+    assert meta["optimizer"].startswith("<auto|preconditioned|gd|")
+    assert meta["engine"].startswith("<auto|")
+    for opt, engine in (("auto", "auto"), ("preconditioned", "numpy")):
+        r = cli("fit", str(ROOT / "examples" / "houses.csv"), "--optimizer", opt, "--engine",
+                engine, "--json")
+        assert r.code == 0 and json.loads(r.stdout)["verdict"] == "converged", r.stderr
