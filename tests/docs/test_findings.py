@@ -163,3 +163,16 @@ def test_fit_help_lists_the_choices_fit_accepts(cli) -> None:
         r = cli("fit", str(ROOT / "examples" / "houses.csv"), "--optimizer", opt, "--engine",
                 engine, "--json")
         assert r.code == 0 and json.loads(r.stdout)["verdict"] == "converged", r.stderr
+
+
+def test_plot_functions_take_expression_text() -> None:
+    """Also seen: descend.plot refused the expression strings every other entry point takes."""
+    pytest.importorskip("matplotlib")
+    import descend.plot as dp
+
+    fig = dp.gradient_field("x**2 + y**2")
+    fig2 = dp.gradient_field(__import__("descend").function("x**2 + y**2"))
+    a, b = fig.axes[0], fig2.axes[0]
+    assert a.get_xlim() == b.get_xlim() and a.get_title() == b.get_title()
+    assert dp.curve_plot("x**2", tangents=[3]).axes
+    assert dp.surface_3d("x**2 + y**2").axes
