@@ -1,7 +1,14 @@
-"""Re-render the README images: ``.venv/bin/python docs/images/make_images.py``."""
+"""Render every picture README.md and docs/ show: ``python docs/images/make_images.py [OUT]``.
+
+``OUT`` defaults to ``docs/images``. The test suite (tests/docs/test_docs_images.py) runs this
+into a temporary folder and checks that it makes every image the docs reference, so no picture
+in the docs comes from anywhere else. The two screenshots (``report.png``, ``explorer.png``)
+need Chromium (Playwright); without it they are skipped with a line on stderr.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -16,8 +23,10 @@ from descend.optim import get_optimizer
 from descend.plot import fit_figure, gradient_field, optimizer_race, save_figure, sweep_figure
 from descend.report import sweep_report
 
-HERE = Path(__file__).parent
-DATA = HERE.parents[1] / "examples" / "data.csv"
+HERE = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent
+HERE.mkdir(parents=True, exist_ok=True)
+CHROMIUM = os.environ.get("DESCEND_CHROMIUM", "/usr/bin/chromium")
+DATA = Path(__file__).resolve().parents[2] / "examples" / "data.csv"
 warnings.simplefilter("ignore")
 
 bowl = function("x**2 + y**2")
@@ -50,6 +59,33 @@ for name, kw in (("gd", {"learning_rate": 0.001}), ("momentum", {"learning_rate"
 save_figure(optimizer_race(rosen, runs, xlim=(-2, 2), ylim=(-1, 3)),
             HERE / "optimizer_race.png", dpi=80)
 
-report = sweep_report(Path("/tmp") / "house_sweep.html", s, houses)
-if len(sys.argv) > 1:
-    print(report)
+report = sweep_report(HERE / "house_sweep.html", s, houses)
+
+
+def screenshots() -> None:
+    """``report.png`` (the sweep's report) and ``explorer.png`` (the valley's explorer page)."""
+    from playwright.sync_api import sync_playwright
+
+    from descend.explorer import explore
+
+    page_file = HERE / "valley_explorer.html"
+    page_file.write_text(explore("x**2 + x*y + y**2").html, encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        for html, png in ((report, "report.png"), (page_file, "explorer.png")):
+            page = browser.new_page(viewport={"width": 1100, "height": 760})
+            page.goto(Path(html).resolve().as_uri())
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(HERE / png))
+            page.close()
+        browser.close()
+    for html in (report, page_file):
+        Path(html).unlink()
+
+
+if Path(CHROMIUM).exists():
+    screenshots()
+else:
+    print(f"make_images: no Chromium at {CHROMIUM}: report.png and explorer.png not made",
+          file=sys.stderr)

@@ -63,7 +63,14 @@ def _lazy_module(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    """The public names (lazy ones included), the dunders and the loaded sub-packages -- not
+    the helpers this module imports for itself (``Any``, ``importlib``, ``annotations``)."""
+    from types import ModuleType
+
+    loaded = {n for n, v in globals().items()
+              if isinstance(v, ModuleType) and v.__name__ == f"{__name__}.{n}"}
+    dunders = {n for n in globals() if n.startswith("__") and n.endswith("__")}
+    return sorted(set(__all__) | {"plot"} | loaded | dunders)
 
 
 def __getattr__(name: str) -> Any:

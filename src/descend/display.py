@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["loss_svg", "model_html", "model_mimebundle", "result_html"]
+__all__ = ["loss_svg", "model_html", "model_mimebundle", "result_html", "sweep_html"]
 
 _GOOD, _BAD, _NEUTRAL = "#009E73", "#D55E00", "#0072B2"
 
@@ -61,14 +61,18 @@ def loss_svg(losses: Any, width: int = 260, height: int = 90, color: str = _NEUT
     )
 
 
+def _colour(verdict: str) -> str:
+    """The verdict's colour: green only for ``converged``, red for a failed run."""
+    from descend.loop.verdict import FAILED
+
+    return _GOOD if verdict == "converged" else (_BAD if verdict in FAILED else _NEUTRAL)
+
+
 def result_html(r: Any) -> str:
     """An :class:`~descend.loop.OptimizeResult` as an HTML card for Jupyter's rich display."""
     status = str(r.status)
-    good = bool(getattr(r, "success", False))
-    colour = _GOOD if good else (_BAD if status == "diverged" else _NEUTRAL)
-    verdict = {"gtol": "converged", "no_progress": "converged (loss stopped changing)",
-               "target_loss": "reached the target loss", "diverged": "diverged",
-               "max_iter": "not converged: step budget spent"}.get(status, status)
+    verdict = str(getattr(r, "verdict", None) or status)  # the headline is the verdict's word
+    colour = _colour(verdict)
     names = list(getattr(r, "variables", ()) or [f"x{i}" for i in range(len(np.ravel(r.x)))])
     x = ", ".join(f"{html.escape(n)} = {_f(v)}" for n, v in zip(names, np.ravel(r.x), strict=False))
     gnorm = float(np.linalg.norm(np.ravel(r.jac))) if r.jac is not None else math.nan
@@ -105,8 +109,8 @@ def model_html(model: Any) -> str:
     coefficients in the data's units, the loss against the least-squares optimum, the loss curve.
     """
     status = str(getattr(model, "stop_reason_", ""))
-    good = status in ("gtol", "no_progress", "target_loss", "converged")
-    colour = _GOOD if good else (_BAD if status == "diverged" else _NEUTRAL)
+    verdict = str(getattr(model, "verdict_", None) or status)  # the headline is the verdict
+    colour = _colour(verdict)
     names = list(getattr(model, "feature_names_", ()) or
                  [f"x{i}" for i in range(len(np.ravel(model.coef_)))])
     terms = " + ".join(f"{_f(c)}·{html.escape(str(n))}" for n, c in
@@ -125,7 +129,10 @@ def model_html(model: Any) -> str:
         '<div class="descend-model" style="font-family:system-ui,sans-serif;font-size:13px;'
         f'border-left:4px solid {colour};padding:6px 10px;max-width:760px">'
         f'<div style="font-weight:bold;color:{colour}">{html.escape(type(model).__name__)}: '
-        f'{html.escape(status or "fitted")}</div>'
+        f'{html.escape(verdict or "fitted")} '
+        f'<span style="font-weight:normal;color:#555">(stopped by {html.escape(status)})'
+        '</span></div>'
+        f'<div style="margin:2px 0 6px">{html.escape(str(getattr(model, "message_", "")))}</div>'
         '<div style="display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start">'
         f'<table style="border-collapse:collapse">{body}</table>'
         f'<div>{loss_svg(getattr(model, "loss_curve_", []), color=colour)}'
@@ -140,3 +147,29 @@ def model_mimebundle(model: Any, bundle: dict[str, Any]) -> dict[str, Any]:
     out = dict(bundle)
     out["text/html"] = model_html(model) + str(bundle.get("text/html", ""))
     return out
+
+
+def sweep_html(res: Any) -> str:
+    """A :class:`~descend.models.sweep.SweepResult` as a compact card: one row per rate with its
+    verdict and loss curve, the stability limit ``2/L`` in the headline."""
+    words = [str(v) for v in res.verdicts]
+    counts = ", ".join(f"{words.count(w)} {w}" for w in dict.fromkeys(words))
+    rows = "".join(
+        f'<tr><td style="text-align:right;font-family:monospace;padding-right:10px">{_f(rate)}'
+        f'</td><td style="color:{_colour(w)};font-weight:bold;padding-right:10px">{w}</td>'
+        f'<td style="text-align:right;font-family:monospace;padding-right:10px">{int(n)}</td>'
+        f'<td style="text-align:right;font-family:monospace;padding-right:10px">{_f(loss, 4)}</td>'
+        f"<td>{loss_svg(curve, width=140, height=28, color=_colour(w))}</td></tr>"
+        for rate, w, n, loss, curve in zip(res.learning_rates, words, res.n_iter, res.final_loss,
+                                           res.loss_curves, strict=False)
+    )
+    head = "".join(f'<th style="text-align:left;color:#555;padding-right:10px">{h}</th>'
+                   for h in ("learning rate", "verdict", "steps", "final loss", "loss"))
+    return (
+        '<div class="descend-sweep" style="font-family:system-ui,sans-serif;font-size:13px;'
+        f'border-left:4px solid {_NEUTRAL};padding:6px 10px;max-width:760px">'
+        f'<div style="font-weight:bold">learning-rate sweep: {html.escape(counts)} '
+        f'<span style="font-weight:normal;color:#555">(stability limit 2/L = '
+        f"{_f(res.stability_limit, 4)})</span></div>"
+        f'<table style="border-collapse:collapse"><tr>{head}</tr>{rows}</table></div>'
+    )

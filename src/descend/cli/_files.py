@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from descend.errors import InputError
 from descend.io import OutputPlan, data_files, plan_output
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
@@ -48,7 +49,24 @@ def plan_outputs(plan: OutputPlan, **outputs: str | None) -> dict[str, Path | No
             continue
         formats, what = _KINDS[option]
         planned[name] = plan_output(path, option, plan, formats=formats, what=what)
+        if name in ("plot", "animate") and not _installed("matplotlib"):
+            # refused before the run, not after it (--html needs no plotting library)
+            raise InputError(
+                f"{option} needs matplotlib, which is not installed; install it with: pip "
+                "install 'descend[plot]' (or 'descend[all]' for everything)")
     return planned
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+    import sys
+
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def same_run(meta: dict[str, Any]) -> Any:

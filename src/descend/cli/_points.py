@@ -45,6 +45,12 @@ def gradient_info_at(fun: Any, x: Sequence[float], option: str) -> Any:
             f"{option}: {formula} is not defined as a real number at {_where(fun, x)} "
             f"(f = {f:.6g}); {why}; choose a point inside it"
         )
+    if all(abs(float(v)) < 1e10 for v in x):  # not large numbers: a singularity (log(0), 1/0)
+        fail(
+            f"{option}: {formula} is infinite at {_where(fun, x)} (f = {f:.6g}): the point is a "
+            "singularity or the edge of the function's domain; choose a point inside the "
+            "domain, away from it"
+        )
     fail(
         f"{option}: {formula} overflows float64 at {_where(fun, x)} (f = {f:.6g}, a gradient "
         "entry is infinite); choose a point nearer the origin or rescale the formula"

@@ -18,7 +18,7 @@ def explore_command(
         "gd", "--optimizer", help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw."
     ),
     lr: float = typer.Option(
-        None, "--lr", help="The learning rate to start with [default: a round number below 1/L]."
+        None, "--lr", help="The learning rate to start with [default: the largest of 1, 2, 5 x 10^k not above 1/L; 1/L itself when it is one, as 0.5 for x**2]."
     ),
     max_iter: int = typer.Option(200, "--max-iter", help="Most steps per descent on the page."),
     xlim: str = typer.Option(None, "--xlim", help="x window, e.g. -3,3 [default: fitted]."),

@@ -193,6 +193,13 @@ _WHERE = {
 }
 
 
+#: Verdicts whose sentence goes to stderr (the library's warning, or the failure's diagnosis):
+#: the table shows their word only, so the sentence is printed once.
+_SAID_ON_STDERR = frozenset(
+    {"not_a_minimum", "stalled", "budget_spent", "diverged", "oscillating", "unbounded_below"}
+)
+
+
 def _print_result(fun: Any, result: Any) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -210,10 +217,18 @@ def _print_result(fun: Any, result: Any) -> None:
     from rich.text import Text
 
     stopped = str(result.info.get("stopped", result.message))
-    if str(result.status) == "diverged":
-        verdict_text = str(result.verdict).replace("_", " ")
-    else:  # the verdict's sentence: the message up to the stopping rule's, in brackets
+    word = str(result.verdict)
+    if word in _SAID_ON_STDERR:  # the sentence is the warning or error: printed once, there
+        verdict_text = word
+        if word == "not_a_minimum":  # what the point is (saddle, maximum); the way out: stderr
+            verdict_text += f" ({result.message.split(':', 1)[0]})"
+        if stopped.startswith(result.message.rsplit(" [", 1)[0]):
+            stopped = {"diverged": "the loss grew without bound",
+                       "unbounded_below": "the loss fell without bound"}.get(word, word)
+    else:  # the word, then its sentence: the message up to the stopping rule's, in brackets
         verdict_text = result.message.rsplit(" [", 1)[0]
+        if not verdict_text.startswith(word):
+            verdict_text = f"{word}: {verdict_text}"
     table.add_row("verdict", Text(to_flags(verdict_text)))  # Text: brackets are not markup
     table.add_row("stopped", Text(f"{result.status}: {to_flags(stopped)}"))
     table.add_row("time", f"{result.elapsed * 1000:.3g} ms")

@@ -183,11 +183,21 @@ def _engine_names() -> tuple[str, ...]:
     return tuple(ENGINES)
 
 
+def _fit_optimizer_names() -> tuple[str, ...]:
+    # fit's own choices first: auto (the default) and the preconditioned solver
+    return ("auto", "preconditioned", *_optimizer_names())
+
+
+def _fit_engine_names() -> tuple[str, ...]:
+    names = _engine_names()
+    return names if "auto" in names else ("auto", *names)
+
+
 #: (command, parameter) -> the registry that holds its values; shown and completed as choices.
 CHOICES: dict[tuple[str, str], Callable[[], tuple[str, ...]]] = {
-    ("fit", "optimizer"): _optimizer_names,
+    ("fit", "optimizer"): _fit_optimizer_names,
     ("fit", "loss"): _loss_names,
-    ("fit", "engine"): _engine_names,
+    ("fit", "engine"): _fit_engine_names,
     ("minimize", "optimizer"): _optimizer_names,
 }
 

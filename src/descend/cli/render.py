@@ -157,12 +157,16 @@ def print_fit(model: Any, report: FitReport) -> None:
             f"{model.epsilon:g} x {model.huber_scale_:.6g} = {model.huber_threshold_:.6g}",
         )
     if model.optimal_loss_ is not None:
-        t.add_row("least-squares loss", fmt(model.optimal_loss_))
+        # from the moments: rounding ~eps x the starting loss
+        same = abs(model.optimal_loss_ - model.loss_) <= 1e-12 * max(model.initial_loss_, 1e-300)
+        t.add_row("least-squares loss",
+                  "= final loss (to rounding)" if same else fmt(model.optimal_loss_))
     t.add_row("R^2", fmt(report.r2))
     t.add_row("iterations", str(model.n_iter_))
     t.add_row("stop reason", model.stop_reason_)
     t.add_row("verdict", str(model.verdict_))
-    t.add_row("condition number", f"{model.condition_number_:.4g}")
+    # of the standardised design (the summary's "Cond. no." is statsmodels': the raw design's)
+    t.add_row("condition number (standardised)", f"{model.condition_number_:.4g}")
     t.add_row("trusted digits", f"~{model.trusted_digits_} (of the coefficients)")
     t.add_row("time", f"{report.elapsed:.3g} s")
     out.print(t)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,7 +10,7 @@ from rich.table import Table as RichTable
 
 from descend._lazy import lazy_module
 from descend.cli import options as o
-from descend.cli.app import app, fail, out, parse_floats, printable
+from descend.cli.app import Diverged, app, err, fail, out, parse_floats, printable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -89,6 +90,7 @@ def sweep_command(
         from descend.cli.render import print_json, sweep_json
 
         print_json(sweep_json(res, table.target_name))
+        _every_run_failed(res.verdicts)
         return
     out.print(
         f"{printable(table.source)}: {table.n} rows; {printable(table.target_name)} ~ "
@@ -99,7 +101,7 @@ def sweep_command(
     )
     t = RichTable(show_header=True, header_style="bold")
     for col in ("learning rate", "final loss", "steps", "rate / (2/L)", "stopped", "verdict"):
-        t.add_column(col, justify="right")
+        t.add_column(col, justify="right", no_wrap=col == "verdict")  # one word, unbroken
     for k, rate in enumerate(res.learning_rates):
         t.add_row(
             f"{rate:g}",
@@ -107,7 +109,7 @@ def sweep_command(
             str(int(res.n_iter[k])),
             f"{rate / res.stability_limit:.3g}",
             res.status[k],
-            res.verdicts[k].replace("_", " "),
+            res.verdicts[k],  # the verdict's own word, as in the JSON (docs/verdicts.md)
         )
     out.print(t)
     if "oscillating" in res.verdicts:
@@ -120,3 +122,18 @@ def sweep_command(
         for path, kind in ((plot, "plot"), (html, "report")):
             if path is not None:
                 out.print(f"wrote {kind}: {path}", markup=False)
+    _every_run_failed(res.verdicts)
+
+
+def _every_run_failed(verdicts: Sequence[str]) -> None:
+    """A sweep whose every run failed (diverged, oscillating, unbounded below) exits 3, as a
+    failed fit does; one line on stderr says so."""
+    from descend.loop.verdict import FAILED
+
+    if verdicts and all(v in FAILED for v in verdicts):
+        err.print(
+            f"descend: every run of the sweep failed ({', '.join(verdicts)}); use rates below "
+            "the stability limit 2/L",
+            markup=False,
+        )
+        raise Diverged()

@@ -287,6 +287,16 @@ def judge_point(
             f"not converged: {budget} ran out at x = {_fmt_point(x)} with |grad f| = {gn:.3g}",
             facts,
         )
+    edge = _domain_edge(fun, x, f, g) if stopped_by == "no_progress" else None
+    if edge is not None:
+        facts["domain_edge_distance"] = edge
+        return Judgement(
+            Verdict.UNBOUNDED_BELOW,
+            f"unbounded below: f falls without bound towards the edge of its domain "
+            f"{edge:.3g} from x = {_fmt_point(x)} (f = {f:.6g}, |grad f| = {gn:.3g}): there is "
+            "no minimum there; bound the variables or change the formula",
+            facts,
+        )
     return Judgement(
         Verdict.STALLED,
         f"stalled, not converged: the loss stopped moving at x = {_fmt_point(x)} but "
@@ -295,6 +305,27 @@ def judge_point(
         "learning rate, 'auto' or 'armijo', or a slower schedule",
         facts,
     )
+
+
+def _domain_edge(fun: Any, x: Any, f: float, g: Any) -> float | None:
+    """The distance along ``-g`` to where ``fun`` stops being finite, when ``f`` still falls on
+    the way there (``log(x)`` descended towards 0): a descent stopped by the domain's edge, not
+    by a flat loss. ``None`` when no such edge is within ``1e-3 max(|x|, 1)``."""
+    gn = float(np.linalg.norm(g))
+    if not (math.isfinite(f) and math.isfinite(gn)) or gn <= 0.0:
+        return None
+    d = -np.asarray(g, dtype=np.float64) / gn
+    reach = 1e-3 * max(float(np.max(np.abs(x))), 1.0)
+    with np.errstate(all="ignore"):
+        try:
+            values = [float(fun.value(x + s * d)) for s in reach * 0.5 ** np.arange(60)]
+        except (ArithmeticError, ValueError):
+            return None
+    edge = next((k for k in range(len(values) - 1, -1, -1) if not math.isfinite(values[k])),
+                None)
+    if edge is None or edge + 1 >= len(values) or not values[edge + 1] < f:
+        return None
+    return float(reach * 0.5**edge)
 
 
 def _hessian(fun: Any, x: Any) -> Any:

@@ -75,7 +75,7 @@ def fit_verdict(
     if status in (Status.MAX_ITER, Status.TIME_LIMIT):
         return Verdict.BUDGET_SPENT
     if status is Status.TARGET_LOSS:
-        return Verdict.STOPPED
+        return Verdict.TARGET_REACHED
     return Verdict.STALLED
 
 
@@ -188,7 +188,7 @@ def _hint(fit: Any, spec: Any, steps: Callable[[], float]) -> str:
         f"; plain gradient descent at 1/L needs about {n_steps:.2g} steps here (condition "
         "number of the Hessian x ln(1/accuracy)): the default optimizer='auto' "
         "(preconditioned, --optimizer auto, no --lr) gets the least-squares answer "
-        "in a few"
+        "in a few steps"
     )
 
 

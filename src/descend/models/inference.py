@@ -164,6 +164,17 @@ class FitSummary:
     def __str__(self) -> str:
         return _render(self)
 
+    def __repr__(self) -> str:
+        """The statistics table (what ``print`` shows), not the dataclass's fields."""
+        return _render(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the same table as HTML (``<pre>``: its columns line up as in a terminal)."""
+        import html
+
+        return ('<pre class="descend-summary" style="font-size:12px;line-height:1.25">'
+                f"{html.escape(_render(self))}</pre>")
+
 
 def _num(v: Any) -> float | None:
     """A finite float, or ``None`` (JSON has no nan or inf)."""
@@ -411,7 +422,7 @@ def _wald(ws: Array, V: Array, d: int, df_denom: int) -> tuple[float | None, flo
                                                               tuple[str, ...]]:
     """statsmodels' robust F: the Wald statistic of all slopes with the robust covariance,
     divided by its rank ``J``, on ``F(J, df_denom)`` (pseudo-inverse when ``J < d``)."""
-    from scipy import stats as sps
+    from scipy import special
 
     rank = int(np.linalg.matrix_rank(V))
     if rank == 0 or df_denom <= 0:
@@ -420,14 +431,16 @@ def _wald(ws: Array, V: Array, d: int, df_denom: int) -> tuple[float | None, flo
     note = () if rank == d else (
         f"the robust covariance of the slopes has rank {rank} < {d} (too few clusters): the "
         f"F test uses its pseudo-inverse on {rank} degrees of freedom",)
-    return F, float(sps.f.sf(F, rank, df_denom)), note
+    return F, float(special.fdtrc(rank, df_denom, F)), note
 
 
 def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_resid: int,
            alpha: float, status: str | None, *, cov: Array | None, robust: bool,
            n_groups: int | None = None) -> _Inference:
     """Standard errors, t (or z), p, intervals, the F (or Wald) test and the likelihood."""
-    from scipy import stats as sps
+    # scipy.special, not scipy.stats: the same functions (scipy.stats' t, f and norm call
+    # these), without ~1-2 s of importing every distribution (issue 24: --summary's start-up)
+    from scipy import special
 
     assert gram.inv is not None and gram.theta_opt is not None
     p, rss, tss = gram.p, gram.rss, gram.tss
@@ -444,7 +457,7 @@ def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_r
     slopes = slice(p - df_model, p)
     if df_model > 0 and not robust:
         f_stat = ((tss - rss) / df_model) / sigma2
-        f_p = float(sps.f.sf(f_stat, df_model, df_resid))
+        f_p = float(special.fdtrc(df_model, df_resid, f_stat))
     elif df_model > 0:
         f_stat, f_p, note = _wald(theta[slopes], V[slopes, slopes], df_model,
                                   df_resid if n_groups is None else n_groups - 1)
@@ -459,9 +472,12 @@ def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_r
             "least-squares t and p would describe numbers the fit did not reach; raise "
             "max_iter or lower tol",)})
     t = theta / std_err
-    dist = sps.norm if robust else sps.t(df_resid)
-    p_value = 2.0 * dist.sf(np.abs(t))
-    q = float(dist.ppf(1.0 - float(alpha) / 2.0))
+    if robust:  # z tests, as statsmodels' robust covariances (use_t=False)
+        p_value = 2.0 * special.ndtr(-np.abs(t))
+        q = float(special.ndtri(1.0 - float(alpha) / 2.0))
+    else:
+        p_value = 2.0 * special.stdtr(df_resid, -np.abs(t))
+        q = float(special.stdtrit(df_resid, 1.0 - float(alpha) / 2.0))
     conf_int = np.column_stack([theta - q * std_err, theta + q * std_err])
     return _Inference(**{**base.__dict__, "t": t, "p_value": p_value, "conf_int": conf_int})
 

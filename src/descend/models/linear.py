@@ -103,6 +103,8 @@ class LinearModel(FittedAttributes):
             from descend.scale.dask_engine import fit_dask
 
             return fit_dask(self, X, y, sample_weight, callback=callback, resume=resume)
+        if isinstance(getattr(y, "name", None), str):  # a named pandas/polars Series
+            self.target_name_ = y.name  # summary()'s "Dep. variable", as statsmodels'
         X, y = self._validate_fit_data(X, y)
         sw = check_sample_weight(sample_weight, X.shape[0])
         if sw is not None and np.all(sw == sw[0]):

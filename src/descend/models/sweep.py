@@ -92,6 +92,18 @@ class SweepResult:
             out[: c.size, k] = c
         return out
 
+    def __repr__(self) -> str:
+        """One line per run, not the arrays (``histories`` holds every iterate)."""
+        runs = "; ".join(f"{float(r):g}: {v}, {int(n)} steps"
+                         for r, v, n in zip(self.learning_rates, self.verdicts, self.n_iter,
+                                            strict=False))
+        return f"SweepResult(2/L = {self.stability_limit:.6g}; {runs})"
+
+    def _repr_html_(self) -> str:  # Jupyter: a compact card
+        from descend.display import sweep_html
+
+        return sweep_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "stability_limit": self.stability_limit,

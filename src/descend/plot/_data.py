@@ -81,7 +81,12 @@ def _grid_callable(f: Callable[..., Any]) -> GridFunction:
 
 
 def as_field(fun: Any, *, names: Sequence[str] | None = None, formula: str = "") -> Field:
-    """A :class:`Field` from an Objective of two variables, a ``Field``, or ``f(X, Y)``."""
+    """A :class:`Field` from an Objective of two variables, a ``Field``, ``f(X, Y)``, or an
+    expression's text (as every other entry point takes it)."""
+    if isinstance(fun, str):
+        from descend.expr import function
+
+        fun = function(fun, variables=names)
     if isinstance(fun, Field):
         return fun
     if hasattr(fun, "value") and hasattr(fun, "grad") and hasattr(fun, "n"):

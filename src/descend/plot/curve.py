@@ -90,6 +90,10 @@ def curve_plot(
     Returns:
         The Figure.
     """
+    if isinstance(fun, str):  # an expression's text, as every other entry point takes it
+        from descend.expr import function
+
+        fun = function(fun)
     if getattr(fun, "n", None) != 1:
         raise InputError(
             f"curve_plot draws functions of one variable; this one has {getattr(fun, 'n', '?')}"
