@@ -105,6 +105,33 @@ def _call_with(f: Callable[..., Any], args: tuple[Any, ...], x: Array) -> Any:
     return f(x, *args)
 
 
+def _method(method: Any, optimizer: Any, learning_rate: Any, objective: Objective, hess: Any,
+            bounds: Any) -> tuple[str | None, Any]:
+    """The second-order method to run (or ``None``) and the first-order optimizer otherwise."""
+    from descend.loop.second_order import default_method, method_name
+
+    first_order = optimizer is not None or learning_rate is not None
+    if method is None:
+        if not first_order:
+            return default_method(objective, hess=hess, bounds=bounds), None
+        if hess is not None or bounds is not None:
+            raise InputError("hess= and bounds= are for the second-order methods; give "
+                             "method='newton' (hess) or method='l-bfgs' (bounds), not an optimizer")
+        return None, optimizer
+    name = method_name(method)
+    if name is None:  # a first-order optimizer named by method=
+        if optimizer is not None:
+            raise InputError(f"give the optimizer once: method={method!r} or optimizer=, not both")
+        if hess is not None or bounds is not None:
+            raise InputError(f"hess= and bounds= need method='newton' or 'l-bfgs', "
+                             f"not {method!r}")
+        return None, method
+    if first_order:
+        raise InputError(f"method={method!r} chooses its own steps; optimizer= and "
+                         "learning_rate= apply to the first-order optimizers (method='gd', ...)")
+    return name, None
+
+
 def _optimizer(optimizer: Any) -> Optimizer:
     from descend.optim import gd, get_optimizer
 
@@ -252,18 +279,35 @@ def minimize(
     args: tuple[Any, ...] = (),
     options: dict[str, Any] | None = None,
     history_limit: int = HISTORY_LIMIT,
+    method: str | None = None,
+    hess: Callable[..., Any] | None = None,
+    bounds: Any = None,
 ) -> OptimizeResult:
-    """Minimise ``fun`` from ``x0`` by gradient descent; return an :class:`OptimizeResult`.
+    """Minimise ``fun`` from ``x0``; return an :class:`OptimizeResult`.
 
     Args:
         fun: text (``"x**2 + x*y + y**2"``), a Python callable of a 1-D array, or an
             :class:`~descend.expr.Objective`. Text and callables go through
             :func:`descend.expr.function` with ``variables`` and ``jac``.
         x0: the start, one value per variable (in ``fun.variables`` order).
-        optimizer: a :class:`~descend.optim.Optimizer` (``descend.adam(0.01)``), a name, or
-            ``None`` for the default method: gradient descent with an Armijo line search whose
-            trial step is the Barzilai-Borwein step (see :mod:`descend.loop._linesearch`); it
-            reaches the classic 2-D test minima without tuning.
+        optimizer: a first-order :class:`~descend.optim.Optimizer` (``descend.adam(0.01)``)
+            or its name. Given (or with ``learning_rate``), the run is that optimizer's;
+            ``optimizer="gd"`` with ``learning_rate="armijo"`` is the tutorials' gradient
+            descent with a line-searched step (see :mod:`descend.loop._linesearch`).
+        method: scipy's ``method=``: ``"newton"`` (trust-region Newton with the exact Hessian;
+            scipy's ``trust-exact``/``trust-ncg``), ``"bfgs"``, ``"l-bfgs"`` (``L-BFGS-B``,
+            with ``bounds``) or ``"cg"`` (:mod:`descend.loop.second_order`), or a first-order
+            optimizer's name (``"gd"``, ``"adam"``...). Default: picked by what is known --
+            ``"newton"`` for an expression or objective with an exact Hessian and at most 1000
+            variables, ``"l-bfgs"`` for a Python callable or inside ``bounds``; gradient
+            descent only when an optimizer or a learning rate is asked for.
+        hess: for ``method="newton"`` on a Python callable: ``hess(x)`` returns the ``(n, n)``
+            Hessian. Without it Newton uses finite-difference Hessian-vector products of the
+            gradient (the result's message says so).
+        bounds: ``[(lower, upper), ...]`` per variable (``None`` for a free side), a dict
+            ``{name: (lower, upper)}`` or a ``scipy.optimize.Bounds``; runs ``"l-bfgs"``
+            projected onto the box. A run that ends on a bound says so (KKT check); a
+            lower bound above its upper bound is refused.
         learning_rate: overrides the optimizer's rate: a number, a schedule (callable of the
             step count), ``"auto"`` (``1/L`` from the curvature; see ``result.info["auto_lr"]``)
             or ``"armijo"`` (monotone backtracking line search).
@@ -360,6 +404,17 @@ def minimize(
         )
     if not np.all(np.isfinite(x)):
         raise InputError(f"x0 = {x.tolist()} must be finite")
+    second, optimizer = _method(method, optimizer, learning_rate, objective, hess, bounds)
+    if second is not None:
+        from descend.loop.second_order import run_method
+
+        rules = Rules(max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change, gtol=gtol,
+                      target_loss=target_loss, time_limit=time_limit)
+        return run_method(
+            objective, x, second, hess=hess, bounds=bounds, rules=rules,
+            notify=_notify(callback), state=state,
+            start_iter=integer("start_iter", start_iter, low=0),
+            history_limit=integer("history_limit", history_limit, low=2), t_start=t_start)
     opt = _optimizer(optimizer)
     if learning_rate is not None:
         opt = opt.with_learning_rate(learning_rate)
