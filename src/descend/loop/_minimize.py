@@ -125,6 +125,10 @@ def _method(method: Any, optimizer: Any, learning_rate: Any, objective: Objectiv
         if hess is not None or bounds is not None:
             raise InputError(f"hess= and bounds= need method='newton' or 'l-bfgs', "
                              f"not {method!r}")
+        if method.strip().lower() == "gd" and learning_rate is None:
+            from descend.optim import gd
+
+            return None, gd(learning_rate="armijo")  # the tutorials' line-searched descent
         return None, method
     if first_order:
         raise InputError(f"method={method!r} chooses its own steps; optimizer= and "
@@ -291,9 +295,10 @@ def minimize(
             :func:`descend.expr.function` with ``variables`` and ``jac``.
         x0: the start, one value per variable (in ``fun.variables`` order).
         optimizer: a first-order :class:`~descend.optim.Optimizer` (``descend.adam(0.01)``)
-            or its name. Given (or with ``learning_rate``), the run is that optimizer's;
-            ``optimizer="gd"`` with ``learning_rate="armijo"`` is the tutorials' gradient
-            descent with a line-searched step (see :mod:`descend.loop._linesearch`).
+            or its name. Given (or with ``learning_rate``), the run is that optimizer's.
+            ``method="gd"`` without a learning rate is the tutorials' gradient descent with a
+            line-searched step (see :mod:`descend.loop._linesearch`), the default before
+            the second-order methods.
         method: scipy's ``method=``: ``"newton"`` (trust-region Newton with the exact Hessian;
             scipy's ``trust-exact``/``trust-ncg``), ``"bfgs"``, ``"l-bfgs"`` (``L-BFGS-B``,
             with ``bounds``) or ``"cg"`` (:mod:`descend.loop.second_order`), or a first-order

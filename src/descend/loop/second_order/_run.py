@@ -24,7 +24,7 @@ from descend.loop.result import History, OptimizeResult, Status
 from descend.loop.second_order._counted import Counted, WithHessian, exact_hessian
 from descend.loop.second_order._kkt import judge_bounded
 from descend.loop.second_order.bounded import Bounds, parse_bounds, projected_lbfgs_step
-from descend.loop.second_order.newton import EXACT_MAX_N, INITIAL_RADIUS, NewtonState, newton_step
+from descend.loop.second_order.newton import EXACT_MAX_N, NewtonState, newton_step
 from descend.loop.second_order.quasi import (
     BFGSState, CGState, LBFGSState, bfgs_step, cg_step, lbfgs_step)
 from descend.loop.stopping import Rules, Watch
@@ -89,7 +89,7 @@ def _plan(objective: Objective, method: str, hess: Any, box: Bounds | None) -> t
                     "(no hess= given), subproblem by Steihaug-CG")
         elif not exact:
             note = f"; subproblem by Steihaug-CG (n = {objective.n} > {EXACT_MAX_N})"
-        return fun, newton_step(fun, exact=exact), NewtonState(INITIAL_RADIUS), note
+        return fun, newton_step(fun, exact=exact), NewtonState(math.nan), note
     fun = Counted(objective)
     if box is not None:
         return fun, projected_lbfgs_step(fun, box), LBFGSState((), ()), note
@@ -132,10 +132,25 @@ def run_method(
     run = drive(step, x, f, g, gn, fresh if state is None else state, watch,
                 max_iter=rules.max_iter, start_iter=start_iter, status=watch.start(f, gn),
                 notify=notify, history_limit=history_limit)
+    judgement, message = _judge(fun, box, run, watch, rules, method)
+    kicked = None
+    if _leave(judgement, run, box):
+        kicked = _kick(fun, run, np.asarray(judgement.facts["descent_direction"]))
+    if kicked is not None:  # use the direction the verdict found: go on from the lower point
+        xk, fk, gk, sk = kicked
+        first = run
+        status = watch.step(fk, float(np.linalg.norm(gk)))
+        run = drive(step, xk, fk, gk, float(np.linalg.norm(gk)), run.state, watch,
+                    max_iter=rules.max_iter, start_iter=start_iter + first.nit + 1,
+                    status=status, notify=notify, history_limit=history_limit)
+        run.nit += first.nit + 1
+        run.rows = _join(first.rows, run.rows, first.nit + 1, sk)
+        judgement, message = _judge(fun, box, run, watch, rules, method)
+        message += (f"; at step {first.nit} the verdict found x = {_point(first.x)} not a "
+                    "minimum and the run went on along its descent direction")
     kept = run.rows
     history = History(x=kept.x, fun=kept.fun, grad_norm=kept.grad_norm,
                       learning_rate=kept.rate, step=kept.step)
-    judgement, message = _judge(fun, box, run, watch, rules, method)
     message += note
     if judgement.verdict in _WARN:
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
@@ -164,7 +179,8 @@ def _judge(fun: Counted, box: Bounds | None, run: Any, watch: Watch, rules: Rule
         if watch.unbounded:
             j = Judgement(Verdict.UNBOUNDED_BELOW, "the loss fell without bound: no minimum",
                           {"grad_norm": float(run.gn)})
-            return j, (f"the loss fell without bound (to {run.blown:.3g}) after x = "
+            low = run.blown if math.isfinite(run.blown) else float(run.f)
+            return j, (f"the loss fell without bound (to {low:.3g}) after x = "
                        f"{_point(run.x)}: the function looks unbounded below, so it has no "
                        "minimum to find; check the expression or add bounds")
         what = run.detail or "the loss or its gradient became non-finite"
@@ -181,6 +197,42 @@ def _judge(fun: Counted, box: Bounds | None, run: Any, watch: Watch, rules: Rule
         j = judge_point(objective, run.x, float(run.f), run.g, gtol=gtol,
                         stopped_by=str(run.status), history_x=recent)
     return j, f"{j.sentence} [{stopped}]"
+
+
+def _leave(j: Judgement, run: Any, box: Bounds | None) -> bool:
+    """Whether the run *arrived* (not started) at a point the verdict shows is not a minimum
+    and knows a direction of descent from: then the run goes on along it."""
+    return (j.verdict is Verdict.NOT_A_MINIMUM and run.nit > 0 and box is None
+            and "descent_direction" in j.facts
+            and run.status in (Status.GTOL, Status.NO_PROGRESS))
+
+
+def _kick(fun: Counted, run: Any, d: Array) -> tuple[Array, float, Array, float] | None:
+    """The farthest point of ``x + s d``, ``s = 1e-3 r, 2e-3 r, ...`` up to ``1e3 r``
+    (``r = max(1, |x|)``), while ``f`` keeps falling; ``None`` when the first does not fall."""
+    x, f = run.x, float(run.f)
+    reach = max(1.0, float(np.linalg.norm(x)))
+    s, best = 1e-3 * reach, None
+    while s <= 1e3 * reach:
+        fv = fun.value(x + s * d)
+        if not (math.isfinite(fv) and fv < f):
+            break
+        best, f = s, fv
+        s *= 2.0
+    if best is None:
+        return None
+    xk = x + best * d
+    fk, gk = fun.value_and_grad(xk)
+    return (xk, fk, gk, best) if np.all(np.isfinite(gk)) else None
+
+
+def _join(a: Any, b: Any, offset: int, rate: float) -> Any:
+    """The kept rows of two legs of one run; ``b`` starts at step ``offset``."""
+    return a._replace(
+        x=np.concatenate([a.x, b.x]), fun=np.concatenate([a.fun, b.fun]),
+        grad_norm=np.concatenate([a.grad_norm, b.grad_norm]),
+        rate=np.concatenate([a.rate, [rate], b.rate]),
+        step=np.concatenate([a.step, b.step + offset]), thinned=a.thinned or b.thinned)
 
 
 def _point(x: Array) -> str:

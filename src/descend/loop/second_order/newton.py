@@ -21,8 +21,8 @@ one *accepted* point; rejected trials show in ``nfev``, not in ``nit``.
 
 >>> from descend.loop import minimize
 >>> r = minimize("x**2 + x*y + y**2 + 3*x", [5.0, 5.0], method="newton")
->>> r.nit, [round(v, 12) for v in r.x]     # a quadratic: one Newton step (radius 1 grows)
-(4, [-2.0, 1.0])
+>>> r.nit, [round(v, 12) for v in r.x]     # a quadratic: one Newton step
+(1, [-2.0, 1.0])
 """
 
 from __future__ import annotations
@@ -41,12 +41,20 @@ __all__ = ["EXACT_MAX_N", "NewtonState", "newton_step"]
 EXACT_MAX_N = 200
 ETA = 0.15  # accept a step when rho > ETA (scipy's default)
 INITIAL_RADIUS = 1.0
-MAX_RADIUS = 1000.0
+MAX_RADIUS = 1e8  # scipy's is 1000; larger lets a run unbounded below show it in ~30 steps
 _MAX_TRIALS = 60
+_UNBOUNDED = 1e8  # the radius of the first trial: the Newton step itself where H > 0
 
 
 class NewtonState(NamedTuple):
-    """The trust radius ``delta`` carried from step to step (all the method remembers)."""
+    """The trust radius ``delta`` carried from step to step (all the method remembers).
+
+    A fresh run starts with ``delta = nan``: the first step then tries the full Newton step
+    when the Hessian at ``x0`` is positive definite, and keeps it only when the model predicted
+    it well (``rho > 3/4``; ``delta = max(1, |p_N|)``); otherwise, or where ``H`` is not
+    positive definite, ``delta = min(1, |p_N|/2)`` (scipy's ``initial_trust_radius`` is 1).
+    A quadratic is solved in one step; a far jump into another basin is not taken.
+    """
 
     radius: float
 
@@ -63,9 +71,15 @@ def newton_step(fun: Counted, *, exact: bool) -> Any:
         else:
             hvp = fun.hvp(x, g)
             solve = lambda r: steihaug_step(g, hvp, r, 2 * x.shape[0] + 10)  # noqa: E731
+        first = None
+        if not math.isfinite(delta):  # a fresh run: try the whole Newton step first
+            first = solve(_UNBOUNDED * (1.0 + float(norm(x))))
+            delta = max(INITIAL_RADIUS, float(norm(first.p))) if not first.on_boundary else (
+                INITIAL_RADIUS)
+            first = None if first.on_boundary else first
         evals = 0
         for _ in range(_MAX_TRIALS):
-            p, predicted, boundary = solve(delta)
+            p, predicted, boundary = solve(delta) if first is None else first
             if not predicted > 0.0:
                 return None  # the model predicts no decrease: at the precision of f
             x_new = x + p
@@ -73,6 +87,11 @@ def newton_step(fun: Counted, *, exact: bool) -> Any:
             evals += 1
             rho = (f - f_new) / predicted if math.isfinite(f_new) else -math.inf
             pn = float(norm(p))
+            if first is not None and rho <= 0.75:  # the model did not hold that far
+                first = None
+                delta = min(INITIAL_RADIUS, 0.5 * pn)
+                continue
+            first = None
             if rho < 0.25:
                 delta = 0.25 * min(delta, pn)
             elif rho > 0.75 and boundary:
