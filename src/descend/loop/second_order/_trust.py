@@ -63,6 +63,13 @@ def _model(g: Array, H: Array, p: Array) -> float:
 
 def exact_step(g: Array, H: Array, delta: float) -> Step:
     """The exact minimiser of ``m`` in ``|p| <= delta`` (see the module docstring)."""
+    try:  # the common case, cheaply: H positive definite and the Newton step inside
+        C = np.linalg.cholesky(H)
+        p = -np.linalg.solve(C.T, np.linalg.solve(C, g))
+        if float(np.linalg.norm(p)) <= delta:
+            return Step(p, -_model(g, H, p), False)
+    except np.linalg.LinAlgError:
+        pass
     lam, Q = np.linalg.eigh(H)
     c = Q.T @ g  # the gradient in the eigenbasis
     scale = max(float(np.max(np.abs(lam))), _EPS)
