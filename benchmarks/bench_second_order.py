@@ -107,6 +107,7 @@ def _scipy(obj: Any, x0: Any, fstar: float, method: str) -> dict[str, Any]:
 
 def _problems(quick: bool) -> list[tuple[str, Any, Any, float]]:
     from benchmarks._mgh import problems
+
     from descend.expr.testfunctions import TEST_FUNCTIONS
 
     out = problems(20 if quick else 100)

@@ -26,7 +26,13 @@ from descend.loop.second_order._kkt import judge_bounded
 from descend.loop.second_order.bounded import Bounds, parse_bounds, projected_lbfgs_step
 from descend.loop.second_order.newton import EXACT_MAX_N, NewtonState, newton_step
 from descend.loop.second_order.quasi import (
-    BFGSState, CGState, LBFGSState, bfgs_step, cg_step, lbfgs_step)
+    BFGSState,
+    CGState,
+    LBFGSState,
+    bfgs_step,
+    cg_step,
+    lbfgs_step,
+)
 from descend.loop.stopping import Rules, Watch
 from descend.loop.verdict import Judgement, Verdict, judge_point
 

@@ -21,7 +21,7 @@ one *accepted* point; rejected trials show in ``nfev``, not in ``nit``.
 
 >>> from descend.loop import minimize
 >>> r = minimize("x**2 + x*y + y**2 + 3*x", [5.0, 5.0], method="newton")
->>> r.nit, [round(v, 12) for v in r.x]     # a quadratic: one Newton step
+>>> r.nit, [round(float(v), 12) for v in r.x]     # a quadratic: one Newton step
 (1, [-2.0, 1.0])
 """
 

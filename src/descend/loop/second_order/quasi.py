@@ -23,7 +23,7 @@ stays positive definite. State is an immutable NamedTuple per method; a saved st
 
 >>> from descend.loop import minimize
 >>> r = minimize("(1 - x)**2 + 100*(y - x**2)**2", [-1.2, 1.0], method="bfgs")
->>> r.verdict, [round(v, 6) for v in r.x]
+>>> r.verdict, [round(float(v), 6) for v in r.x]
 (<Verdict.CONVERGED: 'converged'>, [1.0, 1.0])
 """
 
