@@ -40,6 +40,7 @@ __all__ = ["EXACT_MAX_N", "NewtonState", "newton_step"]
 #: Largest n solved with the exact subproblem (an n x n eigen-decomposition per step).
 EXACT_MAX_N = 200
 ETA = 0.15  # accept a step when rho > ETA (scipy's default)
+GROW = 2.0  # the radius grows by this factor after a very good step on the boundary
 INITIAL_RADIUS = 1.0
 MAX_RADIUS = 1e8  # scipy's is 1000; larger lets a run unbounded below show it in ~30 steps
 _MAX_TRIALS = 60
@@ -95,7 +96,7 @@ def newton_step(fun: Counted, *, exact: bool) -> Any:
             if rho < 0.25:
                 delta = 0.25 * min(delta, pn)
             elif rho > 0.75 and boundary:
-                delta = min(2.0 * delta, MAX_RADIUS)
+                delta = min(GROW * delta, MAX_RADIUS)
             if rho > ETA:
                 g_new = fun.grad(x_new)
                 if np.all(np.isfinite(g_new)):
