@@ -105,37 +105,6 @@ def _call_with(f: Callable[..., Any], args: tuple[Any, ...], x: Array) -> Any:
     return f(x, *args)
 
 
-def _method(method: Any, optimizer: Any, learning_rate: Any, objective: Objective, hess: Any,
-            bounds: Any) -> tuple[str | None, Any]:
-    """The second-order method to run (or ``None``) and the first-order optimizer otherwise."""
-    from descend.loop.second_order import default_method, method_name
-
-    first_order = optimizer is not None or learning_rate is not None
-    if method is None:
-        if not first_order:
-            return default_method(objective, hess=hess, bounds=bounds), None
-        if hess is not None or bounds is not None:
-            raise InputError("hess= and bounds= are for the second-order methods; give "
-                             "method='newton' (hess) or method='l-bfgs' (bounds), not an optimizer")
-        return None, optimizer
-    name = method_name(method)
-    if name is None:  # a first-order optimizer named by method=
-        if optimizer is not None:
-            raise InputError(f"give the optimizer once: method={method!r} or optimizer=, not both")
-        if hess is not None or bounds is not None:
-            raise InputError(f"hess= and bounds= need method='newton' or 'l-bfgs', "
-                             f"not {method!r}")
-        if method.strip().lower() == "gd" and learning_rate is None:
-            from descend.optim import gd
-
-            return None, gd(learning_rate="armijo")  # the tutorials' line-searched descent
-        return None, method
-    if first_order:
-        raise InputError(f"method={method!r} chooses its own steps; optimizer= and "
-                         "learning_rate= apply to the first-order optimizers (method='gd', ...)")
-    return name, None
-
-
 def _optimizer(optimizer: Any) -> Optimizer:
     from descend.optim import gd, get_optimizer
 
@@ -306,9 +275,8 @@ def minimize(
             ``"newton"`` for an expression or objective with an exact Hessian and at most 1000
             variables, ``"l-bfgs"`` for a Python callable or inside ``bounds``; gradient
             descent only when an optimizer or a learning rate is asked for.
-        hess: for ``method="newton"`` on a Python callable: ``hess(x)`` returns the ``(n, n)``
-            Hessian. Without it Newton uses finite-difference Hessian-vector products of the
-            gradient (the result's message says so).
+        hess: ``hess(x)``, the ``(n, n)`` Hessian of a Python callable, for Newton; without
+            it Newton uses finite-difference Hessian-vector products (said in the message).
         bounds: ``[(lower, upper), ...]`` per variable (``None`` for a free side), a dict
             ``{name: (lower, upper)}`` or a ``scipy.optimize.Bounds``; runs ``"l-bfgs"``
             projected onto the box. A run that ends on a bound says so (KKT check); a
@@ -409,17 +377,9 @@ def minimize(
         )
     if not np.all(np.isfinite(x)):
         raise InputError(f"x0 = {x.tolist()} must be finite")
-    second, optimizer = _method(method, optimizer, learning_rate, objective, hess, bounds)
-    if second is not None:
-        from descend.loop.second_order import run_method
+    from descend.loop.second_order import choose_method, run_method
 
-        rules = Rules(max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change, gtol=gtol,
-                      target_loss=target_loss, time_limit=time_limit)
-        return run_method(
-            objective, x, second, hess=hess, bounds=bounds, rules=rules,
-            notify=_notify(callback), state=state,
-            start_iter=integer("start_iter", start_iter, low=0),
-            history_limit=integer("history_limit", history_limit, low=2), t_start=t_start)
+    second, optimizer = choose_method(method, optimizer, learning_rate, objective, hess, bounds)
     opt = _optimizer(optimizer)
     if learning_rate is not None:
         opt = opt.with_learning_rate(learning_rate)
@@ -429,6 +389,10 @@ def minimize(
         raise InputError(f"gtol must be a number, got {gtol!r}")
     rules = Rules(max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change, gtol=gtol,
                   target_loss=target_loss, time_limit=time_limit)
+    if second is not None:
+        return run_method(objective, x, second, hess=hess, bounds=bounds, rules=rules,
+                          notify=_notify(callback), state=state, start_iter=start_iter,
+                          history_limit=history_limit, t_start=t_start)
 
     f, g = objective.value_and_grad(x)
     f = float(f)

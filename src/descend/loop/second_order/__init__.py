@@ -14,6 +14,12 @@ and checkpoints as gradient descent. :func:`run_method` is what ``minimize(metho
 =================  =====================================  ===============================
 """
 
-from descend.loop.second_order._run import METHODS, default_method, method_name, run_method
+from descend.loop.second_order._run import (
+    METHODS,
+    choose_method,
+    default_method,
+    method_name,
+    run_method,
+)
 
-__all__ = ["METHODS", "default_method", "method_name", "run_method"]
+__all__ = ["METHODS", "choose_method", "default_method", "method_name", "run_method"]

@@ -36,7 +36,7 @@ from descend.loop.second_order.quasi import (
 from descend.loop.stopping import Rules, Watch
 from descend.loop.verdict import Judgement, Verdict, judge_point
 
-__all__ = ["METHODS", "default_method", "method_name", "run_method"]
+__all__ = ["METHODS", "choose_method", "default_method", "method_name", "run_method"]
 
 #: The second-order methods: name -> (what it is, its state's type).
 METHODS: dict[str, tuple[str, type]] = {
@@ -78,6 +78,36 @@ def default_method(objective: Objective, *, hess: Any, bounds: Any) -> str:
         return "l-bfgs"
     known = hess is not None or exact_hessian(objective)
     return "newton" if known and objective.n <= NEWTON_DEFAULT_MAX_N else "l-bfgs"
+
+
+def choose_method(method: Any, optimizer: Any, learning_rate: Any, objective: Objective, hess: Any,
+            bounds: Any) -> tuple[str | None, Any]:
+    """``minimize``'s choice: the second-order method to run (or ``None``) and otherwise the
+    first-order optimizer (``method="gd"`` without a rate is the line-searched descent)."""
+    first_order = optimizer is not None or learning_rate is not None
+    if method is None:
+        if not first_order:
+            return default_method(objective, hess=hess, bounds=bounds), None
+        if hess is not None or bounds is not None:
+            raise InputError("hess= and bounds= are for the second-order methods; give "
+                             "method='newton' (hess) or method='l-bfgs' (bounds), not an optimizer")
+        return None, optimizer
+    name = method_name(method)
+    if name is None:  # a first-order optimizer named by method=
+        if optimizer is not None:
+            raise InputError(f"give the optimizer once: method={method!r} or optimizer=, not both")
+        if hess is not None or bounds is not None:
+            raise InputError(f"hess= and bounds= need method='newton' or 'l-bfgs', "
+                             f"not {method!r}")
+        if method.strip().lower() == "gd" and learning_rate is None:
+            from descend.optim import gd
+
+            return None, gd(learning_rate="armijo")  # the tutorials' line-searched descent
+        return None, method
+    if first_order:
+        raise InputError(f"method={method!r} chooses its own steps; optimizer= and "
+                         "learning_rate= apply to the first-order optimizers (method='gd', ...)")
+    return name, None
 
 
 def _plan(objective: Objective, method: str, hess: Any, box: Bounds | None) -> tuple[
