@@ -31,7 +31,8 @@ def test_text_function_and_short_runs():
 
 
 def test_line_search_steps_show_the_chosen_gamma():
-    r = minimize(VALLEY, [3.0, 1.0])
+    # the line-searched gradient descent (minimize's default before method= existed)
+    r = minimize(VALLEY, [3.0, 1.0], optimizer=gd(learning_rate="armijo"))
     first = explain_steps(VALLEY, r, k=1)[0]
     assert first.startswith("b = a - gamma * grad f(a) = (3, 1) - ")
     assert f"{r.history.learning_rate[0]:.6g} * (7, 5)" in first

@@ -148,8 +148,10 @@ def test_fun_as_text_callable_and_jac():
 
 
 def test_default_is_gd_with_line_search_and_exported():
-    r = minimize(VALLEY, [3.0, 1.0])
+    # issue 25: an expression's default is Newton; the line-searched gd is method="gd"
+    r = minimize(VALLEY, [3.0, 1.0], method="gd")
     assert r.optimizer == "gd" and r.learning_rate == "armijo"
+    assert minimize(VALLEY, [3.0, 1.0]).optimizer == "newton"
     assert set(loop.__all__) >= {"minimize", "explain_steps", "OptimizeResult", "Status"}
 
 

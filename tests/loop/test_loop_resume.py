@@ -35,7 +35,7 @@ OPTIMIZERS = {
     "rmsprop": lambda: rmsprop(0.01, momentum=0.5),
     "gd-auto": lambda: gd("auto"),
     "gd-armijo": lambda: gd("armijo"),
-    "default": lambda: None,
+    "default": lambda: gd(learning_rate="armijo"),  # the default before issue 25 (now Newton)
 }
 
 
@@ -64,7 +64,7 @@ def test_auto_and_armijo_states_carry_the_chosen_step():
     r = _run(f, [-1.2, 1.0], optimizer=gd("auto"), max_iter=5)
     assert isinstance(r.info["state"], LoopState)
     assert r.info["state"].learning_rate == r.info["auto_lr"]["learning_rate"]
-    r = _run(f, [-1.2, 1.0], max_iter=5)
+    r = _run(f, [-1.2, 1.0], method="gd", max_iter=5)
     assert isinstance(r.info["state"], LoopState)
     assert r.info["state"].learning_rate == r.history.learning_rate[-1]
 

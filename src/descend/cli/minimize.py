@@ -30,6 +30,36 @@ def build_optimizer(name: str | None, learning_rate: Any, hyperparams: dict[str,
     return get_optimizer(name, **kwargs)
 
 
+def parse_bounds_option(text: str | None, variables: tuple[str, ...]) -> dict[str, Any] | None:
+    """``--bounds x=0:,y=-1:1``: per variable ``lower:upper``, either side left empty for free.
+
+    >>> parse_bounds_option("x=0:,y=-1:1", ("x", "y"))
+    {'x': (0.0, None), 'y': (-1.0, 1.0)}
+    """
+    if text is None:
+        return None
+    out: dict[str, Any] = {}
+    for part in (p.strip() for p in text.split(",")):
+        name, eq, rng = part.partition("=")
+        lo, colon, hi = rng.partition(":")
+        if not eq or not colon or not name.strip():
+            fail(f"--bounds {text}: write each bound as NAME=LOWER:UPPER (either side may be "
+                 f"empty), e.g. x=0:,y=-1:1; got {part!r}")
+        name = name.strip()
+        if name not in variables:
+            fail(f"--bounds {text}: {name!r} is not a variable of the function "
+                 f"({', '.join(variables)})")
+        try:
+            pair = tuple(float(v) if v.strip() else None for v in (lo, hi))
+        except ValueError:
+            fail(f"--bounds {text}: the bounds of {name} must be numbers, got {rng!r}")
+        if pair[0] is not None and pair[1] is not None and pair[0] > pair[1]:
+            fail(f"--bounds {text}: lower {pair[0]:g} > upper {pair[1]:g} for {name}: no "
+                 "point satisfies them; give lower <= upper")
+        out[name] = pair
+    return out
+
+
 def _infer_name(given: dict[str, Any]) -> str:
     if "b1" in given or "b2" in given:
         return "adam"
@@ -46,11 +76,23 @@ def _fmt(v: float) -> str:
 def minimize_command(
     expression: str = typer.Argument(..., help="The function as text, e.g. 'x**2 + x*y + y**2'."),
     start: str = typer.Option(..., "--start", help="Starting point in variable order, e.g. 3,1."),
+    method: str = typer.Option(
+        None,
+        "--method",
+        help="newton (exact Hessian), bfgs, l-bfgs (with --bounds), cg, or gd (the tutorials' "
+        "gradient descent with a line-searched step) [default: newton; l-bfgs with --bounds].",
+    ),
+    bounds: str = typer.Option(
+        None,
+        "--bounds",
+        help="Box constraints NAME=LOWER:UPPER, either side may be empty, e.g. x=0:,y=-1:1 "
+        "(runs l-bfgs projected onto the box).",
+    ),
     optimizer: str = typer.Option(
         None,
         "--optimizer",
-        help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw "
-        "[default: gradient descent with a line-searched step].",
+        help="A first-order optimizer: gd, momentum, nesterov, adagrad, rmsprop, adam or adamw "
+        "(with --lr and its hyper-parameters).",
     ),
     lr: str = typer.Option(
         None,
@@ -100,9 +142,9 @@ def minimize_command(
         False, "--force", help="Let --plot/--animate/--html replace an existing file."
     ),
 ) -> None:
-    """Minimise EXPRESSION by gradient descent from --start; print the answer and why it stopped.
+    """Minimise EXPRESSION from --start; print the answer and why it stopped.
 
-    Example: descend minimize 'x**2 + x*y + y**2' --start 3,1 --lr 0.1 --explain
+    Example: descend minimize 'x**2 + x*y + y**2' --start 3,1 --method gd --lr 0.1 --explain
     """
     from descend.expr import function
     from descend.loop import explain_steps, minimize
@@ -124,6 +166,21 @@ def minimize_command(
         learning_rate,
         {"momentum": momentum, "b1": b1, "b2": b2, "eps": eps, "weight_decay": weight_decay},
     )
+    extra: dict[str, Any] = {}
+    if method is not None:
+        from descend.loop.second_order import method_name
+
+        if method_name(method) is None and opt is not None:  # --method gd --lr 0.1
+            if optimizer is not None:
+                fail("--method and --optimizer both name an optimizer; give one")
+            opt = build_optimizer(method, learning_rate, {
+                "momentum": momentum, "b1": b1, "b2": b2, "eps": eps,
+                "weight_decay": weight_decay})
+        else:
+            extra["method"] = method
+    box = parse_bounds_option(bounds, fun.variables)
+    if box is not None:
+        extra["bounds"] = box
     if (fun.n != 2 and animate) or (fun.n > 2 and plot):
         fail(f"--plot draws functions of one or two variables, --animate of two; this one has {fun.n}")
     from descend.io import OutputPlan
@@ -144,7 +201,7 @@ def minimize_command(
     with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet or as_json) as bar:
         # poll: Ctrl-C/SIGTERM raised at a step boundary, where the loop stops cleanly
         callback = every(bar, poll)
-        result = minimize(fun, x0, optimizer=opt, callback=callback, **kwargs)
+        result = minimize(fun, x0, optimizer=opt, callback=callback, **kwargs, **extra)
 
     if as_json:
         out.print(dumps(result.to_dict()), markup=False)
@@ -207,13 +264,21 @@ def _print_result(fun: Any, result: Any) -> None:
     point = ", ".join(
         f"{v} = {_fmt(float(x))}" for v, x in zip(fun.variables, result.x, strict=True)
     )
-    table.add_row(_WHERE.get(str(result.verdict), "stopped at"), point)
+    where = _WHERE.get(str(result.verdict), "stopped at")
+    if result.info.get("verdict", {}).get("active_bounds") and result.success:
+        where = "minimum on the bounds at"
+    table.add_row(where, point)
     table.add_row("f", _fmt(float(result.fun)))
     table.add_row("|grad f|", f"{math.hypot(*(float(v) for v in result.jac)):.3g}")
     table.add_row("iterations", str(result.nit))
-    table.add_row("optimizer", str(result.optimizer))
-    lr = result.learning_rate
-    table.add_row("learning rate", _fmt(lr) if isinstance(lr, float) else str(lr))
+    if "method" in result.info:  # a second-order method: no learning rate, its evaluations
+        table.add_row("method", str(result.optimizer))
+        table.add_row("evaluations",
+                      f"f {result.nfev}, grad {result.njev}, Hessian {result.nhev}")
+    else:
+        table.add_row("optimizer", str(result.optimizer))
+        lr = result.learning_rate
+        table.add_row("learning rate", _fmt(lr) if isinstance(lr, float) else str(lr))
     from rich.text import Text
 
     stopped = str(result.info.get("stopped", result.message))

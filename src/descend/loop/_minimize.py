@@ -252,18 +252,35 @@ def minimize(
     args: tuple[Any, ...] = (),
     options: dict[str, Any] | None = None,
     history_limit: int = HISTORY_LIMIT,
+    method: str | None = None,
+    hess: Callable[..., Any] | None = None,
+    bounds: Any = None,
 ) -> OptimizeResult:
-    """Minimise ``fun`` from ``x0`` by gradient descent; return an :class:`OptimizeResult`.
+    """Minimise ``fun`` from ``x0``; return an :class:`OptimizeResult`.
 
     Args:
         fun: text (``"x**2 + x*y + y**2"``), a Python callable of a 1-D array, or an
             :class:`~descend.expr.Objective`. Text and callables go through
             :func:`descend.expr.function` with ``variables`` and ``jac``.
         x0: the start, one value per variable (in ``fun.variables`` order).
-        optimizer: a :class:`~descend.optim.Optimizer` (``descend.adam(0.01)``), a name, or
-            ``None`` for the default method: gradient descent with an Armijo line search whose
-            trial step is the Barzilai-Borwein step (see :mod:`descend.loop._linesearch`); it
-            reaches the classic 2-D test minima without tuning.
+        optimizer: a first-order :class:`~descend.optim.Optimizer` (``descend.adam(0.01)``)
+            or its name. Given (or with ``learning_rate``), the run is that optimizer's.
+            ``method="gd"`` without a learning rate is the tutorials' gradient descent with a
+            line-searched step (see :mod:`descend.loop._linesearch`), the default before
+            the second-order methods.
+        method: scipy's ``method=``: ``"newton"`` (trust-region Newton with the exact Hessian;
+            scipy's ``trust-exact``/``trust-ncg``), ``"bfgs"``, ``"l-bfgs"`` (``L-BFGS-B``,
+            with ``bounds``) or ``"cg"`` (:mod:`descend.loop.second_order`), or a first-order
+            optimizer's name (``"gd"``, ``"adam"``...). Default: picked by what is known --
+            ``"newton"`` for an expression or objective with an exact Hessian and at most 1000
+            variables, ``"l-bfgs"`` for a Python callable or inside ``bounds``; gradient
+            descent only when an optimizer or a learning rate is asked for.
+        hess: ``hess(x)``, the ``(n, n)`` Hessian of a Python callable, for Newton; without
+            it Newton uses finite-difference Hessian-vector products (said in the message).
+        bounds: ``[(lower, upper), ...]`` per variable (``None`` for a free side), a dict
+            ``{name: (lower, upper)}`` or a ``scipy.optimize.Bounds``; runs ``"l-bfgs"``
+            projected onto the box. A run that ends on a bound says so (KKT check); a
+            lower bound above its upper bound is refused.
         learning_rate: overrides the optimizer's rate: a number, a schedule (callable of the
             step count), ``"auto"`` (``1/L`` from the curvature; see ``result.info["auto_lr"]``)
             or ``"armijo"`` (monotone backtracking line search).
@@ -360,6 +377,9 @@ def minimize(
         )
     if not np.all(np.isfinite(x)):
         raise InputError(f"x0 = {x.tolist()} must be finite")
+    from descend.loop.second_order import choose_method, run_method
+
+    second, optimizer = choose_method(method, optimizer, learning_rate, objective, hess, bounds)
     opt = _optimizer(optimizer)
     if learning_rate is not None:
         opt = opt.with_learning_rate(learning_rate)
@@ -369,6 +389,10 @@ def minimize(
         raise InputError(f"gtol must be a number, got {gtol!r}")
     rules = Rules(max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change, gtol=gtol,
                   target_loss=target_loss, time_limit=time_limit)
+    if second is not None:
+        return run_method(objective, x, second, hess=hess, bounds=bounds, rules=rules,
+                          notify=_notify(callback), state=state, start_iter=start_iter,
+                          history_limit=history_limit, t_start=t_start)
 
     f, g = objective.value_and_grad(x)
     f = float(f)

@@ -76,7 +76,8 @@ class OptimizeResult:
 
     ``x`` is the last finite iterate (never ``nan``: a diverged run reports where it was
     before it blew up), ``fun`` its loss, ``jac`` its gradient, ``nit`` the number of steps,
-    ``nfev``/``njev`` function and gradient evaluations, ``status`` the rule that stopped the
+    ``nfev``/``njev``/``nhev`` function, gradient and Hessian evaluations (a
+    finite-difference Hessian-vector product counts as a gradient), ``status`` the rule that stopped the
     run, ``message`` a sentence for humans (for a diverged run: the likely cause and the fix),
     ``learning_rate`` the rate actually used (a number after ``"auto"`` is resolved, or the
     spec), ``elapsed`` seconds of wall time.
@@ -97,6 +98,7 @@ class OptimizeResult:
     elapsed: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
     verdict: Verdict | None = None
+    nhev: int = 0
 
     @property
     def success(self) -> bool:
@@ -106,7 +108,7 @@ class OptimizeResult:
         return self.verdict.success
 
     # scipy's OptimizeResult is a dict with attribute access: r["x"], "x" in r, r.keys().
-    _KEYS = ("x", "fun", "jac", "nit", "nfev", "njev", "success", "status", "message",
+    _KEYS = ("x", "fun", "jac", "nit", "nfev", "njev", "nhev", "success", "status", "message",
              "verdict", "history", "variables", "optimizer", "learning_rate", "elapsed", "info")
 
     def keys(self) -> tuple[str, ...]:
@@ -138,6 +140,8 @@ class OptimizeResult:
             "jac": np.asarray(self.jac).tolist(),
             "nit": int(self.nit),
             "nfev": int(self.nfev),
+            "njev": int(self.njev),
+            "nhev": int(self.nhev),
             "success": self.success,
             "status": str(self.status),
             "verdict": None if self.verdict is None else str(self.verdict),

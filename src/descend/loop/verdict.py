@@ -233,6 +233,17 @@ def judge_point(
                     f"start elsewhere, e.g. x0 = {_fmt_point(x + step * direction)}",
                     facts,
                 )
+            away = _falls_away_any(fun, x, f, lam, vecs)
+            if away is not None:
+                facts["descent_direction"] = [float(v) for v in away]
+                return Judgement(
+                    Verdict.NOT_A_MINIMUM,
+                    f"x = {_fmt_point(x)} is not a minimum: the gradient is small and the "
+                    f"Hessian positive there, but its curvature is weak and f keeps falling "
+                    f"along {_fmt_point(away)} (an inflection; the function may be unbounded "
+                    "below that way); start elsewhere or add bounds",
+                    facts,
+                )
             flat = vecs[:, np.abs(lam) <= EIG_RTOL * scale]
             lower = _lower_along(fun, x, f, flat)
             if lower is not None:
@@ -343,6 +354,44 @@ def _hessian(fun: Any, x: Any) -> Any:
     if H.ndim != 2 or not np.all(np.isfinite(H)):
         return None
     return (H + H.T) / 2.0
+
+
+#: An eigenvalue at most this times max(1, largest |eigenvalue|) is *weak* curvature: too small
+#: to rule out a third-order term taking over within a short step (x**3 near 0: the Hessian
+#: 6x is positive for x > 0, the gradient 3x**2 tiny, yet f falls for x < 0).
+WEAK_CURVATURE = 1e-2
+
+
+def _falls_away_any(fun: Any, x: Any, f: float, lam: Any, vecs: Any) -> Any:
+    """A weak-curvature eigen-direction (of the three lowest) along which ``f`` keeps falling
+    at every doubling of the step from ``1e-3 max(1, |x|)`` to ``1e3 max(1, |x|)``, else
+    ``None``. A nearby minimum stops the fall within a few doublings; a local minimum with
+    ordinary curvature is never probed."""
+    limit = WEAK_CURVATURE * max(1.0, float(np.max(np.abs(lam))))
+    for j in range(min(3, lam.shape[0])):
+        if lam[j] > limit:
+            break
+        for sign in (1.0, -1.0):
+            if _falls_away(fun, x, f, sign * vecs[:, j]):
+                return sign * vecs[:, j]
+    return None
+
+
+def _falls_away(fun: Any, x: Any, f: float, v: Any) -> bool:
+    reach = max(1.0, float(np.linalg.norm(x)))
+    s = 1e-3 * reach
+    prev = f - 100.0 * EPS * max(abs(f), _TINY)
+    while s <= 1e3 * reach:
+        try:
+            with np.errstate(all="ignore"):
+                fv = float(fun.value(x + s * v))
+        except (ArithmeticError, ValueError):
+            return False
+        if not (math.isfinite(fv) and fv < prev):
+            return False
+        prev = fv
+        s *= 2.0
+    return True
 
 
 def _lower_along(fun: Any, x: Any, f: float, directions: Any) -> Any:
