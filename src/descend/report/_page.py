@@ -108,7 +108,10 @@ def write_html(
         .replace("%%DATA%%", _script_json(payload))
         .replace("%%SCRIPT%%", _SCRIPT)
     )
-    p.write_text(text, encoding="utf-8")
+    from descend.io import atomic_output
+
+    with atomic_output(p) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return p
 
 
