@@ -73,7 +73,15 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "data") -> os.s
 
 
 def read_small_file(path: str | os.PathLike[str], what: str, cap: int) -> bytes:
-    """The bytes of a regular file of at most ``cap`` bytes (a model or checkpoint file)."""
+    """The bytes of a regular file of at most ``cap`` bytes (a model or checkpoint file);
+    a URL (``s3://b/model.json``, ``https://...``) is read through fsspec, under the same cap
+    and the remote deadlines; ``file://`` is the local file."""
+    from descend.io._output import local_path
+
+    local = local_path(path)
+    if local is None:
+        return _read_small_url(os.fspath(path), what, cap)
+    path = local
     st = check_regular_file(path, what)
     if st.st_size > cap:
         raise DataError(
@@ -84,6 +92,18 @@ def read_small_file(path: str | os.PathLike[str], what: str, cap: int) -> bytes:
         data = fh.read(cap + 1)
     if len(data) > cap:  # grew while we looked
         raise DataError(f"{path}: is larger than {cap:,} bytes; not a {what} file")
+    return data
+
+
+def _read_small_url(url: str, what: str, cap: int) -> bytes:
+    from descend.io._remote import read_bytes, remote_size
+
+    size = remote_size(url)
+    if size > cap:
+        raise DataError(f"{url}: is {size:,} bytes; a {what} file is at most {cap:,} bytes")
+    data = read_bytes(url)
+    if len(data) > cap:
+        raise DataError(f"{url}: is larger than {cap:,} bytes; not a {what} file")
     return data
 
 

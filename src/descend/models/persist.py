@@ -131,11 +131,11 @@ def load_model(path: str | Path) -> LinearModel:
     """
     from descend.io import load_json_limited, read_small_file
 
-    path = Path(path)
+    path = os.fspath(path)  # a str: s3://b/m.json keeps its "//" (a Path would not)
     try:
         raw = read_small_file(path, "model", MAX_BYTES)
     except DataError:
-        if not path.exists():
+        if "://" not in path and not os.path.lexists(path):
             raise DataError(
                 f"{path}: no such model file; create one with descend fit --save"
             ) from None

@@ -405,9 +405,15 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     (the state tree, its arrays' shapes against the parameters, a saved random-generator
     state), and a refusal is one :class:`~descend.errors.DataError` naming the field.
     """
-    from descend.io import check_regular_file, load_json_limited, read_small_file
+    from descend.io import check_regular_file, load_json_limited, local_path, read_small_file
 
-    p = Path(path)
+    local = local_path(path)
+    if local is None:  # s3://b/c.json: a Path would read it as the local "s3:/b/c.json"
+        raise DataError(
+            f"{path}: a checkpoint is a local file (descend writes it with --checkpoint); "
+            "copy it to this machine and give its path"
+        )
+    p = Path(local)
     where = str(p)
     try:
         st = check_regular_file(p, "checkpoint")
