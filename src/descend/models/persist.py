@@ -186,7 +186,7 @@ def load_model(path: str | Path) -> LinearModel:
     return model
 
 
-def _moments(m: Any, d: int, path: Path) -> MomentStats:
+def _moments(m: Any, d: int, path: str | Path) -> MomentStats:
     """The ``moments`` field, checked for its types and sizes (``d`` features)."""
     where = f"{path}: field 'moments'"
     if not isinstance(m, dict):
