@@ -242,8 +242,13 @@ def _read_dask(data: str, source: Any) -> Any:
     if source.kind == "parquet":
         return dd.read_parquet(list(source.files), columns=cols, **remote)
     missing = sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
+    from descend.io._compressed import plain_copy
+    from descend.io._remote import is_url
+
+    first = source.files[0]
+    copy = None if is_url(str(first)) else plain_copy(first)  # .csv.zst: one decompressed copy
     frame = dd.read_csv(
-        source.files[0],
+        str(copy) if copy is not None else first,
         sep=source._csv_sep,
         header=None,
         skiprows=1 if source._csv_header else 0,

@@ -179,7 +179,8 @@ def _inverse(cxx: Array) -> Array | None:
     except np.linalg.LinAlgError:
         return None
     Linv = np.linalg.solve(chol, np.eye(d))
-    return (Linv.T @ Linv) / np.outer(sd, sd)  # type: ignore[no-any-return]
+    with np.errstate(all="ignore"):  # sd ~ 1e-159: inf, refused by the caller by name
+        return (Linv.T @ Linv) / np.outer(sd, sd)  # type: ignore[no-any-return]
 
 
 def _condition_number(stats: MomentStats) -> float | None:
@@ -266,6 +267,9 @@ def ols_summary(
     notes: list[str] = []
 
     inv = _inverse(stats.cxx)
+    out_of_range = inv is not None and not bool(np.all(np.isfinite(inv)))
+    if out_of_range:  # X^T X ~ 1e-317 (features ~ 1e-160): its inverse overflows float64
+        inv = None
     r = b + float(stats.mean_x @ w) - stats.mean_y
     if inv is not None:
         w_opt = inv @ stats.cxy
@@ -302,6 +306,12 @@ def ols_summary(
             f"standard errors, t, p-values, intervals and F: {n} rows leave no residual degrees "
             f"of freedom for {p} parameters (need n > {p})"
         )
+    elif out_of_range:
+        unavailable.append(
+            "standard errors, t, p-values, intervals and F: the features are too small or too "
+            "large for float64 statistics (X^T X or its inverse under- or overflows); rescale "
+            "the features (multiply or divide them by a power of ten) and fit again"
+        )
     elif inv is None:
         unavailable.append(
             "standard errors, t, p-values, intervals and F: the features are collinear or one "
@@ -330,9 +340,14 @@ def ols_summary(
             llf = -0.5 * n * (math.log(2.0 * math.pi * rss / n) + 1.0)
             aic = 2.0 * p - 2.0 * llf
             bic = p * math.log(n) - 2.0 * llf
-            if d > 0:
+            if d > 0 and rss <= tss:
                 f_stat = ((tss - rss) / d) / sigma2
                 f_p = float(sps.f.sf(f_stat, d, df_resid))
+            elif d > 0:  # F would be negative: worse than the mean alone (a fit cut short)
+                unavailable.append(
+                    f"F: the fit's residuals exceed the target's own spread (RSS > TSS; "
+                    f"stopped: {status or 'unknown'}), so F would be negative; raise max_iter"
+                )
             if gap_se > GAP_LIMIT:
                 unavailable.append(
                     f"t, p-values and intervals: the coefficients are {gap_se:.3g} standard "

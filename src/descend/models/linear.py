@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from descend import _backends
 from descend.data.stats import MomentStats, check_sample_weight, weighted_moment_stats
-from descend.errors import InputError, StabilityWarning
+from descend.errors import DataError, InputError, StabilityWarning
 from descend.loop.result import History, OptimizeResult, Status
 from descend.loop.stopping import Rules
 from descend.models._accuracy import collinear_message, trusted_digits
@@ -548,6 +548,7 @@ class LinearModel:
             # the weights normalised to the row count: sum_i s_i h(r_i) / n is the weighted mean
             sn = sample_weight * (X.shape[0] / float(sample_weight.sum()))
             stats = weighted_moment_stats(X, y, sample_weight)
+            _check_overflow(stats, names)
             if self.loss == "squared_error" and self.batch_size is None:
                 return self._fit_stats(
                     stats, names, callback=callback, resume=resume, rows=_WeightedRows(X, y, sn)
@@ -555,6 +556,7 @@ class LinearModel:
             passes = _InMemoryRows(X, y, str(self.loss), float(self.epsilon), sn)
             return self._fit_passes(stats, names, passes, callback=callback, resume=resume)
         stats = fast_moment_stats(X, y)
+        _check_overflow(stats, names)
         if self._solver() == "preconditioned":
             white, objective = whiten_rows(
                 X, y, intercept=bool(self.fit_intercept), alpha=float(self.alpha), stats=stats
@@ -1487,3 +1489,16 @@ class _PassObjective:
         else:
             f, gw, gb = weighted_loss_and_grad(loss, X, y, w, b, weights, epsilon=epsilon)
         return self._internal(f, gw, gb, w)
+
+
+def _check_overflow(stats: Any, names: Sequence[str]) -> None:
+    """Refuse features whose centred squares overflow float64 (|X| ~ 1e200): every curvature
+    and step would be inf or 0 (a ZeroDivisionError, a failed SVD), as the CLI refuses them."""
+    diag = np.diagonal(np.asarray(stats.cxx, dtype=np.float64))
+    for j, v in enumerate(diag):
+        if not np.isfinite(v):
+            raise DataError(
+                f"X: column {j} ({names[j]!r}) holds values too large for float64 arithmetic "
+                "(their squares overflow past 1.8e308); rescale it (divide it by a power of "
+                "ten) and fit again"
+            )

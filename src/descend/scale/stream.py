@@ -160,7 +160,13 @@ class ChunkSource:
         from descend.io._remote import is_url, open_input, remote_errors
 
         if not is_url(path):
-            yield path
+            from descend.io._compressed import codec_of, open_plain
+
+            if codec_of(path) is None:
+                yield path
+                return
+            with open_plain(path) as fh:  # .csv.gz/.bz2/.zst/.zip: decompressed as it streams
+                yield fh
             return
         with remote_errors(path), open_input(path, self.storage_options) as fh:
             yield fh
