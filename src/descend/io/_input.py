@@ -107,6 +107,29 @@ def _read_small_url(url: str, what: str, cap: int) -> bytes:
     return data
 
 
+def check_same_columns(dataset: Any, names: tuple[str, ...]) -> None:
+    """Refuse a Parquet folder, glob or prefix whose files do not share the first file's
+    columns (pyarrow takes the schema of the first; a later file without a column would
+    fail deep in a read), naming the two files and the column."""
+    fragments = list(dataset.get_fragments())
+    if len(fragments) < 2:
+        return
+    first = fragments[0].path
+    want = set(names)
+    for frag in fragments[1:]:
+        have = set(frag.physical_schema.names)
+        if have == want:
+            continue
+        missing = sorted(want - have)
+        extra = sorted(have - want)
+        what = (f"has no column {missing[0]!r}" if missing
+                else f"has a column {extra[0]!r} that {first} has not")
+        raise DataError(
+            f"{frag.path}: {what} (the columns of {first} are {', '.join(names)}); the files "
+            "of one data set must have the same columns: fix or leave out that file"
+        )
+
+
 def _has_wildcard(text: str) -> bool:
     return any(c in text for c in _WILDCARDS)
 

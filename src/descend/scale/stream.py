@@ -434,6 +434,9 @@ def open_source(
             )
             names = tuple(dset.schema.names)
             from descend.data._csv import check_width
+            from descend.io._input import check_same_columns
+
+            check_same_columns(dset, names)  # a folder whose parts differ: named, not IndexError
 
             check_width(len(names), str(path))
             n_rows = int(dset.count_rows())
