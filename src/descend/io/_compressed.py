@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,6 +59,8 @@ def codec_of(path: str | os.PathLike[str]) -> str | None:
     """``"gzip"``, ``"bzip2"``, ``"zstd"``, ``"zip"`` or ``None`` (plain) from the magic
     number; an Excel workbook is a :class:`DataError` saying so."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None  # a FIFO would block open(); the reader refuses it by name
         with open(path, "rb") as fh:
             head = fh.read(8)
     except OSError:
