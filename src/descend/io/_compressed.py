@@ -71,9 +71,20 @@ def codec_of(path: str | os.PathLike[str]) -> str | None:
                 raise DataError(f"{path}: is an Excel 97-2003 workbook (.xls), not a CSV; "
                                 + _EXCEL_FIX.replace("PATH", repr(str(path))))
             if codec == "zip":
+                if not _is_zip(Path(path)):
+                    return None  # PK and garbage: not an archive; the reader says "binary"
                 _zip_member(Path(path))  # refuses a workbook, or an archive of many files
             return codec
     return None
+
+
+def _is_zip(path: Path) -> bool:
+    import zipfile
+
+    try:
+        return zipfile.is_zipfile(path)
+    except OSError:
+        return False
 
 
 def _zip_member(path: Path) -> str:
