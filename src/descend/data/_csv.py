@@ -209,10 +209,10 @@ def read_csv(path: str | Path, columns: set[int] | None = None) -> Frame:
 
     copy = None if is_remote(path) else plain_copy(path)
     if copy is not None:  # data.csv.gz: read a decompressed copy, messages name data.csv.gz
-        frame = renamed(copy, path, lambda: read_csv(copy, columns))
+        got = renamed(copy, path, lambda: read_csv(copy, columns))
         import dataclasses
 
-        return dataclasses.replace(frame, source=str(path))
+        return dataclasses.replace(got, source=str(path))
     layout = sniff_csv(path)
     if layout is None:
         from descend.data.load import read_parquet
