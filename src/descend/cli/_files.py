@@ -35,7 +35,7 @@ def guard_data(
     """The files behind DATA (a literal path, a folder, or a glob), each protected as an input;
     a URL's objects (strings) are listed through fsspec, and no output can overwrite them."""
     files, _how = data_files(data, storage_options)
-    plan.add_inputs([f for f in files if isinstance(f, Path)], "the data file")
+    plan.add_inputs(files, "the data file")  # file:// URLs too; remote objects are skipped
     return files
 
 

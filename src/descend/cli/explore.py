@@ -34,6 +34,7 @@ def explore_command(
     ),
     title: str = typer.Option(None, "--title", help="The page's heading [default: the function]."),
     note: str = typer.Option(None, "--note", help="A note for the learner, shown under the heading."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing page."),
 ) -> None:
     """Write an offline page to play with TARGET: click to descend, slide the learning rate.
 
@@ -45,6 +46,12 @@ def explore_command(
 
     if not html_path.lower().endswith((".html", ".htm")):
         fail(f"--html {html_path}: the explorer is an HTML page; give a name ending in .html")
+
+    from descend.io import OutputPlan, plan_output
+
+    plan = OutputPlan(force=force)  # checked before the work: never the data, never a surprise
+    plan.add_input(target, "the data explored")
+    plan_output(html_path, "--html", plan, formats=(".html", ".htm"), what="page")
 
     def limits(text: str | None, option: str) -> list[float] | None:
         if text is None:
@@ -72,5 +79,5 @@ def explore_command(
         title=title,
         note=note,
     )
-    written = page.save(html_path)
+    written = page.save(html_path, force=force)
     out.print(f"wrote {written} ({len(page.html) / 1024:.0f} KB, works offline)", markup=False)

@@ -127,8 +127,10 @@ def sniff_csv(path: str | Path | Any) -> CsvLayout | None:
     else:
         path = Path(path)
         check_regular_file(path)
-    try:
-        with path.open("rb") as fh:
+    from descend.io._compressed import open_plain
+
+    try:  # a .csv.gz (zst, bz2, zip) is sniffed decompressed; an Excel file refused by name
+        with path.open("rb") if isinstance(path, RemoteFile) else open_plain(path) as fh:
             head = fh.read(_SNIFF_BYTES + 1)
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory; give a CSV or Parquet file") from None
@@ -188,6 +190,15 @@ def read_csv(path: str | Path, columns: set[int] | None = None) -> Frame:
     reads only those columns, meets it. Without ``columns`` each column's first bad cell is
     recorded (:attr:`Frame.problems`) and raised only if the column is chosen later.
     """
+    from descend.io._compressed import plain_copy, renamed
+    from descend.io._remote import is_remote
+
+    copy = None if is_remote(path) else plain_copy(path)
+    if copy is not None:  # data.csv.gz: read a decompressed copy, messages name data.csv.gz
+        got = renamed(copy, path, lambda: read_csv(copy, columns))
+        import dataclasses
+
+        return dataclasses.replace(got, source=str(path))
     layout = sniff_csv(path)
     if layout is None:
         from descend.data._parquet import read_parquet

@@ -137,7 +137,13 @@ class ChunkSource:
         from descend.data.urls import is_url, open_url, url_errors
 
         if not is_url(path):
-            yield path
+            from descend.io._compressed import codec_of, open_plain
+
+            if codec_of(path) is None:
+                yield path
+                return
+            with open_plain(path) as fh:  # .csv.gz/.bz2/.zst/.zip: decompressed as it streams
+                yield fh
             return
         with url_errors(path), open_url(path, self.storage_options) as fh:
             yield fh
@@ -435,6 +441,9 @@ def _parquet_schema(
         else:
             dset = ds.dataset(files, format="parquet")
         names = tuple(dset.schema.names)
+        from descend.io._input import check_same_columns
+
+        check_same_columns(dset, names)  # a folder whose parts differ: named, not IndexError
         check_width(len(names), path)
         return dset, names, int(dset.count_rows())
     except (pa.ArrowInvalid, OSError) as exc:

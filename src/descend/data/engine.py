@@ -192,8 +192,13 @@ def read_dask(source: ChunkSource) -> Any:
     if source.kind == "parquet":
         return dd.read_parquet(list(source.files), columns=cols, **remote)
     missing = sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
+    from descend.data.urls import is_url
+    from descend.io._compressed import plain_copy
+
+    first = source.files[0]
+    copy = None if is_url(str(first)) else plain_copy(first)  # .csv.zst: one decompressed copy
     frame = dd.read_csv(
-        source.files[0],
+        str(copy) if copy is not None else first,
         sep=source._csv_sep,
         header=None,
         skiprows=1 if source._csv_header else 0,

@@ -46,15 +46,22 @@ class Explorer:
         self.html = page
         self.data = data
 
-    def save(self, path: str | Path) -> Path:
-        """Write the page to ``path`` (``.html``); return the path."""
+    def save(self, path: str | Path, *, force: bool = False, plan: Any = None) -> Path:
+        """Write the page to ``path`` (``.html``) through the one writer
+        (:func:`descend.io.write_output`: never over the data explored, an existing file only
+        with ``force``, atomic); return the path."""
+        from descend.io import OutputPlan, write_output
+
         p = Path(path)
         if p.suffix.lower() not in (".html", ".htm"):
             raise InputError(f"the explorer is an HTML page: give a path ending in .html, got {str(p)!r}")
-        from descend.io import atomic_output
-
-        with atomic_output(p) as tmp:  # descend's one writer: whole or not at all
-            tmp.write_text(self.html, encoding="utf-8")
+        if plan is None:
+            plan = OutputPlan(force=force)
+            source = (self.data.get("regression") or {}).get("source")
+            if source:
+                plan.add_input(source, "the data explored")
+        write_output(p, lambda tmp: tmp.write_text(self.html, encoding="utf-8"), option="--html",
+                     plan=plan, formats=(".html", ".htm"), what="page")
         return p
 
     def _repr_html_(self) -> str:

@@ -28,7 +28,13 @@ if TYPE_CHECKING:
         load_json_limited,
         read_small_file,
     )
-    from descend.io._output import OutputPlan, atomic_output, plan_output
+    from descend.io._output import (
+        OutputPlan,
+        atomic_output,
+        local_path,
+        plan_output,
+        write_output,
+    )
     from descend.io._signals import Terminated, deferred_interrupts, poll, received
 
 #: Where each name lives: a command loads only the parts it uses (start-up).
@@ -36,7 +42,8 @@ _WHERE = {
     **dict.fromkeys(("GLOB_PREFIX", "PARQUET_SUFFIXES", "check_regular_file", "data_files",
                      "data_fingerprint", "json_depth", "load_json_limited", "read_small_file"),
                     "_input"),
-    **dict.fromkeys(("OutputPlan", "atomic_output", "plan_output"), "_output"),
+    **dict.fromkeys(("OutputPlan", "atomic_output", "local_path", "plan_output", "write_output"),
+                    "_output"),
     **dict.fromkeys(("Terminated", "deferred_interrupts", "poll", "received"), "_signals"),
 }
 
@@ -62,8 +69,10 @@ __all__ = [
     "deferred_interrupts",
     "json_depth",
     "load_json_limited",
+    "local_path",
     "plan_output",
     "poll",
     "read_small_file",
     "received",
+    "write_output",
 ]

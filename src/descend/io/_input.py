@@ -73,7 +73,15 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "data") -> os.s
 
 
 def read_small_file(path: str | os.PathLike[str], what: str, cap: int) -> bytes:
-    """The bytes of a regular file of at most ``cap`` bytes (a model or checkpoint file)."""
+    """The bytes of a regular file of at most ``cap`` bytes (a model or checkpoint file);
+    a URL (``s3://b/model.json``, ``https://...``) is read through fsspec, under the same cap
+    and the remote deadlines; ``file://`` is the local file."""
+    from descend.io._output import local_path
+
+    local = local_path(path)
+    if local is None:
+        return _read_small_url(os.fspath(path), what, cap)
+    path = local
     st = check_regular_file(path, what)
     if st.st_size > cap:
         raise DataError(
@@ -85,6 +93,41 @@ def read_small_file(path: str | os.PathLike[str], what: str, cap: int) -> bytes:
     if len(data) > cap:  # grew while we looked
         raise DataError(f"{path}: is larger than {cap:,} bytes; not a {what} file")
     return data
+
+
+def _read_small_url(url: str, what: str, cap: int) -> bytes:
+    from descend.io._remote import read_bytes, remote_size
+
+    size = remote_size(url)
+    if size > cap:
+        raise DataError(f"{url}: is {size:,} bytes; a {what} file is at most {cap:,} bytes")
+    data = read_bytes(url)
+    if len(data) > cap:
+        raise DataError(f"{url}: is larger than {cap:,} bytes; not a {what} file")
+    return data
+
+
+def check_same_columns(dataset: Any, names: tuple[str, ...]) -> None:
+    """Refuse a Parquet folder, glob or prefix whose files do not share the first file's
+    columns (pyarrow takes the schema of the first; a later file without a column would
+    fail deep in a read), naming the two files and the column."""
+    fragments = list(dataset.get_fragments())
+    if len(fragments) < 2:
+        return
+    first = fragments[0].path
+    want = set(names)
+    for frag in fragments[1:]:
+        have = set(frag.physical_schema.names)
+        if have == want:
+            continue
+        missing = sorted(want - have)
+        extra = sorted(have - want)
+        what = (f"has no column {missing[0]!r}" if missing
+                else f"has a column {extra[0]!r} that {first} has not")
+        raise DataError(
+            f"{frag.path}: {what} (the columns of {first} are {', '.join(names)}); the files "
+            "of one data set must have the same columns: fix or leave out that file"
+        )
 
 
 def _has_wildcard(text: str) -> bool:

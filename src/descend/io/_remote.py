@@ -17,6 +17,15 @@ On the command line each is ``--storage-option KEY=VALUE``; a dotted key nests
 (``client_kwargs.region_name=eu-west-1``) and ``true``/``false``/``none`` and numbers are read
 as such (:func:`parse_storage_options`).
 
+Deadlines: every remote read has a connect and a read timeout, :data:`DEFAULT_TIMEOUT` (30 s)
+unless the storage option ``timeout=SECONDS`` says otherwise (``--storage-option timeout=120``
+for a slow link); a store that accepts and never answers, or sends a byte less often than
+that, ends in one error naming the timeout. Retries are bounded (:data:`MAX_ATTEMPTS` tries
+for S3, no silent minutes of back-off). The store's answer is named: HTTP 403 -> access
+denied, 404 -> no such object, 5xx -> server error, a reset -> connection lost, a body shorter
+than announced -> cut short; reads made later through :func:`open_input`'s file are named the
+same way.
+
 fsspec and the protocol's package (s3fs, gcsfs, aiohttp...) are imported only when a URL is
 given; a missing one is one :class:`~descend._optional.MissingExtraError` naming the extra.
 Every failure of the store -- no bucket, no key, no permission, no connection -- is one
@@ -35,6 +44,8 @@ from descend.errors import DataError, InputError
 from descend.io._input import PARQUET_SUFFIXES as _PARQUET  # the one list of suffixes
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_ATTEMPTS",
     "RemoteFile",
     "arrow_dataset",
     "is_remote",
@@ -46,6 +57,11 @@ __all__ = [
     "remote_files",
     "remote_size",
 ]
+
+#: Seconds to connect, and between two reads of an answer (storage option ``timeout``).
+DEFAULT_TIMEOUT = 30.0
+#: Tries of one S3 request (the first and the retries).
+MAX_ATTEMPTS = 2
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+)://")
 
@@ -137,8 +153,12 @@ def _filesystem(url: str, storage_options: Mapping[str, Any] | None) -> tuple[An
             "reading URLs needs fsspec, which is not installed; install it with: "
             "pip install 'descend[data]'"
         ) from None
+    options = _with_deadlines(proto, storage_options)
     try:
-        return url_to_fs(url, **dict(storage_options or {}))  # type: ignore[no-any-return]
+        fs, path = url_to_fs(url, **options)
+        if proto in ("s3", "s3a") and getattr(fs, "retries", 0) > MAX_ATTEMPTS:
+            fs.retries = MAX_ATTEMPTS  # s3fs's own loop: 5 tries with back-off by default
+        return fs, path
     except ImportError as exc:  # fsspec knows the protocol; its package is missing
         if proto not in _PACKAGES:
             raise MissingExtraError(
@@ -167,18 +187,115 @@ def _filesystem(url: str, storage_options: Mapping[str, Any] | None) -> tuple[An
         ) from None
 
 
+def timeout_of(storage_options: Mapping[str, Any] | None) -> float:
+    """The deadline in seconds that ``storage_options`` ask for (``timeout``), checked."""
+    value = (storage_options or {}).get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e6:
+        raise InputError(
+            f"--storage-option timeout={value}: give the deadline as a positive number of "
+            f"seconds, e.g. --storage-option timeout=120 (default {DEFAULT_TIMEOUT:g})"
+        )
+    return float(value)
+
+
+def _with_deadlines(proto: str, storage_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """fsspec's options for ``proto`` with a connect and a read timeout and bounded retries;
+    the user's own settings (``client_kwargs.timeout``, ``config_kwargs.*``) win."""
+    options = dict(storage_options or {})
+    t = timeout_of(options)
+    options.pop("timeout", None)
+    if proto in ("http", "https"):
+        import aiohttp
+
+        client = dict(options.get("client_kwargs") or {})
+        client.setdefault("timeout", aiohttp.ClientTimeout(total=None, connect=t,
+                                                           sock_connect=t, sock_read=t))
+        options["client_kwargs"] = client
+    elif proto in ("s3", "s3a"):
+        config = dict(options.get("config_kwargs") or {})
+        config.setdefault("connect_timeout", t)
+        config.setdefault("read_timeout", t)
+        config.setdefault("retries", {"max_attempts": MAX_ATTEMPTS, "mode": "standard"})
+        options["config_kwargs"] = config
+    return options
+
+
 def _bucket(url: str) -> str:
     rest = _URL.sub("", url)
     return rest.split("/", 1)[0]
 
 
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        yield e
+        e = e.__cause__ or e.__context__
+
+
+def _named(url: str, exc: BaseException, timeout: float | None) -> DataError | None:
+    """The store's answer in ``exc`` (or what it was raised from) in words, if known."""
+    t = f"{timeout:g}" if timeout is not None else f"{DEFAULT_TIMEOUT:g}"
+    for e in _chain(exc):
+        name = type(e).__name__
+        status = getattr(e, "status", None)
+        if isinstance(status, int) and status >= 400 and status != 404:
+            reason = getattr(e, "message", "") or ""
+            if status in (401, 403):
+                return DataError(
+                    f"{url}: access denied (HTTP {status} {reason}); check the credentials "
+                    "or the object's permissions".replace(" )", ")")
+                )
+            kind = "server error" if status >= 500 else "refused"
+            return DataError(
+                f"{url}: {kind} (HTTP {status} {reason}); try again later or check the URL"
+                .replace(" )", ")")
+            )
+        if name in ("ClientPayloadError", "ContentLengthError", "TransferEncodingError",
+                    "IncompleteReadError", "IncompleteRead", "ResponseStreamingError"):
+            return DataError(
+                f"{url}: the download was cut short (the server closed the connection before "
+                "the whole object arrived); try again"
+            )
+        if isinstance(e, TimeoutError) or "Timeout" in name:
+            return DataError(
+                f"{url}: no answer within {t} s; check the address and the network, or allow "
+                "longer with --storage-option timeout=SECONDS"
+            )
+        if isinstance(e, ConnectionResetError) or name in ("ServerDisconnectedError",) or (
+            name == "ClientOSError" and getattr(e, "errno", None) in (104, 32)
+        ):
+            return DataError(f"{url}: connection lost (the server reset it); try again")
+        if isinstance(e, ConnectionRefusedError) or name in ("ClientConnectorError",
+                                                             "EndpointConnectionError"):
+            return DataError(
+                f"{url}: cannot connect (refused); check the address (--storage-option "
+                "endpoint_url=...) and that the server runs"
+            )
+    return None
+
+
 @contextmanager
-def remote_errors(url: str) -> Iterator[None]:
+def remote_errors(url: str, timeout: float | None = None) -> Iterator[None]:
     """Turn a store's failure inside the block into one :class:`DataError` naming ``url``."""
     try:
         yield
     except DataError:
         raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except Exception as exc:
+        named = _named(url, exc, timeout)
+        if named is not None:
+            raise named from None
+        _classic(url, exc)
+
+
+def _classic(url: str, exc: Exception) -> None:
+    """What :func:`remote_errors` says when :func:`_named` knows no better."""
+    try:
+        raise exc
     except FileNotFoundError as exc:
         text = str(exc)
         if "bucket does not exist" in text.lower() or "NoSuchBucket" in text:
@@ -237,7 +354,7 @@ def remote_files(
     globbed = spec.startswith(GLOB_PREFIX)
     url = spec[len(GLOB_PREFIX):] if globbed else spec
     fs, path = _filesystem(url, storage_options)
-    with remote_errors(url):
+    with remote_errors(url, timeout_of(storage_options)):
         if not globbed:
             try:
                 info = fs.info(path)
@@ -266,14 +383,14 @@ def remote_files(
 def remote_size(url: str, storage_options: Mapping[str, Any] | None = None) -> int:
     """The object's size in bytes."""
     fs, path = _filesystem(url, storage_options)
-    with remote_errors(url):
+    with remote_errors(url, timeout_of(storage_options)):
         return int(fs.size(path))
 
 
 def read_bytes(url: str, storage_options: Mapping[str, Any] | None = None) -> bytes:
     """The whole object, in memory (the in-memory engine's read)."""
     fs, path = _filesystem(url, storage_options)
-    with remote_errors(url):
+    with remote_errors(url, timeout_of(storage_options)):
         return bytes(fs.cat_file(path))
 
 
@@ -286,9 +403,78 @@ def open_input(url: str, storage_options: Mapping[str, Any] | None = None) -> An
     fsspec's default read-ahead cache, 0.44 s with these blocks; one GET of it: 0.07 s).
     """
     fs, path = _filesystem(url, storage_options)
-    with remote_errors(url):
-        return fs.open(path, "rb", block_size=4 << 20, cache_type="blockcache",
-                       cache_options={"maxblocks": 8})
+    t = timeout_of(storage_options)
+    with remote_errors(url, t):
+        raw = fs.open(path, "rb", block_size=4 << 20, cache_type="blockcache",
+                      cache_options={"maxblocks": 8})
+    return GuardedFile(raw, url, t)
+
+
+class GuardedFile:
+    """A remote file whose every read is inside :func:`remote_errors`: a body cut short, a
+    reset or a stall met by a later read (the CSV sniffer's, the parser's) is one
+    :class:`DataError` naming the URL, never aiohttp's traceback."""
+
+    def __init__(self, raw: Any, url: str, timeout: float | None = None):
+        self._raw = raw
+        self.url = url
+        self._timeout = timeout
+
+    def _call(self, name: str, *args: Any) -> Any:
+        with remote_errors(self.url, self._timeout):
+            return getattr(self._raw, name)(*args)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._call("read", size)  # type: ignore[no-any-return]
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._call("read", size)  # type: ignore[no-any-return]
+
+    def readinto(self, b: Any) -> int:
+        return self._call("readinto", b)  # type: ignore[no-any-return]
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._call("readline", size)  # type: ignore[no-any-return]
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._call("seek", offset, whence)  # type: ignore[no-any-return]
+
+    def tell(self) -> int:
+        return self._raw.tell()  # type: ignore[no-any-return]
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._raw.closed)
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def flush(self) -> None:
+        return None
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+    def __enter__(self) -> GuardedFile:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_raw", "url", "_timeout"):
+            raise AttributeError(name)  # unpickling, copying: never recurse
+        return getattr(self._raw, name)
 
 
 def arrow_dataset(urls: Sequence[str], storage_options: Mapping[str, Any] | None = None) -> Any:
@@ -298,7 +484,7 @@ def arrow_dataset(urls: Sequence[str], storage_options: Mapping[str, Any] | None
 
     fs, _ = _filesystem(urls[0], storage_options)
     paths = [_filesystem(u, storage_options)[1] for u in urls]
-    with remote_errors(urls[0]):
+    with remote_errors(urls[0], timeout_of(storage_options)):
         return ds.dataset(paths, format="parquet", filesystem=PyFileSystem(FSSpecHandler(fs)))
 
 

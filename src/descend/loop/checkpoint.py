@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,23 +286,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
     from descend.io import atomic_output
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path) as tmp:
+    with atomic_output(path) as tmp:  # the writer also syncs the folder: a durable rename
         tmp.write_bytes(data)
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
-        with _suppress():
-            dfd = os.open(path.parent, os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-
-
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> bool:
-        return exc[0] is not None and issubclass(exc[0], OSError)
 
 
 def save_checkpoint(
@@ -404,9 +389,15 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     (the state tree, its arrays' shapes against the parameters, a saved random-generator
     state), and a refusal is one :class:`~descend.errors.DataError` naming the field.
     """
-    from descend.io import check_regular_file, load_json_limited, read_small_file
+    from descend.io import check_regular_file, load_json_limited, local_path, read_small_file
 
-    p = Path(path)
+    local = local_path(path)
+    if local is None:  # s3://b/c.json: a Path would read it as the local "s3:/b/c.json"
+        raise DataError(
+            f"{path}: a checkpoint is a local file (descend writes it with --checkpoint); "
+            "copy it to this machine and give its path"
+        )
+    p = Path(local)
     where = str(p)
     try:
         st = check_regular_file(p, "checkpoint")
@@ -497,6 +488,7 @@ class Checkpointer:
         self.seconds = seconds
         self.meta = dict(meta or {})
         self.saved = 0
+        self.failed = 0
         self._last = time.monotonic()
 
     def __call__(self, r: Any) -> None:
@@ -504,7 +496,16 @@ class Checkpointer:
         if self.seconds is not None and time.monotonic() - self._last >= self.seconds:
             due = True
         if due and math.isfinite(float(r.fun)):
-            self.save(r.x, r.state, r.nit)
+            try:
+                self.save(r.x, r.state, r.nit)
+            except (InputError, OSError) as exc:  # a full disk: the fit goes on, unsaved
+                self.failed += 1
+                self._last = time.monotonic()
+                warnings.warn(
+                    f"checkpoint at step {r.nit} not saved ({exc}); the fit goes on",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
 
     def save(self, x: Any, state: Any, nit: int) -> None:
         save_checkpoint(self.path, x, state, nit, meta=self.meta)

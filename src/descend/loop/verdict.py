@@ -215,6 +215,8 @@ def judge_point(
             Verdict.TARGET_REACHED,
             f"reached the target loss at x = {_fmt_point(x)}; |grad f| = {gn:.3g}, so this is "
             "not shown to be a minimum", facts)
+    if small and lam is not None and _flat_to_precision(fun, x, f, gn, lam):
+        return _plateau(fun, x, f, gn, facts)
     if small:
         if lam is not None and vecs is not None:
             facts["hessian_eigenvalues"] = [float(v) for v in lam]
@@ -339,6 +341,62 @@ def _domain_edge(fun: Any, x: Any, f: float, g: Any) -> float | None:
     return float(reach * 0.5**edge)
 
 
+def _flat_to_precision(fun: Any, x: Any, f: float, gn: float, lam: Any) -> bool:
+    """Whether ``f`` is flat below its precision around ``x``: a step ``h`` changes ``f`` by
+    about ``|g| h + max|lambda| h^2 / 2``, and that is under the rounding of ``f``
+    (``100 eps |f|``), and so are the values ``f(x +- h e_i)`` themselves (``x**4`` at 0 has
+    g = H = 0 but rises around it). Then f, g and H underflowed to 0, as ``-exp(-x**2)`` at
+    ``x = 40``: nothing at ``x`` tells a minimum from a plateau."""
+    h = 1e-3 * max(1.0, float(np.linalg.norm(x)))
+    noise = 100.0 * EPS * max(abs(f), _TINY)
+    curv = float(np.max(np.abs(lam))) if np.size(lam) else 0.0
+    if np.size(lam) and lam[0] > EIG_RTOL * curv:
+        return False  # an exact positive definite Hessian shows a minimum (1e300 + x**2 at 0)
+    if gn * h + 0.5 * curv * h * h > noise:
+        return False
+    for v in np.eye(x.size):
+        for s in (1.0, -1.0):
+            try:
+                with np.errstate(all="ignore"):
+                    fv = float(fun.value(x + s * h * v))
+            except (ArithmeticError, ValueError):
+                return False
+            if not (math.isfinite(fv) and abs(fv - f) <= noise):
+                return False
+    return True
+
+
+def _plateau(fun: Any, x: Any, f: float, gn: float, facts: dict[str, Any]) -> Judgement:
+    """The verdict at a point where f is flat to its precision: never *converged*. The probe
+    (:func:`_lower_along`) looks for a lower value at growing distances, along each axis and
+    towards the origin, and names it when it finds one."""
+    n = x.size
+    directions = np.eye(n)
+    norm = float(np.linalg.norm(x))
+    if norm > 0:
+        directions = np.column_stack([directions, -x / norm])
+    facts["plateau"] = True
+    for scale in (1e-2, 1e-1, 1.0):
+        lower = _lower_along(fun, x, f, directions, h=scale * max(1.0, norm))
+        if lower is not None:
+            facts["descent_direction"] = [float(v) for v in lower]
+            at = x + scale * max(1.0, norm) * lower
+            return Judgement(
+                Verdict.STALLED,
+                f"a plateau, not a minimum: at x = {_fmt_point(x)} f = {f:.4g}, its gradient "
+                f"({gn:.3g}) and its Hessian are zero to the precision of f (they underflowed), "
+                f"but f is lower at x = {_fmt_point(at)}; start nearer to it",
+                facts,
+            )
+    return Judgement(
+        Verdict.STALLED,
+        f"a plateau, not shown to be a minimum: at x = {_fmt_point(x)} f = {f:.4g}, its "
+        f"gradient ({gn:.3g}) and its Hessian are zero to the precision of f all around; "
+        "start elsewhere",
+        facts,
+    )
+
+
 def _hessian(fun: Any, x: Any) -> Any:
     hess = getattr(fun, "hessian", None)
     if hess is None:
@@ -394,7 +452,7 @@ def _falls_away(fun: Any, x: Any, f: float, v: Any) -> bool:
     return True
 
 
-def _lower_along(fun: Any, x: Any, f: float, directions: Any) -> Any:
+def _lower_along(fun: Any, x: Any, f: float, directions: Any, h: float | None = None) -> Any:
     """A zero-curvature direction along which ``f`` drops within a small step, else ``None``.
 
     The second-order test says nothing along such a direction (``x**3`` at 0); a step of
@@ -402,7 +460,8 @@ def _lower_along(fun: Any, x: Any, f: float, directions: Any) -> Any:
     """
     if directions is None or directions.shape[1] == 0:
         return None
-    h = 1e-3 * max(1.0, float(np.linalg.norm(x)))
+    if h is None:
+        h = 1e-3 * max(1.0, float(np.linalg.norm(x)))
     noise = 100.0 * EPS * max(abs(f), _TINY)
     for j in range(directions.shape[1]):
         v = directions[:, j]

@@ -273,10 +273,12 @@ def row_pass(model: Any, chunks: Iterable[tuple[Array, Array, Any]], spec: CovSp
 
     stats = model.moments_
     intercept = bool(model.fit_intercept)
-    if intercept:
-        inv = _inverse(stats.cxx)
-    else:
-        inv = _inverse(stats.cxx + stats.n * np.outer(stats.mean_x, stats.mean_x))
+    try:
+        inv = _inverse(stats.cxx if intercept else
+                       stats.cxx + stats.n * np.outer(stats.mean_x, stats.mean_x))
+    except ArithmeticError:
+        raise InputError("the features are too small or too large for float64 statistics "
+                         "(X^T X or its inverse under- or overflows); rescale them") from None
     if inv is None:
         raise InputError("the features are collinear or one is constant (X^T X is singular): "
                          "the coefficients, and so their covariance, are not identified")

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats, weighted_moment_stats
-from descend.errors import InputError
+from descend.errors import DataError, InputError
 from descend.loop.result import OptimizeResult
 from descend.loop.verdict import Verdict
 from descend.models._problem import Standardizer
@@ -290,11 +290,13 @@ def fit_linear(
         # the weights normalised to the row count: sum_i s_i h(r_i) / n is the weighted mean
         sn = weights * (X.shape[0] / float(weights.sum()))
         stats = weighted_moment_stats(X, y, weights)
+        check_overflow(stats, names)
         if full_exact:
             return fit_moments(stats, names, spec, rows=_WeightedRows(X, y, sn), **kw)
         passes = _InMemoryRows(X, y, str(spec.loss), float(spec.epsilon), sn)
         return fit_rows(stats, names, passes, spec, **kw)
     stats = fast_moment_stats(X, y)
+    check_overflow(stats, names)
     if solver_name(spec) == "preconditioned":
         _, objective = whiten_rows(
             X, y, intercept=bool(spec.fit_intercept), alpha=float(spec.alpha), stats=stats
@@ -364,3 +366,16 @@ def finish(solved: Solved, stats: MomentStats, names: Sequence[str], spec: FitSp
         error_bound=found.error_bound, collinear=found.collinear, verdict=found.verdict,
         message=found.message, result=result,
     )
+
+
+def check_overflow(stats: MomentStats, names: Sequence[str]) -> None:
+    """Refuse features whose centred squares overflow float64 (|X| ~ 1e200): every curvature
+    and step would be inf or 0 (a ZeroDivisionError, a failed SVD), as the CLI refuses them."""
+    diag = np.diagonal(np.asarray(stats.cxx, dtype=np.float64))
+    for j, v in enumerate(diag):
+        if not np.isfinite(v):
+            raise DataError(
+                f"X: column {j} ({names[j]!r}) holds values too large for float64 arithmetic "
+                "(their squares overflow past 1.8e308); rescale it (divide it by a power of "
+                "ten) and fit again"
+            )

@@ -201,7 +201,15 @@ def _inverse(cxx: Array) -> Array | None:
     except np.linalg.LinAlgError:
         return None
     Linv = np.linalg.solve(chol, np.eye(d))
-    return (Linv.T @ Linv) / np.outer(sd, sd)  # type: ignore[no-any-return]
+    with np.errstate(all="ignore"):  # sd ~ 1e-159: inf, refused by the caller by name
+        inv = (Linv.T @ Linv) / np.outer(sd, sd)
+    if not bool(np.all(np.isfinite(inv))):
+        raise _OutOfRange
+    return inv  # type: ignore[no-any-return]
+
+
+class _OutOfRange(ArithmeticError):
+    """``X^T X`` or its inverse under- or overflows float64 (features ~ 1e-160 or 1e160)."""
 
 
 def _condition_number(stats: MomentStats, fit_intercept: bool = True) -> float | None:
@@ -235,16 +243,30 @@ def _condition_number(stats: MomentStats, fit_intercept: bool = True) -> float |
 @dataclass(frozen=True)
 class _Gram:
     """The least-squares pieces of ``y ~ [1] + X w``: the inverse Gram matrix of the
-    parameters, the optimum, RSS and TSS (centred with an intercept, uncentred without)."""
+    parameters, the optimum, RSS and TSS (centred with an intercept, uncentred without);
+    ``out_of_range`` when that inverse under- or overflows float64."""
 
     inv: Array | None  # (p, p) inverse of X^T X in parameter order, or None if singular
     theta_opt: Array | None
     rss: float
     tss: float
     p: int
+    out_of_range: bool = False
 
 
 def _gram(stats: MomentStats, theta: Array, fit_intercept: bool) -> _Gram:
+    try:
+        return _gram_of(stats, theta, fit_intercept)
+    except _OutOfRange:
+        w = theta[1:] if fit_intercept else theta
+        r = (float(theta[0]) + float(stats.mean_x @ w) - stats.mean_y) if fit_intercept else 0.0
+        tss = float(stats.cyy) if fit_intercept else float(stats.cyy + stats.n * stats.mean_y**2)
+        with np.errstate(all="ignore"):
+            rss = max(tss - 2.0 * float(w @ stats.cxy) + float(w @ stats.cxx @ w), 0.0)
+        return _Gram(None, None, rss + stats.n * r * r, tss, theta.size, out_of_range=True)
+
+
+def _gram_of(stats: MomentStats, theta: Array, fit_intercept: bool) -> _Gram:
     """RSS as its minimum plus a non-negative quadratic (no cancellation near R^2 = 1)."""
     n, d = int(stats.n), stats.d
     if fit_intercept:
@@ -278,7 +300,8 @@ def _gram(stats: MomentStats, theta: Array, fit_intercept: bool) -> _Gram:
     return _Gram(inv_o, w_opt, rss, tss, d)
 
 
-def _refusal(loss: str, penalty: float, n: int, p: int, singular: bool) -> str | None:
+def _refusal(loss: str, penalty: float, n: int, p: int, singular: bool,
+             out_of_range: bool = False) -> str | None:
     """Why the least-squares inference is not available, or ``None`` when it is."""
     squared = get_loss(loss).moments_exact  # the loss the OLS formulas are for
     if not (squared and float(penalty) == 0.0):
@@ -290,6 +313,10 @@ def _refusal(loss: str, penalty: float, n: int, p: int, singular: bool) -> str |
     if n - p <= 0:
         return (f"standard errors, t, p-values, intervals and F: {n} rows leave no residual "
                 f"degrees of freedom for {p} parameters (need n > {p})")
+    if out_of_range:
+        return ("standard errors, t, p-values, intervals and F: the features are too small or "
+                "too large for float64 statistics (X^T X or its inverse under- or overflows); "
+                "rescale the features (multiply or divide them by a power of ten) and fit again")
     if singular:
         return ("standard errors, t, p-values, intervals and F: the features are collinear or "
                 "one is constant (X^T X is singular), so the coefficients are not identified")
@@ -370,7 +397,7 @@ def ols_summary(
     adj_r2 = (1.0 - (1.0 - r2) * (n - (1 if fit_intercept else 0)) / df_resid
               if r2 is not None and df_resid > 0 else None)
     sigma2 = rss / df_resid if df_resid > 0 else None
-    refusal = _refusal(loss, penalty, n, p, gram.inv is None)
+    refusal = _refusal(loss, penalty, n, p, gram.inv is None, gram.out_of_range)
     unavailable = [refusal] if refusal else []
     inf = _Inference()
     if refusal is None:
@@ -455,7 +482,10 @@ def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_r
     f_stat = f_p = None
     notes: tuple[str, ...] = ()
     slopes = slice(p - df_model, p)
-    if df_model > 0 and not robust:
+    if df_model > 0 and not robust and rss > tss:  # F would be negative (a fit cut short)
+        notes = (f"F: the fit's residuals exceed the target's own spread (RSS > TSS; stopped: "
+                 f"{status or 'unknown'}), so F would be negative; raise max_iter",)
+    elif df_model > 0 and not robust:
         f_stat = ((tss - rss) / df_model) / sigma2
         f_p = float(special.fdtrc(df_model, df_resid, f_stat))
     elif df_model > 0:

@@ -102,7 +102,7 @@ def _design_fields(model: LinearModel, out: dict[str, Any]) -> None:
                              "matrix": [[float(v) for v in r] for r in rp.covariance(0.0)]}
 
 
-def _load_design(obj: dict[str, Any], model: LinearModel, path: Path) -> None:
+def _load_design(obj: dict[str, Any], model: LinearModel, path: Path | str) -> None:
     """The ``design`` (and ``covariance``) fields, checked; the formula is parsed, never run."""
     from descend.data.formula import MAX_LEVELS, Design
 
@@ -180,11 +180,11 @@ def load_model(path: str | Path) -> LinearModel:
     """
     from descend.io import load_json_limited, read_small_file
 
-    path = Path(path)
+    path = os.fspath(path)  # a str: s3://b/m.json keeps its "//" (a Path would not)
     try:
         raw = read_small_file(path, "model", MAX_BYTES)
     except DataError:
-        if not path.exists():
+        if "://" not in path and not os.path.lexists(path):
             raise DataError(
                 f"{path}: no such model file; create one with descend fit --save"
             ) from None
@@ -236,7 +236,7 @@ def load_model(path: str | Path) -> LinearModel:
     return model
 
 
-def _moments(m: Any, d: int, path: Path) -> MomentStats:
+def _moments(m: Any, d: int, path: str | Path) -> MomentStats:
     """The ``moments`` field, checked for its types and sizes (``d`` features)."""
     where = f"{path}: field 'moments'"
     if not isinstance(m, dict):

@@ -46,6 +46,9 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
     Only the named file is written (and may be replaced: the user named it). A missing folder
     or an unknown extension raises :class:`~descend.errors.InputError` naming the fix.
     """
+    from descend.io import atomic_output
+
     p = check_output_path(path, FIGURE_FORMATS)
-    fig.savefig(p, format=p.suffix.lower()[1:], dpi=dpi)
+    with atomic_output(p) as tmp:
+        fig.savefig(tmp, format=p.suffix.lower()[1:], dpi=dpi)
     return p

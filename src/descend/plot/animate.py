@@ -79,11 +79,14 @@ def animate(
         counter.set_text(f"iteration {k}")
         return [*lines, *heads, counter]
 
-    if p.suffix.lower() == ".gif":
-        _write_gif(fig, draw, list(frames), [*lines, *heads, counter], p, fps=fps, dpi=dpi)
-        return p
-    anim = animation.FuncAnimation(fig, draw, frames=list(frames), blit=False)
-    anim.save(str(p), writer=animation.FFMpegWriter(fps=fps), dpi=dpi)
+    from descend.io import atomic_output
+
+    with atomic_output(p) as tmp:
+        if p.suffix.lower() == ".gif":
+            _write_gif(fig, draw, list(frames), [*lines, *heads, counter], tmp, fps=fps, dpi=dpi)
+        else:
+            anim = animation.FuncAnimation(fig, draw, frames=list(frames), blit=False)
+            anim.save(str(tmp), writer=animation.FFMpegWriter(fps=fps), dpi=dpi)
     return p
 
 

@@ -12,6 +12,7 @@ import html
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +104,13 @@ def write_html(
         "facts": {str(k): str(v) for k, v in (facts or {}).items()},
         "lossLabel": loss_label,
     }
-    text = (
-        _TEMPLATE.replace("%%TITLE%%", html.escape(title))
-        .replace("%%DATA%%", _script_json(payload))
-        .replace("%%SCRIPT%%", _SCRIPT)
-    )
-    p.write_text(text, encoding="utf-8")
+    # one pass over the template: a column named %%SCRIPT%% inside the data is not a slot
+    slots = {"TITLE": html.escape(title), "DATA": _script_json(payload), "SCRIPT": _SCRIPT}
+    text = re.sub(r"%%(TITLE|DATA|SCRIPT)%%", lambda m: slots[m.group(1)], _TEMPLATE)
+    from descend.io import atomic_output
+
+    with atomic_output(p) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return p
 
 

@@ -1,0 +1,212 @@
+"""Hostile HTTP servers on 127.0.0.1: each read ends in one line within the timeout, exit 2,
+nothing written.
+
+Servers (raw sockets, one thread each): one that accepts and never answers, one that promises
+1000 bytes and sends 42, one that answers 403, one 500, one that resets the connection, one
+that trickles a byte more slowly than the read timeout. The timeout is the storage option
+``timeout`` (30 s by default), set to 1 s here so the suite takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("aiohttp")
+
+@dataclass
+class Run:
+    code: int
+    stderr: str
+
+    @property
+    def one_line_error(self) -> bool:
+        lines = [ln for ln in self.stderr.splitlines() if ln.strip()]
+        return self.code == 2 and len(lines) == 1 and lines[0].startswith("descend: error: ")
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Any:
+    from descend.cli.app import main
+
+    def run(*args: object) -> Run:
+        code = main([str(a) for a in args])
+        return Run(code, capsys.readouterr().err)
+
+    return run
+
+
+BODY = b"x,y\n" + b"".join(f"{i},{2 * i + 1}\n".encode() for i in range(100))
+
+
+def _serve(mode: str, conn: socket.socket, stop: threading.Event) -> None:
+    try:
+        conn.settimeout(10)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        head = request.startswith(b"HEAD")
+        if mode == "silent":
+            stop.wait(30)
+            return
+        if mode == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return  # close with RST
+        if mode in ("403", "500"):
+            reason = b"Forbidden" if mode == "403" else b"Internal Server Error"
+            conn.sendall(b"HTTP/1.1 " + mode.encode() + b" " + reason +
+                         b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return
+        if mode == "cut":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: text/csv"
+                         b"\r\nConnection: close\r\n\r\n")
+            if not head:
+                conn.sendall(BODY[:42])
+            return
+        if mode == "trickle":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(BODY)).encode() +
+                         b"\r\nContent-Type: text/csv\r\nConnection: close\r\n\r\n")
+            if head:
+                return
+            for b in BODY:
+                if stop.wait(3):  # slower than the 1-s read timeout
+                    return
+                conn.sendall(bytes([b]))
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def hostile() -> Iterator[Any]:
+    """Start a hostile server of a given mode; its base URL."""
+    stops: list[tuple[threading.Event, socket.socket]] = []
+
+    def start(mode: str) -> str:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = sock.accept()
+                except OSError:
+                    return
+                threading.Thread(target=_serve, args=(mode, conn, stop), daemon=True).start()
+
+        threading.Thread(target=loop, daemon=True).start()
+        stops.append((stop, sock))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    yield start
+    for stop, sock in stops:
+        stop.set()
+        sock.close()
+
+
+EXPECTED = {
+    "silent": "no answer within 1 s",
+    "cut": "cut short",
+    "403": "access denied (HTTP 403",
+    "500": "server error (HTTP 500",
+    "reset": "connection lost",
+    "trickle": "no answer within 1 s",
+}
+
+
+@pytest.mark.parametrize("engine", ["numpy", "stream"])
+@pytest.mark.parametrize("mode", sorted(EXPECTED))
+def test_a_hostile_server_ends_in_one_line(cli, hostile, tmp_path: Path, mode: str,
+                                           engine: str) -> None:
+    url = f"{hostile(mode)}/houses.csv"
+    out = tmp_path / "m.json"
+    t0 = time.monotonic()
+    r = cli("fit", url, "--engine", engine, "--storage-option", "timeout=1", "--save", str(out))
+    elapsed = time.monotonic() - t0
+    assert r.one_line_error, r.stderr
+    assert r.stderr.startswith(f"descend: error: {url}: ")
+    assert EXPECTED[mode] in r.stderr, r.stderr
+    assert os.listdir(tmp_path) == []
+    assert elapsed < 60, elapsed  # a hang guard (a few timeouts and retries), not a benchmark
+
+
+def test_the_default_timeout_is_30_seconds() -> None:
+    from descend.io._remote import DEFAULT_TIMEOUT, _with_deadlines
+
+    assert DEFAULT_TIMEOUT == 30
+    opts = _with_deadlines("http", {})
+    t = opts["client_kwargs"]["timeout"]
+    assert (t.connect, t.sock_read) == (30, 30)
+    s3 = _with_deadlines("s3", {"timeout": 5})
+    assert s3["config_kwargs"]["connect_timeout"] == 5 and s3["config_kwargs"]["read_timeout"] == 5
+    assert s3["config_kwargs"]["retries"]["max_attempts"] <= 3
+    assert "timeout" not in s3
+
+
+def test_a_bad_timeout_is_refused_by_name() -> None:
+    from descend.errors import InputError
+    from descend.io._remote import _with_deadlines
+
+    with pytest.raises(InputError, match=r"--storage-option timeout=-1: .*positive number"):
+        _with_deadlines("http", {"timeout": -1})
+
+
+@pytest.mark.parametrize("mode", ["403", "silent"])
+def test_a_model_file_by_url_is_read_under_the_deadlines(cli, hostile, mode: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model file by URL is fetched (not the local path ``http:/host/m.json``), and a
+    hostile server is named in one line."""
+    monkeypatch.setattr("descend.io._remote.DEFAULT_TIMEOUT", 1.0)
+    url = f"{hostile(mode)}/model.json"
+    r = cli("predict", url, "--x", "1")
+    assert r.one_line_error, r.stderr
+    assert r.stderr.startswith(f"descend: error: {url}: "), r.stderr
+    assert EXPECTED[mode] in r.stderr
+
+
+def test_a_model_file_over_http_works(cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                      ) -> None:
+    import functools
+    import http.server
+
+    data = tmp_path / "d.csv"
+    data.write_bytes(BODY)
+    assert cli("fit", data, "--save", tmp_path / "m.json").code == 0
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        from descend.cli.app import main
+
+        url = f"http://127.0.0.1:{server.server_port}/m.json"
+        capsys.readouterr()
+        assert main(["predict", url, "--x", "10", "--json"]) == 0
+        got = json.loads(capsys.readouterr().out)
+        assert abs(got["predictions"][0] - 21.0) < 1e-3  # y = 2x + 1 fit exactly
+    finally:
+        server.shutdown()
+
+
+def test_a_checkpoint_by_url_is_refused_in_one_line(cli, tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_bytes(BODY)
+    r = cli("fit", data, "--resume", "s3://bkt/c.json", "--checkpoint", tmp_path / "c.json")
+    assert r.one_line_error, r.stderr
+    assert "s3://bkt/c.json: a checkpoint is a local file" in r.stderr
