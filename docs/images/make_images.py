@@ -61,6 +61,21 @@ save_figure(optimizer_race(rosen, runs, xlim=(-2, 2), ylim=(-1, 3)),
 
 report = sweep_report(HERE / "house_sweep.html", s, houses)
 
+# docs/analyst.md: the residual plots of the Grunfeld fit (a formula with a text category)
+import pandas as pd  # noqa: E402
+
+from descend.models import LinearModel  # noqa: E402
+from descend.models.analysis import influence  # noqa: E402
+from descend.plot.residuals import residual_plots  # noqa: E402
+
+grunfeld = pd.read_csv(DATA.parent / "grunfeld.csv")
+g = LinearModel.from_formula("invest ~ value + capital + C(firm)", grunfeld)
+Xg, yg, _ = g.design_.transform(grunfeld.dropna(subset=["value", "firm"]))
+i = influence(g, Xg, yg)
+save_figure(residual_plots(i["fitted"], i["resid"], i["leverage"], i["studentised"],
+                           len(g.summary().names), target="invest"),
+            HERE / "residuals.png", dpi=72)
+
 
 def screenshots() -> None:
     """``report.png`` (the sweep's report) and ``explorer.png`` (the valley's explorer page)."""
