@@ -62,36 +62,6 @@ def _lazy_module(name: str) -> Any:
     return importlib.import_module(f"descend.{name}")
 
 
-def _install_fast_kernels() -> None:
-    """Route large full passes of the models through descend.scale's fused kernels.
-
-    ``models`` offers the seam and never imports ``scale``; the package root wires them, and
-    defers importing the kernels (and numba) until an array large enough to gain arrives.
-    """
-    from descend import _backends
-
-    def loss_and_grad(*args: Any) -> Any:
-        from descend.scale.kernels import loss_and_grad_fast
-
-        return loss_and_grad_fast(*args)
-
-    def moment_stats(X: Any, y: Any) -> Any:
-        from descend.scale.kernels import moment_stats_fast
-
-        return moment_stats_fast(X, y)
-
-    def predict(X: Any, w: Any, b: float) -> Any:
-        from descend.scale.kernels import predict_fast
-
-        return predict_fast(X, w, b)
-
-    _backends.use_fast_kernels(loss_and_grad=loss_and_grad, moment_stats=moment_stats,
-                               predict=predict)
-
-
-_install_fast_kernels()
-
-
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 

@@ -1,4 +1,6 @@
-"""Fused kernels against plain NumPy references (1e-10 relative)."""
+"""Fused kernels against plain NumPy references (1e-10 relative), the facade's NumPy path
+against the same references, and the cold start: a first run compiles nothing in the
+foreground, a direct kernel call announces its compile, ``descend doctor`` reports."""
 
 from __future__ import annotations
 
@@ -98,23 +100,19 @@ def test_column_major_matches_numpy(n, d, dtype, loss):
 
 
 @pytest.mark.skipif(not K.HAVE_NUMBA, reason="numba kernels only")
-def test_column_major_goes_to_the_column_kernels(monkeypatch):
-    # the dispatch itself: F-ordered X reaches the column kernels (as X.T), C-ordered does not
+def test_column_major_goes_to_the_column_kernels():
+    # the dispatch itself: F-ordered X reaches the column kernels (as X.T), C-ordered the row
+    # kernels -- read from the signatures this process has compiled or loaded
+    from descend.kernels._stamps import _LOADED
+
     X, y = _data(500, 6)
-    seen = []
-    real = K._kernels
-
-    def spy(loss=0, unroll=False):
-        table = real(loss, unroll)
-        return {k: (lambda *a, _k=k, _f=f: (seen.append(_k), _f(*a))[1]) for k, f in table.items()}
-
-    monkeypatch.setattr(K, "_kernels", spy)
     w = np.ones(6)
     K.loss_and_grad_fast(np.asfortranarray(X), y, w, 0.0)
     K.predict_fast(np.asfortranarray(X), w)
     K.loss_and_grad_fast(X, y, w, 0.0)
     K.predict_fast(X, w)
-    assert seen == ["grad_cols", "predict_cols", "grad", "predict"]
+    assert {"grad_cols-0-float64C-float64C", "predict_cols-0-float64C",
+            "grad-0u-float64C-float64C", "predict-0u-float64C"} <= _LOADED
 
 
 def test_read_pass_reads_column_major_in_place():
@@ -187,22 +185,21 @@ def test_predict_into_out_and_bad_out():
             K.predict_fast(X, w, 1.0, out=bad)
 
 
-def test_large_model_predictions_go_through_the_fused_pass(monkeypatch):
-    # LinearRegression.predict on an array past the seam's size threshold uses predict_fast,
-    # and gives X @ coef + intercept
-    from descend import _backends
+def test_large_model_predictions_go_through_the_fused_pass():
+    # LinearRegression.predict on an array past the size threshold goes to the facade's
+    # predict -- the compiled kernel once it is on disk -- and gives X @ coef + intercept
+    from descend import kernels
+    from descend.kernels._common import predict_key
     from descend.models import LinearRegression
 
     X, y = _data(1 << 16, 4)  # 2^18 elements
+    assert kernels.use_fast("predict", X) and not kernels.use_fast("predict", X[:10])
     m = LinearRegression().fit(X, y)
-    calls = []
-    real = K.predict_fast
-    monkeypatch.setitem(_backends._FAST, "predict",
-                        lambda *a: calls.append(a[0].shape) or real(*a))
-    got = m.predict(X)
-    assert calls == [X.shape]
-    _close(got, X @ m.coef_ + m.intercept_, rtol=1e-13)
-    assert m.predict(X[:10]).shape == (10,) and calls == [X.shape]  # small: plain NumPy
+    ref = X @ m.coef_ + m.intercept_
+    K.predict_fast(X[:8], m.coef_, 0.0)  # compiles (or loads) the signature X needs
+    assert kernels.is_ready(predict_key(X))
+    _close(m.predict(X), ref, rtol=1e-13)
+    _close(m.predict(X[:10]), ref[:10], rtol=1e-13)  # small: plain NumPy
 
 
 def test_predict_and_read_pass():
@@ -316,7 +313,169 @@ def test_kernel_closures_hold_only_constants_so_the_disk_cache_hits():
     def cells(fn):
         return [c.cell_contents for c in fn.py_func.__closure__ or ()]
 
-    kernels = [*K._kernels(1, True).values(), K._batched(2)]
+    from descend.kernels import _full_pass, _predict
+
+    kernels = [_full_pass._kernel("grad", 1, True), _full_pass._kernel("grad_cols", 1),
+               _full_pass._kernel("batched", 2), _predict._predict_rows(True)]
     for fn in kernels:
         assert all(type(c) in (int, bool) for c in cells(fn)), (fn, cells(fn))
-    assert sorted(cells(K._kernels(1, True)["grad"])) == [True, 1]  # LOSS and UNROLL
+    assert sorted(cells(_full_pass._kernel("grad", 1, True))) == [True, 1]  # LOSS and UNROLL
+
+
+# ---------------------------------------------------------------------- the facade, cold start
+
+
+def _run(code, cache, **env):
+    """``code`` in a fresh Python whose kernel cache is the empty folder ``cache``."""
+    e = dict(os.environ, XDG_CACHE_HOME=str(cache), DESCEND_KERNELS_BACKGROUND="0", **env)
+    e.pop("NUMBA_CACHE_DIR", None)
+    return subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True,
+                          check=True, timeout=600)
+
+
+def _files(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_the_facade_runs_numpy_until_a_kernel_is_compiled(tmp_path):
+    # an empty cache: the three entry points answer (NumPy), numba is never imported, no
+    # environment variable is written, and nothing is compiled or stamped
+    code = (
+        "import os, sys, numpy as np\n"
+        "before = dict(os.environ)\n"
+        "from descend import kernels\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = np.asfortranarray(rng.standard_normal((3001, 5)) * [1, 2, 3, 4, 5] + 7.0)\n"
+        "y = X @ [1.0, -1.0, 0.5, 0.0, 2.0] + rng.standard_normal(3001)\n"
+        "w = np.linspace(-1, 1, 5)\n"
+        "for loss in kernels.LOSSES:\n"
+        "    L, g, gb = kernels.full_pass(X, y, w, 0.3, loss, 0.9)\n"
+        "    print(repr(float(L)), repr(float(gb)), *[repr(float(v)) for v in g])\n"
+        "s = kernels.moments(np.ascontiguousarray(X), y)\n"
+        "print(*[repr(float(v)) for v in s.cxx.ravel()])\n"
+        "print(*[repr(float(v)) for v in kernels.predict(X, w, 0.3)[:5]])\n"
+        "print('numba' in sys.modules, dict(os.environ) == before)\n"
+    )
+    out = _run(code, tmp_path).stdout.splitlines()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3001, 5)) * [1, 2, 3, 4, 5] + 7.0
+    y = X @ [1.0, -1.0, 0.5, 0.0, 2.0] + rng.standard_normal(3001)
+    w = np.linspace(-1, 1, 5)
+    for line, loss in zip(out[:3], K.LOSSES, strict=True):
+        Lr, gr, gbr = _ref_loss_grad(X, y, w, 0.3, loss, 0.9)
+        _close([float(v) for v in line.split()], [Lr, gbr, *gr])
+    _close([float(v) for v in out[3].split()], moment_stats(X, y).cxx.ravel())
+    _close([float(v) for v in out[4].split()], (X @ w + 0.3)[:5])
+    assert out[5] == "False True"
+    assert _files(tmp_path) == []
+
+
+def test_a_cold_streamed_fit_compiles_nothing_in_the_foreground(tmp_path):
+    # issue 27: the first streamed fit on an empty cache either announces a compile on stderr
+    # or compiles nothing in the foreground; descend does the latter -- no machine code or
+    # stamp is written, the answer is the least-squares one
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5000, 3))
+    y = X @ [1.0, -2.0, 0.5] + 1.0 + 0.01 * rng.standard_normal(5000)
+    data = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "y": y}), data)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    e = dict(os.environ, XDG_CACHE_HOME=str(cache), DESCEND_KERNELS_BACKGROUND="0")
+    e.pop("NUMBA_CACHE_DIR", None)
+    done = subprocess.run([sys.executable, "-m", "descend", "fit", str(data), "--engine",
+                           "stream", "--json"], env=e, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    compiled = _files(cache)
+    assert "compiling fast kernels" in done.stderr or compiled == [], (done.stderr, compiled)
+    assert compiled == []  # and in fact: nothing compiled at all
+    import json
+
+    fit = json.loads(done.stdout)
+    A = np.column_stack([X, np.ones(len(y))])
+    exact = np.linalg.lstsq(A, y, rcond=None)[0]
+    np.testing.assert_allclose([*fit["coef"], fit["intercept"]], exact, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.skipif(not K.HAVE_NUMBA, reason="numba kernels only")
+def test_a_direct_kernel_call_announces_its_compile_once(tmp_path):
+    # the read kernel (the smallest): the first call on an empty cache says so on stderr and
+    # stamps the signature; a second process loads it from disk without a word
+    # (and importing numba through descend writes no environment variable)
+    code = ("import os\nbefore = dict(os.environ)\n"
+            "import numpy as np\nfrom descend.scale import read_pass\n"
+            "print(read_pass(np.arange(10.0)), dict(os.environ) == before)\n")
+    first = _run(code, tmp_path)
+    assert "compiling fast kernels, once: ~" in first.stderr
+    words = np.arange(10.0).view(np.uint64)
+    assert first.stdout.split() == [str(int(words.sum(dtype=np.uint64))), "True"]
+    assert any(f.endswith("read-0-uint64C") for f in _files(tmp_path))
+    second = _run(code, tmp_path)
+    assert second.stderr == "" and second.stdout == first.stdout
+
+
+def test_doctor_check_counts_the_compiled_kernels(tmp_path):
+    from descend import kernels
+
+    e = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    e.pop("NUMBA_CACHE_DIR", None)
+    done = subprocess.run([sys.executable, "-m", "descend", "doctor", "--check"], env=e,
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.startswith(f"0 of {len(kernels.all_keys())} fast kernels compiled")
+
+
+def test_every_warm_up_key_names_the_signature_of_its_specimen():
+    # descend doctor compiles each key from small arrays; they must reach that very signature
+    from descend.kernels import all_keys
+    from descend.kernels._common import signature_key, specimen
+
+    keys = all_keys()
+    assert len(set(keys)) == len(keys)
+    for key in keys:
+        if key.startswith("read-"):
+            continue
+        kernel, loss, unrolled, X, y = specimen(key)
+        assert signature_key(kernel, X, y, loss, unrolled) == key
+    ro = np.zeros((64, 3))
+    ro.setflags(write=False)
+    assert signature_key("grad", ro, np.zeros(64)[::2], 2, True) == "grad-2u-float64Cr-float64A"
+    kernel, loss, unrolled, X, y = specimen("grad-2u-float64Cr-float64A")
+    assert (not X.flags.writeable and X.flags.c_contiguous and not y.flags.c_contiguous
+            and loss == 2 and unrolled)
+
+
+def test_the_kernels_loss_codes_are_the_registrys():
+    from descend.kernels import LOSS_CODES
+    from descend.models.losses import LOSS_REGISTRY
+
+    assert {name: loss.code for name, loss in LOSS_REGISTRY.items()} == LOSS_CODES
+
+
+@pytest.mark.skipif(not K.HAVE_NUMBA, reason="numba kernels only")
+def test_the_background_compiler_serves_requests_and_exits(tmp_path):
+    # what a first run starts: a request file per signature and one compiler process, which
+    # compiles each request, stamps it, removes the request and its lock, and exits (run here
+    # in the foreground, on the smallest kernel)
+    code = (
+        "from descend.kernels._stamps import stamp_dir, start_background\n"
+        "import os\n"
+        "os.environ['DESCEND_KERNELS_BACKGROUND'] = '0'\n"
+        "assert not start_background('read-0-uint64C')\n"  # switched off: nothing asked
+        "print(stamp_dir())\n"
+    )
+    folder = tmp_path / _run(code, tmp_path).stdout.strip()
+    assert not folder.exists() or _files(folder) == []
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "read-0-uint64C.want").touch()
+    (folder / "compiler.lock").touch()
+    e = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    e.pop("NUMBA_CACHE_DIR", None)
+    subprocess.run([sys.executable, "-m", "descend.kernels", "--background"], env=e,
+                   check=True, timeout=600)
+    assert sorted(p.name for p in folder.iterdir()) == ["read-0-uint64C"]
+    assert _run("from descend.kernels import is_ready\nprint(is_ready('read-0-uint64C'))",
+                tmp_path).stdout.strip() == "True"

@@ -12,7 +12,7 @@ import os
 
 __all__ = ["MODULES", "register"]
 
-MODULES = ("gradient", "minimize", "fit", "predict", "sweep", "plot", "explore")
+MODULES = ("gradient", "minimize", "fit", "predict", "sweep", "plot", "explore", "doctor")
 
 
 def register(command: str | None = None) -> None:

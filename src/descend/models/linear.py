@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from descend import _backends
+from descend import kernels
 from descend.data.stats import MomentStats, check_sample_weight, weighted_moment_stats
 from descend.errors import ConvergenceWarning, InputError
 from descend.models._inputs import as_2d, check_xy, match_columns
@@ -221,9 +221,8 @@ class LinearModel(FittedAttributes):
         """``X @ coef_ + intercept_``."""
         self._check_fitted()
         X = self._validate_predict_data(X)
-        fast = _backends.fast("predict", X)  # one fused pass for large X
-        if fast is not None:
-            return fast(X, self.coef_, float(self.intercept_))  # type: ignore[no-any-return]
+        if kernels.use_fast("predict", X):  # one fused pass for large X
+            return kernels.predict(X, self.coef_, float(self.intercept_))
         return X @ self.coef_ + self.intercept_
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:  # Jupyter: the fit's card

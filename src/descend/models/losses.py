@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from descend import _backends
-from descend._backends import FAST_MIN_ELEMENTS, use_fast_kernels
+from descend import kernels
 from descend.errors import InputError
+from descend.kernels import FAST_MIN_ELEMENTS
 
 Array = NDArray[np.float64]
 LossAndGrad = Callable[[Array, Array, Array, float], tuple[float, Array, float]]
@@ -48,7 +48,6 @@ __all__ = [
     "huber_loss_and_grad",
     "loss_and_grad",
     "squared_error_loss_and_grad",
-    "use_fast_kernels",
 ]
 
 @dataclass(frozen=True)
@@ -155,9 +154,8 @@ def get_loss(name: str) -> Loss:
 
 def fast_moment_stats(X: Array, y: Array) -> Any:
     """:func:`descend.data.stats.moment_stats`, through the fused kernel for large arrays."""
-    fast = _backends.fast("moment_stats", X)
-    if fast is not None:
-        return fast(X, y)
+    if kernels.use_fast("moments", X):
+        return kernels.moments(X, y)
     from descend.data.stats import moment_stats
 
     return moment_stats(X, y)
@@ -202,9 +200,8 @@ def loss_and_grad(
     """``(mean h(r), X^T psi(r) / n, mean psi(r))`` for the loss called ``loss``
     (:data:`LOSS_REGISTRY`); large arrays use the fused kernel (same numbers to rounding)."""
     spec = get_loss(loss)
-    fast = _backends.fast("loss_and_grad", X)
-    if fast is not None:
-        f, gw, gb = fast(X, y, w, b, loss, epsilon)
+    if kernels.use_fast("full_pass", X):
+        f, gw, gb = kernels.full_pass(X, y, w, b, loss, epsilon)
         return float(f), gw, float(gb)
     n = X.shape[0]
     r = _residual(X, y, w, b)

@@ -26,7 +26,9 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
 from descend.errors import DataError, InputError
-from descend.scale.kernels import kernel_threads, loss_and_grad_fast, moment_stats_fast
+from descend.kernels import full_pass as loss_and_grad_fast
+from descend.kernels import kernel_threads
+from descend.kernels import moments as moment_stats_fast
 
 Array = NDArray[np.float64]
 

@@ -1,0 +1,203 @@
+"""The fused kernels behind one lazy facade: a full pass at ``w``, the moments, a prediction.
+
+``descend.models`` (and the stream and Dask engines) call three entry points; each gives the
+NumPy reference's numbers to rounding, through a compiled numba kernel once that kernel is on
+disk and through blocked NumPy until then:
+
+- :func:`full_pass` -- ``(mean h(r), X^T psi(r) / n, mean psi(r))`` at ``(w, b)``,
+  ``r = X w + b - y`` (:mod:`descend.kernels._full_pass`);
+- :func:`moments` -- :class:`~descend.data.stats.MomentStats` of ``(X, y)``
+  (:mod:`descend.kernels._moments`);
+- :func:`predict` -- ``X w + b`` (:mod:`descend.kernels._predict`).
+
+:func:`use_fast` says whether an array is large enough to gain from them (:data:`FAST_MIN_ELEMENTS`).
+Importing this package loads neither numba nor a kernel; nothing here writes an environment
+variable.
+
+**Why a first run does not compile (issue 27).** Compiling the parallel kernels costs seconds
+each (measured on the 2-core development machine, unloaded: ~16 s for the statistics kernel
+and numba's import, ~6 s more for a gradient kernel; 80-240 s under load), while a first fit
+of 4e6 x 10 rows takes ~2.6 s with them and little more with NumPy, whose passes are bound by
+reading the file. Compiling only the one signature the job needs still cost ~16 s; smaller
+kernels would give up the speed they exist for. So an entry point uses a compiled kernel only
+once its signature is stamped as compiled (:mod:`descend.kernels._stamps`); until then it runs
+the NumPy path and starts one detached, low-priority process that compiles that signature for
+the next run. ``descend doctor`` (:func:`warm_up`) compiles all of them ahead of time, in the
+foreground, announcing it on stderr ("compiling fast kernels, once: ~N s"), as does the first
+direct call of a kernel function (``descend.scale.loss_and_grad_fast`` and friends).
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.util import find_spec
+from typing import Any
+
+import numpy as np
+
+from descend.kernels._common import (
+    LOSS_CODES,
+    LOSSES,
+    Array,
+    as_float_1d,
+    as_float_2d,
+    block_rows,
+    checked_out,
+    checked_pass,
+    grad_key,
+    predict_key,
+    stats_key,
+)
+from descend.kernels._stamps import (
+    cache_dir,
+    is_ready,
+    kernel_threads,
+    notice,
+    start_background,
+)
+
+__all__ = [
+    "FAST_MIN_ELEMENTS",
+    "LOSSES",
+    "LOSS_CODES",
+    "all_keys",
+    "cache_dir",
+    "full_pass",
+    "have_numba",
+    "is_ready",
+    "kernel_threads",
+    "moments",
+    "predict",
+    "use_fast",
+    "warm_up",
+]
+
+#: Arrays with at least this many elements go to the fused passes; below it NumPy is as fast
+#: and a kernel's first call (loading it, starting threads) would cost more than it saves.
+FAST_MIN_ELEMENTS = 1 << 18
+#: The in-memory moments use BLAS (X^T X) below this size: as fast, and the statistics kernel
+#: is the slowest to compile.
+_MIN_BY_KIND = {"moments": 1 << 25}
+
+
+def use_fast(kind: str, X: Any) -> bool:
+    """True where ``X`` is an ndarray large enough for the fused pass ``kind`` (``full_pass``,
+    ``moments`` or ``predict``) to beat NumPy."""
+    least = _MIN_BY_KIND.get(kind, FAST_MIN_ELEMENTS)
+    return isinstance(X, np.ndarray) and X.size >= least
+
+
+def have_numba() -> bool:
+    """True where numba can be imported (and ``DESCEND_NO_NUMBA`` is not set); imports nothing."""
+    return not os.environ.get("DESCEND_NO_NUMBA") and find_spec("numba") is not None
+
+
+def _compiled(key: str) -> bool:
+    """Use the compiled kernel ``key``? Yes once it is on disk; else start compiling it in the
+    background (for the next run) and say no: this run takes the NumPy path."""
+    if not have_numba():
+        return False
+    if is_ready(key):
+        return True
+    start_background(key)
+    return False
+
+
+def full_pass(X: Any, y: Any, w: Any, b: float, loss: str = "squared_error",
+              epsilon: float = 1.35) -> tuple[float, Array, float]:
+    """Mean loss and gradient ``(L, dL/dw, dL/db)`` at ``(w, b)``: ``L = mean h(r)``,
+    ``dL/dw = X^T psi(r) / n``, ``dL/db = mean psi(r)``, ``r = X w + b - y`` (the losses of
+    :mod:`descend.kernels._full_pass`).
+
+    >>> X = np.array([[1.0], [2.0]]); y = np.array([1.0, 3.0])
+    >>> L, gw, gb = full_pass(X, y, np.array([1.0]), 0.0)
+    >>> L, gw.tolist(), gb
+    (0.5, [-2.0], -1.0)
+    """
+    A, v, wv, code = checked_pass(X, y, w, loss)
+    if _compiled(grad_key(A, v, code)):
+        from descend.kernels._full_pass import loss_and_grad_fast
+
+        return loss_and_grad_fast(A, v, wv, b, loss, epsilon)
+    from descend.kernels._numpy import grad_numpy, numpy_rows
+
+    n, d = A.shape
+    ls, g, gb = grad_numpy(A, v, wv, float(b), code, float(epsilon), numpy_rows(d))
+    return float(ls) / n, g / n, float(gb) / n
+
+
+def moments(X: Any, y: Any) -> Any:
+    """:class:`~descend.data.stats.MomentStats` of ``(X, y)``: ``n``, the means, ``Cxx =
+    sum (x - mean_x)(x - mean_x)^T``, ``cxy``, ``cyy``.
+
+    >>> X = np.arange(12.0).reshape(6, 2); y = X @ [1.0, 2.0] + 3.0
+    >>> s = moments(X, y)
+    >>> s.n, s.mean_x.tolist(), float(s.cxx[0, 0])
+    (6, [5.0, 6.0], 70.0)
+    """
+    A = as_float_2d(X)
+    v = as_float_1d(y, A.shape[0])
+    if A.shape[0] and _compiled(stats_key(A, v)):
+        from descend.kernels._moments import moment_stats_fast
+
+        return moment_stats_fast(A, v)
+    from descend.data.stats import MomentStats
+    from descend.kernels._numpy import stats_numpy
+
+    n, d = A.shape
+    if n == 0:
+        return MomentStats(0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0)
+    # NumPy's products run at memory speed on blocks of ~4096 rows (32 x the kernel's tile)
+    return stats_numpy(A, v, 16 * block_rows(d))
+
+
+def predict(X: Any, w: Any, b: float = 0.0, *, out: Array | None = None) -> Array:
+    """``X w + b`` (float64), into ``out`` if given.
+
+    >>> predict(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0]), 0.5).tolist()
+    [-0.5, -0.5]
+    """
+    A = as_float_2d(X)
+    if _compiled(predict_key(A)):
+        from descend.kernels._predict import predict_fast
+
+        return predict_fast(A, w, b, out=out)
+    from descend.kernels._numpy import predict_numpy
+
+    wv = np.ascontiguousarray(w, dtype=np.float64).reshape(-1)
+    if wv.shape[0] != A.shape[1]:
+        from descend.errors import InputError
+
+        raise InputError(f"w has {wv.shape[0]} coefficients but X has {A.shape[1]} columns")
+    return predict_numpy(A, wv, float(b), checked_out(out, A.shape[0]))
+
+
+def all_keys() -> list[str]:
+    """Every signature :func:`warm_up` compiles: float64 and float32, row-major (few and many
+    features) and column-major ``X``, each loss; the statistics also for strided ``X``."""
+    keys = []
+    for dt in ("float64", "float32"):
+        keys += [f"stats-0-{dt}C-{dt}C", f"stats-0-{dt}F-{dt}C"]
+        for loss in LOSS_CODES.values():
+            keys += [f"grad-{loss}u-{dt}C-{dt}C", f"grad-{loss}-{dt}C-{dt}C",
+                     f"grad_cols-{loss}-{dt}C-{dt}C", f"batched-{loss}-{dt}C-{dt}C"]
+        keys += [f"predict-0u-{dt}C", f"predict-0-{dt}C", f"predict_cols-0-{dt}C"]
+    return keys + ["read-0-uint64C"]
+
+
+def warm_up(keys: list[str] | None = None, *, quiet: bool = False) -> list[tuple[str, float]]:
+    """Compile ``keys`` (default :func:`all_keys`) now, in this process, announcing it on
+    stderr unless ``quiet``; returns ``(key, seconds)`` for those that were not compiled yet."""
+    import time
+
+    from descend.kernels._compile import compile_key
+
+    todo = [k for k in (all_keys() if keys is None else keys) if not is_ready(k)]
+    if not quiet:
+        notice(todo)
+    done = []
+    for key in todo:
+        t0 = time.perf_counter()
+        compile_key(key)
+        done.append((key, time.perf_counter() - t0))
+    return done

@@ -1,0 +1,192 @@
+"""Moments of ``(X, y)`` in one read: :func:`moment_stats_fast` (:class:`MomentStats`).
+
+Statistics are computed per block of rows whose float64 tile fits in L1: copied column-major,
+shifted by the block's first row, the cross-products formed 4 x 4 columns at a time, centred,
+and the blocks merged with Chan, Golub & LeVeque (1979, eq. 2.1b). Memory is read once, and
+the result is more accurate than the two-pass NumPy reference for data with a large mean and
+a small spread, or a drift (tested against exact rational arithmetic). The pass costs
+``(d + 1)(d + 2) / 2`` FMAs per row: at d = 10 about as long as reading the row, at d = 100
+several times longer on any machine -- there the pass is bound by arithmetic, not memory.
+
+Importing this module imports numba (:mod:`descend.kernels._jit`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from descend.data.stats import MomentStats
+from descend.kernels._common import as_float_1d, as_float_2d, block_rows, stats_key
+from descend.kernels._jit import HAVE_NUMBA, columns_into, jit, prange
+from descend.kernels._numpy import stats_numpy
+from descend.kernels._stamps import run_compiled
+
+__all__ = ["moment_stats_fast"]
+
+
+def _stats_kernel(X, y, block):  # pragma: no cover - compiled
+    """Per-block moments of z = [x, y] on a float64 tile in L1, merged with Chan et al.
+
+    Per block of rows: (1) copy it into a column-major tile (the one strided step);
+    (2) shift each column by its first value and sum it (vectorised over rows); (3) the
+    cross-products of the shifted columns, 4 x 4 at a time -- eight loads of the tile
+    feed sixteen FMAs, vectorised over rows; (4) centre them (``P - m mu mu^T``; small
+    because of the shift) and merge into the group's totals (Chan et al. 1979, eq. 2.1b).
+    A shift per block keeps full precision where the data sit far from 0 or drift.
+    """
+    n = X.shape[0]
+    d = X.shape[1]
+    e = d + 1
+    ep = (e + 3) // 4 * 4  # padded to the 4 x 4 register blocks; pad rows stay 0
+    col_major = d == 1 or X.strides[0] == X.itemsize
+    nb = (n + block - 1) // block
+    # Groups are fixed by n and d (not by the thread count), each merged in block order:
+    # the result does not depend on the number of threads. One scratch tile per group.
+    ngroups = min(nb, 64)
+    per = (nb + ngroups - 1) // ngroups
+    # Means are carried relative to the first row of the data, g: block means far from 0
+    # (values ~1e8 with unit spread) would lose their low digits in the merge otherwise.
+    g = np.empty(e)
+    for j in range(d):
+        g[j] = X[0, j]
+    g[d] = y[0]
+    gcnt = np.zeros(ngroups)
+    gmu = np.zeros((ngroups, e))
+    gc = np.zeros((ngroups, e, e))
+    for grp in prange(ngroups):
+        tile = np.zeros((ep, block))
+        P = np.zeros((ep, ep))
+        sh = np.empty(e)
+        mu = np.empty(e)
+        dm = np.empty(e)
+        N = 0.0
+        MU = np.zeros(e)
+        C = np.zeros((e, e))
+        for k in range(grp * per, min(nb, (grp + 1) * per)):
+            yb = y[k * block : min(n, (k + 1) * block)]  # slices from 0: see _read_kernel
+            m = yb.shape[0]
+            # (1) the block, column-major, in float64
+            columns_into(tile, X, k * block, k * block + m, col_major)
+            for i in range(m):
+                tile[d, i] = yb[i]
+            # (2) shift by the block's first row, and the column sums; sh: that shift from g
+            for j in range(e):
+                s = tile[j, 0]
+                t = 0.0
+                for i in range(m):
+                    v = tile[j, i] - s
+                    tile[j, i] = v
+                    t += v
+                sh[j] = s - g[j]
+                mu[j] = t / m
+            # (3) upper-triangular 4 x 4 blocks of the shifted cross-products
+            for jb in range(0, ep, 4):
+                for kb in range(jb, ep, 4):
+                    s00 = s01 = s02 = s03 = 0.0
+                    s10 = s11 = s12 = s13 = 0.0
+                    s20 = s21 = s22 = s23 = 0.0
+                    s30 = s31 = s32 = s33 = 0.0
+                    for i in range(m):
+                        a0 = tile[jb, i]
+                        a1 = tile[jb + 1, i]
+                        a2 = tile[jb + 2, i]
+                        a3 = tile[jb + 3, i]
+                        b0 = tile[kb, i]
+                        b1 = tile[kb + 1, i]
+                        b2 = tile[kb + 2, i]
+                        b3 = tile[kb + 3, i]
+                        s00 += a0 * b0
+                        s01 += a0 * b1
+                        s02 += a0 * b2
+                        s03 += a0 * b3
+                        s10 += a1 * b0
+                        s11 += a1 * b1
+                        s12 += a1 * b2
+                        s13 += a1 * b3
+                        s20 += a2 * b0
+                        s21 += a2 * b1
+                        s22 += a2 * b2
+                        s23 += a2 * b3
+                        s30 += a3 * b0
+                        s31 += a3 * b1
+                        s32 += a3 * b2
+                        s33 += a3 * b3
+                    P[jb, kb] = s00
+                    P[jb, kb + 1] = s01
+                    P[jb, kb + 2] = s02
+                    P[jb, kb + 3] = s03
+                    P[jb + 1, kb] = s10
+                    P[jb + 1, kb + 1] = s11
+                    P[jb + 1, kb + 2] = s12
+                    P[jb + 1, kb + 3] = s13
+                    P[jb + 2, kb] = s20
+                    P[jb + 2, kb + 1] = s21
+                    P[jb + 2, kb + 2] = s22
+                    P[jb + 2, kb + 3] = s23
+                    P[jb + 3, kb] = s30
+                    P[jb + 3, kb + 1] = s31
+                    P[jb + 3, kb + 2] = s32
+                    P[jb + 3, kb + 3] = s33
+            # (4) centre, then merge (Chan et al. 1979, eq. 2.1b)
+            tot = N + m
+            f = N * m / tot
+            for j in range(e):
+                dm[j] = mu[j] + sh[j] - MU[j]
+            for j in range(e):
+                for q in range(j, e):
+                    c = P[j, q] - m * mu[j] * mu[q] + dm[j] * dm[q] * f
+                    C[j, q] += c
+            for j in range(e):
+                MU[j] += dm[j] * (m / tot)
+            N = tot
+        for j in range(e):
+            for q in range(j):
+                C[j, q] = C[q, j]
+        gcnt[grp] = N
+        gmu[grp] = MU
+        gc[grp] = C
+    N = gcnt[0]
+    MU = gmu[0].copy()
+    C = gc[0].copy()
+    for k in range(1, ngroups):
+        nk = gcnt[k]
+        tot = N + nk
+        f = N * nk / tot
+        dmk = gmu[k] - MU
+        for j in range(e):
+            for q in range(e):
+                C[j, q] += gc[k, j, q] + dmk[j] * dmk[q] * f
+        MU += dmk * (nk / tot)
+        N = tot
+    MU += g
+    return MU[:d].copy(), MU[d], C[:d, :d].copy(), C[:d, d].copy(), C[d, d]
+
+
+_stats = jit(_stats_kernel)
+
+
+def moment_stats_fast(X: Any, y: Any) -> MomentStats:
+    """:class:`MomentStats` of ``(X, y)`` in one read of the data.
+
+    Same answer as :func:`descend.data.stats.moment_stats` (the two-pass reference) to
+    rounding; float32 inputs are accumulated in float64. Compiles on first use (once per
+    dtype and layout, cached on disk), saying so on stderr.
+
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2); y = X @ [1.0, 2.0] + 3.0
+    >>> s = moment_stats_fast(X, y)
+    >>> s.n, s.mean_x.tolist(), round(s.loss(np.array([1.0, 2.0]), 3.0), 12)
+    (6, [5.0, 6.0], 0.0)
+    """
+    A = as_float_2d(X)
+    v = as_float_1d(y, A.shape[0])
+    n, d = A.shape
+    if n == 0:
+        return MomentStats(0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0)
+    block = block_rows(d, A.itemsize)
+    if not HAVE_NUMBA:
+        return stats_numpy(A, v, block)
+    mx, my, cxx, cxy, cyy = run_compiled(stats_key(A, v), _stats, A, v, block)
+    return MomentStats(n=n, mean_x=mx, mean_y=float(my), cxx=cxx, cxy=cxy, cyy=float(cyy))
