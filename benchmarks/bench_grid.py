@@ -5,7 +5,9 @@ n in {1e4, 1e6} (``--big``: also 1e7), d in {5, 20, 100}, three designs:
 - ``well``: integer columns uniform in [-2^12, 2^12) (condition ~1);
 - ``badly``: the same, column j multiplied by 2^e_j, e_j from -10 to 10 (scales 1e-3..1e3);
 - ``correlated``: ``x_j = base * 2^20 + e_j`` with ``base`` uniform in [0, 2^10) and ``e_j``
-  in [-4, 4] (condition of the standardised design ~1e8).
+  in [-4, 4] (condition of the standardised design ~1e8);
+- ``mixed``: Gaussian rows mixed through singular values 1..1e-8 plus 5 (the issue's correlated
+  design), rounded to multiples of 2^-28 (condition ~1e8).
 
 ``y = 3 + X beta + noise`` with integer ``beta`` in [-3, 3] and integer noise in
 [-2^20, 2^20): every number is an integer (times a power of two) below 2^53, exact in float64.
@@ -35,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-DESIGNS = ("well", "badly", "correlated")
+DESIGNS = ("well", "badly", "correlated", "mixed")
 LIMB = 13
 
 
@@ -43,6 +45,14 @@ def design(n: int, d: int, kind: str, seed: int = 0) -> tuple[np.ndarray, np.nda
     """``(X, y, e)``: float64 data and the power-of-two exponent of each column's scale."""
     rng = np.random.default_rng(seed)
     e = np.zeros(d, dtype=np.int64)
+    if kind == "mixed":
+        U, _, Vt = np.linalg.svd(rng.standard_normal((d, d)))
+        G = rng.standard_normal((n, d)) @ (U * np.logspace(0, -8, d)) @ Vt + 5.0
+        Xi = np.round(G * 2**28).astype(np.int64)
+        e = np.full(d, -28, dtype=np.int64)
+        beta = rng.integers(-3, 4, d)
+        yi = 3 * 2**28 + Xi @ beta + rng.integers(-(2**26), 2**26, n)
+        return Xi.astype(np.float64) * 2.0**-28, yi.astype(np.float64) * 2.0**-28, e
     if kind == "correlated":
         base = rng.integers(0, 2**10, n) * 2**20
         Xi = base[:, None] + rng.integers(-4, 5, (n, d))
@@ -87,13 +97,21 @@ def exact_answer(X: np.ndarray, y: np.ndarray, e: np.ndarray) -> np.ndarray:
     """``[b, w...]``, the exact least-squares answer rounded once to float64."""
     n, d = X.shape
     Xi = np.round(X * 2.0 ** (-e)).astype(np.int64)
-    A = np.hstack([np.ones((n, 1), dtype=np.int64), Xi, y.astype(np.int64)[:, None]])
+    ey = int(e.min()) if kind_scaled_y(y) else 0
+    yi = np.round(y * 2.0 ** (-ey)).astype(np.int64)
+    A = np.hstack([np.ones((n, 1), dtype=np.int64), Xi, yi[:, None]])
     G = _exact_dot(A, A)  # [1 X y]^T [1 X y], integers
     p = d + 1
     M = [row[:p] + [row[p]] for row in G[:p]]
     x = _bareiss(M)
-    scale = [Fraction(1)] + [Fraction(2) ** int(-s) for s in e]  # w_j = (coef on Xi_j) 2^-e_j
+    # y = 2^ey yi: b = 2^ey b_i, w_j = 2^(ey - e_j) (coef on Xi_j)
+    scale = [Fraction(2) ** ey] + [Fraction(2) ** int(ey - s) for s in e]
     return np.array([float(v * s) for v, s in zip(x, scale, strict=True)])
+
+
+def kind_scaled_y(y: np.ndarray) -> bool:
+    """``y`` holds fractions (the ``mixed`` design: multiples of 2^-28)."""
+    return bool(np.any(y != np.round(y)))
 
 
 def _bareiss(M: list[list[int]]) -> list[Fraction]:
