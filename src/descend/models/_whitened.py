@@ -41,6 +41,7 @@ corrections carry rounding of their own size only.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -65,6 +66,13 @@ __all__ = [
 #: Above this condition number of the standardised design, an in-memory fit factors the rows
 #: (QR) instead of the moments: the semi-normal refinement contracts by ~kappa^2 eps a step.
 QR_ABOVE = 1e5
+#: At or below this condition number an in-memory fit would descend on the moments alone (no
+#: refinement passes, no centred copy of X), as the streamed fit does at kappa <= 100. Off (0):
+#: measured against the exact answer (benchmarks/bench_grid.py), the moments' answer loses
+#: 0.2-2.3 digits to the refined one even at kappa ~1 (n=1e5, d=20, well scaled: 12.65 digits
+#: vs 13.56 refined and lstsq's 13.0; badly scaled d=20: 10.88 vs 13.15), so it would fall
+#: short of lstsq; the refined path keeps every well-conditioned answer bit-identical.
+NO_REFINE_KAPPA = 0.0
 #: Singular values below ``RANK_RTOL x`` the largest are treated as zero (collinear columns).
 RANK_RTOL = 1e-13
 EPS = float(np.finfo(np.float64).eps)
@@ -132,7 +140,11 @@ class Whitening:
         return dataclasses.replace(self, b_a=float(b), w_a=np.asarray(w, dtype=np.float64).copy())
 
     def _T(self) -> Array:
-        # dv = sqrt(n) T u, T = V_k diag(1 / s_k)
+        return self._t
+
+    @functools.cached_property
+    def _t(self) -> Array:
+        # dv = sqrt(n) T u, T = V_k diag(1 / s_k): once per whitening (a small fit asks ~30x)
         k = self.keep
         return self.V[:, k] / self.sv[k]
 
@@ -215,14 +227,17 @@ def whiten_rows(
     n, d = X.shape
     mean = stats.mean_x.copy() if intercept else np.zeros(d)
     y0 = float(stats.mean_y) if intercept else 0.0
-    Z = X - mean  # a copy: the refinement needs the centred rows
     M = stats.cxx if intercept else stats.cxx + n * np.outer(stats.mean_x, stats.mean_x)
     scale = _rms_scale(np.sqrt(np.maximum(np.diag(M), 0.0) / n))
-    Z /= scale
     penalty = float(alpha) / scale**2
     # the moments' Gram matrix (Chan-merged, accurate) in the standardised coordinates
     gram = M / np.outer(scale, scale) / n + np.diag(penalty)
     _, sv, V, keep = _factor(gram, from_gram=True, n=n)
+    if sv[0] > 0 and sv[-1] * NO_REFINE_KAPPA >= sv[0]:
+        # well conditioned: the moments' answer is at full precision, no pass over the rows
+        return whiten_moments(stats, intercept=intercept, alpha=alpha)
+    Z = X - mean  # a copy: the refinement needs the centred rows
+    Z /= scale
     kind = "moments"
     # kappa > QR_ABOVE: the Gram's eigenvalues resolve the weakest direction too coarsely
     if sv[0] > 0 and not (sv[-1] * QR_ABOVE >= sv[0]):
