@@ -431,3 +431,29 @@ def test_callback_stop_and_early_stopped_minibatch_are_not_converged():
     with pytest.warns(ConvergenceWarning, match="max_iter=3"):
         m = LinearRegression(batch_size=32, random_state=0, max_iter=3).fit(X, y)
     assert m.verdict_ == "budget_spent"
+
+
+# ---------------------------------------------------------------- vs lstsq, exact at any n
+
+
+@pytest.mark.parametrize(
+    ("n", "d", "kind"),
+    [(20_000, 5, "mixed"), (20_000, 8, "correlated"), (20_000, 5, "badly"), (5_000, 5, "well")],
+)
+def test_never_fewer_digits_than_lstsq(n, d, kind):
+    """On integer (dyadic) designs the normal equations' sums are exact integers, so the exact
+    answer is known at any n (benchmarks.bench_grid); descend's default must reach at least
+    lstsq's correct digits (0.3 tolerance) and trust no more digits than it has."""
+    from benchmarks.bench_grid import design, exact_answer
+    from benchmarks.bench_grid import digits as grid_digits
+
+    X, y, e = design(n, d, kind)
+    ref = exact_answer(X, y, e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = LinearRegression().fit(X, y)
+    A = np.hstack([np.ones((n, 1)), X])
+    ours = grid_digits(np.r_[m.intercept_, m.coef_], ref)
+    theirs = grid_digits(np.linalg.lstsq(A, y, rcond=None)[0], ref)
+    assert ours >= theirs - 0.3, (ours, theirs)
+    assert m.trusted_digits_ <= ours + 0.5, (m.trusted_digits_, ours)

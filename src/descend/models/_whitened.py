@@ -41,6 +41,7 @@ corrections carry rounding of their own size only.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -65,9 +66,20 @@ __all__ = [
 #: Above this condition number of the standardised design, an in-memory fit factors the rows
 #: (QR) instead of the moments: the semi-normal refinement contracts by ~kappa^2 eps a step.
 QR_ABOVE = 1e5
+#: At or below this condition number an in-memory fit would descend on the moments alone (no
+#: refinement passes, no centred copy of X), as the streamed fit does at kappa <= 100. Off (0):
+#: measured against the exact answer (benchmarks/bench_grid.py), the moments' answer loses
+#: 0.2-2.3 digits to the refined one even at kappa ~1 (n=1e5, d=20, well scaled: 12.65 digits
+#: vs 13.56 refined and lstsq's 13.0; badly scaled d=20: 10.88 vs 13.15), so it would fall
+#: short of lstsq; the refined path keeps every well-conditioned answer bit-identical.
+NO_REFINE_KAPPA = 0.0
 #: Singular values below ``RANK_RTOL x`` the largest are treated as zero (collinear columns).
 RANK_RTOL = 1e-13
 EPS = float(np.finfo(np.float64).eps)
+#: ``longdouble`` carries >= 11 more significand bits than float64 (x87 extended, float128)
+_EXTENDED = np.finfo(np.longdouble).nmant >= 63
+#: rows per block of the extended-precision ``Z^T r`` (a 65536 x d extended copy at a time)
+_BLOCK = 65536
 
 
 class ResidualPasses(Protocol):
@@ -128,7 +140,11 @@ class Whitening:
         return dataclasses.replace(self, b_a=float(b), w_a=np.asarray(w, dtype=np.float64).copy())
 
     def _T(self) -> Array:
-        # dv = sqrt(n) T u, T = V_k diag(1 / s_k)
+        return self._t
+
+    @functools.cached_property
+    def _t(self) -> Array:
+        # dv = sqrt(n) T u, T = V_k diag(1 / s_k): once per whitening (a small fit asks ~30x)
         k = self.keep
         return self.V[:, k] / self.sv[k]
 
@@ -211,14 +227,17 @@ def whiten_rows(
     n, d = X.shape
     mean = stats.mean_x.copy() if intercept else np.zeros(d)
     y0 = float(stats.mean_y) if intercept else 0.0
-    Z = X - mean  # a copy: the refinement needs the centred rows
     M = stats.cxx if intercept else stats.cxx + n * np.outer(stats.mean_x, stats.mean_x)
     scale = _rms_scale(np.sqrt(np.maximum(np.diag(M), 0.0) / n))
-    Z /= scale
     penalty = float(alpha) / scale**2
     # the moments' Gram matrix (Chan-merged, accurate) in the standardised coordinates
     gram = M / np.outer(scale, scale) / n + np.diag(penalty)
     _, sv, V, keep = _factor(gram, from_gram=True, n=n)
+    if sv[0] > 0 and sv[-1] * NO_REFINE_KAPPA >= sv[0]:
+        # well conditioned: the moments' answer is at full precision, no pass over the rows
+        return whiten_moments(stats, intercept=intercept, alpha=alpha)
+    Z = X - mean  # a copy: the refinement needs the centred rows
+    Z /= scale
     kind = "moments"
     # kappa > QR_ABOVE: the Gram's eigenvalues resolve the weakest direction too coarsely
     if sv[0] > 0 and not (sv[-1] * QR_ABOVE >= sv[0]):
@@ -229,7 +248,8 @@ def whiten_rows(
         _, sv, V, keep = _factor(np.asarray(R), from_gram=False, n=n)
         kind = "qr"
     white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, kind)
-    return white, WhitenedObjective(white, penalty, rows=_MemoryRows(X, y, Z))
+    rows = _MemoryRows(X, y, Z, accurate=kind == "qr")
+    return white, WhitenedObjective(white, penalty, rows=rows)
 
 
 def whiten_moments(
@@ -273,11 +293,29 @@ class _MemoryRows:
     ``anchor(b, w, exact)`` computes the residual at the anchor from ``X`` and ``y`` (with
     ``exact``: compensated, :func:`residual_compensated`); ``residual(dv, c)`` is then
     ``r_a - c - Z dv``, accurate to rounding of the (small) correction only.
+
+    ``zt(r)`` is the gradient's ``Z^T r``. With ``accurate`` (a hard design, factored by QR)
+    it is accumulated in extended precision where the platform has it (x87 ``longdouble``,
+    64-bit significand), block by block: at the answer ``Z^T r = 0`` is a sum of ``n`` terms
+    ``z_ij r_i`` that cancel, and its float64 rounding (``~eps sqrt(n) max|z||r|``) is what the
+    refinement's fixed point is off by, in the weakest direction amplified by ``kappa^2``;
+    11 more bits move that floor below ``numpy.linalg.lstsq``'s (measured: +1.6-1.7 digits at
+    n = 1e5, kappa ~6e7). Without an extended type the product stays float64.
     """
 
-    def __init__(self, X: Array, y: Array, Z: Array):
+    def __init__(self, X: Array, y: Array, Z: Array, accurate: bool = False):
         self.X, self.y, self.Z = X, y, Z
         self.r_a = np.asarray(y, dtype=np.float64)
+        self.accurate = accurate and _EXTENDED
+
+    def zt(self, r: Array) -> Array:
+        if not self.accurate:
+            return self.Z.T @ r
+        acc = np.zeros(self.Z.shape[1], dtype=np.longdouble)
+        for i in range(0, self.Z.shape[0], _BLOCK):
+            zb = self.Z[i : i + _BLOCK].astype(np.longdouble)
+            acc += zb.T @ r[i : i + _BLOCK].astype(np.longdouble)
+        return acc.astype(np.float64)
 
     def anchor(self, b: float, w: Array, exact: bool) -> None:
         if not np.any(w):  # the usual start: y - b needs no pass over X, and is exact
@@ -354,7 +392,7 @@ class WhitenedObjective:
             pv = self.penalty * v
             sr, rr = float(r.sum()), float(r @ r)
             self.passes += 1
-            gv = -(2.0 / n) * (self.rows.Z.T @ r) + 2.0 * pv
+            gv = -(2.0 / n) * self.rows.zt(r) + 2.0 * pv
             gu = np.sqrt(n) * (Tk.T @ gv)
             f = rr / n + float(pv @ v)
         elif self.anchored_rows:
