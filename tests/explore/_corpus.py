@@ -47,7 +47,7 @@ CASES = [
     (HILL, [0, 0], "gd", 0.1, 500, "not_a_minimum"),        # starts on the top
     ("x**4 - x**2", [0], "gd", 0.1, 500, "not_a_minimum"),  # a maximum
     ("x**3", [0], "gd", 0.1, 500, "not_a_minimum"),         # an inflection
-    (BUMP, [5, 5], "gd", 0.1, 500, "not_a_minimum"),        # the plateau: grad ~ 1e-21 < gtol
+    (BUMP, [5, 5], "gd", 0.1, 500, "stalled"),  # the plateau: f, grad, H flat to f's precision
     # unbounded below
     (SADDLE, [3, 1], "gd", 0.1, 500, "unbounded_below"),
     (HILL, [1, 1], "gd", 0.1, 500, "unbounded_below"),

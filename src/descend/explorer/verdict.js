@@ -43,6 +43,23 @@ window.DESCEND_VERDICT = (function () {
     return null;
   }
 
+  // verdict._flat_to_precision: f, its gradient and its Hessian flat below the precision of f
+  // around x (they underflowed, as -exp(-x**2) at x = 40): a plateau, never a minimum
+  function flatToPrecision(value, x, f, gn, e) {
+    var h = 1e-3 * Math.max(1, Math.hypot.apply(null, x)), noise = 100 * EPS * Math.max(Math.abs(f), TINY);
+    var curv = Math.max.apply(null, e.map(function (v) { return Math.abs(v.value); }));
+    if (e[e.length - 1].value > EIG_RTOL * curv) return false; // positive definite: a minimum
+    if (gn * h + 0.5 * curv * h * h > noise) return false;
+    for (var i = 0; i < x.length; i++) {
+      for (var s = 1; s >= -1; s -= 2) {
+        var y = x.slice(); y[i] += s * h;
+        var fv = value(y);
+        if (!(isFinite(fv) && Math.abs(fv - f) <= noise)) return false;
+      }
+    }
+    return true;
+  }
+
   // env: {hessian(x) -> rows or null, eig(H) -> [{value, vector}] largest first, value(x),
   //       limit(name, L, hp) -> {value, formula} or null, L: global curvature bound or null,
   //       gtol}
@@ -67,6 +84,10 @@ window.DESCEND_VERDICT = (function () {
     if (!small && run.status === "no_progress" && e) {
       facts.precision_limit = precisionGradient(f, L);
       small = gn <= facts.precision_limit;
+    }
+    if (small && e && flatToPrecision(env.value, x, f, gn, e)) {
+      facts.plateau = true;
+      return { verdict: "stalled", kind: "plateau", facts: facts };
     }
     if (small) {
       if (e) {
