@@ -55,7 +55,7 @@ def test_the_cli_text_does_not_say_minimum(capsys) -> None:
     main(["minimize", "-exp(-x**2)", "--start", "40"])
     out = capsys.readouterr()
     assert "minimum near" not in out.out and "converged" not in out.out
-    assert "plateau" in out.out
+    assert "plateau" in out.err  # the verdict's sentence: once, on stderr (docs/verdicts.md)
 
 
 # ---- statistics whose numbers would be meaningless -----------------------------------------

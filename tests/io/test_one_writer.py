@@ -33,13 +33,19 @@ WRITE_MODES = ("w", "a", "x", "+")
 #: ``module:call source`` -> why it is safe (not a file, or the writer's own temporary path).
 ALLOWED = {
     "plot/_style.py:fig.savefig(buf, format='png', dpi=100)": "writes to an in-memory BytesIO",
-    "scale/checkpoint.py:np.savez(buf, **payload)": "writes to an in-memory BytesIO",
-    "scale/checkpoint.py:self.save(r.x, r.state, r.nit)": "Checkpointer.save -> save_checkpoint"
+    "loop/checkpoint.py:np.savez(buf, **payload)": "writes to an in-memory BytesIO",
+    "loop/checkpoint.py:self.save(r.x, r.state, r.nit)": "Checkpointer.save -> save_checkpoint"
     " -> atomic_output",
-    "scale/checkpoint.py:self.save(result.x, result.info['state'], start + int(result.nit))":
+    "loop/checkpoint.py:self.save(result.x, result.info['state'], start + int(result.nit))":
         "Checkpointer.save -> save_checkpoint -> atomic_output",
-    "cli/fit.py:saver.save(info['theta'], info['state'], model.n_iter_)":
+    "cli/fit.py:run.saver.save(info['theta'], info['state'], model.n_iter_)":
         "Checkpointer.save -> atomic_output",
+    # the kernels' compile stamps and lock: empty marker files in descend's own cache folder
+    # (descend.kernels.cache_dir), never a path the user named
+    "kernels/_stamps.py:lock.touch()": "a lock file in descend's kernel cache folder",
+    "kernels/_stamps.py:os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 420)":
+        "the same lock, created exclusively",
+    "kernels/_stamps.py:(folder / f'{key}.want').touch()": "a request marker in the cache folder",
     "cli/explore.py:page.save(html_path, force=force)": "Explorer.save -> write_output",
     "plot/animate.py:gif[0].save(p, save_all=True, append_images=gif[1:], "
     "duration=max(20, round(1000 / fps)), loop=0, optimize=False)":

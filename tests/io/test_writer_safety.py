@@ -107,7 +107,7 @@ def test_a_failed_periodic_checkpoint_warns_and_the_fit_goes_on(
     def full(*_a: object, **_k: object) -> None:
         raise InputError("--checkpoint c.json: cannot be written (No space left on device)")
 
-    monkeypatch.setattr("descend.scale.checkpoint.save_checkpoint", full)
+    monkeypatch.setattr("descend.loop.checkpoint.save_checkpoint", full)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         r = minimize("x**2 + y**2", [3.0, 1.0], optimizer=gd(0.1), max_iter=20, callback=saver)

@@ -60,7 +60,8 @@ def test_a_version_1_minimize_checkpoint_resumes_to_the_numbers_it_gave(name, ma
     ck = load_checkpoint(V1 / f"minimize_{name}.json")
     assert ck.version == 1 and ck.nit == 10
     opt = make()
-    kw = {} if opt is None else {"optimizer": opt}
+    # auto_gd: the v1 default (gd, line search); the default is a second-order method now
+    kw = {"method": "gd"} if opt is None else {"optimizer": opt}
     r = descend.minimize(_rosenbrock, max_iter=30, tol=0, **kw, **ck.resume_kwargs())
     assert r.x.tolist() == _floats(EXPECTED[f"minimize_{name}"]["x"])
     whole = descend.minimize(_rosenbrock, [0.0, 0.0], max_iter=30, tol=0, **kw)

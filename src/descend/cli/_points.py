@@ -45,7 +45,7 @@ def gradient_info_at(fun: Any, x: Sequence[float], option: str) -> Any:
             f"{option}: {formula} is not defined as a real number at {_where(fun, x)} "
             f"(f = {f:.6g}); {why}; choose a point inside it"
         )
-    if all(abs(float(v)) < 1e10 for v in x):  # not large numbers: a singularity (log(0), 1/0)
+    if _finite_nearby(fun, x):  # an isolated infinity: a singularity (log(0), 1/0)
         fail(
             f"{option}: {formula} is infinite at {_where(fun, x)} (f = {f:.6g}): the point is a "
             "singularity or the edge of the function's domain; choose a point inside the "
@@ -55,6 +55,27 @@ def gradient_info_at(fun: Any, x: Sequence[float], option: str) -> Any:
         f"{option}: {formula} overflows float64 at {_where(fun, x)} (f = {f:.6g}, a gradient "
         "entry is infinite); choose a point nearer the origin or rescale the formula"
     )
+
+
+def _finite_nearby(fun: Any, x: Any) -> bool:
+    """Whether f is finite a small step away from ``x`` along some axis: then the infinity at
+    ``x`` is a singularity (``1/x`` at 0), not an overflow of every nearby value (``exp(x)``
+    at 1000, where a nearer start is the fix)."""
+    import numpy as np
+
+    p = np.asarray(x, dtype=np.float64)
+    h = 1e-6 * max(1.0, float(np.max(np.abs(p)))) if p.size else 1e-6
+    for i in range(p.size):
+        for s in (1.0, -1.0):
+            q = p.copy()
+            q[i] += s * h
+            try:
+                with np.errstate(all="ignore"):
+                    if math.isfinite(float(fun.value(q))):
+                        return True
+            except (ArithmeticError, ValueError):
+                continue
+    return False
 
 
 def check_fit_start(init: str, start: Sequence[float], table: Any = None, stats: Any = None) -> None:

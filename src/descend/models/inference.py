@@ -482,9 +482,10 @@ def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_r
     f_stat = f_p = None
     notes: tuple[str, ...] = ()
     slopes = slice(p - df_model, p)
+    withheld: tuple[str, ...] = ()
     if df_model > 0 and not robust and rss > tss:  # F would be negative (a fit cut short)
-        notes = (f"F: the fit's residuals exceed the target's own spread (RSS > TSS; stopped: "
-                 f"{status or 'unknown'}), so F would be negative; raise max_iter",)
+        withheld = (f"F: the fit's residuals exceed the target's own spread (RSS > TSS; "
+                    f"stopped: {status or 'unknown'}), so F would be negative; raise max_iter",)
     elif df_model > 0 and not robust:
         f_stat = ((tss - rss) / df_model) / sigma2
         f_p = float(special.fdtrc(df_model, df_resid, f_stat))
@@ -494,9 +495,9 @@ def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_r
         notes += note
     base = _Inference(cov=V, std_err=std_err, f_stat=f_stat, f_p=f_p, llf=llf,
                       aic=2.0 * p - 2.0 * llf, bic=p * math.log(n) - 2.0 * llf, gap_se=gap_se,
-                      notes=notes)
+                      notes=notes, unavailable=withheld)
     if gap_se > GAP_LIMIT:
-        return _Inference(**{**base.__dict__, "unavailable": (
+        return _Inference(**{**base.__dict__, "unavailable": withheld + (
             f"t, p-values and intervals: the coefficients are {gap_se:.3g} standard errors "
             f"from the least-squares optimum (the fit stopped: {status or 'unknown'}), so the "
             "least-squares t and p would describe numbers the fit did not reach; raise "
