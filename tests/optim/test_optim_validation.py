@@ -162,11 +162,11 @@ def test_cosine_stays_at_its_floor_after_decay_steps():
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("", ["--lr", "empty"]),
+        ("", ["learning_rate=", "empty"]),
         ("const:", ["const takes 1 number, got 0"]),
-        ("fast", ["--lr", "'fast'", "not a number", "accepted forms"]),
-        ("-0.1", ["--lr", "initial", "(0, inf)"]),
-        ("exp:0.1", ["--lr", "exp takes 2 numbers, got 1"]),
+        ("fast", ["learning_rate=", "'fast'", "not a number", "accepted forms"]),
+        ("-0.1", ["learning_rate=", "initial", "(0, inf)"]),
+        ("exp:0.1", ["learning_rate=", "exp takes 2 numbers, got 1"]),
         ("exp:0.1,0.9,3", ["exp takes 2 numbers, got 3"]),
         ("step:0.1,2.5", ["whole number"]),
         ("step:0.1,0", ["step_size", ">= 1"]),
@@ -181,7 +181,7 @@ def test_parse_schedule_errors_name_lr_and_forms(text, words):
     with pytest.raises(InputError) as info:
         parse_schedule(text)
     message = str(info.value)
-    assert message.startswith("--lr")
+    assert message.startswith("learning_rate=")  # the library speaks parameter names (issue 20)
     assert "accepted forms" in message
     for word in words:
         assert word in message, (word, message)
@@ -235,7 +235,7 @@ def test_parse_schedule_never_fails_other_than_input_error(text):
     try:
         schedule = parse_schedule(text)
     except InputError as err:
-        assert str(err).startswith("--lr")
+        assert str(err).startswith("learning_rate=")
     else:
         value = schedule(3)
         assert math.isfinite(value) and value >= 0
