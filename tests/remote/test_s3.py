@@ -192,7 +192,7 @@ def test_unreachable_endpoint(cli, s3):
     url = _url("csv")
     r = cli("fit", url, "--storage-option", f"endpoint_url=http://127.0.0.1:{port}",
             "--storage-option", "config_kwargs.retries.max_attempts=1")
-    _one_error_line(r, url, "cannot reach the store", "endpoint_url")
+    _one_error_line(r, url, "cannot connect (refused)", "endpoint_url")  # the cause, named
 
 
 def test_unknown_storage_option(cli, s3):
