@@ -449,7 +449,7 @@ def _wald(ws: Array, V: Array, d: int, df_denom: int) -> tuple[float | None, flo
                                                               tuple[str, ...]]:
     """statsmodels' robust F: the Wald statistic of all slopes with the robust covariance,
     divided by its rank ``J``, on ``F(J, df_denom)`` (pseudo-inverse when ``J < d``)."""
-    from scipy import special
+    from descend.models._tails import f_sf
 
     rank = int(np.linalg.matrix_rank(V))
     if rank == 0 or df_denom <= 0:
@@ -458,16 +458,16 @@ def _wald(ws: Array, V: Array, d: int, df_denom: int) -> tuple[float | None, flo
     note = () if rank == d else (
         f"the robust covariance of the slopes has rank {rank} < {d} (too few clusters): the "
         f"F test uses its pseudo-inverse on {rank} degrees of freedom",)
-    return F, float(special.fdtrc(rank, df_denom, F)), note
+    return F, f_sf(F, rank, df_denom), note
 
 
 def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_resid: int,
            alpha: float, status: str | None, *, cov: Array | None, robust: bool,
            n_groups: int | None = None) -> _Inference:
     """Standard errors, t (or z), p, intervals, the F (or Wald) test and the likelihood."""
-    # scipy.special, not scipy.stats: the same functions (scipy.stats' t, f and norm call
-    # these), without ~1-2 s of importing every distribution (issue 24: --summary's start-up)
-    from scipy import special
+    # the tails in the standard library (models/_tails.py): importing scipy.special costs
+    # more than a small fit (issue 24: --summary's start-up)
+    from descend.models._tails import f_sf, normal_ppf, normal_sf, t_ppf, t_sf2
 
     assert gram.inv is not None and gram.theta_opt is not None
     p, rss, tss = gram.p, gram.rss, gram.tss
@@ -488,7 +488,7 @@ def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_r
                     f"stopped: {status or 'unknown'}), so F would be negative; raise max_iter",)
     elif df_model > 0 and not robust:
         f_stat = ((tss - rss) / df_model) / sigma2
-        f_p = float(special.fdtrc(df_model, df_resid, f_stat))
+        f_p = f_sf(f_stat, df_model, df_resid)
     elif df_model > 0:
         f_stat, f_p, note = _wald(theta[slopes], V[slopes, slopes], df_model,
                                   df_resid if n_groups is None else n_groups - 1)
@@ -504,11 +504,11 @@ def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_r
             "max_iter or lower tol",)})
     t = theta / std_err
     if robust:  # z tests, as statsmodels' robust covariances (use_t=False)
-        p_value = 2.0 * special.ndtr(-np.abs(t))
-        q = float(special.ndtri(1.0 - float(alpha) / 2.0))
+        p_value = np.array([2.0 * normal_sf(abs(float(v))) for v in t])
+        q = normal_ppf(1.0 - float(alpha) / 2.0)
     else:
-        p_value = 2.0 * special.stdtr(df_resid, -np.abs(t))
-        q = float(special.stdtrit(df_resid, 1.0 - float(alpha) / 2.0))
+        p_value = np.array([t_sf2(float(v), df_resid) for v in t])
+        q = t_ppf(1.0 - float(alpha) / 2.0, df_resid)
     conf_int = np.column_stack([theta - q * std_err, theta + q * std_err])
     return _Inference(**{**base.__dict__, "t": t, "p_value": p_value, "conf_int": conf_int})
 
