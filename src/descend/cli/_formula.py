@@ -51,7 +51,7 @@ def _refuse_flags(a: Any, engine: str) -> None:
              "Q-Q, leverage); leave out --plot")
     if a.residual_plot is not None and engine != "numpy":
         fail(f"--residual-plot: pictures need the rows in memory; leave out --engine {engine}")
-    if a.loss != "squared_error" and a.cov not in (None, "nonrobust"):
+    if not _moments_exact(a.loss) and a.cov not in (None, "nonrobust"):
         fail(f"--cov {a.cov}: robust standard errors are of a least-squares fit; "
              f"--loss {a.loss} has none")
 
@@ -150,3 +150,11 @@ def residual_picture(model: Any, table: Any, path: str, quiet: bool) -> None:
         from descend.cli.app import out
 
         out.print(f"wrote {path}", markup=False)
+
+
+def _moments_exact(loss: str) -> bool:
+    """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
+    not a comparison of names."""
+    from descend.models.losses import get_loss
+
+    return bool(get_loss(loss).moments_exact)

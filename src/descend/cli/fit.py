@@ -523,7 +523,7 @@ def _prepared_stream(
 ) -> Iterator[Any]:
     from descend.cli.progress import pass_progress
 
-    rows = model.loss != "squared_error" or model.batch_size is not None
+    rows = not _moments_exact(model.loss) or model.batch_size is not None
     with pass_progress("statistics", quiet=quiet) as progress:
         prepared = prepare_stream(
             data,
@@ -544,7 +544,7 @@ def _prepared_dask(
     data: str, target: str | None, features: str | None, scheduler: str | None, model: Any,
     so: dict[str, Any] | None = None,
 ) -> Iterator[Any]:
-    rows = model.loss != "squared_error"
+    rows = not _moments_exact(model.loss)
     with dask_client(scheduler) as client:
         yield prepare_dask(
             data,
@@ -599,3 +599,11 @@ def _load(
     if engine == "stream":
         return None, _prepared_stream(data, target, features, chunk_rows, model, quiet, so)
     return None, _prepared_dask(data, target, features, scheduler, model, so)
+
+
+def _moments_exact(loss: str) -> bool:
+    """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
+    not a comparison of names."""
+    from descend.models.losses import get_loss
+
+    return bool(get_loss(loss).moments_exact)

@@ -366,7 +366,7 @@ def prepare_dask_xy(
 
     from descend.data.checks import checked_stats
 
-    rows_needed = loss != "squared_error"
+    rows_needed = not _moments_exact(loss)
     if rows_needed:  # one read of the partitions, then every step from worker memory
         X, y = dask.persist(X, y)
     stats = checked_stats(moment_stats_dask(X, y), source, names, target_name, explain=explain)
@@ -376,5 +376,13 @@ def prepare_dask_xy(
         target_name=target_name,
         source=source,
         passes=DaskRows(X, y, loss, epsilon) if rows_needed else None,
-        rows=DaskResiduals(X, y) if loss == "squared_error" else None,
+        rows=DaskResiduals(X, y) if _moments_exact(loss) else None,
     )
+
+
+def _moments_exact(loss: str) -> bool:
+    """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
+    not a comparison of names."""
+    from descend.models.losses import get_loss
+
+    return bool(get_loss(loss).moments_exact)

@@ -286,7 +286,7 @@ def open_rows(
     elif engine == "stream":
         from descend.data.stream import prepare_stream
 
-        rows = loss != "squared_error" or batch_size is not None
+        rows = not _moments_exact(loss) or batch_size is not None
         yield prepare_stream(
             data, target=target, features=features, chunk_rows=chunk_rows, rows_needed=rows,
             loss=loss, epsilon=epsilon, progress=progress, storage_options=storage_options,
@@ -299,3 +299,11 @@ def open_rows(
             )
     else:
         raise InputError(f"engine={engine!r}: choose one of {', '.join(ENGINES)}")
+
+
+def _moments_exact(loss: str) -> bool:
+    """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
+    not a comparison of names."""
+    from descend.models.losses import get_loss
+
+    return bool(get_loss(loss).moments_exact)

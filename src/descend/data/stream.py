@@ -305,5 +305,13 @@ def prepare_stream(
         target_name=tname,
         source=data,
         passes=StreamRows(src, loss, epsilon) if rows_needed else None,
-        rows=StreamResiduals(src) if loss == "squared_error" else None,
+        rows=StreamResiduals(src) if _moments_exact(loss) else None,
     )
+
+
+def _moments_exact(loss: str) -> bool:
+    """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
+    not a comparison of names."""
+    from descend.models.losses import get_loss
+
+    return bool(get_loss(loss).moments_exact)

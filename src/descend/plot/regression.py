@@ -138,7 +138,7 @@ def loss_grid(
     ``h`` from :data:`descend.models.losses.LOSS_REGISTRY` -- a huber fit is drawn on the huber
     surface, not on the squared error's.
     """
-    if loss == "squared_error":
+    if _moments_exact(loss):
         return mse_grid(X, y, B, M)
     from descend.models.losses import get_loss
 
@@ -293,3 +293,11 @@ def regression_loss_surface(
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, fontsize=8.5,
               frameon=False)
     return fig  # type: ignore[return-value]
+
+
+def _moments_exact(loss: str) -> bool:
+    """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
+    not a comparison of names."""
+    from descend.models.losses import get_loss
+
+    return bool(get_loss(loss).moments_exact)
