@@ -522,8 +522,9 @@ def _prepared_stream(
     quiet: bool, so: dict[str, Any] | None = None,
 ) -> Iterator[Any]:
     from descend.cli.progress import pass_progress
+    from descend.models.losses import get_loss
 
-    rows = not _moments_exact(model.loss) or model.batch_size is not None
+    rows = not get_loss(model.loss).moments_exact or model.batch_size is not None
     with pass_progress("statistics", quiet=quiet) as progress:
         prepared = prepare_stream(
             data,
@@ -544,7 +545,9 @@ def _prepared_dask(
     data: str, target: str | None, features: str | None, scheduler: str | None, model: Any,
     so: dict[str, Any] | None = None,
 ) -> Iterator[Any]:
-    rows = not _moments_exact(model.loss)
+    from descend.models.losses import get_loss
+
+    rows = not get_loss(model.loss).moments_exact
     with dask_client(scheduler) as client:
         yield prepare_dask(
             data,
@@ -600,10 +603,3 @@ def _load(
         return None, _prepared_stream(data, target, features, chunk_rows, model, quiet, so)
     return None, _prepared_dask(data, target, features, scheduler, model, so)
 
-
-def _moments_exact(loss: str) -> bool:
-    """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
-    not a comparison of names."""
-    from descend.models.losses import get_loss
-
-    return bool(get_loss(loss).moments_exact)

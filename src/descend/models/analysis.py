@@ -101,6 +101,16 @@ def fit_formula(
     return model
 
 
+def from_formula(cls: Any, formula: str, data: Any, *, missing: str = "drop",
+                 cov_type: str = "nonrobust", cov_kwds: dict[str, Any] | None = None,
+                 **params: Any) -> Any:
+    """``LinearModel.from_formula(formula, data, cov_type=..., **params)``: statsmodels'
+    ``ols(formula, data).fit(cov_type=...)`` on descend's engine (:func:`fit_formula` on a
+    new ``cls(**params)``; the formula language and its checks: :mod:`descend.data.formula`)."""
+    return fit_formula(formula, data, missing=missing, cov_type=cov_type, cov_kwds=cov_kwds,
+                       model=cls(**params))
+
+
 def _with_groups(data: Any, spec: CovSpec, cov_kwds: dict[str, Any] | None) -> Any:
     """The table as pandas, with labels given as an array put in a column ``__groups``."""
     import pandas as pd

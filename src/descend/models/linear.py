@@ -33,6 +33,7 @@ from descend.data.stats import MomentStats, check_sample_weight, weighted_moment
 from descend.errors import ConvergenceWarning, InputError
 from descend.models._inputs import as_2d, check_xy, match_columns
 from descend.models._whitened import ResidualPasses
+from descend.models.analysis import from_formula
 from descend.models.fit import (
     FittedAttributes,
     LinearFit,
@@ -212,17 +213,8 @@ class LinearModel(FittedAttributes):
             )
         return summary_of(self, alpha)
 
-    @classmethod
-    def from_formula(cls, formula: str, data: Any, *, missing: str = "drop",
-                     cov_type: str = "nonrobust", cov_kwds: dict[str, Any] | None = None,
-                     **params: Any) -> Any:
-        """statsmodels' ``ols(formula, data).fit(cov_type=...)`` on descend's engine:
-        :func:`descend.models.analysis.fit_formula` (the formula language and its checks are in
-        :mod:`descend.data.formula`)."""
-        from descend.models.analysis import fit_formula
-
-        return fit_formula(formula, data, missing=missing, cov_type=cov_type,
-                           cov_kwds=cov_kwds, model=cls(**params))
+    #: statsmodels' ``ols(formula, data).fit(cov_type=...)`` on descend's engine
+    from_formula = classmethod(from_formula)
 
     # ------------------------------------------------------------------ prediction
 
