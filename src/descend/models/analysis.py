@@ -81,8 +81,7 @@ def fit_formula(
     from descend.data.table import Table
     from descend.models.linear import LinearModel
 
-    if missing not in ("drop", "raise"):
-        raise InputError(f"missing={missing!r}: use 'drop' or 'raise'")
+    _check_missing(missing)
     plan = parse_formula(formula)
     spec = cov_spec(cov_type, cov_kwds)
     frame = _with_groups(data, spec, cov_kwds)
@@ -163,10 +162,8 @@ def fit_formula_file(
     """
     from descend.data.stats import moment_stats
     from descend.data.tables import iter_frames, text_columns
-    from descend.models.linear import LinearModel
 
-    if missing not in ("drop", "raise"):
-        raise InputError(f"missing={missing!r}: use 'drop' or 'raise'")
+    _check_missing(missing)
     plan = parse_formula(formula)
     spec = cov_spec(cov_type, cov_kwds)
     extra = (spec.groups,) if spec.kind == "cluster" and spec.groups else ()
@@ -183,21 +180,36 @@ def fit_formula_file(
             offset += len(frame)
             yield X, y, report, _groups(frame, spec, keep)
 
+    parts = ((moment_stats(X, y) if X.shape[0] else None, part) for X, y, part, _ in chunks())
+    model = _fit_parts(parts, design, spec, model, params, where=f"{path}: ")
+    model.row_pass_ = row_pass(model, ((X, y, g) for X, y, _, g in chunks()), spec)
+    return model
+
+
+def _check_missing(missing: str) -> None:
+    if missing not in ("drop", "raise"):
+        raise InputError(f"missing={missing!r}: use 'drop' or 'raise'")
+
+
+def _fit_parts(parts: Iterable[tuple[Any, MissingReport]], design: Design, spec: CovSpec,
+               model: Any, params: dict[str, Any], where: str = "") -> Any:
+    """Fit from the moments of chunks or partitions, merged in order (``None``: a part with no
+    row left), and record the design, the dropped rows and the covariance asked for."""
+    from descend.models.linear import LinearModel
+
     stats = report = None
-    for X, y, part, _ in chunks():
-        if X.shape[0]:
-            m = moment_stats(X, y)
+    for m, part in parts:
+        if m is not None:
             stats = m if stats is None else stats.merge(m)
         report = part if report is None else report.merge(part)
     if stats is None or report is None:
-        raise InputError(f"{path}: no row has every column the formula uses")
+        raise InputError(f"{where}no row has every column the formula uses")
     if model is None:
-        model = LinearModel(**{"fit_intercept": plan.intercept, **params})
+        model = LinearModel(**{"fit_intercept": design.intercept, **params})
     model.fit_moments(stats, design.names)
-    model.target_name_ = plan.target
+    model.target_name_ = design.target
     model.n_features_in_ = len(design.names)
     model.design_, model.missing_, model.cov_spec_ = design, report, spec
-    model.row_pass_ = row_pass(model, ((X, y, g) for X, y, _, g in chunks()), spec)
     return model
 
 
@@ -238,8 +250,8 @@ def fit_formula_dask(
     """
     import dask
 
-    from descend.models.linear import LinearModel
 
+    _check_missing(missing)
     plan = parse_formula(formula)
     spec = cov_spec(cov_type, cov_kwds)
     extra = [spec.groups] if spec.kind == "cluster" and spec.groups else []
@@ -254,18 +266,7 @@ def fit_formula_dask(
     parts = ddf.to_delayed()
     moments = dask.compute(*(dask.delayed(_partition_moments)(p, design, missing)
                              for p in parts))
-    stats = report = None
-    for m, part in moments:
-        stats = m if stats is None else (stats if m is None else stats.merge(m))
-        report = part if report is None else report.merge(part)
-    if stats is None or report is None:
-        raise InputError("no row has every column the formula uses")
-    if model is None:
-        model = LinearModel(**{"fit_intercept": plan.intercept, **params})
-    model.fit_moments(stats, design.names)
-    model.target_name_ = plan.target
-    model.n_features_in_ = len(design.names)
-    model.design_, model.missing_, model.cov_spec_ = design, report, spec
+    model = _fit_parts(moments, design, spec, model, params)
     start = row_pass(model, [], spec)
     passes = dask.compute(*(dask.delayed(_partition_pass)(p, design, missing, start)
                             for p in parts))
