@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from descend.loop.second_order.bounded import Bounds
-from descend.loop.verdict import EIG_RTOL, Judgement, Verdict, judge_point
+from descend.loop.verdict import EIG_RTOL, Judgement, Verdict, _hessian, judge_point
 
 __all__ = ["judge_bounded"]
 
@@ -64,18 +64,3 @@ def judge_bounded(fun: Any, x: Any, f: float, g: Any, box: Bounds, *, gtol: floa
         f"|pg| = {pgn:.3g} and the gradient pushes outward on each active bound); the "
         "function's own minimum lies outside the box",
         facts)
-
-
-def _hessian(fun: Any, x: Any) -> Any:
-    hess = getattr(fun, "hessian", None)
-    if hess is None:
-        return None
-    try:
-        with np.errstate(all="ignore"):
-            H = hess(x)
-    except (ArithmeticError, ValueError):
-        return None
-    if H is None:
-        return None
-    H = np.asarray(H, dtype=np.float64)
-    return (H + H.T) / 2.0 if np.all(np.isfinite(H)) else None
