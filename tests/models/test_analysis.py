@@ -172,16 +172,26 @@ def test_missing_cells_are_counted_per_column():
     assert model.missing_.sentence().startswith(f"n = {model.missing_.used} of {len(frame)}")
 
 
+FILE_FORMULAS = {
+    # an interaction: the formula library builds the design (dense)
+    "interaction": "invest ~ value + capital + C(firm) + value:capital",
+    # one column per term: the design is kept as blocks (numbers + category codes)
+    "blocks": "invest ~ value + firm + capital",
+    "reference": "invest ~ C(firm, Treatment('IBM')) + value + capital",
+}
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
-@pytest.mark.parametrize("cov", ["nonrobust", "HC1", "HC3", "cluster"])
-def test_a_file_in_chunks_gives_the_in_memory_numbers(tmp_path, fmt, cov):
+@pytest.mark.parametrize("cov", ["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"])
+@pytest.mark.parametrize("kind", list(FILE_FORMULAS))
+def test_a_file_in_chunks_gives_the_in_memory_numbers(tmp_path, fmt, cov, kind):
     """Chunks of 37 rows (levels met in different chunks, a cluster split across chunks)."""
     from descend.models.analysis import fit_formula_file
 
     frame = grunfeld()
     path = tmp_path / f"g.{fmt}"
     frame.to_csv(path, index=False) if fmt == "csv" else frame.to_parquet(path, index=False)
-    formula = "invest ~ value + capital + C(firm) + value:capital"
+    formula = FILE_FORMULAS[kind]
     kw = {"cov_kwds": {"groups": "firm"}} if cov == "cluster" else {}
     whole = summary_of(fit_formula(formula, frame, cov_type=cov, **kw))
     parts = summary_of(fit_formula_file(str(path), formula, cov_type=cov, chunk_rows=37, **kw))
@@ -297,3 +307,14 @@ def test_the_cli_refuses_a_hostile_formula_in_one_line(cli, tmp_path):
     r = cli("fit", data, "--formula", "y ~ x + os.system('id')")
     assert r.code == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
     assert "formula" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_reference_level_that_is_not_a_level_is_named():
+    """``Treatment('XX')`` where the column has no level XX: one line naming it (it was a
+    formula-library ValueError, an internal error on the command line)."""
+    from descend.errors import DataError
+
+    with pytest.raises(DataError, match=r"'XX' is not a level of column 'firm'.*'American Steel'"):
+        fit_formula("invest ~ C(firm, Treatment('XX')) + value", grunfeld())
+    with pytest.raises(DataError, match="cannot be built from the data: .*'XX'"):
+        fit_formula("invest ~ C(firm, Treatment('XX')):value + value", grunfeld())

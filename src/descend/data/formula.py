@@ -393,12 +393,30 @@ class Design:
                 raise DataError(f"column {col!r} has no values in the rows used")
             proto[col] = pd.Categorical([vals[i % len(vals)] for i in range(size)],
                                         categories=list(vals))
+        self._check_references()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            mm = model_matrix(self.plan.safe_text, pd.DataFrame(proto), context=_context(),
-                              na_action="ignore")
+            try:
+                mm = model_matrix(self.plan.safe_text, pd.DataFrame(proto), context=_context(),
+                                  na_action="ignore")
+            except ValueError as exc:  # e.g. a reference level inside an interaction
+                raise DataError(f"the formula {self.plan.text!r} cannot be built from the data: "
+                                f"{_first(exc)}") from None
         names = tuple(c for c in mm.rhs.columns if c != "Intercept")
         return Design(self.plan, self.levels, names, mm.rhs.model_spec)
+
+    def _check_references(self) -> None:
+        """A ``Treatment('b')`` reference that is not a level of its column, named."""
+        levels = dict(self.levels)
+        for term in self.plan.terms:
+            for factor in term.strip("{}").split(":"):
+                col, ref = _single_column(factor)
+                if col in levels and ref is not None and ref not in levels[col]:
+                    shown = ", ".join(map(repr, levels[col][:6]))
+                    raise DataError(
+                        f"in the formula {self.plan.text!r}: {ref!r} is not a level of column "
+                        f"{col!r} (its levels: {shown}{', ...' if len(levels[col]) > 6 else ''}); "
+                        "name one of them in Treatment(...)")
 
     def transform(self, table: Any, *, missing: str = "drop", row_offset: int = 0,
                   source: str = "the data") -> tuple[Array, Array, MissingReport]:
@@ -448,9 +466,7 @@ class Design:
         bad_rows = ~np.isfinite(X).all(axis=1)
         if bad_rows.any():
             row = row_offset + int(np.flatnonzero(keep)[np.argmax(bad_rows)]) + 1
-            raise DataError(f"{source}: row {row}: the formula's terms are not finite there "
-                            "(e.g. log of 0 or of a negative number); change the formula or "
-                            "the data")
+            raise DataError(not_finite_message(source, row))
         return X, y, report, keep
 
     def _used(self) -> tuple[str, ...]:
@@ -464,8 +480,7 @@ class Design:
             miss = _missing(frame[col])
             if missing == "raise" and miss.any():
                 row = row_offset + int(np.argmax(miss)) + 1
-                raise DataError(f"{source}: row {row}, column {col!r} is empty; fill it, or "
-                                "drop rows with missing cells (missing='drop')")
+                raise DataError(empty_cell_message(source, row, col))
             bad |= miss
         return bad
 
@@ -476,11 +491,7 @@ class Design:
         if unseen.any():
             pos = int(np.argmax(unseen))
             row = row_offset + int(values.index[pos]) + 1
-            raise DataError(
-                f"{source}: row {row}, column {col!r} has the level {values.iloc[pos]!r}, which "
-                f"the model never saw in training (it knows {len(known)}: "
-                f"{', '.join(map(repr, list(levels)[:5]))}{', ...' if len(known) > 5 else ''}); "
-                "refit with rows of that level, or leave those rows out")
+            raise DataError(unseen_level_message(source, row, col, values.iloc[pos], levels))
 
     def _check_numeric(self, frame: Any, source: str, row_offset: int) -> None:
         cat = dict(self.levels)
@@ -528,6 +539,25 @@ def _single_column(expr: str) -> tuple[str | None, Any]:
 
 def _order(v: Any) -> tuple[int, Any]:
     return (0, v) if isinstance(v, int | float) else (1, str(v))
+
+
+def not_finite_message(source: str, row: int) -> str:
+    return (f"{source}: row {row}: the formula's terms are not finite there (e.g. log of 0 or "
+            "of a negative number); change the formula or the data")
+
+
+def empty_cell_message(source: str, row: int, col: str) -> str:
+    return (f"{source}: row {row}, column {col!r} is empty; fill it, or drop rows with missing "
+            "cells (missing='drop')")
+
+
+def unseen_level_message(source: str, row: int, col: str, value: Any,
+                         levels: Sequence[Any]) -> str:
+    known = len(set(levels))
+    return (f"{source}: row {row}, column {col!r} has the level {value!r}, which the model "
+            f"never saw in training (it knows {known}: "
+            f"{', '.join(map(repr, list(levels)[:5]))}{', ...' if known > 5 else ''}); refit "
+            "with rows of that level, or leave those rows out")
 
 
 def _is_text(series: Any) -> bool:

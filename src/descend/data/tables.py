@@ -16,7 +16,7 @@ from typing import Any
 from descend.errors import DataError
 from descend.io._input import PARQUET_SUFFIXES  # the one list of suffixes
 
-__all__ = ["PARQUET_SUFFIXES", "iter_frames", "text_columns"]
+__all__ = ["PARQUET_SUFFIXES", "distinct_texts", "iter_batches", "iter_frames", "text_columns"]
 
 
 def _is_parquet(path: str) -> bool:
@@ -55,14 +55,27 @@ def _check_columns(have: Sequence[str], want: Sequence[str], source: str) -> Non
 def iter_frames(path: str, columns: Sequence[str], *, chunk_rows: int = 1 << 17,
                 types: dict[str, Any] | None = None) -> Iterator[Any]:
     """pandas DataFrames of the named columns, in file order, ``chunk_rows`` rows at most."""
+    for batch in iter_batches(path, columns, chunk_rows=chunk_rows, types=types):
+        yield batch.to_pandas()
+
+
+def iter_batches(path: str, columns: Sequence[str], *, chunk_rows: int = 1 << 17,
+                 types: dict[str, Any] | None = None,
+                 dictionary: Sequence[str] = ()) -> Iterator[Any]:
+    """Arrow record batches of the named columns, in file order (see :func:`iter_frames`).
+
+    ``dictionary``: text columns a Parquet file should give dictionary-encoded.
+    """
     cols = list(dict.fromkeys(columns))
     if _is_parquet(path):
         import pyarrow.dataset as ds
 
         data = ds.dataset(path, format="parquet")
         _check_columns(data.schema.names, cols, path)
-        for batch in data.to_batches(columns=cols, batch_size=chunk_rows):
-            yield batch.to_pandas()
+        if dictionary:  # text read as codes into a small dictionary (no string per row)
+            fmt = ds.ParquetFileFormat(read_options={"dictionary_columns": list(dictionary)})
+            data = ds.dataset(path, format=fmt)
+        yield from data.to_batches(columns=cols, batch_size=chunk_rows)
         return
     from pyarrow import csv
 
@@ -76,11 +89,23 @@ def iter_frames(path: str, columns: Sequence[str], *, chunk_rows: int = 1 << 17,
         convert_options=csv.ConvertOptions(include_columns=cols, column_types=kinds,
                                            strings_can_be_null=True))
     try:
-        for batch in reader:
-            yield batch.to_pandas()
+        yield from reader
     except Exception as exc:  # a cell that does not parse as the first block's type
         raise DataError(f"{path}: {str(exc).splitlines()[0]}; a column that holds numbers in "
                         "its first rows must hold numbers (or nothing) in every row") from None
+
+
+def distinct_texts(path: str, columns: Sequence[str], *,
+                   chunk_rows: int = 1 << 17) -> Iterator[Any]:
+    """Per chunk, a small DataFrame of each named column's distinct values (the levels pass of
+    a formula: Arrow finds them, so the rows never become Python objects)."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    for batch in iter_batches(path, columns, chunk_rows=chunk_rows):
+        for name in dict.fromkeys(columns):
+            yield pd.DataFrame({name: pd.Series(pc.unique(batch.column(name)).to_pylist(),
+                                                dtype=object)})
 
 
 def text_columns(path: str, columns: Sequence[str]) -> tuple[str, ...]:

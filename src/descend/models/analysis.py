@@ -18,6 +18,7 @@ or of the normal distribution (a robust ``V``), as statsmodels does by default.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -160,30 +161,77 @@ def fit_formula_file(
     pass of the sandwich and the diagnostics. The numbers are those of :func:`fit_formula` on
     the whole table, to rounding.
     """
-    from descend.data.stats import moment_stats
-    from descend.data.tables import iter_frames, text_columns
-
     _check_missing(missing)
     plan = parse_formula(formula)
     spec = cov_spec(cov_type, cov_kwds)
     extra = (spec.groups,) if spec.kind == "cluster" and spec.groups else ()
     cols = (plan.target, *plan.columns, *extra)
-    text = set(text_columns(path, cols))
-    cats = [c for c in plan.columns if c in text or c in plan.categorical]
-    design = Design.learn(plan, iter_frames(path, cats, chunk_rows=chunk_rows) if cats else [])
-
-    def chunks() -> Any:
-        offset = 0
-        for frame in iter_frames(path, cols, chunk_rows=chunk_rows):
-            X, y, report, keep = design.rows(frame, missing=missing, row_offset=offset,
-                                             source=path)
-            offset += len(frame)
-            yield X, y, report, _groups(frame, spec, keep)
-
-    parts = ((moment_stats(X, y) if X.shape[0] else None, part) for X, y, part, _ in chunks())
+    design = _learn_file(path, plan, cols, chunk_rows)
+    chunks = functools.partial(_file_chunks, path, cols, design, spec, missing, chunk_rows)
+    parts = ((_moments(X, y) if X.shape[0] else None, part) for X, y, part, _ in chunks())
     model = _fit_parts(parts, design, spec, model, params, where=f"{path}: ")
     model.row_pass_ = row_pass(model, ((X, y, g) for X, y, _, g in chunks()), spec)
     return model
+
+
+def _learn_file(path: str, plan: Any, cols: tuple[str, ...], chunk_rows: int) -> Design:
+    """The design of a file's formula: the levels of its categories, from one pass over only
+    those columns (text ones by Arrow's distinct values, never row by row in Python)."""
+    from descend.data.tables import distinct_texts, iter_frames, text_columns
+
+    text = set(text_columns(path, cols))
+    words = [c for c in plan.columns if c in text]
+    coded = [c for c in plan.columns if c in plan.categorical and c not in text]
+    frames: list[Any] = []
+    if coded:
+        frames = list(iter_frames(path, coded, chunk_rows=chunk_rows))
+    if words:
+        frames += list(distinct_texts(path, words, chunk_rows=chunk_rows))
+    return Design.learn(plan, frames)
+
+
+def _file_chunks(path: str, cols: tuple[str, ...], design: Design, spec: CovSpec,
+                 missing: str, chunk_rows: int) -> Any:
+    """``(X, y, missing report, groups)`` per chunk of the file, ``X`` as
+    :class:`~descend.data.blocks.Blocks` where the formula allows (one column per term, text
+    categories), else dense through the formula library."""
+    from descend.data.blocks import blocks_from_arrow
+    from descend.data.tables import iter_batches
+
+    offset = 0
+    X: Any
+    words = [c for c, lv in design.levels if all(isinstance(v, str) for v in lv)
+             ] if design.layout() is not None else []
+    for batch in iter_batches(path, cols, chunk_rows=chunk_rows, dictionary=words):
+        got = blocks_from_arrow(design, batch, missing=missing, row_offset=offset, source=path)
+        if got is None:
+            frame = batch.to_pandas()
+            X, y, report, keep = design.rows(frame, missing=missing, row_offset=offset,
+                                             source=path)
+            groups = _groups(frame, spec, keep)
+        else:
+            X, y, report, keep = got
+            groups = _arrow_groups(batch, spec, keep)
+        offset += batch.num_rows
+        yield X, y, report, groups
+
+
+def _arrow_groups(batch: Any, spec: CovSpec, keep: Any) -> Any:
+    """:func:`_groups` of an Arrow record batch."""
+    if spec.kind != "cluster":
+        return None
+    column = batch.column(str(spec.groups))
+    if column.null_count and np.asarray(column.is_null().to_numpy(zero_copy_only=False))[keep].any():
+        raise InputError(f"cov_type='cluster': the cluster column {spec.groups!r} has empty "
+                         "cells in rows the fit uses; fill them or drop those rows")
+    return np.asarray(column.to_numpy(zero_copy_only=False))[keep]
+
+
+def _moments(X: Any, y: Array) -> Any:
+    from descend.data.blocks import Blocks, block_moments
+    from descend.data.stats import moment_stats
+
+    return block_moments(X, y) if isinstance(X, Blocks) else moment_stats(X, y)
 
 
 def _check_missing(missing: str) -> None:
@@ -296,6 +344,9 @@ def row_pass(model: Any, chunks: Iterable[tuple[Array, Array, Any]], spec: CovSp
     rp = RowPass.start(spec, inv, stats.mean_x, float(model.intercept_),
                        np.asarray(model.coef_, float), int(stats.n), intercept=intercept)
     for X, y, groups in chunks:
+        if not isinstance(X, np.ndarray):  # Blocks: kept whole (a chunk's worth of rows)
+            rp.add(X, y, groups)
+            continue
         for i in range(0, X.shape[0], _CHUNK):
             g = None if groups is None else groups[i:i + _CHUNK]
             rp.add(X[i:i + _CHUNK], y[i:i + _CHUNK], g)

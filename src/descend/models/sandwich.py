@@ -157,10 +157,22 @@ class RowPass:
             return X
         return np.column_stack([np.ones(X.shape[0]), X - self.mean_x])
 
-    def add(self, X: Array, y: Array, groups: Any = None) -> RowPass:
-        """Add one chunk of rows (in file order); returns ``self``."""
+    def add(self, X: Any, y: Array, groups: Any = None) -> RowPass:
+        """Add one chunk of rows (in file order); returns ``self``.
+
+        ``X`` is the design's rows, or a :class:`~descend.data.blocks.Blocks` (the meat then
+        comes from the blocks' sums, except for HC2/HC3, whose leverages use the dense rows).
+        """
+        from descend.data.blocks import Blocks
+
         if X.shape[0] == 0:
             return self
+        if isinstance(X, Blocks):
+            if self.spec.needs_leverage:
+                return self.add(X.dense(), y, groups)
+            e = y - (X.dot(self.w) + (self.b if self.intercept else 0.0))
+            self._add_block_meat(X, e, groups)
+            return self._add_residuals(e)
         e = y - (X @ self.w + (self.b if self.intercept else 0.0))
         Z = self._rows(X)
         if self.spec.kind == "cluster":
@@ -172,6 +184,29 @@ class RowPass:
                 self.max_leverage = max(self.max_leverage, float(h.max()))
                 weight = weight / ((1.0 - h) if self.spec.kind == "HC2" else (1.0 - h) ** 2)
             self.meat += Z.T @ (Z * weight[:, None])
+        return self._add_residuals(e)
+
+    def _add_block_meat(self, X: Any, e: Array, groups: Any) -> None:
+        """The meat's share of a chunk kept as blocks (clusters, HC0 and HC1)."""
+        from descend.data.blocks import centred_gram, group_score_sums
+
+        centre = self.mean_x if self.intercept else np.zeros(X.width)
+        if self.spec.kind == "cluster":
+            if groups is None:
+                raise InputError("cov_type='cluster' needs a group label for every row")
+            labels, inverse = np.unique(np.asarray(groups), return_inverse=True)
+            S = group_score_sums(X, centre, e, inverse.ravel(), labels.shape[0])
+            self._merge_groups(labels, S if self.intercept else S[:, 1:])
+        elif self.spec.robust:
+            if not self.intercept:
+                self.meat += centred_gram(X, centre, e * e)
+                return
+            G = centred_gram(X, centre, e * e, extra=np.ones((X.n, 1)))
+            order = np.r_[X.width, np.arange(X.width)]  # the ones column first
+            self.meat += G[np.ix_(order, order)]
+
+    def _add_residuals(self, e: Array) -> RowPass:
+        """The residuals' power sums and successive differences (the diagnostics)."""
         self.sums += np.array([e.sum(), (e**2).sum(), (e**3).sum(), (e**4).sum()])
         self.dsum += float(np.sum(np.diff(e) ** 2))
         if self.last is not None:
@@ -192,7 +227,9 @@ class RowPass:
         # the group sums as (indicator matrix) @ scores: O(n p), unlike np.add.at's slow loop
         member = sparse.csr_matrix((np.ones(rows.size), (rows, np.arange(rows.size))),
                                    shape=(labels.shape[0], rows.size))
-        sums = np.asarray(member @ scores)
+        self._merge_groups(labels, np.asarray(member @ scores))
+
+    def _merge_groups(self, labels: Any, sums: Array) -> None:
         for label, s in zip(labels.tolist(), sums, strict=True):
             prev = self.groups.get(label)
             self.groups[label] = s if prev is None else prev + s
@@ -282,8 +319,6 @@ def residual_diagnostics(n: int, sums: Array, dsum: float) -> Diagnostics:
     ``sum (e_i - e_{i-1})^2 / sum e_i^2``, and the omnibus ``Z_s^2 + Z_k^2`` on chi^2(2) from
     D'Agostino's skewness test and Anscombe & Glynn's kurtosis test (as ``scipy.stats.normaltest``).
     """
-    from scipy import stats as sps
-
     s1, s2, s3, s4 = (float(v) for v in sums)
     mu = s1 / n
     m2 = s2 / n - mu**2
@@ -295,9 +330,15 @@ def residual_diagnostics(n: int, sums: Array, dsum: float) -> Diagnostics:
     omnibus = omnibus_p = None
     if n >= 8 and m2 > 0:
         omnibus = _skew_z(skew, n) ** 2 + _kurtosis_z(kurt, n) ** 2
-        omnibus_p = float(sps.chi2.sf(omnibus, 2))
+        omnibus_p = _chi2_2_sf(omnibus)
     dw = dsum / s2 if s2 > 0 else None
-    return Diagnostics(omnibus, omnibus_p, dw, jb, float(sps.chi2.sf(jb, 2)), skew, kurt)
+    return Diagnostics(omnibus, omnibus_p, dw, jb, _chi2_2_sf(jb), skew, kurt)
+
+
+def _chi2_2_sf(x: float) -> float:
+    """``P(chi^2(2) > x) = exp(-x/2)``: chi-squared on 2 degrees of freedom is exponential
+    with mean 2, so its tail is closed-form (no SciPy needed)."""
+    return math.exp(-x / 2.0) if x > 0 else 1.0
 
 
 def _skew_z(b2: float, n: int) -> float:
