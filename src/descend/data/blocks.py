@@ -283,7 +283,9 @@ def blocks_from_arrow(design: Any, batch: Any, *, missing: str = "drop", row_off
                                                  cat_levels[col]))
     n_num = sum(1 for term in layout if term[0] == "num")
     num = np.empty((rows.size, n_num))
-    num_pos, cats, j = [], [], 0
+    num_pos: list[int] = []
+    cats: list[Category] = []
+    j = 0
     for kind, col, lv, ref in layout:
         if kind == "num":
             num[:, len(num_pos)] = values[col][rows]
