@@ -198,7 +198,7 @@ def test_a_hostile_formula_is_refused_before_anything_runs(formula):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("cov", ["HC2", "cluster"])
+@pytest.mark.parametrize("cov", ["HC1", "HC2", "cluster"])
 def test_a_dask_dataframe_on_a_local_cluster_gives_the_in_memory_numbers(dask_cluster, cov):
     distributed = pytest.importorskip("distributed")
     dd = pytest.importorskip("dask.dataframe")

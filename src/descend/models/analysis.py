@@ -261,20 +261,36 @@ def _fit_parts(parts: Iterable[tuple[Any, MissingReport]], design: Design, spec:
     return model
 
 
-def _partition_moments(frame: Any, design: Design, missing: str) -> tuple[Any, MissingReport]:
-    from descend.data.stats import moment_stats
+def _partition_rows(frame: Any, design: Design, missing: str) -> tuple[Any, Array,
+                                                                         MissingReport, Any]:
+    """A pandas partition's design rows: as blocks where the formula allows, else dense."""
+    import pyarrow as pa
 
-    X, y, report, _ = design.rows(frame.reset_index(drop=True), missing=missing)
-    return (moment_stats(X, y) if X.shape[0] else None), report
+    from descend.data.blocks import blocks_from_arrow
+
+    got = None
+    if design.layout() is not None:
+        used = list(dict.fromkeys(design._used()))
+        got = blocks_from_arrow(design, pa.RecordBatch.from_pandas(frame[used],
+                                                                   preserve_index=False),
+                                missing=missing)
+    return got if got is not None else design.rows(frame, missing=missing)
+
+
+def _partition_moments(frame: Any, design: Design, missing: str) -> tuple[Any, MissingReport]:
+    X, y, report, _ = _partition_rows(frame.reset_index(drop=True), design, missing)
+    return (_moments(X, y) if X.shape[0] else None), report
 
 
 def _partition_pass(frame: Any, design: Design, missing: str, start: RowPass) -> RowPass:
     import copy
 
     frame = frame.reset_index(drop=True)
-    X, y, _, keep = design.rows(frame, missing=missing)
+    X, y, _, keep = _partition_rows(frame, design, missing)
     rp = copy.deepcopy(start)
     g = _groups(frame, start.spec, keep)
+    if not isinstance(X, np.ndarray):
+        return rp.add(X, y, g)
     for i in range(0, X.shape[0], _CHUNK):
         rp.add(X[i:i + _CHUNK], y[i:i + _CHUNK], None if g is None else g[i:i + _CHUNK])
     return rp
