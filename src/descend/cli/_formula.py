@@ -77,12 +77,15 @@ def fit_by_formula(run: Any) -> tuple[Any, Any, Any]:
     table = None
     kw = {"missing": missing, "cov_type": cov, "cov_kwds": kwds, **_params(run)}
     t0 = time.perf_counter()
-    if run.engine == "numpy":
+    engine, note, design = _design_engine(run, formula)
+    run.engine, run.engine_note = engine, note  # rendered with the answer
+    if engine == "numpy":
         table = _read(a.data, formula, cov)
         t0 = time.perf_counter()
         model = an.fit_formula(formula, table, source=a.data, **kw)
-    elif run.engine == "stream":
-        model = an.fit_formula_file(a.data, formula, chunk_rows=a.chunk_rows or 1 << 17, **kw)
+    elif engine == "stream":
+        model = an.fit_formula_file(a.data, formula, chunk_rows=a.chunk_rows or 1 << 17,
+                                    design=design, **kw)
     else:
         model = _dask(a, formula, kw)
     elapsed = time.perf_counter() - t0
@@ -92,8 +95,8 @@ def fit_by_formula(run: Any) -> tuple[Any, Any, Any]:
         r2 = 1.0 - stats.n * stats.loss(model.coef_, model.intercept_) / stats.cyy
     summary = an.summary_of(model) if a.summary and model.stop_reason_ != "diverged" else None
     report = FitReport(source=a.data, n=int(stats.n), target_name=model.target_name_,
-                       feature_names=tuple(model.feature_names_), engine=run.engine,
-                       engine_reason=run.engine_note, r2=r2, elapsed=elapsed,
+                       feature_names=tuple(model.feature_names_), engine=engine,
+                       engine_reason=note, r2=r2, elapsed=elapsed,
                        load_time=t0 - t_load, summary=summary)
     return model, report, table
 
@@ -106,6 +109,31 @@ def _columns(formula: str, cov: str) -> list[str]:
     spec = parse_cov(cov)
     extra = [spec.groups] if spec.groups else []
     return list(dict.fromkeys([plan.target, *plan.columns, *extra]))
+
+
+def _design_engine(run: Any, formula: str) -> tuple[str, str, Any]:
+    """``(engine, why, design or None)``: ``--engine auto`` judges a formula by its design.
+
+    In memory the fit holds the design, one float64 column per number and per level of a
+    category (a 100-level text column is 99 columns), so a table that is small as columns can
+    be large as a design: when the design's estimate passes the stream threshold, the file is
+    streamed (the design learnt for the estimate is reused).
+    """
+    from descend.data.engine import STREAM_BYTES, float64_bytes
+    from descend.data.tables import column_count
+    from descend.models.analysis import learn_file_design
+
+    a = run.args
+    if run.engine != "numpy" or a.engine != "auto" or a.residual_plot is not None \
+            or "://" in str(a.data) or str(a.data) == "-":
+        return run.engine, run.engine_note, None
+    design = learn_file_design(a.data, formula)
+    size = float64_bytes([a.data]) * (len(design.names) + 2) / max(1, column_count(a.data))
+    if size <= STREAM_BYTES:
+        return run.engine, run.engine_note, None
+    return "stream", (f"the formula's design is about {size / 2**30:.2g} GiB as float64 "
+                      f"(> {STREAM_BYTES >> 20} MiB): streamed in chunks, never held whole; "
+                      "--engine numpy loads it instead"), design
 
 
 def _read(path: str, formula: str, cov: str) -> Any:

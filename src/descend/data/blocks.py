@@ -57,13 +57,15 @@ class Category:
         return np.bincount(self.codes[on], weights=w, minlength=self.width).astype(np.float64)
 
     def sums(self, values: Array) -> Array:
-        """``sum over rows of level j of values[i]``, one row per level: ``(width, k)``."""
-        on = self.codes >= 0
-        c, v = self.codes[on], values[on]
-        if v.ndim == 1:
-            return np.asarray(np.bincount(c, weights=v, minlength=self.width), dtype=np.float64)
-        return np.stack([np.bincount(c, weights=v[:, j], minlength=self.width)
-                         for j in range(v.shape[1])], axis=1)
+        """``sum over rows of level j of values[i]``, one row per level: ``(width, k)``
+        (or ``(width,)`` for one column): the indicator block's transpose times ``values``,
+        as a sparse product (one pass over the rows, in C)."""
+        from scipy import sparse
+
+        on = np.flatnonzero(self.codes >= 0)
+        member = sparse.csr_matrix((np.ones(on.size), (self.codes[on], on)),
+                                   shape=(self.width, self.codes.shape[0]))
+        return np.asarray(member @ values, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -175,9 +177,11 @@ def group_score_sums(blocks: Blocks, mean_x: Array, e: Array, inverse: Codes,
     S = np.zeros((n_groups, 1 + blocks.width))
     E = np.bincount(inverse, weights=e, minlength=n_groups)
     S[:, 0] = E
-    A = blocks.num - mean_x[blocks.num_pos]
-    for j, col in enumerate(blocks.num_pos):
-        S[:, 1 + col] = np.bincount(inverse, weights=A[:, j] * e, minlength=n_groups)
+    from scipy import sparse
+
+    member = sparse.csr_matrix((np.ones(inverse.size), (inverse, np.arange(inverse.size))),
+                               shape=(n_groups, inverse.size))
+    S[:, 1 + blocks.num_pos] = member @ ((blocks.num - mean_x[blocks.num_pos]) * e[:, None])
     for cat in blocks.cats:
         on = cat.codes >= 0
         flat = inverse[on] * cat.width + cat.codes[on]
@@ -273,7 +277,7 @@ def blocks_from_arrow(design: Any, batch: Any, *, missing: str = "drop", row_off
                 raise DataError(empty_cell_message(source, row_offset + int(np.argmax(empty[col]))
                                                    + 1, col))
     keep = ~np.logical_or.reduce([empty[c] for c in design._used()])
-    rows = np.flatnonzero(keep)
+    rows: Any = slice(None) if keep.all() else np.flatnonzero(keep)  # no copy when all kept
     for col, idx in index.items():
         unseen = (idx < 0) & keep
         if unseen.any():
@@ -282,7 +286,8 @@ def blocks_from_arrow(design: Any, batch: Any, *, missing: str = "drop", row_off
                                                  batch.column(col)[pos].as_py(),
                                                  cat_levels[col]))
     n_num = sum(1 for term in layout if term[0] == "num")
-    num = np.empty((rows.size, n_num))
+    m = int(keep.sum())
+    num = np.empty((m, n_num))
     num_pos: list[int] = []
     cats: list[Category] = []
     j = 0
@@ -298,9 +303,10 @@ def blocks_from_arrow(design: Any, batch: Any, *, missing: str = "drop", row_off
         j += len(lv) - 1
     bad = ~np.isfinite(num).all(axis=1)
     if bad.any():
-        raise DataError(not_finite_message(source, row_offset + int(rows[np.argmax(bad)]) + 1))
+        raise DataError(not_finite_message(source, row_offset + int(np.flatnonzero(keep)[
+            np.argmax(bad)]) + 1))
     y = values[design.target][rows]
     counts = tuple((c, int(empty[c].sum())) for c in design._used())
-    report = MissingReport(batch.num_rows, int(rows.size), tuple((c, k) for c, k in counts if k))
+    report = MissingReport(batch.num_rows, m, tuple((c, k) for c, k in counts if k))
     blocks = Blocks(num, np.asarray(num_pos, dtype=np.int64), tuple(cats), j)
     return blocks, y, report, keep

@@ -32,7 +32,8 @@ from descend.models.sandwich import CovSpec, RowPass, parse_cov
 
 Array = NDArray[np.float64]
 
-__all__ = ["INTERVALS", "fit_formula", "fit_formula_dask", "fit_formula_file", "influence", "prediction_table", "row_pass", "summary_of"]
+__all__ = ["INTERVALS", "fit_formula", "fit_formula_dask", "fit_formula_file", "influence",
+           "learn_file_design", "prediction_table", "row_pass", "summary_of"]
 
 #: The intervals ``predict`` can give.
 INTERVALS = ("confidence", "prediction")
@@ -152,9 +153,13 @@ def fit_formula_file(
     cov_kwds: dict[str, Any] | None = None,
     chunk_rows: int = 1 << 17,
     model: Any = None,
+    design: Design | None = None,
     **params: Any,
 ) -> Any:
     """:func:`fit_formula` of a CSV or Parquet file of any size, in chunks.
+
+    ``design``: the formula's design already learnt from this file (:func:`learn_file_design`),
+    to skip the levels pass.
 
     Three passes over only the columns the formula (and the cluster column) names: the levels
     of the text columns, the moments of the design (the fit needs nothing else), and the row
@@ -166,12 +171,20 @@ def fit_formula_file(
     spec = cov_spec(cov_type, cov_kwds)
     extra = (spec.groups,) if spec.kind == "cluster" and spec.groups else ()
     cols = (plan.target, *plan.columns, *extra)
-    design = _learn_file(path, plan, cols, chunk_rows)
+    if design is None:
+        design = _learn_file(path, plan, cols, chunk_rows)
     chunks = functools.partial(_file_chunks, path, cols, design, spec, missing, chunk_rows)
     parts = ((_moments(X, y) if X.shape[0] else None, part) for X, y, part, _ in chunks())
     model = _fit_parts(parts, design, spec, model, params, where=f"{path}: ")
     model.row_pass_ = row_pass(model, ((X, y, g) for X, y, _, g in chunks()), spec)
     return model
+
+
+def learn_file_design(path: str, formula: str, *, chunk_rows: int = 1 << 17) -> Design:
+    """The design of ``formula`` on a CSV or Parquet file: its columns and the levels of its
+    categories, from one pass over the categories' columns only."""
+    plan = parse_formula(formula)
+    return _learn_file(path, plan, (plan.target, *plan.columns), chunk_rows)
 
 
 def _learn_file(path: str, plan: Any, cols: tuple[str, ...], chunk_rows: int) -> Design:
