@@ -191,13 +191,46 @@ def _map_of(fun: Any, x0: list[float]) -> tuple[Any, list[tuple[list[float], str
     return minimum, stationary, window
 
 
+#: The second-order methods the page shows beside the first-order ones (descend's own runs).
+SECOND_ORDER = ("newton", "bfgs")
+
+
+def _second_order(fun: Any, start: list[float], max_iter: int) -> dict[str, Any]:
+    """descend's Newton and BFGS runs from ``start``, for the page to draw and explain.
+
+    They are computed here, by :func:`descend.minimize` itself, and embedded: Newton is a
+    trust-region method whose radius, acceptance ratio and subproblem solve the page does not
+    re-implement, so the page's Newton and BFGS iterates *are* the engine's (JSON keeps every
+    float64). The page draws them from this start only, and says so elsewhere.
+    """
+    import warnings
+
+    from descend.loop import minimize
+
+    out: dict[str, Any] = {}
+    for method in SECOND_ORDER:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                r = minimize(fun, start, method=method, max_iter=max_iter)
+            except Exception:  # noqa: BLE001 - the page still has its first-order runs
+                continue
+        xs = np.asarray(r.history.x, dtype=np.float64)
+        if not np.all(np.isfinite(xs)):
+            continue
+        out[method] = {"x": xs.tolist(), "verdict": str(r.verdict), "status": str(r.status),
+                       "message": str(r.message), "nit": int(r.nit), "nfev": int(r.nfev),
+                       "njev": int(r.njev), "nhev": int(r.nhev)}
+    return out
+
+
 def _defaults(
     optimizer: str, learning_rate: float | None, momentum: float, b1: float, b2: float
 ) -> dict[str, Any]:
-    if optimizer not in OPTIMIZER_NAMES:
+    if optimizer not in OPTIMIZER_NAMES + SECOND_ORDER:
         raise InputError(
             f"optimizer={optimizer!r} is not one the explorer runs; choose one of "
-            f"{', '.join(OPTIMIZER_NAMES)}"
+            f"{', '.join(OPTIMIZER_NAMES + SECOND_ORDER)}"
         )
     from descend.optim import adam
     from descend.optim import momentum as heavy_ball
@@ -263,6 +296,7 @@ def _build(
         "tol": 1e-10,
         "n_iter_no_change": 100,
         "optimizers": list(OPTIMIZER_NAMES),
+        "second": _second_order(fun, start, int(max_iter)),
     }
     if extra:
         data.update(extra)
@@ -287,6 +321,7 @@ def explore(
     race: Sequence[str] | None = None,
     title: str | None = None,
     note: str | None = None,
+    fair: bool = False,
 ) -> Explorer:
     """Build the explorer page for a formula of one or two variables, or for a data file.
 
@@ -297,7 +332,8 @@ def explore(
         start: the first descent's start, one value per variable. Default ``(3, 1)`` in 2-D,
             ``3`` in 1-D.
         variables: variable order (default: sorted names), as in :func:`descend.function`.
-        optimizer: the menu's first choice: gd, momentum, nesterov, adagrad, rmsprop, adam, adamw.
+        optimizer: the menu's first choice: gd, momentum, nesterov, adagrad, rmsprop, adam, adamw;
+            or newton, bfgs (descend's own runs from ``start``, embedded in the page).
         learning_rate: the slider's first value ``γ``. Default: the tutorials' 0.1 where it
             is below ``1/L``, else a round number below ``1/L`` (L from the exact Hessian:
             global for a quadratic, else at ``start``).
@@ -310,10 +346,12 @@ def explore(
         ylim: the same along the second variable.
         x: for a data file, the feature column.
         y: for a data file, the target column.
-        race: optimizers to race from the start (e.g. ``["gd", "momentum", "adam"]``); the
+        race: optimizers to race from the start (e.g. ``["gd", "momentum", "newton"]``); the
             page opens with the race on.
         title: the page's heading (default: ``Explore f = ...``).
         note: a teacher's note shown under the heading (plain text).
+        fair: open the race as a fair one: each optimizer at its own rate, tuned in the page
+            by the rule it states (fewest steps to converge over a grid of rates).
 
     Returns:
         An :class:`Explorer`: ``.save("page.html")``, or display it in Jupyter.
@@ -327,7 +365,7 @@ def explore(
         page = explore_regression(target, x=x, y=y, start=start, optimizer=optimizer,
                                   learning_rate=learning_rate, momentum=momentum, b1=b1, b2=b2,
                                   max_iter=max_iter)
-        return _preset(page, race, title, note) if (race or title or note) else page
+        return _preset(page, race, title, note, fair) if (race or title or note or fair) else page
     from descend.expr import SymbolicFunction, function
 
     fun = target if isinstance(target, SymbolicFunction) else function(target, variables)
@@ -360,26 +398,30 @@ def explore(
                   minimum=minimum, optimizer=optimizer, learning_rate=learning_rate,
                   hyper=hyper, max_iter=max_iter,
                   extra={"stationary": [{"x": p, "kind": k} for p, k in stationary]})
-    return _preset(page, race, title, note) if (race or title or note) else page
+    return _preset(page, race, title, note, fair) if (race or title or note or fair) else page
 
 
 def _preset(page: Explorer, race: Sequence[str] | None, title: str | None,
-            note: str | None) -> Explorer:
-    """The page rebuilt with a teacher's presets: a race set, a heading, a note."""
+            note: str | None, fair: bool = False) -> Explorer:
+    """The page rebuilt with a teacher's presets: a race set, a heading, a note, a fair race."""
     from descend.explorer._page import rebuild
 
     data = dict(page.data)
     if race:
         names = [str(r).strip() for r in race if str(r).strip()]
-        bad = [r for r in names if r not in OPTIMIZER_NAMES]
+        bad = [r for r in names if r not in OPTIMIZER_NAMES + SECOND_ORDER]
         if bad:
             raise InputError(f"race={bad[0]!r} is not one the explorer runs; choose from "
-                             f"{', '.join(OPTIMIZER_NAMES)}, e.g. race=['gd', 'momentum', 'adam']")
+                             f"{', '.join(OPTIMIZER_NAMES + SECOND_ORDER)}, e.g. "
+                             "race=['gd', 'momentum', 'newton']")
         data["race"] = names
     if title:
         data["title"] = str(title)
     if note:
         data["note"] = str(note)
+    if fair:
+        data["fair"] = True
+        data.setdefault("race", ["gd", "momentum", "adam"])
     return Explorer(rebuild(page.html, data), data)
 
 
