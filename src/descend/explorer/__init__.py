@@ -365,7 +365,17 @@ def explore(
         page = explore_regression(target, x=x, y=y, start=start, optimizer=optimizer,
                                   learning_rate=learning_rate, momentum=momentum, b1=b1, b2=b2,
                                   max_iter=max_iter)
-        return _preset(page, race, title, note, fair) if (race or title or note or fair) else page
+    else:
+        fun = _formula(target, variables)
+        page = _function_page(fun, str(target) if isinstance(target, str) else fun.formula,
+                              start, xlim, ylim, optimizer=optimizer,
+                              learning_rate=learning_rate, max_iter=max_iter,
+                              hyper=_defaults(optimizer, learning_rate, momentum, b1, b2))
+    return _preset(page, race, title, note, fair) if (race or title or note or fair) else page
+
+
+def _formula(target: Any, variables: Sequence[str] | None) -> Any:
+    """``target`` as a :class:`SymbolicFunction` of one or two variables, or InputError."""
     from descend.expr import SymbolicFunction, function
 
     fun = target if isinstance(target, SymbolicFunction) else function(target, variables)
@@ -379,7 +389,13 @@ def explore(
             f"the explorer draws functions of one or two variables; {fun.formula!r} has {fun.n} "
             f"({', '.join(fun.variables)})"
         )
-    hyper = _defaults(optimizer, learning_rate, momentum, b1, b2)
+    return fun
+
+
+def _function_page(fun: Any, text: str, start: Sequence[float] | None, xlim: Any, ylim: Any, *,
+                   optimizer: str, learning_rate: float | None, hyper: dict[str, Any],
+                   max_iter: int) -> Explorer:
+    """The page for a formula: the start checked, the window (fitted, or ``xlim``/``ylim``)."""
     default_start = [3.0, 1.0] if fun.n == 2 else [3.0]
     x0 = default_start if start is None else _float_list(start, "start", fun.n)
     with np.errstate(all="ignore"):
@@ -392,13 +408,11 @@ def explore(
         window[0] = xl
     if yl and fun.n == 2:
         window[1] = yl
-    text = str(target) if isinstance(target, str) else fun.formula
-    page = _build(fun, kind="function", title=f"Explore f = {fun.formula}", text=text,
+    return _build(fun, kind="function", title=f"Explore f = {fun.formula}", text=text,
                   start=x0, window=window, equal_aspect=fun.n == 2 and not (xl or yl),
                   minimum=minimum, optimizer=optimizer, learning_rate=learning_rate,
                   hyper=hyper, max_iter=max_iter,
                   extra={"stationary": [{"x": p, "kind": k} for p, k in stationary]})
-    return _preset(page, race, title, note, fair) if (race or title or note or fair) else page
 
 
 def _preset(page: Explorer, race: Sequence[str] | None, title: str | None,
@@ -437,6 +451,41 @@ def _exact(v: float) -> Any:
     return sp.Rational(repr(float(v)))
 
 
+def _line_loss(X: Any, Y: Any) -> Any:
+    """``f(b, m) = (1/n) Σ (b + m·x_i − y_i)²`` as a SymbolicFunction, exact in the data.
+
+    Up to :data:`EXACT_ROWS` rows the sum itself; above, the same quadratic from the moments
+    (mean x, mean x², mean y, mean xy, mean y²), each float written as its exact rational.
+    """
+    import sympy as sp
+
+    from descend.expr import SymbolicFunction
+    from descend.expr.parse import real_symbol
+
+    n = X.shape[0]
+    b, m = real_symbol("b"), real_symbol("m")
+    if n <= EXACT_ROWS:
+        loss = sp.Add(*[(b + _exact(xi) * m - _exact(yi)) ** 2 for xi, yi in zip(X, Y, strict=True)])
+        loss = loss / n
+    else:
+        mx, mxx, my = float(X.mean()), float((X * X).mean()), float(Y.mean())
+        mxy, myy = float((X * Y).mean()), float((Y * Y).mean())
+        loss = (b**2 + 2 * _exact(mx) * b * m + _exact(mxx) * m**2 - 2 * _exact(my) * b
+                - 2 * _exact(mxy) * m + _exact(myy))
+    return SymbolicFunction(loss, ("b", "m"), text="mean squared error")
+
+
+def _line_window(X: Any, Y: Any, x0: list[float]) -> tuple[list[float], list[list[float]]]:
+    """The least-squares ``(b*, m*)`` and a window around it that holds the start ``x0``."""
+    A = np.column_stack([np.ones(X.shape[0]), X])
+    sol, *_ = np.linalg.lstsq(A, Y, rcond=None)
+    b_star, m_star = float(sol[0]), float(sol[1])
+    sx, sy = float(X.std()) or 1.0, float(Y.std()) or 1.0
+    half_b = 1.4 * max(abs(b_star - x0[0]), sy, abs(m_star) * float(np.sqrt((X * X).mean())) / 4, 1e-12)
+    half_m = 1.4 * max(abs(m_star - x0[1]), sy / sx, 1e-12)
+    return [b_star, m_star], [[b_star - half_b, b_star + half_b], [m_star - half_m, m_star + half_m]]
+
+
 def explore_regression(
     source: Any,
     *,
@@ -472,11 +521,7 @@ def explore_regression(
     Returns:
         An :class:`Explorer`.
     """
-    import sympy as sp
-
     from descend.data import load_table
-    from descend.expr import SymbolicFunction
-    from descend.expr.parse import real_symbol
 
     table = load_table(source, target=y, features=x)
     if table.d != 1:
@@ -486,25 +531,10 @@ def explore_regression(
         )
     X, Y = table.X[:, 0], table.y
     n = X.shape[0]
-    b, m = real_symbol("b"), real_symbol("m")
-    if n <= EXACT_ROWS:
-        loss = sp.Add(*[(b + _exact(xi) * m - _exact(yi)) ** 2 for xi, yi in zip(X, Y, strict=True)])
-        loss = loss / n
-    else:  # the same quadratic from its moments (mean x, mean x², mean y, mean xy, mean y²)
-        mx, mxx, my = float(X.mean()), float((X * X).mean()), float(Y.mean())
-        mxy, myy = float((X * Y).mean()), float((Y * Y).mean())
-        loss = (b**2 + 2 * _exact(mx) * b * m + _exact(mxx) * m**2 - 2 * _exact(my) * b
-                - 2 * _exact(mxy) * m + _exact(myy))
-    fun = SymbolicFunction(loss, ("b", "m"), text="mean squared error")
+    fun = _line_loss(X, Y)
     hyper = _defaults(optimizer, learning_rate, momentum, b1, b2)
     x0 = [0.0, 0.0] if start is None else _float_list(start, "start", 2)
-    A = np.column_stack([np.ones(n), X])
-    sol, *_ = np.linalg.lstsq(A, Y, rcond=None)
-    b_star, m_star = float(sol[0]), float(sol[1])
-    sx, sy = float(X.std()) or 1.0, float(Y.std()) or 1.0
-    half_b = 1.4 * max(abs(b_star - x0[0]), sy, abs(m_star) * float(np.sqrt((X * X).mean())) / 4, 1e-12)
-    half_m = 1.4 * max(abs(m_star - x0[1]), sy / sx, 1e-12)
-    window = [[b_star - half_b, b_star + half_b], [m_star - half_m, m_star + half_m]]
+    (b_star, m_star), window = _line_window(X, Y, x0)
     step = max(1, n // SHOWN_ROWS)
     extra = {
         "regression": {

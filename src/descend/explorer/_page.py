@@ -52,8 +52,9 @@ def compact(code: str) -> str:
     The page's scripts hold no multi-line strings (no template literals), so this changes no
     behaviour; it keeps the one offline file small (the sources stay commented).
 
-    >>> compact("  var a = 1; // one\n\n  // a comment\n  return a;")
-    'var a = 1; // one\nreturn a;'
+    >>> print(compact("  var a = 1; // one" + chr(10) * 2 + "  // a comment" + chr(10) + "  return a;"))
+    var a = 1; // one
+    return a;
     """
     lines = (line.strip() for line in code.splitlines())
     return "\n".join(line for line in lines if line and not line.startswith("//"))
