@@ -235,11 +235,65 @@ def test_labels_on_a_phone_do_not_overlap(open_page, pages, key):
     st = _state(page)
     labels = st["labels"]
     assert len(labels) >= 2
+    width = page.js("() => document.getElementById('map').getBoundingClientRect().width")
     for i in range(len(labels)):
+        assert labels[i][0] >= 0 and labels[i][0] + labels[i][2] <= width  # never cut at the edge
         for j in range(i):
             assert not _overlap(labels[i], labels[j]), (labels[i], labels[j])
+        for m in st["marks"]:  # nor the markers of minima, saddles, maxima
+            assert not _overlap(labels[i], m), (labels[i], m)
     if key == "momentum":  # step 0: velocity = gradient, one arrow and one label
         texts = [lb[4] for lb in labels]
-        assert "−γ∇f = the step (v = ∇f at the first step)" in texts
+        assert "−γ∇f = the step (v = ∇f)" in texts
         assert not any("velocity" in t for t in texts)
     assert page.errors == []
+
+
+def test_touch_drags_the_start_and_pinch_zooms(browser, pages):
+    """A phone: one finger on the start drags it (the runs follow), two fingers pinch-zoom."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                              device_scale_factor=2)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"file://{pages['himmelblau']}")
+    page.wait_for_function("() => window.descendExplorer !== undefined")
+    page.wait_for_function("() => window.descendExplorer.state().reveal === null")
+    page.locator("#map").scroll_into_view_if_needed()
+    cdp = ctx.new_cdp_session(page)
+    box = page.locator("#map").bounding_box()
+
+    def at(x):
+        p = page.evaluate("x => window.descendExplorer.pixelOf(x)", x)
+        return {"x": box["x"] + p[0], "y": box["y"] + p[1]}
+
+    def touch(kind, points):
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+            dict(p, id=i) for i, p in enumerate(points)]})
+
+    a, b = at([3, 1]), at([0, -2])
+    touch("touchStart", [a])
+    for t in np.linspace(0, 1, 6)[1:]:
+        touch("touchMove", [{"x": a["x"] + t * (b["x"] - a["x"]), "y": a["y"] + t * (b["y"] - a["y"])}])
+        page.wait_for_timeout(40)
+    assert page.locator("#map").bounding_box() == box  # the map kept still under the finger
+    touch("touchEnd", [])
+    page.wait_for_timeout(100)
+    st = page.evaluate("() => window.descendExplorer.state()")
+    assert st["start"] == pytest.approx([0, -2], abs=0.1)
+    it = page.evaluate("() => window.descendExplorer.iterates()")
+    r = _minimize_gd(HIMMELBLAU, st["start"], it["learning_rate"])
+    np.testing.assert_allclose(np.array(it["x"]), r.history.x, rtol=0, atol=1e-12)
+    v0 = st["view"]
+    c = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+    touch("touchStart", [{"x": c["x"] - 30, "y": c["y"]}, {"x": c["x"] + 30, "y": c["y"]}])
+    for d in (40, 50, 60):
+        touch("touchMove", [{"x": c["x"] - d, "y": c["y"]}, {"x": c["x"] + d, "y": c["y"]}])
+        page.wait_for_timeout(40)
+    touch("touchEnd", [])
+    page.wait_for_timeout(100)
+    v1 = page.evaluate("() => window.descendExplorer.state().view")
+    assert (v1[1] - v1[0]) == pytest.approx(0.5 * (v0[1] - v0[0]), rel=0.02)  # fingers twice apart
+    assert page.evaluate("() => window.descendExplorer.state().start") == st["start"]
+    assert errors == []
+    ctx.close()

@@ -56,7 +56,7 @@ def test_second_order_iterates_are_minimizes(open_page, pages, key, formula, sta
     np.testing.assert_allclose(np.array(it["x"]), r.history.x, rtol=0, atol=1e-12)
     assert it["verdict"] == str(r.verdict)
     status = page.page.text_content("#status")
-    assert f'method="{method}"' in status and str(r.nfev) + " values of f" in status
+    assert f'method="{method}"' in status and f"and its verdict: {r.nfev} values of f" in status
     assert page.errors == []
 
 

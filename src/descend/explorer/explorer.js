@@ -19,7 +19,7 @@
   // when the page was built, from the page's start; they join the menu and the race.
   var SECOND = D.second || {};
   D.optimizers = D.optimizers.concat(Object.keys(SECOND).filter(function (m) { return D.optimizers.indexOf(m) < 0; }));
-  LABEL.newton = "Newton (descend's trust-region Newton)"; LABEL.bfgs = "BFGS (quasi-Newton)";
+  LABEL.newton = "Newton (trust region)"; LABEL.bfgs = "BFGS (quasi-Newton)";
 
   // ------------------------------------------------------------------ numbers and text
   function fmt(v, d) {
@@ -269,8 +269,9 @@
   app.appendChild(layout);
 
   var mapCanvas = el("canvas", { cls: "map", tabindex: "0", role: "img", id: "map",
-    "aria-label": N === 2 ? "Contour map of f. Arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." :
-      "Graph of f. Left and right arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." });
+    "aria-label": (N === 2 ? "Contour map of f. Arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." :
+      "Graph of f. Left and right arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates.") +
+      " Plus and minus zoom, 0 resets the view, Alt with the arrows pans, P plays or pauses." });
   var mapWrap = el("div", { cls: "mapwrap" }, [mapCanvas]);
   var legend = el("div", { cls: "legend", id: "legend" });
   var readout = el("p", { cls: "hint", id: "readout", "aria-live": "off", text: "Point at the map: f there is shown here." });
@@ -346,10 +347,13 @@
   var fairRule = "each optimizer runs at its own γ: of the grid {1, 2, 5}×10ᵏ from " + fmt(D.lr_range[0], 3) + " to " + fmt(D.lr_range[1], 3) +
     ", the γ whose run converges in the fewest steps (the smaller γ on a tie); if none converges, the one with the lowest final loss among the runs that neither diverge nor oscillate. " +
     "Each run is the page's descent, which equals descend.minimize's. Newton and BFGS need no γ.";
+  var fairShort = "of {1, 2, 5}×10ᵏ from " + fmt(D.lr_range[0], 3) + " to " + fmt(D.lr_range[1], 3) +
+    ", the γ that converges in the fewest steps, else the lowest final loss without diverging or oscillating";
   var fairRow = el("div", { cls: "row" }, [el("label", { "for": "race-fair" }, [fairBox, document.createTextNode(" fair race: each at its own tuned γ")])]);
   var fairNote = el("p", { cls: "hint", id: "fair-rule", text: "Fair race: " + fairRule });
   S.fair = !!D.fair; fairBox.checked = S.fair; fairNote.hidden = !S.fair;
   fairBox.addEventListener("change", function () { S.fair = fairBox.checked; fairNote.hidden = !S.fair; if (S.fair && !S.race) { S.race = raceBox.checked = true; updateControls(); } rerun(); });
+  var raceText = document.createTextNode(" race several optimizers from the same start (same γ):");
   var statusBox = el("div", { cls: "status", id: "status", role: "status", "aria-live": "polite" });
   var btnBack = el("button", { type: "button", id: "prev", text: "◀ step" });
   var btnNext = el("button", { type: "button", id: "next", text: "step ▶" });
@@ -358,7 +362,7 @@
     el("h2", { text: "Settings" }), controls,
     el("div", { cls: "row" }, [el("label", { "for": "lr-number", text: "γ exactly" }), lrNumber,
       el("label", { "for": "max-iter", text: "max steps" }), maxNumber]),
-    el("div", { cls: "row" }, [el("label", { "for": "race" }, [raceBox, document.createTextNode(" race several optimizers from the same start (same γ):")])]),
+    el("div", { cls: "row" }, [el("label", { "for": "race" }, [raceBox, raceText])]),
     raceRow, fairRow, fairNote,
     el("div", { cls: "row" }, [btnBack, btnNext, btnReset])
   ]));
@@ -395,7 +399,7 @@
   function margins(bar) { M.l = 46 * UI.fs; M.b = 34 * UI.fs; M.t = 10; M.r = bar ? 16 + 64 * UI.fs : 10; }
   // Labels on the map are placed where they cover no other label and not the start: each
   // frame records the boxes drawn (LABELS) and a label tries a few places before giving up.
-  var LABELS = [];
+  var LABELS = [], MARKS = []; // label boxes drawn, and marker boxes (×, ◇, △) labels avoid
   function overlaps(a, b) { return a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3]; }
   function placeLabel(x, y, w, h, text) {
     var s = toPx(S.start[0], N === 2 ? S.start[1] : value(S.start)), keep = [s[0] - 7, s[1] - 7, 14, 14];
@@ -405,7 +409,7 @@
       var by = Math.max(M.t + h, Math.min(M.t + ph() - 4, y + tries[i][1]));
       var box = [bx, by - h + 2, w, h];
       if (!best) best = box;
-      if (!overlaps(box, keep) && !LABELS.some(function (b) { return overlaps(box, b); })) { best = box; break; }
+      if (!overlaps(box, keep) && !LABELS.concat(MARKS).some(function (b) { return overlaps(box, b); })) { best = box; break; }
     }
     LABELS.push(best.concat([text]));
     return [best[0], best[1] + h - 2];
@@ -540,7 +544,9 @@
   }
   function halo(ctx, text, x, y, color) {
     ctx.save(); ctx.font = font(12); ctx.lineWidth = 3.5; ctx.strokeStyle = "rgba(255,255,255,0.92)";
-    var w = ctx.measureText(text).width, p = placeLabel(x, y, w, 13 * UI.fs, text);
+    var w = ctx.measureText(text).width;
+    if (w > pw() - 6) { ctx.font = font(12 * (pw() - 6) / w); w = ctx.measureText(text).width; } // a narrow map: smaller, never cut
+    var p = placeLabel(x, y, w, 13 * UI.fs, text);
     ctx.strokeText(text, p[0], p[1]); ctx.fillStyle = color; ctx.fillText(text, p[0], p[1]); ctx.restore();
   }
   function tickFmt(v) {
@@ -598,7 +604,7 @@
   }
   // The map on any 2-D context: the canvas, or the SVG recorder of the export (drawn alike).
   function paintMap(ctx) {
-    LABELS.length = 0;
+    LABELS.length = 0; MARKS.length = 0;
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, geom.W, geom.H);
     ctx.save(); ctx.beginPath(); ctx.rect(M.l, M.t, pw(), ph()); ctx.clip();
     if (N === 2) {
@@ -644,6 +650,7 @@
     (D.stationary || []).forEach(function (s) {
       var p = pointOf(s.x, value(s.x)); if (!inView(p)) return;
       var P = toPx(p[0], p[1]);
+      MARKS.push([P[0] - 7, P[1] - 7, 14, 14]);
       ctx.save(); ctx.lineWidth = 2.5; ctx.strokeStyle = "#000"; ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.beginPath();
       if (s.kind === "minimum") { ctx.moveTo(P[0] - 5, P[1] - 5); ctx.lineTo(P[0] + 5, P[1] + 5); ctx.moveTo(P[0] + 5, P[1] - 5); ctx.lineTo(P[0] - 5, P[1] + 5); ctx.stroke(); }
       else if (s.kind === "maximum") { ctx.moveTo(P[0], P[1] - 7); ctx.lineTo(P[0] + 6, P[1] + 5); ctx.lineTo(P[0] - 6, P[1] + 5); ctx.closePath(); ctx.fill(); ctx.stroke(); }
@@ -735,7 +742,7 @@
       // one arrow when the step is the gradient step (momentum's first: v = ∇f), not two labels on one line
       var gP = toPx(gradStep[0], gradStep[1]), sP = toPx(b[0], b[1]);
       if (!same && Math.hypot(gP[0] - sP[0], gP[1] - sP[1]) < 3) { same = true; var merged = true; }
-      arrow(ctx, pa, gradStep, "#E69F00", !same, !same ? "−γ∇f (gradient alone)" : merged ? "−γ∇f = the step (v = ∇f at the first step)" : "−γ∇f");
+      arrow(ctx, pa, gradStep, "#E69F00", !same, !same ? "−γ∇f (gradient alone)" : merged ? "−γ∇f = the step (v = ∇f)" : "−γ∇f");
       if (!same) arrow(ctx, pa, b, "#56B4E9", false, run.name === "momentum" || run.name === "nesterov" ? "step −γv (velocity)" : "the step taken");
     } else {
       arrow(ctx, pa, [gradStep[0], run.fs[k]], "#E69F00", !same, "−γ f′");
@@ -793,7 +800,7 @@
     var W = Math.max(240, lossSvg.clientWidth || lossSvg.parentNode.clientWidth || 300), H = UI.projector ? Math.max(190, geom.H) : 190;
     lossSvg.style.height = H + "px";
     lossSvg.setAttribute("viewBox", "0 0 " + W + " " + H);
-    var m = { l: 58 * UI.fs, r: 10, t: 8, b: 30 * UI.fs }, fz = String(Math.round(10 * UI.fs)), fz1 = String(Math.round(11 * UI.fs));
+    var m = { l: 58 * UI.fs, r: UI.projector ? 24 : 10, t: 8 * UI.fs, b: 30 * UI.fs }, fz = String(Math.round(10 * UI.fs)), fz1 = String(Math.round(11 * UI.fs));
     var runs = S.runs; if (!runs.length) return;
     var K = 1, all = [];
     runs.forEach(function (r) { K = Math.max(K, r.fs.length - 1); r.fs.forEach(function (v) { if (isFinite(v)) all.push(v); }); });
@@ -855,8 +862,9 @@
     var E = run.second;
     if (run.verdict === "elsewhere") return "Its path on this page is descend's own run (descend.minimize(f, " + vec(D.start) + ", method=\"" + run.name +
       "\")), computed when the page was built: press reset (or rebuild with --start) to see it. The step card still solves the Newton step here.";
-    return "These are descend's own iterates (descend.minimize(..., method=\"" + run.name + "\"), computed when the page was built): " +
-      E.nfev + " values of f, " + E.njev + " gradients" + (E.nhev ? ", " + E.nhev + " Hessians" : "") + ". Descend says: " + E.message;
+    var many = function (k, one) { return k + " " + one + (k === 1 ? "" : "s"); };
+    return "These are descend's own iterates (descend.minimize(..., method=\"" + run.name + "\"), computed when the page was built), and its verdict: " +
+      E.nfev + " values of f, " + many(E.njev, "gradient") + (E.nhev ? ", " + many(E.nhev, "Hessian") : "") + ".";
   }
   // The Newton step at a, written out: solve H p = −∇f (in 2-D by the 2×2 inverse).
   function newtonStep(a) {
@@ -868,7 +876,7 @@
   }
   function newtonCard(run, k) {
     var a = run.xs[k], ns = newtonStep(a), g = ns.g, H = ns.H, L = [], aa = vec(a), last = k >= run.steps.length;
-    L.push((last ? "The last iterate of " : "Step " + k + " → " + (k + 1) + " of ") + optName(run) + " (descend's run)");
+    L.push((last ? "The last iterate of " : "Step " + k + " → " + (k + 1) + " of ") + optName(run) + ", descend's own run");
     L.push("a = x" + (k < 3 ? SUB[k] : "") + " = " + aa + ",   f(a) = " + fmt(run.fs[k]));
     L.push("∇f(a) = " + vec(g));
     if (N === 1) {
@@ -998,7 +1006,7 @@
   function statusWord(run) {
     var n = run.xs.length - 1, kind = run.judged && run.judged.kind;
     return {
-      converged: "converged in " + n + " steps",
+      converged: "converged in " + n + (n === 1 ? " step" : " steps"),
       not_a_minimum: kind === "maximum" ? "stopped at a maximum, not a minimum (" + n + " steps)" :
         kind === "saddle" ? "stopped at a saddle point, not a minimum (" + n + " steps)" :
           "stopped at a stationary point that is not a minimum (" + n + " steps)",
@@ -1208,6 +1216,7 @@
     var names = [S.optimizer];
     if (S.race) D.optimizers.forEach(function (o) { if (S.raceSet[o] && o !== S.optimizer) names.push(o); });
     fairNote.hidden = !S.fair;
+    raceText.nodeValue = " race several optimizers from the same start (" + (S.fair ? "each at its own γ, below" : "same γ") + "):";
     S.runs = names.map(function (nm) { return descend(S.start, nm, S.fair && S.race ? tuned(nm) : S.lr, Object.assign({}, S.hp), S.maxIter); });
     S.sel = Math.min(S.sel, S.runs[0].xs.length - 1);
     if (anim) { cancelAnimationFrame(anim); anim = null; }
@@ -1220,10 +1229,11 @@
   }
   function renderAll() {
     writeHash();
+    if (UI.dragging) { drawLegend(); drawTable(); drawLoss(); drawMap(); drawData(); updateControls(); cartoon.textContent = cartoonText(); hessBox.textContent = hessText(); return; }
     var ex = explain(S.runs[0]), extra = "";
     if (S.runs.length > 1) extra = "  Race: " + S.runs.slice(1).map(function (r) { return r.name + " " + statusWord(r); }).join("; ") + ".";
     if (S.fair && S.race) extra += "  Fair race, γ tuned per optimizer: " + S.runs.filter(function (r) { return !r.second; }).map(function (r) {
-      return r.name + " " + fmt(r.lr, 3) + (FAIR[fairKey(r.name)].none ? " (no γ of the grid converged or kept falling: the slider's)" : ""); }).join(", ") + " (" + fairRule + ")";
+      return r.name + " " + fmt(r.lr, 3) + (FAIR[fairKey(r.name)].none ? " (no γ of the grid qualified: the slider's)" : ""); }).join(", ") + " (" + fairShort + ").";
     statusBox.textContent = ex.text + extra;
     statusBox.className = "status " + ex.cls;
     drawLegend(); drawTable(); drawLoss(); drawMap(); drawData(); updateControls();
@@ -1347,7 +1357,9 @@
   // Pointer gestures: drag the start (live recompute), drag to pan (Shift or pan mode), pinch.
   var POINTERS = {}, GESTURE = null, dragged = false, pendingFrame = 0;
   function startPx() { var p = pointOf(S.start, value(S.start)); return toPx(p[0], p[1]); }
-  function later(fn) { if (!pendingFrame) pendingFrame = requestAnimationFrame(function () { pendingFrame = 0; fn(); }); }
+  var pendingFn = null; // the latest gesture's update, run once per frame
+  function flush() { if (pendingFrame) cancelAnimationFrame(pendingFrame); pendingFrame = 0; var fn = pendingFn; pendingFn = null; if (fn) fn(); }
+  function later(fn) { pendingFn = fn; if (!pendingFrame) pendingFrame = requestAnimationFrame(flush); }
   function nearStart(P) { var s = startPx(); return Math.hypot(P[0] - s[0], P[1] - s[1]) <= 14 * UI.fs; }
   mapCanvas.addEventListener("touchstart", function (ev) { // keep the page from scrolling under a gesture
     var t = ev.touches[0], r = mapCanvas.getBoundingClientRect();
@@ -1360,7 +1372,7 @@
       var a = POINTERS[ids[0]], b = POINTERS[ids[1]];
       GESTURE = { kind: "pinch", d: Math.hypot(a[0] - b[0], a[1] - b[1]) || 1, view: Object.assign({}, view), c: toData((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) };
     } else if (UI.pan || ev.shiftKey || ev.button === 1) GESTURE = { kind: "pan", P: P, view: Object.assign({}, view) };
-    else if (nearStart(P)) GESTURE = { kind: "start" };
+    else if (nearStart(P)) { GESTURE = { kind: "start" }; UI.dragging = true; }
     else { GESTURE = null; return; }
     try { mapCanvas.setPointerCapture(ev.pointerId); } catch (e) { void e; }
     ev.preventDefault();
@@ -1381,7 +1393,10 @@
   });
   function endGesture(ev) {
     delete POINTERS[ev.pointerId];
-    if (GESTURE && GESTURE.kind === "start" && dragged) writeHash();
+    flush();
+    // while the start moves, the status keeps still (it sits above the map on a phone and
+    // would move the map under the finger); it is written once the finger is lifted
+    if (GESTURE && GESTURE.kind === "start") { UI.dragging = false; if (dragged) renderAll(); }
     if (Object.keys(POINTERS).length === 0) GESTURE = null;
   }
   mapCanvas.addEventListener("pointerup", endGesture);
@@ -1562,7 +1577,7 @@
     iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, verdict: r.verdict, optimizer: r.name, learning_rate: r.lr, races: S.runs.length } : null; },
     state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, hyper: S.hp, selected: S.sel, race: S.race,
       fair: !!S.fair, view: [view.x0, view.x1, view.y0, view.y1], reveal: isFinite(S.reveal) ? S.reveal : null, playing: PLAY.playing, speed: PLAY.speed,
-      projector: UI.projector, fontScale: UI.fs, labels: LABELS.map(function (b) { return b.slice(); }), colorbar: colorbarTicks(),
+      projector: UI.projector, fontScale: UI.fs, labels: LABELS.map(function (b) { return b.slice(); }), marks: MARKS.map(function (b) { return b.slice(); }), colorbar: colorbarTicks(),
       runs: S.runs.map(function (r) { return { name: r.name, learning_rate: r.lr, verdict: r.verdict, nit: r.xs.length - 1, x: r.xs }; }) }; },
     rateGrid: rateGrid, mapSvg: function () { return mapSvg(); }, newtonStep: function (x) { return newtonStep(x); },
     pixelOf: function (x) { var p = toPx(x[0], N === 2 ? x[1] : view.y0 + (view.y1 - view.y0) / 2); var r = mapCanvas.getBoundingClientRect(); return [p[0] * r.width / geom.W, p[1] * r.height / geom.H]; },
