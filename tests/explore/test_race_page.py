@@ -76,6 +76,11 @@ def test_the_race_draws_newton_and_bfgs_beside_gd(open_page, pages):
     page.page.click("#map", position={"x": px[0], "y": px[1]})
     legend = page.page.text_content("#legend")
     assert "newton: descend's path is on this page from (−1.2, 1) only" in legend
+    page.page.select_option("#optimizer", "newton")  # its card still solves the Newton step here
+    card = page.page.text_content("#cartoon")
+    assert card.startswith("The Newton step from here (descend's newton run is on this page from (−1.2, 1) only)")
+    assert "H(a) = [[" in card and "descend stopped" not in card
+    page.page.select_option("#optimizer", "gd")
     page.page.click("#reset")
     page.page.check("#race")
     assert "newton: converged" in page.page.text_content("#legend")

@@ -875,8 +875,9 @@
     return { g: g, H: H, det: det, inv: inv, p: [-(inv[0][0] * g[0] + inv[0][1] * g[1]), -(inv[1][0] * g[0] + inv[1][1] * g[1])] };
   }
   function newtonCard(run, k) {
-    var a = run.xs[k], ns = newtonStep(a), g = ns.g, H = ns.H, L = [], aa = vec(a), last = k >= run.steps.length;
-    L.push((last ? "The last iterate of " : "Step " + k + " → " + (k + 1) + " of ") + optName(run) + ", descend's own run");
+    var a = run.xs[k], ns = newtonStep(a), g = ns.g, H = ns.H, L = [], aa = vec(a), last = k >= run.steps.length, away = run.verdict === "elsewhere";
+    L.push(away ? "The Newton step from here (descend's " + run.name + " run is on this page from " + vec(D.start) + " only)" :
+      (last ? "The last iterate of " : "Step " + k + " → " + (k + 1) + " of ") + optName(run) + ", descend's own run");
     L.push("a = x" + (k < 3 ? SUB[k] : "") + " = " + aa + ",   f(a) = " + fmt(run.fs[k]));
     L.push("∇f(a) = " + vec(g));
     if (N === 1) {
@@ -892,6 +893,7 @@
     }
     L.push("a + p = " + vec(a.map(function (v, i) { return v + ns.p[i]; })) + "   (the lowest point of the quadratic model f(a) + ∇f·p + ½pᵀHp" +
       (N === 2 && !(ns.det > 0 && H[0][0] > 0) ? "; H is not positive definite here, so that point is not a minimum of the model" : "") + ")");
+    if (away) return L.join("\n");
     if (last) { L.push(""); L.push("descend stopped here: " + statusWord(run) + "."); return L.join("\n"); }
     var b = run.xs[k + 1], st = run.steps[k].dir, sn = Math.hypot.apply(null, st), pn = Math.hypot.apply(null, ns.p);
     var full = Math.hypot.apply(null, st.map(function (v, i) { return v - ns.p[i]; })) <= 1e-9 * Math.max(pn, 1e-300);
