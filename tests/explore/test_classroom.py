@@ -200,8 +200,9 @@ def test_export_png_and_svg_of_the_current_view(open_page, pages):
     assert page.errors == []
 
 
-def test_the_projector_layout_fits_one_1280x800_screen(open_page, pages):
-    page = open_page(pages["himmelblau"], width=1280, height=800)
+@pytest.mark.parametrize("key", ["himmelblau", "curve"])
+def test_the_projector_layout_fits_one_1280x800_screen(open_page, pages, key):
+    page = open_page(pages[key], width=1280, height=800)
     page.page.click("#projector")
     page.page.wait_for_timeout(200)
     boxes = page.js("""() => ['#map', '#loss', '#status', '#play'].map(s => {
@@ -297,3 +298,25 @@ def test_touch_drags_the_start_and_pinch_zooms(browser, pages):
     assert page.evaluate("() => window.descendExplorer.state().start") == st["start"]
     assert errors == []
     ctx.close()
+
+
+def test_pan_mode_drags_the_map_and_arrows_pan(open_page, pages):
+    page = open_page(pages["curve"])  # one variable: the window moves along x only
+    v0 = _state(page)["view"]
+    page.page.click("#pan-mode")
+    assert page.page.get_attribute("#pan-mode", "aria-pressed") == "true"
+    box = page.page.locator("#map").bounding_box()
+    page.page.mouse.move(box["x"] + 300, box["y"] + 150)
+    page.page.mouse.down()
+    page.page.mouse.move(box["x"] + 200, box["y"] + 150, steps=4)
+    page.page.mouse.up()
+    page.page.wait_for_timeout(100)
+    v1 = _state(page)["view"]
+    assert v1[0] > v0[0] and v1[1] - v1[0] == pytest.approx(v0[1] - v0[0])
+    assert _state(page)["start"] == [1]  # dragging in pan mode starts nothing
+    page.page.focus("#map")
+    page.page.keyboard.press("ArrowLeft")  # in pan mode the arrows pan
+    assert _state(page)["view"][0] == pytest.approx(v1[0] - 0.1 * (v1[1] - v1[0]))
+    page.page.click("#zoom-reset")
+    assert _state(page)["view"][:2] == v0[:2]
+    assert page.errors == []
