@@ -320,3 +320,14 @@ def test_pan_mode_drags_the_map_and_arrows_pan(open_page, pages):
     page.page.click("#zoom-reset")
     assert _state(page)["view"][:2] == v0[:2]
     assert page.errors == []
+
+
+def test_a_factor_near_one_is_not_rounded_to_one(open_page, tmp_path):
+    """examples/data.csv at γ = 0.0002: the shallow direction shrinks by 0.99998 a step, which
+    4 digits showed as "= 1" (no shrinking at all)."""
+    page = open_page(explore("examples/data.csv").save(tmp_path / "data.html"))
+    status = page.page.text_content("#status")
+    lam2 = min(np.linalg.eigvalsh(np.array(page.js("() => window.descendExplorer.hessian([0, 0]).H"))))
+    lr = _state(page)["learning_rate"]
+    assert "|1 − γλ₂| = " + f"{abs(1 - lr * lam2):.7g}" in status
+    assert "|1 − γλ₂| = 1 per step" not in status

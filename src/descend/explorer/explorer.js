@@ -1064,7 +1064,7 @@
       out.push("γ is at or above the stability limit: lower it below " + fmt(lim.value) + ".");
     } else if (run.name === "gd" && D.L !== null && N === 2 && lam.value > 0) {
       var l2 = eig(hessian(S.start))[1].value, inv = 1 / lam.value;
-      if (l2 > 0) out.push("The shallow direction (λ₂ = " + fmt(l2) + ") shrinks only by |1 − γλ₂| = " + fmt(Math.abs(1 - lr * l2), 4) + " per step. " +
+      if (l2 > 0) out.push("The shallow direction (λ₂ = " + fmt(l2) + ") shrinks only by |1 − γλ₂| = " + fmt(Math.abs(1 - lr * l2), Math.abs(1 - Math.abs(1 - lr * l2)) < 1e-3 ? 7 : 4) + " per step. " +
         (Math.abs(lr - inv) > 0.1 * inv ? "Try γ near 1/L = " + fmt(inv) + ", or momentum." : "γ is already near 1/L; try momentum, or allow more steps."));
     } else if (run.name === "momentum" || run.name === "nesterov") {
       var rate = Math.sqrt(run.hp.momentum);
