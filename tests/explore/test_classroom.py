@@ -205,10 +205,11 @@ def test_the_projector_layout_fits_one_1280x800_screen(open_page, pages, key):
     page = open_page(pages[key], width=1280, height=800)
     page.page.click("#projector")
     page.page.wait_for_timeout(200)
-    boxes = page.js("""() => ['#map', '#loss', '#status', '#play'].map(s => {
+    boxes = page.js("""() => ['#map', '#loss', '#status', '#play', '#lr-double', '#projector'].map(s => {
         const r = document.querySelector(s).getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""")
     (ml, mt, mr, mb), (ll, _lt, lr, lb) = boxes[0], boxes[1]
     assert mb <= 800 and lb <= 800 and mr <= 1280 and lr <= 1280
+    assert all(b[3] <= 800 and b[2] <= 1280 and b[2] > b[0] for b in boxes)  # all shown, on screen
     assert mr <= ll  # side by side
     assert mr - ml >= 500 and mb - mt >= 350 and lr - ll >= 500
     sizes = page.js("""() => ['body', '#status', '#legend', '#readout', '#play', '#speed'].map(s =>
@@ -219,6 +220,13 @@ def test_the_projector_layout_fits_one_1280x800_screen(open_page, pages, key):
     losstext = page.js("() => Math.min(...[...document.querySelectorAll('#loss text')].map(t => +t.getAttribute('font-size')))")
     assert losstext >= 20
     assert "pj=1" in page.page.url
+    # the settings are hidden there; γ halves and doubles from the toolbar, and the runs follow
+    lr = st["learning_rate"]
+    page.page.click("#lr-double")
+    assert _state(page)["learning_rate"] == pytest.approx(2 * lr)
+    assert _state(page)["runs"][0]["learning_rate"] == pytest.approx(2 * lr)
+    page.page.click("#lr-half")
+    assert _state(page)["learning_rate"] == pytest.approx(lr)
     page.page.keyboard.press("Escape")
     assert not _state(page)["projector"]
     assert page.errors == []

@@ -290,8 +290,10 @@
   var btnProjector = tool("projector", "projector", "projector layout: the map and the loss curve on one screen, large text (Esc leaves)");
   btnProjector.setAttribute("aria-pressed", "false");
   var exportLink = el("a", { id: "export-link", cls: "sr", text: "download" });
+  // in the projector layout the settings are hidden: γ halves or doubles from the toolbar
+  var btnLrHalf = tool("lr-half", "γ ÷ 2", "halve the learning rate"), btnLrDouble = tool("lr-double", "γ × 2", "double the learning rate");
   var toolbar = el("div", { cls: "row maptools", id: "maptools", role: "toolbar", "aria-label": "map tools" },
-    [btnZoomIn, btnZoomOut, btnZoomReset, btnPan, btnPlay, speedSelect, btnPng, btnSvg, btnProjector, exportLink]);
+    [btnZoomIn, btnZoomOut, btnZoomReset, btnPan, btnPlay, speedSelect, btnLrHalf, btnLrDouble, btnPng, btnSvg, btnProjector, exportLink]);
   left.appendChild(el("div", { cls: "card o1" }, [
     el("h2", { text: REG ? "The loss over (intercept b, slope m)" : (N === 2 ? "Contour map" : "The curve") }),
     toolbar, mapWrap, readout, legend,
@@ -1341,6 +1343,12 @@
   }
   function resetView() { setView(D.window[0][0], D.window[0][1], N === 2 ? D.window[1][0] : 0, N === 2 ? D.window[1][1] : 1); }
   btnZoomIn.addEventListener("click", function () { zoomAt(centre(), 0.8); });
+  [[btnLrHalf, 0.5], [btnLrDouble, 2]].forEach(function (b) {
+    b[0].addEventListener("click", function () {
+      var v = +(S.lr * b[1]).toPrecision(6); if (!(v > 0 && isFinite(v))) return;
+      S.lr = v; if (v < lrLo) lrLo = v / 10; if (v > lrHi) lrHi = v * 10; updateControls(); rerun();
+    });
+  });
   btnZoomOut.addEventListener("click", function () { zoomAt(centre(), 1.25); });
   btnZoomReset.addEventListener("click", resetView);
   btnPan.addEventListener("click", function () {
