@@ -339,3 +339,23 @@ def test_a_factor_near_one_is_not_rounded_to_one(open_page, tmp_path):
     lr = _state(page)["learning_rate"]
     assert "|1 − γλ₂| = " + f"{abs(1 - lr * lam2):.7g}" in status
     assert "|1 − γλ₂| = 1 per step" not in status
+
+
+def test_dragging_the_start_along_a_curve(open_page, pages):
+    page = open_page(pages["curve"])
+    page.page.wait_for_function("() => window.descendExplorer.state().reveal === null")
+    box = page.page.locator("#map").bounding_box()
+    # the start dot sits on the curve at (1, f(1)), not where pixelOf puts 1-D points
+    start_px = page.js("() => window.descendExplorer.startPixel()")
+    b = page.js("() => window.descendExplorer.pixelOf([-4])")
+    page.page.mouse.move(box["x"] + start_px[0], box["y"] + start_px[1])
+    page.page.mouse.down()
+    page.page.mouse.move(box["x"] + b[0], box["y"] + start_px[1], steps=5)
+    page.page.mouse.up()
+    page.page.wait_for_timeout(100)
+    st = _state(page)
+    assert st["start"][0] == pytest.approx(-4, abs=0.05) and len(st["start"]) == 1
+    it = page.js("() => window.descendExplorer.iterates()")
+    r = _minimize_gd("x*sin(x)", st["start"], it["learning_rate"])
+    np.testing.assert_allclose(np.array(it["x"]), r.history.x, rtol=0, atol=1e-12)
+    assert page.errors == []

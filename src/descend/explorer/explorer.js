@@ -1589,6 +1589,7 @@
       fair: !!S.fair, view: [view.x0, view.x1, view.y0, view.y1], reveal: isFinite(S.reveal) ? S.reveal : null, playing: PLAY.playing, speed: PLAY.speed,
       projector: UI.projector, fontScale: UI.fs, labels: LABELS.map(function (b) { return b.slice(); }), marks: MARKS.map(function (b) { return b.slice(); }), colorbar: colorbarTicks(),
       runs: S.runs.map(function (r) { return { name: r.name, learning_rate: r.lr, verdict: r.verdict, nit: r.xs.length - 1, x: r.xs }; }) }; },
+    startPixel: function () { var p = startPx(), r = mapCanvas.getBoundingClientRect(); return [p[0] * r.width / geom.W, p[1] * r.height / geom.H]; },
     rateGrid: rateGrid, mapSvg: function () { return mapSvg(); }, newtonStep: function (x) { return newtonStep(x); },
     pixelOf: function (x) { var p = toPx(x[0], N === 2 ? x[1] : view.y0 + (view.y1 - view.y0) / 2); var r = mapCanvas.getBoundingClientRect(); return [p[0] * r.width / geom.W, p[1] * r.height / geom.H]; },
     hessian: function (x) { var c = curvatureAt(x); return c ? { H: c.H, eigenvalues: c.eig.map(function (e) { return e.value; }), vectors: c.eig.map(function (e) { return e.vector; }) } : null; },
