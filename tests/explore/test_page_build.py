@@ -184,3 +184,14 @@ def test_the_page_stays_small():
     for target in ("(x**2 + y - 11)**2 + (x + y**2 - 7)**2", "x*sin(x)", "examples/data.csv",
                    "examples/houses.csv"):
         assert len(explore(target).html.encode("utf-8")) < 150_000, target
+
+
+def test_compacting_the_scripts_is_safe():
+    """compact() strips indentation and whole-line comments: safe only while no script holds a
+    multi-line string (a template literal) or a line that starts inside one."""
+    from descend.explorer._page import _asset, compact
+
+    for name in ("verdict.js", "explorer.js"):
+        code = compact(_asset(name))
+        assert "`" not in code, name
+        assert len(code) < len(_asset(name))
