@@ -154,3 +154,44 @@ def test_regression_on_many_rows_uses_the_moments(tmp_path):
     assert e.data["minimum"] == pytest.approx(np.linalg.lstsq(A, y, rcond=None)[0].tolist(),
                                               rel=1e-9)
     assert len(e.data["regression"]["x"]) == 500
+
+
+def test_the_explorer_functions_fit_on_a_screen():
+    """STYLE.md §15: no function over 80 lines in the explorer's Python."""
+    import ast
+    from pathlib import Path
+
+    import descend.explorer as pkg
+
+    for path in Path(pkg.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno + 1 < 80, (path.name, node.name)
+
+
+def test_second_order_runs_are_embedded_as_minimize_returns_them():
+    page = explore("(1 - x)**2 + 100*(y - x**2)**2", start=[-1.2, 1])
+    block = _data_block(page.html)["second"]
+    for method in ("newton", "bfgs"):
+        r = descend.minimize("(1 - x)**2 + 100*(y - x**2)**2", [-1.2, 1], method=method,
+                             max_iter=200)
+        assert np.array_equal(np.array(block[method]["x"]), r.history.x)  # every bit
+        assert block[method]["verdict"] == str(r.verdict) == "converged"
+        assert (block[method]["nfev"], block[method]["njev"]) == (r.nfev, r.njev)
+
+
+def test_the_page_stays_small():
+    for target in ("(x**2 + y - 11)**2 + (x + y**2 - 7)**2", "x*sin(x)", "examples/data.csv",
+                   "examples/houses.csv"):
+        assert len(explore(target).html.encode("utf-8")) < 150_000, target
+
+
+def test_compacting_the_scripts_is_safe():
+    """compact() strips indentation and whole-line comments: safe only while no script holds a
+    multi-line string (a template literal) or a line that starts inside one."""
+    from descend.explorer._page import _asset, compact
+
+    for name in ("verdict.js", "explorer.js"):
+        code = compact(_asset(name))
+        assert "`" not in code, name
+        assert len(code) < len(_asset(name))

@@ -15,7 +15,8 @@ def explore_command(
     html_path: str = typer.Option(..., "--html", help="The page to write, e.g. page.html."),
     start: str = typer.Option(None, "--start", help="The first start, e.g. 3,1 [default: 3,1]."),
     optimizer: str = typer.Option(
-        "gd", "--optimizer", help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw."
+        "gd", "--optimizer",
+        help="gd, momentum, nesterov, adagrad, rmsprop, adam, adamw; or newton, bfgs (descend's runs).",
     ),
     lr: float = typer.Option(
         None, "--lr", help="The learning rate to start with [default: the largest of 1, 2, 5 x 10^k not above 1/L; 1/L itself when it is one, as 0.5 for x**2]."
@@ -30,7 +31,10 @@ def explore_command(
     b1: float = typer.Option(0.9, "--b1", help="Adam's β₁ in [0, 1)."),
     b2: float = typer.Option(0.999, "--b2", help="Adam's β₂ in [0, 1)."),
     race: str = typer.Option(
-        None, "--race", help="Open with these optimizers racing, e.g. gd,momentum,adam."
+        None, "--race", help="Open with these optimizers racing, e.g. gd,momentum,adam,newton."
+    ),
+    fair: bool = typer.Option(
+        False, "--fair", help="Open a fair race: each optimizer at its own tuned rate."
     ),
     title: str = typer.Option(None, "--title", help="The page's heading [default: the function]."),
     note: str = typer.Option(None, "--note", help="A note for the learner, shown under the heading."),
@@ -78,6 +82,7 @@ def explore_command(
         race=race.split(",") if race else None,
         title=title,
         note=note,
+        fair=fair,
     )
     written = page.save(html_path, force=force)
     out.print(f"wrote {written} ({len(page.html) / 1024:.0f} KB, works offline)", markup=False)

@@ -191,13 +191,46 @@ def _map_of(fun: Any, x0: list[float]) -> tuple[Any, list[tuple[list[float], str
     return minimum, stationary, window
 
 
+#: The second-order methods the page shows beside the first-order ones (descend's own runs).
+SECOND_ORDER = ("newton", "bfgs")
+
+
+def _second_order(fun: Any, start: list[float], max_iter: int) -> dict[str, Any]:
+    """descend's Newton and BFGS runs from ``start``, for the page to draw and explain.
+
+    They are computed here, by :func:`descend.minimize` itself, and embedded: Newton is a
+    trust-region method whose radius, acceptance ratio and subproblem solve the page does not
+    re-implement, so the page's Newton and BFGS iterates *are* the engine's (JSON keeps every
+    float64). The page draws them from this start only, and says so elsewhere.
+    """
+    import warnings
+
+    from descend.loop import minimize
+
+    out: dict[str, Any] = {}
+    for method in SECOND_ORDER:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                r = minimize(fun, start, method=method, max_iter=max_iter)
+            except Exception:  # noqa: BLE001 - the page still has its first-order runs
+                continue
+        xs = np.asarray(r.history.x, dtype=np.float64)
+        if not np.all(np.isfinite(xs)):
+            continue
+        out[method] = {"x": xs.tolist(), "verdict": str(r.verdict), "status": str(r.status),
+                       "message": str(r.message), "nit": int(r.nit), "nfev": int(r.nfev),
+                       "njev": int(r.njev), "nhev": int(r.nhev)}
+    return out
+
+
 def _defaults(
     optimizer: str, learning_rate: float | None, momentum: float, b1: float, b2: float
 ) -> dict[str, Any]:
-    if optimizer not in OPTIMIZER_NAMES:
+    if optimizer not in OPTIMIZER_NAMES + SECOND_ORDER:
         raise InputError(
             f"optimizer={optimizer!r} is not one the explorer runs; choose one of "
-            f"{', '.join(OPTIMIZER_NAMES)}"
+            f"{', '.join(OPTIMIZER_NAMES + SECOND_ORDER)}"
         )
     from descend.optim import adam
     from descend.optim import momentum as heavy_ball
@@ -263,6 +296,7 @@ def _build(
         "tol": 1e-10,
         "n_iter_no_change": 100,
         "optimizers": list(OPTIMIZER_NAMES),
+        "second": _second_order(fun, start, int(max_iter)),
     }
     if extra:
         data.update(extra)
@@ -287,6 +321,7 @@ def explore(
     race: Sequence[str] | None = None,
     title: str | None = None,
     note: str | None = None,
+    fair: bool = False,
 ) -> Explorer:
     """Build the explorer page for a formula of one or two variables, or for a data file.
 
@@ -297,7 +332,8 @@ def explore(
         start: the first descent's start, one value per variable. Default ``(3, 1)`` in 2-D,
             ``3`` in 1-D.
         variables: variable order (default: sorted names), as in :func:`descend.function`.
-        optimizer: the menu's first choice: gd, momentum, nesterov, adagrad, rmsprop, adam, adamw.
+        optimizer: the menu's first choice: gd, momentum, nesterov, adagrad, rmsprop, adam, adamw;
+            or newton, bfgs (descend's own runs from ``start``, embedded in the page).
         learning_rate: the slider's first value ``γ``. Default: the tutorials' 0.1 where it
             is below ``1/L``, else a round number below ``1/L`` (L from the exact Hessian:
             global for a quadratic, else at ``start``).
@@ -310,10 +346,12 @@ def explore(
         ylim: the same along the second variable.
         x: for a data file, the feature column.
         y: for a data file, the target column.
-        race: optimizers to race from the start (e.g. ``["gd", "momentum", "adam"]``); the
+        race: optimizers to race from the start (e.g. ``["gd", "momentum", "newton"]``); the
             page opens with the race on.
         title: the page's heading (default: ``Explore f = ...``).
         note: a teacher's note shown under the heading (plain text).
+        fair: open the race as a fair one: each optimizer at its own rate, tuned in the page
+            by the rule it states (fewest steps to converge over a grid of rates).
 
     Returns:
         An :class:`Explorer`: ``.save("page.html")``, or display it in Jupyter.
@@ -327,7 +365,17 @@ def explore(
         page = explore_regression(target, x=x, y=y, start=start, optimizer=optimizer,
                                   learning_rate=learning_rate, momentum=momentum, b1=b1, b2=b2,
                                   max_iter=max_iter)
-        return _preset(page, race, title, note) if (race or title or note) else page
+    else:
+        fun = _formula(target, variables)
+        page = _function_page(fun, str(target) if isinstance(target, str) else fun.formula,
+                              start, xlim, ylim, optimizer=optimizer,
+                              learning_rate=learning_rate, max_iter=max_iter,
+                              hyper=_defaults(optimizer, learning_rate, momentum, b1, b2))
+    return _preset(page, race, title, note, fair) if (race or title or note or fair) else page
+
+
+def _formula(target: Any, variables: Sequence[str] | None) -> Any:
+    """``target`` as a :class:`SymbolicFunction` of one or two variables, or InputError."""
     from descend.expr import SymbolicFunction, function
 
     fun = target if isinstance(target, SymbolicFunction) else function(target, variables)
@@ -341,7 +389,13 @@ def explore(
             f"the explorer draws functions of one or two variables; {fun.formula!r} has {fun.n} "
             f"({', '.join(fun.variables)})"
         )
-    hyper = _defaults(optimizer, learning_rate, momentum, b1, b2)
+    return fun
+
+
+def _function_page(fun: Any, text: str, start: Sequence[float] | None, xlim: Any, ylim: Any, *,
+                   optimizer: str, learning_rate: float | None, hyper: dict[str, Any],
+                   max_iter: int) -> Explorer:
+    """The page for a formula: the start checked, the window (fitted, or ``xlim``/``ylim``)."""
     default_start = [3.0, 1.0] if fun.n == 2 else [3.0]
     x0 = default_start if start is None else _float_list(start, "start", fun.n)
     with np.errstate(all="ignore"):
@@ -354,32 +408,34 @@ def explore(
         window[0] = xl
     if yl and fun.n == 2:
         window[1] = yl
-    text = str(target) if isinstance(target, str) else fun.formula
-    page = _build(fun, kind="function", title=f"Explore f = {fun.formula}", text=text,
+    return _build(fun, kind="function", title=f"Explore f = {fun.formula}", text=text,
                   start=x0, window=window, equal_aspect=fun.n == 2 and not (xl or yl),
                   minimum=minimum, optimizer=optimizer, learning_rate=learning_rate,
                   hyper=hyper, max_iter=max_iter,
                   extra={"stationary": [{"x": p, "kind": k} for p, k in stationary]})
-    return _preset(page, race, title, note) if (race or title or note) else page
 
 
 def _preset(page: Explorer, race: Sequence[str] | None, title: str | None,
-            note: str | None) -> Explorer:
-    """The page rebuilt with a teacher's presets: a race set, a heading, a note."""
+            note: str | None, fair: bool = False) -> Explorer:
+    """The page rebuilt with a teacher's presets: a race set, a heading, a note, a fair race."""
     from descend.explorer._page import rebuild
 
     data = dict(page.data)
     if race:
         names = [str(r).strip() for r in race if str(r).strip()]
-        bad = [r for r in names if r not in OPTIMIZER_NAMES]
+        bad = [r for r in names if r not in OPTIMIZER_NAMES + SECOND_ORDER]
         if bad:
             raise InputError(f"race={bad[0]!r} is not one the explorer runs; choose from "
-                             f"{', '.join(OPTIMIZER_NAMES)}, e.g. race=['gd', 'momentum', 'adam']")
+                             f"{', '.join(OPTIMIZER_NAMES + SECOND_ORDER)}, e.g. "
+                             "race=['gd', 'momentum', 'newton']")
         data["race"] = names
     if title:
         data["title"] = str(title)
     if note:
         data["note"] = str(note)
+    if fair:
+        data["fair"] = True
+        data.setdefault("race", ["gd", "momentum", "adam"])
     return Explorer(rebuild(page.html, data), data)
 
 
@@ -393,6 +449,41 @@ def _exact(v: float) -> Any:
     import sympy as sp
 
     return sp.Rational(repr(float(v)))
+
+
+def _line_loss(X: Any, Y: Any) -> Any:
+    """``f(b, m) = (1/n) Σ (b + m·x_i − y_i)²`` as a SymbolicFunction, exact in the data.
+
+    Up to :data:`EXACT_ROWS` rows the sum itself; above, the same quadratic from the moments
+    (mean x, mean x², mean y, mean xy, mean y²), each float written as its exact rational.
+    """
+    import sympy as sp
+
+    from descend.expr import SymbolicFunction
+    from descend.expr.parse import real_symbol
+
+    n = X.shape[0]
+    b, m = real_symbol("b"), real_symbol("m")
+    if n <= EXACT_ROWS:
+        loss = sp.Add(*[(b + _exact(xi) * m - _exact(yi)) ** 2 for xi, yi in zip(X, Y, strict=True)])
+        loss = loss / n
+    else:
+        mx, mxx, my = float(X.mean()), float((X * X).mean()), float(Y.mean())
+        mxy, myy = float((X * Y).mean()), float((Y * Y).mean())
+        loss = (b**2 + 2 * _exact(mx) * b * m + _exact(mxx) * m**2 - 2 * _exact(my) * b
+                - 2 * _exact(mxy) * m + _exact(myy))
+    return SymbolicFunction(loss, ("b", "m"), text="mean squared error")
+
+
+def _line_window(X: Any, Y: Any, x0: list[float]) -> tuple[list[float], list[list[float]]]:
+    """The least-squares ``(b*, m*)`` and a window around it that holds the start ``x0``."""
+    A = np.column_stack([np.ones(X.shape[0]), X])
+    sol, *_ = np.linalg.lstsq(A, Y, rcond=None)
+    b_star, m_star = float(sol[0]), float(sol[1])
+    sx, sy = float(X.std()) or 1.0, float(Y.std()) or 1.0
+    half_b = 1.4 * max(abs(b_star - x0[0]), sy, abs(m_star) * float(np.sqrt((X * X).mean())) / 4, 1e-12)
+    half_m = 1.4 * max(abs(m_star - x0[1]), sy / sx, 1e-12)
+    return [b_star, m_star], [[b_star - half_b, b_star + half_b], [m_star - half_m, m_star + half_m]]
 
 
 def explore_regression(
@@ -430,11 +521,7 @@ def explore_regression(
     Returns:
         An :class:`Explorer`.
     """
-    import sympy as sp
-
     from descend.data import load_table
-    from descend.expr import SymbolicFunction
-    from descend.expr.parse import real_symbol
 
     table = load_table(source, target=y, features=x)
     if table.d != 1:
@@ -444,25 +531,10 @@ def explore_regression(
         )
     X, Y = table.X[:, 0], table.y
     n = X.shape[0]
-    b, m = real_symbol("b"), real_symbol("m")
-    if n <= EXACT_ROWS:
-        loss = sp.Add(*[(b + _exact(xi) * m - _exact(yi)) ** 2 for xi, yi in zip(X, Y, strict=True)])
-        loss = loss / n
-    else:  # the same quadratic from its moments (mean x, mean x², mean y, mean xy, mean y²)
-        mx, mxx, my = float(X.mean()), float((X * X).mean()), float(Y.mean())
-        mxy, myy = float((X * Y).mean()), float((Y * Y).mean())
-        loss = (b**2 + 2 * _exact(mx) * b * m + _exact(mxx) * m**2 - 2 * _exact(my) * b
-                - 2 * _exact(mxy) * m + _exact(myy))
-    fun = SymbolicFunction(loss, ("b", "m"), text="mean squared error")
+    fun = _line_loss(X, Y)
     hyper = _defaults(optimizer, learning_rate, momentum, b1, b2)
     x0 = [0.0, 0.0] if start is None else _float_list(start, "start", 2)
-    A = np.column_stack([np.ones(n), X])
-    sol, *_ = np.linalg.lstsq(A, Y, rcond=None)
-    b_star, m_star = float(sol[0]), float(sol[1])
-    sx, sy = float(X.std()) or 1.0, float(Y.std()) or 1.0
-    half_b = 1.4 * max(abs(b_star - x0[0]), sy, abs(m_star) * float(np.sqrt((X * X).mean())) / 4, 1e-12)
-    half_m = 1.4 * max(abs(m_star - x0[1]), sy / sx, 1e-12)
-    window = [[b_star - half_b, b_star + half_b], [m_star - half_m, m_star + half_m]]
+    (b_star, m_star), window = _line_window(X, Y, x0)
     step = max(1, n // SHOWN_ROWS)
     extra = {
         "regression": {

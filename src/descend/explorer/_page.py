@@ -14,7 +14,7 @@ import json
 from importlib import resources
 from typing import Any
 
-__all__ = ["build_page", "json_for_script", "rebuild"]
+__all__ = ["build_page", "compact", "json_for_script", "rebuild"]
 
 _CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -46,9 +46,23 @@ def _asset(name: str) -> str:
     return resources.files("descend.explorer").joinpath(name).read_text(encoding="utf-8")
 
 
+def compact(code: str) -> str:
+    """``code`` without indentation, blank lines and whole-line ``//`` comments.
+
+    The page's scripts hold no multi-line strings (no template literals), so this changes no
+    behaviour; it keeps the one offline file small (the sources stay commented).
+
+    >>> print(compact("  var a = 1; // one" + chr(10) * 2 + "  // a comment" + chr(10) + "  return a;"))
+    var a = 1; // one
+    return a;
+    """
+    lines = (line.strip() for line in code.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
+
+
 def build_page(data: dict[str, Any], functions_js: str, title: str) -> str:
     """The complete HTML page."""
-    script = _asset("verdict.js") + "\n" + _asset("explorer.js")
+    script = compact(_asset("verdict.js") + "\n" + _asset("explorer.js"))
     style = _asset("explorer.css")
     for code in (functions_js, script):
         if "</" in code or "<!--" in code:  # cannot happen for checked code; never let it

@@ -15,6 +15,11 @@
     adagrad: "AdaGrad", rmsprop: "RMSProp", adam: "Adam", adamw: "AdamW"
   };
   var VARS = D.variables;
+  // Newton and BFGS: descend's own runs (descend.minimize(..., method=)), computed in Python
+  // when the page was built, from the page's start; they join the menu and the race.
+  var SECOND = D.second || {};
+  D.optimizers = D.optimizers.concat(Object.keys(SECOND).filter(function (m) { return D.optimizers.indexOf(m) < 0; }));
+  LABEL.newton = "Newton (trust region)"; LABEL.bfgs = "BFGS (quasi-Newton)";
 
   // ------------------------------------------------------------------ numbers and text
   function fmt(v, d) {
@@ -162,6 +167,7 @@
 
   // The descent loop with descend.minimize's stopping rules (fixed learning rate).
   function descend(start, name, lr, hp, maxIter) {
+    if (SECOND[name]) return secondRun(name, start, hp);
     var opt = makeOptimizer(name, lr, hp);
     var x = start.slice(), vg = valueGrad(x), f = vg[0], g = vg[1];
     var gn = Math.hypot.apply(null, g);
@@ -200,6 +206,18 @@
       limit: limitFor, L: D.L, gtol: D.gtol });
   }
   function curvatureAtRaw(x) { try { return hessian(x); } catch (e) { return null; } }
+  // A second-order run as the page draws it: descend's iterates, exactly as minimize returned
+  // them (JSON keeps every float64), and descend's verdict; the page adds f and ∇f at each.
+  function secondRun(name, start, hp) {
+    var E = SECOND[name], here = start.length === D.start.length && start.every(function (v, i) { return v === D.start[i]; });
+    var xs = here ? E.x : [start.slice()];
+    var run = { name: name, lr: NaN, hp: hp, xs: xs, fs: [], gs: [], gns: [], steps: [], status: E.status, blowup: null, second: E };
+    xs.forEach(function (x) { var vg = valueGrad(x); run.fs.push(vg[0]); run.gs.push(vg[1]); run.gns.push(Math.hypot.apply(null, vg[1])); });
+    for (var k = 0; k + 1 < xs.length; k++) run.steps.push({ dir: xs[k + 1].map(function (v, i) { return v - xs[k][i]; }) });
+    if (!here) { run.status = run.verdict = "elsewhere"; run.judged = { verdict: "elsewhere", facts: {} }; return run; }
+    run.judged = judge(run); run.judged.verdict = run.verdict = E.verdict; // descend's word for its run
+    return run;
+  }
 
   // ------------------------------------------------------------------ page state
   function raceSetOf(names) { var o = {}; names.forEach(function (n) { o[n] = true; }); return o; }
@@ -251,15 +269,36 @@
   app.appendChild(layout);
 
   var mapCanvas = el("canvas", { cls: "map", tabindex: "0", role: "img", id: "map",
-    "aria-label": N === 2 ? "Contour map of f. Arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." :
-      "Graph of f. Left and right arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." });
+    "aria-label": (N === 2 ? "Contour map of f. Arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates." :
+      "Graph of f. Left and right arrow keys move the cursor, Enter starts a descent, [ and ] step through the iterates.") +
+      " Plus and minus zoom, 0 resets the view, Alt with the arrows pans, P plays or pauses." });
   var mapWrap = el("div", { cls: "mapwrap" }, [mapCanvas]);
   var legend = el("div", { cls: "legend", id: "legend" });
   var readout = el("p", { cls: "hint", id: "readout", "aria-live": "off", text: "Point at the map: f there is shown here." });
+  // the map's toolbar: zoom, pan, play, export, projector
+  function tool(id, text, label) { return el("button", { type: "button", id: id, text: text, "aria-label": label, title: label }); }
+  var btnZoomIn = tool("zoom-in", "+", "zoom in (key +)"), btnZoomOut = tool("zoom-out", "−", "zoom out (key −)");
+  var btnZoomReset = tool("zoom-reset", "reset view", "back to the first window (key 0)");
+  var btnPan = tool("pan-mode", "✥ pan", "pan mode: drag the map to move it (or hold Shift while dragging)");
+  btnPan.setAttribute("aria-pressed", "false");
+  var btnPlay = tool("play", "▶ play", "play the run step by step (key p)");
+  var speedSelect = el("select", { id: "speed", "aria-label": "animation speed" });
+  [["0.25", "¼×"], ["0.5", "½×"], ["1", "1×"], ["2", "2×"], ["4", "4×"]].forEach(function (o) { speedSelect.appendChild(el("option", { value: o[0], text: o[1] })); });
+  speedSelect.value = "1";
+  var btnPng = tool("export-png", "PNG", "download the map as it is shown, as a PNG picture");
+  var btnSvg = tool("export-svg", "SVG", "download the map as it is shown, as an SVG drawing");
+  var btnProjector = tool("projector", "projector", "projector layout: the map and the loss curve on one screen, large text (Esc leaves)");
+  btnProjector.setAttribute("aria-pressed", "false");
+  var exportLink = el("a", { id: "export-link", cls: "sr", text: "download" });
+  // in the projector layout the settings are hidden: γ halves or doubles from the toolbar
+  var btnLrHalf = tool("lr-half", "γ ÷ 2", "halve the learning rate"), btnLrDouble = tool("lr-double", "γ × 2", "double the learning rate");
+  var toolbar = el("div", { cls: "row maptools", id: "maptools", role: "toolbar", "aria-label": "map tools" },
+    [btnZoomIn, btnZoomOut, btnZoomReset, btnPan, btnPlay, speedSelect, btnLrHalf, btnLrDouble, btnPng, btnSvg, btnProjector, exportLink]);
   left.appendChild(el("div", { cls: "card o1" }, [
     el("h2", { text: REG ? "The loss over (intercept b, slope m)" : (N === 2 ? "Contour map" : "The curve") }),
-    mapWrap, readout, legend,
-    el("p", { cls: "hint", text: "Keys on the map: arrows move the cursor (Shift: faster), Enter or Space starts, [ ] previous/next step, Home/End first/last." })
+    toolbar, mapWrap, readout, legend,
+    el("p", { cls: "hint", text: "Keys on the map: arrows move the cursor (Shift: faster), Enter or Space starts, [ ] previous/next step, Home/End first/last." }),
+    el("p", { cls: "hint", id: "viewhint", text: "Zoom: wheel, pinch, + − or the keys + − 0; pan: drag with Shift (or in pan mode), Alt + arrows. Drag the white start dot to move the start: the runs follow live." })
   ]));
   var dataCanvas = null, dataCaption = null;
   if (REG) {
@@ -306,6 +345,17 @@
     raceRow.appendChild(el("label", { "for": "race-" + o }, [cb, document.createTextNode(" " + o)]));
     void i;
   });
+  var fairBox = el("input", { type: "checkbox", id: "race-fair" });
+  var fairRule = "each optimizer runs at its own γ: of the grid {1, 2, 5}×10ᵏ from " + fmt(D.lr_range[0], 3) + " to " + fmt(D.lr_range[1], 3) +
+    ", the γ whose run converges in the fewest steps (the smaller γ on a tie); if none converges, the one with the lowest final loss among the runs that neither diverge nor oscillate. " +
+    "Each run is the page's descent, which equals descend.minimize's. Newton and BFGS need no γ.";
+  var fairShort = "of {1, 2, 5}×10ᵏ from " + fmt(D.lr_range[0], 3) + " to " + fmt(D.lr_range[1], 3) +
+    ", the γ that converges in the fewest steps, else the lowest final loss without diverging or oscillating";
+  var fairRow = el("div", { cls: "row" }, [el("label", { "for": "race-fair" }, [fairBox, document.createTextNode(" fair race: each at its own tuned γ")])]);
+  var fairNote = el("p", { cls: "hint", id: "fair-rule", text: "Fair race: " + fairRule });
+  S.fair = !!D.fair; fairBox.checked = S.fair; fairNote.hidden = !S.fair;
+  fairBox.addEventListener("change", function () { S.fair = fairBox.checked; fairNote.hidden = !S.fair; if (S.fair && !S.race) { S.race = raceBox.checked = true; updateControls(); } rerun(); });
+  var raceText = document.createTextNode(" race several optimizers from the same start (same γ):");
   var statusBox = el("div", { cls: "status", id: "status", role: "status", "aria-live": "polite" });
   var btnBack = el("button", { type: "button", id: "prev", text: "◀ step" });
   var btnNext = el("button", { type: "button", id: "next", text: "step ▶" });
@@ -314,8 +364,8 @@
     el("h2", { text: "Settings" }), controls,
     el("div", { cls: "row" }, [el("label", { "for": "lr-number", text: "γ exactly" }), lrNumber,
       el("label", { "for": "max-iter", text: "max steps" }), maxNumber]),
-    el("div", { cls: "row" }, [el("label", { "for": "race" }, [raceBox, document.createTextNode(" race several optimizers from the same start (same γ):")])]),
-    raceRow,
+    el("div", { cls: "row" }, [el("label", { "for": "race" }, [raceBox, raceText])]),
+    raceRow, fairRow, fairNote,
     el("div", { cls: "row" }, [btnBack, btnNext, btnReset])
   ]));
   app.insertBefore(statusBox, layout); // the verdict first, on a phone too
@@ -345,6 +395,48 @@
   // the plotted point of an iterate: (x, y) in 2-D, (x, f(x)) on the curve in 1-D
   function pointOf(x, f) { return N === 2 ? x : [x[0], f]; }
 
+  // Text sizes scale with UI.fs: 1 on a desk, larger in the projector layout (read at the back).
+  var UI = { fs: 1, projector: false };
+  function font(size) { return Math.round(size * UI.fs) + "px system-ui, sans-serif"; }
+  function margins(bar) { M.l = 46 * UI.fs; M.b = 34 * UI.fs; M.t = 10; M.r = bar ? 16 + 64 * UI.fs : 10; }
+  // Labels on the map are placed where they cover no other label and not the start: each
+  // frame records the boxes drawn (LABELS) and a label tries a few places before giving up.
+  var LABELS = [], MARKS = []; // label boxes drawn, and marker boxes (×, ◇, △) labels avoid
+  function overlaps(a, b) { return a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3]; }
+  function placeLabel(x, y, w, h, text) {
+    var s = toPx(S.start[0], N === 2 ? S.start[1] : value(S.start)), keep = [s[0] - 7, s[1] - 7, 14, 14];
+    var tries = [[0, 0], [0, h + 4], [0, -h - 4], [-w - 16, 0], [0, 2 * h + 8], [0, -2 * h - 8], [-w - 16, h + 4], [-w - 16, -h - 4]], best = null;
+    for (var i = 0; i < tries.length; i++) {
+      var bx = Math.max(M.l + 3, Math.min(M.l + pw() - 3 - w, x + tries[i][0]));
+      var by = Math.max(M.t + h, Math.min(M.t + ph() - 4, y + tries[i][1]));
+      var box = [bx, by - h + 2, w, h];
+      if (!best) best = box;
+      if (!overlaps(box, keep) && !LABELS.concat(MARKS).some(function (b) { return overlaps(box, b); })) { best = box; break; }
+    }
+    LABELS.push(best.concat([text]));
+    return [best[0], best[1] + h - 2];
+  }
+  // The colour bar: the same colours as the map, labelled with the values of f they stand for
+  // (colour = rank of f in this window, so the ticks are the window's quantiles of f).
+  function drawColorbar(ctx) {
+    if (!grid) return;
+    var x = M.l + pw() + 12, w = 12 * UI.fs, top = M.t + 14 * UI.fs, h = ph() - 14 * UI.fs, K = 64;
+    for (var k = 0; k < K; k++) {
+      var c = cmap((k + 0.5) / K);
+      ctx.fillStyle = "rgb(" + Math.round(c[0]) + "," + Math.round(c[1]) + "," + Math.round(c[2]) + ")";
+      ctx.fillRect(x, top + h * (1 - (k + 1) / K), w, h / K + 0.5);
+    }
+    ctx.save(); ctx.strokeStyle = "#1b2430"; ctx.fillStyle = "#1b2430"; ctx.lineWidth = 1; ctx.strokeRect(x, top, w, h);
+    ctx.font = font(11); ctx.textAlign = "left";
+    [0, 0.25, 0.5, 0.75, 1].forEach(function (u) {
+      var y = top + h * (1 - u);
+      ctx.beginPath(); ctx.moveTo(x + w, y); ctx.lineTo(x + w + 3, y); ctx.stroke();
+      ctx.fillText(tickFmt(grid.quant(u * u)), x + w + 5, y + 4);
+    });
+    ctx.font = "bold " + font(12); ctx.fillText("f", x, M.t + 10 * UI.fs); ctx.restore();
+  }
+  function colorbarTicks() { return grid ? [0, 0.25, 0.5, 0.75, 1].map(function (u) { return grid.quant(u * u); }) : []; }
+
   // 1-D: the y range of the curve over the window
   var curve = null;
   function computeCurve() {
@@ -362,10 +454,12 @@
 
   // 2-D: values on a grid, colours by rank (robust to any range), contour lines at quantiles
   var grid = null;
-  var CIVIDIS = [[0, 32, 77], [35, 62, 110], [87, 92, 109], [124, 123, 120], [166, 157, 117], [211, 193, 100], [253, 234, 69]];
+  // descend's pictures' colour map, matplotlib's YlGnBu_r (plot._style.FIELD_CMAP): its nine
+  // ColorBrewer stops, dark valleys to light peaks (a test compares it with matplotlib's)
+  var FIELD = [[8, 29, 88], [37, 52, 148], [34, 94, 168], [29, 145, 192], [65, 182, 196], [127, 205, 187], [199, 233, 180], [237, 248, 177], [255, 255, 217]];
   function cmap(t) {
-    t = Math.max(0, Math.min(1, t)) * (CIVIDIS.length - 1);
-    var i = Math.min(Math.floor(t), CIVIDIS.length - 2), u = t - i, a = CIVIDIS[i], b = CIVIDIS[i + 1];
+    t = Math.max(0, Math.min(1, t)) * (FIELD.length - 1);
+    var i = Math.min(Math.floor(t), FIELD.length - 2), u = t - i, a = FIELD[i], b = FIELD[i + 1];
     return [a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u, a[2] + (b[2] - a[2]) * u];
   }
   function computeGrid() {
@@ -393,7 +487,7 @@
     [0.005, 0.02, 0.05, 0.1, 0.17, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.93].forEach(function (q) {
       var lv = quant(q); if (!seen[lv]) { seen[lv] = 1; levels.push(lv); }
     });
-    grid = { G: G, z: z, img: img, levels: levels };
+    grid = { G: G, z: z, img: img, levels: levels, quant: quant };
   }
   function contourSegments(level) {
     var G = grid.G, z = grid.z, segs = [];
@@ -451,12 +545,11 @@
     ctx.restore();
   }
   function halo(ctx, text, x, y, color) {
-    ctx.save(); ctx.font = "12px system-ui, sans-serif"; ctx.lineWidth = 3.5; ctx.strokeStyle = "rgba(255,255,255,0.92)";
+    ctx.save(); ctx.font = font(12); ctx.lineWidth = 3.5; ctx.strokeStyle = "rgba(255,255,255,0.92)";
     var w = ctx.measureText(text).width;
-    if (x + w > M.l + pw() - 3) x = M.l + pw() - 3 - w;
-    if (x < M.l + 3) x = M.l + 3;
-    y = Math.max(M.t + 13, Math.min(M.t + ph() - 4, y));
-    ctx.strokeText(text, x, y); ctx.fillStyle = color; ctx.fillText(text, x, y); ctx.restore();
+    if (w > pw() - 6) { ctx.font = font(12 * (pw() - 6) / w); w = ctx.measureText(text).width; } // a narrow map: smaller, never cut
+    var p = placeLabel(x, y, w, 13 * UI.fs, text);
+    ctx.strokeText(text, p[0], p[1]); ctx.fillStyle = color; ctx.fillText(text, p[0], p[1]); ctx.restore();
   }
   function tickFmt(v) {
     var a = Math.abs(v);
@@ -475,6 +568,9 @@
 
   function setupCanvas(canvas, aspect) {
     var w = Math.max(240, canvas.parentNode.clientWidth || 300), h = Math.round(w * aspect);
+    if (UI.projector && canvas === mapCanvas) { // the map and the loss curve on one screen
+      h = Math.max(200, Math.min(h, Math.round(window.innerHeight - canvas.parentNode.getBoundingClientRect().top - 80 * UI.fs)));
+    }
     var dpr = window.devicePixelRatio || 1;
     canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
     canvas.style.height = h + "px";
@@ -483,35 +579,41 @@
     return { ctx: ctx, W: w, H: h };
   }
   function drawAxes(ctx, names) {
-    ctx.save(); ctx.fillStyle = "#1b2430"; ctx.strokeStyle = "#1b2430"; ctx.font = "11px system-ui, sans-serif";
+    ctx.save(); ctx.fillStyle = "#1b2430"; ctx.strokeStyle = "#1b2430"; ctx.font = font(11);
     ctx.strokeRect(M.l, M.t, pw(), ph());
     ticks(view.x0, view.x1, 6).forEach(function (v) {
       var p = toPx(v, view.y0); ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(p[0], p[1] + 4); ctx.stroke();
-      ctx.textAlign = "center"; ctx.fillText(tickFmt(v), p[0], p[1] + 15);
+      ctx.textAlign = "center"; ctx.fillText(tickFmt(v), p[0], p[1] + 4 + 11 * UI.fs);
     });
     ticks(view.y0, view.y1, 6).forEach(function (v) {
       var p = toPx(view.x0, v); ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(p[0] - 4, p[1]); ctx.stroke();
       ctx.textAlign = "right"; ctx.fillText(tickFmt(v), p[0] - 6, p[1] + 4);
     });
-    ctx.font = "bold 12px system-ui, sans-serif"; ctx.textAlign = "center";
+    ctx.font = "bold " + font(12); ctx.textAlign = "center";
     ctx.fillText(names[0], M.l + pw() / 2, geom.H - 4);
-    ctx.save(); ctx.translate(11, M.t + ph() / 2); ctx.rotate(-Math.PI / 2); ctx.fillText(names[1], 0, 0); ctx.restore();
+    ctx.save(); ctx.translate(11 * UI.fs, M.t + ph() / 2); ctx.rotate(-Math.PI / 2); ctx.fillText(names[1], 0, 0); ctx.restore();
     ctx.restore();
   }
 
-  function visibleCount(run) { return Math.min(run.xs.length, S.reveal); }
+  function visibleCount(run) { return Math.min(run.xs.length, Math.floor(S.reveal)); }
 
   function drawMap() {
     var aspect = REG ? 0.8 : (N === 2 ? 1 : 0.75);
-    var c = setupCanvas(mapCanvas, aspect), ctx = c.ctx;
+    margins(N === 2);
+    var c = setupCanvas(mapCanvas, aspect);
     geom.W = c.W; geom.H = c.H;
-    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.W, c.H);
+    paintMap(c.ctx);
+  }
+  // The map on any 2-D context: the canvas, or the SVG recorder of the export (drawn alike).
+  function paintMap(ctx) {
+    LABELS.length = 0; MARKS.length = 0;
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, geom.W, geom.H);
     ctx.save(); ctx.beginPath(); ctx.rect(M.l, M.t, pw(), ph()); ctx.clip();
     if (N === 2) {
       if (!grid) computeGrid();
       ctx.imageSmoothingEnabled = true;
       ctx.drawImage(grid.img, 0, 0, grid.G + 1, grid.G + 1, M.l, M.t, pw(), ph());
-      ctx.strokeStyle = "rgba(255,255,255,0.45)"; ctx.lineWidth = 1;
+      ctx.strokeStyle = "rgba(27,36,48,0.4)"; ctx.lineWidth = 1;
       grid.levels.forEach(function (lv) {
         ctx.beginPath();
         contourSegments(lv).forEach(function (s) {
@@ -542,6 +644,7 @@
     drawCursor(ctx);
     ctx.restore();
     drawAxes(ctx, N === 2 ? [VARS[0], VARS[1]] : [VARS[0], fx]);
+    if (N === 2) drawColorbar(ctx);
   }
   // The stationary points found near the start (descend.geometry.stationary_points): minima
   // as ×, saddles as ◇, maxima as △, so the map shows what the function is known for.
@@ -549,6 +652,7 @@
     (D.stationary || []).forEach(function (s) {
       var p = pointOf(s.x, value(s.x)); if (!inView(p)) return;
       var P = toPx(p[0], p[1]);
+      MARKS.push([P[0] - 7, P[1] - 7, 14, 14]);
       ctx.save(); ctx.lineWidth = 2.5; ctx.strokeStyle = "#000"; ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.beginPath();
       if (s.kind === "minimum") { ctx.moveTo(P[0] - 5, P[1] - 5); ctx.lineTo(P[0] + 5, P[1] + 5); ctx.moveTo(P[0] + 5, P[1] - 5); ctx.lineTo(P[0] - 5, P[1] + 5); ctx.stroke(); }
       else if (s.kind === "maximum") { ctx.moveTo(P[0], P[1] - 7); ctx.lineTo(P[0] + 6, P[1] + 5); ctx.lineTo(P[0] - 6, P[1] + 5); ctx.closePath(); ctx.fill(); ctx.stroke(); }
@@ -625,11 +729,22 @@
     var k = S.sel; if (k >= run.steps.length || k + 1 > visibleCount(run)) return;
     var a = run.xs[k], g = run.gs[k], lr = run.lr;
     var b = k + 1 < run.xs.length ? run.xs[k + 1] : (run.blowup ? run.blowup.x : null); if (!b) return;
+    if (run.second) { // the Newton step −H⁻¹∇f, and descend's step where it differs
+      var ns = newtonStep(a), pa2 = pointOf(a, run.fs[k]), tip = a.map(function (v, i) { return v + ns.p[i]; });
+      var tipP = toPx(tip[0], N === 2 ? tip[1] : value(tip)), bP = toPx(b[0], N === 2 ? b[1] : value(b));
+      var same2 = Math.hypot(tipP[0] - bP[0], tipP[1] - bP[1]) < 3;
+      arrow(ctx, pa2, pointOf(tip, value(tip)), "#E69F00", !same2, same2 ? "−H⁻¹∇f (the step taken)" : "−H⁻¹∇f (Newton step)");
+      if (!same2) arrow(ctx, pa2, pointOf(b, run.fs[k + 1]), "#56B4E9", false, "descend's step");
+      return;
+    }
     var gradStep = a.map(function (v, i) { return v - lr * g[i]; });
     var same = run.name === "gd";
     var pa = pointOf(a, run.fs[k]);
     if (N === 2) {
-      arrow(ctx, pa, gradStep, "#E69F00", !same, same ? "−γ∇f" : "−γ∇f (gradient alone)");
+      // one arrow when the step is the gradient step (momentum's first: v = ∇f), not two labels on one line
+      var gP = toPx(gradStep[0], gradStep[1]), sP = toPx(b[0], b[1]);
+      if (!same && Math.hypot(gP[0] - sP[0], gP[1] - sP[1]) < 3) { same = true; var merged = true; }
+      arrow(ctx, pa, gradStep, "#E69F00", !same, !same ? "−γ∇f (gradient alone)" : merged ? "−γ∇f = the step (v = ∇f)" : "−γ∇f");
       if (!same) arrow(ctx, pa, b, "#56B4E9", false, run.name === "momentum" || run.name === "nesterov" ? "step −γv (velocity)" : "the step taken");
     } else {
       arrow(ctx, pa, [gradStep[0], run.fs[k]], "#E69F00", !same, "−γ f′");
@@ -647,6 +762,7 @@
   // ------------------------------------------------------------------ regression: data + line
   function drawData() {
     if (!REG) return;
+    margins(false);
     var R = D.regression, c = setupCanvas(dataCanvas, 0.62), ctx = c.ctx;
     var xs = R.x, ys = R.y;
     var xlo = Math.min.apply(null, xs), xhi = Math.max.apply(null, xs), ylo = Math.min.apply(null, ys), yhi = Math.max.apply(null, ys);
@@ -674,6 +790,7 @@
     ctx.restore();
     drawAxes(ctx, [R.x_name, R.y_name]);
     view.x0 = saved.x0; view.x1 = saved.x1; view.y0 = saved.y0; view.y1 = saved.y1; geom.W = g.W; geom.H = g.H;
+    margins(N === 2);
     dataCaption.textContent = text + "  (" + R.rows + " rows from " + R.source + "; the least-squares line is " +
       R.y_name + " ≈ " + fmt(R.solution[0]) + " + " + fmt(R.solution[1]) + "·" + R.x_name + ")";
   }
@@ -682,9 +799,10 @@
   var lossGeom = null;
   function drawLoss() {
     while (lossSvg.firstChild) lossSvg.removeChild(lossSvg.firstChild);
-    var W = Math.max(240, lossSvg.clientWidth || lossSvg.parentNode.clientWidth || 300), H = 190;
+    var W = Math.max(240, lossSvg.clientWidth || lossSvg.parentNode.clientWidth || 300), H = UI.projector ? Math.max(190, geom.H) : 190;
+    lossSvg.style.height = H + "px";
     lossSvg.setAttribute("viewBox", "0 0 " + W + " " + H);
-    var m = { l: 58, r: 10, t: 8, b: 30 };
+    var m = { l: 58 * UI.fs, r: UI.projector ? 24 : 10, t: 8 * UI.fs, b: 30 * UI.fs }, fz = String(Math.round(10 * UI.fs)), fz1 = String(Math.round(11 * UI.fs));
     var runs = S.runs; if (!runs.length) return;
     var K = 1, all = [];
     runs.forEach(function (r) { K = Math.max(K, r.fs.length - 1); r.fs.forEach(function (v) { if (isFinite(v)) all.push(v); }); });
@@ -702,23 +820,23 @@
       for (var e = Math.ceil(a); e <= Math.floor(b); e += Math.max(1, Math.ceil((b - a) / 5))) {
         var yy = tr(Math.pow(10, e));
         lossSvg.appendChild(svgEl("line", { x1: m.l, x2: W - m.r, y1: yy, y2: yy, stroke: "#eef0f2" }));
-        var t = svgEl("text", { x: m.l - 4, y: yy + 4, "text-anchor": "end", "font-size": "10" }); t.textContent = "1e" + e; lossSvg.appendChild(t);
+        var t = svgEl("text", { x: m.l - 4, y: yy + 4, "text-anchor": "end", "font-size": fz }); t.textContent = "1e" + e; lossSvg.appendChild(t);
       }
     } else {
       var pad = (hi - lo) * 0.05 || 1;
       tr = function (v) { return m.t + (1 - (v - lo + pad) / (hi - lo + 2 * pad)) * (H - m.t - m.b); };
       ticks(lo - pad, hi + pad, 4).forEach(function (v) {
         var yy = tr(v); lossSvg.appendChild(svgEl("line", { x1: m.l, x2: W - m.r, y1: yy, y2: yy, stroke: "#eef0f2" }));
-        var t = svgEl("text", { x: m.l - 4, y: yy + 4, "text-anchor": "end", "font-size": "10" }); t.textContent = fmt(v, 3); lossSvg.appendChild(t);
+        var t = svgEl("text", { x: m.l - 4, y: yy + 4, "text-anchor": "end", "font-size": fz }); t.textContent = fmt(v, 3); lossSvg.appendChild(t);
       });
     }
     var tx = function (k) { return m.l + k / K * (W - m.l - m.r); };
     ticks(0, K, 5).forEach(function (k) {
       if (k !== Math.round(k)) return;
-      var t = svgEl("text", { x: tx(k), y: H - m.b + 14, "text-anchor": "middle", "font-size": "10" }); t.textContent = String(k); lossSvg.appendChild(t);
+      var t = svgEl("text", { x: tx(k), y: H - m.b + 14 * UI.fs, "text-anchor": "middle", "font-size": fz }); t.textContent = String(k); lossSvg.appendChild(t);
     });
-    var xl = svgEl("text", { x: m.l + (W - m.l - m.r) / 2, y: H - 3, "text-anchor": "middle", "font-size": "11" }); xl.textContent = "step k"; lossSvg.appendChild(xl);
-    var yl = svgEl("text", { x: 10, y: m.t + (H - m.t - m.b) / 2, "text-anchor": "middle", "font-size": "11", transform: "rotate(-90 10 " + (m.t + (H - m.t - m.b) / 2) + ")" });
+    var xl = svgEl("text", { x: m.l + (W - m.l - m.r) / 2, y: H - 3, "text-anchor": "middle", "font-size": fz1 }); xl.textContent = "step k"; lossSvg.appendChild(xl);
+    var yl = svgEl("text", { x: 10 * UI.fs, y: m.t + (H - m.t - m.b) / 2, "text-anchor": "middle", "font-size": fz1, transform: "rotate(-90 " + 10 * UI.fs + " " + (m.t + (H - m.t - m.b) / 2) + ")" });
     yl.textContent = positive ? "f (log scale)" : "f"; lossSvg.appendChild(yl);
     lossSvg.appendChild(svgEl("rect", { x: m.l, y: m.t, width: W - m.l - m.r, height: H - m.t - m.b, fill: "none", stroke: "#9aa5b1" }));
     runs.forEach(function (r, ri) {
@@ -741,8 +859,60 @@
 
   // ------------------------------------------------------------------ text panels
   function optName(r) { return LABEL[r.name]; }
+  // ------------------------------------------------------------------ second-order steps
+  function secondWords(run) {
+    var E = run.second;
+    if (run.verdict === "elsewhere") return "Its path on this page is descend's own run (descend.minimize(f, " + vec(D.start) + ", method=\"" + run.name +
+      "\")), computed when the page was built: press reset (or rebuild with --start) to see it. The step card still solves the Newton step here.";
+    var many = function (k, one) { return k + " " + one + (k === 1 ? "" : "s"); };
+    return "These are descend's own iterates (descend.minimize(..., method=\"" + run.name + "\"), computed when the page was built), and its verdict: " +
+      E.nfev + " values of f, " + many(E.njev, "gradient") + (E.nhev ? ", " + many(E.nhev, "Hessian") : "") + ".";
+  }
+  // The Newton step at a, written out: solve H p = −∇f (in 2-D by the 2×2 inverse).
+  function newtonStep(a) {
+    var g = valueGrad(a)[1], H = hessian(a);
+    if (N === 1) return { g: g, H: H, det: H[0][0], p: [-g[0] / H[0][0]] };
+    var det = H[0][0] * H[1][1] - H[0][1] * H[1][0];
+    var inv = [[H[1][1] / det, -H[0][1] / det], [-H[1][0] / det, H[0][0] / det]];
+    return { g: g, H: H, det: det, inv: inv, p: [-(inv[0][0] * g[0] + inv[0][1] * g[1]), -(inv[1][0] * g[0] + inv[1][1] * g[1])] };
+  }
+  function newtonCard(run, k) {
+    var a = run.xs[k], ns = newtonStep(a), g = ns.g, H = ns.H, L = [], aa = vec(a), last = k >= run.steps.length, away = run.verdict === "elsewhere";
+    L.push(away ? "The Newton step from here (descend's " + run.name + " run is on this page from " + vec(D.start) + " only)" :
+      (last ? "The last iterate of " : "Step " + k + " → " + (k + 1) + " of ") + optName(run) + ", descend's own run");
+    L.push("a = x" + (k < 3 ? SUB[k] : "") + " = " + aa + ",   f(a) = " + fmt(run.fs[k]));
+    L.push("∇f(a) = " + vec(g));
+    if (N === 1) {
+      L.push("f″(a) = " + fmt(H[0][0]));
+      L.push("Newton step: p = −f′(a)/f″(a) = −(" + fmt(g[0]) + ")/(" + fmt(H[0][0]) + ") = " + fmt(ns.p[0]));
+    } else {
+      L.push("H(a) = [[" + fmt(H[0][0]) + ", " + fmt(H[0][1]) + "], [" + fmt(H[1][0]) + ", " + fmt(H[1][1]) + "]]");
+      L.push("Newton step: solve H·p = −∇f(a)");
+      L.push("  det H = " + fmt(H[0][0]) + "·" + fmt(H[1][1]) + " − " + fmt(H[0][1]) + "·" + fmt(H[1][0]) + " = " + fmt(ns.det));
+      L.push("  H⁻¹ = (1/det H)·[[" + fmt(H[1][1]) + ", " + fmt(-H[0][1]) + "], [" + fmt(-H[1][0]) + ", " + fmt(H[0][0]) + "]] = [[" +
+        fmt(ns.inv[0][0]) + ", " + fmt(ns.inv[0][1]) + "], [" + fmt(ns.inv[1][0]) + ", " + fmt(ns.inv[1][1]) + "]]");
+      L.push("  p = −H⁻¹∇f(a) = " + vec(ns.p));
+    }
+    L.push("a + p = " + vec(a.map(function (v, i) { return v + ns.p[i]; })) + "   (the lowest point of the quadratic model f(a) + ∇f·p + ½pᵀHp" +
+      (N === 2 && !(ns.det > 0 && H[0][0] > 0) ? "; H is not positive definite here, so that point is not a minimum of the model" : "") + ")");
+    if (away) return L.join("\n");
+    if (last) { L.push(""); L.push("descend stopped here: " + statusWord(run) + "."); return L.join("\n"); }
+    var b = run.xs[k + 1], st = run.steps[k].dir, sn = Math.hypot.apply(null, st), pn = Math.hypot.apply(null, ns.p);
+    var full = Math.hypot.apply(null, st.map(function (v, i) { return v - ns.p[i]; })) <= 1e-9 * Math.max(pn, 1e-300);
+    if (run.name === "newton") L.push(full ? "descend took the whole Newton step: b = a + p = " + vec(b) :
+      "descend took a shorter step, s = " + vec(st) + " (|s| = " + fmt(sn) + ", |p| = " + fmt(pn) + "): its trust region allows only steps where the quadratic model has proved reliable, " +
+      "so it took the model's lowest point within that radius. b = a + s = " + vec(b));
+    else L.push("BFGS steps along −B∇f with B its running estimate of H⁻¹ (built from the gradients so far) and a line search: s = " + vec(st) +
+      (full ? ", here exactly the Newton step" : ", not the Newton step p") + ". b = a + s = " + vec(b));
+    var dfv = run.fs[k + 1] - run.fs[k];
+    L.push("f(b) = " + fmt(run.fs[k + 1]) + (dfv <= 0 ? "   (down by " + fmt(-dfv) + ")" : "   (up by " + fmt(dfv) + ")"));
+    if (D.L !== null && k === 0 && full) L.push("f is a quadratic, so its model is f itself: one Newton step lands on the minimum.");
+    return L.join("\n");
+  }
+
   function cartoonText() {
     var run = S.runs[0]; if (!run) return "";
+    if (run.second) return newtonCard(run, Math.min(S.sel, run.xs.length - 1));
     var k = Math.min(S.sel, run.xs.length - 1), a = run.xs[k], g = run.gs[k], lr = run.lr, L = [];
     var aa = vec(a), lines;
     L.push("Step " + k + " → " + (k + 1) + " of " + optName(run) + ", γ = " + fmt(lr));
@@ -840,7 +1010,7 @@
   function statusWord(run) {
     var n = run.xs.length - 1, kind = run.judged && run.judged.kind;
     return {
-      converged: "converged in " + n + " steps",
+      converged: "converged in " + n + (n === 1 ? " step" : " steps"),
       not_a_minimum: kind === "maximum" ? "stopped at a maximum, not a minimum (" + n + " steps)" :
         kind === "saddle" ? "stopped at a saddle point, not a minimum (" + n + " steps)" :
           "stopped at a stationary point that is not a minimum (" + n + " steps)",
@@ -849,7 +1019,8 @@
       unbounded_below: "fell without bound: no minimum",
       stalled: "stalled after " + n + " steps, not converged",
       budget_spent: "not converged: max steps (" + n + ") ran out",
-      undefined_start: "f is undefined at the start"
+      undefined_start: "f is undefined at the start",
+      elsewhere: "descend's path is on this page from " + vec(D.start) + " only"
     }[run.verdict] || run.verdict;
   }
   function zigzag(run) {
@@ -895,7 +1066,7 @@
       out.push("γ is at or above the stability limit: lower it below " + fmt(lim.value) + ".");
     } else if (run.name === "gd" && D.L !== null && N === 2 && lam.value > 0) {
       var l2 = eig(hessian(S.start))[1].value, inv = 1 / lam.value;
-      if (l2 > 0) out.push("The shallow direction (λ₂ = " + fmt(l2) + ") shrinks only by |1 − γλ₂| = " + fmt(Math.abs(1 - lr * l2), 4) + " per step. " +
+      if (l2 > 0) out.push("The shallow direction (λ₂ = " + fmt(l2) + ") shrinks only by |1 − γλ₂| = " + fmt(Math.abs(1 - lr * l2), Math.abs(1 - Math.abs(1 - lr * l2)) < 1e-3 ? 7 : 4) + " per step. " +
         (Math.abs(lr - inv) > 0.1 * inv ? "Try γ near 1/L = " + fmt(inv) + ", or momentum." : "γ is already near 1/L; try momentum, or allow more steps."));
     } else if (run.name === "momentum" || run.name === "nesterov") {
       var rate = Math.sqrt(run.hp.momentum);
@@ -912,6 +1083,8 @@
     var adaptive = ["adagrad", "rmsprop", "adam", "adamw"].indexOf(run.name) >= 0, V = run.verdict, J = run.judged;
     var n = run.xs.length - 1, xEnd = run.xs[n], fEnd = run.fs[n];
     out.push(optName(run) + ": " + statusWord(run) + ".");
+    if (run.second) out.push(secondWords(run));
+    if (V === "elsewhere") return { text: out.join(" "), cls: "" };
     if (V === "diverged") {
       cls = "bad"; explainDiverged(run, lam, lim, where, adaptive, out);
       if (REG) out.push("In raw units L is huge because " + D.regression.x_name + " runs into the thousands: standardising it ((x − mean)/std) brings L near 2, " +
@@ -979,7 +1152,7 @@
     while (legend.firstChild) legend.removeChild(legend.firstChild);
     S.runs.forEach(function (r, i) {
       legend.appendChild(el("span", {}, [el("span", { cls: "swatch", style: "background:" + PAL[i % PAL.length] }),
-        document.createTextNode(r.name + ": " + statusWord(r))]));
+        document.createTextNode(r.name + (S.fair && S.race && !r.second ? " (γ = " + fmt(r.lr, 3) + ")" : "") + ": " + statusWord(r))]));
     });
     if (D.minimum) legend.appendChild(el("span", { text: "× minimum " + vec(D.minimum, 4) }));
     var kinds = {}; (D.stationary || []).forEach(function (s) { kinds[s.kind] = (kinds[s.kind] || 0) + 1; });
@@ -1046,25 +1219,25 @@
   function rerun(instant) {
     var names = [S.optimizer];
     if (S.race) D.optimizers.forEach(function (o) { if (S.raceSet[o] && o !== S.optimizer) names.push(o); });
-    S.runs = names.map(function (nm) { return descend(S.start, nm, S.lr, Object.assign({}, S.hp), S.maxIter); });
+    fairNote.hidden = !S.fair;
+    raceText.nodeValue = " race several optimizers from the same start (" + (S.fair ? "each at its own γ, below" : "same γ") + "):";
+    S.runs = names.map(function (nm) { return descend(S.start, nm, S.fair && S.race ? tuned(nm) : S.lr, Object.assign({}, S.hp), S.maxIter); });
     S.sel = Math.min(S.sel, S.runs[0].xs.length - 1);
     if (anim) { cancelAnimationFrame(anim); anim = null; }
+    PLAY.playing = false; PLAY.follow = false;
     var longest = Math.max.apply(null, S.runs.map(function (r) { return r.xs.length; }));
     if (instant || reduceMotion || longest < 3) { S.reveal = Infinity; renderAll(); return; }
     S.reveal = 1;
-    var per = Math.max(1, Math.ceil(longest / 60));
-    var tick = function () {
-      S.reveal += per; drawMap(); drawData();
-      if (S.reveal < longest) anim = requestAnimationFrame(tick);
-      else { anim = null; S.reveal = Infinity; drawMap(); drawData(); }
-    };
     renderAll();
-    anim = requestAnimationFrame(tick);
+    play(false);
   }
   function renderAll() {
     writeHash();
+    if (UI.dragging) { drawLegend(); drawTable(); drawLoss(); drawMap(); drawData(); updateControls(); cartoon.textContent = cartoonText(); hessBox.textContent = hessText(); return; }
     var ex = explain(S.runs[0]), extra = "";
     if (S.runs.length > 1) extra = "  Race: " + S.runs.slice(1).map(function (r) { return r.name + " " + statusWord(r); }).join("; ") + ".";
+    if (S.fair && S.race) extra += "  Fair race, γ tuned per optimizer: " + S.runs.filter(function (r) { return !r.second; }).map(function (r) {
+      return r.name + " " + fmt(r.lr, 3) + (FAIR[fairKey(r.name)].none ? " (no γ of the grid qualified: the slider's)" : ""); }).join(", ") + " (" + fairShort + ").";
     statusBox.textContent = ex.text + extra;
     statusBox.className = "status " + ex.cls;
     drawLegend(); drawTable(); drawLoss(); drawMap(); drawData(); updateControls();
@@ -1081,12 +1254,188 @@
     rerun();
   }
 
+  // ------------------------------------------------------------------ the fair race
+  // Each optimizer at its own rate, by the rule the page states (fairRule), from the page's own
+  // runs (the same iterates and verdicts as descend.minimize; a test replays the rule there).
+  function rateGrid() {
+    var lo = D.lr_range[0], hi = D.lr_range[1], out = [];
+    for (var e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) [1, 2, 5].forEach(function (m) {
+      var r = +(m * Math.pow(10, e)).toPrecision(3); if (r >= lo * (1 - 1e-12) && r <= hi * (1 + 1e-12)) out.push(r);
+    });
+    return out;
+  }
+  var FAIR = {};
+  function fairKey(name) { return [name, S.start.join(","), S.maxIter, JSON.stringify(S.hp)].join("|"); }
+  function tuned(name) {
+    if (SECOND[name]) return NaN;
+    var key = fairKey(name); if (FAIR[key]) return FAIR[key].lr;
+    var best = null, failing = ["diverged", "unbounded_below", "oscillating", "undefined_start"];
+    rateGrid().forEach(function (lr) {
+      var r = descend(S.start, name, lr, Object.assign({}, S.hp), S.maxIter), n = r.xs.length - 1;
+      var c = { lr: lr, conv: r.verdict === "converged", n: n, f: r.fs[n] };
+      if (failing.indexOf(r.verdict) >= 0 || !isFinite(c.f)) return;
+      if (!best || (c.conv && (!best.conv || c.n < best.n)) || (!c.conv && !best.conv && c.f < best.f)) best = c;
+    });
+    FAIR[key] = best || { lr: S.lr, none: true };
+    return FAIR[key].lr;
+  }
+
+  // ------------------------------------------------------------------ play, pause, speed
+  // The runs are revealed step by step: at 1× the longest run takes 2 s (at least 20 steps a
+  // second); the speed menu scales that. Pressed play also walks the step card along.
+  var PLAY = { playing: false, follow: false, speed: 1, t0: 0, r0: 1 };
+  function longestRun() { return Math.max.apply(null, S.runs.map(function (r) { return r.xs.length; })); }
+  function playTick(ts) {
+    var longest = longestRun();
+    if (!PLAY.t0) PLAY.t0 = ts;
+    S.reveal = PLAY.r0 + (ts - PLAY.t0) / 1000 * Math.max(20, longest / 2) * PLAY.speed;
+    if (S.reveal >= longest) { S.reveal = Infinity; PLAY.playing = false; anim = null; }
+    else anim = requestAnimationFrame(playTick);
+    if (PLAY.follow && S.runs[0]) {
+      var k = Math.min(S.runs[0].xs.length - 1, Math.floor(Math.min(S.reveal, 1e9)) - 1);
+      if (k !== S.sel) { S.sel = Math.max(0, k); drawLoss(); highlightRow(); cartoon.textContent = cartoonText(); }
+    }
+    drawMap(); drawData(); playButton();
+  }
+  function play(follow) {
+    if (!S.runs.length) return;
+    if (anim) cancelAnimationFrame(anim);
+    if (!(S.reveal < longestRun())) S.reveal = 1;
+    PLAY.r0 = S.reveal; PLAY.t0 = 0; PLAY.playing = true; PLAY.follow = follow;
+    anim = requestAnimationFrame(playTick); playButton();
+  }
+  function pause() {
+    if (anim) cancelAnimationFrame(anim);
+    anim = null; PLAY.playing = false;
+    if (isFinite(S.reveal)) S.reveal = Math.max(1, Math.floor(S.reveal));
+    playButton(); drawMap(); drawData();
+  }
+  function playButton() { btnPlay.textContent = PLAY.playing ? "❚❚ pause" : "▶ play"; btnPlay.setAttribute("aria-pressed", String(PLAY.playing)); }
+  btnPlay.addEventListener("click", function () { if (PLAY.playing) pause(); else play(true); });
+  speedSelect.addEventListener("change", function () {
+    var v = +speedSelect.value; if (!(v > 0)) return;
+    if (PLAY.playing) { PLAY.r0 = S.reveal; PLAY.t0 = 0; }
+    PLAY.speed = v;
+  });
+
+  // ------------------------------------------------------------------ zoom and pan
+  // The window changes; the grid (or the curve) is recomputed for it from the compiled
+  // function, which descend printed from its own parsed expression (never from the text).
+  function viewChanged() {
+    grid = null; if (N === 1) computeCurve();
+    drawMap(); writeHash();
+  }
+  function setView(x0, x1, y0, y1) {
+    var okx = x1 > x0 && isFinite(x0) && isFinite(x1) && (x1 - x0) > 1e-9 * Math.max(1, Math.abs(x0), Math.abs(x1)) && x1 - x0 < 1e12;
+    var oky = N === 1 || (y1 > y0 && isFinite(y0) && isFinite(y1) && (y1 - y0) > 1e-9 * Math.max(1, Math.abs(y0), Math.abs(y1)) && y1 - y0 < 1e12);
+    if (!(okx && oky)) return false;
+    view.x0 = x0; view.x1 = x1; if (N === 2) { view.y0 = y0; view.y1 = y1; }
+    viewChanged(); return true;
+  }
+  function zoomAt(c, factor) { // factor < 1 zooms in, about the data point c
+    return setView(c[0] + (view.x0 - c[0]) * factor, c[0] + (view.x1 - c[0]) * factor,
+      c[1] + (view.y0 - c[1]) * factor, c[1] + (view.y1 - c[1]) * factor);
+  }
+  function centre() { return [(view.x0 + view.x1) / 2, (view.y0 + view.y1) / 2]; }
+  function panBy(fx, fy) { // fractions of the window
+    var dx = (view.x1 - view.x0) * fx, dy = (view.y1 - view.y0) * fy;
+    return setView(view.x0 + dx, view.x1 + dx, view.y0 + dy, view.y1 + dy);
+  }
+  function resetView() { setView(D.window[0][0], D.window[0][1], N === 2 ? D.window[1][0] : 0, N === 2 ? D.window[1][1] : 1); }
+  btnZoomIn.addEventListener("click", function () { zoomAt(centre(), 0.8); });
+  [[btnLrHalf, 0.5], [btnLrDouble, 2]].forEach(function (b) {
+    b[0].addEventListener("click", function () {
+      var v = +(S.lr * b[1]).toPrecision(6); if (!(v > 0 && isFinite(v))) return;
+      S.lr = v; if (v < lrLo) lrLo = v / 10; if (v > lrHi) lrHi = v * 10; updateControls(); rerun();
+    });
+  });
+  btnZoomOut.addEventListener("click", function () { zoomAt(centre(), 1.25); });
+  btnZoomReset.addEventListener("click", resetView);
+  btnPan.addEventListener("click", function () {
+    UI.pan = !UI.pan; btnPan.setAttribute("aria-pressed", String(UI.pan));
+    mapCanvas.style.touchAction = UI.pan ? "none" : ""; mapCanvas.style.cursor = UI.pan ? "move" : "";
+  });
+  function pxOf(ev) {
+    var r = mapCanvas.getBoundingClientRect();
+    return [(ev.clientX - r.left) * geom.W / r.width, (ev.clientY - r.top) * geom.H / r.height];
+  }
+  mapCanvas.addEventListener("wheel", function (ev) {
+    ev.preventDefault();
+    var P = pxOf(ev), d = Math.max(-200, Math.min(200, ev.deltaMode ? ev.deltaY * 30 : ev.deltaY));
+    zoomAt(toData(P[0], P[1]), Math.exp(d * 0.002));
+  }, { passive: false });
+  // Pointer gestures: drag the start (live recompute), drag to pan (Shift or pan mode), pinch.
+  var POINTERS = {}, GESTURE = null, dragged = false, pendingFrame = 0;
+  function startPx() { var p = pointOf(S.start, value(S.start)); return toPx(p[0], p[1]); }
+  var pendingFn = null; // the latest gesture's update, run once per frame
+  function flush() { if (pendingFrame) cancelAnimationFrame(pendingFrame); pendingFrame = 0; var fn = pendingFn; pendingFn = null; if (fn) fn(); }
+  function later(fn) { pendingFn = fn; if (!pendingFrame) pendingFrame = requestAnimationFrame(flush); }
+  function nearStart(P) { var s = startPx(); return Math.hypot(P[0] - s[0], P[1] - s[1]) <= 14 * UI.fs; }
+  mapCanvas.addEventListener("touchstart", function (ev) { // keep the page from scrolling under a gesture
+    var t = ev.touches[0], r = mapCanvas.getBoundingClientRect();
+    if (ev.touches.length > 1 || UI.pan || nearStart([(t.clientX - r.left) * geom.W / r.width, (t.clientY - r.top) * geom.H / r.height])) ev.preventDefault();
+  }, { passive: false });
+  mapCanvas.addEventListener("pointerdown", function (ev) {
+    POINTERS[ev.pointerId] = pxOf(ev); dragged = false;
+    var ids = Object.keys(POINTERS), P = POINTERS[ev.pointerId];
+    if (ids.length === 2) {
+      var a = POINTERS[ids[0]], b = POINTERS[ids[1]];
+      GESTURE = { kind: "pinch", d: Math.hypot(a[0] - b[0], a[1] - b[1]) || 1, view: Object.assign({}, view), c: toData((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) };
+    } else if (UI.pan || ev.shiftKey || ev.button === 1) GESTURE = { kind: "pan", P: P, view: Object.assign({}, view) };
+    else if (nearStart(P)) { GESTURE = { kind: "start" }; UI.dragging = true; }
+    else { GESTURE = null; return; }
+    try { mapCanvas.setPointerCapture(ev.pointerId); } catch (e) { void e; }
+    ev.preventDefault();
+  });
+  mapCanvas.addEventListener("pointermove", function (ev) {
+    if (!GESTURE || !POINTERS[ev.pointerId]) return;
+    var P = pxOf(ev), g = GESTURE; POINTERS[ev.pointerId] = P; dragged = true;
+    if (g.kind === "pan") {
+      var dx = (g.P[0] - P[0]) / pw() * (g.view.x1 - g.view.x0), dy = (P[1] - g.P[1]) / ph() * (g.view.y1 - g.view.y0);
+      later(function () { setView(g.view.x0 + dx, g.view.x1 + dx, g.view.y0 + dy, g.view.y1 + dy); });
+    } else if (g.kind === "pinch") {
+      var ids = Object.keys(POINTERS), a = POINTERS[ids[0]], b = POINTERS[ids[1]], f = g.d / (Math.hypot(a[0] - b[0], a[1] - b[1]) || 1), v = g.view, c = g.c;
+      later(function () { setView(c[0] + (v.x0 - c[0]) * f, c[0] + (v.x1 - c[0]) * f, c[1] + (v.y0 - c[1]) * f, c[1] + (v.y1 - c[1]) * f); });
+    } else {
+      var x = toData(Math.max(M.l, Math.min(M.l + pw(), P[0])), Math.max(M.t, Math.min(M.t + ph(), P[1])));
+      later(function () { dragStart(N === 2 ? x : [x[0]]); });
+    }
+  });
+  function endGesture(ev) {
+    delete POINTERS[ev.pointerId];
+    flush();
+    // while the start moves, the status keeps still (it sits above the map on a phone and
+    // would move the map under the finger); it is written once the finger is lifted
+    if (GESTURE && GESTURE.kind === "start") { UI.dragging = false; if (dragged) renderAll(); }
+    if (Object.keys(POINTERS).length === 0) GESTURE = null;
+  }
+  mapCanvas.addEventListener("pointerup", endGesture);
+  mapCanvas.addEventListener("pointercancel", endGesture);
+  function dragStart(x) { // the start follows the pointer; every run is recomputed at once
+    S.start = x.map(function (v) { return +v.toPrecision(6); }); S.cursor = S.start.slice(); S.sel = 0;
+    rerun(true);
+  }
+  function consumeDrag() { var d = dragged; dragged = false; return d; }
+  mapCanvas.addEventListener("keydown", function (ev) { // zoom and pan keys (before the cursor's)
+    var k = ev.key, done = true;
+    if (k === "+" || k === "=") zoomAt(N === 2 ? S.cursor : [S.cursor[0], 0], 0.8);
+    else if (k === "-" || k === "_" || k === "−") zoomAt(N === 2 ? S.cursor : [S.cursor[0], 0], 1.25);
+    else if (k === "0") resetView();
+    else if (k === "p" || k === "P") { if (PLAY.playing) pause(); else play(true); }
+    else if ((ev.altKey || UI.pan) && k.indexOf("Arrow") === 0) {
+      var step = ev.shiftKey ? 0.5 : 0.1;
+      panBy(k === "ArrowLeft" ? -step : k === "ArrowRight" ? step : 0, k === "ArrowDown" ? -step : k === "ArrowUp" ? step : 0);
+    } else done = false;
+    if (done) { ev.preventDefault(); ev.stopImmediatePropagation(); }
+  });
+
   // ------------------------------------------------------------------ map interaction
   function eventData(ev) {
     var r = mapCanvas.getBoundingClientRect();
     return toData((ev.clientX - r.left) * geom.W / r.width, (ev.clientY - r.top) * geom.H / r.height);
   }
   mapCanvas.addEventListener("click", function (ev) {
+    if (consumeDrag()) return; // the end of a drag, not a click
     var p = eventData(ev);
     if (!inView(N === 2 ? p : [p[0], view.y0])) return;
     startAt(N === 2 ? p : [p[0]]);
@@ -1132,6 +1481,90 @@
     }
   });
 
+  // ------------------------------------------------------------------ export: PNG and SVG
+  // The map as shown, made in the page (no network): the canvas's pixels as a PNG, or the same
+  // drawing calls recorded as SVG elements by a small 2-D context (paintMap draws on either).
+  function svgContext(W, H) {
+    var out = [], defs = [], st = { t: "", lw: 1, ss: "#000", fs: "#000", font: "10px sans-serif", dash: [], ta: "start", clip: "" };
+    var stack = [], d = "", nclip = 0, meter = document.createElement("canvas").getContext("2d");
+    function esc(v) { return String(v).replace(/&/g, "&amp;").replace(/[<]/g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;"); }
+    function n(v) { return +(+v).toFixed(2); }
+    function common() {
+      return (st.t ? ' transform="' + st.t + '"' : "") + (st.clip ? ' clip-path="url(#' + st.clip + ')"' : "");
+    }
+    function paint(kind) {
+      if (!d) return;
+      out.push('<path d="' + d + '"' + (kind === "fill" ? ' fill="' + esc(st.fs) + '" stroke="none"' :
+        ' fill="none" stroke="' + esc(st.ss) + '" stroke-width="' + n(st.lw) + '" stroke-linejoin="round"' +
+        (st.dash.length ? ' stroke-dasharray="' + st.dash.join(" ") + '"' : "")) + common() + "/>");
+    }
+    function text(t, x, y, kind) {
+      var anchor = { center: "middle", right: "end", end: "end" }[st.ta] || "start";
+      out.push('<text x="' + n(x) + '" y="' + n(y) + '" text-anchor="' + anchor + '" style="font: ' + esc(st.font) + '"' +
+        (kind === "fill" ? ' fill="' + esc(st.fs) + '"' : ' fill="none" stroke="' + esc(st.ss) + '" stroke-width="' + n(st.lw) + '" stroke-linejoin="round"') +
+        common() + ">" + esc(t) + "<\/text>");
+    }
+    var ctx = {
+      save: function () { stack.push(Object.assign({}, st, { dash: st.dash.slice() })); },
+      restore: function () { if (stack.length) st = stack.pop(); },
+      beginPath: function () { d = ""; },
+      moveTo: function (x, y) { d += "M" + n(x) + " " + n(y); },
+      lineTo: function (x, y) { d += "L" + n(x) + " " + n(y); },
+      closePath: function () { d += "Z"; },
+      arc: function (x, y, r) { d += "M" + n(x + r) + " " + n(y) + "A" + n(r) + " " + n(r) + " 0 1 0 " + n(x - r) + " " + n(y) + "A" + n(r) + " " + n(r) + " 0 1 0 " + n(x + r) + " " + n(y) + "Z"; },
+      rect: function (x, y, w, h) { d += "M" + n(x) + " " + n(y) + "h" + n(w) + "v" + n(h) + "h" + n(-w) + "Z"; },
+      clip: function () { nclip += 1; defs.push('<clipPath id="c' + nclip + '"><path d="' + d + '"/><\/clipPath>'); st.clip = "c" + nclip; },
+      stroke: function () { paint("stroke"); }, fill: function () { paint("fill"); },
+      fillRect: function (x, y, w, h) { var keep = d; d = ""; ctx.rect(x, y, w, h); paint("fill"); d = keep; },
+      strokeRect: function (x, y, w, h) { var keep = d; d = ""; ctx.rect(x, y, w, h); paint("stroke"); d = keep; },
+      fillText: function (t, x, y) { text(t, x, y, "fill"); },
+      strokeText: function (t, x, y) { text(t, x, y, "stroke"); },
+      measureText: function (t) { meter.font = st.font; return meter.measureText(t); },
+      setLineDash: function (a) { st.dash = a.slice(); },
+      translate: function (x, y) { st.t += " translate(" + n(x) + " " + n(y) + ")"; },
+      rotate: function (a) { st.t += " rotate(" + n(a * 180 / Math.PI) + ")"; },
+      setTransform: function () {},
+      drawImage: function (img, sx, sy, sw, sh, x, y, w, h) {
+        out.push('<image href="' + img.toDataURL("image/png") + '" x="' + n(x) + '" y="' + n(y) + '" width="' + n(w) + '" height="' + n(h) + '" preserveAspectRatio="none"' + common() + "/>");
+      }
+    };
+    [["lineWidth", "lw"], ["strokeStyle", "ss"], ["fillStyle", "fs"], ["font", "font"], ["textAlign", "ta"]].forEach(function (p) {
+      Object.defineProperty(ctx, p[0], { get: function () { return st[p[1]]; }, set: function (v) { st[p[1]] = v; } });
+    });
+    ctx.lineJoin = ctx.imageSmoothingEnabled = null;
+    ctx.svg = function () {
+      return '<svg xmlns="http://www.w3.org/2000/svg" width="' + W + '" height="' + H + '" viewBox="0 0 ' + W + " " + H + '">' +
+        "<title>" + esc(D.title) + "<\/title><defs>" + defs.join("") + "<\/defs>" + out.join("") + "<\/svg>";
+    };
+    return ctx;
+  }
+  function mapSvg() { var ctx = svgContext(geom.W, geom.H); paintMap(ctx); return ctx.svg(); }
+  function download(blob, name) {
+    if (exportLink.href) URL.revokeObjectURL(exportLink.href);
+    exportLink.href = URL.createObjectURL(blob); exportLink.download = name; exportLink.click();
+  }
+  btnPng.addEventListener("click", function () { drawMap(); mapCanvas.toBlob(function (b) { download(b, "descend-map.png"); }, "image/png"); });
+  btnSvg.addEventListener("click", function () { download(new Blob([mapSvg()], { type: "image/svg+xml" }), "descend-map.svg"); });
+
+  // ------------------------------------------------------------------ projector layout
+  // The map and the loss curve side by side on one 1280×800 screen, every text at least 20 px.
+  function setProjector(on) {
+    UI.projector = on; UI.fs = on ? 2 : 1;
+    document.body.classList.toggle("projector", on);
+    btnProjector.setAttribute("aria-pressed", String(on));
+    btnProjector.textContent = on ? "leave projector" : "projector";
+    lastW = -1; drawMap(); drawData(); drawLoss(); writeHash();
+  }
+  btnProjector.addEventListener("click", function () {
+    var on = !UI.projector;
+    setProjector(on);
+    try {
+      if (on && document.documentElement.requestFullscreen && !document.fullscreenElement) document.documentElement.requestFullscreen().catch(function () {});
+      else if (!on && document.fullscreenElement) document.exitFullscreen();
+    } catch (e) { void e; }
+  });
+  document.addEventListener("keydown", function (ev) { if (ev.key === "Escape" && UI.projector) setProjector(false); });
+
   // ------------------------------------------------------------------ start
   if (N === 1) computeCurve();
   var lastW = 0;
@@ -1152,7 +1585,12 @@
         words: statusWord(r), explanation: explain(r).text };
     },
     iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, verdict: r.verdict, optimizer: r.name, learning_rate: r.lr, races: S.runs.length } : null; },
-    state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, hyper: S.hp, selected: S.sel, race: S.race }; },
+    state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, hyper: S.hp, selected: S.sel, race: S.race,
+      fair: !!S.fair, view: [view.x0, view.x1, view.y0, view.y1], reveal: isFinite(S.reveal) ? S.reveal : null, playing: PLAY.playing, speed: PLAY.speed,
+      projector: UI.projector, fontScale: UI.fs, labels: LABELS.map(function (b) { return b.slice(); }), marks: MARKS.map(function (b) { return b.slice(); }), colorbar: colorbarTicks(),
+      runs: S.runs.map(function (r) { return { name: r.name, learning_rate: r.lr, verdict: r.verdict, nit: r.xs.length - 1, x: r.xs }; }) }; },
+    startPixel: function () { var p = startPx(), r = mapCanvas.getBoundingClientRect(); return [p[0] * r.width / geom.W, p[1] * r.height / geom.H]; },
+    rateGrid: rateGrid, mapSvg: function () { return mapSvg(); }, newtonStep: function (x) { return newtonStep(x); },
     pixelOf: function (x) { var p = toPx(x[0], N === 2 ? x[1] : view.y0 + (view.y1 - view.y0) / 2); var r = mapCanvas.getBoundingClientRect(); return [p[0] * r.width / geom.W, p[1] * r.height / geom.H]; },
     hessian: function (x) { var c = curvatureAt(x); return c ? { H: c.H, eigenvalues: c.eig.map(function (e) { return e.value; }), vectors: c.eig.map(function (e) { return e.vector; }) } : null; },
     select: select
@@ -1166,6 +1604,10 @@
     var parts = ["s=" + S.start.map(function (v) { return +v.toPrecision(8); }).join(","), "o=" + S.optimizer, "lr=" + S.lr, "n=" + S.maxIter];
     Object.keys(HP).forEach(function (k) { parts.push(k + "=" + S.hp[HP[k]]); });
     if (S.race) parts.push("r=" + D.optimizers.filter(function (o) { return S.raceSet[o]; }).join(","));
+    if (S.fair) parts.push("fair=1");
+    var w = D.window, v = [view.x0, view.x1].concat(N === 2 ? [view.y0, view.y1] : []);
+    if (v[0] !== w[0][0] || v[1] !== w[0][1] || (N === 2 && (v[2] !== w[1][0] || v[3] !== w[1][1]))) parts.push("v=" + v.map(function (z) { return +z.toPrecision(8); }).join(","));
+    if (UI.projector) parts.push("pj=1");
     try { history.replaceState(null, "", "#" + parts.join("&")); } catch (e) { void e; }
   }
   function readHash() {
@@ -1177,6 +1619,15 @@
       else if (k === "lr" && isFinite(x) && x > 0) { S.lr = x; if (x < lrLo) lrLo = x / 10; if (x > lrHi) lrHi = x * 10; }
       else if (k === "n" && x >= 1 && x <= 100000) { S.maxIter = Math.round(x); maxNumber.value = String(S.maxIter); }
       else if (HP[k] && isFinite(x) && x >= 0 && x < 1) S.hp[HP[k]] = x;
+      else if (k === "fair") { S.fair = v === "1"; fairBox.checked = S.fair; }
+      else if (k === "pj" && v === "1" && !UI.projector) { UI.projector = true; UI.fs = 2; document.body.classList.add("projector"); btnProjector.setAttribute("aria-pressed", "true"); btnProjector.textContent = "leave projector"; }
+      else if (k === "v") {
+        var q = v.split(",").map(Number);
+        if (q.length === 2 * N && q.every(isFinite) && q[1] > q[0] && (N === 1 || q[3] > q[2])) {
+          view.x0 = q[0]; view.x1 = q[1]; if (N === 2) { view.y0 = q[2]; view.y1 = q[3]; }
+          grid = null; if (N === 1) computeCurve();
+        }
+      }
       else if (k === "r") {
         var names = v.split(",").filter(function (o) { return D.optimizers.indexOf(o) >= 0; });
         S.race = names.length > 0; raceBox.checked = S.race; S.raceSet = raceSetOf(names);
