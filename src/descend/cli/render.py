@@ -134,10 +134,17 @@ def print_fit(model: Any, report: FitReport) -> None:
     lr_text = f"{lr:.6g}" if isinstance(lr, float) else str(lr)
     limit = model.stability_limit_
     where = _COORDINATES.get(model.learning_rate_coordinates_, "")
+    design = getattr(model, "design_", None)
+    origin = "" if model.fit_intercept else "through the origin"
+    if design is not None:  # the formula, not every indicator column it makes
+        model_text = (f"{printable(design.plan.text)} ({len(report.feature_names)} design "
+                      f"columns{', ' + origin if origin else ''})")
+    else:
+        model_text = (f"{printable(report.target_name)} ~ "
+                      f"{printable(' + '.join(report.feature_names))}"
+                      + (f" ({origin})" if origin else ""))
     out.print(
-        f"{printable(report.source)}: {report.n} rows; {printable(report.target_name)} ~ "
-        f"{printable(' + '.join(report.feature_names))}"
-        + ("" if model.fit_intercept else " (through the origin)")
+        f"{printable(report.source)}: {report.n} rows; {model_text}"
         + f"; loss {model.loss}; optimizer {model.optimizer_}; "
         f"learning rate {lr_text} ({where}"
         + (f"; stability limit 2/L = {limit:.6g})" if limit else ")"),
