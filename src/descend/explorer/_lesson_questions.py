@@ -49,13 +49,16 @@ def _match(value: Any, candidates: Sequence[Any], rtol: float = 1e-9) -> int | N
     return None
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def _n(v: float, digits: int = 4) -> str:
     """A number as the page writes it: 4 significant digits, a real minus sign."""
     v = float(v)
     text = f"{v:.{digits}g}" if v != 0 else "0"
     if "e" in text:
         mant, exp = text.split("e")
-        text = f"{mant}·10^{int(exp)}"
+        text = f"{mant}·10{str(int(exp)).translate(_SUPERSCRIPT)}"
     return text.replace("-", "−")
 
 
@@ -121,6 +124,12 @@ WORDS = {"converged": "converged", "not_a_minimum": "not a minimum", "oscillatin
 
 def _word(verdict: Any) -> str:
     return WORDS.get(str(verdict), str(verdict).replace("_", " "))
+
+
+def _said(verdict: Any) -> str:
+    """The verdict's words at the start of a sentence."""
+    word = _word(verdict)
+    return word[:1].upper() + word[1:]
 
 
 def _verdict_index(verdict: str, table: Sequence[str]) -> int | None:
@@ -297,8 +306,8 @@ def _houses(ls: Lesson) -> list[Question]:
                   "creeps towards it, too slowly to arrive in 1000 steps",
                   "blows up: each step overshoots more (diverges)"],
                  _verdict_index(v, ["converged", "budget_spent", "diverged"]),
-                 f"{_word(v)} at iteration {raw.n_iter_} (descend fit, no scaling). The curvature along "
-                 f"the slope is L = 2 × mean(size²) = {_n(raw.curvature_)}, so 2/L = "
+                 f"{_said(v)} at iteration {raw.n_iter_} (descend fit, no scaling). The curvature along "
+                 f"the slope is L ≈ 2 × mean(size²) = {_n(raw.curvature_)}, so 2/L = "
                  f"{_n(raw.stability_limit_, 3)} and γ = 0.0001 is "
                  f"{_n(ls.learning_rate / raw.stability_limit_, 3)}× too large. The map shows it: "
                  f"the page's run from (0, 0) is {_word(page_raw.verdict)} too.",
@@ -313,10 +322,10 @@ def _houses(ls: Lesson) -> list[Question]:
                  ["it diverges again", f"${exact[1]:.2f} per square foot, base price ${_dollars(exact[0])}",
                   "a different line", "it has not settled after 1000 steps"],
                  1 if found else 0 if sv == "diverged" else 3 if sv == "budget_spent" else 2,
-                 f"{_word(sv)} after {std.n_iter_} steps: m = ${m:.2f} per square foot, b = ${_dollars(b)} "
+                 f"{_said(sv)} after {std.n_iter_} steps: m = ${m:.2f} per square foot, b = ${_dollars(b)} "
                  "(reported back in your units) — the tutorial's printed answer, which its own "
                  "raw-units code cannot reach. Standardised, the curvature is 2 in both "
-                 "directions, so 2/L = 1. The map now shows raw units at a stable γ = 2·10^−7: "
+                 "directions, so 2/L = 1. The map now shows raw units at a stable γ = 2·10⁻⁷: "
                  f"the loss falls from {_n(crawl.history.fun[0])} to {_n(crawl.fun)}, yet after "
                  f"{crawl.nit} steps it is {_word(crawl.verdict)}: b = {_n(crawl.x[0], 3)} where "
                  "the answer is 0 — along the intercept the curvature is tiny next to L, and "
@@ -340,7 +349,7 @@ def _saddle(ls: Lesson) -> list[Question]:
                  _state(ls), _engine(on))
     q2 = _choice("Now start at (3, 0.01), a hair off the line. Where does it stop?", words,
                  _verdict_index(str(off.verdict), table),
-                 f"{_word(off.verdict)}: y grows by 1 + 2γ = {_n(1 + 2 * lr)} "
+                 f"{_said(off.verdict)}: y grows by 1 + 2γ = {_n(1 + 2 * lr)} "
                  f"each step; after {off.nit} steps y = {_n(off.x[1])} and f = {_n(off.fun)}. "
                  "The saddle only holds a start that sits exactly on its ridge.",
                  _state(ls, start=[3.0, 0.01]), _engine(off))
@@ -366,7 +375,7 @@ def _local(ls: Lesson) -> list[Question]:
                  ["yes: the gradient is about 0 and f curves up there",
                   "no: it knows there is a deeper valley"],
                  0 if v == "converged" else 1 if v != "converged" else None,
-                 f"{_word(v)}: converged means a local minimum — |∇f| under 10⁻⁶ and positive "
+                 f"{_said(v)}: converged means a local minimum — |∇f| under 10⁻⁶ and positive "
                  "curvature where it stopped. No test at one point can see the other valley. "
                  "Start left of the hump (x = −2) to find the deeper one, "
                  f"{_n(right.fun - left.fun)} lower.", _state(ls, start=[-2.0]), _engine(left))
@@ -388,7 +397,7 @@ def _momentum(ls: Lesson) -> list[Question]:
                  ["more than gd", "about the same (within 20 %)",
                   "fewer: between a quarter and 80 % of gd's", "under a quarter of gd's"],
                  3 if ratio < 0.25 else 2 if ratio < 0.8 else 1 if ratio <= 1.2 else 0,
-                 f"{_word(hb.verdict)} after {hb.nit} steps, {_n(ratio, 2)}× gd's. The velocity "
+                 f"{_said(hb.verdict)} after {hb.nit} steps, {_n(ratio, 2)}× gd's. The velocity "
                  "v ← μv + ∇f keeps adding up along the valley floor, where the gradient keeps "
                  "its sign: there the step grows towards γ/(1 − μ) = 10γ. The map races both.",
                  _state(ls, optimizer="momentum", race=["gd", "momentum"]), _engine(hb))
@@ -415,7 +424,7 @@ def _adam(ls: Lesson) -> list[Question]:
                  f"{ls.max_iter} steps?",
                  ["yes", f"no: it is still moving after {ls.max_iter} steps"],
                  _verdict_index(str(full.verdict), ["converged", "budget_spent"]),
-                 f"{_word(full.verdict)}: after {full.nit} steps |∇f| = "
+                 f"{_said(full.verdict)}: after {full.nit} steps |∇f| = "
                  f"{_n(full.history.grad_norm[-1], 3)} at {_vec(full.x)}. Near the bottom √v̂ "
                  "still remembers the large early gradients (β₂ = 0.999 averages over about "
                  "1000 steps), so the steps are neither the gradient's size nor γ: Adam gets "

@@ -105,13 +105,15 @@
     form.classList.add(a.right ? "right" : "wrong");
     if (q.kind === "choice") form.querySelectorAll("label.lesson-choice").forEach(function (lab, i) {
       if (i === q.answer) { lab.classList.add("answer"); lab.appendChild(el("strong", { cls: "lesson-tag", text: " ← the engine's answer" })); }
+      else if (lab.querySelector("input").checked) { lab.classList.add("picked"); lab.appendChild(el("strong", { cls: "lesson-tag mine", text: " ← your prediction" })); }
     });
     var said = q.kind === "choice" ? q.choices[q.answer] : num(q.answer);
     out.appendChild(el("p", { cls: "lesson-verdict", text: (a.right ? "Right. " : "Not quite. ") + "You predicted “" + a.text + "”; descend says “" + said + "”." }));
     out.appendChild(el("p", { text: q.reveal }));
     var s = q.state, run = X.run({ start: s.start, optimizer: s.optimizer, learning_rate: s.learning_rate, max_iter: s.max_iter });
     var agree = q.engine && run.verdict === q.engine.verdict && run.nit === q.engine.nit;
-    var line = "On the map: " + s.optimizer + " from (" + s.start.map(num).join(", ") + ") at γ = " + num(s.learning_rate) +
+    var from = s.start.length === 1 ? "x = " + num(s.start[0]) : "(" + s.start.map(num).join(", ") + ")";
+    var line = "On the map: " + s.optimizer + " from " + from + " at γ = " + num(s.learning_rate) +
       ", the page's own run: " + (WORDS[run.verdict] || run.verdict) + " after " + run.nit + " steps" +
       (q.engine ? (agree ? " — the same as descend.minimize." : " — descend.minimize says " + (WORDS[q.engine.verdict] || q.engine.verdict) + " after " + q.engine.nit + ".") : ".");
     out.appendChild(el("p", { cls: "lesson-run", id: "q" + k + "-run", text: line, "data-verdict": run.verdict, "data-nit": String(run.nit) }));
