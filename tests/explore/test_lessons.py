@@ -244,3 +244,15 @@ def test_cli_never_replaces_a_lesson_without_force(tmp_path, capsys):
     assert main(["explore", "--lessons", "--html", str(tmp_path / "index.html")]) == 2
     assert (tmp_path / "index.html").read_text() == "mine too"
     assert not (tmp_path / "lesson-bowl.html").exists()  # planned first: nothing written
+
+
+def test_lessons_are_a_light_command(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from descend.cli.app import main; "
+            f"rc = main(['explore', '--lessons', '--html', {str(tmp_path / 'index.html')!r}]); "
+            "print(rc, sorted(m for m in ('matplotlib', 'plotly', 'sklearn', 'numba', 'dask', "
+            "'polars', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 []"

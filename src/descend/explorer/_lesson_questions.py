@@ -294,8 +294,8 @@ def _houses(ls: Lesson) -> list[Question]:
     X, y = _houses_rows()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        raw = descend.LinearRegression(learning_rate=ls.learning_rate, scale=False).fit(X, y)
-        std = descend.LinearRegression(learning_rate=0.1, scale=True).fit(X, y)
+        raw = descend.LinearModel(learning_rate=ls.learning_rate, scale=False).fit(X, y)
+        std = descend.LinearModel(learning_rate=0.1, scale=True).fit(X, y)
     loss = _houses_loss()
     page_raw = _run(loss, ls.start, ls.learning_rate, variables=_HOUSES_VARIABLES)
     crawl = _run(loss, ls.start, 2e-7, variables=_HOUSES_VARIABLES)

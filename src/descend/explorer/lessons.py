@@ -8,7 +8,7 @@ Phys. 72, 835). While a prediction is open the map is hidden; the reveal names t
 answer, the right one and the numbers behind it, and opens the map on that run.
 
 Every right answer is computed here, at build time, by descend's engine: :func:`descend.minimize`
-(verdict, steps, iterates), :func:`descend.gradient_at`, or :class:`descend.LinearRegression`
+(verdict, steps, iterates), :func:`descend.gradient_at`, or :class:`descend.LinearModel`
 for the house prices; the choices are fixed words or ranges and the engine picks one (a build
 fails if it picks none). The page's own live run of the same settings is written beside the
 reveal, so a learner (and the tests) see the page and the engine agree.
