@@ -114,7 +114,16 @@ def test_walk_through_the_lesson(browser, lesson_dir, name, how):
         assert len(qs) >= 2
         for k, q in enumerate(qs):
             assert not page.is_visible("#app") and page.is_visible("#lesson-mapnote")
-            assert page.text_content(f"#lesson-q{k} legend").startswith(f"Prediction {k + 1} of {len(qs)}")
+            legend = page.text_content(f"#lesson-q{k} legend")
+            assert legend == f"Prediction {k + 1} of {len(qs)}: {q['prompt']}"
+            # what a screen reader names: the group by its question, each choice by its words
+            assert page.get_by_role("group", name=legend, exact=True).count() == 1
+            form = page.locator(f"#lesson-q{k}")
+            if q["kind"] == "choice":
+                for c in q["choices"]:
+                    assert form.get_by_role("radio", name=c, exact=True).count() == 1, c
+            else:
+                assert form.get_by_role("textbox", name="Your prediction", exact=True).count() == 1
             # checking with no answer asks for one and reveals nothing
             if how == "touch":
                 page.tap(f"#q{k}-check")
