@@ -65,7 +65,7 @@ def _houses_formula():
 def test_tangent(qs):
     slope, step = qs["tangent"]
     assert slope["answer"] == 2 * 3 == descend.gradient_at("x**2", [3]).value[0]
-    assert _chosen(step).startswith("x = 2.4 ")
+    assert _chosen(step) == "x = 2.4"
     assert _min("x**2", [3], 0.1, max_iter=1).x[0] == pytest.approx(3 - 0.1 * 6, abs=1e-15)
 
 

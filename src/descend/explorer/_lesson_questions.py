@@ -150,16 +150,16 @@ def _tangent(ls: Lesson) -> list[Question]:
                   f"right raises f about {_n(slope)}× as much. At x = 4 the slope is already "
                   f"{_n(slope4)} — that is why it is the slope for a tiny step, not for a step of 1.",
         "state": _state(ls), "engine": _engine(full)}
-    cands = [[a[0] - lr * slope], [a[0] + lr * slope], [a[0] - lr], [0.0]]
-    labels = [f"x = {_n(c[0])}" + w for c, w in zip(cands, (
-        " (left, downhill)", " (right, uphill)", " (γ alone)", " (the bottom, in one jump)"),
-        strict=True)]
+    # the choices in increasing x: the step, the step the wrong way, γ alone, the bottom
+    cands = [[0.0], [a[0] - lr * slope], [a[0] - lr], [a[0] + lr * slope]]
     q2 = _choice(
-        f"With γ = {_n(lr)}, where does the first step a − γ·f′(a) land?", labels,
-        _match(one.x, cands),
-        f"a − γ·f′(a) = 3 − {_n(lr)}·{_n(slope)} = {_n(x1)}: against the slope, downhill. "
-        f"Each step multiplies the distance to 0 by 1 − 2γ = {_n(1 - 2 * lr)}; the engine's "
-        f"run is {_word(full.verdict)} after {full.nit} steps at x = {_n(full.x[0])}.",
+        f"With γ = {_n(lr)}, where does the first step a − γ·f′(a) land?",
+        [f"x = {_n(c[0])}" for c in cands], _match(one.x, cands),
+        f"a − γ·f′(a) = 3 − {_n(lr)}·{_n(slope)} = {_n(x1)}: against the slope, downhill "
+        f"({_n(a[0] + lr * slope)} would be uphill, {_n(a[0] - lr)} forgets the slope, 0 would "
+        f"need γ = 1/2). Each step multiplies the distance to 0 by 1 − 2γ = {_n(1 - 2 * lr)}; "
+        f"the engine's run is {_word(full.verdict)} after {full.nit} steps at "
+        f"x = {_n(full.x[0])}.",
         _state(ls), _engine(full))
     return [q1, q2]
 
@@ -168,23 +168,22 @@ def _step(ls: Lesson) -> list[Question]:
     f, a, lr = ls.target, ls.start, ls.learning_rate
     g = _at(f, a)
     one, full = _run(f, a, lr, max_iter=1), _run(f, a, lr)
-    grads = [[7.0, 5.0], [6.0, 2.0], [5.0, 7.0], [-7.0, -5.0]]
+    grads = [[6.0, 2.0], [-7.0, -5.0], [7.0, 5.0], [5.0, 7.0]]
     q1 = _choice("f(x, y) = x² + xy + y², the valley of tutorial 000. What is ∇f(3, 1)?",
                  [_vec(c) for c in grads], _match(g, grads),
                  f"∂f/∂x = 2x + y = {_n(g[0])} and ∂f/∂y = x + 2y = {_n(g[1])}: "
                  f"∇f(3, 1) = {_vec(g)}. (6, 2) would be the bowl x² + y², without the xy term.",
                  _state(ls), _engine(full))
     a_ = np.asarray(a, dtype=np.float64)
-    cands = [a_ - lr * g, a_ + lr * g, a_ - g, a_ - lr * np.array([6.0, 2.0])]
-    labels = [_vec(c) + w for c, w in zip(cands, (
-        "", " (a + γ∇f: uphill)", " (a − ∇f: γ forgotten)", " (with the bowl's gradient)"),
-        strict=True)]
-    q2 = _choice(f"With γ = {_n(lr)}, where is the next point b = a − γ∇f(a)?", labels,
-                 _match(one.x, cands),
+    # uphill a + γ∇f, the bowl's gradient (6, 2), the step, γ forgotten a − ∇f
+    cands = [a_ + lr * g, a_ - lr * np.array([6.0, 2.0]), a_ - lr * g, a_ - g]
+    q2 = _choice(f"With γ = {_n(lr)}, where is the next point b = a − γ∇f(a)?",
+                 [_vec(c) for c in cands], _match(one.x, cands),
                  f"b = (3 − {_n(lr)}·{_n(g[0])}, 1 − {_n(lr)}·{_n(g[1])}) = {_vec(one.x)}; "
-                 f"f fell from {_n(full.history.fun[0])}"
-                 f" to {_n(one.fun)}. Repeated, the engine's run is {_word(full.verdict)} after "
-                 f"{full.nit} steps.", _state(ls), _engine(full))
+                 f"f fell from {_n(full.history.fun[0])} to {_n(one.fun)}. "
+                 f"{_vec(cands[0])} would be a + γ∇f (uphill), {_vec(cands[1])} uses the bowl's "
+                 f"gradient (6, 2), {_vec(cands[3])} forgets γ. Repeated, the engine's run is "
+                 f"{_word(full.verdict)} after {full.nit} steps.", _state(ls), _engine(full))
     return [q1, q2]
 
 
