@@ -130,6 +130,9 @@ def test_houses_rows_are_the_examples(qs):
 
     packaged = resources.files("descend.explorer").joinpath("houses.csv").read_text()
     assert packaged == (EXAMPLES / "houses.csv").read_text()
+    page = build_lesson("houses")
+    assert page.data["regression"]["source"] == "houses.csv"  # not the install path
+    assert "descend/explorer" not in page.html and page.data["regression"]["rows"] == 5
 
 
 def test_saddle(qs):

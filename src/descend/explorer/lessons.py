@@ -185,13 +185,16 @@ def build_lesson(lesson: Lesson | str, *, linked: bool = False) -> Any:
         the engine's answers.
     """
     from descend.explorer import Explorer, explore
-    from descend.explorer._page import json_for_script
+    from descend.explorer._page import json_for_script, rebuild
 
     ls = lesson_named(lesson) if isinstance(lesson, str) else lesson
     if ls.target == "houses":
         with resources.as_file(resources.files("descend.explorer").joinpath("houses.csv")) as p:
             page = explore(str(p), start=list(ls.start), learning_rate=ls.learning_rate,
                            max_iter=ls.max_iter, optimizer=ls.optimizer)
+        # the page names the data, not where descend is installed
+        data = {**page.data, "regression": {**page.data["regression"], "source": "houses.csv"}}
+        page = Explorer(rebuild(page.html, data), data)
     else:
         page = explore(ls.target, start=list(ls.start), learning_rate=ls.learning_rate,
                        max_iter=ls.max_iter, optimizer=ls.optimizer)
