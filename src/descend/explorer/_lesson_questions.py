@@ -313,6 +313,7 @@ def _houses(ls: Lesson) -> list[Question]:
                  _state(ls), _engine(page_raw))
     b, m = float(std.intercept_), float(std.coef_[0])
     A = np.column_stack([np.ones(len(y)), X[:, 0]])
+    lam = np.linalg.eigvalsh(2 * A.T @ A / len(y))  # the loss's Hessian, smallest first
     exact = np.linalg.lstsq(A, y, rcond=None)[0]
     sv = str(std.verdict_)
     found = sv == "converged" and np.allclose([b, m], exact, rtol=1e-6, atol=1e-6 * abs(exact[0] + 1))
@@ -327,8 +328,9 @@ def _houses(ls: Lesson) -> list[Question]:
                  "directions, so 2/L = 1. The map now shows raw units at a stable γ = 2·10⁻⁷: "
                  f"the loss falls from {_n(crawl.history.fun[0])} to {_n(crawl.fun)}, yet after "
                  f"{crawl.nit} steps it is {_word(crawl.verdict)}: b = {_n(crawl.x[0], 3)} where "
-                 "the answer is 0 — along the intercept the curvature is tiny next to L, and "
-                 "every step there is γ-sized.",
+                 f"the answer is 0. Along the shallow direction the curvature is only "
+                 f"{_n(lam[0])} against L = {_n(lam[1])}, so each step there keeps "
+                 f"1 − γ·{_n(lam[0])} = {_n(1 - 2e-7 * lam[0], 9)} of the distance.",
                  _state(ls, lr=2e-7), _engine(crawl))
     return [q1, q2]
 

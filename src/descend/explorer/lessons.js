@@ -23,9 +23,12 @@
     (kids || []).forEach(function (c) { if (c) e.appendChild(c); });
     return e;
   }
-  function num(v) {
+  var SUP = { "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹" };
+  function num(v) {  // as the lesson's text writes numbers: 2·10⁻⁷, −4
     if (!isFinite(v)) return String(v);
-    return String(+v.toPrecision(6)).replace(/^-/, "−");
+    var s = String(+v.toPrecision(6)), e = s.indexOf("e");
+    if (e >= 0) s = s.slice(0, e) + "·10" + s.slice(e + 1).replace("+", "").split("").map(function (c) { return SUP[c]; }).join("");
+    return s.replace(/^-/, "−");
   }
 
   // ------------------------------------------------------------------ the panel
