@@ -227,6 +227,8 @@ def test_cli_lists_and_writes_all_lessons(tmp_path, capsys):
     (["x**2", "--lesson", "saddle", "--html", "p.html"], "leave out TARGET"),
     (["--lesson", "saddle", "--html", "p.png"], "ending in .html"),
     (["--lessons", "--html", "nowhere/index.html"], "does not exist"),
+    (["--lesson", "bowl", "--html", "p.html", "--lr", "0.3"], "--lr does not apply to a lesson"),
+    (["--lessons", "--race", "gd,adam"], "--race does not apply to a lesson"),
     ([], "explore needs TARGET"),
     (["x**2"], "explore needs --html"),
 ])

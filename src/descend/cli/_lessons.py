@@ -15,10 +15,16 @@ def _listing() -> str:
 
 
 def lessons_command(target: str | None, html_path: str | None, lesson: str | None,
-                    force: bool) -> None:
-    """Write one lesson (``lesson``), or list them all and write them beside an index page."""
+                    force: bool, settings: list[str]) -> None:
+    """Write one lesson (``lesson``), or list them all and write them beside an index page.
+
+    ``settings``: the page options given besides; a lesson sets its own, so they are refused.
+    """
     if target is not None:
         fail(f"--lesson/--lessons build their own page; leave out TARGET ({target!r})")
+    if settings:
+        fail(f"{settings[0]} does not apply to a lesson: each lesson sets its own function, "
+             "start and rate (the learner changes them on the page); leave it out")
     if lesson is None:  # --lessons
         out.print("The lessons (descend explore --lesson NAME --html NAME.html):", markup=False)
         out.print(_listing(), markup=False)

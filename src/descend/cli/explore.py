@@ -57,7 +57,13 @@ def explore_command(
     if lesson is not None or lessons:
         from descend.cli._lessons import lessons_command
 
-        lessons_command(target, html_path, lesson, force)
+        settings = {"--start": start, "--optimizer": optimizer != "gd", "--lr": lr,
+                    "--max-iter": max_iter != 200, "--xlim": xlim, "--ylim": ylim,
+                    "--variables": variables, "--x": x, "--y": y, "--momentum": momentum != 0.9,
+                    "--b1": b1 != 0.9, "--b2": b2 != 0.999, "--race": race, "--title": title,
+                    "--note": note}
+        lessons_command(target, html_path, lesson, force,
+                        [k for k, v in settings.items() if v is not None and v is not False])
         return
     if target is None:
         fail("explore needs TARGET (a function or a data file), e.g. descend explore "
