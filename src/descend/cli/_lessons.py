@@ -43,12 +43,13 @@ def lessons_command(target: str | None, html_path: str | None, lesson: str | Non
         fail(f"--lesson {lesson} needs --html: the page to write, e.g. --html {lesson}.html")
     if not html_path.lower().endswith((".html", ".htm")):
         fail(f"--html {html_path}: a lesson is an HTML page; give a name ending in .html")
-    from descend.io import OutputPlan, plan_output
+    from descend.io import OutputPlan, plan_output, write_output
 
     plan = OutputPlan(force=force)  # checked before the work
     plan_output(html_path, "--html", plan, formats=(".html", ".htm"), what="page")
     page = build_lesson(chosen)
-    written = page.save(html_path, force=force)
+    written = write_output(html_path, lambda tmp: tmp.write_text(page.html, encoding="utf-8"),
+                           option="--html", force=force, formats=(".html", ".htm"), what="page")
     n = len(page.data["lesson"]["questions"])
     out.print(f"wrote {written} ({len(page.html) / 1024:.0f} KB, works offline): lesson "
               f"{page.data['lesson']['number']} of {page.data['lesson']['count']}, "
