@@ -12,12 +12,19 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from descend.explorer.lessons import Lesson
+
+class Lesson(Protocol):
+    """What a question builder reads of its :class:`~descend.explorer.lessons.Lesson`."""
+
+    target: str
+    start: tuple[float, ...]
+    learning_rate: float
+    optimizer: str
+    max_iter: int
 
 Question = dict[str, Any]
 
@@ -26,19 +33,20 @@ Question = dict[str, Any]
 def _run(f: str, start: Sequence[float], lr: float, optimizer: str = "gd",
          max_iter: int = 200, variables: Sequence[str] | None = None) -> Any:
     """``descend.minimize`` with the page's stopping rules (gtol 1e-6, tol 1e-10, 100 flat)."""
-    import descend
+    from descend.loop import minimize
+    from descend.optim import get_optimizer
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return descend.minimize(f, list(start), max_iter=max_iter, variables=variables,
-                                optimizer=descend.get_optimizer(optimizer, learning_rate=lr))
+        return minimize(f, list(start), max_iter=max_iter, variables=variables,
+                        optimizer=get_optimizer(optimizer, learning_rate=lr))
 
 
 def _at(f: str, x: Sequence[float]) -> np.ndarray:
     """The exact gradient ``∇f(x)`` (:func:`descend.gradient_at`)."""
-    import descend
+    from descend.expr import gradient_at
 
-    return np.asarray(descend.gradient_at(f, list(x)).value, dtype=np.float64)
+    return np.asarray(gradient_at(f, list(x)).value, dtype=np.float64)
 
 
 def _match(value: Any, candidates: Sequence[Any], rtol: float = 1e-9) -> int | None:
@@ -287,50 +295,58 @@ def _dollars(v: float) -> str:
     return f"{round(float(v)) + 0:d}"
 
 
-def _houses(ls: Lesson) -> list[Question]:
-    import descend
-
+def _standardised_loss() -> tuple[str, float, float]:
+    """The mean squared error over (b, m) of price ≈ b + m·z, z = (size − mean)/std, with the
+    mean and std (what ``descend fit`` does by default, ``--scale``)."""
     X, y = _houses_rows()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        raw = descend.LinearModel(learning_rate=ls.learning_rate, scale=False).fit(X, y)
-        std = descend.LinearModel(learning_rate=0.1, scale=True).fit(X, y)
+    mean, std = float(X[:, 0].mean()), float(X[:, 0].std())
+    terms = [f"(b + {float((xi - mean) / std)!r}*m - {yi:g})**2" for xi, yi in zip(X[:, 0], y, strict=True)]
+    return f"({' + '.join(terms)})/{len(y)}", mean, std
+
+
+def _houses(ls: Lesson) -> list[Question]:
+    X, y = _houses_rows()
     loss = _houses_loss()
-    page_raw = _run(loss, ls.start, ls.learning_rate, variables=_HOUSES_VARIABLES)
+    raw = _run(loss, ls.start, ls.learning_rate, variables=_HOUSES_VARIABLES)
     crawl = _run(loss, ls.start, 2e-7, variables=_HOUSES_VARIABLES)
-    v = str(raw.verdict_)
+    A = np.column_stack([np.ones(len(y)), X[:, 0]])
+    lam = np.linalg.eigvalsh(2 * A.T @ A / len(y))  # the loss's Hessian, smallest first
+    v = str(raw.verdict)
     q1 = _choice("Tutorial 001 trains price ≈ b + m·size on raw square feet with γ = 0.0001 and "
                  "prints “$167 per square foot”. What does gradient descent really do?",
                  ["settles at about $167 per square foot",
                   "creeps towards it, too slowly to arrive in 1000 steps",
                   "blows up: each step overshoots more (diverges)"],
                  _verdict_index(v, ["converged", "budget_spent", "diverged"]),
-                 f"{_said(v)} at iteration {raw.n_iter_} (descend fit, no scaling). The curvature along "
-                 f"the slope is L ≈ 2 × mean(size²) = {_n(raw.curvature_)}, so 2/L = "
-                 f"{_n(raw.stability_limit_, 3)} and γ = 0.0001 is "
-                 f"{_n(ls.learning_rate / raw.stability_limit_, 3)}× too large. The map shows it: "
-                 f"the page's run from (0, 0) is {_word(page_raw.verdict)} too.",
-                 _state(ls), _engine(page_raw))
-    b, m = float(std.intercept_), float(std.coef_[0])
-    A = np.column_stack([np.ones(len(y)), X[:, 0]])
-    lam = np.linalg.eigvalsh(2 * A.T @ A / len(y))  # the loss's Hessian, smallest first
+                 f"{_said(v)} at step {raw.nit}, where the loss is {_n(raw.fun)}. The largest "
+                 f"curvature is L = {_n(lam[1])} (about 2 × mean(size²)), so 2/L = "
+                 f"{_n(2 / lam[1], 3)} and γ = 0.0001 is {_n(ls.learning_rate * lam[1] / 2, 3)}× "
+                 "too large: each step multiplies the error along the slope by "
+                 f"1 − γL = {_n(1 - ls.learning_rate * lam[1], 3)}.",
+                 _state(ls), _engine(raw))
+    zloss, mean, sd = _standardised_loss()
+    std = _run(zloss, [0.0, 0.0], 0.1, variables=_HOUSES_VARIABLES)
+    # back to square feet: b + m·(size − mean)/sd = (b − m·mean/sd) + (m/sd)·size
+    m, b = float(std.x[1]) / sd, float(std.x[0] - std.x[1] * mean / sd)
     exact = np.linalg.lstsq(A, y, rcond=None)[0]
-    sv = str(std.verdict_)
-    found = sv == "converged" and np.allclose([b, m], exact, rtol=1e-6, atol=1e-6 * abs(exact[0] + 1))
-    q2 = _choice("Standardise size ((size − mean)/std, descend fit's default) and use γ = 0.1. "
-                 "What does the fit find?",
-                 ["it diverges again", f"${exact[1]:.2f} per square foot, base price ${_dollars(exact[0])}",
-                  "a different line", "it has not settled after 1000 steps"],
+    sv = str(std.verdict)
+    found = sv == "converged" and np.allclose([b, m], exact, rtol=1e-6, atol=1e-3)
+    q2 = _choice("Standardise size, z = (size − mean)/std (descend fit's default), and use "
+                 "γ = 0.1. What does gradient descent find?",
+                 ["it diverges again",
+                  f"${exact[1]:.2f} per square foot, base price ${_dollars(exact[0])}",
+                  "a different line", "it has not settled after 200 steps"],
                  1 if found else 0 if sv == "diverged" else 3 if sv == "budget_spent" else 2,
-                 f"{_said(sv)} after {std.n_iter_} steps: m = ${m:.2f} per square foot, b = ${_dollars(b)} "
-                 "(reported back in your units) — the tutorial's printed answer, which its own "
-                 "raw-units code cannot reach. Standardised, the curvature is 2 in both "
-                 "directions, so 2/L = 1. The map now shows raw units at a stable γ = 2·10⁻⁷: "
-                 f"the loss falls from {_n(crawl.history.fun[0])} to {_n(crawl.fun)}, yet after "
-                 f"{crawl.nit} steps it is {_word(crawl.verdict)}: b = {_n(crawl.x[0], 3)} where "
-                 f"the answer is 0. Along the shallow direction the curvature is only "
-                 f"{_n(lam[0])} against L = {_n(lam[1])}, so each step there keeps "
-                 f"1 − γ·{_n(lam[0])} = {_n(1 - 2e-7 * lam[0], 9)} of the distance.",
+                 f"{_said(sv)} after {std.nit} steps: m = ${m:.2f} per square foot, b = "
+                 f"${_dollars(b)} (back in your units, size = {_n(mean)} + {_n(sd)}·z) — the "
+                 "tutorial's printed answer, which its own raw-units code cannot reach. "
+                 "Standardised, the curvature is 2 in both directions, so 2/L = 1. The map now "
+                 "shows raw units at a stable γ = 2·10⁻⁷: the loss falls from "
+                 f"{_n(crawl.history.fun[0])} to {_n(crawl.fun)}, yet after {crawl.nit} steps "
+                 f"it is {_word(crawl.verdict)}: b = {_n(crawl.x[0], 3)} where the answer is 0. "
+                 f"Along the shallow direction the curvature is only {_n(lam[0])} against "
+                 f"L = {_n(lam[1])}, so each step there keeps 1 − γ·{_n(lam[0])} = "
+                 f"{_n(1 - 2e-7 * lam[0], 9)} of the distance.",
                  _state(ls, lr=2e-7), _engine(crawl))
     return [q1, q2]
 

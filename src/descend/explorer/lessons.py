@@ -8,9 +8,9 @@ Phys. 72, 835). While a prediction is open the map is hidden; the reveal names t
 answer, the right one and the numbers behind it, and opens the map on that run.
 
 Every right answer is computed here, at build time, by descend's engine: :func:`descend.minimize`
-(verdict, steps, iterates), :func:`descend.gradient_at`, or :class:`descend.LinearModel`
-for the house prices; the choices are fixed words or ranges and the engine picks one (a build
-fails if it picks none). The page's own live run of the same settings is written beside the
+(verdict, steps, iterates) or :func:`descend.gradient_at` (the house prices' fit too: the mean
+squared error over (b, m), raw and standardised); the choices are fixed words or ranges and the
+engine picks one (a build fails if it picks none). The page's own live run of the same settings is written beside the
 reveal, so a learner (and the tests) see the page and the engine agree.
 
 >>> [lesson.name for lesson in LESSONS][:3]
@@ -74,7 +74,7 @@ class Lesson:
     target: str
     start: tuple[float, ...]
     learning_rate: float
-    questions: Callable[[Lesson], list[Question]]
+    questions: Callable[[Any], list[Question]]
     optimizer: str = "gd"
     max_iter: int = 200
 
