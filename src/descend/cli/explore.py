@@ -10,9 +10,9 @@ from descend.cli.app import app, fail, out, parse_floats
 @app.command("explore")
 def explore_command(
     target: str = typer.Argument(
-        ..., help="A function of one or two variables, e.g. 'x**2 + x*y + y**2', or a CSV file."
+        None, help="A function of one or two variables, e.g. 'x**2 + x*y + y**2', or a CSV file."
     ),
-    html_path: str = typer.Option(..., "--html", help="The page to write, e.g. page.html."),
+    html_path: str = typer.Option(None, "--html", help="The page to write, e.g. page.html."),
     start: str = typer.Option(None, "--start", help="The first start, e.g. 3,1 [default: 3,1]."),
     optimizer: str = typer.Option(
         "gd", "--optimizer",
@@ -39,13 +39,41 @@ def explore_command(
     title: str = typer.Option(None, "--title", help="The page's heading [default: the function]."),
     note: str = typer.Option(None, "--note", help="A note for the learner, shown under the heading."),
     force: bool = typer.Option(False, "--force", help="Replace an existing page."),
+    lesson: str = typer.Option(
+        None, "--lesson", help="A guided lesson instead of TARGET: tangent, step, bowl, zigzag, "
+        "too-fast, houses, saddle, local-minimum, momentum or adam."
+    ),
+    lessons: bool = typer.Option(
+        False, "--lessons", help="List the lessons; with --html DIR/index.html, write an index "
+        "and every lesson beside it."
+    ),
 ) -> None:
     """Write an offline page to play with TARGET: click to descend, slide the learning rate.
 
     Example: descend explore 'x**2 + x*y + y**2' --html valley.html
 
     Example: descend explore 'x**2 + 10*y**2' --lr 0.05 --race gd,momentum,adam --note 'Which one reaches the middle first?' --html race.html
+
+    Example: descend explore --lesson saddle --html saddle.html
+
+    Example: descend explore --lessons --html lessons/index.html
     """
+    if lesson is not None or lessons:
+        from descend.cli._lessons import lessons_command
+
+        settings = {"--start": start, "--optimizer": optimizer != "gd", "--lr": lr,
+                    "--max-iter": max_iter != 200, "--xlim": xlim, "--ylim": ylim,
+                    "--variables": variables, "--x": x, "--y": y, "--momentum": momentum != 0.9,
+                    "--b1": b1 != 0.9, "--b2": b2 != 0.999, "--race": race, "--title": title,
+                    "--note": note}
+        lessons_command(target, html_path, lesson, force,
+                        [k for k, v in settings.items() if v is not None and v is not False])
+        return
+    if target is None:
+        fail("explore needs TARGET (a function or a data file), e.g. descend explore "
+             "'x**2 + y**2' --html page.html, or --lesson NAME / --lessons")
+    if html_path is None:
+        fail("explore needs --html: the page to write, e.g. --html page.html")
     from descend.explorer import explore
 
     if not html_path.lower().endswith((".html", ".htm")):
