@@ -209,7 +209,8 @@ def minimize_command(
         _print_result(fun, result)
         if explain:
             out.print("")
-            out.print("The first steps, b = a - gamma * grad f(a):", markup=False)
+            rule = "H^-1 grad f(a)" if result.optimizer == "newton" else "gamma * grad f(a)"
+            out.print(f"The first steps, b = a - {rule}:", markup=False)
             for line in explain_steps(fun, result, k=3):
                 out.print(f"  {line}", markup=False)
     minimize_pictures(

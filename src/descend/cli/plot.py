@@ -40,6 +40,12 @@ def plot_command(
         help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw; repeat to race them "
         "[default: gradient descent with a line-searched step].",
     ),
+    method: list[str] = typer.Option(  # noqa: B008
+        None,
+        "--method",
+        help="newton, bfgs, l-bfgs or cg (second-order, as descend minimize --method); repeat "
+        "or add --optimizer to race them [default: minimize's default].",
+    ),
     lr: str = typer.Option(None, "--lr", help="Learning rate for the paths, e.g. 0.1."),
     max_iter: int = typer.Option(None, "--max-iter", help="Most steps per path."),
     xlim: str = typer.Option(None, "--xlim", help="x window, e.g. -3,3 [default: fitted]."),
@@ -67,6 +73,8 @@ def plot_command(
     Example: descend plot 'x**2 + y**2' --start 3,1 --out field.png
 
     Example: descend plot 'x**2' --tangent 3,4 --start 3 --lr 0.8 --out slopes.png
+
+    Example: descend plot '(1-x)**2 + 100*(y-x**2)**2' --start -1.2,1 --method newton --method bfgs --optimizer gd --out race.png
     """
     from descend.expr import function
     from descend.plot import gradient_field, save_figure, surface_3d
@@ -102,7 +110,8 @@ def plot_command(
         formats=ANIMATION_FORMATS if animate else FIGURE_FORMATS,
         what="animation" if animate else "figure",
     )
-    results = _descents(fun, start, optimizer, lr, max_iter) if (start or optimizer) else []
+    results = (_descents(fun, start, optimizer, lr, max_iter, method)
+               if (start or optimizer or method) else [])
     if fun.n == 1:
         from descend.plot import curve_plot
 
@@ -144,14 +153,19 @@ def plot_command(
 
 
 def _descents(fun: Any, start: list[str] | None, optimizer: list[str] | None, lr: str | None,
-              max_iter: int | None) -> list[Any]:
-    """One run of ``minimize`` per (start, optimizer), as ``descend minimize`` would run it."""
+              max_iter: int | None, method: list[str] | None = None) -> list[Any]:
+    """One run of ``minimize`` per (start, optimizer or method), as ``descend minimize`` would
+    run it."""
     from descend.cli.minimize import build_optimizer, parse_learning_rate
     from descend.loop import minimize
 
     starts = list(start) if start else []
     if not starts:
-        fail("--optimizer needs --start, the point to descend from, e.g. --start 3,1")
+        what = "--optimizer" if optimizer else "--method"
+        fail(f"{what} needs --start, the point to descend from, e.g. --start 3,1")
+    if method and lr is not None and not optimizer:
+        fail("--lr is the learning rate of --optimizer paths; --method newton, bfgs, l-bfgs "
+             "and cg choose their own steps (drop --lr or add --optimizer gd)")
     rate = parse_learning_rate(lr)
     kwargs: dict[str, Any] = {"max_iter": max_iter} if max_iter is not None else {}
     results = []
@@ -161,9 +175,11 @@ def _descents(fun: Any, start: list[str] | None, optimizer: list[str] | None, lr
             if len(x0) != fun.n:
                 fail(f"--start {s}: expected {fun.n} value{'s' if fun.n > 1 else ''} for "
                      f"({', '.join(fun.variables)})")
-            for name in list(optimizer) if optimizer else [None]:
+            for name in list(optimizer) if optimizer else ([] if method else [None]):
                 results.append(minimize(fun, x0, optimizer=build_optimizer(name, rate, {}),
                                         **kwargs))
+            for m in method or []:
+                results.append(minimize(fun, x0, method=m, **kwargs))
     return results
 
 

@@ -150,7 +150,7 @@ def run_label(r: Any, i: int) -> str:
         return f"path {i + 1}"
     if isinstance(lr, (int, float)):
         return f"{name}, lr = {lr:g}"
-    if isinstance(lr, str):
+    if isinstance(lr, str) and lr != name:  # a second-order method's lr is its own name
         return f"{name}, lr = {lr}"
     return name
 

@@ -12,7 +12,9 @@ At ``x`` with gradient ``g`` and Hessian ``H`` the model of ``f(x + p)`` is
 found by Newton's method on the secular equation ``1/delta - 1/|p(lam)| = 0``. When ``H`` has
 a negative eigenvalue the step uses that direction (the step lands on the boundary); in the
 *hard case* (``g`` orthogonal to the lowest eigenvector) the eigenvector itself is added,
-``p = p(-lambda_min) + tau q_min``, so a saddle is left, not stood on.
+``p = p(-lambda_min) + tau q_min``, so a saddle is left, not stood on. A negative-curvature
+direction the gradient does not see that is *not* the lowest one (a symmetric start) is
+turned into the step within 10 % of the optimal model decrease (:func:`_unseen`).
 
 :func:`steihaug_step` is the truncated conjugate-gradient solve (Steihaug 1983; Nocedal &
 Wright, Algorithm 7.2), which needs only products ``H v``: it stops on the boundary when it
@@ -91,7 +93,44 @@ def exact_step(g: Array, H: Array, delta: float) -> Step:
             taus = _boundary_tau(p, q, delta)
             best = min((p + t * q for t in taus), key=lambda s: _model(g, H, s))
             return Step(best, -_model(g, H, best), True)
-    return _secular(g, H, lam, Q, c, low, delta)
+    return _unseen(g, H, lam, Q, c, _secular(g, H, lam, Q, c, low, delta), delta)
+
+
+#: The share of the optimal model decrease an approximate solution may give up (N&W 4.20;
+#: Moré-Sorensen's and scipy's ``k_easy = 0.1``).
+MODEL_SLACK = 0.1
+
+
+def _unseen(g: Array, H: Array, lam: Array, Q: Array, c: Array, best: Step,
+            delta: float) -> Step:
+    """Turn ``best`` towards a negative-curvature direction the gradient does not see.
+
+    Where ``H q = lambda q`` with ``lambda < 0`` but ``g.q = 0`` (to rounding) and ``q`` is not
+    the lowest eigenvector, the exact model minimiser has no component along ``q``: a run whose
+    start is symmetric (Biggs EXP6 from MGH's start has ``x1 = x5``, ``x3 = x6``) then stays
+    on the symmetric set for ever, although ``f`` falls off it. Any step within
+    ``MODEL_SLACK`` of the optimal decrease is as good for convergence (the Cauchy decrease
+    condition, Nocedal & Wright (4.20)), so the step taken is
+
+        p(s) = sqrt(1 - s^2) p* + s delta q,   the largest s in {1, 0.9, ..., 0.1}
+        with   m(p(s)) <= (1 - MODEL_SLACK) m(p*).
+    """
+    if lam[0] >= 0.0 or not best.on_boundary:
+        return best
+    gn = float(np.linalg.norm(g))
+    unseen = (lam < 0.0) & (np.abs(c) <= 1e-10 * max(gn, _EPS))
+    unseen[0] = False  # the lowest direction is the hard case's, handled by exact_step
+    if not np.any(unseen):
+        return best
+    q = Q[:, int(np.argmax(unseen))]  # the most negative of them
+    p = best.p - float(best.p @ q) * q
+    goal = (1.0 - MODEL_SLACK) * best.predicted
+    for s in np.linspace(1.0, 0.1, 10):
+        trial = math.sqrt(1.0 - s * s) * p + s * delta * q
+        predicted = -_model(g, H, trial)
+        if predicted >= goal:
+            return Step(trial, predicted, True)
+    return best
 
 
 def _secular(g: Array, H: Array, lam: Array, Q: Array, c: Array, low: float,
