@@ -70,18 +70,19 @@ def iter_batches(path: str, columns: Sequence[str], *, chunk_rows: int = 1 << 17
     cols = list(dict.fromkeys(columns))
     if _is_parquet(path):
         import pyarrow.dataset as ds
+        import pyarrow.parquet as pq
 
         data = ds.dataset(path, format="parquet")
         _check_columns(data.schema.names, cols, path)
-        # No pre-buffering and little read-ahead: with Arrow's defaults a scan keeps every
-        # column chunk it has read (memory grew with the file: 2.4 GB at 1e7 rows); this way
-        # it holds about one row group, as the stream engine's reader (data/chunks.py) does.
-        fmt = ds.ParquetFileFormat(
-            read_options={"dictionary_columns": list(dictionary)},  # text as codes
-            default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False))
-        data = ds.dataset(path, format=fmt)
-        yield from data.to_batches(columns=cols, batch_size=chunk_rows, batch_readahead=1,
-                                   fragment_readahead=1)
+        # One file at a time, one row group at a time, read when asked for: Arrow's dataset
+        # scanner pre-buffers and reads ahead while the caller works on a chunk (memory grew
+        # with the file, 1.1 GB at 1e7 rows); this reader, as the stream engine's
+        # (data/chunks.py), holds about one row group.
+        for name in sorted(data.files) if Path(path).is_dir() else [path]:
+            pf = pq.ParquetFile(name, pre_buffer=False, buffer_size=1 << 20,
+                                read_dictionary=list(dictionary) or None)
+            _check_columns(pf.schema_arrow.names, cols, name)
+            yield from pf.iter_batches(batch_size=chunk_rows, columns=cols)
         return
     from pyarrow import csv
 
