@@ -109,8 +109,9 @@ def distinct_texts(path: str, columns: Sequence[str], *,
     import pandas as pd
     import pyarrow.compute as pc
 
-    for batch in iter_batches(path, columns, chunk_rows=chunk_rows):
-        for name in dict.fromkeys(columns):
+    names = list(dict.fromkeys(columns))
+    for batch in iter_batches(path, names, chunk_rows=chunk_rows, dictionary=names):
+        for name in names:  # Parquet text comes as codes: unique codes, then their texts
             yield pd.DataFrame({name: pd.Series(pc.unique(batch.column(name)).to_pylist(),
                                                 dtype=object)})
 
