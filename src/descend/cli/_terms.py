@@ -55,7 +55,7 @@ FLAGS: dict[str, Flag] = {
     "epsilon": Flag("--epsilon", bare=False),
     "optimizer": Flag("--optimizer", bare=False, words=("auto",)),
     "loss": Flag("--loss", bare=False),
-    "engine": Flag("--engine", bare=False),
+    "engine": Flag("--engine", bare=False, words=("numpy", "stream", "dask")),
     "init": Flag("--init", bare=False),
     "momentum": Flag("--momentum", bare=False),
     "target": Flag("--target", bare=False),
