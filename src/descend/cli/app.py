@@ -233,8 +233,9 @@ def _jsonable(obj: Any) -> Any:
 
 def printable(text: object) -> str:
     """``text`` safe for a terminal: control characters (ANSI escape sequences from a column
-    name, say) shown as escapes instead of being obeyed."""
-    s = str(text)
+    name, say) shown as escapes instead of being obeyed; standard input's private copy
+    (``descend fit -``) named ``standard input``."""
+    s = _stdin_named(str(text))
     if s.isprintable():
         return s
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
@@ -301,6 +302,12 @@ def _interrupted(exc: BaseException) -> int:
         return EXIT_TERMINATED
     err.print("descend: interrupted", markup=False)
     return EXIT_INTERRUPTED
+
+
+def _stdin_named(text: str) -> str:
+    """``text`` naming standard input where it names its private copy (``descend fit -``)."""
+    stdin = sys.modules.get("descend.io._stdin")
+    return text if stdin is None else str(stdin.shown(text))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -211,8 +211,11 @@ def fit_command(
 
     Larger than memory: descend fit big.parquet --engine stream --checkpoint run.json
     """
+    from descend.cli._files import stdin_data
+
     params = dict(ctx.params)
     params["features"] = ",".join(features) if features else None  # repeated: accumulated
+    params["data"] = stdin_data(data)  # `-`: standard input, read once to a private copy
     run = _parse(ctx, FitArgs(**params))
     _plan_outputs(run)
     if wants_formula(run.args):
