@@ -45,10 +45,23 @@ def guard_data(
 
 def stdin_data(data: str) -> str:
     """DATA as the readers take it: ``-`` (standard input) becomes a private local copy of it
-    (:mod:`descend.io._stdin`); any other DATA is returned as it is."""
+    (:mod:`descend.io._stdin`); any other DATA is returned as it is. A URL's slow download
+    shows progress lines on stderr."""
+    if "://" in str(data):
+        from descend.io._remote import set_progress
+
+        set_progress(_progress_line)
     if data != STDIN:
         return data
     return str(stdin_copy())
+
+
+def _progress_line(text: str) -> None:
+    import sys
+
+    from descend.cli.app import printable
+
+    print(f"descend: {printable(text)}", file=sys.stderr, flush=True)
 
 
 def plan_outputs(plan: OutputPlan, **outputs: str | None) -> dict[str, Path | None]:

@@ -23,7 +23,9 @@ for a slow link); a store that accepts and never answers, or sends a byte less o
 that, ends in one error naming the timeout. The timeout is also one step's total deadline
 (HTTP's size probe tries HEAD then GET; S3 retries), and a host that let it pass is not asked
 again for as long, so a silent server ends a command in about one timeout, not one per step
-(the size probe, the sniffer, the read). Retries are bounded (:data:`MAX_ATTEMPTS` tries
+(the size probe, the sniffer, the read). A download that goes on too slowly to finish is
+stopped by a minimum rate (:data:`DEFAULT_MIN_RATE`, storage option ``min_rate``), and a long
+one shows progress lines where the CLI asked for them (:func:`set_progress`). Retries are bounded (:data:`MAX_ATTEMPTS` tries
 for S3, no silent minutes of back-off). The store's answer is named: HTTP 403 -> access
 denied, 404 -> no such object, 5xx -> server error, a reset -> connection lost, a body shorter
 than announced -> cut short; reads made later through :func:`open_input`'s file are named the
@@ -39,7 +41,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,6 +49,7 @@ from descend.errors import DataError, InputError
 from descend.io._input import PARQUET_SUFFIXES as _PARQUET  # the one list of suffixes
 
 __all__ = [
+    "DEFAULT_MIN_RATE",
     "DEFAULT_TIMEOUT",
     "MAX_ATTEMPTS",
     "RemoteFile",
@@ -59,12 +62,20 @@ __all__ = [
     "remote_errors",
     "remote_files",
     "remote_size",
+    "set_progress",
 ]
 
 #: Seconds to connect, and between two reads of an answer (storage option ``timeout``).
 DEFAULT_TIMEOUT = 30.0
 #: Tries of one S3 request (the first and the retries).
 MAX_ATTEMPTS = 2
+#: Bytes a second below which a download is abandoned (storage option ``min_rate``; 0: none),
+#: judged over the last ``timeout`` seconds once that long has passed.
+DEFAULT_MIN_RATE = 1000.0
+#: Seconds a download runs before its first progress line, and between two lines.
+PROGRESS_EVERY = 10.0
+#: Where progress lines go: the CLI sets a printer (:func:`set_progress`); the library is silent.
+_PROGRESS: list[Callable[[str], None]] = []
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+)://")
 
@@ -201,12 +212,83 @@ def timeout_of(storage_options: Mapping[str, Any] | None) -> float:
     return float(value)
 
 
+def min_rate_of(storage_options: Mapping[str, Any] | None) -> float:
+    """The least download rate in bytes a second that ``storage_options`` accept
+    (``min_rate``; 0 turns the rule off), checked."""
+    value = (storage_options or {}).get("min_rate", DEFAULT_MIN_RATE)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e12:
+        raise InputError(
+            f"--storage-option min_rate={value}: give the least download rate in bytes a "
+            f"second, e.g. --storage-option min_rate=100, or 0 for none "
+            f"(default {DEFAULT_MIN_RATE:g})"
+        )
+    return float(value)
+
+
+def set_progress(show: Callable[[str], None] | None) -> None:
+    """Send progress lines of slow downloads to ``show`` (``None``: nowhere, the default)."""
+    _PROGRESS.clear()
+    if show is not None:
+        _PROGRESS.append(show)
+
+
+def _size_text(n: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.3g} bytes" if n != int(n) else f"{int(n)} bytes"
+
+
+def _too_slow(url: str, got: float, seconds: float, min_rate: float) -> DataError:
+    return DataError(
+        f"{url}: the download is too slow ({_size_text(got)} in the last {seconds:.3g} s: "
+        f"{_size_text(got / seconds)}/s, below the minimum {_size_text(min_rate)}/s); try "
+        "again later, or accept a slower server with --storage-option min_rate=BYTES_PER_SECOND "
+        "(0 for no minimum)"
+    )
+
+
+class _Meter:
+    """A download's bytes over time: a progress line every :data:`PROGRESS_EVERY` seconds (to
+    :func:`set_progress`'s printer), and the minimum-rate rule -- once ``window`` seconds
+    have passed, fewer than ``min_rate * window`` bytes in the last ``window`` seconds stop it."""
+
+    def __init__(self, url: str, window: float, min_rate: float):
+        import time
+
+        self.url, self.window, self.min_rate = url, window, min_rate
+        self.start = time.monotonic()
+        self.total = 0
+        self.samples: list[tuple[float, int]] = [(self.start, 0)]
+        self.next_line = self.start + PROGRESS_EVERY
+
+    def add(self, n: int) -> None:
+        import time
+
+        now = time.monotonic()
+        self.total += n
+        self.samples.append((now, self.total))
+        while len(self.samples) > 2 and self.samples[1][0] <= now - self.window:
+            del self.samples[0]  # keep one sample at or before the window's start
+        t0, b0 = self.samples[0]
+        if self.min_rate > 0 and now - self.start >= self.window and now > t0:
+            if (self.total - b0) / (now - t0) < self.min_rate:
+                raise _too_slow(self.url, self.total - b0, now - t0, self.min_rate)
+        if _PROGRESS and now >= self.next_line:
+            rate = self.total / (now - self.start)
+            _PROGRESS[0](f"{self.url}: {_size_text(self.total)} downloaded in "
+                         f"{now - self.start:.0f} s ({_size_text(rate)}/s)")
+            self.next_line = now + PROGRESS_EVERY
+
+
 def _with_deadlines(proto: str, storage_options: Mapping[str, Any] | None) -> dict[str, Any]:
     """fsspec's options for ``proto`` with a connect and a read timeout and bounded retries;
     the user's own settings (``client_kwargs.timeout``, ``config_kwargs.*``) win."""
     options = dict(storage_options or {})
     t = timeout_of(options)
+    min_rate_of(options)
     options.pop("timeout", None)
+    options.pop("min_rate", None)
     if proto in ("http", "https"):
         import aiohttp
 
@@ -439,10 +521,20 @@ def remote_size(url: str, storage_options: Mapping[str, Any] | None = None) -> i
 
 
 def read_bytes(url: str, storage_options: Mapping[str, Any] | None = None) -> bytes:
-    """The whole object, in memory (the in-memory engine's read)."""
+    """The whole object, in memory (the in-memory engine's read); over HTTP read as it comes,
+    under the minimum rate and with progress lines (:class:`_Meter`)."""
     fs, path = _filesystem(url, storage_options)
-    with remote_errors(url, timeout_of(storage_options)):
-        return bytes(fs.cat_file(path))
+    t = timeout_of(storage_options)
+    with remote_errors(url, t):
+        if _protocol(url) not in ("http", "https"):
+            return bytes(fs.cat_file(path))
+        meter = _Meter(url, t, min_rate_of(storage_options))
+        parts = []
+        with fs.open(path, "rb", block_size=0) as body:  # one GET, the body as it arrives
+            while chunk := body.read(1 << 20):
+                parts.append(chunk)
+                meter.add(len(chunk))
+        return b"".join(parts)
 
 
 def open_input(url: str, storage_options: Mapping[str, Any] | None = None) -> Any:
@@ -462,7 +554,39 @@ def open_input(url: str, storage_options: Mapping[str, Any] | None = None) -> An
                 if _protocol(url) in ("http", "https") else {})
         raw = fs.open(path, "rb", block_size=4 << 20, cache_type="blockcache",
                       cache_options={"maxblocks": 8}, **size)
+        if size:
+            _bound_blocks(raw, url, t, min_rate_of(storage_options))
     return GuardedFile(raw, url, t)
+
+
+def _bound_blocks(raw: Any, url: str, timeout: float, min_rate: float) -> None:
+    """Give each block an HTTP file fetches a total deadline of ``timeout`` + its bytes /
+    ``min_rate`` (a trickle faster than the read timeout would hold a block for hours)."""
+    fetch_async = getattr(raw, "async_fetch_range", None)
+    cache = getattr(raw, "cache", None)
+    if fetch_async is None or cache is None or not hasattr(cache, "fetcher") or min_rate <= 0:
+        return
+    from fsspec.asyn import sync
+    from fsspec.exceptions import FSTimeoutError
+
+    def fetch(start: int, end: int) -> bytes:
+        n = max(min(end, raw.size or end) - start, 0)
+        deadline = timeout + n / min_rate
+        try:
+            return bytes(sync(raw.loop, fetch_async, start, end, timeout=deadline))
+        except FSTimeoutError as exc:
+            import aiohttp
+
+            if isinstance(exc.__cause__, aiohttp.ServerTimeoutError):
+                raise  # aiohttp's read timeout: the server went silent (no answer within T)
+            raise DataError(
+                f"{url}: the download is too slow (a block of {_size_text(n)} did not arrive "
+                f"within {deadline:.3g} s, below the minimum {_size_text(min_rate)}/s); try "
+                "again later, or accept a slower server with --storage-option "
+                "min_rate=BYTES_PER_SECOND (0 for no minimum)"
+            ) from None
+
+    cache.fetcher = fetch
 
 
 class GuardedFile:
