@@ -257,6 +257,19 @@ def warnings_to_stderr() -> Iterator[None]:
                     err.print(f"descend: warning: {printable(text)}", markup=False)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """One ``descend: warning: ...`` line (in the CLI's words), not Python's two-line form
+    with a source line (a library or NumPy warning met outside :func:`warnings_to_stderr`)."""
+    text = to_flags(" ".join(str(message).split()))
+    if issubclass(category, DeprecationWarning) or text in _SHOWN:
+        return
+    _SHOWN.add(text)
+    err.print(f"descend: warning: {printable(text)}", markup=False)
+
+
+_SHOWN: set[str] = set()  # each warning once (two readers of one file say the same)
+
+
 #: Commands whose first argument is a formula, which may start with a minus: '-x**2 + y'.
 _FORMULA_COMMANDS = ("gradient", "minimize", "plot", "explore")
 
@@ -331,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings(), deferred_interrupts():
             warnings.simplefilter("default")
+            _SHOWN.clear()
+            warnings.showwarning = _show_warning  # a warning met outside warnings_to_stderr
             # Without standalone mode click returns typer.Exit's code instead of raising it.
             rv = app(args=args, prog_name="descend", standalone_mode=False)
         if isinstance(rv, int) and not isinstance(rv, bool):
