@@ -18,6 +18,7 @@ import inspect
 import json
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -252,7 +253,7 @@ def warnings_to_stderr() -> Iterator[None]:
             seen: set[str] = set()
             for w in caught:
                 text = to_flags(" ".join(str(w.message).split()))
-                if text not in seen and not issubclass(w.category, DeprecationWarning):
+                if text not in seen and not _unshown(w.category, text):
                     seen.add(text)
                     err.print(f"descend: warning: {printable(text)}", markup=False)
 
@@ -261,13 +262,21 @@ def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__
     """One ``descend: warning: ...`` line (in the CLI's words), not Python's two-line form
     with a source line (a library or NumPy warning met outside :func:`warnings_to_stderr`)."""
     text = to_flags(" ".join(str(message).split()))
-    if issubclass(category, DeprecationWarning) or text in _SHOWN:
+    if _unshown(category, text) or text in _SHOWN:
         return
     _SHOWN.add(text)
     err.print(f"descend: warning: {printable(text)}", markup=False)
 
 
 _SHOWN: set[str] = set()  # each warning once (two readers of one file say the same)
+# NumPy's floating-point warnings ("overflow encountered in multiply") name no file, option
+# or fix; what they mean for a run reaches the user as its verdict and messages
+_NUMPY_FP = re.compile(r"^(overflow|underflow|invalid value|divide by zero) encountered in ")
+
+
+def _unshown(category: type[Warning], text: str) -> bool:
+    return issubclass(category, DeprecationWarning) or (
+        issubclass(category, RuntimeWarning) and _NUMPY_FP.match(text) is not None)
 
 
 #: Commands whose first argument is a formula, which may start with a minus: '-x**2 + y'.
