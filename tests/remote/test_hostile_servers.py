@@ -276,7 +276,7 @@ def test_a_slow_download_shows_progress_lines(cli, hostile, tmp_path: Path,
     buf = io.BytesIO()
     pl.DataFrame({"x": x, "y": [2 * v + 1 for v in x]}).write_parquet(buf)
     monkeypatch.setitem(globals(), "SLOW_BODY", buf.getvalue())  # served in 20 pieces, 2 s
-    monkeypatch.setattr("descend.io._remote.PROGRESS_EVERY", 0.5)
+    monkeypatch.setattr("descend.io._rate.PROGRESS_EVERY", 0.5)
     url = f"{hostile('slow')}/d.parquet"
     r = cli("fit", url, "--engine", "numpy", "--storage-option", f"timeout={T}",
             "--storage-option", "min_rate=0", "--save", tmp_path / "m.json")

@@ -48,7 +48,7 @@ def stdin_data(data: str) -> str:
     (:mod:`descend.io._stdin`); any other DATA is returned as it is. A URL's slow download
     shows progress lines on stderr."""
     if "://" in str(data):
-        from descend.io._remote import set_progress
+        from descend.io._rate import set_progress
 
         set_progress(_progress_line)
     if data != STDIN:

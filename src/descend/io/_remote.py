@@ -25,7 +25,7 @@ that, ends in one error naming the timeout. The timeout is also one step's total
 again for as long, so a silent server ends a command in about one timeout, not one per step
 (the size probe, the sniffer, the read). A download that goes on too slowly to finish is
 stopped by a minimum rate (:data:`DEFAULT_MIN_RATE`, storage option ``min_rate``), and a long
-one shows progress lines where the CLI asked for them (:func:`set_progress`). Retries are bounded (:data:`MAX_ATTEMPTS` tries
+one shows progress lines where the CLI asked for them (:mod:`descend.io._rate`). Retries are bounded (:data:`MAX_ATTEMPTS` tries
 for S3, no silent minutes of back-off). The store's answer is named: HTTP 403 -> access
 denied, 404 -> no such object, 5xx -> server error, a reset -> connection lost, a body shorter
 than announced -> cut short; reads made later through :func:`open_input`'s file are named the
@@ -41,12 +41,20 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from descend.errors import DataError, InputError
 from descend.io._input import PARQUET_SUFFIXES as _PARQUET  # the one list of suffixes
+from descend.io._rate import (
+    DEFAULT_MIN_RATE,
+    Meter,
+    bound_blocks,
+    bounded,
+    min_rate_of,
+    set_progress,
+)
 
 __all__ = [
     "DEFAULT_MIN_RATE",
@@ -69,13 +77,6 @@ __all__ = [
 DEFAULT_TIMEOUT = 30.0
 #: Tries of one S3 request (the first and the retries).
 MAX_ATTEMPTS = 2
-#: Bytes a second below which a download is abandoned (storage option ``min_rate``; 0: none),
-#: judged over the last ``timeout`` seconds once that long has passed.
-DEFAULT_MIN_RATE = 1000.0
-#: Seconds a download runs before its first progress line, and between two lines.
-PROGRESS_EVERY = 10.0
-#: Where progress lines go: the CLI sets a printer (:func:`set_progress`); the library is silent.
-_PROGRESS: list[Callable[[str], None]] = []
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+)://")
 
@@ -212,75 +213,6 @@ def timeout_of(storage_options: Mapping[str, Any] | None) -> float:
     return float(value)
 
 
-def min_rate_of(storage_options: Mapping[str, Any] | None) -> float:
-    """The least download rate in bytes a second that ``storage_options`` accept
-    (``min_rate``; 0 turns the rule off), checked."""
-    value = (storage_options or {}).get("min_rate", DEFAULT_MIN_RATE)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e12:
-        raise InputError(
-            f"--storage-option min_rate={value}: give the least download rate in bytes a "
-            f"second, e.g. --storage-option min_rate=100, or 0 for none "
-            f"(default {DEFAULT_MIN_RATE:g})"
-        )
-    return float(value)
-
-
-def set_progress(show: Callable[[str], None] | None) -> None:
-    """Send progress lines of slow downloads to ``show`` (``None``: nowhere, the default)."""
-    _PROGRESS.clear()
-    if show is not None:
-        _PROGRESS.append(show)
-
-
-def _size_text(n: float) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:.3g} bytes" if n != int(n) else f"{int(n)} bytes"
-
-
-def _too_slow(url: str, got: float, seconds: float, min_rate: float) -> DataError:
-    return DataError(
-        f"{url}: the download is too slow ({_size_text(got)} in the last {seconds:.3g} s: "
-        f"{_size_text(got / seconds)}/s, below the minimum {_size_text(min_rate)}/s); try "
-        "again later, or accept a slower server with --storage-option min_rate=BYTES_PER_SECOND "
-        "(0 for no minimum)"
-    )
-
-
-class _Meter:
-    """A download's bytes over time: a progress line every :data:`PROGRESS_EVERY` seconds (to
-    :func:`set_progress`'s printer), and the minimum-rate rule -- once ``window`` seconds
-    have passed, fewer than ``min_rate * window`` bytes in the last ``window`` seconds stop it."""
-
-    def __init__(self, url: str, window: float, min_rate: float):
-        import time
-
-        self.url, self.window, self.min_rate = url, window, min_rate
-        self.start = time.monotonic()
-        self.total = 0
-        self.samples: list[tuple[float, int]] = [(self.start, 0)]
-        self.next_line = self.start + PROGRESS_EVERY
-
-    def add(self, n: int) -> None:
-        import time
-
-        now = time.monotonic()
-        self.total += n
-        self.samples.append((now, self.total))
-        while len(self.samples) > 2 and self.samples[1][0] <= now - self.window:
-            del self.samples[0]  # keep one sample at or before the window's start
-        t0, b0 = self.samples[0]
-        if self.min_rate > 0 and now - self.start >= self.window and now > t0:
-            if (self.total - b0) / (now - t0) < self.min_rate:
-                raise _too_slow(self.url, self.total - b0, now - t0, self.min_rate)
-        if _PROGRESS and now >= self.next_line:
-            rate = self.total / (now - self.start)
-            _PROGRESS[0](f"{self.url}: {_size_text(self.total)} downloaded in "
-                         f"{now - self.start:.0f} s ({_size_text(rate)}/s)")
-            self.next_line = now + PROGRESS_EVERY
-
-
 def _with_deadlines(proto: str, storage_options: Mapping[str, Any] | None) -> dict[str, Any]:
     """fsspec's options for ``proto`` with a connect and a read timeout and bounded retries;
     the user's own settings (``client_kwargs.timeout``, ``config_kwargs.*``) win."""
@@ -303,21 +235,6 @@ def _with_deadlines(proto: str, storage_options: Mapping[str, Any] | None) -> di
         config.setdefault("retries", {"max_attempts": MAX_ATTEMPTS, "mode": "standard"})
         options["config_kwargs"] = config
     return options
-
-
-def _bounded(fs: Any, method: str, *args: Any, timeout: float) -> Any:
-    """``fs.method(*args)`` under one total deadline of ``timeout`` seconds.
-
-    fsspec's HTTP ``info`` tries a HEAD and then a GET, and each waits up to the read timeout;
-    s3fs retries: one call could take several timeouts. An async filesystem's coroutine runs
-    under ``asyncio.wait_for`` (fsspec's ``sync(..., timeout=)``), cancelled at the deadline.
-    """
-    coro = getattr(fs, f"_{method}", None)
-    if getattr(fs, "async_impl", False) and coro is not None and getattr(fs, "loop", None):
-        from fsspec.asyn import sync
-
-        return sync(fs.loop, coro, *args, timeout=timeout)
-    return getattr(fs, method)(*args)
 
 
 #: host -> when it last let a deadline pass (time.monotonic()): for that long again it is not
@@ -488,7 +405,7 @@ def remote_files(
     with remote_errors(url, t):
         if not globbed:
             try:
-                info = _bounded(fs, "info", path, timeout=t)
+                info = bounded(fs, "info", path, timeout=t)
             except FileNotFoundError:
                 if not any(c in url for c in "*?"):
                     raise
@@ -496,7 +413,7 @@ def remote_files(
             else:
                 if info.get("type") == "directory":
                     found = sorted(
-                        p for p in _bounded(fs, "find", path, timeout=t)
+                        p for p in bounded(fs, "find", path, timeout=t)
                         if p.lower().endswith(_PARQUET)
                     )
                     if not found:
@@ -505,8 +422,8 @@ def remote_files(
                 if info.get("type") != "file":
                     raise DataError(f"{url}: is not a regular file; give a CSV or Parquet file")
                 return [url], "file"
-        found = sorted(_bounded(fs, "glob", path, timeout=t))
-        files = [p for p in found if _bounded(fs, "isfile", p, timeout=t)]
+        found = sorted(bounded(fs, "glob", path, timeout=t))
+        files = [p for p in found if bounded(fs, "isfile", p, timeout=t)]
         if not files:
             raise DataError(f"{spec}: no object matches this pattern; check the glob")
         return [fs.unstrip_protocol(p) for p in files], "glob"
@@ -517,18 +434,18 @@ def remote_size(url: str, storage_options: Mapping[str, Any] | None = None) -> i
     fs, path = _filesystem(url, storage_options)
     t = timeout_of(storage_options)
     with remote_errors(url, t):
-        return int(_bounded(fs, "size", path, timeout=t))
+        return int(bounded(fs, "size", path, timeout=t))
 
 
 def read_bytes(url: str, storage_options: Mapping[str, Any] | None = None) -> bytes:
     """The whole object, in memory (the in-memory engine's read); over HTTP read as it comes,
-    under the minimum rate and with progress lines (:class:`_Meter`)."""
+    under the minimum rate and with progress lines (:class:`~descend.io._rate.Meter`)."""
     fs, path = _filesystem(url, storage_options)
     t = timeout_of(storage_options)
     with remote_errors(url, t):
         if _protocol(url) not in ("http", "https"):
             return bytes(fs.cat_file(path))
-        meter = _Meter(url, t, min_rate_of(storage_options))
+        meter = Meter(url, t, min_rate_of(storage_options))
         parts = []
         with fs.open(path, "rb", block_size=0) as body:  # one GET, the body as it arrives
             while chunk := body.read(1 << 20):
@@ -550,43 +467,13 @@ def open_input(url: str, storage_options: Mapping[str, Any] | None = None) -> An
     with remote_errors(url, t):
         # HTTP's open asks for the size by HEAD then GET, each up to the timeout: asked here
         # under one deadline instead
-        size = ({"size": _bounded(fs, "size", path, timeout=t)}
+        size = ({"size": bounded(fs, "size", path, timeout=t)}
                 if _protocol(url) in ("http", "https") else {})
         raw = fs.open(path, "rb", block_size=4 << 20, cache_type="blockcache",
                       cache_options={"maxblocks": 8}, **size)
         if size:
-            _bound_blocks(raw, url, t, min_rate_of(storage_options))
+            bound_blocks(raw, url, t, min_rate_of(storage_options))
     return GuardedFile(raw, url, t)
-
-
-def _bound_blocks(raw: Any, url: str, timeout: float, min_rate: float) -> None:
-    """Give each block an HTTP file fetches a total deadline of ``timeout`` + its bytes /
-    ``min_rate`` (a trickle faster than the read timeout would hold a block for hours)."""
-    fetch_async = getattr(raw, "async_fetch_range", None)
-    cache = getattr(raw, "cache", None)
-    if fetch_async is None or cache is None or not hasattr(cache, "fetcher") or min_rate <= 0:
-        return
-    from fsspec.asyn import sync
-    from fsspec.exceptions import FSTimeoutError
-
-    def fetch(start: int, end: int) -> bytes:
-        n = max(min(end, raw.size or end) - start, 0)
-        deadline = timeout + n / min_rate
-        try:
-            return bytes(sync(raw.loop, fetch_async, start, end, timeout=deadline))
-        except FSTimeoutError as exc:
-            import aiohttp
-
-            if isinstance(exc.__cause__, aiohttp.ServerTimeoutError):
-                raise  # aiohttp's read timeout: the server went silent (no answer within T)
-            raise DataError(
-                f"{url}: the download is too slow (a block of {_size_text(n)} did not arrive "
-                f"within {deadline:.3g} s, below the minimum {_size_text(min_rate)}/s); try "
-                "again later, or accept a slower server with --storage-option "
-                "min_rate=BYTES_PER_SECOND (0 for no minimum)"
-            ) from None
-
-    cache.fetcher = fetch
 
 
 class GuardedFile:
