@@ -148,7 +148,20 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
         with distributed.Client(cluster, set_as_default=True) as client:
             yield client
     finally:
+        _close_quietly(cluster)
+
+
+def _close_quietly(cluster: Any) -> None:
+    """Close the local cluster started here. After a Ctrl-C its event loop's tasks are
+    cancelled and a nanny may not stop its worker in time: distributed raises TimeoutError or
+    CancelledError from the close, which would replace the interrupt (or the fit's result) by
+    a traceback. The worker processes are daemons, ended with this one either way."""
+    import asyncio
+
+    try:
         cluster.close()
+    except (TimeoutError, asyncio.CancelledError, OSError, RuntimeError):
+        pass
 
 
 def read_dask(source: ChunkSource) -> Any:
