@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from descend.errors import InputError
-from descend.io import OutputPlan, data_files, plan_output
+from descend.io import STDIN, OutputPlan, data_files, plan_output, stdin_copy
+from descend.io._stdin import is_stdin
+from descend.io._stdin import protect as protect_stdin
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
 ANIMATION_FORMATS = (".gif", ".mp4")
@@ -36,7 +38,30 @@ def guard_data(
     a URL's objects (strings) are listed through fsspec, and no output can overwrite them."""
     files, _how = data_files(data, storage_options)
     plan.add_inputs(files, "the data file")  # file:// URLs too; remote objects are skipped
+    if any(is_stdin(f) for f in files):
+        protect_stdin(plan)  # `descend fit - --save d.csv < d.csv` must not replace d.csv
     return files
+
+
+def stdin_data(data: str) -> str:
+    """DATA as the readers take it: ``-`` (standard input) becomes a private local copy of it
+    (:mod:`descend.io._stdin`); any other DATA is returned as it is. A URL's slow download
+    shows progress lines on stderr."""
+    if "://" in str(data):
+        from descend.io._rate import set_progress
+
+        set_progress(_progress_line)
+    if data != STDIN:
+        return data
+    return str(stdin_copy())
+
+
+def _progress_line(text: str) -> None:
+    import sys
+
+    from descend.cli.app import printable
+
+    print(f"descend: {printable(text)}", file=sys.stderr, flush=True)
 
 
 def plan_outputs(plan: OutputPlan, **outputs: str | None) -> dict[str, Path | None]:

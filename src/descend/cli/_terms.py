@@ -13,6 +13,8 @@ the only place a parameter meets its flag; names it does not list are left as th
 'Standardise the features (--scale; ...)'
 >>> to_flags("the loss of the default optimizer='auto', not loss='hubr'")
 "the loss of the default --optimizer auto, not --loss 'hubr'"
+>>> to_flags("pass variables=[...] to treat it as a function of them")
+'pass --variables x,y to treat it as a function of them'
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ FLAGS: dict[str, Flag] = {
     "epsilon": Flag("--epsilon", bare=False),
     "optimizer": Flag("--optimizer", bare=False, words=("auto",)),
     "loss": Flag("--loss", bare=False),
-    "engine": Flag("--engine", bare=False),
+    "engine": Flag("--engine", bare=False, words=("numpy", "stream", "dask")),
     "init": Flag("--init", bare=False),
     "momentum": Flag("--momentum", bare=False),
     "target": Flag("--target", bare=False),
@@ -68,12 +70,13 @@ FLAGS: dict[str, Flag] = {
     "cov_type": Flag("--cov"),
     "missing": Flag("--missing", bare=False, words=("drop", "raise")),
     "formula": Flag("--formula", bare=False),
+    "variables": Flag("--variables", bare=False),
 }
 
 # name, then optionally ``=value`` / `` = value`` (a quoted string or one token)
 _NAME = re.compile(
     rf"(?<![\w-])({'|'.join(sorted(FLAGS, key=len, reverse=True))})(?![\w])"
-    r"(?: ?= ?('[^']*'|\"[^\"]*\"|[\w.+-]+))?"
+    r"(?: ?= ?('[^']*'|\"[^\"]*\"|\[[^\]]*\]|[\w.+-]+))?"
 )
 # a flag written twice in a row while the library messages still carry both spellings:
 # "--lr auto (--lr auto)", "--scale, --scale"
@@ -106,6 +109,9 @@ def _rewrite(match: re.Match[str]) -> str:
         return flag.on if value == "True" else flag.off
     if value == "None":  # "batch_size=None" has no flag spelling: the library's words stay
         return match.group(0)
+    if value.startswith("["):  # a list: variables=['y', 'x'] -> --variables y,x
+        items = [v.strip().strip("'\"") for v in value[1:-1].split(",") if v.strip()]
+        value = "x,y" if items in ([], ["..."]) else ",".join(items)
     if value[0] in "'\"" and value[1:-1] in flag.words:
         value = value[1:-1]  # --lr auto, not --lr 'auto'
     return f"{flag.on} {value}"

@@ -18,6 +18,7 @@ import inspect
 import json
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -233,8 +234,9 @@ def _jsonable(obj: Any) -> Any:
 
 def printable(text: object) -> str:
     """``text`` safe for a terminal: control characters (ANSI escape sequences from a column
-    name, say) shown as escapes instead of being obeyed."""
-    s = str(text)
+    name, say) shown as escapes instead of being obeyed; standard input's private copy
+    (``descend fit -``) named ``standard input``."""
+    s = _stdin_named(str(text))
     if s.isprintable():
         return s
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
@@ -251,9 +253,30 @@ def warnings_to_stderr() -> Iterator[None]:
             seen: set[str] = set()
             for w in caught:
                 text = to_flags(" ".join(str(w.message).split()))
-                if text not in seen and not issubclass(w.category, DeprecationWarning):
+                if text not in seen and not _unshown(w.category, text):
                     seen.add(text)
                     err.print(f"descend: warning: {printable(text)}", markup=False)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """One ``descend: warning: ...`` line (in the CLI's words), not Python's two-line form
+    with a source line (a library or NumPy warning met outside :func:`warnings_to_stderr`)."""
+    text = to_flags(" ".join(str(message).split()))
+    if _unshown(category, text) or text in _SHOWN:
+        return
+    _SHOWN.add(text)
+    err.print(f"descend: warning: {printable(text)}", markup=False)
+
+
+_SHOWN: set[str] = set()  # each warning once (two readers of one file say the same)
+# NumPy's floating-point warnings ("overflow encountered in multiply") name no file, option
+# or fix; what they mean for a run reaches the user as its verdict and messages
+_NUMPY_FP = re.compile(r"^(overflow|underflow|invalid value|divide by zero) encountered in ")
+
+
+def _unshown(category: type[Warning], text: str) -> bool:
+    return issubclass(category, DeprecationWarning) or (
+        issubclass(category, RuntimeWarning) and _NUMPY_FP.match(text) is not None)
 
 
 #: Commands whose first argument is a formula, which may start with a minus: '-x**2 + y'.
@@ -303,6 +326,12 @@ def _interrupted(exc: BaseException) -> int:
     return EXIT_INTERRUPTED
 
 
+def _stdin_named(text: str) -> str:
+    """``text`` naming standard input where it names its private copy (``descend fit -``)."""
+    stdin = sys.modules.get("descend.io._stdin")
+    return text if stdin is None else str(stdin.shown(text))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: run the app, map errors to exit codes without tracebacks.
 
@@ -324,6 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings(), deferred_interrupts():
             warnings.simplefilter("default")
+            _SHOWN.clear()
+            warnings.showwarning = _show_warning  # a warning met outside warnings_to_stderr
             # Without standalone mode click returns typer.Exit's code instead of raising it.
             rv = app(args=args, prog_name="descend", standalone_mode=False)
         if isinstance(rv, int) and not isinstance(rv, bool):

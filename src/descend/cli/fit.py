@@ -211,8 +211,11 @@ def fit_command(
 
     Larger than memory: descend fit big.parquet --engine stream --checkpoint run.json
     """
+    from descend.cli._files import stdin_data
+
     params = dict(ctx.params)
     params["features"] = ",".join(features) if features else None  # repeated: accumulated
+    params["data"] = stdin_data(data)  # `-`: standard input, read once to a private copy
     run = _parse(ctx, FitArgs(**params))
     _plan_outputs(run)
     if wants_formula(run.args):
@@ -479,9 +482,10 @@ def _exit_code(run: _Run, report: FitReport) -> int:
         err.print(f"descend: {printable(to_flags(model.message_))}", markup=False)
         return EXIT_DIVERGED
     if run.save_path is not None:
+        from descend.io._stdin import shown
         from descend.models import save_model
 
-        save_model(model, run.save_path, target=report.target_name, source=str(a.data),
+        save_model(model, run.save_path, target=report.target_name, source=shown(str(a.data)),
                    force=True)
         if not a.as_json:
             out.print(f"saved the model to {a.save}", markup=False)

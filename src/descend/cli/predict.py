@@ -68,7 +68,9 @@ def predict_command(
     else:
         if missing not in ("raise", "drop"):
             fail(f"--missing {missing}: choose raise or drop")
-        X, y, ids = _rows_of_file(model, data, storage_option, id_column, missing)
+        from descend.cli._files import stdin_data
+
+        X, y, ids = _rows_of_file(model, stdin_data(data), storage_option, id_column, missing)
     cols = _predict(model, X, interval, 1.0 - level, f"--x {x[0]}" if x else str(data))
     _print(model, X, cols, y, ids, id_column, bool(x), as_json)
 

@@ -34,6 +34,9 @@ __all__ = [
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
 _SNIFF_BYTES = 1 << 16
+#: The longest first two lines the sniffer reads to their ends (a 100,000-column header, a
+#: 2 MB cell); past it the file is refused by name, not judged from a cut line.
+_LINE_CAP = 64 << 20
 _SNIFF_LINES = 50
 _SEPARATORS = ("\t", ";", ",")  # preference order when several split every line alike
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -48,15 +51,26 @@ def _is_number(text: str) -> bool:
     return True
 
 
+_C1 = re.compile(rb"[\x80-\x9f]")
+
+
 def _encoding(head: bytes) -> str:
     """The text encoding, from a byte-order mark or by trial: UTF-16 (with its BOM), UTF-8
-    (BOM or not), else Latin-1 (every byte is a character; numbers are ASCII in both)."""
+    (BOM or not), else Windows-1252 when the text holds its characters in 0x80-0x9f (``€``,
+    ``–``, curly quotes: control codes in Latin-1, never in a CSV), else Latin-1 (every byte is
+    a character; numbers are ASCII in all of them)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the sniffed block's end
+            if _C1.search(head):
+                try:
+                    head.decode("cp1252")
+                    return "cp1252"
+                except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d: not Windows-1252
+                    pass
             return "latin-1"
     return "utf-8-sig"
 
@@ -91,7 +105,10 @@ def _sniff_separator(lines: list[str]) -> str:
     """The first of tab, semicolon, comma that splits every sampled line into the same >1 fields."""
     best, best_fields = ",", 1
     for sep in _SEPARATORS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=sep)]
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=sep)]
+        except csv.Error:  # a field past csv's limit (128 KB): not split by this separator
+            continue
         if counts and counts[0] > 1 and all(c == counts[0] for c in counts):
             return sep
         median = sorted(counts)[len(counts) // 2] if counts else 1
@@ -108,7 +125,7 @@ class CsvLayout:
     sep: str
     header: bool
     names: tuple[str, ...]
-    encoding: str  # "utf-8-sig", "utf-16" or "latin-1"
+    encoding: str  # "utf-8-sig", "utf-16", "cp1252" or "latin-1"
 
     @property
     def ncols(self) -> int:
@@ -131,16 +148,22 @@ def sniff_csv(path: str | Path | Any) -> CsvLayout | None:
 
     try:  # a .csv.gz (zst, bz2, zip) is sniffed decompressed; an Excel file refused by name
         with path.open("rb") if isinstance(path, RemoteFile) else open_plain(path) as fh:
-            head = fh.read(_SNIFF_BYTES + 1)
+            head, truncated = _whole_lines(path, fh, fh.read(_SNIFF_BYTES + 1))
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory; give a CSV or Parquet file") from None
     except FileNotFoundError:
         raise DataError(f"{path}: no such file; check the path") from None
-    truncated = len(head) > _SNIFF_BYTES
-    head = head[:_SNIFF_BYTES]
     if head.startswith(b"PAR1"):  # Parquet's magic number: not a guess
         return None
     encoding = _encoding(head)
+    if encoding == "cp1252":
+        import warnings
+
+        warnings.warn(
+            f"{path}: is not UTF-8; read as Windows-1252 (its bytes 0x80-0x9f are that "
+            "encoding's letters and signs); save it as UTF-8 CSV to be sure of the names",
+            UserWarning, stacklevel=2,
+        )
     text = _head_text(path, head, truncated, encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -150,7 +173,13 @@ def sniff_csv(path: str | Path | Any) -> CsvLayout | None:
     if not lines:
         raise DataError(f"{path}: the file is empty; it needs rows of numbers, e.g. '1200,200000'")
     sep = _sniff_separator(lines)
-    first = next(csv.reader(lines[:1], delimiter=sep))
+    try:
+        first = next(csv.reader(lines[:1], delimiter=sep))
+    except csv.Error:
+        raise DataError(
+            f"{path}: line 1 holds a cell of more than {csv.field_size_limit():,} characters; "
+            "a CSV of numbers has short cells: check the file and its separator"
+        ) from None
     check_width(len(first), str(path))
     header = any(not _is_number(c.strip()) and c.strip().lower() not in MISSING for c in first)
     ncols = len(first)
@@ -177,6 +206,21 @@ def sniff_csv(path: str | Path | Any) -> CsvLayout | None:
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _whole_lines(path: Any, fh: Any, head: bytes) -> tuple[bytes, bool]:
+    """``(head, truncated)``: the sniffed block, read on until it holds two whole lines (the
+    header and a row) or the file ends, within :data:`_LINE_CAP`."""
+    size = _SNIFF_BYTES
+    while len(head) > size and max(head.count(b"\n"), head.count(b"\r")) < 2:
+        if size >= _LINE_CAP:
+            raise DataError(
+                f"{path}: no line ends in its first {_LINE_CAP:,} bytes; a CSV of numbers has "
+                "short lines: check the file (a one-line JSON or XML? a file of another kind?)"
+            )
+        size = min(size * 4, _LINE_CAP)
+        head += fh.read(size + 1 - len(head))
+    return head[:size], len(head) > size
 
 #: CSV files up to this size are read by the exact pure-Python pass instead of polars.
 SMALL_CSV_BYTES = 256 * 1024
@@ -304,6 +348,12 @@ def _scan_rows(
                     values.append(v)
                 yield line, values
         except csv.Error as exc:  # a NUL byte, an unterminated quote at the end...
+            if "field larger" in str(exc):  # met inside the line just read, not after it
+                raise DataError(
+                    f"{path}: line {reader.line_num} holds a cell of more than "
+                    f"{csv.field_size_limit():,} characters; a CSV of numbers has short cells: "
+                    "check that line"
+                ) from None
             raise DataError(
                 f"{path}: line {reader.line_num + 1} cannot be read as CSV ({exc}); fix that line"
             ) from None

@@ -88,6 +88,32 @@ def check_stats(stats: MomentStats, source: str, feature_names: Sequence[str], t
             float(stats.cyy) / n,
         ]
     check_columns(source, [*feature_names, target], mean, var)
+    _warn_subnormal_moments(source, feature_names, mean[:-1], var[:-1])
+
+
+def _warn_subnormal_moments(
+    source: str, names: Sequence[str], mean: Sequence[float], var: Sequence[float]
+) -> None:
+    """Warn of a feature so small that its squares are subnormal floats (|x| < 1.5e-154).
+
+    The stream and Dask engines fit from the moments sum(x x^T); a subnormal square keeps
+    fewer than 52 significant bits (1e-320 keeps about 10), so the coefficients lose digits
+    (x ~ 1e-160, y = 1e160 x: 1.0000002e160, where the in-memory engine, which standardises
+    the rows before squaring them, finds 1e160). The in-memory engine needs no warning.
+    """
+    import warnings
+
+    for name, m, v in zip(names, mean, var, strict=True):
+        scale = max(abs(float(m)), float(np.sqrt(max(float(v), 0.0))))
+        if 0.0 < scale < _SMALL:
+            digits = max(int(np.log10(max(scale * scale, 5e-324) / 5e-324)), 0)
+            warnings.warn(
+                f"{source}: feature {name!r} holds values so small (around {scale:.3g}) that "
+                f"their squares are subnormal floats: the moments this engine fits from keep "
+                f"about {digits} significant digits, and so may the coefficients; rescale the "
+                "column (multiply it by a power of ten) or use engine='numpy'",
+                RuntimeWarning, stacklevel=3,
+            )
 
 
 def checked_stats(

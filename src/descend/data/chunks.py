@@ -269,6 +269,8 @@ class ChunkSource:
                     "fill or drop them first"
                 )
             try:
+                if _is_decimal(col.type):  # numbers as Decimal objects: float64, as polars
+                    col = col.cast("float64")  # (the in-memory engine) and Dask read them
                 arr = col.to_numpy(zero_copy_only=False)
             except Exception as exc:  # pragma: no cover - pyarrow's message names the type
                 raise DataError(f"{source}: column {batch.schema.names[j]!r}: {exc}") from None
@@ -449,6 +451,12 @@ def _parquet_schema(
     except (pa.ArrowInvalid, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
         raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
+
+
+def _is_decimal(typ: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_decimal(typ))
 
 
 def _check_numeric(dset: Any, columns: Sequence[str], path: str) -> None:

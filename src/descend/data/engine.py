@@ -15,7 +15,9 @@ data is loaded, which is fastest for what fits comfortably.
 The size is estimated without reading the data: for Parquet, rows x columns x 8 bytes from the
 files' metadata; for CSV, the file's size (a float written as text takes 8-25 characters, so
 the float64 array is about the size of the text or smaller -- an upper bound that errs towards
-streaming). A folder or glob of files always streams (the in-memory engine reads one file).
+streaming). A folder or glob of files always streams (the in-memory engine reads one file),
+and so does a local file that would not fit in the memory this process may use
+(:mod:`descend.data.memory`): loading it would fail, or abort the process.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from descend._lazy import lazy_module
+from descend.data.memory import float64_bytes
 from descend.errors import DataError, InputError
 
 if TYPE_CHECKING:
@@ -55,49 +57,6 @@ ENGINES = ("numpy", "stream", "dask")
 STREAM_BYTES = 512 << 20
 
 
-def float64_bytes(
-    paths: Sequence[str | os.PathLike[str]], storage_options: dict[str, Any] | None = None
-) -> int:
-    """The estimated size of the data as a float64 array (see the module docstring); a URL's
-    from its Parquet footer or its size in the store."""
-    from descend.data._parquet import is_parquet_name
-    from descend.data.urls import is_url
-
-    total = 0
-    for path in paths:
-        if is_url(path):
-            total += _url_bytes(str(path), storage_options)
-            continue
-        p = Path(path)
-        if is_parquet_name(p.suffix):
-            try:
-                import pyarrow.parquet as pq
-
-                meta = pq.ParquetFile(p).metadata
-                total += int(meta.num_rows) * int(meta.num_columns) * 8
-                continue
-            except Exception:  # noqa: BLE001 - unreadable metadata: the reader will explain
-                pass
-        total += p.stat().st_size
-    return total
-
-
-def _url_bytes(url: str, storage_options: dict[str, Any] | None) -> int:
-    from descend.data._parquet import is_parquet_name
-    from descend.data.urls import open_url, url_size
-
-    if is_parquet_name(url):
-        try:
-            import pyarrow.parquet as pq
-
-            with open_url(url, storage_options) as fh:
-                meta = pq.ParquetFile(fh).metadata
-            return int(meta.num_rows) * int(meta.num_columns) * 8
-        except Exception:  # noqa: BLE001 - unreadable metadata: the reader will explain
-            pass
-    return url_size(url, storage_options)
-
-
 def choose_engine(
     paths: Sequence[str | os.PathLike[str]],
     *,
@@ -121,7 +80,21 @@ def choose_engine(
             f"the data is about {size / 2**30:.2g} GiB as float64 (> {STREAM_BYTES >> 20} MiB): "
             "streamed in chunks, never held whole; --engine numpy loads it instead"
         )
+    from descend.data.memory import memory_shortfall
+
+    short = None if any(_is_url(p) for p in paths) else memory_shortfall(size)
+    if short is not None:  # loading it would fail (or abort the process): streamed instead
+        return "stream", (
+            f"the data is about {size / 2**20:.3g} MiB as float64 and {short}: streamed in "
+            "chunks, never held whole"
+        )
     return "numpy", f"the data is about {size / 2**20:.3g} MiB as float64: loaded into memory"
+
+
+def _is_url(path: str | os.PathLike[str]) -> bool:
+    from descend.data.urls import is_url
+
+    return bool(is_url(path))
 
 
 @contextmanager
@@ -175,7 +148,20 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
         with distributed.Client(cluster, set_as_default=True) as client:
             yield client
     finally:
+        _close_quietly(cluster)
+
+
+def _close_quietly(cluster: Any) -> None:
+    """Close the local cluster started here. After a Ctrl-C its event loop's tasks are
+    cancelled and a nanny may not stop its worker in time: distributed raises TimeoutError or
+    CancelledError from the close, which would replace the interrupt (or the fit's result) by
+    a traceback. The worker processes are daemons, ended with this one either way."""
+    import asyncio
+
+    try:
         cluster.close()
+    except (TimeoutError, asyncio.CancelledError, OSError, RuntimeError):
+        pass
 
 
 def read_dask(source: ChunkSource) -> Any:

@@ -19,6 +19,7 @@ from descend.data._csv import read_csv, sniff_csv
 from descend.data._parquet import _from_polars, _read_remote_parquet, is_parquet_name, read_parquet
 from descend.data.checks import check_columns, column_moments
 from descend.data.design import choose_columns, choose_design
+from descend.data.memory import check_fits
 from descend.data.table import Frame, Table, default_names
 from descend.errors import DataError
 
@@ -84,6 +85,7 @@ def read_frame(source: Any, storage_options: dict[str, Any] | None = None) -> Fr
         return read_url(source, storage_options)
     if isinstance(source, (str, Path)):
         path = Path(source)
+        check_fits(path)
         if is_parquet_name(path.suffix):
             return read_parquet(path)
         return read_csv(path)
@@ -168,6 +170,7 @@ def load_table(
     elif is_url(source):
         frame = read_url(source, storage_options, columns=(target, features))
     elif isinstance(source, (str, Path)) and not is_parquet_name(Path(source).suffix):
+        check_fits(source)  # before reading: past the memory, polars aborts the process
         layout = sniff_csv(source)  # choose the columns before reading the rows, as the
         if layout is not None:  # stream engine does: the same file, the same first refusal
             chosen = choose_columns(layout.names, target, features, str(source))

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         write_output,
     )
     from descend.io._signals import Terminated, deferred_interrupts, poll, received
+    from descend.io._stdin import STDIN, stdin_copy
 
 #: Where each name lives: a command loads only the parts it uses (start-up).
 _WHERE = {
@@ -45,6 +46,7 @@ _WHERE = {
     **dict.fromkeys(("OutputPlan", "atomic_output", "local_path", "plan_output", "write_output"),
                     "_output"),
     **dict.fromkeys(("Terminated", "deferred_interrupts", "poll", "received"), "_signals"),
+    **dict.fromkeys(("STDIN", "stdin_copy"), "_stdin"),
 }
 
 
@@ -60,6 +62,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "GLOB_PREFIX",
     "PARQUET_SUFFIXES",
+    "STDIN",
     "OutputPlan",
     "Terminated",
     "atomic_output",
@@ -74,5 +77,6 @@ __all__ = [
     "poll",
     "read_small_file",
     "received",
+    "stdin_copy",
     "write_output",
 ]

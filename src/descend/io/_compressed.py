@@ -190,10 +190,7 @@ def plain_copy(path: str | os.PathLike[str]) -> Path | None:
     key = (os.path.realpath(p), st.st_mtime_ns, st.st_size)
     if key in _COPIES and _COPIES[key].exists():
         return _COPIES[key]
-    if not _DIR:
-        _DIR.append(tempfile.mkdtemp(prefix="descend-plain-"))
-        atexit.register(shutil.rmtree, _DIR[0], True)
-    folder = Path(tempfile.mkdtemp(dir=_DIR[0]))
+    folder = private_folder()
     target = folder / _plain_name(p, codec)
     try:
         with _codec_errors(p, codec), _open_raw(p, codec) as src, open(target, "wb") as dst:
@@ -203,6 +200,15 @@ def plain_copy(path: str | os.PathLike[str]) -> Path | None:
         raise
     _COPIES[key] = target
     return target
+
+
+def private_folder() -> Path:
+    """A new folder inside this process's private temporary folder (made on first use, mode
+    0700, removed with everything in it when the process ends)."""
+    if not _DIR:
+        _DIR.append(tempfile.mkdtemp(prefix="descend-plain-"))
+        atexit.register(shutil.rmtree, _DIR[0], True)
+    return Path(tempfile.mkdtemp(dir=_DIR[0]))
 
 
 @contextmanager

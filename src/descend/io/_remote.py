@@ -20,7 +20,12 @@ as such (:func:`parse_storage_options`).
 Deadlines: every remote read has a connect and a read timeout, :data:`DEFAULT_TIMEOUT` (30 s)
 unless the storage option ``timeout=SECONDS`` says otherwise (``--storage-option timeout=120``
 for a slow link); a store that accepts and never answers, or sends a byte less often than
-that, ends in one error naming the timeout. Retries are bounded (:data:`MAX_ATTEMPTS` tries
+that, ends in one error naming the timeout. The timeout is also one step's total deadline
+(HTTP's size probe tries HEAD then GET; S3 retries), and a host that let it pass is not asked
+again for as long, so a silent server ends a command in about one timeout, not one per step
+(the size probe, the sniffer, the read). A download that goes on too slowly to finish is
+stopped by a minimum rate (:data:`DEFAULT_MIN_RATE`, storage option ``min_rate``), and a long
+one shows progress lines where the CLI asked for them (:mod:`descend.io._rate`). Retries are bounded (:data:`MAX_ATTEMPTS` tries
 for S3, no silent minutes of back-off). The store's answer is named: HTTP 403 -> access
 denied, 404 -> no such object, 5xx -> server error, a reset -> connection lost, a body shorter
 than announced -> cut short; reads made later through :func:`open_input`'s file are named the
@@ -42,8 +47,17 @@ from typing import Any
 
 from descend.errors import DataError, InputError
 from descend.io._input import PARQUET_SUFFIXES as _PARQUET  # the one list of suffixes
+from descend.io._rate import (
+    DEFAULT_MIN_RATE,
+    Meter,
+    bound_blocks,
+    bounded,
+    min_rate_of,
+    set_progress,
+)
 
 __all__ = [
+    "DEFAULT_MIN_RATE",
     "DEFAULT_TIMEOUT",
     "MAX_ATTEMPTS",
     "RemoteFile",
@@ -56,6 +70,7 @@ __all__ = [
     "remote_errors",
     "remote_files",
     "remote_size",
+    "set_progress",
 ]
 
 #: Seconds to connect, and between two reads of an answer (storage option ``timeout``).
@@ -203,7 +218,9 @@ def _with_deadlines(proto: str, storage_options: Mapping[str, Any] | None) -> di
     the user's own settings (``client_kwargs.timeout``, ``config_kwargs.*``) win."""
     options = dict(storage_options or {})
     t = timeout_of(options)
+    min_rate_of(options)
     options.pop("timeout", None)
+    options.pop("min_rate", None)
     if proto in ("http", "https"):
         import aiohttp
 
@@ -218,6 +235,31 @@ def _with_deadlines(proto: str, storage_options: Mapping[str, Any] | None) -> di
         config.setdefault("retries", {"max_attempts": MAX_ATTEMPTS, "mode": "standard"})
         options["config_kwargs"] = config
     return options
+
+
+#: host -> when it last let a deadline pass (time.monotonic()): for that long again it is not
+#: asked (a command's next steps -- the engine's size probe, the sniffer, the read -- would
+#: each wait the whole timeout: a silent server took 5x the timeout).
+_STALLED: dict[str, float] = {}
+
+
+def _host(url: str) -> str:
+    return f"{_protocol(url)}://{_bucket(url)}"
+
+
+def _check_stalled(url: str, timeout: float) -> None:
+    import time
+
+    since = _STALLED.get(_host(url))
+    if since is not None and time.monotonic() - since < timeout:
+        raise DataError(
+            f"{url}: no answer within {timeout:g} s; check the address and the network, or "
+            "allow longer with --storage-option timeout=SECONDS"
+        )
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return any(isinstance(e, TimeoutError) or "Timeout" in type(e).__name__ for e in _chain(exc))
 
 
 def _bucket(url: str) -> str:
@@ -279,6 +321,7 @@ def _named(url: str, exc: BaseException, timeout: float | None) -> DataError | N
 @contextmanager
 def remote_errors(url: str, timeout: float | None = None) -> Iterator[None]:
     """Turn a store's failure inside the block into one :class:`DataError` naming ``url``."""
+    _check_stalled(url, DEFAULT_TIMEOUT if timeout is None else timeout)
     try:
         yield
     except DataError:
@@ -286,6 +329,10 @@ def remote_errors(url: str, timeout: float | None = None) -> Iterator[None]:
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except Exception as exc:
+        if _is_timeout(exc):
+            import time
+
+            _STALLED[_host(url)] = time.monotonic()
         named = _named(url, exc, timeout)
         if named is not None:
             raise named from None
@@ -354,10 +401,11 @@ def remote_files(
     globbed = spec.startswith(GLOB_PREFIX)
     url = spec[len(GLOB_PREFIX):] if globbed else spec
     fs, path = _filesystem(url, storage_options)
-    with remote_errors(url, timeout_of(storage_options)):
+    t = timeout_of(storage_options)
+    with remote_errors(url, t):
         if not globbed:
             try:
-                info = fs.info(path)
+                info = bounded(fs, "info", path, timeout=t)
             except FileNotFoundError:
                 if not any(c in url for c in "*?"):
                     raise
@@ -365,7 +413,8 @@ def remote_files(
             else:
                 if info.get("type") == "directory":
                     found = sorted(
-                        p for p in fs.find(path) if p.lower().endswith(_PARQUET)
+                        p for p in bounded(fs, "find", path, timeout=t)
+                        if p.lower().endswith(_PARQUET)
                     )
                     if not found:
                         raise DataError(f"{url}: folder holds no .parquet objects")
@@ -373,8 +422,8 @@ def remote_files(
                 if info.get("type") != "file":
                     raise DataError(f"{url}: is not a regular file; give a CSV or Parquet file")
                 return [url], "file"
-        found = sorted(fs.glob(path))
-        files = [p for p in found if fs.isfile(p)]
+        found = sorted(bounded(fs, "glob", path, timeout=t))
+        files = [p for p in found if bounded(fs, "isfile", p, timeout=t)]
         if not files:
             raise DataError(f"{spec}: no object matches this pattern; check the glob")
         return [fs.unstrip_protocol(p) for p in files], "glob"
@@ -383,15 +432,26 @@ def remote_files(
 def remote_size(url: str, storage_options: Mapping[str, Any] | None = None) -> int:
     """The object's size in bytes."""
     fs, path = _filesystem(url, storage_options)
-    with remote_errors(url, timeout_of(storage_options)):
-        return int(fs.size(path))
+    t = timeout_of(storage_options)
+    with remote_errors(url, t):
+        return int(bounded(fs, "size", path, timeout=t))
 
 
 def read_bytes(url: str, storage_options: Mapping[str, Any] | None = None) -> bytes:
-    """The whole object, in memory (the in-memory engine's read)."""
+    """The whole object, in memory (the in-memory engine's read); over HTTP read as it comes,
+    under the minimum rate and with progress lines (:class:`~descend.io._rate.Meter`)."""
     fs, path = _filesystem(url, storage_options)
-    with remote_errors(url, timeout_of(storage_options)):
-        return bytes(fs.cat_file(path))
+    t = timeout_of(storage_options)
+    with remote_errors(url, t):
+        if _protocol(url) not in ("http", "https"):
+            return bytes(fs.cat_file(path))
+        meter = Meter(url, t, min_rate_of(storage_options))
+        parts = []
+        with fs.open(path, "rb", block_size=0) as body:  # one GET, the body as it arrives
+            while chunk := body.read(1 << 20):
+                parts.append(chunk)
+                meter.add(len(chunk))
+        return b"".join(parts)
 
 
 def open_input(url: str, storage_options: Mapping[str, Any] | None = None) -> Any:
@@ -405,8 +465,14 @@ def open_input(url: str, storage_options: Mapping[str, Any] | None = None) -> An
     fs, path = _filesystem(url, storage_options)
     t = timeout_of(storage_options)
     with remote_errors(url, t):
+        # HTTP's open asks for the size by HEAD then GET, each up to the timeout: asked here
+        # under one deadline instead
+        size = ({"size": bounded(fs, "size", path, timeout=t)}
+                if _protocol(url) in ("http", "https") else {})
         raw = fs.open(path, "rb", block_size=4 << 20, cache_type="blockcache",
-                      cache_options={"maxblocks": 8})
+                      cache_options={"maxblocks": 8}, **size)
+        if size:
+            bound_blocks(raw, url, t, min_rate_of(storage_options))
     return GuardedFile(raw, url, t)
 
 
