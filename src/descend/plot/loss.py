@@ -12,22 +12,12 @@ from matplotlib.figure import Figure
 
 from descend.geometry import ROUNDING_FLOOR, noise_floor
 from descend.loop.verdict import ceiling
+from descend.plot._data import STOP_REASONS
 from descend.plot._style import axes_or_new, color, style_axes
 
 __all__ = ["ROUNDING_FLOOR", "loss_curve", "rate_colors", "sweep_plot", "STOP_REASONS",
            "wants_log_scale"]
 
-# What each stop rule means, for the annotation (names are descend.loop.Status values).
-STOP_REASONS = {
-    "gtol": "gradient small enough (|∇f| ≤ gtol)",
-    "target_loss": "loss reached target_loss",
-    "no_progress": "loss stopped improving (tol)",
-    "max_iter": "iteration budget spent (max_iter)",
-    "time_limit": "time limit reached",
-    "callback": "stopped by the callback",
-    "interrupted": "interrupted",
-    "diverged": "diverged: the step is too large",
-}
 
 
 

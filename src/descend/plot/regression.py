@@ -11,7 +11,14 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 
 from descend.errors import InputError
-from descend.plot._data import Array, _robust_points
+from descend.geometry import (  # noqa: F401 - least_squares, mse_grid re-exported
+    contour_levels,
+    least_squares,
+    loss_grid,
+    mse_grid,
+    regression_window,
+)
+from descend.plot._data import Array
 from descend.plot._style import (
     FIELD_CMAP,
     MIN_COLOR,
@@ -21,7 +28,6 @@ from descend.plot._style import (
     fmt_num,
     style_axes,
 )
-from descend.plot.field import contour_levels
 
 __all__ = [
     "fit_plot",
@@ -35,15 +41,6 @@ __all__ = [
 def _as_2d(X: Any) -> Array:
     A = np.asarray(X, dtype=float)
     return A.reshape(-1, 1) if A.ndim == 1 else A
-
-
-def least_squares(X: Any, y: Any) -> tuple[float, Array]:
-    """The exact least-squares ``(intercept, coef)``: the bottom of the loss surface."""
-    A = _as_2d(X)
-    yv = np.asarray(y, dtype=float).ravel()
-    design = np.column_stack([np.ones(len(A)), A])
-    beta, *_ = np.linalg.lstsq(design, yv, rcond=None)
-    return float(beta[0]), beta[1:]
 
 
 def fit_plot(
@@ -111,77 +108,6 @@ def fit_plot(
     return fig  # type: ignore[return-value]
 
 
-def mse_grid(X: Any, y: Any, B: Array, M: Array) -> Array:
-    """Mean squared error of ``y ≈ b + m x`` on grids of intercepts ``B`` and slopes ``M``.
-
-    Written with centred moments: the raw expansion loses every digit when x and y are in
-    the thousands (house sizes and prices) and the loss near the bottom is small.
-    """
-    x = np.asarray(X, dtype=float).ravel()
-    yv = np.asarray(y, dtype=float).ravel()
-    mx, my = x.mean(), yv.mean()
-    vx = np.mean((x - mx) ** 2)
-    vy = np.mean((yv - my) ** 2)
-    cxy = np.mean((x - mx) * (yv - my))
-    d = B + M * mx - my
-    return np.maximum(vy - 2 * M * cxy + M**2 * vx, 0.0) + d**2
-
-
-def loss_grid(
-    X: Any, y: Any, B: Array, M: Array, *, loss: str = "squared_error", epsilon: float = 1.35,
-    max_rows: int = 1000,
-) -> Array:
-    """The mean ``loss`` of ``y ≈ b + m x`` on grids of intercepts ``B`` and slopes ``M``.
-
-    The squared error comes from the centred moments (:func:`mse_grid`, exact for any n);
-    another loss is evaluated on the rows (at most ``max_rows``, evenly strided) with its own
-    ``h`` from :data:`descend.models.losses.LOSS_REGISTRY` -- a huber fit is drawn on the huber
-    surface, not on the squared error's.
-    """
-    if _moments_exact(loss):
-        return mse_grid(X, y, B, M)
-    from descend.models.losses import get_loss
-
-    h = get_loss(loss).h
-    x = np.asarray(X, dtype=float).ravel()
-    yv = np.asarray(y, dtype=float).ravel()
-    if x.size > max_rows:
-        idx = np.linspace(0, x.size - 1, max_rows).astype(int)
-        x, yv = x[idx], yv[idx]
-    Z = np.empty(B.shape)
-    flat_b, flat_m, flat_z = B.ravel(), M.ravel(), Z.reshape(-1)
-    step = max(1, 2_000_000 // max(x.size, 1))  # grid points per block: ~16 MB of residuals
-    for lo in range(0, flat_b.size, step):
-        r = flat_b[lo : lo + step, None] + flat_m[lo : lo + step, None] * x[None, :] - yv[None, :]
-        flat_z[lo : lo + step] = h(r, epsilon).mean(axis=1)
-    return Z
-
-
-def regression_window(
-    X: Any, y: Any, paths: Sequence[Any] = ()
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(intercept, slope) limits holding the least-squares point and the finite paths.
-
-    Sizes never fall below natural scales (the spread of y for the intercept, of y over the
-    spread of x for the slope), so a path that starts at the minimum still shows the valley.
-    """
-    xv = np.asarray(X, dtype=float).ravel()
-    yv = np.asarray(y, dtype=float).ravel()
-    b0, w = least_squares(xv, yv)
-    pts = [np.array([[b0, float(w[0])]])]
-    pts += [_robust_points(np.asarray(p, dtype=float)) for p in paths]
-    allp = np.vstack([p for p in pts if len(p)])
-    lo, hi = allp.min(axis=0), allp.max(axis=0)
-    sy, sx = float(np.std(yv)) or 1.0, float(np.std(xv)) or 1.0
-    min_half = np.array([0.15 * sy, 0.15 * sy / sx])
-    half = np.maximum((hi - lo) / 2 * 1.25, min_half)
-    mid = (hi + lo) / 2
-    return (
-        (float(mid[0] - half[0]), float(mid[0] + half[0])),
-        (float(mid[1] - half[1]), float(mid[1] + half[1])),
-    )
-
-
 def _exit_fraction(a: Array, b: Array, xl: tuple[float, float], yl: tuple[float, float]) -> float:
     """The fraction t in [0, 1] where segment a -> b leaves the box xl x yl (a is inside)."""
     t = 1.0
@@ -243,7 +169,7 @@ def regression_loss_surface(
     fig = ax.figure
     B, M = np.meshgrid(np.linspace(*xl, 220), np.linspace(*yl, 220))
     Z = loss_grid(xv, yv, B, M, loss=loss, epsilon=epsilon)
-    from descend.models.losses import get_loss
+    from descend.losses import get_loss
 
     loss_label = get_loss(loss).label
     levels, _ = contour_levels(Z, n=16, geometric=True)
@@ -293,11 +219,3 @@ def regression_loss_surface(
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, fontsize=8.5,
               frameon=False)
     return fig  # type: ignore[return-value]
-
-
-def _moments_exact(loss: str) -> bool:
-    """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
-    not a comparison of names."""
-    from descend.models.losses import get_loss
-
-    return bool(get_loss(loss).moments_exact)
