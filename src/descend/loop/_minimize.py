@@ -17,9 +17,10 @@ from typing import Any, NamedTuple, cast
 
 import numpy as np
 
-from descend.errors import ConvergenceWarning, InputError, StabilityWarning
+from descend.errors import ConvergenceWarning, InputError
 from descend.expr.objective import Array, Objective
 from descend.loop._curvature import auto_learning_rate, estimate_curvature
+from descend.loop._divergence import check_stability, diagnose, numeric_rate
 from descend.loop._linesearch import LoopState, armijo_step
 from descend.loop.driver import HISTORY_LIMIT, drive
 from descend.loop.result import History, OptimizeResult, Status
@@ -118,118 +119,6 @@ def _optimizer(optimizer: Any) -> Optimizer:
         f"optimizer must be an Optimizer (descend.gd(...), descend.adam(...)), a name or None, "
         f"got {type(optimizer).__name__}"
     )
-
-
-def _numeric_rate(spec: Any, count: int) -> float:
-    """The rate a spec gives at step ``count``, or nan for a string spec."""
-    if isinstance(spec, str):
-        return math.nan
-    if callable(spec):
-        return float(spec(count))
-    return float(spec)
-
-
-def _fmt_point(x: Array) -> str:
-    return "(" + ", ".join(f"{v:.6g}" for v in x) + ")"
-
-
-def _diagnose(
-    fun: Objective,
-    opt: Optimizer,
-    lr: float,
-    x_last: Array,
-    x_best: Array,
-    f_new: float,
-    *,
-    non_finite: bool,
-    falling: bool,
-) -> tuple[str, dict[str, Any]]:
-    """The likely cause of a divergence and the fix, from the curvature L.
-
-    L is the global bound when the function knows one, else the curvature at ``x_best`` (the
-    lowest point of the run, where the loss started to grow): the curvature at the last
-    finite point of a blown-up run is huge and would suggest an absurdly small step.
-    """
-    if non_finite and (f_new == -math.inf or falling):
-        return (
-            f"the loss fell without bound (to {f_new:.3g}) after x = {_fmt_point(x_last)}: the "
-            "function looks unbounded "
-            "below, so it has no minimum to find; check the expression or add a penalty",
-            {"cause": "unbounded below"},
-        )
-    what = "became non-finite" if non_finite else "grew without bound"
-    if not math.isfinite(lr):
-        return (
-            f"the loss {what} with {opt.name} after x = {_fmt_point(x_last)}; try a smaller "
-            "learning rate or learning_rate='armijo'",
-            {"cause": "unknown"},
-        )
-    try:
-        with np.errstate(all="ignore"):
-            curv = estimate_curvature(fun, x_best)
-    except Exception:  # noqa: BLE001 - a diagnosis must never hide the divergence itself
-        curv = None
-    info: dict[str, Any] = {"learning_rate": lr}
-    if curv is not None and math.isfinite(curv.L):
-        info.update(L=curv.L, L_source=curv.source)
-        limit = opt.stability_limit(curv.L)
-        where = (
-            "for this function"
-            if curv.is_global
-            else f"at x = {_fmt_point(x_best)}, where the loss started to grow"
-        )
-        if limit is not None:
-            bound, formula = limit
-            info.update(limit=bound, limit_formula=formula)
-            if lr > bound:
-                info["cause"] = "learning rate above the stability limit"
-                return (
-                    f"learning rate {lr:g} is above {formula} = {bound:.3g} {where} "
-                    f"(L = {curv.L:.4g}, {curv.source}); try learning_rate='auto' "
-                    f"or a smaller step such as {1.0 / curv.L:.3g}",
-                    info,
-                )
-            info["cause"] = "unknown (learning rate below the local stability limit)"
-            return (
-                f"the loss {what} although learning rate {lr:g} is below {formula} = "
-                f"{bound:.3g} {where} (L = {curv.L:.4g}); the curvature is larger elsewhere "
-                "on the path: try learning_rate='armijo' or a smaller step",
-                info,
-            )
-        info["cause"] = "learning rate too large for the optimizer"
-        return (
-            f"the loss {what} with {opt.name} at learning rate {lr:g} (L = {curv.L:.4g} "
-            f"{where}); {opt.name}'s stable step is not predictable from L: try a smaller "
-            f"learning rate such as {lr / 10:g}",
-            info,
-        )
-    info["cause"] = "learning rate too large"
-    return (
-        f"the loss {what} with {opt.name} at learning rate {lr:g}; try a smaller learning rate "
-        f"such as {lr / 10:g} or learning_rate='armijo'",
-        info,
-    )
-
-
-def _check_stability(fun: Objective, opt: Optimizer, lr: float) -> None:
-    """Warn before the run when ``lr`` is above a stability limit known globally."""
-    if not math.isfinite(lr):
-        return
-    L = fun.curvature_bound()
-    if L is None:
-        return
-    limit = opt.stability_limit(float(L))
-    if limit is None:
-        return
-    bound, formula = limit
-    if lr > bound:
-        warnings.warn(
-            f"learning rate {lr:g} is above {formula} = {bound:.3g} for this function "
-            f"(L = {float(L):.4g}, known globally), so {opt.name} will diverge; use a learning "
-            f"rate below {bound:.3g}, e.g. 1/L = {1.0 / float(L):.3g}, or learning_rate='auto'",
-            StabilityWarning,
-            stacklevel=4,
-        )
 
 
 def minimize(
@@ -475,7 +364,7 @@ def _step_size(objective: Objective, opt: Optimizer, x: Array, state: Any,
         lr = 0.5  # the first trial step is 2 * 0.5 = 1
         opt = opt.with_learning_rate(1.0)  # the optimizer's output is then the search direction
     if not loop_chooses:
-        _check_stability(objective, opt, _numeric_rate(spec, start_iter))
+        check_stability(objective, opt, numeric_rate(spec, start_iter))
     return _Rate(opt, spec, lr, armijo, loop_chooses, auto, note)
 
 
@@ -544,7 +433,7 @@ def _history(kept: Any, rate: _Rate, start_iter: int) -> tuple[History, Any]:
         history_lr: Array = kept.rate
         rate_used: Any = "armijo"
     elif callable(spec) and not isinstance(spec, str):
-        history_lr = np.array([_numeric_rate(spec, start_iter + int(k) - 1)
+        history_lr = np.array([numeric_rate(spec, start_iter + int(k) - 1)
                                for k in kept.step[1:]])
         rate_used = spec
     else:
@@ -569,10 +458,10 @@ def _stop_sentence(rules: Rules, run: Any, start_iter: int) -> str:
 
 def _divergence(objective: Objective, rate: _Rate, run: Any, watch: Watch,
                 start_iter: int) -> tuple[str, dict[str, Any], str]:
-    """A diverged run's message, diagnosis (:func:`_diagnose`) and verdict: unbounded below
+    """A diverged run's message, diagnosis (:func:`descend.loop._divergence.diagnose`) and verdict: unbounded below
     when the loss was still falling far below its start, else diverged."""
     f, nit, detail, kept = float(run.f), run.nit, run.detail, run.rows
-    lr_last = math.nan if rate.armijo else _numeric_rate(
+    lr_last = math.nan if rate.armijo else numeric_rate(
         rate.lr if rate.loop_chooses else rate.spec, start_iter + nit)
     f0 = watch.f0
     f_best = float(kept.fun.min())
@@ -580,7 +469,7 @@ def _divergence(objective: Objective, rate: _Rate, run: Any, watch: Watch,
     # still falling far below the start when it broke: unbounded below, not unstable
     falling = f_best == f and f < f0 - _STILL_FALLING * max(abs(f0), 1.0)
     non_finite = not watch.finite_step or bool(detail)
-    message, diagnosis = _diagnose(
+    message, diagnosis = diagnose(
         objective, rate.opt, lr_last, run.x, x_best, run.blown if non_finite else f,
         non_finite=non_finite or watch.unbounded, falling=falling or watch.unbounded,
     )
