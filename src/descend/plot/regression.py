@@ -156,31 +156,17 @@ def regression_loss_surface(
     yv = np.asarray(y, dtype=float).ravel()
     b0, w = least_squares(xv, yv)
     m0 = float(w[0])
-    all_paths = [np.asarray(history, dtype=float)] if history is not None else []
-    all_labels = [label or "gradient descent"] if history is not None else []
-    if paths is not None:
-        all_paths += [np.asarray(p, dtype=float) for p in paths]
-        all_labels += list(labels) if labels else [f"run {i + 1}" for i in range(len(paths))]
+    all_paths, all_labels = _surface_paths(history, label, paths, labels)
     wx, wy = regression_window(xv, yv, all_paths)
     xl = xlim or wx
     yl = ylim or wy
 
     ax = axes_or_new(ax, (7.0, 5.2))
-    fig = ax.figure
     B, M = np.meshgrid(np.linspace(*xl, 220), np.linspace(*yl, 220))
-    Z = loss_grid(xv, yv, B, M, loss=loss, epsilon=epsilon)
     from descend.losses import get_loss
 
     loss_label = get_loss(loss).label
-    levels, _ = contour_levels(Z, n=16, geometric=True)
-    norm = BoundaryNorm(levels, ncolors=256, extend="max")
-    cf = ax.contourf(B, M, Z, levels=levels, cmap=FIELD_CMAP, norm=norm, alpha=0.92,
-                     extend="max")
-    ax.contour(B, M, Z, levels=levels, colors="#2b3a4a", linewidths=0.6, alpha=0.5)
-    cb = fig.colorbar(cf, ax=ax, shrink=0.95, pad=0.02)
-    cb.set_label(loss_label)
-    ticks = levels[:: max(1, len(levels) // 7)]
-    cb.set_ticks(list(ticks), labels=distinct_labels(ticks))
+    _draw_surface(ax, B, M, loss_grid(xv, yv, B, M, loss=loss, epsilon=epsilon), loss_label)
     scale = float(max(abs(xl[0]), abs(xl[1]), abs(yl[0]), abs(yl[1])))
     ax.plot(b0, m0, "*", ms=17, color=MIN_COLOR, mec="black", mew=1, zorder=7,
             label=f"least squares ({fmt_num(b0, scale)}, {fmt_num(m0, scale)})")[0].set_gid(
@@ -188,28 +174,7 @@ def regression_loss_surface(
     )
     for i, (p, lab) in enumerate(zip(all_paths, all_labels, strict=True)):
         c = colors[i] if colors is not None and i < len(colors) else color(i)
-        ms = 3 if len(p) <= 150 else 1.6
-        inside = ((p[:, 0] >= xl[0]) & (p[:, 0] <= xl[1]) & (p[:, 1] >= yl[0]) & (p[:, 1] <= yl[1]))
-        # A step that jumps out of the window is not drawn as a walk across it (its straight
-        # segment would seem to pass the minimum): it becomes a dashed jump to the edge.
-        ends_outside = len(p) > 1 and not inside[-1] and inside[0]
-        run_in = p[: int(np.argmin(inside))] if ends_outside else p
-        (line,) = ax.plot(run_in[:, 0], run_in[:, 1], "-o", color=c, lw=1.6, ms=ms, mec="white",
-                          mew=0.3, label=f"{lab} ({len(p) - 1} steps)", zorder=5)
-        line.set_gid(f"path-{i}")
-        ax.plot(p[0, 0], p[0, 1], "o", ms=8, mfc="white", mec=c, mew=2, zorder=6)
-        if ends_outside:
-            k = len(run_in)
-            a, b = p[k - 1], p[k]
-            t = _exit_fraction(a, b, xl, yl)
-            edge = a + t * (b - a)
-            ax.annotate("", xy=(float(edge[0]), float(edge[1])), xytext=(float(a[0]), float(a[1])),
-                        arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.6, "ls": "--"},
-                        zorder=6).set_gid(f"jump-{i}")
-            ax.annotate(f"step {k}: jumps to ({b[0]:.3g}, {b[1]:.3g})",
-                        (float(edge[0]), float(edge[1])), xytext=(6, -12),
-                        textcoords="offset points", fontsize=8, color=c, zorder=7,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": c, "alpha": 0.9})
+        _draw_path(ax, i, p, lab, c, xl, yl)
     ax.set_xlim(*xl)
     ax.set_ylim(*yl)
     ax.set_xlabel(f"intercept ({target_name})")
@@ -218,4 +183,57 @@ def regression_loss_surface(
                  fontweight="bold")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, fontsize=8.5,
               frameon=False)
-    return fig  # type: ignore[return-value]
+    return ax.figure  # type: ignore[return-value]
+
+
+def _surface_paths(history: Any, label: str | None, paths: Sequence[Any] | None,
+                   labels: Sequence[str] | None) -> tuple[list[Array], list[str]]:
+    """The paths to draw (``history`` first) and their legend labels."""
+    all_paths = [np.asarray(history, dtype=float)] if history is not None else []
+    all_labels = [label or "gradient descent"] if history is not None else []
+    if paths is not None:
+        all_paths += [np.asarray(p, dtype=float) for p in paths]
+        all_labels += list(labels) if labels else [f"run {i + 1}" for i in range(len(paths))]
+    return all_paths, all_labels
+
+
+def _draw_surface(ax: Axes, B: Array, M: Array, Z: Array, loss_label: str) -> None:
+    """Filled contours of the loss, geometric above the minimum, with their colour bar."""
+    levels, _ = contour_levels(Z, n=16, geometric=True)
+    norm = BoundaryNorm(levels, ncolors=256, extend="max")
+    cf = ax.contourf(B, M, Z, levels=levels, cmap=FIELD_CMAP, norm=norm, alpha=0.92,
+                     extend="max")
+    ax.contour(B, M, Z, levels=levels, colors="#2b3a4a", linewidths=0.6, alpha=0.5)
+    cb = ax.figure.colorbar(cf, ax=ax, shrink=0.95, pad=0.02)
+    cb.set_label(loss_label)
+    ticks = levels[:: max(1, len(levels) // 7)]
+    cb.set_ticks(list(ticks), labels=distinct_labels(ticks))
+
+
+def _draw_path(ax: Axes, i: int, p: Array, lab: str, c: str, xl: tuple[float, float],
+               yl: tuple[float, float]) -> None:
+    """Path ``i`` in colour ``c``: its walk inside the window, its start, and a step that
+    jumps out of the window as a dashed arrow to the edge."""
+    ms = 3 if len(p) <= 150 else 1.6
+    inside = ((p[:, 0] >= xl[0]) & (p[:, 0] <= xl[1]) & (p[:, 1] >= yl[0]) & (p[:, 1] <= yl[1]))
+    # A step that jumps out of the window is not drawn as a walk across it (its straight
+    # segment would seem to pass the minimum): it becomes a dashed jump to the edge.
+    ends_outside = len(p) > 1 and not inside[-1] and inside[0]
+    run_in = p[: int(np.argmin(inside))] if ends_outside else p
+    (line,) = ax.plot(run_in[:, 0], run_in[:, 1], "-o", color=c, lw=1.6, ms=ms, mec="white",
+                      mew=0.3, label=f"{lab} ({len(p) - 1} steps)", zorder=5)
+    line.set_gid(f"path-{i}")
+    ax.plot(p[0, 0], p[0, 1], "o", ms=8, mfc="white", mec=c, mew=2, zorder=6)
+    if not ends_outside:
+        return
+    k = len(run_in)
+    a, b = p[k - 1], p[k]
+    t = _exit_fraction(a, b, xl, yl)
+    edge = a + t * (b - a)
+    ax.annotate("", xy=(float(edge[0]), float(edge[1])), xytext=(float(a[0]), float(a[1])),
+                arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.6, "ls": "--"},
+                zorder=6).set_gid(f"jump-{i}")
+    ax.annotate(f"step {k}: jumps to ({b[0]:.3g}, {b[1]:.3g})",
+                (float(edge[0]), float(edge[1])), xytext=(6, -12),
+                textcoords="offset points", fontsize=8, color=c, zorder=7,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": c, "alpha": 0.9})
