@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 import textwrap
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from descend.models.inference import FitSummary
+#: ``FitSummary`` below is :class:`descend.models.inference.FitSummary` (not imported: it
+#: imports this module to render itself).
+FitSummary = Any
 
 __all__ = ["render"]
 
