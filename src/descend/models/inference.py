@@ -385,8 +385,7 @@ def ols_summary(
     """
     if not 0.0 < float(alpha) < 1.0:
         raise ValueError(f"alpha={alpha!r}: the intervals' level 1 - alpha needs 0 < alpha < 1")
-    all_names, theta = _parameters(stats, intercept, coef, names, fit_intercept)
-    n = int(stats.n)
+    all_names, theta, n = _parameters(stats, intercept, coef, names, fit_intercept)
     gram = _gram(stats, theta, fit_intercept)
     fit = _goodness(gram, n, fit_intercept)
     refusal = _refusal(loss, penalty, n, gram.p, gram.inv is None, gram.out_of_range)
@@ -410,8 +409,10 @@ def ols_summary(
 
 
 def _parameters(stats: MomentStats, intercept: float, coef: Sequence[float] | Array,
-                names: Sequence[str] | None, fit_intercept: bool) -> tuple[tuple[str, ...], Array]:
-    """The parameters' names and values: ``intercept`` first unless the fit has none."""
+                names: Sequence[str] | None, fit_intercept: bool,
+                ) -> tuple[tuple[str, ...], Array, int]:
+    """The parameters' names and values (``intercept`` first unless the fit has none) and the
+    number of rows."""
     w = np.asarray(coef, dtype=np.float64).ravel()
     d = stats.d
     if w.shape != (d,):
@@ -419,7 +420,7 @@ def _parameters(stats: MomentStats, intercept: float, coef: Sequence[float] | Ar
     feature_names = tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(d))
     all_names = ("intercept", *feature_names) if fit_intercept else feature_names
     theta = np.concatenate([[float(intercept)], w]) if fit_intercept else w
-    return all_names, theta
+    return all_names, theta, int(stats.n)
 
 
 @dataclass(frozen=True)
