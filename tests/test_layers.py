@@ -33,14 +33,6 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
     # (lazily, in Jupyter): the cards should move to display.py's own registry (issue 20 item 8)
     ("loop/", "display.py"): "issue 20 item 8: cards registered by display.py",
     ("models/", "display.py"): "issue 20 item 8: cards registered by display.py",
-    # data/source.py reads the loss registry for the row passes: the registry should move
-    # below data/ (issue 20 item 4)
-    ("data/", "models/"): "issue 20 item 4: the loss registry below data/",
-    # plot/ draws a fit from a LinearModel and its losses: issue 20 item 8 (explorer: geometry
-    # in one matplotlib-free module; pictures as views of results)
-    ("plot/", "models/"): "issue 20 item 8, helper explorer",
-    # report/'s adapters read LinearModel/SweepResult: issue 20 item 8 (explorer)
-    ("report/", "models/"): "issue 20 item 8, helper explorer",
 }
 
 #: Cycles through imports inside functions (none at module level), known today -> who removes

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -34,22 +35,21 @@ def _data_file(name: str) -> Path:
 
 
 def run(out_dir: Path, console: Console) -> None:
-    import descend
-    from descend.data import load_table
-    from descend.models import LinearRegression, sweep_learning_rates
-    from descend.plot import (
-        fit_figures,
-        gradient_field,
-        minimize_figures,
-        save_figure,
-        sweep_figures,
-    )
-    from descend.report import sweep_report
-
+    """The four tutorials in order, their pictures written to ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     say = console.print
+    _gradients(out_dir, say)  # tutorial 002
+    _valley_and_line(out_dir, say)  # tutorial 000
+    houses = _house_prices(out_dir, say)  # tutorial 001
+    _learning_rates(out_dir, say, houses)
+    _stopping(say, houses)  # tutorial 003
 
-    # ---------------------------------------------------------------- tutorial 002
+
+def _gradients(out_dir: Path, say: Any) -> None:
+    """Tutorial 002: the gradient of the bowl, its direction and magnitude, its field."""
+    import descend
+    from descend.plot import gradient_field, save_figure
+
     say(Rule("Tutorial 002 - the gradient of f(x, y) = x**2 + y**2"))
     bowl = descend.function("x**2 + y**2")
     say(f"grad f = [{', '.join(bowl.gradient_formula)}]")  # type: ignore[attr-defined]
@@ -63,7 +63,14 @@ def run(out_dir: Path, console: Console) -> None:
     fig = gradient_field(bowl, [path])
     say(f"wrote {save_figure(fig, out_dir / 'bowl_gradient_field.png')}")
 
-    # ---------------------------------------------------------------- tutorial 000
+
+def _valley_and_line(out_dir: Path, say: Any) -> None:
+    """Tutorial 000: the valley's update written out, and the line fit to data.csv."""
+    import descend
+    from descend.data import load_table
+    from descend.models import LinearRegression
+    from descend.plot import fit_figures, minimize_figures
+
     say(Rule("Tutorial 000 - the valley f(x, y) = x**2 + x*y + y**2"))
     valley = descend.function("x**2 + x*y + y**2")
     say(f"grad f = [{', '.join(valley.gradient_formula)}]")  # type: ignore[attr-defined]
@@ -91,7 +98,13 @@ def run(out_dir: Path, console: Console) -> None:
     for p in fit_figures(line, table, out_dir / "data_line_fit.png"):
         say(f"wrote {p}")
 
-    # ---------------------------------------------------------------- tutorial 001
+
+def _house_prices(out_dir: Path, say: Any) -> Any:
+    """Tutorial 001: the tutorial's rate diverges (said so), descend's default fits."""
+    from descend.data import load_table
+    from descend.models import LinearRegression
+    from descend.plot import fit_figures
+
     say(Rule("Tutorial 001 - house prices from their size"))
     houses = load_table(_data_file("houses.csv"))
     with warnings.catch_warnings(record=True) as caught:
@@ -116,6 +129,14 @@ def run(out_dir: Path, console: Console) -> None:
     )
     for p in fit_figures(model, houses, out_dir / "house_fit.png"):
         say(f"wrote {p}")
+    return houses
+
+
+def _learning_rates(out_dir: Path, say: Any, houses: Any) -> None:
+    """Tutorial 001's learning-rate experiment, each rate with its verdict."""
+    from descend.models import sweep_learning_rates
+    from descend.plot import sweep_figures
+    from descend.report import sweep_report
 
     rates = [0.001, 0.01, 0.1, 1.0, 1.5]
     sweep = sweep_learning_rates(
@@ -137,7 +158,11 @@ def run(out_dir: Path, console: Console) -> None:
         say(f"wrote {p}")
     say(f"wrote {sweep_report(out_dir / 'house_sweep_report.html', sweep, houses)}")
 
-    # ---------------------------------------------------------------- tutorial 003
+
+def _stopping(say: Any, houses: Any) -> None:
+    """Tutorial 003: stop once the loss is under a threshold; the log of parameters."""
+    from descend.models import LinearRegression
+
     say(Rule("Tutorial 003 - stop after N iterations or once the loss is under a threshold"))
     stop = LinearRegression(learning_rate=0.1, target_loss=1e3, max_iter=1000).fit_table(houses)
     say(

@@ -11,6 +11,10 @@ their windows and their marked points from here, so they cannot disagree about t
   Nelder-Mead).
 - :func:`marked_minima` are the distinct points where runs *converged* (the verdict says so):
   the only points a picture may star as minima.
+- :func:`contour_levels` / :func:`nice_levels`: the levels of a contour picture (round
+  numbers, or geometric when the values span decades).
+- :func:`least_squares`, :func:`loss_grid`, :func:`regression_window`: the loss surface of a
+  one-feature regression and the window that shows it.
 - :func:`noise_floor`: below ``1e-15`` of the *starting* loss a computed loss is rounding noise.
 """
 
@@ -33,6 +37,12 @@ __all__ = [
     "find_minimum",
     "marked_minima",
     "noise_floor",
+    "contour_levels",
+    "least_squares",
+    "loss_grid",
+    "mse_grid",
+    "nice_levels",
+    "regression_window",
     "stationary_points",
     "window_around",
 ]
@@ -263,3 +273,188 @@ def find_minimum(
     p = res.x if res.fun <= Z[j, i] else x0
     inside = xlim[0] < p[0] < xlim[1] and ylim[0] < p[1] < ylim[1]
     return np.asarray(p, dtype=float) if inside else None
+
+
+# ---- contour levels (nice numbers without matplotlib)
+
+#: The multiples a contour step may take (times a power of ten): 1, 2, 2.5, 5.
+LEVEL_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def _nonsingular(lo: float, hi: float) -> tuple[float, float]:
+    """``lo < hi``, widened by 1e-13 of the values when the range is below 1e-14 of them."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return -1e-13, 1e-13
+    lo, hi = min(lo, hi), max(lo, hi)
+    big = max(abs(lo), abs(hi))
+    if big < 1e20 * float(np.finfo(float).tiny):
+        return -1e-13, 1e-13
+    if hi - lo <= big * 1e-14:
+        if hi == 0 and lo == 0:
+            return -1e-13, 1e-13
+        return lo - 1e-13 * abs(lo), hi + 1e-13 * abs(hi)
+    return lo, hi
+
+
+def _multiples(x: float, step: float, offset: float) -> tuple[float, float]:
+    """``(floor, ceil)`` of ``x / step``, forgiving rounding that grows with the offset."""
+    tol = 1e-10
+    if offset > 0:
+        tol = min(0.4999, max(1e-10, 10 ** (math.log10(offset / step) - 12)))
+    d, m = divmod(x, step)
+    below = d + 1 if abs(m / step - 1) < tol else d
+    above = d if abs(m / step) < tol else d + 1
+    return below, above
+
+
+def nice_levels(lo: float, hi: float, n: int = 14,
+                steps: Sequence[float] = LEVEL_STEPS) -> Array:
+    """At most ``n + 1`` evenly spaced round values covering ``[lo, hi]`` (and one beyond).
+
+    The step is ``s * 10**k`` for ``s`` in ``steps`` (1, 2, 2.5, 5), the smallest such step with
+    at most ``n`` intervals over the range; values near a large common offset are counted from
+    it. This is matplotlib's ``MaxNLocator(n, steps=steps).tick_values(lo, hi)`` (its
+    ``_raw_ticks``, autolimit mode ``data``; matplotlib's BSD-style licence), written out so
+    that pages need no matplotlib; ``tests/test_geometry_levels.py`` checks it against it.
+
+    >>> nice_levels(0.0, 1.0, 4).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
+    lo, hi = _nonsingular(float(lo), float(hi))
+    span = hi - lo
+    mean = (hi + lo) / 2
+    offset = 0.0
+    if abs(mean) / span >= 100:  # values far from 0: count from a power of ten
+        offset = math.copysign(10 ** (math.log10(abs(mean)) // 1), mean)
+    scale = 10 ** (math.log10(span / n) // 1)
+    base = np.asarray(steps, dtype=float)
+    if base[0] != 1:
+        base = np.concatenate([[1.0], base])
+    if base[-1] != 10:
+        base = np.concatenate([base, [10.0]])
+    ladder = np.concatenate([0.1 * base[:-1], base, [10 * base[1]]]) * scale
+    a, b = lo - offset, hi - offset
+    large = np.nonzero(ladder >= (b - a) / n)[0]
+    top = int(large[0]) if large.size else len(ladder) - 1
+    ticks = np.array([a, b])
+    for step in ladder[: top + 1][::-1]:
+        start = (a // step) * step
+        low, _ = _multiples(a - start, step, abs(offset))
+        _, high = _multiples(b - start, step, abs(offset))
+        ticks = np.arange(low, high + 1) * step + start
+        if ((ticks <= b) & (ticks >= a)).sum() >= 2:
+            break
+    return ticks + offset
+
+
+def contour_levels(Z: Array, n: int = 14, *, geometric: bool | None = None) -> tuple[Array, bool]:
+    """Contour levels for ``Z``: geometric above the minimum when the values span decades.
+
+    Returns ``(levels, geometric)``. A bowl gets evenly spaced round levels
+    (:func:`nice_levels`); a banana valley (Rosenbrock) or a stretched regression loss gets
+    levels that crowd near the floor, so the valley is visible and not one flat colour.
+    """
+    z = Z[np.isfinite(Z)]
+    lo, hi = float(np.min(z)), float(np.max(z))
+    if hi <= lo:
+        return np.linspace(lo - 1, lo + 1, 3), False
+    rel = z - lo
+    if geometric is None:
+        geometric = float(np.median(rel)) < 0.06 * (hi - lo)
+    if geometric:
+        floor = max(float(np.quantile(rel, 0.002)), (hi - lo) * 1e-6)
+        levels = lo + np.geomspace(floor, hi - lo, n)
+        return np.concatenate([[lo], levels]), True
+    levels = nice_levels(lo, hi, n, steps=(1, 2, 2.5, 5, 10))
+    return levels[(levels >= lo - 1e-12 * (hi - lo)) | (levels == levels.min())], False
+
+
+# ---- the loss surface of a one-feature regression (intercept b, slope m)
+
+def least_squares(X: Any, y: Any) -> tuple[float, Array]:
+    """The exact least-squares ``(intercept, coef)``: the bottom of the loss surface."""
+    A = np.asarray(X, dtype=float)
+    A = A.reshape(-1, 1) if A.ndim == 1 else A
+    yv = np.asarray(y, dtype=float).ravel()
+    design = np.column_stack([np.ones(len(A)), A])
+    beta, *_ = np.linalg.lstsq(design, yv, rcond=None)
+    return float(beta[0]), beta[1:]
+
+
+def mse_grid(X: Any, y: Any, B: Array, M: Array) -> Array:
+    """Mean squared error of ``y ≈ b + m x`` on grids of intercepts ``B`` and slopes ``M``.
+
+    Written with centred moments: the raw expansion loses every digit when x and y are in
+    the thousands (house sizes and prices) and the loss near the bottom is small.
+    """
+    x = np.asarray(X, dtype=float).ravel()
+    yv = np.asarray(y, dtype=float).ravel()
+    mx, my = x.mean(), yv.mean()
+    vx = np.mean((x - mx) ** 2)
+    vy = np.mean((yv - my) ** 2)
+    cxy = np.mean((x - mx) * (yv - my))
+    d = B + M * mx - my
+    return np.maximum(vy - 2 * M * cxy + M**2 * vx, 0.0) + d**2
+
+
+def loss_grid(
+    X: Any, y: Any, B: Array, M: Array, *, loss: str = "squared_error", epsilon: float = 1.35,
+    max_rows: int = 1000,
+) -> Array:
+    """The mean ``loss`` of ``y ≈ b + m x`` on grids of intercepts ``B`` and slopes ``M``.
+
+    The squared error comes from the centred moments (:func:`mse_grid`, exact for any n);
+    another loss is evaluated on the rows (at most ``max_rows``, evenly strided) with its own
+    ``h`` from :data:`descend.losses.LOSS_REGISTRY` -- a huber fit is drawn on the huber
+    surface, not on the squared error's.
+    """
+    if _moments_exact(loss):
+        return mse_grid(X, y, B, M)
+    from descend.losses import get_loss
+
+    h = get_loss(loss).h
+    x = np.asarray(X, dtype=float).ravel()
+    yv = np.asarray(y, dtype=float).ravel()
+    if x.size > max_rows:
+        idx = np.linspace(0, x.size - 1, max_rows).astype(int)
+        x, yv = x[idx], yv[idx]
+    Z = np.empty(B.shape)
+    flat_b, flat_m, flat_z = B.ravel(), M.ravel(), Z.reshape(-1)
+    step = max(1, 2_000_000 // max(x.size, 1))  # grid points per block: ~16 MB of residuals
+    for lo in range(0, flat_b.size, step):
+        r = flat_b[lo : lo + step, None] + flat_m[lo : lo + step, None] * x[None, :] - yv[None, :]
+        flat_z[lo : lo + step] = h(r, epsilon).mean(axis=1)
+    return Z
+
+
+def regression_window(
+    X: Any, y: Any, paths: Sequence[Any] = ()
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(intercept, slope) limits holding the least-squares point and the finite paths.
+
+    Sizes never fall below natural scales (the spread of y for the intercept, of y over the
+    spread of x for the slope), so a path that starts at the minimum still shows the valley.
+    """
+    xv = np.asarray(X, dtype=float).ravel()
+    yv = np.asarray(y, dtype=float).ravel()
+    b0, w = least_squares(xv, yv)
+    pts = [np.array([[b0, float(w[0])]])]
+    pts += [_robust_points(np.asarray(p, dtype=float)) for p in paths]
+    allp = np.vstack([p for p in pts if len(p)])
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    sy, sx = float(np.std(yv)) or 1.0, float(np.std(xv)) or 1.0
+    min_half = np.array([0.15 * sy, 0.15 * sy / sx])
+    half = np.maximum((hi - lo) / 2 * 1.25, min_half)
+    mid = (hi + lo) / 2
+    return (
+        (float(mid[0] - half[0]), float(mid[0] + half[0])),
+        (float(mid[1] - half[1]), float(mid[1] + half[1])),
+    )
+
+
+def _moments_exact(loss: str) -> bool:
+    """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
+    not a comparison of names."""
+    from descend.losses import get_loss
+
+    return bool(get_loss(loss).moments_exact)

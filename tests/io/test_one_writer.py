@@ -47,7 +47,7 @@ ALLOWED = {
         "the same lock, created exclusively",
     "kernels/_stamps.py:(folder / f'{key}.want').touch()": "a request marker in the cache folder",
     "cli/explore.py:page.save(html_path, force=force)": "Explorer.save -> write_output",
-    "plot/animate.py:gif[0].save(p, save_all=True, append_images=gif[1:], "
+    "plot/_animate.py:gif[0].save(p, save_all=True, append_images=gif[1:], "
     "duration=max(20, round(1000 / fps)), loop=0, optimize=False)":
         "_write_gif is called only inside atomic_output, with its temporary path",
 }

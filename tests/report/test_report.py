@@ -154,3 +154,36 @@ def test_sweep_report_does_not_call_a_rate_of_2_over_L_stable(tmp_path):
     assert "stable" not in outcomes[1].split(":")[0] and "oscillating" in outcomes[1]
     assert d["runs"][1]["label"] == "lr = 1 (oscillating)"
     assert not outcomes[0].startswith("oscillating")
+
+
+_NO_MATPLOTLIB = """
+import sys
+import warnings
+warnings.simplefilter("ignore")  # the huber fit stops at max_iter: not what is tested here
+import numpy as np
+from descend.data import load_table
+from descend.models import LinearRegression, sweep_learning_rates
+from descend.report import fit_report, sweep_report
+
+X = np.array([1200, 1500, 1800, 2100, 2400.0])
+y = 166.67 * X + np.array([3.0, -2.0, 1.0, 0.5, -1.0])
+t = load_table((X, y))
+fit_report(sys.argv[1] + "/fit.html", LinearRegression().fit(t.X, t.y), t)
+fit_report(sys.argv[1] + "/huber.html", LinearRegression(loss="huber").fit(t.X, t.y), t)
+s = sweep_learning_rates(t.X, t.y, [1e-8, 1e-7, 1e-4], max_iter=50, scale=False)
+sweep_report(sys.argv[1] + "/sweep.html", s, t)
+print(sorted(m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")))
+"""
+
+
+def test_html_reports_import_no_matplotlib(tmp_path):
+    """The fit and sweep reports are built without matplotlib (issue 20: pages are views of the
+    engine's results; their levels and windows come from descend.geometry)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _NO_MATPLOTLIB, str(tmp_path)],
+                         capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+    for name in ("fit.html", "huber.html", "sweep.html"):
+        assert (tmp_path / name).stat().st_size > 1000

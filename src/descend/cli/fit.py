@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import typer
 
 from descend.cli import options as o
-from descend.cli._engines import ENGINES, dask_client, prepare_dask, prepare_stream
+from descend.cli._engines import ENGINES, auto_engine, load_rows
 from descend.cli._formula import fit_by_formula, residual_picture, wants_formula
 from descend.cli._resume import check_resume, command_line, data_identity, given, stopped_by
 from descend.cli._terms import to_flags
@@ -249,7 +247,7 @@ def _parse(ctx: Any, a: FitArgs) -> _Run:
         fail(f"--storage-option: applies to a URL DATA (s3://...), not the local path {a.data}")
     engine, note = a.engine, ""
     if engine == "auto":
-        engine, note = _auto_engine(a.data, a.plot, a.html, a.batch_size, a.chunk_rows, ctx, so)
+        engine, note = auto_engine(a.data, a.plot, a.html, a.batch_size, a.chunk_rows, ctx, so)
     _check_engine_flags(ctx, a, engine)
     _check_checkpoint_flags(a)
     return _Run(a, ctx, engine, note, so, _model(a))
@@ -338,7 +336,7 @@ def _source(run: _Run) -> tuple[Any, Any]:
     """``(table or None, a context manager yielding the rows' source)`` for the engine."""
     a = run.args
     run.t_load = time.perf_counter()
-    return _load(a.data, run.engine, a.target, a.features, a.chunk_rows, a.scheduler, run.model,
+    return load_rows(a.data, run.engine, a.target, a.features, a.chunk_rows, a.scheduler, run.model,
                  a.quiet, run.so)
 
 
@@ -490,120 +488,3 @@ def _exit_code(run: _Run, report: FitReport) -> int:
         if not a.as_json:
             out.print(f"saved the model to {a.save}", markup=False)
     return 0
-
-
-# --------------------------------------------------------------------------- engines
-
-
-class _InMemory:
-    """The numpy engine as a :class:`Prepared`-like context (the table is loaded already)."""
-
-    def __init__(self, table: Any):
-        self.table = table
-        self.feature_names = tuple(table.feature_names)
-        self.target_name = table.target_name
-        self.passes = None
-        self.stats = None  # the estimator computes the moments itself
-
-    @property
-    def n(self) -> int:
-        return int(self.table.n)
-
-    @property
-    def d(self) -> int:
-        return int(self.table.d)
-
-    def __enter__(self) -> _InMemory:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-
-@contextmanager
-def _prepared_stream(
-    data: str, target: str | None, features: str | None, chunk_rows: int | None, model: Any,
-    quiet: bool, so: dict[str, Any] | None = None,
-) -> Iterator[Any]:
-    from descend.cli.progress import pass_progress
-    from descend.models.losses import get_loss
-
-    rows = not get_loss(model.loss).moments_exact or model.batch_size is not None
-    with pass_progress("statistics", quiet=quiet) as progress:
-        prepared = prepare_stream(
-            data,
-            target=target,
-            features=features,
-            chunk_rows=chunk_rows,
-            rows_needed=rows,
-            loss=model.loss,
-            epsilon=float(model.epsilon),
-            progress=progress,
-            storage_options=so,
-        )
-    yield prepared
-
-
-@contextmanager
-def _prepared_dask(
-    data: str, target: str | None, features: str | None, scheduler: str | None, model: Any,
-    so: dict[str, Any] | None = None,
-) -> Iterator[Any]:
-    from descend.models.losses import get_loss
-
-    rows = not get_loss(model.loss).moments_exact
-    with dask_client(scheduler) as client:
-        yield prepare_dask(
-            data,
-            client,
-            target=target,
-            features=features,
-            rows_needed=rows,
-            loss=model.loss,
-            epsilon=float(model.epsilon),
-            storage_options=so,
-        )
-
-
-def _auto_engine(
-    data: str, plot: str | None, html: str | None, batch_size: int | None,
-    chunk_rows: int | None, ctx: typer.Context, so: dict[str, Any] | None = None,
-) -> tuple[str, str]:
-    """``--engine auto``: the data layer's choice by size (descend.data.engine), except that
-    pictures need the rows in memory and ``--chunk-rows`` asks for the stream."""
-    from descend.data.engine import choose_engine
-    from descend.io import data_files
-
-    if given(ctx, "chunk_rows"):
-        return "stream", "--chunk-rows given: streamed"
-    try:
-        files, kind = data_files(data, so)
-        engine, why = choose_engine(files, single=kind == "file", storage_options=so)
-    except Exception:  # noqa: BLE001 - the engine's own reader explains a bad DATA argument
-        return "numpy", ""
-    if engine == "stream" and kind == "file" and (plot is not None or html is not None):
-        return "numpy", "pictures need the rows in memory: loaded (--plot/--html)"
-    return engine, why
-
-
-def _load(
-    data: str,
-    engine: str,
-    target: str | None,
-    features: str | None,
-    chunk_rows: int | None,
-    scheduler: str | None,
-    model: Any,
-    quiet: bool,
-    so: dict[str, Any] | None = None,
-) -> tuple[Any, Any]:
-    """``(table or None, a context manager yielding the prepared data)`` for ``engine``."""
-    if engine == "numpy":
-        from descend.data import load_table
-
-        table = load_table(data, target=target, features=features, storage_options=so)
-        return table, _InMemory(table)
-    if engine == "stream":
-        return None, _prepared_stream(data, target, features, chunk_rows, model, quiet, so)
-    return None, _prepared_dask(data, target, features, scheduler, model, so)
-

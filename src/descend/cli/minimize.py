@@ -72,82 +72,78 @@ def _fmt(v: float) -> str:
     return f"{v:.10g}"
 
 
+_METHOD_HELP = (
+    "newton (exact Hessian), bfgs, l-bfgs (with --bounds), cg, or gd (the tutorials' "
+    "gradient descent with a line-searched step) [default: newton; l-bfgs with --bounds].")
+_BOUNDS_HELP = ("Box constraints NAME=LOWER:UPPER, either side may be empty, e.g. x=0:,y=-1:1 "
+                "(runs l-bfgs projected onto the box).")
+_OPTIMIZER_HELP = ("A first-order optimizer: gd, momentum, nesterov, adagrad, rmsprop, adam or "
+                   "adamw (with --lr and its hyper-parameters).")
+_LR_HELP = ("Learning rate: a number, 'auto' (1/L from the curvature), 'armijo' (line search) "
+            "or a schedule: exp:0.1,0.99 | step:0.1,100,0.5 | invtime:0.1,0.01 | cosine:0.1,1000.")
+_TOL_HELP = ("Stop when f changes by <= tol (relative) over --n-iter-no-change steps "
+             "[default: 1e-10].")
+
+
 @app.command("minimize")
 def minimize_command(
     expression: str = typer.Argument(..., help="The function as text, e.g. 'x**2 + x*y + y**2'."),
     start: str = typer.Option(..., "--start", help="Starting point in variable order, e.g. 3,1."),
-    method: str = typer.Option(
-        None,
-        "--method",
-        help="newton (exact Hessian), bfgs, l-bfgs (with --bounds), cg, or gd (the tutorials' "
-        "gradient descent with a line-searched step) [default: newton; l-bfgs with --bounds].",
-    ),
-    bounds: str = typer.Option(
-        None,
-        "--bounds",
-        help="Box constraints NAME=LOWER:UPPER, either side may be empty, e.g. x=0:,y=-1:1 "
-        "(runs l-bfgs projected onto the box).",
-    ),
-    optimizer: str = typer.Option(
-        None,
-        "--optimizer",
-        help="A first-order optimizer: gd, momentum, nesterov, adagrad, rmsprop, adam or adamw "
-        "(with --lr and its hyper-parameters).",
-    ),
-    lr: str = typer.Option(
-        None,
-        "--lr",
-        help="Learning rate: a number, 'auto' (1/L from the curvature), 'armijo' (line search) "
-        "or a schedule: exp:0.1,0.99 | step:0.1,100,0.5 | invtime:0.1,0.01 | cosine:0.1,1000.",
-    ),
-    momentum: float = typer.Option(
-        None, "--momentum", help="Momentum factor (momentum, nesterov, rmsprop)."
-    ),
+    method: str = typer.Option(None, "--method", help=_METHOD_HELP),
+    bounds: str = typer.Option(None, "--bounds", help=_BOUNDS_HELP),
+    optimizer: str = typer.Option(None, "--optimizer", help=_OPTIMIZER_HELP),
+    lr: str = typer.Option(None, "--lr", help=_LR_HELP),
+    momentum: float = typer.Option(None, "--momentum", help="Momentum factor (momentum, nesterov, rmsprop)."),
     b1: float = typer.Option(None, "--b1", help="Adam's first-moment decay (torch's betas[0])."),
     b2: float = typer.Option(None, "--b2", help="Adam's second-moment decay (torch's betas[1])."),
     eps: float = typer.Option(None, "--eps", help="Denominator guard of adagrad/rmsprop/adam."),
-    weight_decay: float = typer.Option(
-        None, "--weight-decay", help="L2 penalty (decoupled for adamw)."
-    ),
-    max_iter: int = typer.Option(
-        None, "--max-iter", help="Most steps to take [default: the library's]."
-    ),
+    weight_decay: float = typer.Option(None, "--weight-decay", help="L2 penalty (decoupled for adamw)."),
+    max_iter: int = typer.Option(None, "--max-iter", help="Most steps to take [default: the library's]."),
     target_loss: float = typer.Option(None, "--target-loss", help="Stop once f <= this value."),
     gtol: float = typer.Option(None, "--gtol", help="Stop once |grad f| <= this value."),
-    tol: float = typer.Option(
-        None, "--tol",
-        help="Stop when f changes by <= tol (relative) over --n-iter-no-change steps "
-        "[default: 1e-10].",
-    ),
+    tol: float = typer.Option(None, "--tol", help=_TOL_HELP),
     n_iter_no_change: int = typer.Option(
-        None, "--n-iter-no-change", help="The window of the --tol rule, in steps [default: 100]."
-    ),
+        None, "--n-iter-no-change", help="The window of the --tol rule, in steps [default: 100]."),
     time_limit: float = typer.Option(None, "--time-limit", help="Stop after this many seconds."),
     variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
     explain: bool = typer.Option(
-        False, "--explain", help="Write out the first steps b = a - gamma * grad f(a)."
-    ),
+        False, "--explain", help="Write out the first steps b = a - gamma * grad f(a)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
-    plot: str = typer.Option(
-        None, "--plot", help="Write the contour plot with the path (.png/.svg/.pdf)."
-    ),
-    animate: str = typer.Option(
-        None, "--animate", help="Write an animation of the descent (.gif/.mp4)."
-    ),
-    html: str = typer.Option(
-        None, "--html", help="Write a self-contained interactive HTML report."
-    ),
+    plot: str = typer.Option(None, "--plot", help="Write the contour plot with the path (.png/.svg/.pdf)."),
+    animate: str = typer.Option(None, "--animate", help="Write an animation of the descent (.gif/.mp4)."),
+    html: str = typer.Option(None, "--html", help="Write a self-contained interactive HTML report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     force: bool = typer.Option(
-        False, "--force", help="Let --plot/--animate/--html replace an existing file."
-    ),
+        False, "--force", help="Let --plot/--animate/--html replace an existing file."),
 ) -> None:
     """Minimise EXPRESSION from --start; print the answer and why it stopped.
 
     Example: descend minimize 'x**2 + x*y + y**2' --start 3,1 --method gd --lr 0.1 --explain
     """
+    fun, x0 = _function_and_start(expression, start, variables)
+    hyper = {"momentum": momentum, "b1": b1, "b2": b2, "eps": eps, "weight_decay": weight_decay}
+    opt, extra = _method(method, optimizer, read_learning_rate(lr), hyper)
+    box = parse_bounds_option(bounds, fun.variables)
+    if box is not None:
+        extra["bounds"] = box
+    if (fun.n != 2 and animate) or (fun.n > 2 and plot):
+        fail(f"--plot draws functions of one or two variables, --animate of two; this one has {fun.n}")
+    from descend.io import OutputPlan
+
+    check_outputs(plot=plot, animate=animate, html=html, plan=OutputPlan(force=force))
+    limits = {"max_iter": max_iter, "target_loss": target_loss, "gtol": gtol, "tol": tol,
+              "n_iter_no_change": n_iter_no_change, "time_limit": time_limit}
+    result = _run(fun, x0, opt, {k: v for k, v in limits.items() if v is not None}, extra,
+                  max_iter, quiet=quiet or as_json)
+    _show(fun, result, as_json=as_json, explain=explain)
+    minimize_pictures(fun, [result], plot=plot, animate=animate, html=html,
+                      expression=expression, quiet=quiet or as_json)
+    _exit(result)
+
+
+def _function_and_start(expression: str, start: str, variables: str | None) -> tuple[Any, Any]:
+    """The typed function and ``--start`` (one value per variable, inside the domain)."""
     from descend.expr import function
-    from descend.loop import explain_steps, minimize
 
     names = [v.strip() for v in variables.split(",")] if variables else None
     fun = function(expression, variables=names)
@@ -160,12 +156,14 @@ def minimize_command(
     from descend.cli._points import gradient_info_at
 
     gradient_info_at(fun, x0, f"--start {start}")  # a start outside the domain is not a run
-    learning_rate = read_learning_rate(lr)
-    opt = build_optimizer(
-        optimizer,
-        learning_rate,
-        {"momentum": momentum, "b1": b1, "b2": b2, "eps": eps, "weight_decay": weight_decay},
-    )
+    return fun, x0
+
+
+def _method(method: str | None, optimizer: str | None, learning_rate: Any,
+            hyper: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The optimizer (or None: minimize's default method) and ``method=`` for the library:
+    ``--method gd --lr 0.1`` names a first-order optimizer, ``--method newton`` a method."""
+    opt = build_optimizer(optimizer, learning_rate, hyper)
     extra: dict[str, Any] = {}
     if method is not None:
         from descend.loop.second_order import method_name
@@ -173,55 +171,44 @@ def minimize_command(
         if method_name(method) is None and opt is not None:  # --method gd --lr 0.1
             if optimizer is not None:
                 fail("--method and --optimizer both name an optimizer; give one")
-            opt = build_optimizer(method, learning_rate, {
-                "momentum": momentum, "b1": b1, "b2": b2, "eps": eps,
-                "weight_decay": weight_decay})
+            opt = build_optimizer(method, learning_rate, hyper)
         else:
             extra["method"] = method
-    box = parse_bounds_option(bounds, fun.variables)
-    if box is not None:
-        extra["bounds"] = box
-    if (fun.n != 2 and animate) or (fun.n > 2 and plot):
-        fail(f"--plot draws functions of one or two variables, --animate of two; this one has {fun.n}")
-    from descend.io import OutputPlan
+    return opt, extra
 
-    check_outputs(plot=plot, animate=animate, html=html, plan=OutputPlan(force=force))
-    limits: dict[str, Any] = {
-        "max_iter": max_iter,
-        "target_loss": target_loss,
-        "gtol": gtol,
-        "tol": tol,
-        "n_iter_no_change": n_iter_no_change,
-        "time_limit": time_limit,
-    }
-    kwargs = {k: v for k, v in limits.items() if v is not None}
+
+def _run(fun: Any, x0: Any, opt: Any, limits: dict[str, Any], extra: dict[str, Any],
+         max_iter: int | None, *, quiet: bool) -> Any:
+    """The library's ``minimize`` under a progress bar; Ctrl-C/SIGTERM stop it at a step."""
     from descend.cli.progress import descent_progress, every
     from descend.io import poll
+    from descend.loop import minimize
 
-    with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet or as_json) as bar:
+    with warnings_to_stderr(), descent_progress(max_iter, quiet=quiet) as bar:
         # poll: Ctrl-C/SIGTERM raised at a step boundary, where the loop stops cleanly
         callback = every(bar, poll)
-        result = minimize(fun, x0, optimizer=opt, callback=callback, **kwargs, **extra)
+        return minimize(fun, x0, optimizer=opt, callback=callback, **limits, **extra)
 
+
+def _show(fun: Any, result: Any, *, as_json: bool, explain: bool) -> None:
+    """The result as JSON, or as the table (and ``--explain``'s first steps)."""
     if as_json:
         out.print(dumps(result.to_dict()), markup=False)
-    else:
-        _print_result(fun, result)
-        if explain:
-            out.print("")
-            rule = "H^-1 grad f(a)" if result.optimizer == "newton" else "gamma * grad f(a)"
-            out.print(f"The first steps, b = a - {rule}:", markup=False)
-            for line in explain_steps(fun, result, k=3):
-                out.print(f"  {line}", markup=False)
-    minimize_pictures(
-        fun,
-        [result],
-        plot=plot,
-        animate=animate,
-        html=html,
-        expression=expression,
-        quiet=quiet or as_json,
-    )
+        return
+    _print_result(fun, result)
+    if explain:
+        from descend.loop import explain_steps
+
+        out.print("")
+        rule = "H^-1 grad f(a)" if result.optimizer == "newton" else "gamma * grad f(a)"
+        out.print(f"The first steps, b = a - {rule}:", markup=False)
+        for line in explain_steps(fun, result, k=3):
+            out.print(f"  {line}", markup=False)
+
+
+def _exit(result: Any) -> None:
+    """Exit 128 + the signal after an interruption, 3 (:class:`Diverged`) after a failed
+    verdict (its sentence on stderr); else return (exit 0)."""
     if str(result.status) == "interrupted":  # stopped by Ctrl-C: not a minimum, say so
         from descend.io import received
 

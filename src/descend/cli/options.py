@@ -178,7 +178,7 @@ def _loss_names() -> tuple[str, ...]:
 
 
 def _engine_names() -> tuple[str, ...]:
-    from descend.cli._engines import ENGINES
+    from descend.data.engine import ENGINES
 
     return tuple(ENGINES)
 

@@ -20,49 +20,36 @@ def _limits(text: str | None, option: str) -> tuple[float, float] | None:
     return (v[0], v[1])
 
 
+_EXPRESSION_HELP = "A function of one or two variables, e.g. 'x**2' or 'x**2 + y**2'."
+_OUT_HELP = "The file to write: .png, .svg or .pdf (or .gif/.mp4 with --animate)."
+_START_HELP = "Draw the descent from this point, e.g. 3,1 (repeat for several)."
+_OPTIMIZER_HELP = ("gd, momentum, nesterov, adagrad, rmsprop, adam or adamw; repeat to race them "
+                   "[default: gradient descent with a line-searched step].")
+_METHOD_HELP = ("newton, bfgs, l-bfgs or cg (second-order, as descend minimize --method); repeat "
+                "or add --optimizer to race them [default: minimize's default].")
+_ANIMATE_HELP = "Write an animation of the descent (--out .gif/.mp4)."
+_SIZE_HELP = "--animate: the frame's width in pixels, e.g. 1000 [default: 504]."
+_TANGENT_HELP = "One variable: draw tangent lines at these points, e.g. 3,4."
+
+
 @app.command("plot")
 def plot_command(
-    expression: str = typer.Argument(
-        ..., help="A function of one or two variables, e.g. 'x**2' or 'x**2 + y**2'."
-    ),
-    out_path: str = typer.Option(
-        ...,
-        "--out",
-        "-o",
-        help="The file to write: .png, .svg or .pdf (or .gif/.mp4 with --animate).",
-    ),
-    start: list[str] = typer.Option(  # noqa: B008
-        None, "--start", help="Draw the descent from this point, e.g. 3,1 (repeat for several)."
-    ),
-    optimizer: list[str] = typer.Option(  # noqa: B008
-        None,
-        "--optimizer",
-        help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw; repeat to race them "
-        "[default: gradient descent with a line-searched step].",
-    ),
-    method: list[str] = typer.Option(  # noqa: B008
-        None,
-        "--method",
-        help="newton, bfgs, l-bfgs or cg (second-order, as descend minimize --method); repeat "
-        "or add --optimizer to race them [default: minimize's default].",
-    ),
+    expression: str = typer.Argument(..., help=_EXPRESSION_HELP),
+    out_path: str = typer.Option(..., "--out", "-o", help=_OUT_HELP),
+    start: list[str] = typer.Option(None, "--start", help=_START_HELP),  # noqa: B008
+    optimizer: list[str] = typer.Option(None, "--optimizer", help=_OPTIMIZER_HELP),  # noqa: B008
+    method: list[str] = typer.Option(None, "--method", help=_METHOD_HELP),  # noqa: B008
     lr: str = typer.Option(None, "--lr", help="Learning rate for the paths, e.g. 0.1."),
     max_iter: int = typer.Option(None, "--max-iter", help="Most steps per path."),
     xlim: str = typer.Option(None, "--xlim", help="x window, e.g. -3,3 [default: fitted]."),
     ylim: str = typer.Option(None, "--ylim", help="y window, e.g. -3,3 [default: fitted]."),
     surface: bool = typer.Option(False, "--surface", help="Draw a 3-D surface instead."),
-    animate: bool = typer.Option(
-        False, "--animate", help="Write an animation of the descent (--out .gif/.mp4)."
-    ),
-    size: int = typer.Option(
-        None, "--size", help="--animate: the frame's width in pixels, e.g. 1000 [default: 504]."
-    ),
+    animate: bool = typer.Option(False, "--animate", help=_ANIMATE_HELP),
+    size: int = typer.Option(None, "--size", help=_SIZE_HELP),
     fps: int = typer.Option(10, "--fps", help="--animate: frames per second (1 to 60)."),
     arrows: bool = typer.Option(True, "--arrows/--no-arrows", help="Draw gradient arrows."),
     variables: str = typer.Option(None, "--variables", help="Variable order, e.g. y,x."),
-    tangent: str = typer.Option(
-        None, "--tangent", help="One variable: draw tangent lines at these points, e.g. 3,4."
-    ),
+    tangent: str = typer.Option(None, "--tangent", help=_TANGENT_HELP),
     force: bool = typer.Option(False, "--force", help="Let --out replace an existing file."),
 ) -> None:
     """Draw EXPRESSION's contours and gradient arrows (and descent paths) to --out.
@@ -76,9 +63,29 @@ def plot_command(
 
     Example: descend plot '(1-x)**2 + 100*(y-x**2)**2' --start -1.2,1 --method newton --method bfgs --optimizer gd --out race.png
     """
+    fun = _plottable(expression, variables, tangent=tangent, two_d=surface or animate or ylim)
+    xl, yl = _limits(xlim, "--xlim"), _limits(ylim, "--ylim")
+    _check_frames(size, fps, animate)
+    from descend.cli._files import ANIMATION_FORMATS, FIGURE_FORMATS
+    from descend.io import OutputPlan, plan_output
+
+    target = plan_output(
+        out_path, "--out", OutputPlan(force=force),
+        formats=ANIMATION_FORMATS if animate else FIGURE_FORMATS,
+        what="animation" if animate else "figure",
+    )
+    results = (_descents(fun, start, optimizer, lr, max_iter, method)
+               if (start or optimizer or method) else [])
+    _draw(fun, results, target, expression, xl, yl, tangent=tangent, animate=animate,
+          surface=surface, arrows=arrows, size=size, fps=fps)
+    out.print(f"wrote {out_path}", markup=False)
+    _exit_as_minimize(results)
+
+
+def _plottable(expression: str, variables: str | None, *, tangent: str | None,
+               two_d: Any) -> Any:
+    """The function, once it has one or two variables and the options fit that number."""
     from descend.expr import function
-    from descend.plot import gradient_field, save_figure, surface_3d
-    from descend.plot._data import paths_title
 
     names = [v.strip() for v in variables.split(",")] if variables else None
     fun = function(expression, variables=names)
@@ -90,37 +97,36 @@ def plot_command(
     if tangent is not None and fun.n != 1:
         fail(f"--tangent draws tangent lines of a one-variable curve; {expression!r} has {fun.n} "
              "variables (for two, the gradient arrows show the slopes)")
-    if fun.n == 1 and (surface or animate or ylim):
+    if fun.n == 1 and two_d:
         fail("--surface, --animate and --ylim are for functions of two variables; a curve "
              "takes --tangent, --start and --xlim")
-    xl, yl = _limits(xlim, "--xlim"), _limits(ylim, "--ylim")
+    return fun
+
+
+def _check_frames(size: int | None, fps: int, animate: bool) -> None:
+    """``--size`` and ``--fps``: in range, and only with ``--animate``."""
     if size is not None and not 200 <= size <= 4000:
         fail(f"--size {size}: give the animation's width in pixels, 200 to 4000, e.g. --size 1000")
     if not 1 <= fps <= 60:
         fail(f"--fps {fps}: give frames per second from 1 to 60, e.g. --fps 10")
     if (size is not None or fps != 10) and not animate:
         fail("--size and --fps are for --animate (the picture's size is fixed)")
-    from descend.cli._files import ANIMATION_FORMATS, FIGURE_FORMATS
-    from descend.io import OutputPlan, atomic_output, plan_output
 
-    target = plan_output(
-        out_path,
-        "--out",
-        OutputPlan(force=force),
-        formats=ANIMATION_FORMATS if animate else FIGURE_FORMATS,
-        what="animation" if animate else "figure",
-    )
-    results = (_descents(fun, start, optimizer, lr, max_iter, method)
-               if (start or optimizer or method) else [])
+
+def _draw(fun: Any, results: list[Any], target: Any, expression: str, xl: Any, yl: Any, *,
+          tangent: str | None, animate: bool, surface: bool, arrows: bool, size: int | None,
+          fps: int) -> None:
+    """Write the picture to ``target``: the curve (one variable), the animation, the 3-D
+    surface or the contour map with the gradient field."""
+    from descend.io import atomic_output
+    from descend.plot import gradient_field, save_figure, surface_3d
+    from descend.plot._data import paths_title
+
     if fun.n == 1:
         from descend.plot import curve_plot
 
         points = parse_floats(tangent, "--tangent") if tangent else []
-        with atomic_output(target) as tmp:
-            save_figure(curve_plot(fun, results or None, tangents=points, xlim=xl), tmp)
-        out.print(f"wrote {out_path}", markup=False)
-        _exit_as_minimize(results)
-        return
+        fig = curve_plot(fun, results or None, tangents=points, xlim=xl)
     elif animate:
         if not results:
             fail("--animate needs a path to animate: add --start, e.g. --start 3,1")
@@ -128,28 +134,16 @@ def plot_command(
 
         with atomic_output(target) as tmp:
             minimize_animation(fun, results, tmp, xlim=xl, ylim=yl, width=size, fps=fps)
-        out.print(f"wrote {out_path}", markup=False)
-        _exit_as_minimize(results)
         return
     elif surface:
-        with atomic_output(target) as tmp:
-            save_figure(surface_3d(fun, results or None, xlim=xl, ylim=yl), tmp)
-        out.print(f"wrote {out_path}", markup=False)
-        _exit_as_minimize(results)
-        return
+        fig = surface_3d(fun, results or None, xlim=xl, ylim=yl)
     else:
         fig = gradient_field(
-            fun,
-            results or None,
-            xlim=xl,
-            ylim=yl,
-            arrows=arrows and len(results) < 2,
+            fun, results or None, xlim=xl, ylim=yl, arrows=arrows and len(results) < 2,
             title=paths_title(getattr(fun, "formula", expression), results),
         )
-        with atomic_output(target) as tmp:
-            save_figure(fig, tmp)
-    out.print(f"wrote {out_path}", markup=False)
-    _exit_as_minimize(results)
+    with atomic_output(target) as tmp:
+        save_figure(fig, tmp)
 
 
 def _descents(fun: Any, start: list[str] | None, optimizer: list[str] | None, lr: str | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table as RichTable
 
@@ -44,9 +44,33 @@ def sweep_command(
 
     Example: descend sweep houses.csv --lr 0.001,0.01,0.1,1.0 --no-scale
     """
-    from descend.data import load_table
+    rates = _check_settings(lr, max_iter, tol, n_iter_no_change)
+    table, start = _table(data, storage_option, target, features, init, plot, html, force)
     from descend.models import sweep_learning_rates
 
+    res = sweep_learning_rates(
+        table.X, table.y, rates, max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change,
+        scale=scale, init=start, feature_names=table.feature_names,
+    )
+    if plot is not None or html is not None:
+        from descend.cli.pictures import sweep_pictures
+
+        sweep_pictures(res, table, plot=plot, html=html, quiet=True)
+    if as_json:
+        from descend.cli.render import print_json, sweep_json
+
+        print_json(sweep_json(res, table.target_name))
+    else:
+        _print_sweep(res, table, scale=scale)
+        if not quiet:
+            for path, kind in ((plot, "plot"), (html, "report")):
+                if path is not None:
+                    out.print(f"wrote {kind}: {path}", markup=False)
+    _every_run_failed(res.verdicts)
+
+
+def _check_settings(lr: str, max_iter: int, tol: float, n_iter_no_change: int) -> list[float]:
+    """The rates of ``--lr`` (positive, finite) once the stopping options are valid."""
     rates = parse_floats(lr, "--lr")
     if any(not (r > 0 and np.isfinite(r)) for r in rates):
         fail(f"--lr {lr}: every learning rate must be a positive finite number")
@@ -56,8 +80,16 @@ def sweep_command(
         fail(f"--tol {tol}: give a finite number >= 0, e.g. --tol 1e-12")
     if n_iter_no_change < 1:
         fail(f"--n-iter-no-change {n_iter_no_change}: give a positive number of steps")
+    return rates
+
+
+def _table(data: str, storage_option: list[str] | None, target: str | None,
+           features: str | None, init: str | None, plot: str | None, html: str | None,
+           force: bool) -> tuple[Any, Any]:
+    """The one data file as a table (outputs planned first) and the ``--init`` start."""
     from descend.cli._files import guard_data
     from descend.cli.pictures import check_outputs
+    from descend.data import load_table
     from descend.data.urls import parse_storage_options
     from descend.io import OutputPlan
 
@@ -71,27 +103,11 @@ def sweep_command(
     start = parse_floats(init, "--init") if init is not None else None
     if start is not None and len(start) != table.d + 1:
         fail(f"--init {init}: expected {table.d + 1} values, got {len(start)}")
-    res = sweep_learning_rates(
-        table.X,
-        table.y,
-        rates,
-        max_iter=max_iter,
-        tol=tol,
-        n_iter_no_change=n_iter_no_change,
-        scale=scale,
-        init=start,
-        feature_names=table.feature_names,
-    )
-    if plot is not None or html is not None:
-        from descend.cli.pictures import sweep_pictures
+    return table, start
 
-        sweep_pictures(res, table, plot=plot, html=html, quiet=True)
-    if as_json:
-        from descend.cli.render import print_json, sweep_json
 
-        print_json(sweep_json(res, table.target_name))
-        _every_run_failed(res.verdicts)
-        return
+def _print_sweep(res: Any, table: Any, *, scale: bool) -> None:
+    """The sweep as text: the data and 2/L, then one row per rate with its verdict."""
     out.print(
         f"{printable(table.source)}: {table.n} rows; {printable(table.target_name)} ~ "
         f"{printable(' + '.join(table.feature_names))}"
@@ -118,11 +134,6 @@ def sweep_command(
             "direction never shrinks); use a rate below 2/L",
             markup=False,
         )
-    if not quiet:
-        for path, kind in ((plot, "plot"), (html, "report")):
-            if path is not None:
-                out.print(f"wrote {kind}: {path}", markup=False)
-    _every_run_failed(res.verdicts)
 
 
 def _every_run_failed(verdicts: Sequence[str]) -> None:

@@ -82,7 +82,7 @@ class InMemoryRows:
 
     def full(self, w: Array, b: float) -> tuple[float, Array, float]:
         if self.weights is None:
-            from descend.models.losses import loss_and_grad  # the loss registry (see _losses)
+            from descend.losses import loss_and_grad  # the loss registry
 
             return loss_and_grad(self.loss, self.X, self.y, w, b, epsilon=self.epsilon)
         return weighted_loss_and_grad(
@@ -117,7 +117,7 @@ def weighted_loss_and_grad(
     With ``s`` normalised to mean 1 this is the weighted mean loss ``sum s h / sum s`` and its
     gradient (on a mini-batch: an unbiased estimate of the full one).
     """
-    from descend.models.losses import get_loss  # the loss registry, one layer up (for now)
+    from descend.losses import get_loss  # the loss registry
 
     spec = get_loss(loss)
     n = X.shape[0]

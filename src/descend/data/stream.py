@@ -312,6 +312,6 @@ def prepare_stream(
 def _moments_exact(loss: str) -> bool:
     """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
     not a comparison of names."""
-    from descend.models.losses import get_loss
+    from descend.losses import get_loss
 
     return bool(get_loss(loss).moments_exact)

@@ -129,22 +129,7 @@ def plan_output(
     """
     given = os.fspath(path)
     where = f"{option} {given}"
-    local = local_path(given)
-    if local is None:
-        raise InputError(
-            f"{where}: descend writes local files only; give a local path (e.g. {option} "
-            f"out{(formats or ('.json',))[0]}) and copy it to the store with its own tool"
-        )
-    given = local
-    if not given or given.endswith(("/", os.sep)):
-        raise InputError(f"{where}: give a file name, e.g. {option} out{(formats or ('.json',))[0]}")
-    p = Path(given)
-    if formats is not None and p.suffix.lower() not in formats:
-        ext = p.suffix.lower() or "(no extension)"
-        raise InputError(
-            f"{where}: unknown {what} format {ext!r}; give a file name ending in "
-            f"{', '.join(formats[:-1]) + ' or ' if len(formats) > 1 else ''}{formats[-1]}"
-        )
+    p = _local_file(given, where, option, formats, what)
     target = Path(os.path.realpath(p))  # symlinks resolved, dangling ones as far as they go
     shown = "" if target == Path(os.path.abspath(p)) else f" (a link to {target})"
     folder = target.parent
@@ -162,27 +147,7 @@ def plan_output(
     except OSError as exc:
         raise InputError(f"{where}: cannot be checked ({exc.strerror}); choose another path") from None
     if st is not None:
-        key = (st.st_dev, st.st_ino)
-        exempt = False
-        if may_be is not None:
-            try:
-                exempt = os.path.samefile(may_be, target)
-            except OSError:
-                exempt = False
-        if key in plan.inputs and not exempt:
-            raise InputError(
-                f"{where}{shown}: is an input of this run ({plan.inputs[key]}); writing there "
-                "would destroy it; give another file name"
-            )
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{where}{shown}: is a folder; give a file name inside it")
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(
-                f"{where}{shown}: is not a regular file (a device, FIFO or socket); descend "
-                "writes only regular files; give another file name"
-            )
-        if not plan.force and not (may_replace is not None and may_replace(target)):
-            raise InputError(f"{where}{shown}: already exists; choose another name or add --force")
+        _check_existing(st, target, f"{where}{shown}", plan, may_replace, may_be)
     key_out = str(target)
     if key_out in plan.outputs:
         raise InputError(
@@ -195,6 +160,55 @@ def plan_output(
     else:  # an existing file this run may replace: nothing to race for
         _NEW_TARGETS.pop(key_out, None)
     return target
+
+
+def _local_file(given: str, where: str, option: str, formats: tuple[str, ...] | None,
+                what: str) -> Path:
+    """``given`` as a local file name with one of ``formats``' extensions."""
+    local = local_path(given)
+    if local is None:
+        raise InputError(
+            f"{where}: descend writes local files only; give a local path (e.g. {option} "
+            f"out{(formats or ('.json',))[0]}) and copy it to the store with its own tool"
+        )
+    if not local or local.endswith(("/", os.sep)):
+        raise InputError(f"{where}: give a file name, e.g. {option} out{(formats or ('.json',))[0]}")
+    p = Path(local)
+    if formats is not None and p.suffix.lower() not in formats:
+        ext = p.suffix.lower() or "(no extension)"
+        raise InputError(
+            f"{where}: unknown {what} format {ext!r}; give a file name ending in "
+            f"{', '.join(formats[:-1]) + ' or ' if len(formats) > 1 else ''}{formats[-1]}"
+        )
+    return p
+
+
+def _check_existing(st: os.stat_result, target: Path, where: str, plan: OutputPlan,
+                    may_replace: Callable[[Path], bool] | None,
+                    may_be: str | os.PathLike[str] | None) -> None:
+    """An existing target: never an input of the run (unless it is ``may_be``), a folder or a
+    non-regular file; replaced only with ``--force`` or when ``may_replace`` allows it."""
+    key = (st.st_dev, st.st_ino)
+    exempt = False
+    if may_be is not None:
+        try:
+            exempt = os.path.samefile(may_be, target)
+        except OSError:
+            exempt = False
+    if key in plan.inputs and not exempt:
+        raise InputError(
+            f"{where}: is an input of this run ({plan.inputs[key]}); writing there "
+            "would destroy it; give another file name"
+        )
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{where}: is a folder; give a file name inside it")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(
+            f"{where}: is not a regular file (a device, FIFO or socket); descend "
+            "writes only regular files; give another file name"
+        )
+    if not plan.force and not (may_replace is not None and may_replace(target)):
+        raise InputError(f"{where}: already exists; choose another name or add --force")
 
 
 def write_output(

@@ -16,8 +16,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from descend.expr.objective import Array, Objective
+from descend.optim.schedules import InverseSqrt
 
-__all__ = ["Curvature", "estimate_curvature", "stability_limit"]
+__all__ = ["Curvature", "auto_learning_rate", "estimate_curvature", "stability_limit"]
 
 
 class Curvature(NamedTuple):
@@ -99,3 +100,34 @@ def stability_limit(name: str, hyperparams: Any, L: float) -> tuple[float, str] 
     accepted = optimizer_parameters(name)
     given = {k: v for k, v in dict(hyperparams or {}).items() if k in accepted}
     return OPTIMIZERS[name](**given).stability_limit(L)
+
+
+def auto_learning_rate(L: float | None, *, adaptive: bool = False, spread: float | None = None,
+                       step_offset: int = 0) -> float | InverseSqrt | None:
+    """``learning_rate='auto'`` resolved: the one place that turns "auto" into a rate.
+
+    - ``1/L`` when the curvature ``L`` is known, finite and positive: gradient descent's
+      classic safe step (module docstring). ``minimize`` takes ``L`` from
+      :func:`estimate_curvature` at the start, a fit from its data's moments.
+    - A fit (``spread`` given: the target's spread in the fit's units) of an adaptive optimizer
+      takes ``0.01 * spread`` instead: Adam's step is about its rate in every coordinate,
+      whatever ``L`` (the parameters live in standardised units, so the spread sets the pace).
+    - Without ``L`` (a loss that is not smooth) a fit takes the subgradient method's decaying
+      ``0.1 * spread / sqrt(k + 1)`` (:class:`~descend.optim.schedules.InverseSqrt`; Shor
+      1985), counted from ``step_offset``.
+    - ``None`` when no rate follows (``minimize`` at a point where the function is concave or
+      flat): the caller searches the step instead (Armijo).
+
+    >>> auto_learning_rate(4.0), auto_learning_rate(-1.0)
+    (0.25, None)
+    >>> auto_learning_rate(4.0, adaptive=True, spread=3.0), auto_learning_rate(None, spread=2.0)
+    (0.03, 0.2/sqrt(k+1))
+    """
+    smooth = L is not None and math.isfinite(L) and L > 0.0
+    if smooth and not (adaptive and spread is not None):
+        return 1.0 / L  # type: ignore[operator]
+    if spread is None:
+        return None
+    if adaptive:
+        return 0.01 * spread
+    return InverseSqrt(0.1 * spread, step_offset)

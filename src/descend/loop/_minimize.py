@@ -13,13 +13,14 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
-from descend.errors import ConvergenceWarning, InputError, StabilityWarning
+from descend.errors import ConvergenceWarning, InputError
 from descend.expr.objective import Array, Objective
-from descend.loop._curvature import estimate_curvature
+from descend.loop._curvature import auto_learning_rate, estimate_curvature
+from descend.loop._divergence import check_stability, diagnose, numeric_rate
 from descend.loop._linesearch import LoopState, armijo_step
 from descend.loop.driver import HISTORY_LIMIT, drive
 from descend.loop.result import History, OptimizeResult, Status
@@ -118,118 +119,6 @@ def _optimizer(optimizer: Any) -> Optimizer:
         f"optimizer must be an Optimizer (descend.gd(...), descend.adam(...)), a name or None, "
         f"got {type(optimizer).__name__}"
     )
-
-
-def _numeric_rate(spec: Any, count: int) -> float:
-    """The rate a spec gives at step ``count``, or nan for a string spec."""
-    if isinstance(spec, str):
-        return math.nan
-    if callable(spec):
-        return float(spec(count))
-    return float(spec)
-
-
-def _fmt_point(x: Array) -> str:
-    return "(" + ", ".join(f"{v:.6g}" for v in x) + ")"
-
-
-def _diagnose(
-    fun: Objective,
-    opt: Optimizer,
-    lr: float,
-    x_last: Array,
-    x_best: Array,
-    f_new: float,
-    *,
-    non_finite: bool,
-    falling: bool,
-) -> tuple[str, dict[str, Any]]:
-    """The likely cause of a divergence and the fix, from the curvature L.
-
-    L is the global bound when the function knows one, else the curvature at ``x_best`` (the
-    lowest point of the run, where the loss started to grow): the curvature at the last
-    finite point of a blown-up run is huge and would suggest an absurdly small step.
-    """
-    if non_finite and (f_new == -math.inf or falling):
-        return (
-            f"the loss fell without bound (to {f_new:.3g}) after x = {_fmt_point(x_last)}: the "
-            "function looks unbounded "
-            "below, so it has no minimum to find; check the expression or add a penalty",
-            {"cause": "unbounded below"},
-        )
-    what = "became non-finite" if non_finite else "grew without bound"
-    if not math.isfinite(lr):
-        return (
-            f"the loss {what} with {opt.name} after x = {_fmt_point(x_last)}; try a smaller "
-            "learning rate or learning_rate='armijo'",
-            {"cause": "unknown"},
-        )
-    try:
-        with np.errstate(all="ignore"):
-            curv = estimate_curvature(fun, x_best)
-    except Exception:  # noqa: BLE001 - a diagnosis must never hide the divergence itself
-        curv = None
-    info: dict[str, Any] = {"learning_rate": lr}
-    if curv is not None and math.isfinite(curv.L):
-        info.update(L=curv.L, L_source=curv.source)
-        limit = opt.stability_limit(curv.L)
-        where = (
-            "for this function"
-            if curv.is_global
-            else f"at x = {_fmt_point(x_best)}, where the loss started to grow"
-        )
-        if limit is not None:
-            bound, formula = limit
-            info.update(limit=bound, limit_formula=formula)
-            if lr > bound:
-                info["cause"] = "learning rate above the stability limit"
-                return (
-                    f"learning rate {lr:g} is above {formula} = {bound:.3g} {where} "
-                    f"(L = {curv.L:.4g}, {curv.source}); try learning_rate='auto' "
-                    f"or a smaller step such as {1.0 / curv.L:.3g}",
-                    info,
-                )
-            info["cause"] = "unknown (learning rate below the local stability limit)"
-            return (
-                f"the loss {what} although learning rate {lr:g} is below {formula} = "
-                f"{bound:.3g} {where} (L = {curv.L:.4g}); the curvature is larger elsewhere "
-                "on the path: try learning_rate='armijo' or a smaller step",
-                info,
-            )
-        info["cause"] = "learning rate too large for the optimizer"
-        return (
-            f"the loss {what} with {opt.name} at learning rate {lr:g} (L = {curv.L:.4g} "
-            f"{where}); {opt.name}'s stable step is not predictable from L: try a smaller "
-            f"learning rate such as {lr / 10:g}",
-            info,
-        )
-    info["cause"] = "learning rate too large"
-    return (
-        f"the loss {what} with {opt.name} at learning rate {lr:g}; try a smaller learning rate "
-        f"such as {lr / 10:g} or learning_rate='armijo'",
-        info,
-    )
-
-
-def _check_stability(fun: Objective, opt: Optimizer, lr: float) -> None:
-    """Warn before the run when ``lr`` is above a stability limit known globally."""
-    if not math.isfinite(lr):
-        return
-    L = fun.curvature_bound()
-    if L is None:
-        return
-    limit = opt.stability_limit(float(L))
-    if limit is None:
-        return
-    bound, formula = limit
-    if lr > bound:
-        warnings.warn(
-            f"learning rate {lr:g} is above {formula} = {bound:.3g} for this function "
-            f"(L = {float(L):.4g}, known globally), so {opt.name} will diverge; use a learning "
-            f"rate below {bound:.3g}, e.g. 1/L = {1.0 / float(L):.3g}, or learning_rate='auto'",
-            StabilityWarning,
-            stacklevel=3,
-        )
 
 
 def minimize(
@@ -356,14 +245,38 @@ def minimize(
     (0.3333333333333333, 35)
     """
     t_start = time.perf_counter()
+    limits = {"max_iter": max_iter, "gtol": gtol, "tol": tol,
+              "n_iter_no_change": n_iter_no_change, "target_loss": target_loss,
+              "time_limit": time_limit, "history_limit": history_limit}
     if options:
-        chosen = _options(options, {
-            "max_iter": max_iter, "gtol": gtol, "tol": tol, "n_iter_no_change": n_iter_no_change,
-            "target_loss": target_loss, "time_limit": time_limit, "history_limit": history_limit,
-        })
-        max_iter, gtol, tol = chosen["max_iter"], chosen["gtol"], chosen["tol"]
-        n_iter_no_change, target_loss = chosen["n_iter_no_change"], chosen["target_loss"]
-        time_limit, history_limit = chosen["time_limit"], chosen["history_limit"]
+        limits = _options(options, limits)
+    objective, x = _problem(fun, x0, variables, jac, args)
+    from descend.loop.second_order import choose_method, run_method
+
+    second, optimizer = choose_method(method, optimizer, learning_rate, objective, hess, bounds)
+    opt = _optimizer(optimizer)
+    if learning_rate is not None:
+        opt = opt.with_learning_rate(learning_rate)
+    start_iter = integer("start_iter", start_iter, low=0)
+    rules, history_limit = _rules(limits)
+    if second is not None:
+        return run_method(objective, x, second, hess=hess, bounds=bounds, rules=rules,
+                          notify=_notify(callback), state=state, start_iter=start_iter,
+                          history_limit=history_limit, t_start=t_start)
+    f, g, gn = _first_point(objective, x)
+    rate = _step_size(objective, opt, x, state, start_iter)
+    watch = Watch(rules, f, gn, clock_start=t_start)
+    run = drive(
+        _step(objective, rate.opt, rate.armijo), x, f, g, gn, _start_state(rate, state, x), watch,
+        max_iter=rules.max_iter, start_iter=start_iter, status=watch.start(f, gn),
+        notify=_notify(callback), history_limit=history_limit,
+    )
+    elapsed = time.perf_counter() - t_start
+    return _result(objective, rate, run, watch, rules, start_iter, history_limit, elapsed)
+
+
+def _problem(fun: Any, x0: Any, variables: Any, jac: Any, args: Any) -> tuple[Objective, Array]:
+    """``fun`` as an Objective (``args`` bound) and ``x0`` as a finite 1-D array that fits it."""
     if args:
         fun, jac = _bind_args(fun, jac, args)
     x = np.array(x0, dtype=np.float64)
@@ -377,174 +290,194 @@ def minimize(
         )
     if not np.all(np.isfinite(x)):
         raise InputError(f"x0 = {x.tolist()} must be finite")
-    from descend.loop.second_order import choose_method, run_method
+    return objective, x
 
-    second, optimizer = choose_method(method, optimizer, learning_rate, objective, hess, bounds)
-    opt = _optimizer(optimizer)
-    if learning_rate is not None:
-        opt = opt.with_learning_rate(learning_rate)
-    start_iter = integer("start_iter", start_iter, low=0)
-    history_limit = integer("history_limit", history_limit, low=2)
+
+def _rules(limits: dict[str, Any]) -> tuple[Rules, int]:
+    """The stopping rules (checked) and the history limit."""
+    history_limit = integer("history_limit", limits["history_limit"], low=2)
+    gtol = limits["gtol"]
     if isinstance(gtol, bool) or gtol is None:
         raise InputError(f"gtol must be a number, got {gtol!r}")
-    rules = Rules(max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change, gtol=gtol,
-                  target_loss=target_loss, time_limit=time_limit)
-    if second is not None:
-        return run_method(objective, x, second, hess=hess, bounds=bounds, rules=rules,
-                          notify=_notify(callback), state=state, start_iter=start_iter,
-                          history_limit=history_limit, t_start=t_start)
+    rules = Rules(max_iter=limits["max_iter"], tol=limits["tol"],
+                  n_iter_no_change=limits["n_iter_no_change"], gtol=gtol,
+                  target_loss=limits["target_loss"], time_limit=limits["time_limit"])
+    return rules, history_limit
 
+
+def _first_point(objective: Objective, x: Array) -> tuple[float, Array, float]:
+    """``f(x0)``, its gradient and the gradient's norm; a start where they are not finite is
+    refused."""
     f, g = objective.value_and_grad(x)
     f = float(f)
-    nfev = 1
-    njev = 1
     gn = math.sqrt(float(g @ g))
     if not (math.isfinite(f) and math.isfinite(gn)):
         raise InputError(
             f"f(x0) = {f} or its gradient is not finite at x0 = {x.tolist()}; start elsewhere"
         )
+    return f, g, gn
 
-    # ---- the step size: a number or schedule (the optimizer applies it), or chosen here
+
+class _Rate(NamedTuple):
+    """How the steps are sized: by the optimizer (a number or schedule), or by the loop."""
+
+    opt: Optimizer  #: the optimizer with the rate it applies (1.0 under Armijo: a direction)
+    spec: Any  #: the rate asked for (a number, a schedule, "auto" or "armijo")
+    lr: float  #: the loop's rate: 1/L for "auto", Armijo's carried trial step; else nan
+    armijo: bool  #: each step is an Armijo line search along the optimizer's output
+    loop_chooses: bool  #: "auto" or "armijo": the state carries the loop's rate (LoopState)
+    auto: dict[str, Any] | None  #: what "auto" chose and why (``info["auto_lr"]``)
+    note: str  #: "; learning rate auto: 1/L = ..." for the message
+
+
+def _step_size(objective: Objective, opt: Optimizer, x: Array, state: Any,
+               start_iter: int) -> _Rate:
+    """The step size: a number or schedule (the optimizer applies it), or chosen here --
+    ``"auto"`` is ``1/L`` from the curvature at ``x0`` (:func:`auto_learning_rate`), or the
+    rate a resumed :class:`LoopState` carries; ``"armijo"`` is a line search. Warns before
+    the run when a numeric rate is above a stability limit known globally."""
     spec = opt.learning_rate
-    info: dict[str, Any] = {"start_iter": start_iter}
-    auto_note = ""
-    lr_auto = math.nan
-    use_armijo = isinstance(spec, str) and spec == "armijo"
     loop_chooses = isinstance(spec, str)
-    if isinstance(spec, str) and spec == "auto":
+    armijo = loop_chooses and spec == "armijo"
+    lr, auto, note = math.nan, None, ""
+    if loop_chooses and spec == "auto":
         if isinstance(state, LoopState) and math.isfinite(state.learning_rate):
-            lr_auto = state.learning_rate
-            info["auto_lr"] = {"L": 1.0 / lr_auto, "learning_rate": lr_auto,
-                               "source": "carried over from the resumed state"}
+            lr = state.learning_rate
+            auto = {"L": 1.0 / lr, "learning_rate": lr,
+                    "source": "carried over from the resumed state"}
         else:
             curv = estimate_curvature(objective, x)
-            if math.isfinite(curv.L) and curv.L > 0.0:
-                lr_auto = 1.0 / curv.L
-                info["auto_lr"] = {"L": curv.L, "learning_rate": lr_auto, "source": curv.source}
+            found = auto_learning_rate(curv.L)
+            if isinstance(found, float):
+                lr = found
+                auto = {"L": curv.L, "learning_rate": lr, "source": curv.source}
             else:  # concave or flat at x0: 1/L means nothing, so search the step instead
-                use_armijo = True
-                lr_auto = 0.5
-                info["auto_lr"] = {"L": curv.L, "learning_rate": "armijo", "source": (
+                armijo = True
+                auto = {"L": curv.L, "learning_rate": "armijo", "source": (
                     f"{curv.source}: L = {curv.L:.3g} is not positive at x0, so no 1/L "
                     "step exists; fell back to the Armijo line search")}
-        if not use_armijo:
-            auto_note = (f"; learning rate auto: 1/L = {lr_auto:.4g} with L = "
-                         f"{1.0 / lr_auto:.4g} ({info['auto_lr']['source']})")
-            opt = opt.with_learning_rate(lr_auto)
-    elif use_armijo:
-        lr_auto = 0.5  # the first trial step is 2 * 0.5 = 1
-    if use_armijo:
+        if not armijo:
+            note = (f"; learning rate auto: 1/L = {lr:.4g} with L = "
+                    f"{1.0 / lr:.4g} ({auto['source']})")
+            opt = opt.with_learning_rate(lr)
+    if armijo:
+        lr = 0.5  # the first trial step is 2 * 0.5 = 1
         opt = opt.with_learning_rate(1.0)  # the optimizer's output is then the search direction
     if not loop_chooses:
-        _check_stability(objective, opt, _numeric_rate(spec, start_iter))
+        check_stability(objective, opt, numeric_rate(spec, start_iter))
+    return _Rate(opt, spec, lr, armijo, loop_chooses, auto, note)
 
+
+def _start_state(rate: _Rate, state: Any, x: Array) -> Any:
+    """The state the driver carries: a fresh or resumed optimizer state; under Armijo a
+    :class:`LoopState` (the optimizer's state and the trial step carried between steps)."""
     if state is None:
-        inner = opt.init(x)
-        state = LoopState(inner, lr_auto) if loop_chooses else inner
-    elif loop_chooses and not isinstance(state, LoopState):
-        state = LoopState(state, lr_auto)
-    elif not loop_chooses and isinstance(state, LoopState):
+        inner = rate.opt.init(x)
+        state = LoopState(inner, rate.lr) if rate.loop_chooses else inner
+    elif rate.loop_chooses and not isinstance(state, LoopState):
+        state = LoopState(state, rate.lr)
+    elif not rate.loop_chooses and isinstance(state, LoopState):
         state = state.inner
-    if use_armijo and isinstance(state, LoopState) and not math.isfinite(state.learning_rate):
+    if rate.armijo and isinstance(state, LoopState) and not math.isfinite(state.learning_rate):
         state = state._replace(learning_rate=0.5)
+    return state.inner if (rate.loop_chooses and not rate.armijo) else state
 
-    # ---- the loop: descend.loop.driver takes the steps, the watch applies the rules
-    inner_state = state.inner if (loop_chooses and not use_armijo) else state
-    watch = Watch(rules, f, gn, clock_start=t_start)
-    run = drive(
-        _step(objective, opt, use_armijo), x, f, g, gn, inner_state, watch,
-        max_iter=rules.max_iter, start_iter=start_iter, status=watch.start(f, gn),
-        notify=_notify(callback), history_limit=history_limit,
-    )
-    elapsed = time.perf_counter() - t_start
-    nfev += run.nfev
-    njev += run.nit + (run.status is Status.DIVERGED and not watch.finite_step)
-    status, detail = run.status, run.detail
 
-    # ---- the result
-    x, g, gn, inner_state, nit = run.x, run.g, run.gn, run.state, run.nit
-    f = float(run.f)
-    if loop_chooses and not use_armijo:
-        final_state: OptState = LoopState(inner_state, lr_auto)
-    else:
-        final_state = inner_state
-    info["state"] = final_state
-    kept = run.rows
-    steps_kept = kept.step
-    history_lr: Array
-    if use_armijo:
-        history_lr = kept.rate
-        rate_used: Any = "armijo"
-    elif callable(spec) and not isinstance(spec, str):
-        history_lr = np.array([_numeric_rate(spec, start_iter + int(k) - 1) for k in steps_kept[1:]])
-        rate_used = spec
-    else:
-        rate = lr_auto if loop_chooses else float(spec)
-        history_lr = np.full(steps_kept.shape[0] - 1, rate)
-        rate_used = rate
-    history = History(
-        x=kept.x, fun=kept.fun, grad_norm=kept.grad_norm, learning_rate=history_lr,
-        step=steps_kept,
-    )
-    if kept.thinned:
-        info["history"] = (f"{steps_kept.shape[0]} of {nit + 1} iterates kept (history_limit = "
-                           f"{history_limit}: every step up to it, then every "
-                           f"{kept.stride}-th, and the last)")
-    message = rules.sentence(status, nit=nit, f=f, gn=gn)
-    if detail and status is Status.NO_PROGRESS:
-        message = f"{detail}; stopped after {nit} steps with gradient norm {gn:.3g}"
-    elif status is Status.INTERRUPTED:
-        message += (f"; resume with x0=result.x, state=result.info['state'], "
-                    f"start_iter={start_iter + nit}")
+def _result(objective: Objective, rate: _Rate, run: Any, watch: Watch, rules: Rules,
+            start_iter: int, history_limit: int, elapsed: float) -> OptimizeResult:
+    """The run as an :class:`OptimizeResult`: history, the stop's sentence, the diagnosis of a
+    divergence and the verdict on the last point (:func:`descend.loop.verdict.judge_point`)."""
+    x, g, f, nit, status = run.x, run.g, float(run.f), run.nit, run.status
+    info: dict[str, Any] = {"start_iter": start_iter}
+    if rate.auto is not None:
+        info["auto_lr"] = rate.auto
+    info["state"] = (LoopState(run.state, rate.lr) if rate.loop_chooses and not rate.armijo
+                     else run.state)
+    history, rate_used = _history(run.rows, rate, start_iter)
+    if run.rows.thinned:
+        info["history"] = (f"{run.rows.step.shape[0]} of {nit + 1} iterates kept (history_limit "
+                           f"= {history_limit}: every step up to it, then every "
+                           f"{run.rows.stride}-th, and the last)")
+    message = _stop_sentence(rules, run, start_iter)
     diverged: str | None = None
     if status is Status.DIVERGED:
-        lr_last = math.nan if use_armijo else _numeric_rate(
-            lr_auto if loop_chooses else spec, start_iter + nit)
-        f0 = watch.f0
-        f_best = float(kept.fun.min())
-        x_best = kept.x[int(kept.fun.argmin())]
-        # still falling far below the start when it broke: unbounded below, not unstable
-        falling = f_best == f and f < f0 - _STILL_FALLING * max(abs(f0), 1.0)
-        non_finite = not watch.finite_step or bool(detail)
-        message, diagnosis = _diagnose(
-            objective, opt, lr_last, x, x_best, run.blown if non_finite else f,
-            non_finite=non_finite or watch.unbounded, falling=falling or watch.unbounded,
-        )
-        if detail:
-            message += f" (the function raised {detail})"
-        info["diagnosis"] = diagnosis
-        diverged = (Verdict.UNBOUNDED_BELOW if diagnosis.get("cause") == "unbounded below"
-                    else Verdict.DIVERGED)
-    constant_rate = rate_used if isinstance(rate_used, float) else math.nan
+        message, info["diagnosis"], diverged = _divergence(objective, rate, run, watch,
+                                                          start_iter)
     judgement = judge_point(
-        objective, x, f, g, gtol=gtol, stopped_by=str(status), history_x=np.array(run.recent),
-        learning_rate=constant_rate, diverged=diverged,
-        stability=opt.stability_limit,
+        objective, x, f, g, gtol=cast(float, rules.gtol), stopped_by=str(status),
+        history_x=np.array(run.recent),
+        learning_rate=rate_used if isinstance(rate_used, float) else math.nan,
+        diverged=diverged, stability=rate.opt.stability_limit,
     )
     info["verdict"] = judgement.facts
     info["stopped"] = message  # the stopping rule's own sentence
     if status is not Status.DIVERGED:
         message = f"{judgement.sentence} [{message}]"
-    message += auto_note
+    message += rate.note
     if judgement.verdict in _WARN:
-        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    njev = 1 + nit + (status is Status.DIVERGED and not watch.finite_step)
     return OptimizeResult(
-        x=x,
-        fun=f,
-        jac=g,
-        nit=nit,
-        nfev=nfev,
-        njev=njev,
-        status=status,
-        message=message,
-        history=history,
-        variables=tuple(objective.variables),
-        optimizer=opt.name,
-        learning_rate=rate_used,
-        elapsed=elapsed,
-        info=info,
+        x=x, fun=f, jac=g, nit=nit, nfev=1 + run.nfev, njev=njev, status=status,
+        message=message, history=history, variables=tuple(objective.variables),
+        optimizer=rate.opt.name, learning_rate=rate_used, elapsed=elapsed, info=info,
         verdict=judgement.verdict,
     )
+
+
+def _history(kept: Any, rate: _Rate, start_iter: int) -> tuple[History, Any]:
+    """The kept rows as a :class:`History` with the rate of each step, and the rate to report
+    (``"armijo"``, the schedule, or the number)."""
+    spec = rate.spec
+    if rate.armijo:
+        history_lr: Array = kept.rate
+        rate_used: Any = "armijo"
+    elif callable(spec) and not isinstance(spec, str):
+        history_lr = np.array([numeric_rate(spec, start_iter + int(k) - 1)
+                               for k in kept.step[1:]])
+        rate_used = spec
+    else:
+        rate_used = rate.lr if rate.loop_chooses else float(spec)
+        history_lr = np.full(kept.step.shape[0] - 1, rate_used)
+    history = History(x=kept.x, fun=kept.fun, grad_norm=kept.grad_norm,
+                      learning_rate=history_lr, step=kept.step)
+    return history, rate_used
+
+
+def _stop_sentence(rules: Rules, run: Any, start_iter: int) -> str:
+    """The stopping rule's sentence (how to resume, after an interruption)."""
+    status, nit, gn = run.status, run.nit, run.gn
+    message = rules.sentence(status, nit=nit, f=float(run.f), gn=gn)
+    if run.detail and status is Status.NO_PROGRESS:
+        message = f"{run.detail}; stopped after {nit} steps with gradient norm {gn:.3g}"
+    elif status is Status.INTERRUPTED:
+        message += (f"; resume with x0=result.x, state=result.info['state'], "
+                    f"start_iter={start_iter + nit}")
+    return message
+
+
+def _divergence(objective: Objective, rate: _Rate, run: Any, watch: Watch,
+                start_iter: int) -> tuple[str, dict[str, Any], str]:
+    """A diverged run's message, diagnosis (:func:`descend.loop._divergence.diagnose`) and verdict: unbounded below
+    when the loss was still falling far below its start, else diverged."""
+    f, nit, detail, kept = float(run.f), run.nit, run.detail, run.rows
+    lr_last = math.nan if rate.armijo else numeric_rate(
+        rate.lr if rate.loop_chooses else rate.spec, start_iter + nit)
+    f0 = watch.f0
+    f_best = float(kept.fun.min())
+    x_best = kept.x[int(kept.fun.argmin())]
+    # still falling far below the start when it broke: unbounded below, not unstable
+    falling = f_best == f and f < f0 - _STILL_FALLING * max(abs(f0), 1.0)
+    non_finite = not watch.finite_step or bool(detail)
+    message, diagnosis = diagnose(
+        objective, rate.opt, lr_last, run.x, x_best, run.blown if non_finite else f,
+        non_finite=non_finite or watch.unbounded, falling=falling or watch.unbounded,
+    )
+    if detail:
+        message += f" (the function raised {detail})"
+    verdict = (Verdict.UNBOUNDED_BELOW if diagnosis.get("cause") == "unbounded below"
+               else Verdict.DIVERGED)
+    return message, diagnosis, verdict
 
 
 #: Verdicts that warn ConvergenceWarning. A failed run (diverged, oscillating, unbounded below)

@@ -33,6 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = [
     "FAILED",
@@ -45,6 +46,8 @@ __all__ = [
     "oscillation",
     "precision_gradient",
 ]
+
+Array = NDArray[np.float64]
 
 EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
@@ -219,58 +222,77 @@ def judge_point(
         return _plateau(fun, x, f, gn, facts)
     if small:
         if lam is not None and vecs is not None:
-            facts["hessian_eigenvalues"] = [float(v) for v in lam]
-            scale = max(float(np.max(np.abs(lam))), _TINY)
-            if lam[0] < -EIG_RTOL * scale:
-                direction = vecs[:, 0]
-                kind = "a maximum" if lam[-1] < -EIG_RTOL * scale else "a saddle point"
-                facts.update(min_eigenvalue=float(lam[0]),
-                             descent_direction=[float(v) for v in direction])
-                step = 0.1 * max(1.0, float(np.linalg.norm(x)))
-                return Judgement(
-                    Verdict.NOT_A_MINIMUM,
-                    f"x = {_fmt_point(x)} is {kind}, not a minimum: the gradient is zero "
-                    f"there but the Hessian has eigenvalue {lam[0]:.4g} along "
-                    f"{_fmt_point(direction)}, so f decreases both ways along that direction; "
-                    f"start elsewhere, e.g. x0 = {_fmt_point(x + step * direction)}",
-                    facts,
-                )
-            away = _falls_away_any(fun, x, f, lam, vecs)
-            if away is not None:
-                facts["descent_direction"] = [float(v) for v in away]
-                return Judgement(
-                    Verdict.NOT_A_MINIMUM,
-                    f"x = {_fmt_point(x)} is not a minimum: the gradient is small and the "
-                    f"Hessian positive there, but its curvature is weak and f keeps falling "
-                    f"along {_fmt_point(away)} (an inflection; the function may be unbounded "
-                    "below that way); start elsewhere or add bounds",
-                    facts,
-                )
-            flat = vecs[:, np.abs(lam) <= EIG_RTOL * scale]
-            lower = _lower_along(fun, x, f, flat)
-            if lower is not None:
-                facts["descent_direction"] = [float(v) for v in lower]
-                return Judgement(
-                    Verdict.NOT_A_MINIMUM,
-                    f"x = {_fmt_point(x)} is a stationary point but not a minimum: the "
-                    f"Hessian is zero along {_fmt_point(lower)} and f is lower a small step "
-                    "that way (an inflection); start elsewhere",
-                    facts,
-                )
-            return Judgement(
-                Verdict.CONVERGED,
-                f"converged: |grad f| = {gn:.3g} and the Hessian is positive "
-                f"{'definite' if lam[0] > EIG_RTOL * scale else 'semidefinite'} there "
-                f"(smallest eigenvalue {lam[0]:.4g})",
-                facts,
-            )
+            return _second_order(fun, x, f, gn, lam, vecs, facts)
         return Judgement(
             Verdict.CONVERGED,
             f"converged: |grad f| = {gn:.3g} <= {max(gtol, facts.get('precision_limit', 0)):.3g}"
             " (no Hessian to check the second-order condition)",
             facts,
         )
+    bouncing = _oscillating(fun, gn, stopped_by, history_x, learning_rate, stability, L, facts)
+    if bouncing is not None:
+        return bouncing
+    return _unfinished(fun, x, f, g, gn, gtol=gtol, stopped_by=stopped_by, facts=facts)
 
+
+def _second_order(fun: Any, x: Array, f: float, gn: float, lam: Array, vecs: Array,
+                  facts: dict[str, Any]) -> Judgement:
+    """A small gradient, judged by the Hessian's eigenvalues ``lam`` (vectors ``vecs``):
+    a maximum or saddle, an inflection (f falls along a weak or flat direction), or a
+    minimum (*converged*)."""
+    facts["hessian_eigenvalues"] = [float(v) for v in lam]
+    scale = max(float(np.max(np.abs(lam))), _TINY)
+    if lam[0] < -EIG_RTOL * scale:
+        direction = vecs[:, 0]
+        kind = "a maximum" if lam[-1] < -EIG_RTOL * scale else "a saddle point"
+        facts.update(min_eigenvalue=float(lam[0]),
+                     descent_direction=[float(v) for v in direction])
+        step = 0.1 * max(1.0, float(np.linalg.norm(x)))
+        return Judgement(
+            Verdict.NOT_A_MINIMUM,
+            f"x = {_fmt_point(x)} is {kind}, not a minimum: the gradient is zero "
+            f"there but the Hessian has eigenvalue {lam[0]:.4g} along "
+            f"{_fmt_point(direction)}, so f decreases both ways along that direction; "
+            f"start elsewhere, e.g. x0 = {_fmt_point(x + step * direction)}",
+            facts,
+        )
+    away = _falls_away_any(fun, x, f, lam, vecs)
+    if away is not None:
+        facts["descent_direction"] = [float(v) for v in away]
+        return Judgement(
+            Verdict.NOT_A_MINIMUM,
+            f"x = {_fmt_point(x)} is not a minimum: the gradient is small and the "
+            f"Hessian positive there, but its curvature is weak and f keeps falling "
+            f"along {_fmt_point(away)} (an inflection; the function may be unbounded "
+            "below that way); start elsewhere or add bounds",
+            facts,
+        )
+    flat = vecs[:, np.abs(lam) <= EIG_RTOL * scale]
+    lower = _lower_along(fun, x, f, flat)
+    if lower is not None:
+        facts["descent_direction"] = [float(v) for v in lower]
+        return Judgement(
+            Verdict.NOT_A_MINIMUM,
+            f"x = {_fmt_point(x)} is a stationary point but not a minimum: the "
+            f"Hessian is zero along {_fmt_point(lower)} and f is lower a small step "
+            "that way (an inflection); start elsewhere",
+            facts,
+        )
+    return Judgement(
+        Verdict.CONVERGED,
+        f"converged: |grad f| = {gn:.3g} and the Hessian is positive "
+        f"{'definite' if lam[0] > EIG_RTOL * scale else 'semidefinite'} there "
+        f"(smallest eigenvalue {lam[0]:.4g})",
+        facts,
+    )
+
+
+def _oscillating(fun: Any, gn: float, stopped_by: str, history_x: Any, learning_rate: float,
+                 stability: Callable[[float], tuple[float, str] | None] | None, L: float,
+                 facts: dict[str, Any]) -> Judgement | None:
+    """*Oscillating* when the iterates bounce (:func:`oscillation`) with the step at or above
+    the optimizer's stability limit (or no limit known), or when a flat loss with a large
+    gradient has its step at or above the limit; else ``None``."""
     bounce = oscillation(history_x) if history_x is not None else None
     bound = getattr(fun, "curvature_bound", lambda: None)()
     L_limit = float(bound) if bound is not None else L
@@ -280,19 +302,26 @@ def judge_point(
     bouncing = bounce is not None and bounce < -0.5 and (above or limit is None)
     # a flat loss with a large gradient and a step at or above the stability limit cannot be
     # settling, however few iterates there are to see the bounce in
-    if bouncing or (above and stopped_by == "no_progress"):
-        if bounce is not None:
-            facts["step_cosine"] = bounce
-        why = (f"the learning rate {learning_rate:g} is at or above {limit[1]} = {limit[0]:.4g}"
-               if above and limit is not None else "the step is too large for the curvature")
-        return Judgement(
-            Verdict.OSCILLATING,
-            f"oscillating: the iterates jump back and forth across the valley without settling "
-            f"(|grad f| = {gn:.3g}) because {why}; use a smaller learning rate"
-            + (f" (below {limit[0]:.4g}, e.g. {limit[0] / 2:.4g})" if limit is not None else "")
-            + " or learning_rate='auto'",
-            facts,
-        )
+    if not (bouncing or (above and stopped_by == "no_progress")):
+        return None
+    if bounce is not None:
+        facts["step_cosine"] = bounce
+    why = (f"the learning rate {learning_rate:g} is at or above {limit[1]} = {limit[0]:.4g}"
+           if above and limit is not None else "the step is too large for the curvature")
+    return Judgement(
+        Verdict.OSCILLATING,
+        f"oscillating: the iterates jump back and forth across the valley without settling "
+        f"(|grad f| = {gn:.3g}) because {why}; use a smaller learning rate"
+        + (f" (below {limit[0]:.4g}, e.g. {limit[0] / 2:.4g})" if limit is not None else "")
+        + " or learning_rate='auto'",
+        facts,
+    )
+
+
+def _unfinished(fun: Any, x: Array, f: float, g: Array, gn: float, *, gtol: float,
+                stopped_by: str, facts: dict[str, Any]) -> Judgement:
+    """A run that ended with a gradient that is not small, not bouncing: its budget ran out,
+    it ran into the edge of the domain (*unbounded below*), or it *stalled*."""
     if stopped_by in ("max_iter", "time_limit"):
         budget = "max_iter" if stopped_by == "max_iter" else "time_limit"
         return Judgement(

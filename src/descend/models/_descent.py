@@ -62,7 +62,6 @@ def run_descent(
     rules: Rules,
     *,
     epoch: Epoch | None = None,
-    learning_rate: float | None = None,
     state: Any = None,
     start_iter: int = 0,
     callback: Callable[[IntermediateResult], Any] | None = None,
@@ -81,7 +80,6 @@ def run_descent(
         rules: when the run stops; ``rules.max_iter`` is the whole run's budget: a run resumed
             with ``start_iter`` steps done takes at most ``max_iter - start_iter`` more.
         epoch: one mini-batch epoch, or ``None`` for full-batch steps.
-        learning_rate: the numeric rate, for ``history.learning_rate`` (``nan`` without).
         state: a :class:`DescentState` (``info["state"]`` or a callback's ``state`` of an
             earlier run) or an optimizer state to resume from; default a fresh one.
         start_iter: steps already taken (numbers the steps a callback and a schedule see).
@@ -105,7 +103,7 @@ def run_descent(
     opt_state, saved = _restore(state, optimizer, theta, rng)
     watch = Watch(rules, f, gn, state=saved, clock_start=t0)
     rng_state = rng.bit_generator.state if rng is not None else None
-    lr = learning_rate if learning_rate is not None else optimizer.learning_rate
+    lr = optimizer.learning_rate  # the rate travels inside the optimizer only
     rate = float(lr) if isinstance(lr, (int, float)) else math.nan
     step = _step(fun, optimizer, epoch, rng, rate)
 

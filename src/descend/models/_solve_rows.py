@@ -75,7 +75,7 @@ def solve_whitened(
     refinable = objective.in_memory or objective.anchored_rows
     capped = refinable and int(spec.max_iter) > start + 1
     result = descend(
-        spec, objective.value_and_grad, theta0, gd, _LR, callback, resume,
+        spec, objective.value_and_grad, theta0, gd, callback, resume,
         max_iter=start + 1 if capped else None, gradient_floor=True,
     )
     if capped and result.status is Status.MAX_ITER:
@@ -269,7 +269,7 @@ def solve_passes(
         rng = _rng(spec.random_state)
         epoch = _epoch(passes, data, spec, bs, rng, eps)
     optimizer, lr = choose_optimizer(spec, L_step, stats, std, step_offset)
-    result = descend(spec, fun, theta0, optimizer, lr, callback, resume, epoch=epoch, rng=rng)
+    result = descend(spec, fun, theta0, optimizer, callback, resume, epoch=epoch, rng=rng)
     optimal = least_squares_loss(std.stats(stats), penalty, intercept) if loss.moments_exact \
         else None
     if loss.reports_best and not one_epoch:

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
 from descend.errors import StabilityWarning
+from descend.loop._curvature import auto_learning_rate
 from descend.loop.result import OptimizeResult, Status
 from descend.loop.stopping import Rules
 from descend.models._descent import run_descent
@@ -34,6 +35,7 @@ from descend.models._problem import Standardizer, StatsObjective
 from descend.models.spec import FitSpec, solver_name
 from descend.optim.base import Optimizer
 from descend.optim.registry import get_optimizer
+from descend.optim.schedules import InverseSqrt
 
 Array = NDArray[np.float64]
 
@@ -77,19 +79,6 @@ class Solved:
     huber_threshold: float | None = None
 
 
-class InverseSqrt:
-    """``eta0 / sqrt(step + offset + 1)``: the classic subgradient-method schedule."""
-
-    def __init__(self, eta0: float, offset: int = 0):
-        self.eta0, self.offset = eta0, offset
-
-    def __call__(self, count: int) -> float:
-        return self.eta0 / float(np.sqrt(count + self.offset + 1.0))
-
-    def __repr__(self) -> str:
-        return f"{self.eta0:g}/sqrt(k+1)"
-
-
 def least_squares_loss(st: MomentStats, penalty: Array, intercept: bool = True) -> float:
     """The exact minimum of the (penalised) mean squared error, from the moments."""
     n = max(st.n, 1)
@@ -124,20 +113,11 @@ def huber_scale(stats: MomentStats, spec: FitSpec) -> float:
     return rms
 
 
-def _auto_rate(spec: FitSpec, L: float | None, stats: MomentStats, adaptive: bool,
-               step_offset: int) -> Any:
-    """``learning_rate='auto'``: ``1/L``, else a rate from the target's spread (adaptive
-    optimizers), else the loss's decaying default (a subgradient method)."""
-    if L is not None and not adaptive:
-        return 1.0 / L
-    # Parameters live in standardised units, so the target's spread sets the pace.
+def _spread(stats: MomentStats) -> float:
+    """The target's spread (its RMS deviation, floored): the pace of a fit in standardised
+    units, from which ``learning_rate='auto'`` sizes an adaptive or subgradient step."""
     size = float(np.sqrt(stats.cyy / max(stats.n, 1))) or 1.0
-    size = max(size, abs(stats.mean_y) * 1e-3, 1e-12)
-    if adaptive:
-        return 0.01 * size
-    # Subgradient method: steps ~ 1/sqrt(k) converge (Shor 1985; Boyd, EE364b); partial_fit
-    # passes the steps taken so far, so the schedule goes on counting across chunks.
-    return InverseSqrt(0.1 * size, step_offset)
+    return max(size, abs(stats.mean_y) * 1e-3, 1e-12)
 
 
 def choose_optimizer(
@@ -154,7 +134,8 @@ def choose_optimizer(
     kind = opt if isinstance(opt, Optimizer) else get_optimizer(name)
     adaptive = kind.adaptive
     if not typed:
-        lr = _auto_rate(spec, L, stats, adaptive, step_offset)
+        lr = auto_learning_rate(L, adaptive=adaptive, spread=_spread(stats),
+                                step_offset=step_offset)
     if isinstance(lr, numbers.Real):
         lr = float(lr)
         limit = kind.stability_limit(L) if L is not None else None
@@ -197,7 +178,6 @@ def descend(
     fun: Callable[[Array], tuple[float, Array]],
     theta0: Array,
     optimizer: Optimizer,
-    lr: Any,
     callback: Callable[[Any], Any] | None,
     resume: Any,
     max_iter: int | None = None,
@@ -222,7 +202,6 @@ def descend(
         theta0,
         optimizer,
         rules,
-        learning_rate=lr if isinstance(lr, float) else None,
         state=None if resume is None else resume.state,
         start_iter=0 if resume is None else int(resume.nit),
         callback=verbose_callback(spec, callback),
@@ -238,7 +217,7 @@ def solve_moments(
     objective = StatsObjective(std.stats(stats), penalty, bool(spec.fit_intercept))
     L = objective.curvature_bound()
     optimizer, lr = choose_optimizer(spec, L, stats, std)
-    result = descend(spec, objective.value_and_grad, theta0, optimizer, lr, callback, resume)
+    result = descend(spec, objective.value_and_grad, theta0, optimizer, callback, resume)
     optimal = least_squares_loss(std.stats(stats), penalty, bool(spec.fit_intercept))
     return Solved(result, std, L, lr, normal_equations=True, optimizer=optimizer,
                   optimal_loss=optimal)

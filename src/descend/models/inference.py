@@ -39,7 +39,6 @@ fitted coefficients, are still reported as descriptions).
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -162,18 +161,22 @@ class FitSummary:
         }
 
     def __str__(self) -> str:
-        return _render(self)
+        from descend.models._summary_text import render
+
+        return render(self)
 
     def __repr__(self) -> str:
         """The statistics table (what ``print`` shows), not the dataclass's fields."""
-        return _render(self)
+        from descend.models._summary_text import render
+
+        return render(self)
 
     def _repr_html_(self) -> str:
         """Jupyter: the same table as HTML (``<pre>``: its columns line up as in a terminal)."""
         import html
 
         return ('<pre class="descend-summary" style="font-size:12px;line-height:1.25">'
-                f"{html.escape(_render(self))}</pre>")
+                f"{html.escape(str(self))}</pre>")
 
 
 def _num(v: Any) -> float | None:
@@ -382,50 +385,84 @@ def ols_summary(
     """
     if not 0.0 < float(alpha) < 1.0:
         raise ValueError(f"alpha={alpha!r}: the intervals' level 1 - alpha needs 0 < alpha < 1")
+    all_names, theta, n = _parameters(stats, intercept, coef, names, fit_intercept)
+    gram = _gram(stats, theta, fit_intercept)
+    fit = _goodness(gram, n, fit_intercept)
+    refusal = _refusal(loss, penalty, n, gram.p, gram.inv is None, gram.out_of_range)
+    inf = _Inference()
+    if refusal is None:
+        assert gram.inv is not None and fit.sigma2 is not None and gram.theta_opt is not None
+        inf = _infer(theta, gram, fit.sigma2, n, fit.df_model, fit.df_resid, alpha, status,
+                     cov=cov, robust=cov_type != "nonrobust", n_groups=n_groups)
+    cond = _condition_number(stats, fit_intercept)
+    return FitSummary(
+        names=all_names, coef=theta, std_err=inf.std_err, t=inf.t, p_value=inf.p_value,
+        conf_int=inf.conf_int, alpha=float(alpha), n=n, **fit.fields(), rss=gram.rss,
+        tss=gram.tss, f_statistic=inf.f_stat, f_p_value=inf.f_p, log_likelihood=inf.llf,
+        aic=inf.aic, bic=inf.bic, condition_number=cond, gap_se=inf.gap_se, target=target,
+        status=status, unavailable=(refusal,) if refusal else inf.unavailable,
+        notes=_notes(inf.notes, refused=refusal is not None, converged=converged,
+                     status=status, cond=cond),
+        cov_type=cov_type, use_t=cov_type == "nonrobust", cov=inf.cov,
+        diagnostics=diagnostics, missing=missing, fit_intercept=fit_intercept,
+    )
+
+
+def _parameters(stats: MomentStats, intercept: float, coef: Sequence[float] | Array,
+                names: Sequence[str] | None, fit_intercept: bool,
+                ) -> tuple[tuple[str, ...], Array, int]:
+    """The parameters' names and values (``intercept`` first unless the fit has none) and the
+    number of rows."""
     w = np.asarray(coef, dtype=np.float64).ravel()
     d = stats.d
     if w.shape != (d,):
         raise ValueError(f"coef has {w.size} values; the moments are of {d} features")
-    n = int(stats.n)
     feature_names = tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(d))
     all_names = ("intercept", *feature_names) if fit_intercept else feature_names
     theta = np.concatenate([[float(intercept)], w]) if fit_intercept else w
-    gram = _gram(stats, theta, fit_intercept)
+    return all_names, theta, int(stats.n)
+
+
+@dataclass(frozen=True)
+class _Goodness:
+    df_model: int
+    df_resid: int
+    r2: float | None
+    adj_r2: float | None
+    sigma2: float | None
+
+    def fields(self) -> dict[str, Any]:
+        """The :class:`FitSummary` fields these give."""
+        return {"df_model": self.df_model, "df_resid": self.df_resid, "r2": self.r2,
+                "adj_r2": self.adj_r2, "residual_std_error": (
+                    math.sqrt(self.sigma2) if self.sigma2 is not None else None)}
+
+
+def _goodness(gram: _Gram, n: int, fit_intercept: bool) -> _Goodness:
+    """Degrees of freedom, R^2 (uncentred through the origin), adjusted R^2 and
+    ``s^2 = RSS / (n - p)``."""
     p, rss, tss = gram.p, gram.rss, gram.tss
     df_resid, df_model = n - p, p - 1 if fit_intercept else p
     r2 = 1.0 - rss / tss if tss > 0 else None
     adj_r2 = (1.0 - (1.0 - r2) * (n - (1 if fit_intercept else 0)) / df_resid
               if r2 is not None and df_resid > 0 else None)
     sigma2 = rss / df_resid if df_resid > 0 else None
-    refusal = _refusal(loss, penalty, n, p, gram.inv is None, gram.out_of_range)
-    unavailable = [refusal] if refusal else []
-    inf = _Inference()
-    if refusal is None:
-        assert gram.inv is not None and sigma2 is not None and gram.theta_opt is not None
-        inf = _infer(theta, gram, sigma2, n, df_model, df_resid, alpha, status,
-                     cov=cov, robust=cov_type != "nonrobust", n_groups=n_groups)
-        unavailable += inf.unavailable
-    notes = list(inf.notes)
-    if refusal is None and not converged:
-        notes.append(f"the fit did not converge (stopped: {status}); the statistics are of the "
-                     "coefficients it reached")
-    cond = _condition_number(stats, fit_intercept)
+    return _Goodness(df_model, df_resid, r2, adj_r2, sigma2)
+
+
+def _notes(notes: Sequence[str], *, refused: bool, converged: bool, status: str | None,
+           cond: float | None) -> tuple[str, ...]:
+    """The inference's notes, plus a fit that did not converge and a large condition number."""
+    out = list(notes)
+    if not refused and not converged:
+        out.append(f"the fit did not converge (stopped: {status}); the statistics are of the "
+                   "coefficients it reached")
     if cond is not None and cond > 1e8:
-        notes.append(
+        out.append(
             f"the condition number is large ({cond:.3g}): the features may be nearly collinear "
             "or on very different scales"
         )
-    return FitSummary(
-        names=all_names, coef=theta, std_err=inf.std_err, t=inf.t, p_value=inf.p_value,
-        conf_int=inf.conf_int, alpha=float(alpha), n=n, df_model=df_model, df_resid=df_resid,
-        rss=rss, tss=tss, r2=r2, adj_r2=adj_r2,
-        residual_std_error=math.sqrt(sigma2) if sigma2 is not None else None,
-        f_statistic=inf.f_stat, f_p_value=inf.f_p, log_likelihood=inf.llf, aic=inf.aic,
-        bic=inf.bic, condition_number=cond, gap_se=inf.gap_se, target=target, status=status,
-        unavailable=tuple(unavailable), notes=tuple(notes), cov_type=cov_type,
-        use_t=cov_type == "nonrobust", cov=inf.cov, diagnostics=diagnostics, missing=missing,
-        fit_intercept=fit_intercept,
-    )
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -511,92 +548,3 @@ def _infer(theta: Array, gram: _Gram, sigma2: float, n: int, df_model: int, df_r
         q = t_ppf(1.0 - float(alpha) / 2.0, df_resid)
     conf_int = np.column_stack([theta - q * std_err, theta + q * std_err])
     return _Inference(**{**base.__dict__, "t": t, "p_value": p_value, "conf_int": conf_int})
-
-
-def _g(v: float | None, fmt: str = ".6g") -> str:
-    return "n/a" if v is None or not math.isfinite(v) else format(v, fmt)
-
-
-def _render(s: FitSummary) -> str:
-    """The summary as a text table, laid out like statsmodels' ``summary()``."""
-    width = 78
-    left = [
-        ("Dep. variable:", s.target or "y"),
-        ("Observations:", str(s.n)),
-        ("Df residuals:", str(s.df_resid)),
-        ("Df model:", str(s.df_model)),
-        ("Residual std. error:", _g(s.residual_std_error)),
-        ("Cond. no.:", _g(s.condition_number, ".3g")),
-    ]
-    r2_label = "R-squared:" if s.fit_intercept else "R-sq. (uncentred):"
-    right = [
-        (r2_label, _g(s.r2)),
-        ("Adj. R-squared:", _g(s.adj_r2)),
-        ("F-statistic:", _g(s.f_statistic)),
-        ("Prob (F-statistic):", _g(s.f_p_value, ".4g")),
-        ("Log-likelihood:", _g(s.log_likelihood, ".8g")),
-        ("AIC / BIC:", f"{_g(s.aic, '.6g')} / {_g(s.bic, '.6g')}"),
-    ]
-    if s.cov_type != "nonrobust":
-        left.append(("Covariance type:", s.cov_type))
-        right.append(("Distribution:", "normal (z)"))
-    lines = ["Least-squares statistics of the fit".center(width), "=" * width]
-    for (a, av), (c, cv) in zip(left, right, strict=True):
-        lines.append(f"{a:<21}{av:>17}  {c:<21}{cv:>17}")
-    lines.append("=" * width)
-    lines += _coefficient_rows(s, width)
-    lines.append("=" * width)
-    if s.diagnostics is not None:
-        lines += _diagnostic_rows(s)
-        lines.append("=" * width)
-    footer = [f"Intervals at {1.0 - s.alpha:.0%}"
-              + ("" if s.use_t else f" from the normal distribution ({s.cov_type} covariance)")
-              + f". Assumes: {_assumptions(s)}."]
-    if s.missing is not None:
-        footer.append(s.missing.sentence() + ".")
-    footer += [f"Not available: {u}." for u in s.unavailable]
-    footer += [f"Note: {note}." for note in s.notes]
-    for text in footer:
-        lines.extend(textwrap.wrap(text, width, subsequent_indent="  "))
-    return "\n".join(lines)
-
-
-def _assumptions(s: FitSummary) -> str:
-    if s.cov_type == "nonrobust":
-        return s.assumptions
-    if s.cov_type.startswith("cluster"):
-        return ("independent clusters (rows within a cluster may be correlated, with any "
-                "variances); many clusters for the normal approximation; the coefficients are "
-                "the least-squares optimum only when the fit converged")
-    return ("independent rows whose errors may have different variances (heteroskedasticity-"
-            f"consistent, {s.cov_type}); large n for the normal approximation; the coefficients "
-            "are the least-squares optimum only when the fit converged")
-
-
-def _coefficient_rows(s: FitSummary, width: int) -> list[str]:
-    lo, hi = f"[{s.alpha / 2:.3g}", f"{1 - s.alpha / 2:.3g}]"
-    name_w = max(12, *(len(n) for n in s.names))
-    stat, prob = ("t", "P>|t|") if s.use_t else ("z", "P>|z|")
-    lines = [f"{'':<{name_w}}{'coef':>12}{'std err':>11}{stat:>9}{prob:>9}{lo:>12}{hi:>12}",
-             "-" * max(width, name_w + 65)]
-    for j, name in enumerate(s.names):
-        se = _g(None if s.std_err is None else s.std_err[j], ".4g")
-        tv = _g(None if s.t is None else s.t[j], ".3f")
-        pv = _g(None if s.p_value is None else s.p_value[j], ".3f")
-        ci = ("n/a", "n/a") if s.conf_int is None else (
-            format(s.conf_int[j, 0], ".5g"), format(s.conf_int[j, 1], ".5g"))
-        lines.append(
-            f"{name:<{name_w}}{s.coef[j]:>12.6g}{se:>11}{tv:>9}{pv:>9}{ci[0]:>12}{ci[1]:>12}"
-        )
-    return lines
-
-
-def _diagnostic_rows(s: FitSummary) -> list[str]:
-    dg = s.diagnostics
-    left = [("Omnibus:", _g(dg.omnibus, ".3f")), ("Prob(Omnibus):", _g(dg.omnibus_p, ".3f")),
-            ("Skew:", _g(dg.skew, ".3f")), ("Kurtosis:", _g(dg.kurtosis, ".3f"))]
-    right = [("Durbin-Watson:", _g(dg.durbin_watson, ".3f")),
-             ("Jarque-Bera (JB):", _g(dg.jarque_bera, ".3f")),
-             ("Prob(JB):", _g(dg.jarque_bera_p, ".3g")), ("", "")]
-    return [f"{a:<21}{av:>17}  {c:<21}{cv:>17}".rstrip()
-            for (a, av), (c, cv) in zip(left, right, strict=True)]

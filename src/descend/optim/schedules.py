@@ -27,6 +27,7 @@ __all__ = [
     "Constant",
     "CosineDecay",
     "ExponentialDecay",
+    "InverseSqrt",
     "InverseTimeDecay",
     "StepDecay",
     "constant",
@@ -147,6 +148,23 @@ class InverseTimeDecay:
             f"inverse-time decay: {self.initial:g} / (1 + {self.decay_rate:g} * k"
             f" / {self.decay_steps})"
         )
+
+
+class InverseSqrt:
+    """``eta0 / sqrt(step + offset + 1)``: the classic subgradient-method schedule (Shor 1985;
+    Boyd, EE364b). ``offset`` counts the steps taken before (``partial_fit``'s chunks), so the
+    schedule goes on counting across calls. ``learning_rate='auto'`` picks it for a loss
+    without a curvature bound (:func:`descend.loop._curvature.auto_learning_rate`).
+    """
+
+    def __init__(self, eta0: float, offset: int = 0):
+        self.eta0, self.offset = eta0, offset
+
+    def __call__(self, count: int) -> float:
+        return self.eta0 / math.sqrt(count + self.offset + 1.0)
+
+    def __repr__(self) -> str:
+        return f"{self.eta0:g}/sqrt(k+1)"
 
 
 @dataclass(frozen=True)

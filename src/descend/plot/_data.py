@@ -156,6 +156,18 @@ def run_label(r: Any, i: int) -> str:
 
 
 #: How a legend names each verdict (descend.loop.verdict.Verdict values).
+#: What each stop rule means, for the annotation (names are descend.loop.Status values).
+STOP_REASONS = {
+    "gtol": "gradient small enough (|∇f| ≤ gtol)",
+    "target_loss": "loss reached target_loss",
+    "no_progress": "loss stopped improving (tol)",
+    "max_iter": "iteration budget spent (max_iter)",
+    "time_limit": "time limit reached",
+    "callback": "stopped by the callback",
+    "interrupted": "interrupted",
+    "diverged": "diverged: the step is too large",
+}
+
 VERDICT_WORDS = {
     "converged": "converged",
     "not_a_minimum": "not a minimum",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
+if TYPE_CHECKING:  # the report checks paths without importing matplotlib
+    from matplotlib.figure import Figure
 
 from descend.errors import InputError
 

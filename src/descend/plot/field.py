@@ -9,9 +9,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
-from descend.geometry import marked_minima
+from descend.geometry import contour_levels, marked_minima
 from descend.plot._data import (
     VERDICT_WORDS,
     Array,
@@ -33,30 +32,6 @@ from descend.plot._style import (
 )
 
 __all__ = ["gradient_field", "optimizer_race", "contour_levels"]
-
-
-def contour_levels(
-    Z: Array, n: int = 14, *, geometric: bool | None = None
-) -> tuple[Array, bool]:
-    """Contour levels for ``Z``: geometric above the minimum when the values span decades.
-
-    Returns ``(levels, geometric)``. A bowl gets evenly spaced levels; a banana valley
-    (Rosenbrock) or a stretched regression loss gets levels that crowd near the floor, so the
-    valley is visible and not one flat colour.
-    """
-    z = Z[np.isfinite(Z)]
-    lo, hi = float(np.min(z)), float(np.max(z))
-    if hi <= lo:
-        return np.linspace(lo - 1, lo + 1, 3), False
-    rel = z - lo
-    if geometric is None:
-        geometric = float(np.median(rel)) < 0.06 * (hi - lo)
-    if geometric:
-        floor = max(float(np.quantile(rel, 0.002)), (hi - lo) * 1e-6)
-        levels = lo + np.geomspace(floor, hi - lo, n)
-        return np.concatenate([[lo], levels]), True
-    levels = np.asarray(MaxNLocator(n, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi))
-    return levels[(levels >= lo - 1e-12 * (hi - lo)) | (levels == levels.min())], False
 
 
 def _draw_contours(

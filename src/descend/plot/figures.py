@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from descend.plot._animate import animate
 from descend.plot._data import VERDICT_WORDS, as_field, paths_title, run_label
 from descend.plot._io import FIGURE_FORMATS, check_output_path, save_figure
 from descend.plot._style import new_figure
-from descend.plot.animate import animate
 from descend.plot.field import gradient_field
 from descend.plot.loss import loss_curve, rate_colors, sweep_plot
 from descend.plot.regression import fit_plot, regression_loss_surface
@@ -126,7 +126,7 @@ def _model_view(model: Any) -> dict[str, Any]:
 
 def _loss_view(model: Any) -> dict[str, Any]:
     """The fit's loss: its name, its label for axes, and the huber threshold in target units."""
-    from descend.models.losses import get_loss
+    from descend.losses import get_loss
 
     name = str(getattr(model, "loss", "squared_error") or "squared_error")
     threshold = getattr(model, "huber_threshold_", None)

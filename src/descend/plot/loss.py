@@ -12,22 +12,12 @@ from matplotlib.figure import Figure
 
 from descend.geometry import ROUNDING_FLOOR, noise_floor
 from descend.loop.verdict import ceiling
+from descend.plot._data import STOP_REASONS
 from descend.plot._style import axes_or_new, color, style_axes
 
 __all__ = ["ROUNDING_FLOOR", "loss_curve", "rate_colors", "sweep_plot", "STOP_REASONS",
            "wants_log_scale"]
 
-# What each stop rule means, for the annotation (names are descend.loop.Status values).
-STOP_REASONS = {
-    "gtol": "gradient small enough (|∇f| ≤ gtol)",
-    "target_loss": "loss reached target_loss",
-    "no_progress": "loss stopped improving (tol)",
-    "max_iter": "iteration budget spent (max_iter)",
-    "time_limit": "time limit reached",
-    "callback": "stopped by the callback",
-    "interrupted": "interrupted",
-    "diverged": "diverged: the step is too large",
-}
 
 
 
@@ -164,7 +154,6 @@ def sweep_plot(
         (not np.all(np.isfinite(c))) or (len(c) > 1 and c[-1] > 10 * c[0]) for c in curves
     ]
     ax = axes_or_new(ax, (7.2, 4.8))
-    fig = ax.figure
     starts = [c[0] for c in curves if len(c) and np.isfinite(c[0])]
     f0 = max(starts) if starts else np.inf
     cap = 1e12 * f0 if starts else np.inf
@@ -175,39 +164,10 @@ def sweep_plot(
     floor = np.inf
     top = 0.0
     for i in order:
-        c, r = curves[i], rates[i]
-        col = cols[i]
-        ok = np.isfinite(c) & (np.abs(c) <= cap)
-        cut = int(np.argmin(ok)) if not ok.all() else len(c)  # first point off the chart
-        shown = np.maximum(c[:cut], noise) if noise > 0 else c[:cut]
-        lab = f"lr = {r:g}"
         oscillating = verdicts is not None and verdicts[i] == "oscillating" and not div[i]
-        if div[i]:
-            # a step to a finite loss above the blow-up ceiling is committed (the curve's last
-            # point); a non-finite one is not (the step after the last point)
-            committed = len(c) > 1 and np.isfinite(c[-1]) and c[-1] > ceiling(float(c[0]))
-            lab += f" — diverged at step {len(c) - 1 if committed else len(c)}"
-        elif oscillating:
-            lab += " — oscillates (at 2/L)"
-        (line,) = ax.plot(np.arange(len(shown)), shown, color=col, lw=2,
-                          ls="--" if div[i] else ":" if oscillating else "-", label=lab,
-                          marker="o" if div[i] and len(shown) <= 30 else
-                          "D" if oscillating and len(shown) <= 30 else None, ms=4,
-                          zorder=4 if oscillating else None)  # a short flat run on top
-        line.set_gid(f"sweep-{i}")
-        if len(shown):
-            top = max(top, float(np.max(shown)))
-            floor = min(floor, float(np.min(shown[shown > 0])) if np.any(shown > 0) else floor)
-        if div[i]:
-            x_end = len(shown) - 1 if len(shown) else 0
-            y_end = shown[-1] if len(shown) else f0
-            if cut < len(c) and np.isfinite(c[cut]):  # beyond the chart: an arrow upwards
-                ax.annotate("", xy=(x_end + 0.5, cap), xytext=(x_end, y_end),
-                            arrowprops={"arrowstyle": "->", "color": col, "lw": 1.5,
-                                        "ls": "--"}).set_gid(f"beyond-{i}")
-                top = max(top, cap)
-            ax.plot(x_end, y_end, "X", ms=11, color="#c0392b", mec="black", mew=0.8,
-                    zorder=6)[0].set_gid(f"diverged-{i}")
+        run_top, run_floor = _draw_run(ax, i, curves[i], rates[i], cols[i], diverged=div[i],
+                                       oscillating=oscillating, cap=cap, noise=noise, f0=f0)
+        top, floor = max(top, run_top), min(floor, run_floor)
     if positive:
         ax.set_yscale("log")
         if np.isfinite(floor) and top > 0:
@@ -222,4 +182,44 @@ def sweep_plot(
         ax.set_title(title)
     style_axes(ax)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5, frameon=False)
-    return fig  # type: ignore[return-value]
+    return ax.figure  # type: ignore[return-value]
+
+
+
+def _draw_run(ax: Axes, i: int, c: Any, r: float, col: str, *, diverged: bool,
+              oscillating: bool, cap: float, noise: float, f0: float) -> tuple[float, float]:
+    """Run ``i``'s loss curve (dashed when it diverged, dotted when it oscillates), cut at
+    ``cap`` with an arrow beyond and a red cross where a diverged run stopped. Returns the
+    highest and the lowest positive loss drawn, for the axis limits."""
+    top, floor = 0.0, np.inf
+    ok = np.isfinite(c) & (np.abs(c) <= cap)
+    cut = int(np.argmin(ok)) if not ok.all() else len(c)  # first point off the chart
+    shown = np.maximum(c[:cut], noise) if noise > 0 else c[:cut]
+    lab = f"lr = {r:g}"
+    if diverged:
+        # a step to a finite loss above the blow-up ceiling is committed (the curve's last
+        # point); a non-finite one is not (the step after the last point)
+        committed = len(c) > 1 and np.isfinite(c[-1]) and c[-1] > ceiling(float(c[0]))
+        lab += f" — diverged at step {len(c) - 1 if committed else len(c)}"
+    elif oscillating:
+        lab += " — oscillates (at 2/L)"
+    (line,) = ax.plot(np.arange(len(shown)), shown, color=col, lw=2,
+                      ls="--" if diverged else ":" if oscillating else "-", label=lab,
+                      marker="o" if diverged and len(shown) <= 30 else
+                      "D" if oscillating and len(shown) <= 30 else None, ms=4,
+                      zorder=4 if oscillating else None)  # a short flat run on top
+    line.set_gid(f"sweep-{i}")
+    if len(shown):
+        top = float(np.max(shown))
+        floor = float(np.min(shown[shown > 0])) if np.any(shown > 0) else floor
+    if diverged:
+        x_end = len(shown) - 1 if len(shown) else 0
+        y_end = shown[-1] if len(shown) else f0
+        if cut < len(c) and np.isfinite(c[cut]):  # beyond the chart: an arrow upwards
+            ax.annotate("", xy=(x_end + 0.5, cap), xytext=(x_end, y_end),
+                        arrowprops={"arrowstyle": "->", "color": col, "lw": 1.5,
+                                    "ls": "--"}).set_gid(f"beyond-{i}")
+            top = max(top, cap)
+        ax.plot(x_end, y_end, "X", ms=11, color="#c0392b", mec="black", mew=0.8,
+                zorder=6)[0].set_gid(f"diverged-{i}")
+    return top, floor

@@ -11,7 +11,14 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 
 from descend.errors import InputError
-from descend.plot._data import Array, _robust_points
+from descend.geometry import (  # noqa: F401 - least_squares, mse_grid re-exported
+    contour_levels,
+    least_squares,
+    loss_grid,
+    mse_grid,
+    regression_window,
+)
+from descend.plot._data import Array
 from descend.plot._style import (
     FIELD_CMAP,
     MIN_COLOR,
@@ -21,7 +28,6 @@ from descend.plot._style import (
     fmt_num,
     style_axes,
 )
-from descend.plot.field import contour_levels
 
 __all__ = [
     "fit_plot",
@@ -35,15 +41,6 @@ __all__ = [
 def _as_2d(X: Any) -> Array:
     A = np.asarray(X, dtype=float)
     return A.reshape(-1, 1) if A.ndim == 1 else A
-
-
-def least_squares(X: Any, y: Any) -> tuple[float, Array]:
-    """The exact least-squares ``(intercept, coef)``: the bottom of the loss surface."""
-    A = _as_2d(X)
-    yv = np.asarray(y, dtype=float).ravel()
-    design = np.column_stack([np.ones(len(A)), A])
-    beta, *_ = np.linalg.lstsq(design, yv, rcond=None)
-    return float(beta[0]), beta[1:]
 
 
 def fit_plot(
@@ -111,77 +108,6 @@ def fit_plot(
     return fig  # type: ignore[return-value]
 
 
-def mse_grid(X: Any, y: Any, B: Array, M: Array) -> Array:
-    """Mean squared error of ``y ≈ b + m x`` on grids of intercepts ``B`` and slopes ``M``.
-
-    Written with centred moments: the raw expansion loses every digit when x and y are in
-    the thousands (house sizes and prices) and the loss near the bottom is small.
-    """
-    x = np.asarray(X, dtype=float).ravel()
-    yv = np.asarray(y, dtype=float).ravel()
-    mx, my = x.mean(), yv.mean()
-    vx = np.mean((x - mx) ** 2)
-    vy = np.mean((yv - my) ** 2)
-    cxy = np.mean((x - mx) * (yv - my))
-    d = B + M * mx - my
-    return np.maximum(vy - 2 * M * cxy + M**2 * vx, 0.0) + d**2
-
-
-def loss_grid(
-    X: Any, y: Any, B: Array, M: Array, *, loss: str = "squared_error", epsilon: float = 1.35,
-    max_rows: int = 1000,
-) -> Array:
-    """The mean ``loss`` of ``y ≈ b + m x`` on grids of intercepts ``B`` and slopes ``M``.
-
-    The squared error comes from the centred moments (:func:`mse_grid`, exact for any n);
-    another loss is evaluated on the rows (at most ``max_rows``, evenly strided) with its own
-    ``h`` from :data:`descend.models.losses.LOSS_REGISTRY` -- a huber fit is drawn on the huber
-    surface, not on the squared error's.
-    """
-    if _moments_exact(loss):
-        return mse_grid(X, y, B, M)
-    from descend.models.losses import get_loss
-
-    h = get_loss(loss).h
-    x = np.asarray(X, dtype=float).ravel()
-    yv = np.asarray(y, dtype=float).ravel()
-    if x.size > max_rows:
-        idx = np.linspace(0, x.size - 1, max_rows).astype(int)
-        x, yv = x[idx], yv[idx]
-    Z = np.empty(B.shape)
-    flat_b, flat_m, flat_z = B.ravel(), M.ravel(), Z.reshape(-1)
-    step = max(1, 2_000_000 // max(x.size, 1))  # grid points per block: ~16 MB of residuals
-    for lo in range(0, flat_b.size, step):
-        r = flat_b[lo : lo + step, None] + flat_m[lo : lo + step, None] * x[None, :] - yv[None, :]
-        flat_z[lo : lo + step] = h(r, epsilon).mean(axis=1)
-    return Z
-
-
-def regression_window(
-    X: Any, y: Any, paths: Sequence[Any] = ()
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(intercept, slope) limits holding the least-squares point and the finite paths.
-
-    Sizes never fall below natural scales (the spread of y for the intercept, of y over the
-    spread of x for the slope), so a path that starts at the minimum still shows the valley.
-    """
-    xv = np.asarray(X, dtype=float).ravel()
-    yv = np.asarray(y, dtype=float).ravel()
-    b0, w = least_squares(xv, yv)
-    pts = [np.array([[b0, float(w[0])]])]
-    pts += [_robust_points(np.asarray(p, dtype=float)) for p in paths]
-    allp = np.vstack([p for p in pts if len(p)])
-    lo, hi = allp.min(axis=0), allp.max(axis=0)
-    sy, sx = float(np.std(yv)) or 1.0, float(np.std(xv)) or 1.0
-    min_half = np.array([0.15 * sy, 0.15 * sy / sx])
-    half = np.maximum((hi - lo) / 2 * 1.25, min_half)
-    mid = (hi + lo) / 2
-    return (
-        (float(mid[0] - half[0]), float(mid[0] + half[0])),
-        (float(mid[1] - half[1]), float(mid[1] + half[1])),
-    )
-
-
 def _exit_fraction(a: Array, b: Array, xl: tuple[float, float], yl: tuple[float, float]) -> float:
     """The fraction t in [0, 1] where segment a -> b leaves the box xl x yl (a is inside)."""
     t = 1.0
@@ -230,31 +156,17 @@ def regression_loss_surface(
     yv = np.asarray(y, dtype=float).ravel()
     b0, w = least_squares(xv, yv)
     m0 = float(w[0])
-    all_paths = [np.asarray(history, dtype=float)] if history is not None else []
-    all_labels = [label or "gradient descent"] if history is not None else []
-    if paths is not None:
-        all_paths += [np.asarray(p, dtype=float) for p in paths]
-        all_labels += list(labels) if labels else [f"run {i + 1}" for i in range(len(paths))]
+    all_paths, all_labels = _surface_paths(history, label, paths, labels)
     wx, wy = regression_window(xv, yv, all_paths)
     xl = xlim or wx
     yl = ylim or wy
 
     ax = axes_or_new(ax, (7.0, 5.2))
-    fig = ax.figure
     B, M = np.meshgrid(np.linspace(*xl, 220), np.linspace(*yl, 220))
-    Z = loss_grid(xv, yv, B, M, loss=loss, epsilon=epsilon)
-    from descend.models.losses import get_loss
+    from descend.losses import get_loss
 
     loss_label = get_loss(loss).label
-    levels, _ = contour_levels(Z, n=16, geometric=True)
-    norm = BoundaryNorm(levels, ncolors=256, extend="max")
-    cf = ax.contourf(B, M, Z, levels=levels, cmap=FIELD_CMAP, norm=norm, alpha=0.92,
-                     extend="max")
-    ax.contour(B, M, Z, levels=levels, colors="#2b3a4a", linewidths=0.6, alpha=0.5)
-    cb = fig.colorbar(cf, ax=ax, shrink=0.95, pad=0.02)
-    cb.set_label(loss_label)
-    ticks = levels[:: max(1, len(levels) // 7)]
-    cb.set_ticks(list(ticks), labels=distinct_labels(ticks))
+    _draw_surface(ax, B, M, loss_grid(xv, yv, B, M, loss=loss, epsilon=epsilon), loss_label)
     scale = float(max(abs(xl[0]), abs(xl[1]), abs(yl[0]), abs(yl[1])))
     ax.plot(b0, m0, "*", ms=17, color=MIN_COLOR, mec="black", mew=1, zorder=7,
             label=f"least squares ({fmt_num(b0, scale)}, {fmt_num(m0, scale)})")[0].set_gid(
@@ -262,28 +174,7 @@ def regression_loss_surface(
     )
     for i, (p, lab) in enumerate(zip(all_paths, all_labels, strict=True)):
         c = colors[i] if colors is not None and i < len(colors) else color(i)
-        ms = 3 if len(p) <= 150 else 1.6
-        inside = ((p[:, 0] >= xl[0]) & (p[:, 0] <= xl[1]) & (p[:, 1] >= yl[0]) & (p[:, 1] <= yl[1]))
-        # A step that jumps out of the window is not drawn as a walk across it (its straight
-        # segment would seem to pass the minimum): it becomes a dashed jump to the edge.
-        ends_outside = len(p) > 1 and not inside[-1] and inside[0]
-        run_in = p[: int(np.argmin(inside))] if ends_outside else p
-        (line,) = ax.plot(run_in[:, 0], run_in[:, 1], "-o", color=c, lw=1.6, ms=ms, mec="white",
-                          mew=0.3, label=f"{lab} ({len(p) - 1} steps)", zorder=5)
-        line.set_gid(f"path-{i}")
-        ax.plot(p[0, 0], p[0, 1], "o", ms=8, mfc="white", mec=c, mew=2, zorder=6)
-        if ends_outside:
-            k = len(run_in)
-            a, b = p[k - 1], p[k]
-            t = _exit_fraction(a, b, xl, yl)
-            edge = a + t * (b - a)
-            ax.annotate("", xy=(float(edge[0]), float(edge[1])), xytext=(float(a[0]), float(a[1])),
-                        arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.6, "ls": "--"},
-                        zorder=6).set_gid(f"jump-{i}")
-            ax.annotate(f"step {k}: jumps to ({b[0]:.3g}, {b[1]:.3g})",
-                        (float(edge[0]), float(edge[1])), xytext=(6, -12),
-                        textcoords="offset points", fontsize=8, color=c, zorder=7,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": c, "alpha": 0.9})
+        _draw_path(ax, i, p, lab, c, xl, yl)
     ax.set_xlim(*xl)
     ax.set_ylim(*yl)
     ax.set_xlabel(f"intercept ({target_name})")
@@ -292,12 +183,57 @@ def regression_loss_surface(
                  fontweight="bold")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, fontsize=8.5,
               frameon=False)
-    return fig  # type: ignore[return-value]
+    return ax.figure  # type: ignore[return-value]
 
 
-def _moments_exact(loss: str) -> bool:
-    """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
-    not a comparison of names."""
-    from descend.models.losses import get_loss
+def _surface_paths(history: Any, label: str | None, paths: Sequence[Any] | None,
+                   labels: Sequence[str] | None) -> tuple[list[Array], list[str]]:
+    """The paths to draw (``history`` first) and their legend labels."""
+    all_paths = [np.asarray(history, dtype=float)] if history is not None else []
+    all_labels = [label or "gradient descent"] if history is not None else []
+    if paths is not None:
+        all_paths += [np.asarray(p, dtype=float) for p in paths]
+        all_labels += list(labels) if labels else [f"run {i + 1}" for i in range(len(paths))]
+    return all_paths, all_labels
 
-    return bool(get_loss(loss).moments_exact)
+
+def _draw_surface(ax: Axes, B: Array, M: Array, Z: Array, loss_label: str) -> None:
+    """Filled contours of the loss, geometric above the minimum, with their colour bar."""
+    levels, _ = contour_levels(Z, n=16, geometric=True)
+    norm = BoundaryNorm(levels, ncolors=256, extend="max")
+    cf = ax.contourf(B, M, Z, levels=levels, cmap=FIELD_CMAP, norm=norm, alpha=0.92,
+                     extend="max")
+    ax.contour(B, M, Z, levels=levels, colors="#2b3a4a", linewidths=0.6, alpha=0.5)
+    cb = ax.figure.colorbar(cf, ax=ax, shrink=0.95, pad=0.02)
+    cb.set_label(loss_label)
+    ticks = levels[:: max(1, len(levels) // 7)]
+    cb.set_ticks(list(ticks), labels=distinct_labels(ticks))
+
+
+def _draw_path(ax: Axes, i: int, p: Array, lab: str, c: str, xl: tuple[float, float],
+               yl: tuple[float, float]) -> None:
+    """Path ``i`` in colour ``c``: its walk inside the window, its start, and a step that
+    jumps out of the window as a dashed arrow to the edge."""
+    ms = 3 if len(p) <= 150 else 1.6
+    inside = ((p[:, 0] >= xl[0]) & (p[:, 0] <= xl[1]) & (p[:, 1] >= yl[0]) & (p[:, 1] <= yl[1]))
+    # A step that jumps out of the window is not drawn as a walk across it (its straight
+    # segment would seem to pass the minimum): it becomes a dashed jump to the edge.
+    ends_outside = len(p) > 1 and not inside[-1] and inside[0]
+    run_in = p[: int(np.argmin(inside))] if ends_outside else p
+    (line,) = ax.plot(run_in[:, 0], run_in[:, 1], "-o", color=c, lw=1.6, ms=ms, mec="white",
+                      mew=0.3, label=f"{lab} ({len(p) - 1} steps)", zorder=5)
+    line.set_gid(f"path-{i}")
+    ax.plot(p[0, 0], p[0, 1], "o", ms=8, mfc="white", mec=c, mew=2, zorder=6)
+    if not ends_outside:
+        return
+    k = len(run_in)
+    a, b = p[k - 1], p[k]
+    t = _exit_fraction(a, b, xl, yl)
+    edge = a + t * (b - a)
+    ax.annotate("", xy=(float(edge[0]), float(edge[1])), xytext=(float(a[0]), float(a[1])),
+                arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.6, "ls": "--"},
+                zorder=6).set_gid(f"jump-{i}")
+    ax.annotate(f"step {k}: jumps to ({b[0]:.3g}, {b[1]:.3g})",
+                (float(edge[0]), float(edge[1])), xytext=(6, -12),
+                textcoords="offset points", fontsize=8, color=c, zorder=7,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": c, "alpha": 0.9})

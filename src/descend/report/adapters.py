@@ -9,11 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from descend.geometry import choose_window, find_minimum, marked_minima
-from descend.plot._data import as_field, run_label
-from descend.plot.field import contour_levels
-from descend.plot.loss import STOP_REASONS
-from descend.plot.regression import least_squares, loss_grid, regression_window
+from descend.geometry import (
+    choose_window,
+    contour_levels,
+    find_minimum,
+    least_squares,
+    loss_grid,
+    marked_minima,
+    regression_window,
+)
+from descend.plot._data import STOP_REASONS, as_field, run_label
 from descend.report._page import write_html
 
 __all__ = ["fit_report", "minimize_report", "sweep_report"]
@@ -193,13 +198,13 @@ def fit_report(
 
 
 def _loss_label(name: Any) -> str:
-    from descend.models.losses import get_loss
+    from descend.losses import get_loss
 
     return get_loss(str(name or "squared_error")).label
 
 
 def _loss_short(name: Any) -> str:
-    from descend.models.losses import get_loss
+    from descend.losses import get_loss
 
     return get_loss(str(name or "squared_error")).short
 
