@@ -104,3 +104,15 @@ def test_cli_infeasible_bound_is_one_line(method, capsys):
     code = main(args + (["--method", method] if method else []))
     err = capsys.readouterr().err.strip()
     assert code == 2 and "lower 2 > upper 1 for x" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("method", ["gd", "newton", "bfgs"])
+def test_a_finite_but_huge_gradient_is_named_as_such(method):
+    """|grad f| = 2e200 is finite; its square overflows float64. The refusal says that, not
+    "not finite" (issue 26: the start was refused as 'f(x0) or its gradient is not finite')."""
+    from descend.expr import function
+
+    with pytest.raises(InputError, match=r"finite but too large for float64 .* 2e\+200"):
+        minimize(function("1e100*x**2"), [1e100], method=method)
+    with pytest.raises(InputError, match=r"gradient is not finite .*component 0 is inf"):
+        minimize(function("sqrt(x) + y**2"), [0.0, 1.0], method=method)

@@ -18,7 +18,34 @@ from descend.expr.objective import Array, Objective
 from descend.loop._curvature import estimate_curvature
 from descend.optim.base import Optimizer
 
-__all__ = ["check_stability", "diagnose", "numeric_rate"]
+__all__ = ["check_start", "check_stability", "diagnose", "numeric_rate"]
+
+
+def check_start(f: float, g: Array, x: Array) -> None:
+    """Refuse a start where descent cannot begin, saying which fact fails.
+
+    ``f`` not finite; a gradient component not finite; or a finite gradient so large that
+    ``|grad f|^2`` overflows float64 (``|g| > ~1e154``), where every step size, stopping test
+    and verdict would read infinities. The last is named as what it is, not "not finite".
+    """
+    from descend.errors import InputError
+
+    where = f"x0 = {np.asarray(x).tolist()}"
+    if not math.isfinite(f):
+        raise InputError(f"f(x0) = {f} is not finite at {where}; start elsewhere")
+    g = np.asarray(g, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(g))
+    if bad.size:
+        raise InputError(f"the gradient is not finite at {where} (component {int(bad[0])} is "
+                         f"{g[bad[0]]}); start elsewhere")
+    with np.errstate(over="ignore"):
+        square = float(g @ g)
+    if not math.isfinite(square):
+        big = float(np.max(np.abs(g)))
+        raise InputError(
+            f"the gradient at {where} is finite but too large for float64 arithmetic (a "
+            f"component of {big:.3g}: its square overflows); divide the function by a "
+            "constant, or start nearer its minimum")
 
 
 def numeric_rate(spec: Any, count: int) -> float:

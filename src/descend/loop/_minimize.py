@@ -20,7 +20,7 @@ import numpy as np
 from descend.errors import ConvergenceWarning, InputError
 from descend.expr.objective import Array, Objective
 from descend.loop._curvature import auto_learning_rate, estimate_curvature
-from descend.loop._divergence import check_stability, diagnose, numeric_rate
+from descend.loop._divergence import check_stability, check_start, diagnose, numeric_rate
 from descend.loop._linesearch import LoopState, armijo_step
 from descend.loop.driver import HISTORY_LIMIT, drive
 from descend.loop.result import History, OptimizeResult, Status
@@ -310,11 +310,8 @@ def _first_point(objective: Objective, x: Array) -> tuple[float, Array, float]:
     refused."""
     f, g = objective.value_and_grad(x)
     f = float(f)
+    check_start(f, g, x)
     gn = math.sqrt(float(g @ g))
-    if not (math.isfinite(f) and math.isfinite(gn)):
-        raise InputError(
-            f"f(x0) = {f} or its gradient is not finite at x0 = {x.tolist()}; start elsewhere"
-        )
     return f, g, gn
 
 

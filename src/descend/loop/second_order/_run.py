@@ -19,6 +19,7 @@ import numpy as np
 
 from descend.errors import ConvergenceWarning, InputError
 from descend.expr.objective import Array, Objective
+from descend.loop._divergence import check_start
 from descend.loop.driver import drive
 from descend.loop.result import History, OptimizeResult, Status
 from descend.loop.second_order._counted import Counted, WithHessian, exact_hessian
@@ -160,10 +161,8 @@ def run_method(
     if box is not None:
         x = box.project(x)  # scipy's L-BFGS-B starts from the projected x0 too
     f, g = fun.value_and_grad(x)
+    check_start(f, g, x)
     gn = float(np.linalg.norm(g if box is None else box.projected_gradient(x, g)))
-    if not (math.isfinite(f) and math.isfinite(gn)):
-        raise InputError(
-            f"f(x0) = {f} or its gradient is not finite at x0 = {x.tolist()}; start elsewhere")
     watch = Watch(rules, f, gn, clock_start=t_start)
     run = drive(step, x, f, g, gn, fresh if state is None else state, watch,
                 max_iter=rules.max_iter, start_iter=start_iter, status=watch.start(f, gn),
