@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import typer
 
 from descend.cli.app import app, fail, out, parse_floats
@@ -18,8 +20,8 @@ def explore_command(
         "gd", "--optimizer",
         help="gd, momentum, nesterov, adagrad, rmsprop, adam, adamw; or newton, bfgs (descend's runs).",
     ),
-    lr: float = typer.Option(
-        None, "--lr", help="The learning rate to start with [default: the largest of 1, 2, 5 x 10^k not above 1/L; 1/L itself when it is one, as 0.5 for x**2]."
+    lr: str = typer.Option(
+        None, "--lr", help="The learning rate to start with, or armijo (gd's line search) [default: the largest of 1, 2, 5 x 10^k not above 1/L; 1/L itself when it is one, as 0.5 for x**2]."
     ),
     max_iter: int = typer.Option(200, "--max-iter", help="Most steps per descent on the page."),
     xlim: str = typer.Option(None, "--xlim", help="x window, e.g. -3,3 [default: fitted]."),
@@ -98,7 +100,7 @@ def explore_command(
         start=parse_floats(start, "--start") if start else None,
         variables=[v.strip() for v in variables.split(",")] if variables else None,
         optimizer=optimizer,
-        learning_rate=lr,
+        learning_rate=_rate(lr),
         max_iter=max_iter,
         xlim=limits(xlim, "--xlim"),
         ylim=limits(ylim, "--ylim"),
@@ -114,3 +116,16 @@ def explore_command(
     )
     written = page.save(html_path, force=force)
     out.print(f"wrote {written} ({len(page.html) / 1024:.0f} KB, works offline)", markup=False)
+
+
+def _rate(text: str | None) -> float | str | None:
+    """``--lr``: a positive number or ``armijo``; anything else is a one-line error."""
+    if text is None or text.strip().lower() == "armijo":
+        return None if text is None else "armijo"
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        fail(f"--lr {text}: give a positive number (e.g. --lr 0.1) or armijo")
+    return v

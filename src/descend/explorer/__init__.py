@@ -225,7 +225,7 @@ def _second_order(fun: Any, start: list[float], max_iter: int) -> dict[str, Any]
 
 
 def _defaults(
-    optimizer: str, learning_rate: float | None, momentum: float, b1: float, b2: float
+    optimizer: str, learning_rate: float | str | None, momentum: float, b1: float, b2: float
 ) -> dict[str, Any]:
     if optimizer not in OPTIMIZER_NAMES + SECOND_ORDER:
         raise InputError(
@@ -237,10 +237,15 @@ def _defaults(
 
     heavy_ball(0.1, momentum=momentum)  # validates the ranges with descend's own messages
     adam(0.1, b1=b1, b2=b2)
-    if learning_rate is not None and not (
+    if learning_rate == "armijo" and optimizer != "gd":
+        raise InputError(
+            f"learning_rate='armijo' on the page is gradient descent's line search; use it with "
+            f"optimizer='gd', not {optimizer!r}, or give a number"
+        )
+    if learning_rate is not None and learning_rate != "armijo" and not (
         isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate) and learning_rate > 0
     ):
-        raise InputError(f"learning_rate={learning_rate!r} must be a positive number")
+        raise InputError(f"learning_rate={learning_rate!r} must be a positive number or 'armijo'")
     return {"momentum": float(momentum), "b1": float(b1), "b2": float(b2), "alpha": 0.99,
             "weight_decay": 0.01, "eps_adam": 1e-8, "eps_rmsprop": 1e-8, "eps_adagrad": 1e-10}
 
@@ -256,7 +261,7 @@ def _build(
     equal_aspect: bool,
     minimum: list[float] | None,
     optimizer: str,
-    learning_rate: float | None,
+    learning_rate: float | str | None,
     hyper: dict[str, Any],
     max_iter: int,
     extra: dict[str, Any] | None = None,
@@ -268,7 +273,8 @@ def _build(
     L = float(L) if L is not None and math.isfinite(L) and L > 0 else None
     local = _local_curvature(fun, start)
     ref = L if L is not None else (local if local is not None and local > 0 else None)
-    lr = learning_rate if learning_rate is not None else _default_rate(ref)
+    line_search = learning_rate == "armijo"  # gd's steps by descend's line search; γ the default
+    lr = float(learning_rate) if isinstance(learning_rate, (int, float)) else _default_rate(ref)
     center = 2.0 / ref if ref else lr
     lo = min(center * 1e-3, lr / 10)
     hi = max(center * 1e3, lr * 10)
@@ -289,6 +295,7 @@ def _build(
         "start": start,
         "optimizer": optimizer,
         "learning_rate": float(lr),
+        "line_search": line_search,
         "lr_range": [float(lo), float(hi)],
         "hyper": hyper,
         "max_iter": int(max_iter),
@@ -309,7 +316,7 @@ def explore(
     *,
     variables: Sequence[str] | None = None,
     optimizer: str = "gd",
-    learning_rate: float | None = None,
+    learning_rate: float | str | None = None,
     momentum: float = 0.9,
     b1: float = 0.9,
     b2: float = 0.999,
@@ -337,6 +344,8 @@ def explore(
         learning_rate: the slider's first value ``γ``. Default: the tutorials' 0.1 where it
             is below ``1/L``, else a round number below ``1/L`` (L from the exact Hessian:
             global for a quadratic, else at ``start``).
+            ``"armijo"``: gradient descent opens with descend's backtracking line search
+            (as ``minimize(..., learning_rate="armijo")``), the slider at its default.
         momentum: heavy-ball/Nesterov ``μ`` in [0, 1). Default 0.9.
         b1: Adam's first-moment decay rate in [0, 1). Default 0.9.
         b2: Adam's second-moment decay rate in [0, 1). Default 0.999.
@@ -393,7 +402,7 @@ def _formula(target: Any, variables: Sequence[str] | None) -> Any:
 
 
 def _function_page(fun: Any, text: str, start: Sequence[float] | None, xlim: Any, ylim: Any, *,
-                   optimizer: str, learning_rate: float | None, hyper: dict[str, Any],
+                   optimizer: str, learning_rate: float | str | None, hyper: dict[str, Any],
                    max_iter: int) -> Explorer:
     """The page for a formula: the start checked, the window (fitted, or ``xlim``/``ylim``)."""
     default_start = [3.0, 1.0] if fun.n == 2 else [3.0]
@@ -493,7 +502,7 @@ def explore_regression(
     y: str | None = None,
     start: Sequence[float] | None = None,
     optimizer: str = "gd",
-    learning_rate: float | None = None,
+    learning_rate: float | str | None = None,
     momentum: float = 0.9,
     b1: float = 0.9,
     b2: float = 0.999,

@@ -87,9 +87,21 @@ def expression_js(expr: sp.Expr, variables: Sequence[str]) -> str:
 
 
 def _function(name: str, n: int, exprs: list[sp.Expr], shape: str) -> str:
-    """``function name(_v0, ...) { const _c0 = ...; return ...; }`` with shared subexpressions."""
+    """``function name(_v0, ...) { const _c0 = ...; return ...; }`` with shared subexpressions.
+
+    ``f`` and ``vg`` are reduced exactly as :class:`SymbolicFunction` compiles its Python
+    (``f`` as one expression, ``vg`` as ``cse((f, (∂f/∂v0, ...)))``), so the page evaluates
+    the same operations in the same order and its values and gradients equal descend's bit for
+    bit: a line search, whose trial steps amplify a last-bit difference, then follows descend.
+    """
     printer = _Printer()
-    subs, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"))
+    if shape == "scalar":
+        subs, reduced = [], list(exprs)
+    elif shape == "value_grad":
+        subs, nested = sp.cse((exprs[0], tuple(exprs[1:])), symbols=sp.numbered_symbols("_c"))
+        reduced = [nested[0], *nested[1]]
+    else:
+        subs, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"))
     lines = [f"function {name}({', '.join(f'_v{i}' for i in range(n))}) {{"]
     for sym, sub in subs:
         lines.append(f"  const {sym} = {_check(str(printer.doprint(sub)))};")

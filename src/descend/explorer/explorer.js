@@ -165,26 +165,61 @@
     throw new Error("unknown optimizer " + name);
   }
 
-  // The descent loop with descend.minimize's stopping rules (fixed learning rate).
+  // descend.loop._linesearch.armijo_step: from the trial step t (gd: the Barzilai-Borwein step
+  // s·s/s·y when s·y > 0, else twice the last accepted step; clamped to [1e-12, 1e12]) accept
+  // the first of t, t/2, t/4, ... (at most 60) with f(x + t d) <= f(x) + 1e-4 t ∇f·d; null when
+  // none lowers f. d is the optimizer's update at rate 1, or −∇f when that is not downhill.
+  function dot(a, b) { var s = 0; for (var i = 0; i < a.length; i++) s += a[i] * b[i]; return s; }
+  function armijoStep(opt, x, f, g, st, bb) {
+    var r = opt.update(g, st.inner, x), d = r.u, slope = dot(g, d);
+    if (!(slope < 0)) { d = g.map(function (v) { return -v; }); slope = -dot(g, g); }
+    var t = 2 * st.t, fromBB = false;
+    if (bb && st.px) {
+      var s = x.map(function (v, i) { return v - st.px[i]; }), y = g.map(function (v, i) { return v - st.pg[i]; }), sy = dot(s, y);
+      if (sy > 0) { t = dot(s, s) / sy; fromBB = true; }
+    }
+    t = isFinite(t) ? Math.min(Math.max(t, 1e-12), 1e12) : 1;
+    var trial = t;
+    for (var m = 0; m < 60; m++) {
+      var xn = x.map(function (v, i) { return v + t * d[i]; }), fn = value(xn);
+      if (isFinite(fn) && fn <= f + 1e-4 * t * slope) {
+        return { x: xn, f: fn, g: valueGrad(xn)[1], st: { inner: r.s, t: t, px: x, pg: g },
+          parts: { dir: d.map(function (v) { return -v; }), t: t, trial: trial, halvings: m, bb: fromBB } };
+      }
+      t *= 0.5;
+    }
+    return null;
+  }
+  // The descent loop with descend.minimize's stopping rules (a fixed learning rate, or
+  // lr = "armijo": descend's backtracking line search, the step chosen anew each step).
   function descend(start, name, lr, hp, maxIter) {
     if (SECOND[name]) return secondRun(name, start, hp);
-    var opt = makeOptimizer(name, lr, hp);
+    var ls = lr === "armijo", opt = makeOptimizer(name, ls ? 1.0 : lr, hp), lsState = null;
     var x = start.slice(), vg = valueGrad(x), f = vg[0], g = vg[1];
     var gn = Math.hypot.apply(null, g);
-    var run = { name: name, lr: lr, hp: hp, xs: [x], fs: [f], gs: [g], gns: [gn], steps: [],
-      status: null, blowup: null };
+    var run = { name: name, lr: ls ? NaN : lr, hp: hp, xs: [x], fs: [f], gs: [g], gns: [gn], steps: [],
+      status: null, blowup: null, armijo: ls, rates: [] };
     if (!(isFinite(f) && isFinite(gn))) { run.status = "undefined_start"; return run; }
     // descend.loop.verdict.ceiling / floor: the one blow-up rule of every descent (GROWTH, FALL)
     var f0 = f, ceiling = f0 + 1e12 * Math.max(Math.abs(f0), 1.0);
     var floor = f0 - 1e12 * Math.max(Math.abs(f0), 1.0);
     // descend.loop.stopping.Watch: the rules of every descent, in its order
     var win = D.n_iter_no_change, state = opt.init(x), nit = 0;
+    if (ls) lsState = { inner: state, t: 0.5, px: null, pg: null }; // the first trial step is 1
     if (gn <= D.gtol) run.status = "gtol";
     while (run.status === null) {
       if (nit >= maxIter) { run.status = "max_iter"; break; }
-      var r = opt.update(g, state, x);
-      var xn = x.map(function (v, i) { return v + r.u[i]; });
-      var vgn = valueGrad(xn), fn = vgn[0], gnew = vgn[1], gnn = Math.hypot.apply(null, gnew);
+      var r, xn, fn, gnew;
+      if (ls) {
+        var a = armijoStep(opt, x, f, g, lsState, name === "gd");
+        if (!a) { run.status = "no_progress"; run.noStep = true; break; }
+        lsState = a.st; r = { s: a.st.inner, parts: a.parts }; xn = a.x; fn = a.f; gnew = a.g; run.rates.push(a.st.t);
+      } else {
+        r = opt.update(g, state, x);
+        xn = x.map(function (v, i) { return v + r.u[i]; });
+        var vgn = valueGrad(xn); fn = vgn[0]; gnew = vgn[1];
+      }
+      var gnn = Math.hypot.apply(null, gnew);
       if (!(isFinite(fn) && isFinite(gnn))) { run.status = "diverged"; run.blowup = { x: xn, f: fn }; run.steps.push(r.parts); break; }
       nit += 1; x = xn; f = fn; g = gnew; gn = gnn; state = r.s;
       run.xs.push(x); run.fs.push(f); run.gs.push(g); run.gns.push(gn); run.steps.push(r.parts);
@@ -225,8 +260,10 @@
     start: D.start.slice(), cursor: D.start.slice(), optimizer: D.optimizer,
     lr: D.learning_rate, hp: Object.assign({}, D.hyper), maxIter: D.max_iter,
     race: !!(D.race && D.race.length), raceSet: raceSetOf(D.race || ["gd", "momentum", "adam"]), runs: [], sel: 0,
-    reveal: Infinity, hover: -1, focus: false
+    reveal: Infinity, hover: -1, focus: false, armijo: !!D.line_search
   };
+  // the rate a run of `name` uses: gradient descent takes descend's line search when it is on
+  function rateFor(name) { return S.armijo && name === "gd" ? "armijo" : S.lr; }
   var lrLo = D.lr_range[0], lrHi = D.lr_range[1];
 
   // The stability limit of the chosen optimizer (descend.loop._curvature.stability_limit).
@@ -335,6 +372,9 @@
   var alphaRow = sliderRow("alpha", "RMSProp α", 0.5, 0.999, 0.001, S.hp.alpha);
   var wdRow = sliderRow("wd", "weight decay λ", 0, 0.5, 0.01, S.hp.weight_decay);
   var lrNumber = el("input", { type: "number", id: "lr-number", step: "any", min: "0", "aria-label": "learning rate, exact value" });
+  var lsBox = el("input", { type: "checkbox", id: "lr-armijo" });
+  var lsNote = el("p", { cls: "hint", id: "lr-armijo-note", text: "Line search (descend's learning_rate=\"armijo\", gradient descent only): each step tries " +
+    "t = s·s/s·y (Barzilai–Borwein; 1 at the first step) and halves it until f(a − t∇f) ≤ f(a) − 10⁻⁴·t·|∇f|², so every step lowers f. The slider's γ is then not used by gd." });
   var maxNumber = el("input", { type: "number", id: "max-iter", min: "1", max: "100000", step: "1", value: String(S.maxIter), "aria-label": "most steps" });
   var raceBox = el("input", { type: "checkbox", id: "race" });
   var raceRow = el("div", { cls: "row race", id: "race-set" });
@@ -364,6 +404,7 @@
     el("h2", { text: "Settings" }), controls,
     el("div", { cls: "row" }, [el("label", { "for": "lr-number", text: "γ exactly" }), lrNumber,
       el("label", { "for": "max-iter", text: "max steps" }), maxNumber]),
+    el("div", { cls: "row" }, [el("label", { "for": "lr-armijo" }, [lsBox, document.createTextNode(" γ by line search (armijo)")])]), lsNote,
     el("div", { cls: "row" }, [el("label", { "for": "race" }, [raceBox, raceText])]),
     raceRow, fairRow, fairNote,
     el("div", { cls: "row" }, [btnBack, btnNext, btnReset])
@@ -727,7 +768,7 @@
   function drawStepArrows(ctx) {
     var run = S.runs[0]; if (!run) return;
     var k = S.sel; if (k >= run.steps.length || k + 1 > visibleCount(run)) return;
-    var a = run.xs[k], g = run.gs[k], lr = run.lr;
+    var a = run.xs[k], g = run.gs[k], lr = run.armijo ? run.rates[k] : run.lr;
     var b = k + 1 < run.xs.length ? run.xs[k + 1] : (run.blowup ? run.blowup.x : null); if (!b) return;
     if (run.second) { // the Newton step −H⁻¹∇f, and descend's step where it differs
       var ns = newtonStep(a), pa2 = pointOf(a, run.fs[k]), tip = a.map(function (v, i) { return v + ns.p[i]; });
@@ -913,9 +954,9 @@
   function cartoonText() {
     var run = S.runs[0]; if (!run) return "";
     if (run.second) return newtonCard(run, Math.min(S.sel, run.xs.length - 1));
-    var k = Math.min(S.sel, run.xs.length - 1), a = run.xs[k], g = run.gs[k], lr = run.lr, L = [];
+    var k = Math.min(S.sel, run.xs.length - 1), a = run.xs[k], g = run.gs[k], lr = run.armijo ? run.rates[k] : run.lr, L = [];
     var aa = vec(a), lines;
-    L.push("Step " + k + " → " + (k + 1) + " of " + optName(run) + ", γ = " + fmt(lr));
+    L.push("Step " + k + " → " + (k + 1) + " of " + optName(run) + (run.armijo ? ", γ by line search" + (k < run.rates.length ? ": t = " + fmt(lr) : "") : ", γ = " + fmt(lr)));
     L.push("a = x" + (k < 3 ? SUB[k] || "" : "") + " = " + aa + ",   f(a) = " + fmt(run.fs[k]));
     D.gradient_formula.forEach(function (gf, i) {
       L.push("∂f/∂" + VARS[i] + " = " + pretty(gf) + " = " + fmt(g[i]) + " at " + aa);
@@ -928,7 +969,11 @@
     }
     var p = run.steps[k], b = k + 1 < run.xs.length ? run.xs[k + 1] : run.blowup.x, bb = vec(b), hp = run.hp;
     var gg = vec(g);
-    if (run.name === "gd") {
+    if (run.armijo) {
+      L.push("trial t = " + fmt(p.trial) + (p.bb ? " (s·s/s·y, s and y the last changes of x and ∇f)" : k === 0 ? " (the first trial)" : " (twice the last t)") +
+        (p.halvings ? ", halved " + p.halvings + "× to t = " + fmt(p.t) : ", accepted") + ": f(b) ≤ f(a) − 10⁻⁴·t·" + (run.name === "gd" ? "|∇f|²" : "(−∇f·d)"));
+      L.push("b = a − t·" + (run.name === "gd" ? "∇f(a)" : "d") + " = " + aa + " − " + fmt(lr) + "·" + vec(p.dir) + " = " + bb);
+    } else if (run.name === "gd") {
       L.push("b = a − γ∇f(a) = " + aa + " − " + fmt(lr) + "·" + gg + " = " + bb);
     } else if (run.name === "momentum" || run.name === "nesterov") {
       if (p.first) L.push("v = ∇f(a) = " + vec(p.buf) + "   (the first velocity is the gradient itself)");
@@ -1110,9 +1155,14 @@
       if (zigzag(run)) out.push(run.name === "momentum" || run.name === "nesterov" ?
         "The path overshoots and swings back (the velocity carries it past the minimum), and the swings die out." :
         "The path zig-zags (each step overshoots the valley floor), but the zig-zag shrinks and the run settles.");
-    } else if (V === "budget_spent") explainBudget(run, lam, lim, adaptive, out);
+    } else if (V === "budget_spent") {
+      if (run.armijo) out.push("|∇f| = " + fmt(run.gns[n]) + " is not small yet (gtol = " + fmt(D.gtol) + "): allow more steps.");
+      else explainBudget(run, lam, lim, adaptive, out);
+    }
     else if (V === "stalled") out.push("The loss stopped moving, but |∇f| = " + fmt(run.gns[n]) + " is not small (gtol = " + fmt(D.gtol) + "): a plateau, or steps too small to show progress.");
-    if (V !== "diverged" && V !== "unbounded_below" && V !== "undefined_start") {
+    if (run.armijo) out.push("The step t was chosen by the line search at every step (" + (run.rates.length ? "from " + fmt(Math.min.apply(null, run.rates), 3) + " to " + fmt(Math.max.apply(null, run.rates), 3) : "none taken") +
+      "), so no fixed γ and no 2/L limit apply; each accepted step lowered f." + (run.noStep ? " The last search found no step that lowers f: the gradient is at the precision limit of f." : ""));
+    else if (V !== "diverged" && V !== "unbounded_below" && V !== "undefined_start") {
       if (lim) out.push("γ = " + fmt(lr) + " is " + fmt(lr / lim.value, 3) + "× the stability limit " + lim.formula + " = " + fmt(lim.value) + where + ".");
       else if (adaptive) out.push(optName(run) + " rescales each coordinate by its own gradient history, so no 2/L limit applies: its first steps are about γ long in every coordinate.");
     }
@@ -1121,7 +1171,7 @@
   function drawTable() {
     while (table.rows.length) table.deleteRow(0);
     var run = S.runs[0]; if (!run) return;
-    tableCap.textContent = "Iterates of " + optName(run) + " from " + vec(run.xs[0]) + " with learning rate " + fmt(run.lr);
+    tableCap.textContent = "Iterates of " + optName(run) + " from " + vec(run.xs[0]) + " with learning rate " + (run.armijo ? "chosen by the line search (armijo)" : fmt(run.lr));
     var head = table.createTHead().insertRow();
     ["k"].concat(VARS, ["f", "|∇f|"]).forEach(function (h) { var th = document.createElement("th"); th.scope = "col"; th.textContent = h; head.appendChild(th); });
     var body = table.tBodies[0] || table.appendChild(document.createElement("tbody"));
@@ -1174,6 +1224,7 @@
     [[muRow, muRow.input.disabled], [b1Row, b1Row.input.disabled], [b2Row, b2Row.input.disabled], [alphaRow, alphaRow.input.disabled], [wdRow, wdRow.input.disabled]].forEach(function (p) {
       p[0].label.style.opacity = p[0].wrap.style.opacity = p[0].out.style.opacity = p[1] ? "0.45" : "1";
     });
+    lsBox.checked = S.armijo; lsNote.hidden = !S.armijo;
     if (lrToT(S.lr) !== +lrRow.input.value) lrRow.input.value = String(Math.max(0, Math.min(1000, lrToT(S.lr))));
     lrRow.out.textContent = fmt(S.lr, 3);
     lrRow.input.setAttribute("aria-valuetext", "learning rate " + fmt(S.lr, 3));
@@ -1191,6 +1242,7 @@
       lrMark.style.display = lrMarkLabel.style.display = "none";
     }
   }
+  lsBox.addEventListener("change", function () { S.armijo = lsBox.checked; updateControls(); rerun(); });
   optSelect.addEventListener("change", function () { S.optimizer = optSelect.value; updateControls(); rerun(); });
   lrRow.input.addEventListener("input", function () { S.lr = tToLr(+lrRow.input.value); updateControls(); rerun(true); });
   lrNumber.addEventListener("change", function () {
@@ -1207,7 +1259,7 @@
   btnBack.addEventListener("click", function () { select(S.sel - 1); });
   btnNext.addEventListener("click", function () { select(S.sel + 1); });
   btnReset.addEventListener("click", function () {
-    S.lr = D.learning_rate; S.hp = Object.assign({}, D.hyper); S.optimizer = D.optimizer; optSelect.value = S.optimizer;
+    S.lr = D.learning_rate; S.armijo = !!D.line_search; S.hp = Object.assign({}, D.hyper); S.optimizer = D.optimizer; optSelect.value = S.optimizer;
     muRow.input.value = String(S.hp.momentum); b1Row.input.value = String(S.hp.b1); b2Row.input.value = String(S.hp.b2);
     alphaRow.input.value = String(S.hp.alpha); wdRow.input.value = String(S.hp.weight_decay);
     S.race = false; raceBox.checked = false; startAt(D.start.slice());
@@ -1221,7 +1273,7 @@
     if (S.race) D.optimizers.forEach(function (o) { if (S.raceSet[o] && o !== S.optimizer) names.push(o); });
     fairNote.hidden = !S.fair;
     raceText.nodeValue = " race several optimizers from the same start (" + (S.fair ? "each at its own γ, below" : "same γ") + "):";
-    S.runs = names.map(function (nm) { return descend(S.start, nm, S.fair && S.race ? tuned(nm) : S.lr, Object.assign({}, S.hp), S.maxIter); });
+    S.runs = names.map(function (nm) { return descend(S.start, nm, S.fair && S.race ? tuned(nm) : rateFor(nm), Object.assign({}, S.hp), S.maxIter); });
     S.sel = Math.min(S.sel, S.runs[0].xs.length - 1);
     if (anim) { cancelAnimationFrame(anim); anim = null; }
     PLAY.playing = false; PLAY.follow = false;
@@ -1584,11 +1636,11 @@
         unbounded: r.status === "unbounded", nit: r.xs.length - 1, verdict: r.verdict, kind: r.judged.kind || null,
         words: statusWord(r), explanation: explain(r).text };
     },
-    iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, verdict: r.verdict, optimizer: r.name, learning_rate: r.lr, races: S.runs.length } : null; },
-    state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, hyper: S.hp, selected: S.sel, race: S.race,
+    iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, verdict: r.verdict, optimizer: r.name, learning_rate: r.armijo ? "armijo" : r.lr, rates: r.rates, races: S.runs.length } : null; },
+    state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, line_search: S.armijo, hyper: S.hp, selected: S.sel, race: S.race,
       fair: !!S.fair, view: [view.x0, view.x1, view.y0, view.y1], reveal: isFinite(S.reveal) ? S.reveal : null, playing: PLAY.playing, speed: PLAY.speed,
       projector: UI.projector, fontScale: UI.fs, labels: LABELS.map(function (b) { return b.slice(); }), marks: MARKS.map(function (b) { return b.slice(); }), colorbar: colorbarTicks(),
-      runs: S.runs.map(function (r) { return { name: r.name, learning_rate: r.lr, verdict: r.verdict, nit: r.xs.length - 1, x: r.xs }; }) }; },
+      runs: S.runs.map(function (r) { return { name: r.name, learning_rate: r.armijo ? "armijo" : r.lr, verdict: r.verdict, nit: r.xs.length - 1, x: r.xs }; }) }; },
     startPixel: function () { var p = startPx(), r = mapCanvas.getBoundingClientRect(); return [p[0] * r.width / geom.W, p[1] * r.height / geom.H]; },
     rateGrid: rateGrid, mapSvg: function () { return mapSvg(); }, newtonStep: function (x) { return newtonStep(x); },
     pixelOf: function (x) { var p = toPx(x[0], N === 2 ? x[1] : view.y0 + (view.y1 - view.y0) / 2); var r = mapCanvas.getBoundingClientRect(); return [p[0] * r.width / geom.W, p[1] * r.height / geom.H]; },
@@ -1601,7 +1653,7 @@
   // controls check them; anything else in the hash is ignored.
   var HP = { mu: "momentum", b1: "b1", b2: "b2", al: "alpha", wd: "weight_decay" };
   function writeHash() {
-    var parts = ["s=" + S.start.map(function (v) { return +v.toPrecision(8); }).join(","), "o=" + S.optimizer, "lr=" + S.lr, "n=" + S.maxIter];
+    var parts = ["s=" + S.start.map(function (v) { return +v.toPrecision(8); }).join(","), "o=" + S.optimizer, "lr=" + (S.armijo ? "armijo" : S.lr), "n=" + S.maxIter];
     Object.keys(HP).forEach(function (k) { parts.push(k + "=" + S.hp[HP[k]]); });
     if (S.race) parts.push("r=" + D.optimizers.filter(function (o) { return S.raceSet[o]; }).join(","));
     if (S.fair) parts.push("fair=1");
@@ -1616,7 +1668,8 @@
       var i = kv.indexOf("="), k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1)), x = +v;
       if (k === "s") { var p = v.split(",").map(Number); if (p.length === N && p.every(isFinite)) { S.start = p; S.cursor = p.slice(); } }
       else if (k === "o" && D.optimizers.indexOf(v) >= 0) { S.optimizer = v; optSelect.value = v; }
-      else if (k === "lr" && isFinite(x) && x > 0) { S.lr = x; if (x < lrLo) lrLo = x / 10; if (x > lrHi) lrHi = x * 10; }
+      else if (k === "lr" && v === "armijo") S.armijo = true;
+      else if (k === "lr" && isFinite(x) && x > 0) { S.armijo = false; S.lr = x; if (x < lrLo) lrLo = x / 10; if (x > lrHi) lrHi = x * 10; }
       else if (k === "n" && x >= 1 && x <= 100000) { S.maxIter = Math.round(x); maxNumber.value = String(S.maxIter); }
       else if (HP[k] && isFinite(x) && x >= 0 && x < 1) S.hp[HP[k]] = x;
       else if (k === "fair") { S.fair = v === "1"; fairBox.checked = S.fair; }
