@@ -156,3 +156,25 @@ def test_cli_speaks_in_flags(capsys):
     err = capsys.readouterr().err
     assert code == 0 and "--max-iter" in err and "--lr auto" in err
     assert "max_iter" not in err and "learning_rate" not in err
+
+
+def test_a_line_search_onto_a_kink_is_not_told_to_use_a_line_search():
+    """The cone's tip, where the gradient is 0/0: the run stops there, and the message names
+    the kink instead of advising learning_rate='armijo', which is in use (issue 26)."""
+    from descend.expr import function
+    from descend.loop import minimize as run
+
+    result = run(function("sqrt(x**2 + y**2)"), [4.0, 3.0], learning_rate="armijo", method="gd")
+    assert str(result.verdict) == "diverged"
+    assert "not differentiable" in result.message and "armijo" not in result.message
+    assert result.info["diagnosis"]["cause"] == "not differentiable"
+
+
+def test_a_line_search_stalled_at_a_domain_edge_says_why():
+    from descend.expr import function
+    from descend.loop import minimize as run
+
+    with pytest.warns(Warning):
+        result = run(function("sqrt(x)"), [4.0], learning_rate="armijo", method="gd")
+    assert str(result.verdict) == "stalled"
+    assert "not smooth there" in result.message and "'armijo'" not in result.message

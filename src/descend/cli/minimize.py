@@ -276,7 +276,10 @@ def _print_result(fun: Any, result: Any) -> None:
         if word == "not_a_minimum":  # what the point is (saddle, maximum); the way out: stderr
             verdict_text += f" ({result.message.split(':', 1)[0]})"
         if stopped.startswith(result.message.rsplit(" [", 1)[0]):
-            stopped = {"diverged": "the loss grew without bound",
+            grew = ("the loss or its gradient became non-finite"
+                    if (result.info.get("diagnosis") or {}).get("cause") == "not differentiable"
+                    else "the loss grew without bound")
+            stopped = {"diverged": grew,
                        "unbounded_below": "the loss fell without bound"}.get(word, word)
     else:  # the word, then its sentence: the message up to the stopping rule's, in brackets
         verdict_text = result.message.rsplit(" [", 1)[0]

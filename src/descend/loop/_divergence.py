@@ -71,6 +71,7 @@ def diagnose(
     *,
     non_finite: bool,
     falling: bool,
+    line_search: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The likely cause of a divergence and the fix, from the curvature L.
 
@@ -86,6 +87,16 @@ def diagnose(
             {"cause": "unbounded below"},
         )
     what = "became non-finite" if non_finite else "grew without bound"
+    if line_search:  # the step was chosen to lower f: a blow-up is the function's, not the rate's
+        return (
+            f"the line search stepped from x = {_fmt_point(x_last)} to where the loss or its "
+            "gradient is not finite: f is not differentiable there (a kink, or the edge of its "
+            "domain), and the lowest point may be there; check the expression, or bound the "
+            "variables" if non_finite else
+            f"the loss {what} with a line search after x = {_fmt_point(x_last)}; check the "
+            "expression",
+            {"cause": "not differentiable" if non_finite else "unknown"},
+        )
     if not math.isfinite(lr):
         return (
             f"the loss {what} with {opt.name} after x = {_fmt_point(x_last)}; try a smaller "

@@ -469,6 +469,7 @@ def _divergence(objective: Objective, rate: _Rate, run: Any, watch: Watch,
     message, diagnosis = diagnose(
         objective, rate.opt, lr_last, run.x, x_best, run.blown if non_finite else f,
         non_finite=non_finite or watch.unbounded, falling=falling or watch.unbounded,
+        line_search=rate.armijo,
     )
     if detail:
         message += f" (the function raised {detail})"

@@ -339,12 +339,15 @@ def _unfinished(fun: Any, x: Array, f: float, g: Array, gn: float, *, gtol: floa
             "no minimum there; bound the variables or change the formula",
             facts,
         )
+    why = ("the line search found no step that lowers the loss, so f is not smooth there (a "
+           "kink, or the edge of its domain) or |grad f| is at the precision limit of f: check "
+           "the expression, or bound the variables" if stopped_by == "no_progress" else
+           "the step may have decayed to nothing (a schedule): use a constant learning rate, "
+           "'auto' or 'armijo', or a slower schedule")
     return Judgement(
         Verdict.STALLED,
         f"stalled, not converged: the loss stopped moving at x = {_fmt_point(x)} but "
-        f"|grad f| = {gn:.3g} is not small (gtol = {gtol:g}); the step may have decayed to "
-        "nothing (a schedule) or the line search found no lower point: use a constant "
-        "learning rate, 'auto' or 'armijo', or a slower schedule",
+        f"|grad f| = {gn:.3g} is not small (gtol = {gtol:g}); {why}",
         facts,
     )
 
