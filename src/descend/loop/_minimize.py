@@ -404,7 +404,7 @@ def _result(objective: Objective, rate: _Rate, run: Any, watch: Watch, rules: Ru
         objective, x, f, g, gtol=cast(float, rules.gtol), stopped_by=str(status),
         history_x=np.array(run.recent),
         learning_rate=rate_used if isinstance(rate_used, float) else math.nan,
-        diverged=diverged, stability=rate.opt.stability_limit,
+        diverged=diverged, stability=rate.opt.stability_limit, line_search=rate.armijo,
     )
     info["verdict"] = judgement.facts
     info["stopped"] = message  # the stopping rule's own sentence

@@ -170,6 +170,7 @@ def judge_point(
     learning_rate: float = math.nan,
     stability: Callable[[float], tuple[float, str] | None] | None = None,
     diverged: str | None = None,
+    line_search: bool = False,
 ) -> Judgement:
     """The verdict on a run of ``fun`` that ended at ``x`` (value ``f``, gradient ``g``).
 
@@ -183,6 +184,8 @@ def judge_point(
         stability: maps a curvature ``L`` to the optimizer's stability limit
             ``(bound, formula)``, or ``None`` when the optimizer has none.
         diverged: ``None``, ``"diverged"`` or ``"unbounded_below"`` when the loop saw it.
+        line_search: the steps came from a line search (a stall then says why it found no
+            lower point, instead of advising one).
 
     Returns:
         A :class:`Judgement`. The rules, in order: a divergence the loop saw; the caller
@@ -232,7 +235,8 @@ def judge_point(
     bouncing = _oscillating(fun, gn, stopped_by, history_x, learning_rate, stability, L, facts)
     if bouncing is not None:
         return bouncing
-    return _unfinished(fun, x, f, g, gn, gtol=gtol, stopped_by=stopped_by, facts=facts)
+    return _unfinished(fun, x, f, g, gn, gtol=gtol, stopped_by=stopped_by, facts=facts,
+                       line_search=line_search)
 
 
 def _second_order(fun: Any, x: Array, f: float, gn: float, lam: Array, vecs: Array,
@@ -319,7 +323,7 @@ def _oscillating(fun: Any, gn: float, stopped_by: str, history_x: Any, learning_
 
 
 def _unfinished(fun: Any, x: Array, f: float, g: Array, gn: float, *, gtol: float,
-                stopped_by: str, facts: dict[str, Any]) -> Judgement:
+                stopped_by: str, facts: dict[str, Any], line_search: bool = False) -> Judgement:
     """A run that ended with a gradient that is not small, not bouncing: its budget ran out,
     it ran into the edge of the domain (*unbounded below*), or it *stalled*."""
     if stopped_by in ("max_iter", "time_limit"):
@@ -341,7 +345,7 @@ def _unfinished(fun: Any, x: Array, f: float, g: Array, gn: float, *, gtol: floa
         )
     why = ("the line search found no step that lowers the loss, so f is not smooth there (a "
            "kink, or the edge of its domain) or |grad f| is at the precision limit of f: check "
-           "the expression, or bound the variables" if stopped_by == "no_progress" else
+           "the expression, or bound the variables" if line_search else
            "the step may have decayed to nothing (a schedule): use a constant learning rate, "
            "'auto' or 'armijo', or a slower schedule")
     return Judgement(
