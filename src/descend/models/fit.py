@@ -36,10 +36,11 @@ from descend.data.stats import MomentStats, weighted_moment_stats
 from descend.errors import DataError, InputError
 from descend.loop.result import OptimizeResult
 from descend.loop.verdict import Verdict
+from descend.models._memory import MemoryRows
 from descend.models._problem import Standardizer
 from descend.models._solve_rows import solve_passes, solve_whitened
 from descend.models._solvers import Solved, solve_moments
-from descend.models._whitened import ResidualPasses, WhitenedObjective, whiten_moments, whiten_rows
+from descend.models._whitened import ResidualPasses, WhitenedObjective, whiten_moments
 from descend.models.diagnose import diagnose
 from descend.models.losses import fast_moment_stats, get_loss
 from descend.models.spec import FitSpec, check_spec, solver_name
@@ -235,7 +236,7 @@ def fit_moments(
         check_spec(spec, stats.d)
         intercept, alpha = bool(spec.fit_intercept), float(spec.alpha)
         white, whitened = whiten_moments(stats, intercept=intercept, alpha=alpha, rows=rows)
-        if rows is not None and white.kind == "moments" and (
+        if rows is not None and not isinstance(rows, MemoryRows) and white.kind == "moments" and (
             white.condition_number <= _NO_REFINE_KAPPA
         ):
             # Rows not in memory cost a read of the data per pass. On a well-conditioned
@@ -298,10 +299,9 @@ def fit_linear(
     stats = fast_moment_stats(X, y)
     check_overflow(stats, names)
     if solver_name(spec) == "preconditioned":
-        _, objective = whiten_rows(
-            X, y, intercept=bool(spec.fit_intercept), alpha=float(spec.alpha), stats=stats
-        )
-        return _whitened(objective, stats, names, spec, start, callback, resume)
+        # the rows in memory refine like a stream's, on one extended-precision pass a step
+        # (descend.models._memory: no centred copy of X; QR of the rows when kappa > 1e5)
+        return fit_moments(stats, names, spec, rows=MemoryRows(X, y, stats), **kw)
     if full_exact:
         return fit_moments(stats, names, spec, **kw)
     passes = _InMemoryRows(X, y, str(spec.loss), float(spec.epsilon))
