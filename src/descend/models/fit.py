@@ -228,7 +228,7 @@ def _moments_suffice(stats: MomentStats, kappa: float, intercept: bool) -> bool:
     a refinement step measures against the residual ``|r|``: it loses about ``log10(kappa^2 (1 +
     |X w| / |r|))`` digits to the refined answer. Where that is below 1 (``kappa^2 (1 + snr) <=
     10``) and a pass costs more than the moments (``n d > EXACT_ELEMENTS``), the fit takes no pass
-    (bench_grid, n = 1e6, well-scaled: 14.4 digits from the moments alone, lstsq 13.7-14.2).
+    (bench_grid, n = 1e6, well-scaled: 14.1-14.6 digits from the moments alone, lstsq 13.7-14.2).
     """
     if stats.n * max(stats.d, 1) <= EXACT_ELEMENTS or not kappa <= 3.0:
         return False
