@@ -13,13 +13,15 @@ n in {1e4, 1e6} (``--big``: also 1e7), d in {5, 20, 100}, three designs:
 [-2^20, 2^20): every number is an integer (times a power of two) below 2^53, exact in float64.
 
 **Correct digits are measured against the exact least-squares answer at every n:** the
-normal equations' sums are integers, computed exactly with int64 products of 13-bit limbs
-(no sum can overflow below n = 2^24), then solved in rational arithmetic (Bareiss
+normal equations' sums are integers, computed exactly as one float64 BLAS product of their limbs
+(every partial sum an integer below 2^53, n < 2^27), then solved in rational arithmetic (Bareiss
 fraction-free elimination on Python integers). Digits = the fewest correct significant digits
-over intercept and coefficients (17 = exact to the last bit), deterministic. Times: best of 3,
-interleaved (each peer meets the same load), on a shared machine: noisy.
+over intercept and coefficients (17 = exact to the last bit), deterministic. Times: best of 5,
+interleaved (each peer meets the same load), wall and process CPU time, with the load average
+printed before and after: on a shared machine the wall times are noisy.
 
-    python -m benchmarks.bench_grid [--big] [--n 10000,1000000] [--d 5,20,100] [--json out.json]
+    python -m benchmarks.bench_grid [--big] [--n 10000,1000000] [--d 5,20,100]
+        [--designs well,badly,correlated] [--repeat 5] [--cache DIR] [--json out.json]
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from typing import Any
 import numpy as np
 
 DESIGNS = ("well", "badly", "correlated", "mixed")
-LIMB = 13
+LIMB = 24  # the widest limb; fewer bits where n is large (see _exact_gram)
 
 
 def design(n: int, d: int, kind: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -69,27 +71,44 @@ def design(n: int, d: int, kind: str, seed: int = 0) -> tuple[np.ndarray, np.nda
     return X, yi.astype(np.float64), e
 
 
-def _limbs(a: np.ndarray, k: int) -> list[np.ndarray]:
+def _limbs(a: np.ndarray, k: int, width: int) -> list[np.ndarray]:
     out, rest = [], a.astype(np.int64)
     for _ in range(k - 1):
-        low = rest % (1 << LIMB)
+        low = rest % (1 << width)
         out.append(low)
-        rest = (rest - low) >> LIMB
+        rest = (rest - low) >> width
     out.append(rest)
     return out
 
 
-def _exact_dot(A: np.ndarray, B: np.ndarray, k: int = 3) -> list[list[int]]:
-    """``A^T B`` exactly, for integer arrays below 2^(13 k) (int64 sums of limb products)."""
-    la, lb = _limbs(A, k), _limbs(B, k)
-    tot = [[0] * B.shape[1] for _ in range(A.shape[1])]
-    for i, ai in enumerate(la):
-        for j, bj in enumerate(lb):
-            part = ai.T @ bj
-            sh = LIMB * (i + j)
-            for r in range(part.shape[0]):
-                for c in range(part.shape[1]):
-                    tot[r][c] += int(part[r, c]) << sh
+def _exact_gram(A: np.ndarray) -> list[list[int]]:
+    """``A^T A`` exactly, for an integer array (int64) of n < 2^27 rows.
+
+    ``A`` is cut into limbs of ``w = (53 - bits(n)) // 2`` bits (the last one signed, also
+    below ``2^w`` in size), so a limb product is below ``2^(2w)`` and a sum of ``n`` of them
+    below ``2^53``: every partial sum is an integer that float64 holds exactly, in whatever
+    order BLAS adds them. One float64 product ``L^T L`` of the limbs side by side (BLAS speed,
+    exact) gives every limb pair; they are recombined in Python integers.
+    """
+    n, p = A.shape
+    width = min(LIMB, (53 - n.bit_length()) // 2)
+    assert width >= 8, "too many rows for exact float64 limb sums"
+    top = max(int(np.abs(A).max(initial=0)), 1)
+    k = max(1, -(-(top.bit_length() + 1) // width))
+    L = np.hstack([v.astype(np.float64) for v in _limbs(A, k, width)])
+    assert float(np.abs(L).max(initial=0)) < 2.0**width
+    P = L.T @ L
+    assert float(np.abs(P).max(initial=0)) < 2.0**53
+    Pi = P.astype(np.int64)
+    tot = [[0] * p for _ in range(p)]
+    for i in range(k):
+        for j in range(k):
+            part = Pi[i * p : (i + 1) * p, j * p : (j + 1) * p].tolist()
+            sh = width * (i + j)
+            for r in range(p):
+                row, prow = tot[r], part[r]
+                for c in range(p):
+                    row[c] += prow[c] << sh
     return tot
 
 
@@ -100,7 +119,7 @@ def exact_answer(X: np.ndarray, y: np.ndarray, e: np.ndarray) -> np.ndarray:
     ey = int(e.min()) if kind_scaled_y(y) else 0
     yi = np.round(y * 2.0 ** (-ey)).astype(np.int64)
     A = np.hstack([np.ones((n, 1), dtype=np.int64), Xi, yi[:, None]])
-    G = _exact_dot(A, A)  # [1 X y]^T [1 X y], integers
+    G = _exact_gram(A)  # [1 X y]^T [1 X y], integers
     p = d + 1
     M = [row[:p] + [row[p]] for row in G[:p]]
     x = _bareiss(M)
@@ -164,34 +183,63 @@ def _peers() -> dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
     return peers
 
 
-def cell(n: int, d: int, kind: str, repeat: int = 3) -> dict[str, Any]:
+def _reference(n: int, d: int, kind: str, X: np.ndarray, y: np.ndarray, e: np.ndarray,
+               cache: str | None) -> np.ndarray:
+    """The exact answer, kept in ``cache`` (a folder, as float hex) when given: at d = 100 its
+    rational elimination takes ~30 s."""
+    path = Path(cache) / f"exact_{n}_{d}_{kind}.json" if cache else None
+    if path is not None and path.exists():
+        return np.array([float.fromhex(v) for v in json.loads(path.read_text())])
+    ref = exact_answer(X, y, e)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([float(v).hex() for v in ref]))
+    return ref
+
+
+def cell(n: int, d: int, kind: str, repeat: int = 5, cache: str | None = None) -> dict[str, Any]:
+    """One cell: each peer ``repeat`` times, interleaved; best wall and best CPU time."""
     from descend.models import LinearRegression
 
     X, y, e = design(n, d, kind)
-    ref = exact_answer(X, y, e)
+    ref = _reference(n, d, kind, X, y, e, cache)
     peers = _peers()
     times = dict.fromkeys(peers, np.inf)
+    cpus = dict.fromkeys(peers, np.inf)
     ests: dict[str, np.ndarray] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(repeat):  # interleaved: each peer meets the same load
             for name, fit in peers.items():
-                t0 = time.perf_counter()
+                c0, t0 = time.process_time(), time.perf_counter()
                 ests[name] = fit(X, y)
                 times[name] = min(times[name], time.perf_counter() - t0)
+                cpus[name] = min(cpus[name], time.process_time() - c0)
         m = LinearRegression().fit(X, y)
     row: dict[str, Any] = {"n": n, "d": d, "design": kind, "kappa": m.condition_number_,
                            "trusted": m.trusted_digits_}
     for name in peers:
         row[f"{name}_s"] = times[name]
+        row[f"{name}_cpu_s"] = cpus[name]
         row[f"{name}_digits"] = round(digits(ests[name], ref), 2)
     row["time_ratio_lstsq"] = times["descend"] / times["lstsq"]
+    row["cpu_ratio_lstsq"] = cpus["descend"] / cpus["lstsq"]
     row["digits_minus_lstsq"] = round(row["descend_digits"] - row["lstsq_digits"], 2)
+    row["trusted_honest"] = bool(m.trusted_digits_ <= row["descend_digits"] + 0.5)
     return row
 
 
+def _load() -> str:
+    try:
+        return "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:  # pragma: no cover - not on every platform
+        return "load average unknown"
+
+
 def run(json_path: str | None = None, *, ns: tuple[int, ...] | None = None,
-        ds: tuple[int, ...] = (5, 20, 100), big: bool = False, quick: bool = False) -> dict[str, Any]:
+        ds: tuple[int, ...] = (5, 20, 100), big: bool = False, quick: bool = False,
+        designs: tuple[str, ...] = DESIGNS, repeat: int = 5,
+        cache: str | None = None) -> dict[str, Any]:
     if ns is None:
         ns = (10_000,) if quick or os.environ.get("DESCEND_BENCH_QUICK") else (10_000, 1_000_000)
         ns = ns + ((10_000_000,) if big else ())
@@ -199,21 +247,31 @@ def run(json_path: str | None = None, *, ns: tuple[int, ...] | None = None,
 
     LinearRegression().fit(*design(2000, 5, "well")[:2])  # warm the kernels outside the timing
     rows = []
+    start_load = _load()
+    print(f"{os.cpu_count()} CPUs, {start_load}; best of {repeat}, interleaved; CPU s = process "
+          "time (all threads)")
     print(f"{'n':>8s} {'d':>3s} {'design':10s} {'kappa':>8s} {'trust':>5s} | digits: descend lstsq"
-          " sklearn | time s: descend lstsq sklearn | descend/lstsq time, digits")
+          " sklearn | wall s: descend lstsq sklearn | CPU s: descend lstsq sklearn | "
+          "descend/lstsq wall, CPU, digits")
     for n in ns:
         for d in ds:
-            for kind in DESIGNS:
-                r = cell(n, d, kind)
+            for kind in designs:
+                r = cell(n, d, kind, repeat=repeat, cache=cache)
                 rows.append(r)
                 print(f"{n:8d} {d:3d} {kind:10s} {r['kappa']:8.2g} {r['trusted']:5d} | "
                       f"{r['descend_digits']:6.2f} {r['lstsq_digits']:6.2f} "
                       f"{r.get('sklearn_digits', float('nan')):6.2f} | {r['descend_s']:7.3f} "
                       f"{r['lstsq_s']:7.3f} {r.get('sklearn_s', float('nan')):7.3f} | "
-                      f"x{r['time_ratio_lstsq']:.2f}, {r['digits_minus_lstsq']:+.2f}", flush=True)
+                      f"{r['descend_cpu_s']:7.3f} {r['lstsq_cpu_s']:7.3f} "
+                      f"{r.get('sklearn_cpu_s', float('nan')):7.3f} | "
+                      f"x{r['time_ratio_lstsq']:.2f}, x{r['cpu_ratio_lstsq']:.2f}, "
+                      f"{r['digits_minus_lstsq']:+.2f}", flush=True)
     short = [r for r in rows if r["digits_minus_lstsq"] < -0.3]
-    print(f"cells with descend > 0.3 digits short of lstsq: {len(short)} of {len(rows)}")
-    out = {"rows": rows, "timing": "best of 3 interleaved, shared 2-core machine",
+    dishonest = [r for r in rows if not r["trusted_honest"]]
+    print(f"cells with descend > 0.3 digits short of lstsq: {len(short)} of {len(rows)}; "
+          f"trusted_digits_ above the digits (+0.5): {len(dishonest)}; {_load()}")
+    out = {"rows": rows, "timing": f"best of {repeat} interleaved; wall and process CPU time",
+           "load": [start_load, _load()], "cpus": os.cpu_count(),
            "reference": "exact rational least squares (integer moments)"}
     if json_path:
         Path(json_path).write_text(json.dumps(out, indent=1, default=float))
@@ -225,8 +283,12 @@ if __name__ == "__main__":
     ap.add_argument("--big", action="store_true", help="also n = 1e7")
     ap.add_argument("--n", default=None, help="comma-separated n (default 10000,1000000)")
     ap.add_argument("--d", default="5,20,100")
+    ap.add_argument("--designs", default=",".join(DESIGNS), help="comma-separated designs")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of each peer (best kept)")
+    ap.add_argument("--cache", default=None, help="folder keeping the exact answers")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     ns_arg = tuple(int(float(v)) for v in a.n.split(",")) if a.n else None
-    run(a.json, ns=ns_arg, ds=tuple(int(v) for v in a.d.split(",")), big=a.big)
+    run(a.json, ns=ns_arg, ds=tuple(int(v) for v in a.d.split(",")), big=a.big,
+        designs=tuple(a.designs.split(",")), repeat=a.repeat, cache=a.cache)
     sys.exit(0)

@@ -15,6 +15,7 @@ from descend.data.stats import MomentStats
 from descend.loop.result import History, OptimizeResult, Status
 from descend.loop.stopping import Rules
 from descend.models._descent import Epoch, run_descent
+from descend.models._memory import EXACT_ELEMENTS, MemoryRows
 from descend.models._problem import Standardizer, StatsObjective, curvature
 from descend.models._solvers import (
     Solved,
@@ -87,14 +88,15 @@ def solve_whitened(
     # when small; streamed and on Dask (where reading the rows costs more) always
     exact = objective.white.kind == "qr" or stats.n * max(stats.d, 1) <= _EXACT_ROWS
     exact = exact or objective.anchored_rows
-    objective, result, rounds = _refine(objective, result, path, spec, start, exact, refinable)
+    objective, result, rounds = _refine(objective, result, path, spec, start, exact, refinable,
+                                        stats)
     history = History(
         x=np.vstack(path.user), fun=np.concatenate(path.curve),
         grad_norm=np.concatenate(path.gnorms), learning_rate=np.full(path.nit, _LR),
     )
     info = {
         **result.info,
-        "passes": objective.passes,
+        "passes": getattr(objective.rows, "passes", objective.passes),
         "factor": objective.white.kind,
         "refinement_rounds": rounds,
         "compensated": bool(exact and refinable),
@@ -114,7 +116,7 @@ def solve_whitened(
 
 def _refine(
     objective: WhitenedObjective, result: OptimizeResult, path: _Path, spec: FitSpec,
-    start: int, exact: bool, refinable: bool,
+    start: int, exact: bool, refinable: bool, stats: MomentStats,
 ) -> tuple[WhitenedObjective, OptimizeResult, int]:
     """The refinement rounds: each re-anchors at the answer so far and descends again on the
     residuals recomputed from the rows, until the coefficients settle in their last bits."""
@@ -123,6 +125,15 @@ def _refine(
     # without compensation a round only removes the first solve's rounding: one is enough;
     # a round over rows not in memory costs two passes: two rounds
     most = 1 if not exact else (_ROUNDS if objective.in_memory else 2)
+    if isinstance(objective.rows, MemoryRows):
+        # rows in memory (descend.models._memory): a step on extended-precision sums with the
+        # moments' factor (kappa <= 1e5) contracts by ~kappa^2 eps: one round reaches the
+        # floor (bench_grid: 14.9-17 digits); a QR factor's rounds contract by ~kappa eps
+        # (~1e-7 at kappa 1e9): two (d = 100, correlated: 6.1 digits after one, 8.3 after
+        # two), three where the residual is compensated (an exact degree-10 polynomial fit
+        # reaches its last bits on the third)
+        small = stats.n * max(stats.d, 1) <= EXACT_ELEMENTS
+        most = 1 if objective.white.kind == "moments" else (_ROUNDS if small else 2)
     steps = 2 if exact and objective.in_memory else 1
     max_iter = int(spec.max_iter)
     while (
