@@ -32,10 +32,13 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
-# PyTorch (CPU) is a peer in the benchmarks only; torch==2.13.0 exactly (a local CPU build).
+# PyTorch (CPU) and pyfixest are peers in the benchmarks only; torch==2.13.0 exactly (a local CPU
+# build).
 bench: $(STAMP)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet torch==2.13.0 || \
 		echo "PyTorch unavailable: its column will be empty"
+	$(PY) -c "import pyfixest" 2>/dev/null || $(PY) -m pip install --quiet pyfixest || \
+		echo "pyfixest unavailable: its row in the analyst's table will say so"
 	$(PY) -m benchmarks --json benchmarks/results/latest.json
 
 bench-quick: $(STAMP)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import typer
 
 from descend.cli.app import app, fail, out, parse_floats
+
+_RACE_HELP = "Open with these optimizers racing, e.g. gd,momentum,adam,newton."
+_FAIR_HELP = "Open a fair race: each optimizer at its own tuned rate."
+_LESSON_HELP = ("A guided lesson instead of TARGET: tangent, step, bowl, zigzag, too-fast, houses, "
+                "saddle, local-minimum, momentum or adam.")
+_LESSONS_HELP = ("List the lessons; with --html DIR/index.html, write an index and every lesson "
+                 "beside it.")
 
 
 @app.command("explore")
@@ -32,23 +40,13 @@ def explore_command(
     momentum: float = typer.Option(0.9, "--momentum", help="Momentum μ in [0, 1)."),
     b1: float = typer.Option(0.9, "--b1", help="Adam's β₁ in [0, 1)."),
     b2: float = typer.Option(0.999, "--b2", help="Adam's β₂ in [0, 1)."),
-    race: str = typer.Option(
-        None, "--race", help="Open with these optimizers racing, e.g. gd,momentum,adam,newton."
-    ),
-    fair: bool = typer.Option(
-        False, "--fair", help="Open a fair race: each optimizer at its own tuned rate."
-    ),
+    race: str = typer.Option(None, "--race", help=_RACE_HELP),
+    fair: bool = typer.Option(False, "--fair", help=_FAIR_HELP),
     title: str = typer.Option(None, "--title", help="The page's heading [default: the function]."),
     note: str = typer.Option(None, "--note", help="A note for the learner, shown under the heading."),
     force: bool = typer.Option(False, "--force", help="Replace an existing page."),
-    lesson: str = typer.Option(
-        None, "--lesson", help="A guided lesson instead of TARGET: tangent, step, bowl, zigzag, "
-        "too-fast, houses, saddle, local-minimum, momentum or adam."
-    ),
-    lessons: bool = typer.Option(
-        False, "--lessons", help="List the lessons; with --html DIR/index.html, write an index "
-        "and every lesson beside it."
-    ),
+    lesson: str = typer.Option(None, "--lesson", help=_LESSON_HELP),
+    lessons: bool = typer.Option(False, "--lessons", help=_LESSONS_HELP),
 ) -> None:
     """Write an offline page to play with TARGET: click to descend, slide the learning rate.
 
@@ -61,39 +59,15 @@ def explore_command(
     Example: descend explore --lessons --html lessons/index.html
     """
     if lesson is not None or lessons:
-        from descend.cli._lessons import lessons_command
-
         settings = {"--start": start, "--optimizer": optimizer != "gd", "--lr": lr,
                     "--max-iter": max_iter != 200, "--xlim": xlim, "--ylim": ylim,
                     "--variables": variables, "--x": x, "--y": y, "--momentum": momentum != 0.9,
                     "--b1": b1 != 0.9, "--b2": b2 != 0.999, "--race": race, "--title": title,
                     "--note": note}
-        lessons_command(target, html_path, lesson, force,
-                        [k for k, v in settings.items() if v is not None and v is not False])
+        _lessons(target, html_path, lesson, force, settings)
         return
-    if target is None:
-        fail("explore needs TARGET (a function or a data file), e.g. descend explore "
-             "'x**2 + y**2' --html page.html, or --lesson NAME / --lessons")
-    if html_path is None:
-        fail("explore needs --html: the page to write, e.g. --html page.html")
+    _plan_page(target, html_path, force)
     from descend.explorer import explore
-
-    if not html_path.lower().endswith((".html", ".htm")):
-        fail(f"--html {html_path}: the explorer is an HTML page; give a name ending in .html")
-
-    from descend.io import OutputPlan, plan_output
-
-    plan = OutputPlan(force=force)  # checked before the work: never the data, never a surprise
-    plan.add_input(target, "the data explored")
-    plan_output(html_path, "--html", plan, formats=(".html", ".htm"), what="page")
-
-    def limits(text: str | None, option: str) -> list[float] | None:
-        if text is None:
-            return None
-        v = parse_floats(text, option)
-        if len(v) != 2 or not v[0] < v[1]:
-            fail(f"{option} {text}: give two numbers, the smaller first, e.g. {option} -3,3")
-        return v
 
     page = explore(
         target,
@@ -102,8 +76,8 @@ def explore_command(
         optimizer=optimizer,
         learning_rate=_rate(lr),
         max_iter=max_iter,
-        xlim=limits(xlim, "--xlim"),
-        ylim=limits(ylim, "--ylim"),
+        xlim=_window(xlim, "--xlim"),
+        ylim=_window(ylim, "--ylim"),
         x=x,
         y=y,
         momentum=momentum,
@@ -116,6 +90,42 @@ def explore_command(
     )
     written = page.save(html_path, force=force)
     out.print(f"wrote {written} ({len(page.html) / 1024:.0f} KB, works offline)", markup=False)
+
+
+def _lessons(target: str | None, html_path: str | None, lesson: str | None, force: bool,
+             settings: dict[str, Any]) -> None:
+    """``--lesson`` / ``--lessons``, refusing the page settings a lesson would ignore."""
+    from descend.cli._lessons import lessons_command
+
+    lessons_command(target, html_path, lesson, force,
+                    [k for k, v in settings.items() if v is not None and v is not False])
+
+
+def _plan_page(target: str | None, html_path: str | None, force: bool) -> None:
+    """TARGET and ``--html`` given, the page's name an HTML one, and the output planned
+    before the work: never the data explored, never an existing file without ``--force``."""
+    if target is None:
+        fail("explore needs TARGET (a function or a data file), e.g. descend explore "
+             "'x**2 + y**2' --html page.html, or --lesson NAME / --lessons")
+    if html_path is None:
+        fail("explore needs --html: the page to write, e.g. --html page.html")
+    if not html_path.lower().endswith((".html", ".htm")):
+        fail(f"--html {html_path}: the explorer is an HTML page; give a name ending in .html")
+    from descend.io import OutputPlan, plan_output
+
+    plan = OutputPlan(force=force)
+    plan.add_input(target, "the data explored")
+    plan_output(html_path, "--html", plan, formats=(".html", ".htm"), what="page")
+
+
+def _window(text: str | None, option: str) -> list[float] | None:
+    """``--xlim``/``--ylim``: two numbers, the smaller first."""
+    if text is None:
+        return None
+    v = parse_floats(text, option)
+    if len(v) != 2 or not v[0] < v[1]:
+        fail(f"{option} {text}: give two numbers, the smaller first, e.g. {option} -3,3")
+    return v
 
 
 def _rate(text: str | None) -> float | str | None:

@@ -48,6 +48,18 @@ def check_start(f: float, g: Array, x: Array) -> None:
             "constant, or start nearer its minimum")
 
 
+def _line_search_cause(x_last: Array, what: str, *, non_finite: bool) -> tuple[str, dict[str, Any]]:
+    """A line search's divergence: its steps lower f, so a non-finite loss or gradient is a
+    point where f is not differentiable (a kink, the edge of its domain), not a rate too large."""
+    if non_finite:
+        return (f"the line search stepped from x = {_fmt_point(x_last)} to where the loss or its "
+                "gradient is not finite: f is not differentiable there (a kink, or the edge of "
+                "its domain), and the lowest point may be there; check the expression, or bound "
+                "the variables", {"cause": "not differentiable"})
+    return (f"the loss {what} with a line search after x = {_fmt_point(x_last)}; check the "
+            "expression", {"cause": "unknown"})
+
+
 def numeric_rate(spec: Any, count: int) -> float:
     """The rate a spec gives at step ``count``, or nan for a string spec."""
     if isinstance(spec, str):
@@ -88,15 +100,7 @@ def diagnose(
         )
     what = "became non-finite" if non_finite else "grew without bound"
     if line_search:  # the step was chosen to lower f: a blow-up is the function's, not the rate's
-        return (
-            f"the line search stepped from x = {_fmt_point(x_last)} to where the loss or its "
-            "gradient is not finite: f is not differentiable there (a kink, or the edge of its "
-            "domain), and the lowest point may be there; check the expression, or bound the "
-            "variables" if non_finite else
-            f"the loss {what} with a line search after x = {_fmt_point(x_last)}; check the "
-            "expression",
-            {"cause": "not differentiable" if non_finite else "unknown"},
-        )
+        return _line_search_cause(x_last, what, non_finite=non_finite)
     if not math.isfinite(lr):
         return (
             f"the loss {what} with {opt.name} after x = {_fmt_point(x_last)}; try a smaller "
