@@ -35,9 +35,14 @@ def test_a_version_1_fit_checkpoint_resumes_to_the_numbers_it_gave(name):
     want = EXPECTED[f"resume_{name}"]
     assert resumed.coef_.tolist() == _floats(want["coef"])
     assert resumed.intercept_ == float(want["intercept"])
-    assert resumed.n_iter_ == want["n_iter"]
     whole = LinearModel(optimizer=name, max_iter=60).fit_table(table)
     assert whole.coef_.tolist() == resumed.coef_.tolist()  # and the uninterrupted run today
+    if name == "auto":
+        # the default solver's refinement takes fewer passes since 2026-12-07 (one extended-
+        # precision pass a step, models/_memory.py): the same numbers, reached sooner
+        assert resumed.n_iter_ <= want["n_iter"]  # the checkpoint's steps, then fewer
+    else:
+        assert resumed.n_iter_ == want["n_iter"]
 
 
 @pytest.mark.parametrize("name", ["gd", "adam", "auto"])
