@@ -24,6 +24,7 @@ __all__ = [
     "DataError",
     "ConvergenceWarning",
     "StabilityWarning",
+    "ReadNoteWarning",
 ]
 
 
@@ -117,6 +118,11 @@ def link_sklearn_convergence_warning() -> bool:
 
 class StabilityWarning(UserWarning):
     """A learning rate is above the stability limit 2/L known before the run starts."""
+
+
+class ReadNoteWarning(UserWarning):
+    """How a user's file was read where descend had to guess (its text encoding). The command
+    line says it beside the answer, or inside the one-line refusal when the file then fails."""
 
 
 link_sklearn_convergence_warning()  # free: only when scikit-learn is already imported

@@ -253,6 +253,8 @@ def warnings_to_stderr() -> Iterator[None]:
             seen: set[str] = set()
             for w in caught:
                 text = to_flags(" ".join(str(w.message).split()))
+                if _held(w.category, text):
+                    continue
                 if text not in seen and not _unshown(w.category, text):
                     seen.add(text)
                     err.print(f"descend: warning: {printable(text)}", markup=False)
@@ -262,13 +264,32 @@ def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__
     """One ``descend: warning: ...`` line (in the CLI's words), not Python's two-line form
     with a source line (a library or NumPy warning met outside :func:`warnings_to_stderr`)."""
     text = to_flags(" ".join(str(message).split()))
-    if _unshown(category, text) or text in _SHOWN:
+    if _held(category, text) or _unshown(category, text) or text in _SHOWN:
         return
     _SHOWN.add(text)
     err.print(f"descend: warning: {printable(text)}", markup=False)
 
 
 _SHOWN: set[str] = set()  # each warning once (two readers of one file say the same)
+_NOTES: list[str] = []  # how files were read (ReadNoteWarning): said at the end, or in the error
+
+
+def _held(category: type[Warning], text: str) -> bool:
+    """Hold a note on how a file was read: the command's last stderr line, or inside its
+    one-line refusal if the file then fails (one line on stderr for a user's mistake)."""
+    from descend.errors import ReadNoteWarning
+
+    if not issubclass(category, ReadNoteWarning):
+        return False
+    if text not in _NOTES:
+        _NOTES.append(text)
+    return True
+
+
+def _say_notes() -> None:
+    for text in _NOTES:
+        err.print(f"descend: warning: {printable(text)}", markup=False)
+    _NOTES.clear()
 # NumPy's floating-point warnings ("overflow encountered in multiply") name no file, option
 # or fix; what they mean for a run reaches the user as its verdict and messages
 _NUMPY_FP = re.compile(r"^(overflow|underflow|invalid value|divide by zero) encountered in ")
@@ -354,21 +375,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(), deferred_interrupts():
             warnings.simplefilter("default")
             _SHOWN.clear()
+            _NOTES.clear()
             warnings.showwarning = _show_warning  # a warning met outside warnings_to_stderr
             # Without standalone mode click returns typer.Exit's code instead of raising it.
             rv = app(args=args, prog_name="descend", standalone_mode=False)
+        _say_notes()
         if isinstance(rv, int) and not isinstance(rv, bool):
             return rv
     except Diverged:
+        _say_notes()
         return EXIT_DIVERGED
     except (DescendError, OSError) as exc:
         if _interrupt(exc) is not None:
             return _interrupted(exc)
         if isinstance(exc, OSError) and not _users_file(exc):
             return _bug(exc)
-        err.print(f"descend: error: {_one_line(exc)}", markup=False)
+        notes = f" ({'; '.join(_NOTES)})" if _NOTES else ""
+        _NOTES.clear()
+        err.print(f"descend: error: {_one_line(exc)}{notes}", markup=False)
         return EXIT_USAGE
     except typer.Exit as exc:
+        _say_notes()
         return int(exc.exit_code or 0)
     except ModuleNotFoundError as exc:  # an optional library a command needs (descend[...])
         from descend._optional import missing_extra

@@ -156,14 +156,24 @@ def sniff_csv(path: str | Path | Any) -> CsvLayout | None:
     if head.startswith(b"PAR1"):  # Parquet's magic number: not a guess
         return None
     encoding = _encoding(head)
-    if encoding == "cp1252":
-        import warnings
+    if encoding != "cp1252":
+        return _layout(path, head, truncated, encoding)
+    note = ("is not UTF-8; read as Windows-1252 (its bytes 0x80-0x9f are that encoding's letters "
+            "and signs); save it as UTF-8 CSV to be sure of the names")
+    try:
+        layout = _layout(path, head, truncated, encoding)
+    except DataError as exc:  # one line: the refusal, with how the text was read
+        raise DataError(f"{exc} (the file {note})") from None
+    import warnings
 
-        warnings.warn(
-            f"{path}: is not UTF-8; read as Windows-1252 (its bytes 0x80-0x9f are that "
-            "encoding's letters and signs); save it as UTF-8 CSV to be sure of the names",
-            UserWarning, stacklevel=2,
-        )
+    from descend.errors import ReadNoteWarning
+
+    warnings.warn(f"{path}: {note}", ReadNoteWarning, stacklevel=2)
+    return layout
+
+
+def _layout(path: Any, head: bytes, truncated: bool, encoding: str) -> CsvLayout:
+    """The header, separator and names of a CSV file from its first lines, as text."""
     text = _head_text(path, head, truncated, encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
