@@ -40,3 +40,11 @@ def test_a_design_larger_than_the_threshold_is_streamed(wide, monkeypatch, capsy
 def test_a_small_design_stays_in_memory(wide, capsys):
     assert main(["fit", wide, "--formula", "y ~ x + city"]) == 0
     assert "engine: stream" not in capsys.readouterr().out
+
+
+def test_a_column_the_file_lacks_is_named_before_the_engine_is_chosen(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n1,2\n2,4\n3,7\n")
+    assert main(["fit", str(path), "--formula", "y ~ nosuch + x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has no column 'nosuch'" in err[0]

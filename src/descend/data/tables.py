@@ -45,6 +45,13 @@ def _csv_types(path: str, columns: Sequence[str]) -> dict[str, Any]:
     return types
 
 
+def _csv_header(path: str) -> list[str]:
+    """The names in a CSV file's first line."""
+    with open(path, "rb") as fh:
+        header = fh.readline().decode("utf-8", "replace").strip().split(",")
+    return [h.strip().strip('"') for h in header]
+
+
 def _check_columns(have: Sequence[str], want: Sequence[str], source: str) -> None:
     lacking = [c for c in want if c not in have]
     if lacking:
@@ -86,9 +93,7 @@ def iter_batches(path: str, columns: Sequence[str], *, chunk_rows: int = 1 << 17
         return
     from pyarrow import csv
 
-    with open(path, "rb") as fh:
-        header = fh.readline().decode("utf-8", "replace").strip().split(",")
-    _check_columns([h.strip().strip('"') for h in header], cols, path)
+    _check_columns(_csv_header(path), cols, path)
     kinds = types if types is not None else _csv_types(path, cols)
     reader = csv.open_csv(
         path,
@@ -139,5 +144,6 @@ def text_columns(path: str, columns: Sequence[str]) -> tuple[str, ...]:
                      if pa.types.is_string(schema.field(c).type)
                      or pa.types.is_large_string(schema.field(c).type)
                      or pa.types.is_dictionary(schema.field(c).type))
+    _check_columns(_csv_header(path), columns, path)
     kinds = _csv_types(path, columns)
     return tuple(c for c in columns if kinds.get(c) == pa.string())  # noqa: E721
