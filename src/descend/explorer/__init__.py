@@ -250,6 +250,22 @@ def _defaults(
             "weight_decay": 0.01, "eps_adam": 1e-8, "eps_rmsprop": 1e-8, "eps_adagrad": 1e-10}
 
 
+def _rates(fun: Any, start: list[float], learning_rate: float | str | None) -> dict[str, Any]:
+    """L (exact, global) where f is a quadratic, the first γ and the slider's range around 2/L.
+
+    The range is ``2/L·[10⁻³, 10³]`` (L from the Hessian at ``start`` where f is not a
+    quadratic), widened to hold ``γ/10 … 10γ``; ``"armijo"`` keeps the default γ.
+    """
+    L = fun.curvature_bound()
+    L = float(L) if L is not None and math.isfinite(L) and L > 0 else None
+    local = _local_curvature(fun, start)
+    ref = L if L is not None else (local if local is not None and local > 0 else None)
+    lr = float(learning_rate) if isinstance(learning_rate, (int, float)) else _default_rate(ref)
+    center = 2.0 / ref if ref else lr
+    return {"L": L, "learning_rate": float(lr),
+            "lr_range": [float(min(center * 1e-3, lr / 10)), float(max(center * 1e3, lr * 10))]}
+
+
 def _build(
     fun: Any,
     *,
@@ -265,19 +281,13 @@ def _build(
     hyper: dict[str, Any],
     max_iter: int,
     extra: dict[str, Any] | None = None,
+    functions_js: str = "",
 ) -> Explorer:
+    """The page from a function and its settings; ``functions_js``: more compiled code
+    (the regression page's standardised loss, ``window.DESCEND_ZFUNCS``)."""
     from descend.explorer._jscode import compile_functions
     from descend.explorer._page import build_page
 
-    L = fun.curvature_bound()
-    L = float(L) if L is not None and math.isfinite(L) and L > 0 else None
-    local = _local_curvature(fun, start)
-    ref = L if L is not None else (local if local is not None and local > 0 else None)
-    line_search = learning_rate == "armijo"  # gd's steps by descend's line search; γ the default
-    lr = float(learning_rate) if isinstance(learning_rate, (int, float)) else _default_rate(ref)
-    center = 2.0 / ref if ref else lr
-    lo = min(center * 1e-3, lr / 10)
-    hi = max(center * 1e3, lr * 10)
     if not isinstance(max_iter, int) or isinstance(max_iter, bool) or not 1 <= max_iter <= 100_000:
         raise InputError(f"max_iter={max_iter!r} must be an integer from 1 to 100000")
     data: dict[str, Any] = {
@@ -288,15 +298,13 @@ def _build(
         "variables": list(fun.variables),
         "gradient_formula": _decimal_gradient(fun),
         "n": fun.n,
-        "L": L,
+        **_rates(fun, start, learning_rate),
         "window": window,
         "equal_aspect": equal_aspect,
         "minimum": minimum,
         "start": start,
         "optimizer": optimizer,
-        "learning_rate": float(lr),
-        "line_search": line_search,
-        "lr_range": [float(lo), float(hi)],
+        "line_search": learning_rate == "armijo",  # gd's steps by descend's line search
         "hyper": hyper,
         "max_iter": int(max_iter),
         "gtol": 1e-6,
@@ -307,7 +315,7 @@ def _build(
     }
     if extra:
         data.update(extra)
-    return Explorer(build_page(data, compile_functions(fun), title), data)
+    return Explorer(build_page(data, compile_functions(fun) + functions_js, title), data)
 
 
 def explore(
@@ -329,6 +337,7 @@ def explore(
     title: str | None = None,
     note: str | None = None,
     fair: bool = False,
+    scale: bool = False,
 ) -> Explorer:
     """Build the explorer page for a formula of one or two variables, or for a data file.
 
@@ -361,6 +370,8 @@ def explore(
         note: a teacher's note shown under the heading (plain text).
         fair: open the race as a fair one: each optimizer at its own rate, tuned in the page
             by the rule it states (fewest steps to converge over a grid of rates).
+        scale: for a data file, open with the feature standardised, ``z = (x − mean)/std``
+            (as ``descend fit`` does by default); the page's box switches back and forth.
 
     Returns:
         An :class:`Explorer`: ``.save("page.html")``, or display it in Jupyter.
@@ -373,8 +384,11 @@ def explore(
     ):
         page = explore_regression(target, x=x, y=y, start=start, optimizer=optimizer,
                                   learning_rate=learning_rate, momentum=momentum, b1=b1, b2=b2,
-                                  max_iter=max_iter)
+                                  max_iter=max_iter, scale=scale)
     else:
+        if scale:
+            raise InputError("scale=True standardises a data file's feature; a formula has none "
+                             "(give a CSV/Parquet file, or leave scale off)")
         fun = _formula(target, variables)
         page = _function_page(fun, str(target) if isinstance(target, str) else fun.formula,
                               start, xlim, ylim, optimizer=optimizer,
@@ -448,118 +462,4 @@ def _preset(page: Explorer, race: Sequence[str] | None, title: str | None,
     return Explorer(rebuild(page.html, data), data)
 
 
-#: Up to this many rows the loss is written as the exact sum of squared residuals.
-EXACT_ROWS = 200
-#: Most data points drawn on the page.
-SHOWN_ROWS = 2000
-
-
-def _exact(v: float) -> Any:
-    import sympy as sp
-
-    return sp.Rational(repr(float(v)))
-
-
-def _line_loss(X: Any, Y: Any) -> Any:
-    """``f(b, m) = (1/n) Σ (b + m·x_i − y_i)²`` as a SymbolicFunction, exact in the data.
-
-    Up to :data:`EXACT_ROWS` rows the sum itself; above, the same quadratic from the moments
-    (mean x, mean x², mean y, mean xy, mean y²), each float written as its exact rational.
-    """
-    import sympy as sp
-
-    from descend.expr import SymbolicFunction
-    from descend.expr.parse import real_symbol
-
-    n = X.shape[0]
-    b, m = real_symbol("b"), real_symbol("m")
-    if n <= EXACT_ROWS:
-        loss = sp.Add(*[(b + _exact(xi) * m - _exact(yi)) ** 2 for xi, yi in zip(X, Y, strict=True)])
-        loss = loss / n
-    else:
-        mx, mxx, my = float(X.mean()), float((X * X).mean()), float(Y.mean())
-        mxy, myy = float((X * Y).mean()), float((Y * Y).mean())
-        loss = (b**2 + 2 * _exact(mx) * b * m + _exact(mxx) * m**2 - 2 * _exact(my) * b
-                - 2 * _exact(mxy) * m + _exact(myy))
-    return SymbolicFunction(loss, ("b", "m"), text="mean squared error")
-
-
-def _line_window(X: Any, Y: Any, x0: list[float]) -> tuple[list[float], list[list[float]]]:
-    """The least-squares ``(b*, m*)`` and a window around it that holds the start ``x0``."""
-    A = np.column_stack([np.ones(X.shape[0]), X])
-    sol, *_ = np.linalg.lstsq(A, Y, rcond=None)
-    b_star, m_star = float(sol[0]), float(sol[1])
-    sx, sy = float(X.std()) or 1.0, float(Y.std()) or 1.0
-    half_b = 1.4 * max(abs(b_star - x0[0]), sy, abs(m_star) * float(np.sqrt((X * X).mean())) / 4, 1e-12)
-    half_m = 1.4 * max(abs(m_star - x0[1]), sy / sx, 1e-12)
-    return [b_star, m_star], [[b_star - half_b, b_star + half_b], [m_star - half_m, m_star + half_m]]
-
-
-def explore_regression(
-    source: Any,
-    *,
-    x: str | None = None,
-    y: str | None = None,
-    start: Sequence[float] | None = None,
-    optimizer: str = "gd",
-    learning_rate: float | str | None = None,
-    momentum: float = 0.9,
-    b1: float = 0.9,
-    b2: float = 0.999,
-    max_iter: int = 200,
-) -> Explorer:
-    """The explorer for a straight-line fit ``ŷ = b + m·x`` to data, by the mean squared error.
-
-    The loss is ``f(b, m) = (1/n) Σ (b + m·x_i − y_i)²`` over the (intercept, slope) plane, a
-    quadratic with Hessian ``2·[[1, mean x], [mean x, mean x²]]``; its largest eigenvalue is L,
-    and gradient descent is stable only below ``2/L``. In raw units (square feet) L is huge, so
-    tutorial 001's ``lr = 1e-4`` is hundreds of times too large: the page shows it happen.
-
-    Args:
-        source: a CSV/Parquet path, a 2-D array (target last) or an ``(x, y)`` pair.
-        x: the feature column (default: the first).
-        y: the target column (default: the last).
-        start: ``(b, m)`` to start from. Default ``(0, 0)``.
-        optimizer: as in :func:`explore`.
-        learning_rate: as in :func:`explore`.
-        momentum: as in :func:`explore`.
-        b1: as in :func:`explore`.
-        b2: as in :func:`explore`.
-        max_iter: as in :func:`explore`.
-
-    Returns:
-        An :class:`Explorer`.
-    """
-    from descend.data import load_table
-
-    table = load_table(source, target=y, features=x)
-    if table.d != 1:
-        raise InputError(
-            f"the regression explorer fits a line to one feature; {table.source} has "
-            f"{table.d} ({', '.join(table.feature_names)}): choose one with x= (--x)"
-        )
-    X, Y = table.X[:, 0], table.y
-    n = X.shape[0]
-    fun = _line_loss(X, Y)
-    hyper = _defaults(optimizer, learning_rate, momentum, b1, b2)
-    x0 = [0.0, 0.0] if start is None else _float_list(start, "start", 2)
-    (b_star, m_star), window = _line_window(X, Y, x0)
-    step = max(1, n // SHOWN_ROWS)
-    extra = {
-        "regression": {
-            "x": [float(v) for v in X[::step]],
-            "y": [float(v) for v in Y[::step]],
-            "x_name": table.feature_names[0],
-            "y_name": table.target_name,
-            "rows": int(n),
-            "source": str(table.source),
-            "solution": [b_star, m_star],
-        },
-        "display_formula": f"(1/{n}) Σᵢ (b + m·{table.feature_names[0]}ᵢ − {table.target_name}ᵢ)²",
-    }
-    return _build(fun, kind="regression",
-                  title=f"Explore a line fit: {table.target_name} ≈ b + m·{table.feature_names[0]}",
-                  text=f"mean squared error of {table.target_name} ≈ b + m·{table.feature_names[0]}",
-                  start=x0, window=window, equal_aspect=False, minimum=[b_star, m_star],
-                  optimizer=optimizer, learning_rate=learning_rate, hyper=hyper,
-                  max_iter=max_iter, extra=extra)
+from descend.explorer._regression import explore_regression  # noqa: E402 (after _build)

@@ -118,14 +118,17 @@ def _function(name: str, n: int, exprs: list[sp.Expr], shape: str) -> str:
     return "\n".join(lines)
 
 
-def compile_functions(fun: Any) -> str:
-    """JavaScript defining ``DESCEND_FUNCS = {f, vg, h}`` for a :class:`SymbolicFunction`.
+def compile_functions(fun: Any, name: str = "DESCEND_FUNCS") -> str:
+    """JavaScript defining ``window.<name> = {f, vg, h}`` for a :class:`SymbolicFunction`
+    (``name`` one of ``DESCEND_FUNCS``, ``DESCEND_ZFUNCS``: the standardised loss).
 
     ``f(_v0, ...)`` is the value, ``vg`` returns ``[f, [∂f/∂v0, ...]]`` (one pass with shared
     subexpressions, as the Python ``value_and_grad``) and ``h`` the Hessian rows, or ``null``
     when the formula is too large for an exact Hessian (the page then differentiates the exact
     gradient numerically, as :meth:`SymbolicFunction.hessian` does).
     """
+    if name not in ("DESCEND_FUNCS", "DESCEND_ZFUNCS"):
+        raise ValueError(f"name={name!r}: DESCEND_FUNCS or DESCEND_ZFUNCS")
     variables = tuple(fun.variables)
     n = len(variables)
     f, _ = _rename(fun.expr, variables)
@@ -142,4 +145,4 @@ def compile_functions(fun: Any) -> str:
     else:
         hname = "null"
     body = "\n".join(parts)
-    return f"window.DESCEND_FUNCS = (function () {{\n{body}\nreturn {{f: f, vg: vg, h: {hname}}};\n}})();"
+    return f"window.{name} = (function () {{\n{body}\nreturn {{f: f, vg: vg, h: {hname}}};\n}})();"

@@ -20,6 +20,9 @@
   var SECOND = D.second || {};
   D.optimizers = D.optimizers.concat(Object.keys(SECOND).filter(function (m) { return D.optimizers.indexOf(m) < 0; }));
   LABEL.newton = "Newton (trust region)"; LABEL.bfgs = "BFGS (quasi-Newton)";
+  // The regression page's standardised view: D and FN swap to the loss on z = (x − mean)/std
+  // (descend fit's coordinates; D.standardised holds its window, L, start, rates, runs).
+  var D0 = D, FN0 = FN, ZD = D.standardised ? Object.assign({}, D, D.standardised) : null;
 
   // ------------------------------------------------------------------ numbers and text
   function fmt(v, d) {
@@ -260,7 +263,7 @@
     start: D.start.slice(), cursor: D.start.slice(), optimizer: D.optimizer,
     lr: D.learning_rate, hp: Object.assign({}, D.hyper), maxIter: D.max_iter,
     race: !!(D.race && D.race.length), raceSet: raceSetOf(D.race || ["gd", "momentum", "adam"]), runs: [], sel: 0,
-    reveal: Infinity, hover: -1, focus: false, armijo: !!D.line_search
+    reveal: Infinity, hover: -1, focus: false, armijo: !!D.line_search, std: false, lrOf: [D.learning_rate, ZD && ZD.learning_rate]
   };
   // the rate a run of `name` uses: gradient descent takes descend's line search when it is on
   function rateFor(name) { return S.armijo && name === "gd" ? "armijo" : S.lr; }
@@ -294,7 +297,9 @@
   var gradText = D.gradient_formula.map(function (g, i) {
     return "∂f/∂" + VARS[i] + " = " + pretty(g);
   }).join(",   ");
-  app.appendChild(el("p", { cls: "sub", text: (REG ? "loss " : "") + fx + " = " + (D.display_formula || pretty(D.formula)) }));
+  var formulaP = el("p", { cls: "sub", id: "formula" });
+  function formulaText() { formulaP.textContent = (REG ? "loss " : "") + fx + " = " + (D.display_formula || pretty(D.formula)); }
+  formulaText(); app.appendChild(formulaP);
   if (!REG) app.appendChild(el("p", { cls: "sub", text: "gradient: " + gradText }));
   app.appendChild(el("p", { cls: "sub", text: (N === 2 ? "Click the map (or focus it and use the arrow keys, then Enter) to start a descent there. " :
     "Click the curve (or focus it and use ← →, then Enter) to start a descent there. ") +
@@ -331,8 +336,9 @@
   var btnLrHalf = tool("lr-half", "γ ÷ 2", "halve the learning rate"), btnLrDouble = tool("lr-double", "γ × 2", "double the learning rate");
   var toolbar = el("div", { cls: "row maptools", id: "maptools", role: "toolbar", "aria-label": "map tools" },
     [btnZoomIn, btnZoomOut, btnZoomReset, btnPan, btnPlay, speedSelect, btnLrHalf, btnLrDouble, btnPng, btnSvg, btnProjector, exportLink]);
+  var mapTitle = el("h2", { text: REG ? "The loss over (intercept b, slope m)" : (N === 2 ? "Contour map" : "The curve") });
   left.appendChild(el("div", { cls: "card o1" }, [
-    el("h2", { text: REG ? "The loss over (intercept b, slope m)" : (N === 2 ? "Contour map" : "The curve") }),
+    mapTitle,
     toolbar, mapWrap, readout, legend,
     el("p", { cls: "hint", text: "Keys on the map: arrows move the cursor (Shift: faster), Enter or Space starts, [ ] previous/next step, Home/End first/last." }),
     el("p", { cls: "hint", id: "viewhint", text: "Zoom: wheel, pinch, + − or the keys + − 0; pan: drag with Shift (or in pan mode), Alt + arrows. Drag the white start dot to move the start: the runs follow live." })
@@ -386,22 +392,29 @@
     void i;
   });
   var fairBox = el("input", { type: "checkbox", id: "race-fair" });
-  var fairRule = "each optimizer runs at its own γ: of the grid {1, 2, 5}×10ᵏ from " + fmt(D.lr_range[0], 3) + " to " + fmt(D.lr_range[1], 3) +
-    ", the γ whose run converges in the fewest steps (the smaller γ on a tie); if none converges, the one with the lowest final loss among the runs that neither diverge nor oscillate. " +
-    "Each run is the page's descent, which equals descend.minimize's. Newton and BFGS need no γ.";
-  var fairShort = "of {1, 2, 5}×10ᵏ from " + fmt(D.lr_range[0], 3) + " to " + fmt(D.lr_range[1], 3) +
-    ", the γ that converges in the fewest steps, else the lowest final loss without diverging or oscillating";
+  var fairRule, fairShort;
+  function fairTexts() { // the grid of rates follows the slider's range (it changes when standardising)
+    var g = "{1, 2, 5}×10ᵏ from " + fmt(D.lr_range[0], 3) + " to " + fmt(D.lr_range[1], 3);
+    fairRule = "each optimizer runs at its own γ: of the grid " + g +
+      ", the γ whose run converges in the fewest steps (the smaller γ on a tie); if none converges, the one with the lowest final loss among the runs that neither diverge nor oscillate. " +
+      "Each run is the page's descent, which equals descend.minimize's. Newton and BFGS need no γ.";
+    fairShort = "of " + g + ", the γ that converges in the fewest steps, else the lowest final loss without diverging or oscillating";
+  }
+  fairTexts();
   var fairRow = el("div", { cls: "row" }, [el("label", { "for": "race-fair" }, [fairBox, document.createTextNode(" fair race: each at its own tuned γ")])]);
   var fairNote = el("p", { cls: "hint", id: "fair-rule", text: "Fair race: " + fairRule });
   S.fair = !!D.fair; fairBox.checked = S.fair; fairNote.hidden = !S.fair;
   fairBox.addEventListener("change", function () { S.fair = fairBox.checked; fairNote.hidden = !S.fair; if (S.fair && !S.race) { S.race = raceBox.checked = true; updateControls(); } rerun(); });
   var raceText = document.createTextNode(" race several optimizers from the same start (same γ):");
   var statusBox = el("div", { cls: "status", id: "status", role: "status", "aria-live": "polite" });
+  var stdBox = el("input", { type: "checkbox", id: "standardise" }), stdNote = ZD ? el("p", { cls: "hint", id: "standardise-note", "aria-live": "polite" }) : null;
+  var stdRow = ZD ? el("div", { cls: "row" }, [el("label", { "for": "standardise" }, [stdBox, document.createTextNode(" standardise " + D.regression.x_name +
+    ": z = (" + D.regression.x_name + " − mean)/std, as descend fit does")])]) : null;
   var btnBack = el("button", { type: "button", id: "prev", text: "◀ step" });
   var btnNext = el("button", { type: "button", id: "next", text: "step ▶" });
   var btnReset = el("button", { type: "button", id: "reset", text: "reset" });
   right.appendChild(el("div", { cls: "card o2" }, [
-    el("h2", { text: "Settings" }), controls,
+    el("h2", { text: "Settings" }), stdRow, stdNote, controls,
     el("div", { cls: "row" }, [el("label", { "for": "lr-number", text: "γ exactly" }), lrNumber,
       el("label", { "for": "max-iter", text: "max steps" }), maxNumber]),
     el("div", { cls: "row" }, [el("label", { "for": "lr-armijo" }, [lsBox, document.createTextNode(" γ by line search (armijo)")])]), lsNote,
@@ -819,13 +832,13 @@
     var run = S.runs[0], text = "";
     if (run) {
       // while a run is being drawn the line follows it; afterwards it shows the selected step
-      var k = isFinite(S.reveal) ? visibleCount(run) - 1 : Math.min(S.sel, run.xs.length - 1), bm = run.xs[k];
+      var k = isFinite(S.reveal) ? visibleCount(run) - 1 : Math.min(S.sel, run.xs.length - 1), bm = userLine(run.xs[k]);
       var q = clip([view.x0, bm[0] + bm[1] * view.x0], [view.x1, bm[0] + bm[1] * view.x1]);
       if (q) {
         var A = toPx(q.a[0], q.a[1]), B = toPx(q.b[0], q.b[1]);
         ctx.strokeStyle = "#D55E00"; ctx.lineWidth = 2.5; ctx.beginPath(); ctx.moveTo(A[0], A[1]); ctx.lineTo(B[0], B[1]); ctx.stroke();
       }
-      text = "step " + k + ": " + R.y_name + " ≈ " + fmt(bm[0]) + " + " + fmt(bm[1]) + "·" + R.x_name +
+      text = "step " + k + ": " + lineText(run.xs[k]) +
         "   (mean squared error " + fmt(run.fs[k]) + ")" + (q ? "" : " — the line is off this chart");
     }
     ctx.restore();
@@ -1111,7 +1124,7 @@
       out.push("γ is at or above the stability limit: lower it below " + fmt(lim.value) + ".");
     } else if (run.name === "gd" && D.L !== null && N === 2 && lam.value > 0) {
       var l2 = eig(hessian(S.start))[1].value, inv = 1 / lam.value;
-      if (l2 > 0) out.push("The shallow direction (λ₂ = " + fmt(l2) + ") shrinks only by |1 − γλ₂| = " + fmt(Math.abs(1 - lr * l2), Math.abs(1 - Math.abs(1 - lr * l2)) < 1e-3 ? 7 : 4) + " per step. " +
+      if (l2 > 0) out.push("The shallow direction (λ₂ = " + fmt(l2) + ") shrinks only by |1 − γλ₂| = " + fmt(Math.abs(1 - lr * l2), Math.max(4, Math.min(15, 2 + Math.ceil(-Math.log10(Math.abs(1 - Math.abs(1 - lr * l2))))))) + " per step. " +
         (Math.abs(lr - inv) > 0.1 * inv ? "Try γ near 1/L = " + fmt(inv) + ", or momentum." : "γ is already near 1/L; try momentum, or allow more steps."));
     } else if (run.name === "momentum" || run.name === "nesterov") {
       var rate = Math.sqrt(run.hp.momentum);
@@ -1132,8 +1145,8 @@
     if (V === "elsewhere") return { text: out.join(" "), cls: "" };
     if (V === "diverged") {
       cls = "bad"; explainDiverged(run, lam, lim, where, adaptive, out);
-      if (REG) out.push("In raw units L is huge because " + D.regression.x_name + " runs into the thousands: standardising it ((x − mean)/std) brings L near 2, " +
-        "so γ = 0.1 works — tutorial 001's lesson; descend fit standardises by default.");
+      if (ZD && !S.std && D0.L > 10 * ZD.L) out.push("L is large because " + D.regression.x_name + " is far from 1 (L ≈ 2·mean(" + D.regression.x_name + "²)): standardising it (the box in Settings) brings L to " +
+        fmt(ZD.L) + ", so γ = 0.1 works — tutorial 001's lesson; descend fit standardises by default.");
     }
     else if (V === "unbounded_below") { cls = "bad"; out.push("f keeps falling along the path: it is unbounded below, so there is no minimum to find."); }
     else if (V === "undefined_start") { cls = "bad"; out.push("f or its gradient is not a finite number at " + vec(run.xs[0]) + "; start somewhere else."); }
@@ -1160,6 +1173,7 @@
       else explainBudget(run, lam, lim, adaptive, out);
     }
     else if (V === "stalled") out.push("The loss stopped moving, but |∇f| = " + fmt(run.gns[n]) + " is not small (gtol = " + fmt(D.gtol) + "): a plateau, or steps too small to show progress.");
+    if (REG && S.std && isFinite(fEnd)) out.push("In " + D.regression.x_name + "'s units the line it ended on is " + lineText(xEnd, true) + ".");
     if (run.armijo) out.push("The step t was chosen by the line search at every step (" + (run.rates.length ? "from " + fmt(Math.min.apply(null, run.rates), 3) + " to " + fmt(Math.max.apply(null, run.rates), 3) : "none taken") +
       "), so no fixed γ and no 2/L limit apply; each accepted step lowered f." + (run.noStep ? " The last search found no step that lowers f: the gradient is at the precision limit of f." : ""));
     else if (V !== "diverged" && V !== "unbounded_below" && V !== "undefined_start") {
@@ -1171,7 +1185,7 @@
   function drawTable() {
     while (table.rows.length) table.deleteRow(0);
     var run = S.runs[0]; if (!run) return;
-    tableCap.textContent = "Iterates of " + optName(run) + " from " + vec(run.xs[0]) + " with learning rate " + (run.armijo ? "chosen by the line search (armijo)" : fmt(run.lr));
+    tableCap.textContent = "Iterates of " + optName(run) + " from " + vec(run.xs[0]) + " with learning rate " + (run.armijo ? "chosen by the line search (armijo)" : fmt(run.lr)) + (S.std ? "; b and m on z" : "");
     var head = table.createTHead().insertRow();
     ["k"].concat(VARS, ["f", "|∇f|"]).forEach(function (h) { var th = document.createElement("th"); th.scope = "col"; th.textContent = h; head.appendChild(th); });
     var body = table.tBodies[0] || table.appendChild(document.createElement("tbody"));
@@ -1243,6 +1257,44 @@
     }
   }
   lsBox.addEventListener("change", function () { S.armijo = lsBox.checked; updateControls(); rerun(); });
+  // ------------------------------------------------------------------ standardise (regression)
+  // A line on z = (x − mean)/std is the line b − m·mean/std + (m/std)·x in the data's units
+  // (descend.models._problem.Standardizer.to_user); a difference of a few ulps is shown as 0.
+  function userLine(x) {
+    if (!S.std) return x;
+    var t = x[1] * ZD.mean / ZD.std, b = x[0] - t;
+    return [Math.abs(b) <= 1e-14 * (Math.abs(x[0]) + Math.abs(t)) ? 0 : b, x[1] / ZD.std];
+  }
+  function lineText(x, units) { // "price ≈ b + m·z = B + M·size" on z; units: only the last
+    var R = D.regression, u = userLine(x), raw = fmt(u[0]) + " + " + fmt(u[1]) + "·" + R.x_name;
+    return R.y_name + " ≈ " + (S.std && !units ? fmt(x[0]) + " + " + fmt(x[1]) + "·z = " : "") + raw;
+  }
+  function stdWords() {
+    var x = D0.regression.x_name, zx = "z = (" + x + " − " + fmt(ZD.mean) + ")/" + fmt(ZD.std);
+    var raw = "L = " + fmt(D0.L) + " and 2/L = " + fmt(2 / D0.L), z = "L = " + fmt(ZD.L) + " and 2/L = " + fmt(2 / ZD.L);
+    if (!S.std) return "In " + x + "'s own units " + raw + ". Standardising, " + zx + ", makes " + z + " whatever the units: tutorial 001's lesson.";
+    return "Standardised: " + zx + " (the mean and population std, as descend fit does), so b and m are now the intercept and slope on z, and the map, " +
+      "start, slider (" + fmt(lrLo, 3) + " to " + fmt(lrHi, 3) + ", its own γ) and formulas are on z: " + z + ", where in " + x + "'s units " + raw +
+      ". The least-squares line is the same: " + lineText(ZD.minimum) + ".";
+  }
+  // on: the loss on z (descend fit's coordinates) or back in raw units; keep: the same line as
+  // the current start (b + m·mean, m·std on z), else the view's own start (a link, reset)
+  function setStd(on, keep) {
+    on = !!(on && ZD);
+    if (on !== S.std) {
+      var s = S.start;
+      S.lrOf[+S.std] = S.lr;
+      S.std = on; D = on ? ZD : D0; FN = on ? window.DESCEND_ZFUNCS : FN0; SECOND = D.second || {};
+      S.start = !keep ? D.start.slice() : on ? [s[0] + s[1] * ZD.mean, s[1] * ZD.std] : [s[0] - s[1] * ZD.mean / ZD.std, s[1] / ZD.std];
+      S.cursor = S.start.slice(); S.sel = 0; S.lr = S.lrOf[+on];
+      lrLo = Math.min(D.lr_range[0], S.lr / 10); lrHi = Math.max(D.lr_range[1], S.lr * 10);
+      view.x0 = D.window[0][0]; view.x1 = D.window[0][1]; view.y0 = D.window[1][0]; view.y1 = D.window[1][1]; grid = null;
+      formulaText(); fairTexts(); fairNote.textContent = "Fair race: " + fairRule;
+      mapTitle.textContent = "The loss over (intercept b, slope m" + (on ? " on z)" : ")");
+    }
+    if (ZD) { stdBox.checked = on; stdNote.textContent = stdWords(); }
+  }
+  stdBox.addEventListener("change", function () { setStd(stdBox.checked, true); updateControls(); rerun(); });
   optSelect.addEventListener("change", function () { S.optimizer = optSelect.value; updateControls(); rerun(); });
   lrRow.input.addEventListener("input", function () { S.lr = tToLr(+lrRow.input.value); updateControls(); rerun(true); });
   lrNumber.addEventListener("change", function () {
@@ -1259,6 +1311,7 @@
   btnBack.addEventListener("click", function () { select(S.sel - 1); });
   btnNext.addEventListener("click", function () { select(S.sel + 1); });
   btnReset.addEventListener("click", function () {
+    setStd(!!D0.scaled, false); S.lrOf = [D0.learning_rate, ZD && ZD.learning_rate];
     S.lr = D.learning_rate; S.armijo = !!D.line_search; S.hp = Object.assign({}, D.hyper); S.optimizer = D.optimizer; optSelect.value = S.optimizer;
     muRow.input.value = String(S.hp.momentum); b1Row.input.value = String(S.hp.b1); b2Row.input.value = String(S.hp.b2);
     alphaRow.input.value = String(S.hp.alpha); wdRow.input.value = String(S.hp.weight_decay);
@@ -1317,7 +1370,7 @@
     return out;
   }
   var FAIR = {};
-  function fairKey(name) { return [name, S.start.join(","), S.maxIter, JSON.stringify(S.hp)].join("|"); }
+  function fairKey(name) { return [name, S.std, S.start.join(","), S.maxIter, JSON.stringify(S.hp)].join("|"); }
   function tuned(name) {
     if (SECOND[name]) return NaN;
     var key = fairKey(name); if (FAIR[key]) return FAIR[key].lr;
@@ -1636,8 +1689,8 @@
         unbounded: r.status === "unbounded", nit: r.xs.length - 1, verdict: r.verdict, kind: r.judged.kind || null,
         words: statusWord(r), explanation: explain(r).text };
     },
-    iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, verdict: r.verdict, optimizer: r.name, learning_rate: r.armijo ? "armijo" : r.lr, rates: r.rates, races: S.runs.length } : null; },
-    state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, line_search: S.armijo, hyper: S.hp, selected: S.sel, race: S.race,
+    iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, verdict: r.verdict, optimizer: r.name, learning_rate: r.armijo ? "armijo" : r.lr, rates: r.rates, races: S.runs.length, standardised: S.std } : null; },
+    state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, line_search: S.armijo, standardised: S.std, hyper: S.hp, selected: S.sel, race: S.race,
       fair: !!S.fair, view: [view.x0, view.x1, view.y0, view.y1], reveal: isFinite(S.reveal) ? S.reveal : null, playing: PLAY.playing, speed: PLAY.speed,
       projector: UI.projector, fontScale: UI.fs, labels: LABELS.map(function (b) { return b.slice(); }), marks: MARKS.map(function (b) { return b.slice(); }), colorbar: colorbarTicks(),
       runs: S.runs.map(function (r) { return { name: r.name, learning_rate: r.armijo ? "armijo" : r.lr, verdict: r.verdict, nit: r.xs.length - 1, x: r.xs }; }) }; },
@@ -1657,6 +1710,7 @@
     Object.keys(HP).forEach(function (k) { parts.push(k + "=" + S.hp[HP[k]]); });
     if (S.race) parts.push("r=" + D.optimizers.filter(function (o) { return S.raceSet[o]; }).join(","));
     if (S.fair) parts.push("fair=1");
+    if (S.std) parts.push("z=1");
     var w = D.window, v = [view.x0, view.x1].concat(N === 2 ? [view.y0, view.y1] : []);
     if (v[0] !== w[0][0] || v[1] !== w[0][1] || (N === 2 && (v[2] !== w[1][0] || v[3] !== w[1][1]))) parts.push("v=" + v.map(function (z) { return +z.toPrecision(8); }).join(","));
     if (UI.projector) parts.push("pj=1");
@@ -1664,6 +1718,7 @@
   }
   function readHash() {
     var h = (location.hash || "").replace(/^#/, ""); if (!h) return;
+    setStd(/(^|&)z=1(&|$)/.test(h), false); // first: s= and lr= are in that view's coordinates (no z: raw, as every older link)
     h.split("&").forEach(function (kv) {
       var i = kv.indexOf("="), k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1)), x = +v;
       if (k === "s") { var p = v.split(",").map(Number); if (p.length === N && p.every(isFinite)) { S.start = p; S.cursor = p.slice(); } }
@@ -1691,6 +1746,7 @@
   }
   window.addEventListener("hashchange", function () { readHash(); updateControls(); rerun(true); });
   raceBox.checked = S.race;
+  setStd(!!D0.scaled, false);
   readHash();
   updateControls();
   startAt(S.start);
