@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import typer
+from typer.core import TyperCommand
 
 from descend.cli.app import app, fail, out, parse_floats
 
@@ -15,9 +16,22 @@ _LESSON_HELP = ("A guided lesson instead of TARGET: tangent, step, bowl, zigzag,
                 "saddle, local-minimum, momentum or adam.")
 _LESSONS_HELP = ("List the lessons; with --html DIR/index.html, write an index and every lesson "
                  "beside it.")
+_SCALE_HELP = ("Data file: open with the feature standardised, z = (x - mean)/std, as descend fit "
+               "does by default (the page's box switches back) [default: raw units].")
 
 
-@app.command("explore")
+class _ExploreCommand(TyperCommand):
+    """``--lesson`` without a name (last, or before another option) is read as ``--lesson=``:
+    the command then lists the lessons (click alone says "requires an argument", or takes the
+    next option, ``--html``, for the name)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        args = ["--lesson=" if a == "--lesson" and (i + 1 == len(args) or args[i + 1].startswith("-"))
+                else a for i, a in enumerate(args)]
+        return super().parse_args(ctx, args)
+
+
+@app.command("explore", cls=_ExploreCommand)
 def explore_command(
     target: str = typer.Argument(
         None, help="A function of one or two variables, e.g. 'x**2 + x*y + y**2', or a CSV file."
@@ -47,6 +61,7 @@ def explore_command(
     force: bool = typer.Option(False, "--force", help="Replace an existing page."),
     lesson: str = typer.Option(None, "--lesson", help=_LESSON_HELP),
     lessons: bool = typer.Option(False, "--lessons", help=_LESSONS_HELP),
+    scale: bool = typer.Option(False, "--scale", help=_SCALE_HELP),
 ) -> None:
     """Write an offline page to play with TARGET: click to descend, slide the learning rate.
 
@@ -56,14 +71,23 @@ def explore_command(
 
     Example: descend explore --lesson saddle --html saddle.html
 
+    Example: descend explore examples/houses.csv --scale --html houses.html
+
     Example: descend explore --lessons --html lessons/index.html
     """
+    if lesson == "":  # --lesson without a name: the list of lessons, as --lessons shows it
+        if html_path is not None:
+            from descend.explorer.lessons import LESSONS
+
+            fail(f"--lesson needs a lesson's name: {', '.join(ls.name for ls in LESSONS)}; e.g. "
+                 "--lesson saddle --html saddle.html (--lessons --html DIR/index.html writes them all)")
+        lesson, lessons = None, True
     if lesson is not None or lessons:
         settings = {"--start": start, "--optimizer": optimizer != "gd", "--lr": lr,
                     "--max-iter": max_iter != 200, "--xlim": xlim, "--ylim": ylim,
                     "--variables": variables, "--x": x, "--y": y, "--momentum": momentum != 0.9,
                     "--b1": b1 != 0.9, "--b2": b2 != 0.999, "--race": race, "--title": title,
-                    "--note": note}
+                    "--note": note, "--scale": scale}
         _lessons(target, html_path, lesson, force, settings)
         return
     _plan_page(target, html_path, force)
@@ -87,6 +111,7 @@ def explore_command(
         title=title,
         note=note,
         fair=fair,
+        scale=scale,
     )
     written = page.save(html_path, force=force)
     out.print(f"wrote {written} ({len(page.html) / 1024:.0f} KB, works offline)", markup=False)
