@@ -112,6 +112,9 @@ def _standardised(X: Any, Y: Any, x0: list[float], names: tuple[str, str], n: in
     fun, mean, std = made
     z0 = [x0[0] + x0[1] * mean, x0[1] * std]
     (b_star, m_star), window = _line_window((X - mean) / std, Y, z0)
+    # a square window: the Hessian is 2·I on z, so the contours are circles (a round bowl)
+    half = max(window[0][1] - b_star, window[1][1] - m_star)
+    window = [[b_star - half, b_star + half], [m_star - half, m_star + half]]
     x_name, y_name = names
     part = {
         "mean": mean, "std": std, "formula": fun.formula,
@@ -121,6 +124,15 @@ def _standardised(X: Any, Y: Any, x0: list[float], names: tuple[str, str], n: in
         "display_formula": f"(1/{n}) Σᵢ (b + m·zᵢ − {y_name}ᵢ)²,  zᵢ = ({x_name}ᵢ − mean)/std",
     }
     return part, compile_functions(fun, "DESCEND_ZFUNCS")
+
+
+def _shown(X: Any, Y: Any, names: tuple[str, str], source: str,
+           solution: list[float]) -> dict[str, Any]:
+    """The data chart's block: at most :data:`SHOWN_ROWS` points, the names, the answer."""
+    step = max(1, X.shape[0] // SHOWN_ROWS)
+    return {"x": [float(v) for v in X[::step]], "y": [float(v) for v in Y[::step]],
+            "x_name": names[0], "y_name": names[1], "rows": int(X.shape[0]), "source": source,
+            "solution": solution}
 
 
 def explore_regression(
@@ -183,17 +195,8 @@ def explore_regression(
     if scale and not zpart:
         raise InputError(f"scale=True: the feature {names[0]!r} is constant (std 0), so it "
                          "cannot be standardised; leave scale off")
-    step = max(1, n // SHOWN_ROWS)
     extra = {
-        "regression": {
-            "x": [float(v) for v in X[::step]],
-            "y": [float(v) for v in Y[::step]],
-            "x_name": names[0],
-            "y_name": names[1],
-            "rows": int(n),
-            "source": str(table.source),
-            "solution": [b_star, m_star],
-        },
+        "regression": _shown(X, Y, names, str(table.source), [b_star, m_star]),
         "display_formula": f"(1/{n}) Σᵢ (b + m·{names[0]}ᵢ − {names[1]}ᵢ)²",
         "standardised": zpart or None,
         "scaled": bool(scale),

@@ -635,7 +635,7 @@
   function drawAxes(ctx, names) {
     ctx.save(); ctx.fillStyle = "#1b2430"; ctx.strokeStyle = "#1b2430"; ctx.font = font(11);
     ctx.strokeRect(M.l, M.t, pw(), ph());
-    ticks(view.x0, view.x1, 6).forEach(function (v) {
+    ticks(view.x0, view.x1, Math.max(2, Math.min(6, Math.floor(pw() / (60 * UI.fs))))).forEach(function (v) { // no overlap on a phone
       var p = toPx(v, view.y0); ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(p[0], p[1] + 4); ctx.stroke();
       ctx.textAlign = "center"; ctx.fillText(tickFmt(v), p[0], p[1] + 4 + 11 * UI.fs);
     });
@@ -654,6 +654,9 @@
   function drawMap() {
     var aspect = REG ? 0.8 : (N === 2 ? 1 : 0.75);
     margins(N === 2);
+    if (S.std) { // standardised: a square window drawn square, so the round bowl looks round
+      var w = Math.max(240, mapCanvas.parentNode.clientWidth || 300); aspect = (w - M.l - M.r + M.t + M.b) / w;
+    }
     var c = setupCanvas(mapCanvas, aspect);
     geom.W = c.W; geom.H = c.H;
     paintMap(c.ctx);
@@ -846,7 +849,7 @@
     view.x0 = saved.x0; view.x1 = saved.x1; view.y0 = saved.y0; view.y1 = saved.y1; geom.W = g.W; geom.H = g.H;
     margins(N === 2);
     dataCaption.textContent = text + "  (" + R.rows + " rows from " + R.source + "; the least-squares line is " +
-      R.y_name + " ≈ " + fmt(R.solution[0]) + " + " + fmt(R.solution[1]) + "·" + R.x_name + ")";
+      R.y_name + " ≈ " + fmt(ZD ? ulps0(R.solution[0], R.solution[1] * ZD.mean) : R.solution[0]) + " + " + fmt(R.solution[1]) + "·" + R.x_name + ")";
   }
 
   // ------------------------------------------------------------------ loss curve (SVG)
@@ -1260,10 +1263,11 @@
   // ------------------------------------------------------------------ standardise (regression)
   // A line on z = (x − mean)/std is the line b − m·mean/std + (m/std)·x in the data's units
   // (descend.models._problem.Standardizer.to_user); a difference of a few ulps is shown as 0.
+  function ulps0(b, t) { return Math.abs(b) <= 1e-14 * Math.abs(t) ? 0 : b; } // b = (a − t), 0 to rounding
   function userLine(x) {
     if (!S.std) return x;
-    var t = x[1] * ZD.mean / ZD.std, b = x[0] - t;
-    return [Math.abs(b) <= 1e-14 * (Math.abs(x[0]) + Math.abs(t)) ? 0 : b, x[1] / ZD.std];
+    var t = x[1] * ZD.mean / ZD.std;
+    return [ulps0(x[0] - t, Math.abs(x[0]) + Math.abs(t)), x[1] / ZD.std];
   }
   function lineText(x, units) { // "price ≈ b + m·z = B + M·size" on z; units: only the last
     var R = D.regression, u = userLine(x), raw = fmt(u[0]) + " + " + fmt(u[1]) + "·" + R.x_name;
