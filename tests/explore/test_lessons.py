@@ -50,16 +50,19 @@ def test_every_reveal_run_is_the_engines(qs):
     for ls in LESSONS:
         for q in qs[ls.name]:
             s, e = q["state"], q["engine"]
-            f = ls.target if ls.target != "houses" else _houses_formula()
+            f = ls.target if ls.target != "houses" else _houses_formula(s["scaled"])
             r = _min(f, s["start"], s["learning_rate"], s["optimizer"], s["max_iter"],
                      variables=("b", "m") if ls.target == "houses" else None)
             assert (str(r.verdict), r.nit) == (e["verdict"], e["nit"]), (ls.name, q["prompt"])
             assert q["kind"] == "number" or 0 <= q["answer"] < len(q["choices"])
 
 
-def _houses_formula():
+def _houses_formula(scaled=False):
+    """The houses' mean squared error over (b, m); scaled: on z = (size − mean)/std."""
     rows = np.loadtxt(EXAMPLES / "houses.csv", delimiter=",", skiprows=1)
-    return "(" + " + ".join(f"(b + {x:g}*m - {y:g})**2" for x, y in rows) + f")/{len(rows)}"
+    x = (rows[:, 0] - rows[:, 0].mean()) / rows[:, 0].std() if scaled else rows[:, 0]
+    terms = [f"(b + {float(xi)!r}*m - {y:g})**2" for xi, y in zip(x, rows[:, 1], strict=True)]
+    return "(" + " + ".join(terms) + f")/{len(rows)}"
 
 
 def test_tangent(qs):
@@ -123,6 +126,17 @@ def test_houses(qs):
     assert std.coef_[0] == pytest.approx(m, rel=1e-9)
     assert _chosen(std_q) == "$166.67 per square foot, base price $0"
     assert "342×" in raw_q["reveal"] and f"{1e-4 / limit:.3g}" == "342"
+    # the second reveal opens the run it asked about: standardised, γ = 0.1, from (0, 0) on z,
+    # checked against the fit engine's standardised run with the page's stopping rules
+    assert std_q["state"] == {**std_q["state"], "start": [0.0, 0.0], "learning_rate": 0.1,
+                              "scaled": True}
+    assert raw_q["state"]["scaled"] is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        page_rules = descend.LinearRegression(learning_rate=0.1, optimizer="gd", tol=1e-10,
+                                              n_iter_no_change=100, gtol=1e-6,
+                                              max_iter=200).fit(X[:, None], y)
+    assert std_q["engine"] == {"verdict": str(page_rules.verdict_), "nit": page_rules.n_iter_}
 
 
 def test_houses_rows_are_the_examples(qs):
@@ -153,6 +167,11 @@ def test_local_minimum(qs):
     assert f(roots[0]) < f(roots[2])  # the left one is deeper
     assert _chosen(where).startswith("in the nearer valley")
     assert str(r.verdict) == "converged" and _chosen(called).startswith("yes")
+    # both predictions are about the run from x = 2, so both reveals open the map on it and
+    # check the page's run against that run (the second reveal opened x = −2's before)
+    for q in (where, called):
+        assert q["state"]["start"] == [2.0]
+        assert q["engine"] == {"verdict": "converged", "nit": int(r.nit)}
 
 
 def test_momentum(qs):

@@ -100,7 +100,8 @@ def _check_reveal(page, q, k, pick):
     s = q["state"]
     page.wait_for_function(
         "s => { const t = window.descendExplorer.state(); return t.learning_rate === s.learning_rate"
-        " && t.optimizer === s.optimizer && t.start.join() === s.start.join(); }", arg=s)
+        " && t.optimizer === s.optimizer && t.start.join() === s.start.join()"
+        " && t.standardised === s.scaled; }", arg=s)
     shown = page.evaluate("() => window.descendExplorer.iterates()")
     assert shown["verdict"] == q["engine"]["verdict"] and len(shown["x"]) - 1 == q["engine"]["nit"]
 

@@ -75,12 +75,14 @@ def _vec(x: Any) -> str:
 
 
 def _state(lesson: Lesson, *, start: Sequence[float] | None = None, lr: float | None = None,
-           optimizer: str | None = None, race: Sequence[str] = ()) -> dict[str, Any]:
-    """The page state a reveal opens (written to the URL hash, read by the explorer)."""
+           optimizer: str | None = None, race: Sequence[str] = (),
+           scaled: bool = False) -> dict[str, Any]:
+    """The page state a reveal opens (written to the URL hash, read by the explorer);
+    ``scaled``: the regression page's standardised view (``z=1``), ``start`` then on z."""
     return {"start": [float(v) for v in (start if start is not None else lesson.start)],
             "learning_rate": float(lr if lr is not None else lesson.learning_rate),
             "optimizer": optimizer or lesson.optimizer, "max_iter": lesson.max_iter,
-            "race": list(race)}
+            "race": list(race), "scaled": bool(scaled)}
 
 
 def _engine(r: Any) -> dict[str, Any]:
@@ -341,13 +343,14 @@ def _houses(ls: Lesson) -> list[Question]:
                  f"${_dollars(b)} (back in your units, size = {_n(mean)} + {_n(sd)}·z) — the "
                  "tutorial's printed answer, which its own raw-units code cannot reach. "
                  "Standardised, the curvature is 2 in both directions, so 2/L = 1. The map now "
-                 "shows raw units at a stable γ = 2·10⁻⁷: the loss falls from "
+                 "shows this run on z (the standardise box ticked). Untick it for raw units, "
+                 "where even a stable γ = 2·10⁻⁷ crawls: the loss falls from "
                  f"{_n(crawl.history.fun[0])} to {_n(crawl.fun)}, yet after {crawl.nit} steps "
                  f"it is {_word(crawl.verdict)}: b = {_n(crawl.x[0], 3)} where the answer is 0. "
                  f"Along the shallow direction the curvature is only {_n(lam[0])} against "
                  f"L = {_n(lam[1])}, so each step there keeps 1 − γ·{_n(lam[0])} = "
                  f"{_n(1 - 2e-7 * lam[0], 9)} of the distance.",
-                 _state(ls, lr=2e-7), _engine(crawl))
+                 _state(ls, start=[0.0, 0.0], lr=0.1, scaled=True), _engine(std))
     return [q1, q2]
 
 
@@ -394,8 +397,8 @@ def _local(ls: Lesson) -> list[Question]:
                  0 if v == "converged" else 1 if v != "converged" else None,
                  f"{_said(v)}: converged means a local minimum — |∇f| under 10⁻⁶ and positive "
                  "curvature where it stopped. No test at one point can see the other valley. "
-                 "Start left of the hump (x = −2) to find the deeper one, "
-                 f"{_n(right.fun - left.fun)} lower.", _state(ls, start=[-2.0]), _engine(left))
+                 "Start left of the hump (click x = −2 on the curve) to find the deeper one, "
+                 f"{_n(right.fun - left.fun)} lower.", _state(ls), _engine(right))
     return [q1, q2]
 
 

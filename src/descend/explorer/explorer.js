@@ -1684,14 +1684,19 @@
   if (window.ResizeObserver) new ResizeObserver(onResize).observe(mapWrap); else window.addEventListener("resize", onResize);
 
   // For tests and for curious learners in the console: pure runs and the page's state.
+  function pureRun(opts) {
+    var hp = Object.assign({}, D.hyper, opts.hyper || {});
+    var r = descend(opts.start || D.start, opts.optimizer || "gd", opts.learning_rate, hp, opts.max_iter || D.max_iter);
+    // descend names a fall without bound "diverged" too (its message says "unbounded below")
+    return { x: r.xs, fun: r.fs, grad_norm: r.gns, status: r.status === "unbounded" ? "diverged" : r.status,
+      unbounded: r.status === "unbounded", nit: r.xs.length - 1, verdict: r.verdict, kind: r.judged.kind || null,
+      words: statusWord(r), explanation: explain(r).text };
+  }
   window.descendExplorer = {
-    run: function (opts) {
-      var hp = Object.assign({}, D.hyper, opts.hyper || {});
-      var r = descend(opts.start || D.start, opts.optimizer || "gd", opts.learning_rate, hp, opts.max_iter || D.max_iter);
-      // descend names a fall without bound "diverged" too (its message says "unbounded below")
-      return { x: r.xs, fun: r.fs, grad_norm: r.gns, status: r.status === "unbounded" ? "diverged" : r.status,
-        unbounded: r.status === "unbounded", nit: r.xs.length - 1, verdict: r.verdict, kind: r.judged.kind || null,
-        words: statusWord(r), explanation: explain(r).text };
+    run: function (opts) { // opts.standardised: on z (true) or raw (false) whatever the page shows
+      var sw = ZD && opts.standardised !== undefined && !!opts.standardised !== S.std, keep = [D, FN, SECOND];
+      if (sw) { S.std = !S.std; D = S.std ? ZD : D0; FN = S.std ? window.DESCEND_ZFUNCS : FN0; SECOND = D.second || {}; }
+      try { return pureRun(opts); } finally { if (sw) { S.std = !S.std; D = keep[0]; FN = keep[1]; SECOND = keep[2]; } }
     },
     iterates: function () { var r = S.runs[0]; return r ? { x: r.xs, fun: r.fs, status: r.status === "unbounded" ? "diverged" : r.status, verdict: r.verdict, optimizer: r.name, learning_rate: r.armijo ? "armijo" : r.lr, rates: r.rates, races: S.runs.length, standardised: S.std } : null; },
     state: function () { return { start: S.start, cursor: S.cursor, optimizer: S.optimizer, learning_rate: S.lr, line_search: S.armijo, standardised: S.std, hyper: S.hp, selected: S.sel, race: S.race,

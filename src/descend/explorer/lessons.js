@@ -55,7 +55,7 @@
   // The explorer reads its whole state from the hash (and reruns on hashchange).
   function show(state) {
     var h = "s=" + state.start.join(",") + "&o=" + state.optimizer + "&lr=" + state.learning_rate +
-      "&n=" + state.max_iter + "&r=" + state.race.join(",");
+      "&n=" + state.max_iter + "&r=" + state.race.join(",") + (state.scaled ? "&z=1" : "");
     if (location.hash.replace(/^#/, "") === h) window.dispatchEvent(new HashChangeEvent("hashchange"));
     else location.hash = h;
   }
@@ -113,10 +113,10 @@
     var said = q.kind === "choice" ? q.choices[q.answer] : num(q.answer);
     out.appendChild(el("p", { cls: "lesson-verdict", text: (a.right ? "Right. " : "Not quite. ") + "You predicted “" + a.text + "”; descend says “" + said + "”." }));
     out.appendChild(el("p", { text: q.reveal }));
-    var s = q.state, run = X.run({ start: s.start, optimizer: s.optimizer, learning_rate: s.learning_rate, max_iter: s.max_iter });
+    var s = q.state, run = X.run({ start: s.start, optimizer: s.optimizer, learning_rate: s.learning_rate, max_iter: s.max_iter, standardised: !!s.scaled });
     var agree = q.engine && run.verdict === q.engine.verdict && run.nit === q.engine.nit;
     var from = s.start.length === 1 ? "x = " + num(s.start[0]) : "(" + s.start.map(num).join(", ") + ")";
-    var line = "On the map: " + s.optimizer + " from " + from + " at γ = " + num(s.learning_rate) +
+    var line = "On the map: " + s.optimizer + " from " + from + (s.scaled ? " on z" : "") + " at γ = " + num(s.learning_rate) +
       ", the page's own run: " + (WORDS[run.verdict] || run.verdict) + " after " + run.nit + " steps" +
       (q.engine ? (agree ? " — the same as descend.minimize." : " — descend.minimize says " + (WORDS[q.engine.verdict] || q.engine.verdict) + " after " + q.engine.nit + ".") : ".");
     out.appendChild(el("p", { cls: "lesson-run", id: "q" + k + "-run", text: line, "data-verdict": run.verdict, "data-nit": String(run.nit) }));
