@@ -1333,7 +1333,7 @@
     S.runs = names.map(function (nm) { return descend(S.start, nm, S.fair && S.race ? tuned(nm) : rateFor(nm), Object.assign({}, S.hp), S.maxIter); });
     S.sel = Math.min(S.sel, S.runs[0].xs.length - 1);
     if (anim) { cancelAnimationFrame(anim); anim = null; }
-    PLAY.playing = false; PLAY.follow = false;
+    PLAY.playing = false; PLAY.follow = false; playButton();
     var longest = Math.max.apply(null, S.runs.map(function (r) { return r.xs.length; }));
     if (instant || reduceMotion || longest < 3) { S.reveal = Infinity; renderAll(); return; }
     S.reveal = 1;
