@@ -195,3 +195,19 @@ def test_compacting_the_scripts_is_safe():
         code = compact(_asset(name))
         assert "`" not in code, name
         assert len(code) < len(_asset(name))
+
+
+def test_the_report_and_the_explorer_share_one_colour_map():
+    """Issue 23 ("three colour maps across outputs"): the fit/sweep report's surface uses the
+    explorer's stops, which test_classroom checks against matplotlib's YlGnBu_r (the plots')."""
+    import inspect
+
+    from descend.explorer._page import _asset
+    from descend.report import _page as report_page
+
+    def stops(text):
+        m = re.search(r"var (?:FIELD|CIVIDIS) = (\[\[.*?\]\]);", text)
+        assert m, "no colour stops found"
+        return json.loads(m.group(1))
+
+    assert stops(inspect.getsource(report_page)) == stops(_asset("explorer.js"))

@@ -180,7 +180,8 @@ _SCRIPT = r"""
   // Plain canvas drawing (no plotting library): the page stays ~100 KB instead of 5 MB.
   var D = JSON.parse(document.getElementById("descend-data").textContent);
   var COLORS = ["#D55E00", "#0072B2", "#CC79A7", "#009E73", "#E69F00", "#56B4E9", "#000000"];
-  var CIVIDIS = [[0, 32, 77], [35, 62, 110], [87, 92, 109], [124, 123, 120], [166, 157, 117], [211, 193, 100], [253, 234, 69]];
+  // descend's pictures' colour map, YlGnBu_r (plot._style.FIELD_CMAP; the explorer's too): one colour map in every output
+  var FIELD = [[8, 29, 88], [37, 52, 148], [34, 94, 168], [29, 145, 192], [65, 182, 196], [127, 205, 187], [199, 233, 180], [237, 248, 177], [255, 255, 217]];
   var runSel = document.getElementById("run"), slider = document.getElementById("iter");
   var iterText = document.getElementById("iterText");
   var cur = 0, curJ = 0;
@@ -214,8 +215,8 @@ _SCRIPT = r"""
     });
   }
   function cmap(t) {
-    t = Math.max(0, Math.min(1, t)) * (CIVIDIS.length - 1);
-    var i = Math.min(Math.floor(t), CIVIDIS.length - 2), u = t - i, a = CIVIDIS[i], b = CIVIDIS[i + 1];
+    t = Math.max(0, Math.min(1, t)) * (FIELD.length - 1);
+    var i = Math.min(Math.floor(t), FIELD.length - 2), u = t - i, a = FIELD[i], b = FIELD[i + 1];
     return [a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u, a[2] + (b[2] - a[2]) * u];
   }
 
