@@ -176,6 +176,8 @@ def test_standardised_page_equals_descend_fit(open_page, tmp_path, capsys, path)
     assert f"converged in {cli['nit']} steps" in status
     assert f"{slope:.4g}·{t.feature_names[0]}" in status  # the slope back in the data's units
     assert "z=1" in page.js("() => location.hash")
+    # a mean squared error is never negative: the loss curve stays on its log scale
+    assert min(it["fun"]) >= 0 and "f (log scale)" in page.page.text_content("#loss")
     assert page.errors == []
 
 

@@ -60,9 +60,14 @@ def _z_loss(X: Any, Y: Any) -> tuple[Any, float, float] | None:
     is constant (std 0: nothing to standardise).
 
     From the centred moments, as descend's fit computes it (``StatsObjective`` on
-    ``Standardizer.stats``): ``f(b, m) = (b − ȳ)² + S_zz·m² − 2·S_zy·m + S_yy`` with
-    ``S_zz = Σ(x − x̄)²/(n·std²)`` (1 up to rounding), ``S_zy = Σ(x − x̄)(y − ȳ)/(n·std)`` and
-    ``S_yy = Σ(y − ȳ)²/n``: four numbers whatever n is, each float as its exact rational.
+    ``Standardizer.stats``), ``f(b, m) = (b − ȳ)² + S_zz·m² − 2·S_zy·m + S_yy`` with
+    ``S_zz = Σ(x − x̄)²/(n·std²)`` (1 up to rounding), ``S_zy = Σ(x − x̄)(y − ȳ)/(n·std)``,
+    ``S_yy = Σ(y − ȳ)²/n``, written with the square completed:
+    ``f = (b − ȳ)² + S_zz·(m − m*)² + R``, ``m* = S_zy/S_zz`` and ``R`` the least-squares
+    loss (the mean squared residual, summed from the residuals, so ``R ≥ 0``). The same
+    function, but never below 0 and without the cancellation of ``S_yy − S_zy²/S_zz`` near the
+    minimum (the engine clamps that with ``max(quad, 0)``): four numbers whatever n is, each
+    float as its exact rational.
 
     >>> f, mean, std = _z_loss(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0]))
     >>> mean, round(std, 6), f.curvature_bound()
@@ -77,10 +82,12 @@ def _z_loss(X: Any, Y: Any) -> tuple[Any, float, float] | None:
     if not std > 0:
         return None
     szz = float(st.cxx[0, 0]) / (std * std) / n
-    szy, syy = float(st.cxy[0]) / std / n, float(st.cyy) / n
+    m_star = float(st.cxy[0]) / std / n / szz
+    z = (np.asarray(X, dtype=np.float64) - mean) / std
+    residual = float(np.mean((np.asarray(Y, dtype=np.float64) - st.mean_y - m_star * z) ** 2))
     b, m = real_symbol("b"), real_symbol("m")
-    loss = ((b - _exact(st.mean_y)) ** 2 + _exact(szz) * m**2 - 2 * _exact(szy) * m
-            + _exact(syy))
+    loss = ((b - _exact(st.mean_y)) ** 2 + _exact(szz) * (m - _exact(m_star)) ** 2
+            + _exact(residual))
     return SymbolicFunction(loss, ("b", "m"), text="mean squared error on z"), mean, std
 
 
