@@ -16,6 +16,15 @@ from typing import Any
 import numpy as np
 
 from descend.errors import InputError
+from descend.explorer._common import (
+    Explorer,
+    _build,
+    _decimal_gradient,
+    _defaults,
+    _float_list,
+    _rates,
+    _second_order,
+)
 
 __all__ = ["EXACT_ROWS", "SHOWN_ROWS", "explore_regression"]
 
@@ -110,7 +119,6 @@ def _standardised(X: Any, Y: Any, x0: list[float], names: tuple[str, str], n: in
     ``init`` is in the user's units; γ is ``learning_rate`` when given, else the default
     below ``1/L`` (0.1, tutorial 001's rate for standardised features).
     """
-    from descend.explorer import _decimal_gradient, _rates, _second_order
     from descend.explorer._jscode import compile_functions
 
     made = _z_loss(X, Y)
@@ -155,7 +163,7 @@ def explore_regression(
     b2: float = 0.999,
     max_iter: int = 200,
     scale: bool = False,
-) -> Any:
+) -> Explorer:
     """The explorer for a straight-line fit ``ŷ = b + m·x`` to data, by the mean squared error.
 
     The loss is ``f(b, m) = (1/n) Σ (b + m·x_i − y_i)²`` over the (intercept, slope) plane, a
@@ -183,7 +191,6 @@ def explore_regression(
         An :class:`~descend.explorer.Explorer`.
     """
     from descend.data import load_table
-    from descend.explorer import _build, _defaults, _float_list
 
     table = load_table(source, target=y, features=x)
     if table.d != 1:
