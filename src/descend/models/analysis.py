@@ -173,11 +173,35 @@ def fit_formula_file(
     cols = (plan.target, *plan.columns, *extra)
     if design is None:
         design = _learn_file(path, plan, cols, chunk_rows)
+    fast = _block_kernels(design)
+    if fast is not None:  # one compiled sweep per chunk and pass (models/_formula_pass.py)
+        from descend.models._formula_pass import kernel_moments, kernel_row_pass
+
+        kern, lay = fast
+        parts = kernel_moments(kern, path, cols, design, lay, spec, missing, chunk_rows)
+        model = _fit_parts(parts, design, spec, model, params, where=f"{path}: ")
+        model.row_pass_ = kernel_row_pass(kern, path, cols, design, lay,
+                                          row_pass(model, [], spec), missing, chunk_rows)
+        return model
     chunks = functools.partial(_file_chunks, path, cols, design, spec, missing, chunk_rows)
     parts = ((_moments(X, y) if X.shape[0] else None, part) for X, y, part, _ in chunks())
     model = _fit_parts(parts, design, spec, model, params, where=f"{path}: ")
     model.row_pass_ = row_pass(model, ((X, y, g) for X, y, _, g in chunks()), spec)
     return model
+
+
+def _block_kernels(design: Design) -> tuple[Any, Any] | None:
+    """``(compiled block kernels, their layout)`` where they apply to ``design`` and are
+    compiled (:func:`descend.kernels.block_kernels`), else ``None``: the NumPy path."""
+    from descend.data.block_columns import kernel_layout
+
+    lay = kernel_layout(design)
+    if lay is None:
+        return None
+    from descend.kernels import block_kernels
+
+    kern = block_kernels()
+    return None if kern is None else (kern, lay)
 
 
 def learn_file_design(path: str, formula: str, *, chunk_rows: int = 1 << 17) -> Design:
@@ -208,25 +232,33 @@ def _file_chunks(path: str, cols: tuple[str, ...], design: Design, spec: CovSpec
     """``(X, y, missing report, groups)`` per chunk of the file, ``X`` as
     :class:`~descend.data.blocks.Blocks` where the formula allows (one column per term, text
     categories), else dense through the formula library."""
-    from descend.data.blocks import blocks_from_arrow
     from descend.data.tables import iter_batches
 
     offset = 0
-    X: Any
-    words = [c for c, lv in design.levels if all(isinstance(v, str) for v in lv)
-             ] if design.layout() is not None else []
-    for batch in iter_batches(path, cols, chunk_rows=chunk_rows, dictionary=words):
-        got = blocks_from_arrow(design, batch, missing=missing, row_offset=offset, source=path)
-        if got is None:
-            frame = batch.to_pandas()
-            X, y, report, keep = design.rows(frame, missing=missing, row_offset=offset,
-                                             source=path)
-            groups = _groups(frame, spec, keep)
-        else:
-            X, y, report, keep = got
-            groups = _arrow_groups(batch, spec, keep)
+    for batch in iter_batches(path, cols, chunk_rows=chunk_rows, dictionary=text_levels(design)):
+        yield batch_rows(design, spec, batch, missing, offset, path)
         offset += batch.num_rows
-        yield X, y, report, groups
+
+
+def text_levels(design: Design) -> list[str]:
+    """The text columns a Parquet file should give as dictionary codes."""
+    if design.layout() is None:
+        return []
+    return [c for c, lv in design.levels if all(isinstance(v, str) for v in lv)]
+
+
+def batch_rows(design: Design, spec: CovSpec, batch: Any, missing: str, offset: int,
+               path: str) -> tuple[Any, Array, MissingReport, Any]:
+    """One record batch's ``(X, y, missing report, groups)`` (see :func:`_file_chunks`)."""
+    from descend.data.blocks import blocks_from_arrow
+
+    got = blocks_from_arrow(design, batch, missing=missing, row_offset=offset, source=path)
+    if got is None:
+        frame = batch.to_pandas()
+        X, y, report, keep = design.rows(frame, missing=missing, row_offset=offset, source=path)
+        return X, y, report, _groups(frame, spec, keep)
+    X, y, report, keep = got
+    return X, y, report, _arrow_groups(batch, spec, keep)
 
 
 def _arrow_groups(batch: Any, spec: CovSpec, keep: Any) -> Any:
