@@ -221,6 +221,7 @@ def _scores_kernel(V, C, offsets, w, coef, b, centre, gid, E, SX, tab, cnt,
     state[8] += n
 
 
+_flush_c: Any
 if HAVE_NUMBA:
     _flush_c = numba.njit(fastmath=FASTMATH, inline="always")(_flush)
 else:  # pragma: no cover - the facade takes the NumPy path without numba

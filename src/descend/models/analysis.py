@@ -252,6 +252,7 @@ def batch_rows(design: Design, spec: CovSpec, batch: Any, missing: str, offset: 
     """One record batch's ``(X, y, missing report, groups)`` (see :func:`_file_chunks`)."""
     from descend.data.blocks import blocks_from_arrow
 
+    X: Any
     got = blocks_from_arrow(design, batch, missing=missing, row_offset=offset, source=path)
     if got is None:
         frame = batch.to_pandas()
