@@ -161,6 +161,12 @@ def test_cluster_ids_are_dense_and_stable_across_chunks():
     a = ids.of(pa.array(["x", "y", "x", None]))
     b = ids.of(pa.array(["z", "x"]).dictionary_encode())
     assert a[:3].tolist() == [0, 1, 0] and b.tolist() == [2, 0] and ids.labels() == ["x", "y", "z"]
+    ints = ClusterIds()  # integers by a table, then (a label below it, an empty cell) by hashing
+    assert ints.of(pa.array([5, 7, 5, 9])).tolist() == [0, 1, 0, 2]
+    assert ints.table is not None and ints.of(pa.array([9, 100, 5])).tolist() == [2, 3, 0]
+    assert ints.of(pa.array([1, None, 5])).tolist()[::2] == [4, 0] and ints.table is None
+    assert ints.of(pa.array([100, 3])).tolist() == [3, 5]
+    assert ints.labels() == [5, 7, 9, 100, 1, 3]
 
 
 def test_layouts_the_kernels_leave_to_the_general_path():

@@ -191,27 +191,68 @@ def chunk_moments(lay: KernelLayout, sums: tuple[Any, ...]) -> MomentStats | Non
 
 
 class ClusterIds:
-    """Dense ids ``0 .. G-1`` for cluster labels, the same over a whole pass: Arrow encodes a
-    chunk's labels (hashing, no sort), and only its distinct labels meet this dict."""
+    """Dense ids ``0 .. G-1`` for cluster labels, the same over a whole pass.
+
+    Integer labels within a modest range are looked up in a table indexed by ``label - base``
+    (a subtraction and a gather per row); other labels are encoded by Arrow (hashing, no
+    sort), and only a chunk's distinct labels meet the dict.
+    """
+
+    #: The widest range of integer labels looked up by table (8 bytes a slot).
+    TABLE_SPAN = 1 << 22
 
     def __init__(self) -> None:
         self.ids: dict[Any, int] = {}
+        self.base = 0
+        self.table: Codes | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def of(self, column: Any) -> Codes:
-        """The ids of a chunk's labels (a column without empty cells where the rows count)."""
+        """The ids of a chunk's labels (an empty cell gets 0: its row is dropped, or
+        refused, before it counts)."""
+        import pyarrow as pa
+
+        if pa.types.is_integer(column.type) and not column.null_count and len(column):
+            got = self._by_table(np.asarray(column.to_numpy(zero_copy_only=False)))
+            if got is not None:
+                return got
+        return self._by_hash(column)
+
+    def _by_table(self, labels: NDArray[Any]) -> Codes | None:
+        lo, hi = int(labels.min()), int(labels.max())
+        if self.table is None:
+            if self.ids:  # labels met by hashing before: keep to that route
+                return None
+            self.base, self.table = lo, np.full(0, -1, dtype=np.int64)
+        if lo < self.base or hi - self.base >= self.TABLE_SPAN:
+            return None
+        if hi - self.base >= self.table.size:
+            grown = np.full(max(hi - self.base + 1, 2 * self.table.size), -1, dtype=np.int64)
+            grown[:self.table.size] = self.table
+            self.table = grown
+        at = labels - self.base
+        ids = self.table[at]
+        if (ids < 0).any():
+            for v in np.unique(at[ids < 0]).tolist():
+                self.table[v] = self.ids.setdefault(v + self.base, len(self.ids))
+            ids = self.table[at]
+        return np.asarray(ids, dtype=np.int64)
+
+    def _by_hash(self, column: Any) -> Codes:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        if self.table is not None:  # from here on, every label by the dict
+            self.table = None
         if not pa.types.is_dictionary(column.type):
             column = pc.dictionary_encode(column)
         words = column.dictionary.to_pylist()
         lookup = np.empty(len(words) + 1, dtype=np.int64)
         for k, label in enumerate(words):
             lookup[k] = self.ids.setdefault(label, len(self.ids))
-        lookup[-1] = 0  # an empty cell: its row is dropped, or refused, before it counts
+        lookup[-1] = 0
         indices = column.indices
         if indices.null_count:
             indices = pc.fill_null(indices, len(words))
@@ -219,4 +260,5 @@ class ClusterIds:
                           dtype=np.int64)
 
     def labels(self) -> list[Any]:
+        """The labels, by id."""
         return list(self.ids)

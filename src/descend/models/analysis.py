@@ -175,13 +175,16 @@ def fit_formula_file(
         design = _learn_file(path, plan, cols, chunk_rows)
     fast = _block_kernels(design)
     if fast is not None:  # one compiled sweep per chunk and pass (models/_formula_pass.py)
+        from descend.kernels import kernel_threads
         from descend.models._formula_pass import kernel_moments, kernel_row_pass
 
         kern, lay = fast
-        parts = kernel_moments(kern, path, cols, design, lay, spec, missing, chunk_rows)
-        model = _fit_parts(parts, design, spec, model, params, where=f"{path}: ")
-        model.row_pass_ = kernel_row_pass(kern, path, cols, design, lay,
-                                          row_pass(model, [], spec), missing, chunk_rows)
+        # one BLAS thread: the matrices are small (d x d) and the reader holds the other core
+        with kernel_threads(1):
+            parts = kernel_moments(kern, path, cols, design, lay, spec, missing, chunk_rows)
+            model = _fit_parts(parts, design, spec, model, params, where=f"{path}: ")
+            model.row_pass_ = kernel_row_pass(kern, path, cols, design, lay,
+                                              row_pass(model, [], spec), missing, chunk_rows)
         return model
     chunks = functools.partial(_file_chunks, path, cols, design, spec, missing, chunk_rows)
     parts = ((_moments(X, y) if X.shape[0] else None, part) for X, y, part, _ in chunks())
@@ -417,30 +420,32 @@ def row_pass(model: Any, chunks: Iterable[tuple[Array, Array, Any]], spec: CovSp
 
 def summary_of(model: Any, alpha: float = 0.05) -> Any:
     """``model.summary()`` with the row pass's covariance, diagnostics and missing report."""
+    from descend.kernels import kernel_threads
     from descend.models.inference import ols_summary
 
     rp: RowPass | None = getattr(model, "row_pass_", None)
     spec: CovSpec = getattr(model, "cov_spec_", CovSpec())
     stats = model.moments_
     cov = None
-    if rp is not None and spec.robust and get_loss(str(model.loss)).moments_exact:
-        cov = rp.covariance(0.0)
-    elif rp is None and getattr(model, "cov_params_", None) is not None:  # from a model file
-        cov = model.cov_params_
-        spec = CovSpec("HC0") if not model.cov_type_.startswith("cluster") else CovSpec(
-            "cluster", model.cov_type_)
-    return ols_summary(
-        stats, model.intercept_, model.coef_, names=model.feature_names_,
-        target=getattr(model, "target_name_", None), alpha=alpha, loss=str(model.loss),
-        penalty=float(model.alpha), status=getattr(model, "stop_reason_", None),
-        converged=bool(model.result_.success) if hasattr(model, "result_")
-        else bool(getattr(model, "converged_", False)),
-        fit_intercept=bool(model.fit_intercept), cov=cov,
-        cov_type=getattr(model, "cov_type_", None) or spec.label(),
-        diagnostics=None if rp is None else rp.diagnostics(),
-        missing=getattr(model, "missing_", None),
-        n_groups=rp.n_groups if rp is not None and spec.kind == "cluster" else None,
-    )
+    with kernel_threads(1):  # d x d matrices: threads only wait for each other
+        if rp is not None and spec.robust and get_loss(str(model.loss)).moments_exact:
+            cov = rp.covariance(0.0)
+        elif rp is None and getattr(model, "cov_params_", None) is not None:  # a model file
+            cov = model.cov_params_
+            spec = CovSpec("HC0") if not model.cov_type_.startswith("cluster") else CovSpec(
+                "cluster", model.cov_type_)
+        return ols_summary(
+            stats, model.intercept_, model.coef_, names=model.feature_names_,
+            target=getattr(model, "target_name_", None), alpha=alpha, loss=str(model.loss),
+            penalty=float(model.alpha), status=getattr(model, "stop_reason_", None),
+            converged=bool(model.result_.success) if hasattr(model, "result_")
+            else bool(getattr(model, "converged_", False)),
+            fit_intercept=bool(model.fit_intercept), cov=cov,
+            cov_type=getattr(model, "cov_type_", None) or spec.label(),
+            diagnostics=None if rp is None else rp.diagnostics(),
+            missing=getattr(model, "missing_", None),
+            n_groups=rp.n_groups if rp is not None and spec.kind == "cluster" else None,
+        )
 
 
 def prediction_table(model: Any, X: Array, *, interval: str | None = None,
