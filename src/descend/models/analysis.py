@@ -164,7 +164,10 @@ def fit_formula_file(
     Three passes over only the columns the formula (and the cluster column) names: the levels
     of the text columns, the moments of the design (the fit needs nothing else), and the row
     pass of the sandwich and the diagnostics. The numbers are those of :func:`fit_formula` on
-    the whole table, to rounding.
+    the whole table, to rounding. Numbers plus at most one text category go through compiled
+    kernels once they are on disk, one sweep per chunk and pass (HC2/HC3's row pass, which
+    needs the leverages, excepted; :mod:`descend.models._formula_pass`); else through NumPy
+    (:mod:`descend.data.blocks`).
     """
     _check_missing(missing)
     plan = parse_formula(formula)
