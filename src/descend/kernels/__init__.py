@@ -57,10 +57,12 @@ from descend.kernels._stamps import (
 )
 
 __all__ = [
+    "BLOCK_KEYS",
     "FAST_MIN_ELEMENTS",
     "LOSSES",
     "LOSS_CODES",
     "all_keys",
+    "block_kernels",
     "cache_dir",
     "full_pass",
     "have_numba",
@@ -172,6 +174,22 @@ def predict(X: Any, w: Any, b: float = 0.0, *, out: Array | None = None) -> Arra
     return predict_numpy(A, wv, float(b), checked_out(out, A.shape[0]))
 
 
+#: The signatures of the block kernels (:mod:`descend.kernels._blocks`: a formula's design
+#: kept as numbers and category codes), one each.
+BLOCK_KEYS = ("blocksums-0-float64C-int64C", "blockscores-0-float64C-int64C")
+
+
+def block_kernels() -> Any:
+    """The module of compiled block kernels (:mod:`descend.kernels._blocks`) once both are on
+    disk; until then ``None`` (the caller takes its NumPy path) and they compile in the
+    background, as every kernel here."""
+    if not all([_compiled(key) for key in BLOCK_KEYS]):  # a list: ask for both
+        return None
+    from descend.kernels import _blocks
+
+    return _blocks
+
+
 def all_keys() -> list[str]:
     """Every signature :func:`warm_up` compiles: float64 and float32, row-major (few and many
     features) and column-major ``X``, each loss; the statistics also for strided ``X``."""
@@ -182,7 +200,7 @@ def all_keys() -> list[str]:
             keys += [f"grad-{loss}u-{dt}C-{dt}C", f"grad-{loss}-{dt}C-{dt}C",
                      f"grad_cols-{loss}-{dt}C-{dt}C", f"batched-{loss}-{dt}C-{dt}C"]
         keys += [f"predict-0u-{dt}C", f"predict-0-{dt}C", f"predict_cols-0-{dt}C"]
-    return keys + ["read-0-uint64C"]
+    return keys + ["read-0-uint64C", *BLOCK_KEYS]
 
 
 def warm_up(keys: list[str] | None = None, *, quiet: bool = False) -> list[tuple[str, float]]:

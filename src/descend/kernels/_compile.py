@@ -21,7 +21,11 @@ def compile_key(key: str) -> None:
     disk cache and stamp it; no notice (the caller gives one for all of its keys)."""
     fn: Any
     args: tuple[Any, ...]
-    if key.startswith("read-"):
+    if key.startswith("block"):
+        from descend.kernels._blocks import compile_specimen
+
+        fn, args = compile_specimen(key)
+    elif key.startswith("read-"):
         fn, args = predict._read, (np.zeros(64, dtype=np.uint64), 1024)
     else:
         kernel, loss, unrolled, X, y = specimen(key)

@@ -65,7 +65,7 @@ def _tag() -> str:
     return h.hexdigest()[:16]
 
 
-_KERNEL_FILES = ("_jit.py", "_moments.py", "_full_pass.py", "_predict.py")
+_KERNEL_FILES = ("_jit.py", "_moments.py", "_full_pass.py", "_predict.py", "_blocks.py")
 _TAG: list[str] = []
 
 

@@ -164,7 +164,10 @@ def fit_formula_file(
     Three passes over only the columns the formula (and the cluster column) names: the levels
     of the text columns, the moments of the design (the fit needs nothing else), and the row
     pass of the sandwich and the diagnostics. The numbers are those of :func:`fit_formula` on
-    the whole table, to rounding.
+    the whole table, to rounding. Numbers plus at most one text category go through compiled
+    kernels once they are on disk, one sweep per chunk and pass (HC2/HC3's row pass, which
+    needs the leverages, excepted; :mod:`descend.models._formula_pass`); else through NumPy
+    (:mod:`descend.data.blocks`).
     """
     _check_missing(missing)
     plan = parse_formula(formula)
@@ -173,11 +176,38 @@ def fit_formula_file(
     cols = (plan.target, *plan.columns, *extra)
     if design is None:
         design = _learn_file(path, plan, cols, chunk_rows)
+    fast = _block_kernels(design)
+    if fast is not None:  # one compiled sweep per chunk and pass (models/_formula_pass.py)
+        from descend.kernels import kernel_threads
+        from descend.models._formula_pass import kernel_moments, kernel_row_pass
+
+        kern, lay = fast
+        # one BLAS thread: the matrices are small (d x d) and the reader holds the other core
+        with kernel_threads(1):
+            parts = kernel_moments(kern, path, cols, design, lay, spec, missing, chunk_rows)
+            model = _fit_parts(parts, design, spec, model, params, where=f"{path}: ")
+            model.row_pass_ = kernel_row_pass(kern, path, cols, design, lay,
+                                              row_pass(model, [], spec), missing, chunk_rows)
+        return model
     chunks = functools.partial(_file_chunks, path, cols, design, spec, missing, chunk_rows)
     parts = ((_moments(X, y) if X.shape[0] else None, part) for X, y, part, _ in chunks())
     model = _fit_parts(parts, design, spec, model, params, where=f"{path}: ")
     model.row_pass_ = row_pass(model, ((X, y, g) for X, y, _, g in chunks()), spec)
     return model
+
+
+def _block_kernels(design: Design) -> tuple[Any, Any] | None:
+    """``(compiled block kernels, their layout)`` where they apply to ``design`` and are
+    compiled (:func:`descend.kernels.block_kernels`), else ``None``: the NumPy path."""
+    from descend.data.block_columns import kernel_layout
+
+    lay = kernel_layout(design)
+    if lay is None:
+        return None
+    from descend.kernels import block_kernels
+
+    kern = block_kernels()
+    return None if kern is None else (kern, lay)
 
 
 def learn_file_design(path: str, formula: str, *, chunk_rows: int = 1 << 17) -> Design:
@@ -208,25 +238,34 @@ def _file_chunks(path: str, cols: tuple[str, ...], design: Design, spec: CovSpec
     """``(X, y, missing report, groups)`` per chunk of the file, ``X`` as
     :class:`~descend.data.blocks.Blocks` where the formula allows (one column per term, text
     categories), else dense through the formula library."""
-    from descend.data.blocks import blocks_from_arrow
     from descend.data.tables import iter_batches
 
     offset = 0
-    X: Any
-    words = [c for c, lv in design.levels if all(isinstance(v, str) for v in lv)
-             ] if design.layout() is not None else []
-    for batch in iter_batches(path, cols, chunk_rows=chunk_rows, dictionary=words):
-        got = blocks_from_arrow(design, batch, missing=missing, row_offset=offset, source=path)
-        if got is None:
-            frame = batch.to_pandas()
-            X, y, report, keep = design.rows(frame, missing=missing, row_offset=offset,
-                                             source=path)
-            groups = _groups(frame, spec, keep)
-        else:
-            X, y, report, keep = got
-            groups = _arrow_groups(batch, spec, keep)
+    for batch in iter_batches(path, cols, chunk_rows=chunk_rows, dictionary=text_levels(design)):
+        yield batch_rows(design, spec, batch, missing, offset, path)
         offset += batch.num_rows
-        yield X, y, report, groups
+
+
+def text_levels(design: Design) -> list[str]:
+    """The text columns a Parquet file should give as dictionary codes."""
+    if design.layout() is None:
+        return []
+    return [c for c, lv in design.levels if all(isinstance(v, str) for v in lv)]
+
+
+def batch_rows(design: Design, spec: CovSpec, batch: Any, missing: str, offset: int,
+               path: str) -> tuple[Any, Array, MissingReport, Any]:
+    """One record batch's ``(X, y, missing report, groups)`` (see :func:`_file_chunks`)."""
+    from descend.data.blocks import blocks_from_arrow
+
+    X: Any
+    got = blocks_from_arrow(design, batch, missing=missing, row_offset=offset, source=path)
+    if got is None:
+        frame = batch.to_pandas()
+        X, y, report, keep = design.rows(frame, missing=missing, row_offset=offset, source=path)
+        return X, y, report, _groups(frame, spec, keep)
+    X, y, report, keep = got
+    return X, y, report, _arrow_groups(batch, spec, keep)
 
 
 def _arrow_groups(batch: Any, spec: CovSpec, keep: Any) -> Any:
@@ -384,30 +423,32 @@ def row_pass(model: Any, chunks: Iterable[tuple[Array, Array, Any]], spec: CovSp
 
 def summary_of(model: Any, alpha: float = 0.05) -> Any:
     """``model.summary()`` with the row pass's covariance, diagnostics and missing report."""
+    from descend.kernels import kernel_threads
     from descend.models.inference import ols_summary
 
     rp: RowPass | None = getattr(model, "row_pass_", None)
     spec: CovSpec = getattr(model, "cov_spec_", CovSpec())
     stats = model.moments_
     cov = None
-    if rp is not None and spec.robust and get_loss(str(model.loss)).moments_exact:
-        cov = rp.covariance(0.0)
-    elif rp is None and getattr(model, "cov_params_", None) is not None:  # from a model file
-        cov = model.cov_params_
-        spec = CovSpec("HC0") if not model.cov_type_.startswith("cluster") else CovSpec(
-            "cluster", model.cov_type_)
-    return ols_summary(
-        stats, model.intercept_, model.coef_, names=model.feature_names_,
-        target=getattr(model, "target_name_", None), alpha=alpha, loss=str(model.loss),
-        penalty=float(model.alpha), status=getattr(model, "stop_reason_", None),
-        converged=bool(model.result_.success) if hasattr(model, "result_")
-        else bool(getattr(model, "converged_", False)),
-        fit_intercept=bool(model.fit_intercept), cov=cov,
-        cov_type=getattr(model, "cov_type_", None) or spec.label(),
-        diagnostics=None if rp is None else rp.diagnostics(),
-        missing=getattr(model, "missing_", None),
-        n_groups=rp.n_groups if rp is not None and spec.kind == "cluster" else None,
-    )
+    with kernel_threads(1):  # d x d matrices: threads only wait for each other
+        if rp is not None and spec.robust and get_loss(str(model.loss)).moments_exact:
+            cov = rp.covariance(0.0)
+        elif rp is None and getattr(model, "cov_params_", None) is not None:  # a model file
+            cov = model.cov_params_
+            spec = CovSpec("HC0") if not model.cov_type_.startswith("cluster") else CovSpec(
+                "cluster", model.cov_type_)
+        return ols_summary(
+            stats, model.intercept_, model.coef_, names=model.feature_names_,
+            target=getattr(model, "target_name_", None), alpha=alpha, loss=str(model.loss),
+            penalty=float(model.alpha), status=getattr(model, "stop_reason_", None),
+            converged=bool(model.result_.success) if hasattr(model, "result_")
+            else bool(getattr(model, "converged_", False)),
+            fit_intercept=bool(model.fit_intercept), cov=cov,
+            cov_type=getattr(model, "cov_type_", None) or spec.label(),
+            diagnostics=None if rp is None else rp.diagnostics(),
+            missing=getattr(model, "missing_", None),
+            n_groups=rp.n_groups if rp is not None and spec.kind == "cluster" else None,
+        )
 
 
 def prediction_table(model: Any, X: Array, *, interval: str | None = None,
