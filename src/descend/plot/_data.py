@@ -165,7 +165,7 @@ STOP_REASONS = {
     "time_limit": "time limit reached",
     "callback": "stopped by the callback",
     "interrupted": "interrupted",
-    "diverged": "diverged: the step is too large",
+    "diverged": "the loss grew without bound: the step is too large",
 }
 
 VERDICT_WORDS = {
