@@ -52,5 +52,6 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
 
     p = check_output_path(path, FIGURE_FORMATS)
     with atomic_output(p) as tmp:
-        fig.savefig(tmp, format=p.suffix.lower()[1:], dpi=dpi)
+        # "tight": the saved canvas holds every artist (a legend row under the axes was clipped)
+        fig.savefig(tmp, format=p.suffix.lower()[1:], dpi=dpi, bbox_inches="tight", pad_inches=0.08)
     return p

@@ -138,11 +138,11 @@ def _draw_paths(ax: Axes, paths: Sequence[Array], labels: Sequence[str], field: 
 
 
 def _draw_stars(ax: Axes, stars: Sequence[Array], scale: float) -> None:
-    """A star at each minimum; one legend entry (with the point when there is one star)."""
+    """A × at each minimum (the explorer page's mark); one legend entry (with the point when there is one star)."""
     for j, m in enumerate(stars):
         where = f"({fmt_num(m[0], scale)}, {fmt_num(m[1], scale)})"
         ax.plot(
-            m[0], m[1], "*", ms=17, color=MIN_COLOR, mec="black", mew=1.0, zorder=7,
+            m[0], m[1], "X", ms=13, color=MIN_COLOR, mec="black", mew=1.0, zorder=7,
             label=(f"minimum {where}" if len(stars) == 1 else
                    "minima where runs converged" if j == 0 else None),
         )[0].set_gid("minimum" if j == 0 else f"minimum-{j}")

@@ -168,7 +168,7 @@ def regression_loss_surface(
     loss_label = get_loss(loss).label
     _draw_surface(ax, B, M, loss_grid(xv, yv, B, M, loss=loss, epsilon=epsilon), loss_label)
     scale = float(max(abs(xl[0]), abs(xl[1]), abs(yl[0]), abs(yl[1])))
-    ax.plot(b0, m0, "*", ms=17, color=MIN_COLOR, mec="black", mew=1, zorder=7,
+    ax.plot(b0, m0, "X", ms=13, color=MIN_COLOR, mec="black", mew=1, zorder=7,
             label=f"least squares ({fmt_num(b0, scale)}, {fmt_num(m0, scale)})")[0].set_gid(
         "minimum"
     )
