@@ -51,11 +51,10 @@ s = sweep_learning_rates(houses.X, houses.y, [0.001, 0.01, 0.1, 1.0, 1.5], max_i
 save_figure(sweep_figure(s, houses), HERE / "house_sweep.png", dpi=72)
 
 rosen = function("(1 - x)**2 + 100*(y - x**2)**2")
-runs = {}
+runs = []
 for name, kw in (("gd", {"learning_rate": 0.001}), ("momentum", {"learning_rate": 0.001}),
                  ("nesterov", {"learning_rate": 0.001}), ("adam", {"learning_rate": 0.05})):
-    res = minimize(rosen, [-1.5, 2.0], optimizer=get_optimizer(name, **kw), max_iter=2000)
-    runs[f"{name}, lr = {kw['learning_rate']:g}"] = res.history.x
+    runs.append(minimize(rosen, [-1.5, 2.0], optimizer=get_optimizer(name, **kw), max_iter=2000))
 save_figure(optimizer_race(rosen, runs, xlim=(-2, 2), ylim=(-1, 3)),
             HERE / "optimizer_race.png", dpi=80)
 
