@@ -8,7 +8,10 @@ disk and through blocked NumPy until then:
   ``r = X w + b - y`` (:mod:`descend.kernels._full_pass`);
 - :func:`moments` -- :class:`~descend.data.stats.MomentStats` of ``(X, y)``
   (:mod:`descend.kernels._moments`);
-- :func:`predict` -- ``X w + b`` (:mod:`descend.kernels._predict`).
+- :func:`predict` -- ``X w + b`` (:mod:`descend.kernels._predict`);
+- :func:`residual_sums` -- the refinement's ``((X - m)^T r, sum r, r . r)`` at ``r = y - b -
+  X w`` in double-double (:mod:`descend.kernels._dot2`); ``None`` until compiled (its NumPy
+  reference is :class:`~descend.models._memory.MemoryRows`'s pass).
 
 :func:`use_fast` says whether an array is large enough to gain from them (:data:`FAST_MIN_ELEMENTS`).
 Importing this package loads neither numba nor a kernel; nothing here writes an environment
@@ -68,6 +71,7 @@ __all__ = [
     "kernel_threads",
     "moments",
     "predict",
+    "residual_sums",
     "use_fast",
     "warm_up",
 ]
@@ -172,6 +176,29 @@ def predict(X: Any, w: Any, b: float = 0.0, *, out: Array | None = None) -> Arra
     return predict_numpy(A, wv, float(b), checked_out(out, A.shape[0]))
 
 
+def residual_sums(X: Array, y: Array, b: float, w: Array, m: Array) -> tuple[Array, float, float] | None:
+    """``((X - m)^T r, sum r, r . r)`` at ``r = y - b - X w`` to twice float64's precision, from
+    the compiled Dot2 pass (:mod:`descend.kernels._dot2`); ``None`` where the caller's NumPy
+    path runs instead: the kernel not on disk yet (from ``FAST_MIN_ELEMENTS`` it then compiles
+    in the background), or a small ``X`` in a process that has not loaded numba (importing it
+    costs more than a small fit). ``X``, ``y`` float64 ndarrays."""
+    import sys
+
+    from descend.kernels._common import signature_key
+
+    if not have_numba():
+        return None
+    key = signature_key("dot2", X, y)
+    large = X.size >= FAST_MIN_ELEMENTS
+    if not (is_ready(key) and (large or "numba" in sys.modules)):
+        if large:
+            start_background(key)
+        return None
+    from descend.kernels._dot2 import residual_sums_fast
+
+    return residual_sums_fast(X, y, b, w, m)
+
+
 def all_keys() -> list[str]:
     """Every signature :func:`warm_up` compiles: float64 and float32, row-major (few and many
     features) and column-major ``X``, each loss; the statistics also for strided ``X``."""
@@ -182,7 +209,7 @@ def all_keys() -> list[str]:
             keys += [f"grad-{loss}u-{dt}C-{dt}C", f"grad-{loss}-{dt}C-{dt}C",
                      f"grad_cols-{loss}-{dt}C-{dt}C", f"batched-{loss}-{dt}C-{dt}C"]
         keys += [f"predict-0u-{dt}C", f"predict-0-{dt}C", f"predict_cols-0-{dt}C"]
-    return keys + ["read-0-uint64C"]
+    return keys + ["read-0-uint64C", "dot2-0-float64C-float64C"]
 
 
 def warm_up(keys: list[str] | None = None, *, quiet: bool = False) -> list[tuple[str, float]]:

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from descend import kernels
 from descend.data.stats import MomentStats, residual_compensated
 
 Array = NDArray[np.float64]
@@ -58,6 +59,12 @@ _BLOCK_ELEMENTS = 1 << 18
 EXACT_ELEMENTS = 2_000_000
 
 
+def _plain(X: Any, y: Any) -> bool:
+    """float64 ndarrays (the compiled pass's signature)."""
+    return (isinstance(X, np.ndarray) and isinstance(y, np.ndarray)
+            and X.dtype == np.float64 and y.dtype == np.float64)
+
+
 class MemoryRows:
     """``X``, ``y`` in memory as :class:`~descend.models._whitened.ResidualPasses`.
 
@@ -69,6 +76,8 @@ class MemoryRows:
     def __init__(self, X: Array, y: Array, stats: MomentStats):
         self.X, self.y, self.stats = X, y, stats
         self.passes = 0
+        #: every pass so far was the compiled Dot2 one (the sums to twice float64's precision)
+        self.dot2 = True
         self._last: tuple[bytes, tuple[Array, float, float, int]] | None = None
         self._start: tuple[Array, Array] | None = None  # (R, q) of the QR of [Z | y - y_c]
 
@@ -137,6 +146,10 @@ class MemoryRows:
         self.passes += 1
         X, y = self.X, self.y
         n, d = X.shape
+        fast = kernels.residual_sums(X, y, b, w, mean) if _plain(X, y) else None
+        if fast is not None:  # the compiled Dot2 pass: all of it to twice float64's precision
+            return fast[0] / scale, fast[1], fast[2], n
+        self.dot2 = False
         T: Any = np.longdouble if EXTENDED else np.float64
         # small data: the residual compensated (Dot2, ~twice float64's precision: an exact fit
         # refines to its last bit); large: in extended precision, fused with Z^T r (one read)
