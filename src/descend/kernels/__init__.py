@@ -188,7 +188,9 @@ def residual_sums(X: Array, y: Array, b: float, w: Array, m: Array) -> tuple[Arr
 
     if not have_numba():
         return None
-    key = signature_key("dot2", X, y)
+    plain = (X.flags.c_contiguous and X.flags.writeable and y.flags.c_contiguous
+             and y.flags.writeable and X.dtype == np.float64 and y.dtype == np.float64)
+    key = _DOT2_PLAIN if plain else signature_key("dot2", X, y)
     large = X.size >= FAST_MIN_ELEMENTS
     if not (is_ready(key) and (large or "numba" in sys.modules)):
         if large:
@@ -196,7 +198,11 @@ def residual_sums(X: Array, y: Array, b: float, w: Array, m: Array) -> tuple[Arr
         return None
     from descend.kernels._dot2 import residual_sums_fast
 
-    return residual_sums_fast(X, y, b, w, m)
+    return residual_sums_fast(X, y, b, w, m, key)
+
+
+#: the Dot2 pass's signature for writeable, C-ordered float64 ``X`` and ``y`` (the usual one)
+_DOT2_PLAIN = "dot2-0-float64C-float64C"
 
 
 def all_keys() -> list[str]:
@@ -209,7 +215,7 @@ def all_keys() -> list[str]:
             keys += [f"grad-{loss}u-{dt}C-{dt}C", f"grad-{loss}-{dt}C-{dt}C",
                      f"grad_cols-{loss}-{dt}C-{dt}C", f"batched-{loss}-{dt}C-{dt}C"]
         keys += [f"predict-0u-{dt}C", f"predict-0-{dt}C", f"predict_cols-0-{dt}C"]
-    return keys + ["read-0-uint64C", "dot2-0-float64C-float64C"]
+    return keys + ["read-0-uint64C", _DOT2_PLAIN]
 
 
 def warm_up(keys: list[str] | None = None, *, quiet: bool = False) -> list[tuple[str, float]]:

@@ -187,10 +187,12 @@ def _run(X: Array, y: Array, b: float, w: Array, m: Array) -> Array:
     return out
 
 
-def residual_sums_fast(X: Array, y: Array, b: float, w: Array, m: Array) -> tuple[Array, float, float]:
+def residual_sums_fast(X: Array, y: Array, b: float, w: Array, m: Array,
+                       key: str | None = None) -> tuple[Array, float, float]:
     """``((X - m)^T r, sum r, r . r)`` at ``r = y - b - X w``, each as accurate as twice
     float64's precision rounded once (see the module docstring). ``X`` float64 ``(n, d)``,
-    ``y`` ``(n,)``, ``w`` and ``m`` ``(d,)``.
+    ``y`` ``(n,)``, ``w`` and ``m`` ``(d,)``; ``key``: their signature (:func:`dot2_key`),
+    when the caller has it.
 
     >>> X = np.array([[1e16, 1.0], [1.0, 1.0]]); y = np.array([1e16 + 2.0, 3.0])
     >>> zr, sr, rr = residual_sums_fast(X, y, 0.0, np.array([1.0, 1.0]), np.zeros(2))
@@ -199,6 +201,6 @@ def residual_sums_fast(X: Array, y: Array, b: float, w: Array, m: Array) -> tupl
     """
     wv = np.ascontiguousarray(w, dtype=np.float64)
     mv = np.ascontiguousarray(m, dtype=np.float64)
-    out = run_compiled(dot2_key(X, y), _run, X, y, float(b), wv, mv)
+    out = run_compiled(key or dot2_key(X, y), _run, X, y, float(b), wv, mv)
     d = X.shape[1]
     return out[:d], float(out[d]), float(out[d + 1])
