@@ -186,13 +186,13 @@ def residual_sums(X: Array, y: Array, b: float, w: Array, m: Array) -> tuple[Arr
 
     from descend.kernels._common import signature_key
 
-    if not have_numba():
-        return None
+    large = X.size >= FAST_MIN_ELEMENTS
+    if not (large or "numba" in sys.modules) or not have_numba():
+        return None  # the cheap tests first: a small fit in a fresh process reads no file
     plain = (X.flags.c_contiguous and X.flags.writeable and y.flags.c_contiguous
              and y.flags.writeable and X.dtype == np.float64 and y.dtype == np.float64)
     key = _DOT2_PLAIN if plain else signature_key("dot2", X, y)
-    large = X.size >= FAST_MIN_ELEMENTS
-    if not (is_ready(key) and (large or "numba" in sys.modules)):
+    if not is_ready(key):
         if large:
             start_background(key)
         return None
