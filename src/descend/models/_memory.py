@@ -66,6 +66,22 @@ _BLOCK_ELEMENTS = 1 << 18
 EXACT_ELEMENTS = 2_000_000
 
 
+def _householder_r(A: Array) -> Array:
+    """``R`` (``min(n, p) x p``) of the Householder QR of a column-major ``A``, factored in
+    place by LAPACK ``dgeqrf`` (``A`` is overwritten). ``numpy.linalg.qr`` copies its argument
+    twice first (1e6 x 21: 1.1-1.4 s of CPU time against 0.7-0.8 s here, the same ``R``)."""
+    from scipy.linalg import lapack
+
+    n, p = A.shape
+    geqrf, geqrf_lwork = lapack.get_lapack_funcs(("geqrf", "geqrf_lwork"), (A,))
+    work, info = geqrf_lwork(n, p)
+    lwork = max(int(np.real(work)), 1) if info == 0 else max(p, 1)
+    qr, _, _, info = geqrf(A, lwork=lwork, overwrite_a=1)
+    if info != 0:  # pragma: no cover - LAPACK's argument checks
+        return np.asarray(np.linalg.qr(A, mode="r"), dtype=np.float64)
+    return np.triu(qr[: min(n, p)])
+
+
 def _plain(X: Any, y: Any) -> bool:
     """float64 ndarrays (the compiled pass's signature)."""
     return (isinstance(X, np.ndarray) and isinstance(y, np.ndarray)
@@ -110,11 +126,11 @@ class MemoryRows:
         y_c)`` (``y_c`` the mean of ``y`` when ``Z`` is centred, else 0) for the first step."""
         n, d = self.X.shape
         y_c = float(self.stats.mean_y) if np.any(mean) else 0.0
-        A = np.empty((n, d + 1))
+        A = np.empty((n, d + 1), order="F")
         np.subtract(self.X, mean, out=A[:, :d])
         A[:, :d] /= scale
         np.subtract(self.y, y_c, out=A[:, d])
-        Ra = np.asarray(np.linalg.qr(A, mode="r"), dtype=np.float64)
+        Ra = _householder_r(A)
         del A
         self.passes += 1
         R = Ra[:d, :d].copy()
