@@ -12,7 +12,8 @@ accurate as if computed in twice float64's precision and rounded once, about
 ``eps |s| + eps^2 sum |terms|``. Per row the residual is a double-double ``r_h + r_l``;
 ``z = x - m`` is exact as ``z_h + z_l`` (a TwoSum); ``z r`` is ``TwoProduct(z_h, r_h) + z_h
 r_l + z_l r_h``, accumulated per column as a pair ``(s, e)``. A product's error is one fused
-multiply-add, ``fma(a, b, -fl(a b))`` (2.3x faster than Dekker's splits, bit-identical).
+multiply-add, ``fma(a, b, -fl(a b))`` (1.9-2.3x faster than Dekker's splits in a prototype,
+the same bits).
 
 This replaces the NumPy reference in :class:`~descend.models._memory.MemoryRows` (the
 compensated residual as ~25 array operations per column, then ``Z^T r`` in x87
@@ -22,8 +23,8 @@ The kernel is compiled **without** ``fastmath``: reassociation or contraction in
 undo the error-free transformations (``(a - (s - z)) + (b - z)`` is not 0 by accident).
 One thread, no ``parallel=True``: on the small fits this pass serves most (n d ~1e4-1e5, a
 fraction of a millisecond) the thread pool's start and spin-wait cost more CPU time than the
-pass (measured: 48 ms of process time per fit at 1e4 x 5 against 19 ms serial, load ~6); at
-1e6 x 20 a pass takes ~0.1 s, beside the QR's ~1 s.
+pass (a whole correlated 1e4 x 5 fit: 48 ms of process time with a parallel kernel, 21 ms
+serial, two runs at load 5-6); at 1e6 x 20 a pass takes ~0.1 s of CPU, beside the QR's ~0.7 s.
 
 Importing this module imports numba (:mod:`descend.kernels._jit`).
 """

@@ -38,8 +38,8 @@ That is the NumPy reference (the cold start). Once the compiled pass is on disk
 (:func:`descend.kernels.residual_sums`, :mod:`descend.kernels._dot2`) a pass is one read of
 ``X`` in double-double instead: the residual and every sum to twice float64's precision, at
 any size, ~5 ns an element (the NumPy pass: ~25 array operations per column plus x87
-``longdouble`` products, 2-5x slower; bench_grid's correlated cells: 14.9 instead of 8.1
-digits at 1e6 x 5, 13.0 instead of 8.0 at 1e6 x 20).
+``longdouble`` products, 4-13x slower at 1e4 x 5 to 1e6 x 20; bench_grid's correlated cells:
+14.9 instead of 8.1 digits at 1e6 x 5, 13.0 instead of 8.0 at 1e6 x 20).
 """
 
 from __future__ import annotations
