@@ -16,6 +16,15 @@ from descend.models import _memory
 from descend.models._memory import MemoryRows
 
 
+@pytest.fixture(autouse=True)
+def _numpy_path(monkeypatch):
+    """These tests check the NumPy reference pass (the cold start): the compiled Dot2 pass,
+    once a test in this process has loaded numba, is checked in test_dot2.py."""
+    from descend import kernels
+
+    monkeypatch.setattr(kernels, "residual_sums", lambda *a, **k: None)
+
+
 def _data(n=200, d=3, seed=1):
     rng = np.random.default_rng(seed)
     base = rng.integers(0, 2**10, n) * 2.0**25  # a large common offset: X w cancels against y

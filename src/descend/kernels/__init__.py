@@ -8,7 +8,10 @@ disk and through blocked NumPy until then:
   ``r = X w + b - y`` (:mod:`descend.kernels._full_pass`);
 - :func:`moments` -- :class:`~descend.data.stats.MomentStats` of ``(X, y)``
   (:mod:`descend.kernels._moments`);
-- :func:`predict` -- ``X w + b`` (:mod:`descend.kernels._predict`).
+- :func:`predict` -- ``X w + b`` (:mod:`descend.kernels._predict`);
+- :func:`residual_sums` -- the refinement's ``((X - m)^T r, sum r, r . r)`` at ``r = y - b -
+  X w`` in double-double (:mod:`descend.kernels._dot2`); ``None`` until compiled (its NumPy
+  reference is :class:`~descend.models._memory.MemoryRows`'s pass).
 
 :func:`use_fast` says whether an array is large enough to gain from them (:data:`FAST_MIN_ELEMENTS`).
 Importing this package loads neither numba nor a kernel; nothing here writes an environment
@@ -70,6 +73,7 @@ __all__ = [
     "kernel_threads",
     "moments",
     "predict",
+    "residual_sums",
     "use_fast",
     "warm_up",
 ]
@@ -190,6 +194,35 @@ def block_kernels() -> Any:
     return _blocks
 
 
+def residual_sums(X: Array, y: Array, b: float, w: Array, m: Array) -> tuple[Array, float, float] | None:
+    """``((X - m)^T r, sum r, r . r)`` at ``r = y - b - X w`` to twice float64's precision, from
+    the compiled Dot2 pass (:mod:`descend.kernels._dot2`); ``None`` where the caller's NumPy
+    path runs instead: the kernel not on disk yet (from ``FAST_MIN_ELEMENTS`` it then compiles
+    in the background), or a small ``X`` in a process that has not loaded numba (importing it
+    costs more than a small fit). ``X``, ``y`` float64 ndarrays."""
+    import sys
+
+    from descend.kernels._common import signature_key
+
+    large = X.size >= FAST_MIN_ELEMENTS
+    if not (large or "numba" in sys.modules) or not have_numba():
+        return None  # the cheap tests first: a small fit in a fresh process reads no file
+    plain = (X.flags.c_contiguous and X.flags.writeable and y.flags.c_contiguous
+             and y.flags.writeable and X.dtype == np.float64 and y.dtype == np.float64)
+    key = _DOT2_PLAIN if plain else signature_key("dot2", X, y)
+    if not is_ready(key):
+        if large:
+            start_background(key)
+        return None
+    from descend.kernels._dot2 import residual_sums_fast
+
+    return residual_sums_fast(X, y, b, w, m, key)
+
+
+#: the Dot2 pass's signature for writeable, C-ordered float64 ``X`` and ``y`` (the usual one)
+_DOT2_PLAIN = "dot2-0-float64C-float64C"
+
+
 def all_keys() -> list[str]:
     """Every signature :func:`warm_up` compiles: float64 and float32, row-major (few and many
     features) and column-major ``X``, each loss; the statistics also for strided ``X``."""
@@ -200,7 +233,7 @@ def all_keys() -> list[str]:
             keys += [f"grad-{loss}u-{dt}C-{dt}C", f"grad-{loss}-{dt}C-{dt}C",
                      f"grad_cols-{loss}-{dt}C-{dt}C", f"batched-{loss}-{dt}C-{dt}C"]
         keys += [f"predict-0u-{dt}C", f"predict-0-{dt}C", f"predict_cols-0-{dt}C"]
-    return keys + ["read-0-uint64C", *BLOCK_KEYS]
+    return keys + ["read-0-uint64C", *BLOCK_KEYS, _DOT2_PLAIN]
 
 
 def warm_up(keys: list[str] | None = None, *, quiet: bool = False) -> list[tuple[str, float]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from descend.kernels import _dot2 as dot2
 from descend.kernels import _full_pass as fp
 from descend.kernels import _moments as moments
 from descend.kernels import _predict as predict
@@ -39,6 +40,8 @@ def compile_key(key: str) -> None:
             fn, args = fp._kernel("grad_cols", loss), (X, y, w, 0.0, loss, 1.35, COL_ROWS)
         elif kernel == "batched":
             fn, args = fp._kernel("batched", loss), (X, y, np.zeros((2, d)), np.zeros(2), 1.35, 16)
+        elif kernel == "dot2":
+            fn, args = dot2._run, (X, y, 0.0, w, w)
         elif kernel == "predict":
             fn, args = predict._predict_rows(unrolled), (X, w, 0.0, out, 1024)
         else:

@@ -65,7 +65,7 @@ def _tag() -> str:
     return h.hexdigest()[:16]
 
 
-_KERNEL_FILES = ("_jit.py", "_moments.py", "_full_pass.py", "_predict.py", "_blocks.py")
+_KERNEL_FILES = ("_jit.py", "_moments.py", "_full_pass.py", "_predict.py", "_blocks.py", "_dot2.py")
 _TAG: list[str] = []
 
 
@@ -116,7 +116,7 @@ def mark_ready(key: str, seconds: float) -> None:
 #: Seconds each kernel family takes to compile on the 2-core development machine, unloaded
 #: (issue 27: the squared-loss stream fit paid ~16 s, the huber one ~22 s, once).
 ESTIMATE_S = {"stats": 15, "grad": 6, "grad_cols": 6, "batched": 8, "predict": 3,
-              "predict_cols": 3, "read": 1}
+              "predict_cols": 3, "read": 1, "dot2": 3}
 
 
 def notice(keys: list[str]) -> None:

@@ -30,8 +30,9 @@ The factor:
   from the moments alone solves the normal equations and loses about ``2 log10(kappa)`` digits;
   from a pass over the rows it is the corrected semi-normal equations (Bjorck 1987, *BIT* 27).
 - above ``QR_ABOVE``, the triangular factor ``R`` of a Householder QR of the rows
-  (``numpy.linalg.qr(mode='r')`` in memory; a sequential TSQR over a stream's chunks;
-  ``dask.array.linalg.tsqr``), exact to ``kappa eps``: ``R = U S V^T``.
+  (``numpy.linalg.qr(mode='r')`` in memory, :class:`~descend.models._memory.MemoryRows`; a
+  sequential TSQR over a stream's chunks; ``dask.array.linalg.tsqr``), exact to ``kappa
+  eps``: ``R = U S V^T``.
 
 Each refinement round is measured from the answer so far (the anchor), with the residual there
 computed to twice the working precision (:func:`~descend.data.stats.residual_compensated`), so
@@ -59,27 +60,15 @@ __all__ = [
     "Whitening",
     "WhitenedObjective",
     "whiten_moments",
-    "whiten_rows",
     "residual_compensated",
 ]
 
 #: Above this condition number of the standardised design, an in-memory fit factors the rows
 #: (QR) instead of the moments: the semi-normal refinement contracts by ~kappa^2 eps a step.
 QR_ABOVE = 1e5
-#: At or below this condition number an in-memory fit would descend on the moments alone (no
-#: refinement passes, no centred copy of X), as the streamed fit does at kappa <= 100. Off (0):
-#: measured against the exact answer (benchmarks/bench_grid.py), the moments' answer loses
-#: 0.2-2.3 digits to the refined one even at kappa ~1 (n=1e5, d=20, well scaled: 12.65 digits
-#: vs 13.56 refined and lstsq's 13.0; badly scaled d=20: 10.88 vs 13.15), so it would fall
-#: short of lstsq; the refined path keeps every well-conditioned answer bit-identical.
-NO_REFINE_KAPPA = 0.0
 #: Singular values below ``RANK_RTOL x`` the largest are treated as zero (collinear columns).
 RANK_RTOL = 1e-13
 EPS = float(np.finfo(np.float64).eps)
-#: ``longdouble`` carries >= 11 more significand bits than float64 (x87 extended, float128)
-_EXTENDED = np.finfo(np.longdouble).nmant >= 63
-#: rows per block of the extended-precision ``Z^T r`` (a 65536 x d extended copy at a time)
-_BLOCK = 65536
 
 
 class ResidualPasses(Protocol):
@@ -120,7 +109,7 @@ class Whitening:
     sv: Array
     V: Array
     keep: Array
-    kind: str  # "qr" (rows in memory), "tsqr" (R from a pass over the rows) or "moments"
+    kind: str  # "tsqr" (R from a pass over the rows: a QR) or "moments"
     b_a: float = 0.0
     w_a: Array | None = None
     active: bool = True  # read by the estimator's messages, like Standardizer.active
@@ -220,38 +209,6 @@ def _factor(R_or_C: Array, *, from_gram: bool, n: int) -> tuple[Array, Array, Ar
     return U, sv, V, keep
 
 
-def whiten_rows(
-    X: Array, y: Array, *, intercept: bool, alpha: float, stats: MomentStats
-) -> tuple[Whitening, WhitenedObjective]:
-    """Whitening of in-memory rows: from the moments when well conditioned, else by QR."""
-    n, d = X.shape
-    mean = stats.mean_x.copy() if intercept else np.zeros(d)
-    y0 = float(stats.mean_y) if intercept else 0.0
-    M = stats.cxx if intercept else stats.cxx + n * np.outer(stats.mean_x, stats.mean_x)
-    scale = _rms_scale(np.sqrt(np.maximum(np.diag(M), 0.0) / n))
-    penalty = float(alpha) / scale**2
-    # the moments' Gram matrix (Chan-merged, accurate) in the standardised coordinates
-    gram = M / np.outer(scale, scale) / n + np.diag(penalty)
-    _, sv, V, keep = _factor(gram, from_gram=True, n=n)
-    if sv[0] > 0 and sv[-1] * NO_REFINE_KAPPA >= sv[0]:
-        # well conditioned: the moments' answer is at full precision, no pass over the rows
-        return whiten_moments(stats, intercept=intercept, alpha=alpha)
-    Z = X - mean  # a copy: the refinement needs the centred rows
-    Z /= scale
-    kind = "moments"
-    # kappa > QR_ABOVE: the Gram's eigenvalues resolve the weakest direction too coarsely
-    if sv[0] > 0 and not (sv[-1] * QR_ABOVE >= sv[0]):
-        A = Z if not alpha else np.vstack([Z, np.diag(np.sqrt(n * penalty))])
-        # R alone: the gradient stays Z^T r (its zero is the least-squares answer of Z itself,
-        # where Q^T r = 0 would be that of Q R = Z + dZ); R only preconditions the steps
-        R = np.linalg.qr(A, mode="r")
-        _, sv, V, keep = _factor(np.asarray(R), from_gram=False, n=n)
-        kind = "qr"
-    white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, kind)
-    rows = _MemoryRows(X, y, Z, accurate=kind == "qr")
-    return white, WhitenedObjective(white, penalty, rows=rows)
-
-
 def whiten_moments(
     stats: MomentStats,
     *,
@@ -287,50 +244,6 @@ def whiten_moments(
     return white, WhitenedObjective(white, penalty, rows=rows, moments=moments)
 
 
-class _MemoryRows:
-    """The rows in memory: ``X``, ``y`` as given and ``Z``, the centred, standardised ``X``.
-
-    ``anchor(b, w, exact)`` computes the residual at the anchor from ``X`` and ``y`` (with
-    ``exact``: compensated, :func:`residual_compensated`); ``residual(dv, c)`` is then
-    ``r_a - c - Z dv``, accurate to rounding of the (small) correction only.
-
-    ``zt(r)`` is the gradient's ``Z^T r``. With ``accurate`` (a hard design, factored by QR)
-    it is accumulated in extended precision where the platform has it (x87 ``longdouble``,
-    64-bit significand), block by block: at the answer ``Z^T r = 0`` is a sum of ``n`` terms
-    ``z_ij r_i`` that cancel, and its float64 rounding (``~eps sqrt(n) max|z||r|``) is what the
-    refinement's fixed point is off by, in the weakest direction amplified by ``kappa^2``;
-    11 more bits move that floor below ``numpy.linalg.lstsq``'s (measured: +1.6-1.7 digits at
-    n = 1e5, kappa ~6e7). Without an extended type the product stays float64.
-    """
-
-    def __init__(self, X: Array, y: Array, Z: Array, accurate: bool = False):
-        self.X, self.y, self.Z = X, y, Z
-        self.r_a = np.asarray(y, dtype=np.float64)
-        self.accurate = accurate and _EXTENDED
-
-    def zt(self, r: Array) -> Array:
-        if not self.accurate:
-            return self.Z.T @ r
-        acc = np.zeros(self.Z.shape[1], dtype=np.longdouble)
-        for i in range(0, self.Z.shape[0], _BLOCK):
-            zb = self.Z[i : i + _BLOCK].astype(np.longdouble)
-            acc += zb.T @ r[i : i + _BLOCK].astype(np.longdouble)
-        return acc.astype(np.float64)
-
-    def anchor(self, b: float, w: Array, exact: bool) -> None:
-        if not np.any(w):  # the usual start: y - b needs no pass over X, and is exact
-            self.r_a = self.y - b
-        elif exact:
-            self.r_a = residual_compensated(self.X, self.y, b, w)
-        else:
-            self.r_a = self.y - b - self.X @ w
-
-    def residual(self, dv: Array, c: float) -> Array:
-        if not dv.any():  # at the anchor (every round's start): no product needed
-            return self.r_a - c
-        return self.r_a - c - self.Z @ dv
-
-
 class WhitenedObjective:
     """The squared loss (+ L2) as a function of the whitened ``theta = (c, u)``.
 
@@ -353,24 +266,16 @@ class WhitenedObjective:
         self.passes = 0  # passes over the rows made so far
 
     @property
-    def in_memory(self) -> bool:
-        return isinstance(self.rows, _MemoryRows)
-
-    @property
     def anchored_rows(self) -> bool:
-        """Passes over rows not in memory that measure residuals from the anchor exactly."""
-        return not self.in_memory and hasattr(self.rows, "anchored")
+        """Passes over the rows that measure residuals from the anchor exactly (``anchored``)."""
+        return hasattr(self.rows, "anchored")
 
-    def reanchor(self, b: float, w: Array, *, exact: bool) -> WhitenedObjective:
-        """The same problem measured from ``(b, w)``, its residual recomputed from the rows."""
-        white = self.white.anchored(b, w)
+    def reanchor(self, b: float, w: Array) -> WhitenedObjective:
+        """The same problem measured from ``(b, w)`` (the rows' next pass measures from there)."""
         new = WhitenedObjective(
-            white, self.penalty, rows=self.rows, moments=self.moments
+            self.white.anchored(b, w), self.penalty, rows=self.rows, moments=self.moments
         )
         new.passes = self.passes
-        if self.in_memory:
-            self.rows.anchor(b, white.anchor_w, exact)
-            new.passes += 1
         return new
 
     @property
@@ -384,18 +289,7 @@ class WhitenedObjective:
         wh = self.white
         n = wh.n
         Tk = wh._T()
-        if self.in_memory:
-            dv = wh.dv_of(theta)
-            c = float(theta[0]) if wh.intercept else 0.0
-            r = self.rows.residual(dv, c)
-            v = wh.anchor_w * wh.scale + dv
-            pv = self.penalty * v
-            sr, rr = float(r.sum()), float(r @ r)
-            self.passes += 1
-            gv = -(2.0 / n) * self.rows.zt(r) + 2.0 * pv
-            gu = np.sqrt(n) * (Tk.T @ gv)
-            f = rr / n + float(pv @ v)
-        elif self.anchored_rows:
+        if self.anchored_rows:
             dv = wh.dv_of(theta)
             c = float(theta[0]) if wh.intercept else 0.0
             zr, sr, rr, _ = self.rows.anchored(wh.mean, wh.scale, wh.b_a, wh.anchor_w, dv, c)

@@ -27,6 +27,19 @@ from descend.models.linear import Array, LinearModel
 __all__ = ["LinearRegression"]
 
 
+def _plain(X: Any, y: Any) -> bool:
+    """``X`` a 2-D and ``y`` a 1-D float64 ndarray (exactly: no subclass, no column names), as
+    many rows (>= 1) as targets, >= 1 column, every value finite -- a case ``validate_data``
+    passes unchanged. The sums are finite only when every value is (a NaN or inf makes them
+    NaN or inf; finite values that overflow the sum fall back to the full check)."""
+    if not (type(X) is np.ndarray and type(y) is np.ndarray and X.dtype == np.float64
+            and y.dtype == np.float64 and X.ndim == 2 and y.ndim == 1
+            and X.shape[0] == y.shape[0] >= 1 and X.shape[1] >= 1):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(X.sum()) and np.isfinite(y.sum()))
+
+
 class LinearRegression(RegressorMixin, BaseEstimator, LinearModel):  # type: ignore[misc]
     __doc__ = (LinearModel.__doc__ or "").replace(
         "the engine, plain NumPy", "a scikit-learn estimator", 1)
@@ -35,6 +48,13 @@ class LinearRegression(RegressorMixin, BaseEstimator, LinearModel):  # type: ign
         check_is_fitted(self, "coef_")
 
     def _validate_fit_data(self, X: Any, y: Any) -> tuple[Array, Array]:
+        if _plain(X, y):
+            # what validate_data would return and record, at a tenth of its cost (~0.5 ms of
+            # a 1e4 x 5 fit's ~5): plain float64 arrays without column names, finite
+            self.n_features_in_ = X.shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            return X, y
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         return X, y
 

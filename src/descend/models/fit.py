@@ -208,7 +208,7 @@ def _whitened(
     """The preconditioned solver from its whitened objective, anchored at the start."""
     init = _start(spec, stats.d, start)
     b0 = float(init[0]) if spec.fit_intercept else 0.0
-    objective = objective.reanchor(b0, init[1:], exact=False)
+    objective = objective.reanchor(b0, init[1:])
     live = int(objective.white.keep.sum())
     if resume is not None:
         check_resume(spec, resume, live)
