@@ -88,6 +88,8 @@ class ChunkSource:
     _csv_encoding: str = "utf-8-sig"
     #: fsspec options for URL files (s3://...), see descend.data.urls
     storage_options: Any = None
+    #: powers of two each chunk's features are multiplied by (descend.data.scaling), or None
+    feature_scale: Any = None
 
     @property
     def d(self) -> int:
@@ -280,6 +282,8 @@ class ChunkSource:
                 raise DataError(not_numeric_message(source, batch.schema.names[j]))
             arrays.append(arr)
         X, y = self.design.from_columns(arrays, m)  # the design-matrix stage, every engine's
+        if self.feature_scale is not None:  # exact: powers of two (descend.data.scaling)
+            X = X * self.feature_scale
         if check:
             self.check_finite(X, y, source)
         return X, y

@@ -298,7 +298,14 @@ def prepare_stream(
     )
     stats, names, tname = stats_from_file(src, progress=progress)
     from descend.data.checks import checked_stats
+    from descend.data.scaling import small_feature_scales
 
+    scale = small_feature_scales(stats)
+    if scale is not None:  # subnormal squares: read the features again times 2^k (exact)
+        from dataclasses import replace
+
+        src = replace(src, feature_scale=scale)
+        stats, names, tname = stats_from_file(src, progress=progress)
     return Prepared(
         stats=checked_stats(stats, data, names, tname, explain=lambda: None),
         feature_names=tuple(names),
@@ -306,6 +313,7 @@ def prepare_stream(
         source=data,
         passes=StreamRows(src, loss, epsilon) if rows_needed else None,
         rows=StreamResiduals(src) if _moments_exact(loss) else None,
+        feature_scale=scale,
     )
 
 
