@@ -335,7 +335,11 @@ def _prefetched(gen: Iterator[Any], depth: int) -> Iterator[Any]:
             q.put(exc)
 
     t = threading.Thread(target=work, name="descend-stream-reader", daemon=True)
-    t.start()
+    try:
+        t.start()
+    except RuntimeError:  # "can't start new thread" (a tight ulimit -v): read in this one
+        yield from gen
+        return
     try:
         while True:
             item = q.get()

@@ -292,6 +292,9 @@ def prepare_stream(
     a loss other than squared, or mini-batches). ``--chunk-rows`` is the flag's name."""
     if chunk_rows is not None and chunk_rows < 1:
         raise InputError(f"--chunk-rows {chunk_rows}: give a positive number of rows")
+    from descend.data.memory import check_stream_fits
+
+    check_stream_fits(data)  # under a tight ulimit -v the reader would hang, not fail
     src = open_source(
         data, target=target, features=features, chunk_rows=chunk_rows,
         storage_options=storage_options,
