@@ -159,6 +159,11 @@ def _dask(a: Any, formula: str, kw: dict[str, Any]) -> Any:
             ddf = dd.read_parquet(a.data, columns=cols)
         else:
             ddf = dd.read_csv(a.data, usecols=cols, blocksize="64MB")
+            # pandas reads a column of true/false (any case) as bool, a number; the other
+            # engines read it as text, a category: read such columns again as their text
+            bools = {c: "object" for c, t in ddf.dtypes.items() if t.kind == "b"}
+            if bools:
+                ddf = dd.read_csv(a.data, usecols=cols, blocksize="64MB", dtype=bools)
         return fit_formula_dask(ddf, formula, **kw)
 
 

@@ -388,6 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DescendError, OSError) as exc:
         if _interrupt(exc) is not None:
             return _interrupted(exc)
+        if isinstance(exc, OSError) and _out_of_memory(exc):
+            return _no_memory()
         if isinstance(exc, OSError) and not _users_file(exc):
             return _bug(exc)
         notes = f" ({'; '.join(_NOTES)})" if _NOTES else ""
@@ -407,6 +409,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         return _interrupted(exc)
+    except MemoryError:  # the machine's or ulimit -v's limit, met inside a library
+        return _no_memory()
     except Exception as exc:
         if _interrupt(exc) is not None or exc.__class__.__name__ in ("Abort", "AllExit"):
             return _interrupted(exc)
@@ -432,6 +436,27 @@ def _users_file(exc: OSError) -> bool:
     """Whether ``exc`` is the system refusing a path (a missing file, no permission, a full
     disk): the user's to fix, exit 2. Any other OSError reaching the CLI is a bug."""
     return exc.filename is not None or exc.errno in _FILE_ERRNOS
+
+
+def _out_of_memory(exc: OSError) -> bool:
+    """An OSError that is memory running out: ENOMEM, or the JIT's library failing to load
+    (``dlopen``) under an address-space limit (``ulimit -v``)."""
+    if exc.errno == errno.ENOMEM:
+        return True
+    try:
+        import resource
+
+        limited = resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not on Windows
+        return False
+    return limited and "libllvmlite" in str(exc)
+
+
+def _no_memory() -> int:
+    err.print("descend: error: out of memory (an allocation failed; nothing was written); "
+              "free memory or raise the process limit (ulimit -v); for a large file, "
+              "--engine stream with a smaller --chunk-rows needs less", markup=False)
+    return EXIT_USAGE
 
 
 def _bug(exc: BaseException) -> int:

@@ -372,6 +372,8 @@ def _start(init: str | None, src: Any, table: Any) -> list[float] | None:
         )
     from descend.cli._points import check_fit_start
 
+    if hasattr(src, "stats_coef"):  # in the units of the moments (features read times 2^k)
+        start = [start[0], *map(float, src.stats_coef(start[1:]))]
     check_fit_start(init, start, table=table, stats=src.stats)
     return start
 
@@ -400,6 +402,8 @@ def _descend(run: _Run, table: Any, src: Any) -> None:
             else:
                 model.fit_rows(src.stats, src.feature_names, src.passes, callback=callback,
                                resume=ckpt)
+            if hasattr(src, "adopt"):  # features read times 2^k: the data's units again
+                src.adopt(model)
         except (TypeError, AttributeError, KeyError, IndexError) as exc:
             if ckpt is None:
                 raise
@@ -423,7 +427,7 @@ def _report(run: _Run, table: Any, src: Any, elapsed: float, load_time: float) -
         r2 = 1.0 - float(r @ r) / float(yc @ yc)
     elif not diverged:  # from the moments: the file is not read again
         st = src.stats
-        r2 = 1.0 - st.n * st.loss(model.coef_, model.intercept_) / st.cyy
+        r2 = 1.0 - st.n * st.loss(src.stats_coef(model.coef_), model.intercept_) / st.cyy
     summary = None
     if run.args.summary and not diverged:
         from dataclasses import replace

@@ -390,11 +390,15 @@ def _cell(
     try:
         v = float(s)
     except ValueError:
-        hint = (
-            "; it looks like a decimal comma: write decimal points (1.5, not 1,5)"
-            if _DECIMAL_COMMA.match(s)
-            else "; every cell must be a number (or leave the column out with --features)"
-        )
+        if _DECIMAL_COMMA.match(s):
+            hint = "; it looks like a decimal comma: write decimal points (1.5, not 1,5)"
+        elif s.lower() in ("true", "false"):
+            hint = (  # every engine refuses it here; a formula reads it as a category
+                f"; true/false is not a number: write the column as 1/0, or fit it as a "
+                f"category with --formula 'TARGET ~ ... + {names[j]}'"
+            )
+        else:
+            hint = "; every cell must be a number (or leave the column out with --features)"
         return math.nan, f"{path}: non-numeric value {s[:40]!r} at {where}{hint}"
     if math.isinf(v):
         return v, f"{path}: infinite value at {where}; replace it with a finite number"

@@ -88,6 +88,8 @@ class ChunkSource:
     _csv_encoding: str = "utf-8-sig"
     #: fsspec options for URL files (s3://...), see descend.data.urls
     storage_options: Any = None
+    #: powers of two each chunk's features are multiplied by (descend.data.scaling), or None
+    feature_scale: Any = None
 
     @property
     def d(self) -> int:
@@ -280,6 +282,8 @@ class ChunkSource:
                 raise DataError(not_numeric_message(source, batch.schema.names[j]))
             arrays.append(arr)
         X, y = self.design.from_columns(arrays, m)  # the design-matrix stage, every engine's
+        if self.feature_scale is not None:  # exact: powers of two (descend.data.scaling)
+            X = X * self.feature_scale
         if check:
             self.check_finite(X, y, source)
         return X, y
@@ -331,7 +335,11 @@ def _prefetched(gen: Iterator[Any], depth: int) -> Iterator[Any]:
             q.put(exc)
 
     t = threading.Thread(target=work, name="descend-stream-reader", daemon=True)
-    t.start()
+    try:
+        t.start()
+    except RuntimeError:  # "can't start new thread" (a tight ulimit -v): read in this one
+        yield from gen
+        return
     try:
         while True:
             item = q.get()

@@ -365,11 +365,17 @@ def prepare_dask_xy(
     import dask
 
     from descend.data.checks import checked_stats
+    from descend.data.scaling import small_feature_scales
 
     rows_needed = not _moments_exact(loss)
     if rows_needed:  # one read of the partitions, then every step from worker memory
         X, y = dask.persist(X, y)
-    stats = checked_stats(moment_stats_dask(X, y), source, names, target_name, explain=explain)
+    stats = moment_stats_dask(X, y)
+    scale = small_feature_scales(stats)
+    if scale is not None:  # subnormal squares: the features times 2^k (exact), moments again
+        X = X * scale
+        stats = moment_stats_dask(X, y)
+    stats = checked_stats(stats, source, names, target_name, explain=explain)
     return Prepared(
         stats=stats,
         feature_names=tuple(names),
@@ -377,6 +383,7 @@ def prepare_dask_xy(
         source=source,
         passes=DaskRows(X, y, loss, epsilon) if rows_needed else None,
         rows=DaskResiduals(X, y) if _moments_exact(loss) else None,
+        feature_scale=scale,
     )
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "ADDRESS_FACTOR", "ADDRESS_RESERVE", "READ_FACTOR", "check_fits", "float64_bytes",
-    "memory_shortfall",
+    "ADDRESS_FACTOR", "ADDRESS_RESERVE", "READ_FACTOR", "STREAM_PER_CPU", "STREAM_RESERVE",
+    "check_fits", "check_stream_fits", "float64_bytes", "memory_shortfall",
 ]
 
 #: resident bytes the in-memory engine needs per byte of float64 data (measured 3.4)
@@ -33,6 +33,17 @@ READ_FACTOR = 3
 ADDRESS_FACTOR = 5
 #: address space the reader reserves whatever the data (threads, allocator arenas)
 ADDRESS_RESERVE = 3 << 29  # 1.5 GiB: the measure plus dlopen of the JIT (llvmlite)
+
+
+#: the least address space a streamed fit needs, whatever the file: the reader's and the JIT's
+#: libraries (llvmlite), besides :data:`STREAM_PER_CPU` per core (pool threads' stacks and
+#: arenas). Below it pyarrow waits forever for a thread it could not start (measured, 2 cores,
+#: ``ulimit -v`` counted from after the imports: +200 MiB hangs). Above it a limit still too
+#: tight fails as an exception (MemoryError, llvmlite not loading), which the CLI words in one
+#: line; how much more a file needs depends on it (a 4e6-row Parquet of 33 row groups fits in
+#: +1000 MiB, a 1e7-row one of 10 row groups needs +1800).
+STREAM_RESERVE = 1 << 29  # 512 MiB
+STREAM_PER_CPU = 1 << 26  # 64 MiB
 
 
 def _meminfo(key: str, path: str = "/proc/meminfo") -> int | None:
@@ -124,6 +135,27 @@ def check_fits(path: str | os.PathLike[str]) -> None:
         raise DataError(
             f"{path}: is about {_gib(estimate)} as float64 and would not fit in memory ({why}); "
             "stream it in chunks with engine='stream', or free memory"
+        )
+
+
+def check_stream_fits(data: str) -> None:
+    """Refuse, in one line, to stream ``data`` under an address-space limit (``ulimit -v``)
+    too tight for the reader's threads and the JIT: there the fit would not fail, it would
+    hang (see :data:`STREAM_RESERVE`). No limit: no refusal.
+
+    >>> check_stream_fits("d.csv") if address_headroom() is None else None
+    """
+    from descend.errors import DataError
+
+    room = address_headroom()
+    if room is None:
+        return
+    need = STREAM_RESERVE + STREAM_PER_CPU * (os.cpu_count() or 1)
+    if room < need:
+        raise DataError(
+            f"{data}: streaming needs at least {_gib(need)} of address space (the reader's "
+            f"threads and the JIT, whatever the chunk size) and the process limit (ulimit -v) "
+            f"leaves {_gib(room)}; raise the limit by {_gib(need - room)} or more, or lift it"
         )
 
 

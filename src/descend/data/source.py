@@ -168,7 +168,9 @@ class Prepared:
     computes them itself); ``passes``: :class:`RowPasses` when the loss or mini-batches need
     the rows at every step, else ``None``; ``rows``: :class:`ResidualPasses` for the refinement
     of a squared-loss fit, else ``None``; ``table``: the rows themselves for the in-memory
-    engine.
+    engine; ``feature_scale``: the powers of two the features were multiplied by before the
+    moments (:mod:`descend.data.scaling`; ``None``: not scaled), which :meth:`adopt` undoes on
+    a model fitted to these ``stats`` and passes.
     """
 
     stats: MomentStats | None
@@ -178,6 +180,22 @@ class Prepared:
     passes: Any = None
     rows: Any = None
     table: Table | None = None
+    feature_scale: Any = None
+
+    def adopt(self, model: Any) -> Any:
+        """``model``, fitted to this source, in the units of the data: a scaled fit's
+        coefficients and moments mapped back (:func:`~descend.data.scaling.unscale_model`)."""
+        if self.feature_scale is None or getattr(model, "coef_", None) is None:
+            return model
+        from descend.data.scaling import unscale_model, unscale_stats
+
+        assert self.stats is not None
+        return unscale_model(model, self.feature_scale,
+                             unscale_stats(self.stats, self.feature_scale))
+
+    def stats_coef(self, coef: Any) -> Any:
+        """Coefficients in the units of :attr:`stats` (the scaled ones) from the data's."""
+        return coef if self.feature_scale is None else np.asarray(coef) / self.feature_scale
 
     @property
     def n(self) -> int:

@@ -292,13 +292,23 @@ def prepare_stream(
     a loss other than squared, or mini-batches). ``--chunk-rows`` is the flag's name."""
     if chunk_rows is not None and chunk_rows < 1:
         raise InputError(f"--chunk-rows {chunk_rows}: give a positive number of rows")
+    from descend.data.memory import check_stream_fits
+
+    check_stream_fits(data)  # under a tight ulimit -v the reader would hang, not fail
     src = open_source(
         data, target=target, features=features, chunk_rows=chunk_rows,
         storage_options=storage_options,
     )
     stats, names, tname = stats_from_file(src, progress=progress)
     from descend.data.checks import checked_stats
+    from descend.data.scaling import small_feature_scales
 
+    scale = small_feature_scales(stats)
+    if scale is not None:  # subnormal squares: read the features again times 2^k (exact)
+        from dataclasses import replace
+
+        src = replace(src, feature_scale=scale)
+        stats, names, tname = stats_from_file(src, progress=progress)
     return Prepared(
         stats=checked_stats(stats, data, names, tname, explain=lambda: None),
         feature_names=tuple(names),
@@ -306,6 +316,7 @@ def prepare_stream(
         source=data,
         passes=StreamRows(src, loss, epsilon) if rows_needed else None,
         rows=StreamResiduals(src) if _moments_exact(loss) else None,
+        feature_scale=scale,
     )
 
 

@@ -55,22 +55,12 @@ from descend.io._rate import (
     min_rate_of,
     set_progress,
 )
+from descend.io._remote_s3 import is_s3, meter_blocks, read_s3
 
 __all__ = [
-    "DEFAULT_MIN_RATE",
-    "DEFAULT_TIMEOUT",
-    "MAX_ATTEMPTS",
-    "RemoteFile",
-    "arrow_dataset",
-    "is_remote",
-    "is_url",
-    "open_input",
-    "parse_storage_options",
-    "read_bytes",
-    "remote_errors",
-    "remote_files",
-    "remote_size",
-    "set_progress",
+    "DEFAULT_MIN_RATE", "DEFAULT_TIMEOUT", "MAX_ATTEMPTS", "RemoteFile", "arrow_dataset",
+    "is_remote", "is_url", "open_input", "parse_storage_options", "read_bytes", "remote_errors",
+    "remote_files", "remote_size", "set_progress",
 ]
 
 #: Seconds to connect, and between two reads of an answer (storage option ``timeout``).
@@ -282,6 +272,11 @@ def _named(url: str, exc: BaseException, timeout: float | None) -> DataError | N
     for e in _chain(exc):
         name = type(e).__name__
         status = getattr(e, "status", None)
+        if status is None and isinstance(getattr(e, "response", None), dict):  # botocore's
+            st = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")  # type: ignore[attr-defined]
+            status = st if isinstance(st, int) and st >= 500 else None  # 403: S3's words below
+        if isinstance(e, OSError) and e.errno == 121 and "Server Error" in str(e):
+            status = 500  # s3fs's EREMOTEIO for a 5xx answer
         if isinstance(status, int) and status >= 400 and status != 404:
             reason = getattr(e, "message", "") or ""
             if status in (401, 403):
@@ -443,8 +438,9 @@ def read_bytes(url: str, storage_options: Mapping[str, Any] | None = None) -> by
     fs, path = _filesystem(url, storage_options)
     t = timeout_of(storage_options)
     with remote_errors(url, t):
-        if _protocol(url) not in ("http", "https"):
-            return bytes(fs.cat_file(path))
+        if _protocol(url) not in ("http", "https"):  # S3: as it arrives, under the min rate
+            return (read_s3(fs, path, url, t, min_rate_of(storage_options)) if is_s3(fs)
+                    else bytes(fs.cat_file(path)))
         meter = Meter(url, t, min_rate_of(storage_options))
         parts = []
         with fs.open(path, "rb", block_size=0) as body:  # one GET, the body as it arrives
@@ -471,8 +467,8 @@ def open_input(url: str, storage_options: Mapping[str, Any] | None = None) -> An
                 if _protocol(url) in ("http", "https") else {})
         raw = fs.open(path, "rb", block_size=4 << 20, cache_type="blockcache",
                       cache_options={"maxblocks": 8}, **size)
-        if size:
-            bound_blocks(raw, url, t, min_rate_of(storage_options))
+        (bound_blocks(raw, url, t, min_rate_of(storage_options)) if size
+         else meter_blocks(raw, fs, path, url, t, min_rate_of(storage_options)))
     return GuardedFile(raw, url, t)
 
 

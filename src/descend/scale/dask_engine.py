@@ -91,9 +91,10 @@ def fit_dask(
     elif hasattr(model, "feature_names_in_"):
         del model.feature_names_in_
     if src.passes is None:
-        return model.fit_moments(
+        model.fit_moments(
             src.stats, src.feature_names, callback=callback, resume=resume, rows=src.rows
         )
-    return model.fit_rows(
-        src.stats, src.feature_names, src.passes, callback=callback, resume=resume
-    )
+    else:
+        model.fit_rows(src.stats, src.feature_names, src.passes, callback=callback,
+                       resume=resume)
+    return src.adopt(model)  # features scaled by 2^k for their moments: mapped back

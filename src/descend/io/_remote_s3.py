@@ -1,0 +1,71 @@
+"""S3 downloads under the same rules as HTTP's: a minimum rate and progress lines.
+
+botocore's read timeout ends a read that gets *nothing* for ``timeout`` seconds, but a server
+sending a byte every 2 s never lets it pass. As over HTTP (:mod:`descend.io._rate`), the
+object's body is read as it arrives (aiobotocore's streaming body, 64 KiB at a time) through a
+:class:`~descend.io._rate.Meter`: under ``min_rate`` bytes a second over the last ``timeout``
+seconds the download stops in one line, and a long one prints a progress line every
+:data:`~descend.io._rate.PROGRESS_EVERY` seconds. The stream engine's blocks (ranged GETs of
+4 MiB) each get a meter of their own, so the time the reader spends between two blocks is not
+counted against the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from descend.io._rate import Meter
+
+__all__ = ["is_s3", "meter_blocks", "read_s3"]
+
+_CHUNK = 1 << 16
+
+
+def is_s3(fs: Any) -> bool:
+    """Whether ``fs`` is s3fs's (an async filesystem that calls S3 by ``_call_s3``)."""
+    return bool(getattr(fs, "async_impl", False) and hasattr(fs, "_call_s3")
+                and getattr(fs, "loop", None) is not None)
+
+
+async def _body(fs: Any, path: str, meter: Meter, byte_range: str | None = None) -> bytes:
+    bucket, key, version = fs.split_path(path)
+    kw: dict[str, Any] = {"VersionId": version} if version else {}
+    if byte_range is not None:
+        kw["Range"] = byte_range
+    resp = await fs._call_s3("get_object", Bucket=bucket, Key=key, **kw)
+    body = resp["Body"]
+    parts = []
+    try:
+        while chunk := await body.read(_CHUNK):
+            parts.append(chunk)
+            meter.add(len(chunk))
+    finally:
+        body.close()
+    return b"".join(parts)
+
+
+def read_s3(fs: Any, path: str, url: str, timeout: float, min_rate: float) -> bytes:
+    """The whole object at ``path``, read as it arrives under the minimum rate."""
+    from fsspec.asyn import sync
+
+    return bytes(sync(fs.loop, _body, fs, path, Meter(url, timeout, min_rate)))
+
+
+def meter_blocks(raw: Any, fs: Any, path: str, url: str, timeout: float, min_rate: float
+                 ) -> None:
+    """Read each block of an S3 file as it arrives, under the minimum rate (a meter a block)."""
+    cache = getattr(raw, "cache", None)
+    if cache is None or not hasattr(cache, "fetcher") or min_rate <= 0 or not is_s3(fs):
+        return
+    from fsspec.asyn import sync
+
+    size = getattr(raw, "size", None)
+
+    def fetch(start: int, end: int) -> bytes:
+        end = min(end, size) if size is not None else end
+        if end <= start:
+            return b""
+        meter = Meter(url, timeout, min_rate)
+        return bytes(sync(fs.loop, _body, fs, path, meter, f"bytes={start}-{end - 1}"))
+
+    cache.fetcher = fetch
