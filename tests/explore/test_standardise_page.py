@@ -92,7 +92,7 @@ def test_scale_opens_standardised_with_its_rate_and_refuses_a_formula():
     assert page.data["scaled"] is True
     assert page.data["standardised"]["learning_rate"] == 0.5
     assert page.data["learning_rate"] == 1e-7  # the raw view keeps its own default
-    with pytest.raises(descend.InputError, match="a formula has none"):
+    with pytest.raises(descend.InputError, match="a typed function has none"):
         explore("x**2 + y**2", scale=True)
 
 

@@ -155,7 +155,7 @@ def explore(
                                   max_iter=max_iter, scale=scale)
     else:
         if scale:
-            raise InputError("scale=True standardises a data file's feature; a formula has none "
+            raise InputError("scale=True standardises a data file's feature; a typed function has none "
                              "(give a CSV/Parquet file, or leave scale off)")
         fun = _formula(target, variables)
         page = _function_page(fun, str(target) if isinstance(target, str) else fun.formula,
