@@ -120,7 +120,7 @@ def test_cli_scale(tmp_path, capsys):
     capsys.readouterr()
     assert main(["explore", "x**2", "--scale", "--html", str(tmp_path / "f.html")]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "--scale" in err and "formula" in err
+    assert len(err.splitlines()) == 1 and "--scale" in err and "typed function" in err
     assert not (tmp_path / "f.html").exists()
 
 
