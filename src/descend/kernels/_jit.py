@@ -61,6 +61,10 @@ def inline(fn: Any, fastmath: bool = True) -> Any:
     return numba.njit(inline="always")(fn)
 
 
+#: The name this helper had before it became public (kernel files may still import it).
+_inline = inline
+
+
 def _psi_impl(r, eps, loss):  # pragma: no cover - compiled, inlined
     """``(loss value, psi)`` of one residual. The kernels pass ``loss`` as a compile-time
     constant, so after inlining only its branch is left in the inner loop. The codes are
