@@ -40,7 +40,16 @@ from descend.kernels._common import (
     signature_key,
     unroll,
 )
-from descend.kernels._jit import HAVE_NUMBA, add_columns, add_dots, columns_into, jit, prange, psi
+from descend.kernels._jit import (
+    HAVE_NUMBA,
+    add_columns,
+    add_dots,
+    columns_into,
+    inline,
+    jit,
+    prange,
+    psi,
+)
 from descend.kernels._numpy import grad_batched_numpy, grad_numpy
 from descend.kernels._stamps import run_compiled
 
@@ -164,6 +173,69 @@ def _make_grad_cols(LOSS: int) -> Any:
     return jit(_grad_cols_kernel)
 
 
+def _run_residuals(rq, XT, W, q, bq, yb, m):  # pragma: no cover - compiled, inlined
+    """``rq[:m] = XT[:, :m]^T W[q] + bq - yb``: the residuals of run ``q`` on the block,
+    four features at a time over contiguous rows (``W`` indexed in place: through a view
+    ``W[q]`` and :func:`~descend.kernels._jit.add_columns` this pass ran 5-15% slower)."""
+    d = XT.shape[0]
+    for i in range(m):
+        rq[i] = bq - yb[i]
+    j = 0
+    while j + 4 <= d:
+        w0 = W[q, j]
+        w1 = W[q, j + 1]
+        w2 = W[q, j + 2]
+        w3 = W[q, j + 3]
+        x0 = XT[j]
+        x1 = XT[j + 1]
+        x2 = XT[j + 2]
+        x3 = XT[j + 3]
+        for i in range(m):
+            rq[i] += (w0 * x0[i] + w1 * x1[i]) + (w2 * x2[i] + w3 * x3[i])
+        j += 4
+    while j < d:
+        wj = W[q, j]
+        xj = XT[j]
+        for i in range(m):
+            rq[i] += wj * xj[i]
+        j += 1
+
+
+def _run_gradient(g, q, XT, rq, m):  # pragma: no cover - compiled, inlined
+    """``g[q] += XT[:, :m] rq[:m]``: run ``q``'s gradient on the block, four dot products at
+    a time sharing each load of ``rq``."""
+    d = XT.shape[0]
+    j = 0
+    while j + 4 <= d:
+        x0 = XT[j]
+        x1 = XT[j + 1]
+        x2 = XT[j + 2]
+        x3 = XT[j + 3]
+        s0 = s1 = s2 = s3 = 0.0
+        for i in range(m):
+            p = rq[i]
+            s0 += x0[i] * p
+            s1 += x1[i] * p
+            s2 += x2[i] * p
+            s3 += x3[i] * p
+        g[q, j] += s0
+        g[q, j + 1] += s1
+        g[q, j + 2] += s2
+        g[q, j + 3] += s3
+        j += 4
+    while j < d:
+        xj = XT[j]
+        s0 = 0.0
+        for i in range(m):
+            s0 += xj[i] * rq[i]
+        g[q, j] += s0
+        j += 1
+
+
+run_residuals = inline(_run_residuals)
+run_gradient = inline(_run_gradient)
+
+
 def _make_batched(LOSS: int) -> Any:
     """The batched gradient for loss code ``LOSS`` (a constant)."""
 
@@ -196,28 +268,7 @@ def _make_batched(LOSS: int) -> Any:
                 columns_into(XT, X, k * block, k * block + m, col_major)
                 for q in range(R):
                     rq = RT[q]
-                    bq = B[q]
-                    for i in range(m):
-                        rq[i] = bq - yb[i]
-                    j = 0
-                    while j + 4 <= d:
-                        w0 = W[q, j]
-                        w1 = W[q, j + 1]
-                        w2 = W[q, j + 2]
-                        w3 = W[q, j + 3]
-                        x0 = XT[j]
-                        x1 = XT[j + 1]
-                        x2 = XT[j + 2]
-                        x3 = XT[j + 3]
-                        for i in range(m):
-                            rq[i] += (w0 * x0[i] + w1 * x1[i]) + (w2 * x2[i] + w3 * x3[i])
-                        j += 4
-                    while j < d:
-                        wj = W[q, j]
-                        xj = XT[j]
-                        for i in range(m):
-                            rq[i] += wj * xj[i]
-                        j += 1
+                    run_residuals(rq, XT, W, q, B[q], yb, m)
                     lsum = 0.0
                     psum = 0.0
                     for i in range(m):
@@ -227,38 +278,13 @@ def _make_batched(LOSS: int) -> Any:
                         rq[i] = pv
                     ls[q] += lsum
                     gb[q] += psum
-                    j = 0
-                    while j + 4 <= d:
-                        x0 = XT[j]
-                        x1 = XT[j + 1]
-                        x2 = XT[j + 2]
-                        x3 = XT[j + 3]
-                        s0 = s1 = s2 = s3 = 0.0
-                        for i in range(m):
-                            p = rq[i]
-                            s0 += x0[i] * p
-                            s1 += x1[i] * p
-                            s2 += x2[i] * p
-                            s3 += x3[i] * p
-                        g[q, j] += s0
-                        g[q, j + 1] += s1
-                        g[q, j + 2] += s2
-                        g[q, j + 3] += s3
-                        j += 4
-                    while j < d:
-                        xj = XT[j]
-                        s0 = 0.0
-                        for i in range(m):
-                            s0 += xj[i] * rq[i]
-                        g[q, j] += s0
-                        j += 1
+                    run_gradient(g, q, XT, rq, m)
             gpart[grp] = g
             bpart[grp] = gb
             lpart[grp] = ls
         return lpart.sum(axis=0), gpart.sum(axis=0), bpart.sum(axis=0)
 
     return jit(_grad_batched_kernel)
-
 
 
 _GRAD: dict[tuple[str, int, bool], Any] = {}

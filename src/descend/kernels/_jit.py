@@ -14,8 +14,8 @@ import numpy as np
 
 from descend.kernels._stamps import cache_dir
 
-__all__ = ["FASTMATH", "HAVE_NUMBA", "add_columns", "add_dots", "columns_into", "jit", "numba",
-           "prange", "psi"]
+__all__ = ["FASTMATH", "HAVE_NUMBA", "add_columns", "add_dots", "columns_into", "inline", "jit",
+           "numba", "prange", "psi"]
 
 try:  # numba is a dependency, but keep working (slower) where it cannot be imported.
     if os.environ.get("DESCEND_NO_NUMBA"):
@@ -48,12 +48,21 @@ def jit(fn: Any) -> Any:
     return numba.njit(parallel=True, fastmath=FASTMATH, cache=True, nogil=True)(fn)
 
 
-def _inline(fn: Any, fastmath: bool = True) -> Any:
+def inline(fn: Any, fastmath: bool = True) -> Any:
+    """``fn`` compiled to be inlined into the kernel that calls it (numba ``inline="always"``:
+    its IR is copied into the caller before typing, so the caller compiles the same loops as
+    if written in place); ``fn`` itself without numba. The kernels are split into such
+    helpers to stay readable; define them in the kernel's own module: numba's disk cache
+    checks only the source file of the function it caches."""
     if not HAVE_NUMBA:
         return fn
     if fastmath:
         return numba.njit(inline="always", fastmath=FASTMATH)(fn)
     return numba.njit(inline="always")(fn)
+
+
+#: The name this helper had before it became public (kernel files may still import it).
+_inline = inline
 
 
 def _psi_impl(r, eps, loss):  # pragma: no cover - compiled, inlined
@@ -73,7 +82,7 @@ def _psi_impl(r, eps, loss):  # pragma: no cover - compiled, inlined
 # pickled cells, and a cell holding a compiled function pickles differently in every process
 # -- the kernels were recompiled (seconds) by every `descend` command, and the cache grew.
 # The kernels' closures hold only ints and bools.
-psi = _inline(_psi_impl)
+psi = inline(_psi_impl)
 
 
 def _columns_into_impl(tile, X, lo, hi, col_major):  # pragma: no cover - compiled, inlined
@@ -99,7 +108,7 @@ def _columns_into_impl(tile, X, lo, hi, col_major):  # pragma: no cover - compil
                 tile[j, i] = Xb[i, j]
 
 
-columns_into = _inline(_columns_into_impl, fastmath=False)
+columns_into = inline(_columns_into_impl, fastmath=False)
 
 
 def _add_columns_impl(acc, XT, w, lo, hi):  # pragma: no cover - compiled, inlined
@@ -162,5 +171,5 @@ def _add_dots_impl(g, XT, p, lo, hi):  # pragma: no cover - compiled, inlined
         j += 1
 
 
-add_columns = _inline(_add_columns_impl)
-add_dots = _inline(_add_dots_impl)
+add_columns = inline(_add_columns_impl)
+add_dots = inline(_add_dots_impl)

@@ -19,11 +19,133 @@ import numpy as np
 
 from descend.data.stats import MomentStats
 from descend.kernels._common import as_float_1d, as_float_2d, block_rows, stats_key
-from descend.kernels._jit import HAVE_NUMBA, columns_into, jit, prange
+from descend.kernels._jit import HAVE_NUMBA, columns_into, inline, jit, prange
 from descend.kernels._numpy import stats_numpy
 from descend.kernels._stamps import run_compiled
 
 __all__ = ["moment_stats_fast"]
+
+
+def _block_into_tile(tile, X, y, lo, hi, col_major):  # pragma: no cover - compiled, inlined
+    """Step (1): rows ``lo:hi`` of ``[X, y]`` into the column-major float64 ``tile``;
+    returns the number of rows ``m``."""
+    d = X.shape[1]
+    yb = y[lo:hi]  # slices indexed from 0: see predict._read_kernel
+    m = yb.shape[0]
+    columns_into(tile, X, lo, lo + m, col_major)
+    for i in range(m):
+        tile[d, i] = yb[i]
+    return m
+
+
+def _shift_and_sum(tile, m, e, g, sh, mu):  # pragma: no cover - compiled, inlined
+    """Step (2): shift each of the ``e`` columns of ``tile`` by its first value (in place),
+    ``mu`` = the shifted columns' means, ``sh`` = each shift measured from ``g``."""
+    for j in range(e):
+        s = tile[j, 0]
+        t = 0.0
+        for i in range(m):
+            v = tile[j, i] - s
+            tile[j, i] = v
+            t += v
+        sh[j] = s - g[j]
+        mu[j] = t / m
+
+
+def _cross_4x4(tile, P, jb, kb, m):  # pragma: no cover - compiled, inlined
+    """Step (3), one register block: ``P[jb:jb+4, kb:kb+4]`` = the cross-products of the
+    shifted columns ``jb..jb+3`` and ``kb..kb+3`` over ``m`` rows -- eight loads of the tile
+    feed sixteen FMAs, vectorised over rows."""
+    s00 = s01 = s02 = s03 = 0.0
+    s10 = s11 = s12 = s13 = 0.0
+    s20 = s21 = s22 = s23 = 0.0
+    s30 = s31 = s32 = s33 = 0.0
+    for i in range(m):
+        a0 = tile[jb, i]
+        a1 = tile[jb + 1, i]
+        a2 = tile[jb + 2, i]
+        a3 = tile[jb + 3, i]
+        b0 = tile[kb, i]
+        b1 = tile[kb + 1, i]
+        b2 = tile[kb + 2, i]
+        b3 = tile[kb + 3, i]
+        s00 += a0 * b0
+        s01 += a0 * b1
+        s02 += a0 * b2
+        s03 += a0 * b3
+        s10 += a1 * b0
+        s11 += a1 * b1
+        s12 += a1 * b2
+        s13 += a1 * b3
+        s20 += a2 * b0
+        s21 += a2 * b1
+        s22 += a2 * b2
+        s23 += a2 * b3
+        s30 += a3 * b0
+        s31 += a3 * b1
+        s32 += a3 * b2
+        s33 += a3 * b3
+    P[jb, kb] = s00
+    P[jb, kb + 1] = s01
+    P[jb, kb + 2] = s02
+    P[jb, kb + 3] = s03
+    P[jb + 1, kb] = s10
+    P[jb + 1, kb + 1] = s11
+    P[jb + 1, kb + 2] = s12
+    P[jb + 1, kb + 3] = s13
+    P[jb + 2, kb] = s20
+    P[jb + 2, kb + 1] = s21
+    P[jb + 2, kb + 2] = s22
+    P[jb + 2, kb + 3] = s23
+    P[jb + 3, kb] = s30
+    P[jb + 3, kb + 1] = s31
+    P[jb + 3, kb + 2] = s32
+    P[jb + 3, kb + 3] = s33
+
+
+def _merge_block(P, m, mu, sh, N, MU, C, dm):  # pragma: no cover - compiled, inlined
+    """Step (4): centre the block's cross-products ``P`` (``P - m mu mu^T``) and merge the
+    block (``m`` rows, means ``mu + sh``) into the running ``N``, ``MU``, upper ``C``
+    (Chan et al. 1979, eq. 2.1b); returns the new count. ``dm`` is scratch."""
+    e = MU.shape[0]
+    tot = N + m
+    f = N * m / tot
+    for j in range(e):
+        dm[j] = mu[j] + sh[j] - MU[j]
+    for j in range(e):
+        for q in range(j, e):
+            c = P[j, q] - m * mu[j] * mu[q] + dm[j] * dm[q] * f
+            C[j, q] += c
+    for j in range(e):
+        MU[j] += dm[j] * (m / tot)
+    return tot
+
+
+def _merge_groups(gcnt, gmu, gc):  # pragma: no cover - compiled, inlined
+    """The groups' ``(count, mean, full C)`` merged in group order (Chan et al., eq. 2.1b):
+    ``(MU, C)`` of all rows, the means still relative to the first row."""
+    e = gmu.shape[1]
+    N = gcnt[0]
+    MU = gmu[0].copy()
+    C = gc[0].copy()
+    for k in range(1, gcnt.shape[0]):
+        nk = gcnt[k]
+        tot = N + nk
+        f = N * nk / tot
+        dmk = gmu[k] - MU
+        for j in range(e):
+            for q in range(e):
+                C[j, q] += gc[k, j, q] + dmk[j] * dmk[q] * f
+        MU += dmk * (nk / tot)
+        N = tot
+    return MU, C
+
+
+block_into_tile = inline(_block_into_tile, fastmath=False)
+shift_and_sum = inline(_shift_and_sum)
+cross_4x4 = inline(_cross_4x4)
+merge_block = inline(_merge_block)
+merge_groups = inline(_merge_groups)
 
 
 def _stats_kernel(X, y, block):  # pragma: no cover - compiled
@@ -65,101 +187,19 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
         MU = np.zeros(e)
         C = np.zeros((e, e))
         for k in range(grp * per, min(nb, (grp + 1) * per)):
-            yb = y[k * block : min(n, (k + 1) * block)]  # slices from 0: see _read_kernel
-            m = yb.shape[0]
-            # (1) the block, column-major, in float64
-            columns_into(tile, X, k * block, k * block + m, col_major)
-            for i in range(m):
-                tile[d, i] = yb[i]
-            # (2) shift by the block's first row, and the column sums; sh: that shift from g
-            for j in range(e):
-                s = tile[j, 0]
-                t = 0.0
-                for i in range(m):
-                    v = tile[j, i] - s
-                    tile[j, i] = v
-                    t += v
-                sh[j] = s - g[j]
-                mu[j] = t / m
-            # (3) upper-triangular 4 x 4 blocks of the shifted cross-products
-            for jb in range(0, ep, 4):
+            m = block_into_tile(tile, X, y, k * block, min(n, (k + 1) * block), col_major)
+            shift_and_sum(tile, m, e, g, sh, mu)
+            for jb in range(0, ep, 4):  # (3) the upper triangle, 4 x 4 blocks
                 for kb in range(jb, ep, 4):
-                    s00 = s01 = s02 = s03 = 0.0
-                    s10 = s11 = s12 = s13 = 0.0
-                    s20 = s21 = s22 = s23 = 0.0
-                    s30 = s31 = s32 = s33 = 0.0
-                    for i in range(m):
-                        a0 = tile[jb, i]
-                        a1 = tile[jb + 1, i]
-                        a2 = tile[jb + 2, i]
-                        a3 = tile[jb + 3, i]
-                        b0 = tile[kb, i]
-                        b1 = tile[kb + 1, i]
-                        b2 = tile[kb + 2, i]
-                        b3 = tile[kb + 3, i]
-                        s00 += a0 * b0
-                        s01 += a0 * b1
-                        s02 += a0 * b2
-                        s03 += a0 * b3
-                        s10 += a1 * b0
-                        s11 += a1 * b1
-                        s12 += a1 * b2
-                        s13 += a1 * b3
-                        s20 += a2 * b0
-                        s21 += a2 * b1
-                        s22 += a2 * b2
-                        s23 += a2 * b3
-                        s30 += a3 * b0
-                        s31 += a3 * b1
-                        s32 += a3 * b2
-                        s33 += a3 * b3
-                    P[jb, kb] = s00
-                    P[jb, kb + 1] = s01
-                    P[jb, kb + 2] = s02
-                    P[jb, kb + 3] = s03
-                    P[jb + 1, kb] = s10
-                    P[jb + 1, kb + 1] = s11
-                    P[jb + 1, kb + 2] = s12
-                    P[jb + 1, kb + 3] = s13
-                    P[jb + 2, kb] = s20
-                    P[jb + 2, kb + 1] = s21
-                    P[jb + 2, kb + 2] = s22
-                    P[jb + 2, kb + 3] = s23
-                    P[jb + 3, kb] = s30
-                    P[jb + 3, kb + 1] = s31
-                    P[jb + 3, kb + 2] = s32
-                    P[jb + 3, kb + 3] = s33
-            # (4) centre, then merge (Chan et al. 1979, eq. 2.1b)
-            tot = N + m
-            f = N * m / tot
-            for j in range(e):
-                dm[j] = mu[j] + sh[j] - MU[j]
-            for j in range(e):
-                for q in range(j, e):
-                    c = P[j, q] - m * mu[j] * mu[q] + dm[j] * dm[q] * f
-                    C[j, q] += c
-            for j in range(e):
-                MU[j] += dm[j] * (m / tot)
-            N = tot
+                    cross_4x4(tile, P, jb, kb, m)
+            N = merge_block(P, m, mu, sh, N, MU, C, dm)
         for j in range(e):
             for q in range(j):
                 C[j, q] = C[q, j]
         gcnt[grp] = N
         gmu[grp] = MU
         gc[grp] = C
-    N = gcnt[0]
-    MU = gmu[0].copy()
-    C = gc[0].copy()
-    for k in range(1, ngroups):
-        nk = gcnt[k]
-        tot = N + nk
-        f = N * nk / tot
-        dmk = gmu[k] - MU
-        for j in range(e):
-            for q in range(e):
-                C[j, q] += gc[k, j, q] + dmk[j] * dmk[q] * f
-        MU += dmk * (nk / tot)
-        N = tot
+    MU, C = merge_groups(gcnt, gmu, gc)
     MU += g
     return MU[:d].copy(), MU[d], C[:d, :d].copy(), C[:d, d].copy(), C[d, d]
 

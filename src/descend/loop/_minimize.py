@@ -2,6 +2,28 @@
 
 The loop is deliberately plain (after ``scipy.optimize._optimize``): take a step, record it,
 test each stopping rule in turn. Every rule that can end a run is visible in :func:`minimize`.
+Its arguments at length, the table of methods and the result's fields are on the API page
+(docs/api/loop.md, "minimize in detail").
+
+An objective with its exact gradient and Hessian; by default Newton's method, and gradient
+descent with the rate ``1/L`` when ``learning_rate="auto"``:
+
+>>> import numpy as np
+>>> class Valley:  # f = x^2 + xy + y^2
+...     variables, n = ("x", "y"), 2
+...     def value(self, p): return float(p[0] ** 2 + p[0] * p[1] + p[1] ** 2)
+...     def grad(self, p): return np.array([2 * p[0] + p[1], p[0] + 2 * p[1]])
+...     def value_and_grad(self, p): return self.value(p), self.grad(p)
+...     def hessian(self, p): return np.array([[2.0, 1.0], [1.0, 2.0]])
+...     def curvature_bound(self): return 3.0
+>>> r = minimize(Valley(), [3.0, 1.0])
+>>> r.status, r.verdict, r.success, bool(np.abs(r.x).max() < 1e-6)
+(<Status.GTOL: 'gtol'>, <Verdict.CONVERGED: 'converged'>, True, True)
+>>> r.history.x[0]
+array([3., 1.])
+>>> r = minimize(Valley(), [3.0, 1.0], optimizer="gd", learning_rate="auto")
+>>> r.info["auto_lr"]["learning_rate"], r.nit
+(0.3333333333333333, 35)
 """
 
 from __future__ import annotations
@@ -122,127 +144,54 @@ def _optimizer(optimizer: Any) -> Optimizer:
 
 
 def minimize(
-    fun: Any,
-    x0: Any,
-    *,
-    optimizer: Optimizer | str | None = None,
-    learning_rate: Any = None,
-    variables: Any = None,
-    jac: Any = None,
-    max_iter: int = 10_000,
-    gtol: float = 1e-6,
-    tol: float = 1e-10,
-    n_iter_no_change: int = 100,
-    target_loss: float | None = None,
-    time_limit: float | None = None,
-    callback: Callable[..., Any] | None = None,
-    state: OptState | None = None,
-    start_iter: int = 0,
-    args: tuple[Any, ...] = (),
-    options: dict[str, Any] | None = None,
-    history_limit: int = HISTORY_LIMIT,
-    method: str | None = None,
-    hess: Callable[..., Any] | None = None,
-    bounds: Any = None,
+    fun: Any, x0: Any, *, optimizer: Optimizer | str | None = None, learning_rate: Any = None,
+    variables: Any = None, jac: Any = None, max_iter: int = 10_000, gtol: float = 1e-6,
+    tol: float = 1e-10, n_iter_no_change: int = 100, target_loss: float | None = None,
+    time_limit: float | None = None, callback: Callable[..., Any] | None = None,
+    state: OptState | None = None, start_iter: int = 0, args: tuple[Any, ...] = (),
+    options: dict[str, Any] | None = None, history_limit: int = HISTORY_LIMIT,
+    method: str | None = None, hess: Callable[..., Any] | None = None, bounds: Any = None,
 ) -> OptimizeResult:
     """Minimise ``fun`` from ``x0``; return an :class:`OptimizeResult`.
 
+    First order (an ``optimizer`` or a ``learning_rate`` given): ``x_{k+1} = x_k + u_k``, with
+    ``u_k`` the optimizer's update from ``g_k = grad f(x_k)`` (gradient descent:
+    ``u_k = -lr g_k``); otherwise a second-order ``method``. Each argument at length, the
+    methods and the stopping rules: the API page's "minimize in detail" (docs/api/loop.md).
+
     Args:
-        fun: text (``"x**2 + x*y + y**2"``), a Python callable of a 1-D array, or an
-            :class:`~descend.expr.Objective`. Text and callables go through
-            :func:`descend.expr.function` with ``variables`` and ``jac``.
+        fun: text (``"x**2 + x*y"``), a callable of a 1-D array, or an Objective.
         x0: the start, one value per variable (in ``fun.variables`` order).
-        optimizer: a first-order :class:`~descend.optim.Optimizer` (``descend.adam(0.01)``)
-            or its name. Given (or with ``learning_rate``), the run is that optimizer's.
-            ``method="gd"`` without a learning rate is the tutorials' gradient descent with a
-            line-searched step (see :mod:`descend.loop._linesearch`), the default before
-            the second-order methods.
-        method: scipy's ``method=``: ``"newton"`` (trust-region Newton with the exact Hessian;
-            scipy's ``trust-exact``/``trust-ncg``), ``"bfgs"``, ``"l-bfgs"`` (``L-BFGS-B``,
-            with ``bounds``) or ``"cg"`` (:mod:`descend.loop.second_order`), or a first-order
-            optimizer's name (``"gd"``, ``"adam"``...). Default: picked by what is known --
-            ``"newton"`` for an expression or objective with an exact Hessian and at most 1000
-            variables, ``"l-bfgs"`` for a Python callable or inside ``bounds``; gradient
-            descent only when an optimizer or a learning rate is asked for.
-        hess: ``hess(x)``, the ``(n, n)`` Hessian of a Python callable, for Newton; without
-            it Newton uses finite-difference Hessian-vector products (said in the message).
-        bounds: ``[(lower, upper), ...]`` per variable (``None`` for a free side), a dict
-            ``{name: (lower, upper)}`` or a ``scipy.optimize.Bounds``; runs ``"l-bfgs"``
-            projected onto the box. A run that ends on a bound says so (KKT check); a
-            lower bound above its upper bound is refused.
-        learning_rate: overrides the optimizer's rate: a number, a schedule (callable of the
-            step count), ``"auto"`` (``1/L`` from the curvature; see ``result.info["auto_lr"]``)
-            or ``"armijo"`` (monotone backtracking line search).
-        variables: variable order for text/callables (default: sorted names / ``x0, x1, ...``).
-        jac: for a callable ``fun``: a gradient callable, or ``True`` when ``fun`` returns
-            ``(value, gradient)``; default: the gradient is derived for you.
-        max_iter: most steps of the whole run (>= 0), as everywhere in descend (the
-            estimator, the CLI, checkpoints): a run resumed with ``start_iter`` steps done takes
-            at most ``max_iter - start_iter`` more. Default 10000. Running out is the verdict
-            *budget spent* (warns :class:`~descend.errors.ConvergenceWarning`).
-        gtol: stop when the Euclidean norm of the gradient is <= gtol (status ``gtol``).
-            Default 1e-6.
-        tol: stop when the loss is flat: over the last ``n_iter_no_change`` steps its range
-            ``max - min`` is <= ``tol * max|f|`` (status ``no_progress``; a sliding window
-            tested after every step, the rule of every descent in descend:
-            :mod:`descend.loop.stopping`). A range, not "no new best": momentum and Adam may
-            climb back above their best loss for hundreds of steps while still converging,
-            and a slow but steady run (the tutorial's ``lr = 1e-4``) changes far more than
-            1e-10 per window. Default 1e-10: only a genuinely stalled run stops.
-        n_iter_no_change: the window of the ``tol`` rule (>= 1). Default 100.
-        target_loss: stop once the loss is <= this value (status ``target_loss``).
-        time_limit: stop after this many seconds of wall time (status ``time_limit``, warns).
-        callback: called after each step, the last one included, with an
-            :class:`IntermediateResult` (``x``, ``fun``, ``jac``, ``nit``, ``state``); raising
-            ``StopIteration`` stops the run (status ``callback``). scipy's older form works
-            too: a callback whose one parameter is named ``xk`` gets a copy of ``x``.
-        state: an optimizer state to resume from (``result.info["state"]`` of an earlier run,
-            or a checkpoint); default: a fresh ``optimizer.init(x0)``.
-        start_iter: steps already taken before this call (numbers the steps seen by
-            ``callback`` and a schedule's rate in ``history.learning_rate``). Resuming with
-            ``x0=r.x, state=r.info["state"], start_iter=start_iter + r.nit`` continues the run
-            bit for bit.
-        args: extra positional arguments for a callable ``fun`` (and ``jac``), as in scipy:
-            ``fun(x, *args)``.
-        options: scipy's ``options=`` dict; its keys are this function's keyword arguments
-            (``max_iter``, ``gtol``, ``tol``, ...), and one given both ways is an error.
-        history_limit: most rows kept in ``history`` (>= 2). Up to it every iterate is kept;
-            past it every other row is dropped and the stride doubled, so a run of 10**7 steps
-            holds at most this many rows (``history.step`` numbers them; ``info["history"]``
-            says what was kept). Default 100000.
+        optimizer: a first-order :class:`~descend.optim.Optimizer` or its name.
+        learning_rate: ``lr``: a number, a schedule ``lr(k)``, ``"auto"`` (``1/L``, ``L`` the
+            curvature bound) or ``"armijo"`` (backtracking line search).
+        variables: variable order for text and callables (default: sorted names).
+        jac: a callable's gradient: a callable, ``True`` (``fun`` returns both) or derived.
+        max_iter: most steps of the whole run, ``start_iter`` included (default 10000).
+        gtol: stop when ``||g_k||_2 <= gtol`` (status ``gtol``; default 1e-6).
+        tol: stop when the last ``n_iter_no_change`` losses span ``<= tol * max|f|``
+            (status ``no_progress``; default 1e-10).
+        n_iter_no_change: the window of the ``tol`` rule (>= 1; default 100).
+        target_loss: stop once ``f(x_k) <= target_loss``.
+        time_limit: stop after this many seconds of wall time (warns).
+        callback: ``callback(IntermediateResult)`` after each step; ``StopIteration`` stops.
+        state: an optimizer state to resume from (default ``optimizer.init(x0)``).
+        start_iter: steps taken before this call: resume bit for bit with
+            ``x0=r.x, state=r.info["state"], start_iter=start_iter + r.nit``.
+        args: extra positional arguments, ``fun(x, *args)`` (scipy).
+        options: scipy's ``options=``: a dict of this function's keyword arguments.
+        history_limit: most rows kept in ``history`` (>= 2; default 100000).
+        method: ``"newton"``, ``"bfgs"``, ``"l-bfgs"``, ``"cg"`` or an optimizer's name.
+        hess: ``hess(x)``, the Hessian of a callable ``fun``, for Newton.
+        bounds: ``(lower, upper)`` per variable, a dict or scipy's Bounds (runs L-BFGS-B).
 
     Returns:
-        An :class:`OptimizeResult` with scipy's names (``x, fun, jac, nit, nfev, success,
-        status, message``) and the ``history`` (start first). ``x`` is never ``nan``: after a
-        divergence it is the last finite iterate, and ``history`` holds finite rows only.
-        ``info["state"]`` is the final optimizer state (a :class:`LoopState` wrapping it when
-        the loop chose the step: ``"auto"`` or ``"armijo"``); ``info["auto_lr"]`` says what
-        ``"auto"`` chose and why; ``info["diagnosis"]`` explains a divergence.
-        ``verdict`` says what the run shows (:mod:`descend.loop.verdict`): ``success`` is true
-        only when it *converged* -- a small gradient where the exact Hessian is positive
-        semidefinite; a saddle, an oscillation, a stall or a spent budget is named as such
-        and warns :class:`~descend.errors.ConvergenceWarning`.
+        scipy's ``x, fun, jac, nit, nfev, success, status, message``, the ``history`` and the
+        ``verdict``; ``success`` only when the run *converged*.
 
-    A KeyboardInterrupt stops the run cleanly at the last completed step (status
-    ``interrupted``), with a consistent state to resume from.
-
-    >>> import numpy as np
-    >>> from descend.expr.objective import Array
-    >>> class Valley:  # f = x^2 + xy + y^2 with its exact gradient and Hessian
-    ...     variables, n = ("x", "y"), 2
-    ...     def value(self, p): return float(p[0] ** 2 + p[0] * p[1] + p[1] ** 2)
-    ...     def grad(self, p): return np.array([2 * p[0] + p[1], p[0] + 2 * p[1]])
-    ...     def value_and_grad(self, p): return self.value(p), self.grad(p)
-    ...     def hessian(self, p): return np.array([[2.0, 1.0], [1.0, 2.0]])
-    ...     def curvature_bound(self): return 3.0
-    >>> r = minimize(Valley(), [3.0, 1.0])
-    >>> r.status, r.verdict, r.success, bool(np.abs(r.x).max() < 1e-6)
-    (<Status.GTOL: 'gtol'>, <Verdict.CONVERGED: 'converged'>, True, True)
-    >>> r.history.x[0]
-    array([3., 1.])
-    >>> r = minimize(Valley(), [3.0, 1.0], optimizer="gd", learning_rate="auto")
-    >>> r.info["auto_lr"]["learning_rate"], r.nit
-    (0.3333333333333333, 35)
+    >>> r = minimize("x**2 + x*y + y**2", [3.0, 1.0])
+    >>> r.verdict, r.success, bool(abs(r.x).max() < 1e-6)
+    (<Verdict.CONVERGED: 'converged'>, True, True)
     """
     t_start = time.perf_counter()
     limits = {"max_iter": max_iter, "gtol": gtol, "tol": tol,
@@ -252,7 +201,6 @@ def minimize(
         limits = _options(options, limits)
     objective, x = _problem(fun, x0, variables, jac, args)
     from descend.loop.second_order import choose_method, run_method
-
     second, optimizer = choose_method(method, optimizer, learning_rate, objective, hess, bounds)
     opt = _optimizer(optimizer)
     if learning_rate is not None:
