@@ -12,7 +12,7 @@ from descend.kernels import _full_pass as fp
 from descend.kernels import _moments as moments
 from descend.kernels import _predict as predict
 from descend.kernels._common import COL_ROWS, block_rows, specimen
-from descend.kernels._stamps import _LOADED, mark_ready
+from descend.kernels._stamps import _LOADED, compile_lock, mark_ready
 
 __all__ = ["compile_key"]
 
@@ -47,6 +47,7 @@ def compile_key(key: str) -> None:
         else:
             fn, args = predict._predict_cols, (X, w, 0.0, out, COL_ROWS)
     t0 = time.perf_counter()
-    fn(*args)
+    with compile_lock():
+        fn(*args)
     _LOADED.add(key)
     mark_ready(key, time.perf_counter() - t0)

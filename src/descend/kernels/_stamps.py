@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_dir", "is_ready", "kernel_threads", "mark_ready", "notice", "run_compiled", "start_background", "stamp_dir"]
+__all__ = ["cache_dir", "compile_lock", "is_ready", "kernel_threads", "mark_ready", "notice", "run_compiled", "start_background", "stamp_dir"]
 
 #: A lock older than this is a compiler that died: start another.
 _STALE_LOCK_S = 1800.0
@@ -91,12 +91,45 @@ def run_compiled(key: str, fn: Callable[..., Any], *args: Any) -> Any:
     if fresh:
         notice([key])
     t0 = time.perf_counter()
-    with _threads_applied():
+    with compile_lock() if fresh else _no_lock(), _threads_applied():
         out = fn(*args)
     _LOADED.add(key)
     if fresh:
         mark_ready(key, time.perf_counter() - t0)
     return out
+
+
+@contextmanager
+def compile_lock() -> Iterator[None]:
+    """Hold the one lock on writing numba's cache (``compile.flock`` beside the stamps) while a
+    kernel compiles, in this process or another.
+
+    numba numbers a new cache entry by the length of the index it read, so two processes
+    compiling kernels of one source file at once can both take number k: one index then
+    points at the other's machine code (seen as ``'descr' is NULL`` in a later call, and it
+    could load a kernel of another loss). The background compiler, ``descend doctor`` and a
+    foreground compile all take this lock, so they write one after the other. Where the
+    folder cannot be written or ``fcntl`` is missing (Windows) it is not taken.
+    """
+    try:
+        import fcntl
+
+        folder = stamp_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / "compile.flock", os.O_CREAT | os.O_RDWR, 0o644)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextmanager
+def _no_lock() -> Iterator[None]:
+    yield
 
 
 def mark_ready(key: str, seconds: float) -> None:
