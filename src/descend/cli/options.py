@@ -170,10 +170,10 @@ def _optimizer_names() -> tuple[str, ...]:
 
 
 def _loss_names() -> tuple[str, ...]:
-    # The losses' registry, descend.models.LOSSES, sits in a package that loads scikit-learn
-    # (1-2 s): `descend fit --help` and every tab completion would pay it. Its names are
-    # copied here; tests/cli/test_cli_habits.py keeps the copy equal to the registry.
-    losses = sys.modules.get("descend.models.losses")
+    # The losses' registry, descend.losses.LOSS_REGISTRY, loads NumPy and the kernels' facade:
+    # `descend fit --help` and every tab completion would pay for them. Its names are copied
+    # here unless it is loaded; tests/cli/test_cli_habits.py keeps the copy equal to it.
+    losses = sys.modules.get("descend.losses")
     return tuple(losses.LOSSES) if losses is not None else ("squared_error", "huber", "absolute_error")
 
 

@@ -38,10 +38,11 @@ from descend.explorer._common import (
     _nice_rate as _nice_rate,  # tests/docs/test_findings.py reads it here
 )
 from descend.explorer._regression import explore_regression
+from descend.io._input import PARQUET_SUFFIXES  # the one list of suffixes that mean Parquet
 
 __all__ = ["Explorer", "explore", "explore_regression"]
 
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", *PARQUET_SUFFIXES)
 
 
 def _find_minimum(fun: Any, start: list[float]) -> list[float] | None:

@@ -12,9 +12,9 @@ from descend.errors import InputError
 
 Array = NDArray[np.float64]
 
-#: The losses the kernels know, by their code: ``Loss.code`` in the models' registry
-#: (``descend.models.losses.LOSS_REGISTRY``, which sits above this layer; a test keeps the
-#: two equal). A new loss needs its branch in ``_jit.psi`` and ``_numpy.psi_numpy``.
+#: The losses the kernels know, by their code: ``Loss.code`` in the registry
+#: (``descend.losses.LOSS_REGISTRY``, which sits above this layer; a test keeps the two
+#: equal). A new loss needs its branch in ``_jit.psi`` and ``_numpy.psi_numpy``.
 LOSSES = ("squared_error", "huber", "absolute_error")
 LOSS_CODES = {name: i for i, name in enumerate(LOSSES)}
 

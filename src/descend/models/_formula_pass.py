@@ -47,7 +47,7 @@ def _chunks(path: str, cols: tuple[str, ...], design: Design, lay: KernelLayout,
     """``(batch, (V, C) or None, row offset)`` per chunk, decoded a chunk ahead on a thread."""
     from descend.data.chunks import _prefetched
     from descend.data.tables import iter_batches
-    from descend.models.analysis import text_levels
+    from descend.models._formula_rows import text_levels
 
     def read() -> Iterator[tuple[Any, Any, int]]:
         offset = 0
@@ -63,7 +63,7 @@ def _check_groups(batch: Any, spec: CovSpec, V: Array, C: Any) -> None:
     """The cluster column's empty cells in kept rows are refused (as the general path does)."""
     if spec.kind != "cluster" or not batch.column(str(spec.groups)).null_count:
         return
-    from descend.models.analysis import _arrow_groups
+    from descend.models._formula_rows import _arrow_groups
 
     keep = ~(np.isnan(V).any(axis=0) | (C == -2).any(axis=0))
     _arrow_groups(batch, spec, keep)
@@ -73,7 +73,7 @@ def kernel_moments(kern: Any, path: str, cols: tuple[str, ...], design: Design,
                    lay: KernelLayout, spec: CovSpec, missing: str,
                    chunk_rows: int) -> Iterator[tuple[Any, MissingReport]]:
     """``(moments or None, missing report)`` per chunk (``None``: no row kept)."""
-    from descend.models.analysis import _moments, batch_rows
+    from descend.models._formula_rows import _moments, batch_rows
 
     for batch, got, offset in _chunks(path, cols, design, lay, chunk_rows):
         if got is not None:
@@ -126,7 +126,7 @@ def kernel_row_pass(kern: Any, path: str, cols: tuple[str, ...], design: Design,
                     lay: KernelLayout, rp: RowPass, missing: str, chunk_rows: int) -> RowPass:
     """:func:`~descend.models.analysis.row_pass` of the file's chunks, through the kernels
     (HC2/HC3, whose leverages need the dense rows, take the general path per chunk)."""
-    from descend.models.analysis import batch_rows
+    from descend.models._formula_rows import batch_rows
 
     order = design_order(lay)
     k = len(lay.num)
