@@ -1,6 +1,6 @@
 """Re-walk the 19 bad cases of issue 26 (the numbering of /work/notes/hostile.md) on this tree.
 
-Not a test (pytest does not collect it): ``python tests/hostile/rewalk_issue26.py`` runs each
+Not a test (tests/hostile/conftest.py keeps pytest from importing it): ``python tests/hostile/rewalk_issue26.py`` runs each
 case as a user would, a fresh ``python -m descend`` process each, prints one row a case
 (number, good/bad, exit code, seconds, the line it printed) and writes rewalk.json.
 """

@@ -46,6 +46,8 @@ ALLOWED = {
     "kernels/_stamps.py:os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 420)":
         "the same lock, created exclusively",
     "kernels/_stamps.py:(folder / f'{key}.want').touch()": "a request marker in the cache folder",
+    "kernels/_stamps.py:os.open(folder / 'compile.flock', os.O_CREAT | os.O_RDWR, 420)":
+        "the compile lock (an empty file) in the cache folder",
     "cli/explore.py:page.save(html_path, force=force)": "Explorer.save -> write_output",
     "plot/_animate.py:gif[0].save(p, save_all=True, append_images=gif[1:], "
     "duration=max(20, round(1000 / fps)), loop=0, optimize=False)":

@@ -101,7 +101,7 @@ def run_compiled(key: str, fn: Callable[..., Any], *args: Any) -> Any:
 
 @contextmanager
 def compile_lock() -> Iterator[None]:
-    """Hold the one lock on writing numba's cache (``compile.flock`` beside the stamps) while a
+    """Hold the one lock on writing numba's cache (``compile.flock`` in :func:`cache_dir`) while a
     kernel compiles, in this process or another.
 
     numba numbers a new cache entry by the length of the index it read, so two processes
@@ -114,7 +114,7 @@ def compile_lock() -> Iterator[None]:
     try:
         import fcntl
 
-        folder = stamp_dir()
+        folder = Path(cache_dir())
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / "compile.flock", os.O_CREAT | os.O_RDWR, 0o644)
     except (ImportError, OSError):
