@@ -39,6 +39,7 @@ Every failure of the store -- no bucket, no key, no permission, no connection --
 
 from __future__ import annotations
 
+import errno
 import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -55,7 +56,7 @@ from descend.io._rate import (
     min_rate_of,
     set_progress,
 )
-from descend.io._remote_s3 import is_s3, meter_blocks, read_s3
+from descend.io._remote_s3 import MAX_ATTEMPTS, is_s3, meter_blocks, read_s3, s3_config
 
 __all__ = [
     "DEFAULT_MIN_RATE", "DEFAULT_TIMEOUT", "MAX_ATTEMPTS", "RemoteFile", "arrow_dataset",
@@ -65,9 +66,6 @@ __all__ = [
 
 #: Seconds to connect, and between two reads of an answer (storage option ``timeout``).
 DEFAULT_TIMEOUT = 30.0
-#: Tries of one S3 request (the first and the retries).
-MAX_ATTEMPTS = 2
-
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+)://")
 
 #: protocol -> (the package fsspec needs, the extra that installs it)
@@ -219,11 +217,7 @@ def _with_deadlines(proto: str, storage_options: Mapping[str, Any] | None) -> di
                                                            sock_connect=t, sock_read=t))
         options["client_kwargs"] = client
     elif proto in ("s3", "s3a"):
-        config = dict(options.get("config_kwargs") or {})
-        config.setdefault("connect_timeout", t)
-        config.setdefault("read_timeout", t)
-        config.setdefault("retries", {"max_attempts": MAX_ATTEMPTS, "mode": "standard"})
-        options["config_kwargs"] = config
+        options["config_kwargs"] = s3_config(options.get("config_kwargs"), t)
     return options
 
 
@@ -266,9 +260,17 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         e = e.__cause__ or e.__context__
 
 
+def _is_reset(e: BaseException) -> bool:
+    """A connection the server accepted and then reset (ECONNRESET, EPIPE), not a refusal."""
+    name = type(e).__name__
+    return isinstance(e, ConnectionResetError) or name == "ServerDisconnectedError" or (
+        name == "ClientOSError" and getattr(e, "errno", None) in (errno.ECONNRESET, errno.EPIPE))
+
+
 def _named(url: str, exc: BaseException, timeout: float | None) -> DataError | None:
     """The store's answer in ``exc`` (or what it was raised from) in words, if known."""
     t = f"{timeout:g}" if timeout is not None else f"{DEFAULT_TIMEOUT:g}"
+    reset = any(_is_reset(e) for e in _chain(exc))  # botocore: "Could not connect" over a reset
     for e in _chain(exc):
         name = type(e).__name__
         status = getattr(e, "status", None)
@@ -300,12 +302,10 @@ def _named(url: str, exc: BaseException, timeout: float | None) -> DataError | N
                 f"{url}: no answer within {t} s; check the address and the network, or allow "
                 "longer with --storage-option timeout=SECONDS"
             )
-        if isinstance(e, ConnectionResetError) or name in ("ServerDisconnectedError",) or (
-            name == "ClientOSError" and getattr(e, "errno", None) in (104, 32)
-        ):
+        if _is_reset(e):
             return DataError(f"{url}: connection lost (the server reset it); try again")
-        if isinstance(e, ConnectionRefusedError) or name in ("ClientConnectorError",
-                                                             "EndpointConnectionError"):
+        if not reset and (isinstance(e, ConnectionRefusedError) or name in (
+                "ClientConnectorError", "EndpointConnectionError")):
             return DataError(
                 f"{url}: cannot connect (refused); check the address (--storage-option "
                 "endpoint_url=...) and that the server runs"
