@@ -24,12 +24,11 @@ that, ends in one error naming the timeout. The timeout is also one step's total
 (HTTP's size probe tries HEAD then GET; S3 retries), and a host that let it pass is not asked
 again for as long, so a silent server ends a command in about one timeout, not one per step
 (the size probe, the sniffer, the read). A download that goes on too slowly to finish is
-stopped by a minimum rate (:data:`DEFAULT_MIN_RATE`, storage option ``min_rate``), and a long
-one shows progress lines where the CLI asked for them (:mod:`descend.io._rate`). Retries are bounded (:data:`MAX_ATTEMPTS` tries
-for S3, no silent minutes of back-off). The store's answer is named: HTTP 403 -> access
-denied, 404 -> no such object, 5xx -> server error, a reset -> connection lost, a body shorter
-than announced -> cut short; reads made later through :func:`open_input`'s file are named the
-same way.
+stopped by a minimum rate (:data:`DEFAULT_MIN_RATE`, storage option ``min_rate``; HTTP, S3
+and GCS), and a long one shows progress lines where the CLI asked for them (:mod:`._rate`).
+Retries are bounded (:data:`MAX_ATTEMPTS` tries for S3). The answer is named: HTTP 403 ->
+access denied, 404 -> no such object, 5xx -> server error, a reset -> connection lost, a body
+shorter than announced -> cut short, also in the reads of :func:`open_input`'s file.
 
 fsspec and the protocol's package (s3fs, gcsfs, aiohttp...) are imported only when a URL is
 given; a missing one is one :class:`~descend._optional.MissingExtraError` naming the extra.
@@ -56,6 +55,7 @@ from descend.io._rate import (
     min_rate_of,
     set_progress,
 )
+from descend.io._remote_gcs import gcs_timeout, is_gcs, meter_gcs_blocks, read_gcs
 from descend.io._remote_s3 import MAX_ATTEMPTS, is_s3, meter_blocks, read_s3, s3_config
 
 __all__ = [
@@ -218,6 +218,8 @@ def _with_deadlines(proto: str, storage_options: Mapping[str, Any] | None) -> di
         options["client_kwargs"] = client
     elif proto in ("s3", "s3a"):
         options["config_kwargs"] = s3_config(options.get("config_kwargs"), t)
+    elif proto in ("gs", "gcs"):
+        options.setdefault("requests_timeout", gcs_timeout(t))
     return options
 
 
@@ -438,8 +440,9 @@ def read_bytes(url: str, storage_options: Mapping[str, Any] | None = None) -> by
     fs, path = _filesystem(url, storage_options)
     t = timeout_of(storage_options)
     with remote_errors(url, t):
-        if _protocol(url) not in ("http", "https"):  # S3: as it arrives, under the min rate
-            return (read_s3(fs, path, url, t, min_rate_of(storage_options)) if is_s3(fs)
+        if _protocol(url) not in ("http", "https"):  # S3, GCS: as it arrives, under the min rate
+            read = read_s3 if is_s3(fs) else read_gcs if is_gcs(fs) else None
+            return (read(fs, path, url, t, min_rate_of(storage_options)) if read
                     else bytes(fs.cat_file(path)))
         meter = Meter(url, t, min_rate_of(storage_options))
         parts = []
@@ -467,8 +470,8 @@ def open_input(url: str, storage_options: Mapping[str, Any] | None = None) -> An
                 if _protocol(url) in ("http", "https") else {})
         raw = fs.open(path, "rb", block_size=4 << 20, cache_type="blockcache",
                       cache_options={"maxblocks": 8}, **size)
-        (bound_blocks(raw, url, t, min_rate_of(storage_options)) if size
-         else meter_blocks(raw, fs, path, url, t, min_rate_of(storage_options)))
+        rate, blocks = min_rate_of(storage_options), meter_gcs_blocks if is_gcs(fs) else meter_blocks
+        bound_blocks(raw, url, t, rate) if size else blocks(raw, fs, path, url, t, rate)  # S3, GCS
     return GuardedFile(raw, url, t)
 
 
