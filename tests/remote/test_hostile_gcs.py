@@ -93,6 +93,10 @@ def _url(mode: str, engine: str, name: str = "houses.csv") -> str:
 EXPECTED = {
     "silent": f"no answer within {T} s",  # before: aiohttp's 5-minute total, then retries
     "drip": "the download is too slow (",  # before: read to the end at ~4 bytes/s
+    "500": "server error (HTTP 500)",  # before: "cannot be read (HttpError: , 500)"
+    "403": "access denied (HTTP 403)",  # before: "cannot be read (Forbidden: ...)"
+    "reset": "connection lost (the server reset it)",
+    "cut": "the download was cut short",
 }
 
 

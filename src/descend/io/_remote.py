@@ -55,7 +55,7 @@ from descend.io._rate import (
     min_rate_of,
     set_progress,
 )
-from descend.io._remote_gcs import gcs_timeout, is_gcs, meter_gcs_blocks, read_gcs
+from descend.io._remote_gcs import gcs_status, gcs_timeout, is_gcs, meter_gcs_blocks, read_gcs
 from descend.io._remote_s3 import MAX_ATTEMPTS, is_s3, meter_blocks, read_s3, s3_config
 
 __all__ = [
@@ -281,8 +281,9 @@ def _named(url: str, exc: BaseException, timeout: float | None) -> DataError | N
             status = st if isinstance(st, int) and st >= 500 else None  # 403: S3's words below
         if isinstance(e, OSError) and e.errno == 121 and "Server Error" in str(e):
             status = 500  # s3fs's EREMOTEIO for a 5xx answer
+        status = gcs_status(e) if status is None else status
         if isinstance(status, int) and status >= 400 and status != 404:
-            reason = getattr(e, "message", "") or ""
+            reason = "" if gcs_status(e) else getattr(e, "message", "") or ""  # GCS: ", 500"
             if status in (401, 403):
                 return DataError(
                     f"{url}: access denied (HTTP {status} {reason}); check the credentials "

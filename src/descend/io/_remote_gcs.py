@@ -8,7 +8,8 @@ session) through a :class:`~descend.io._rate.Meter`: under ``min_rate`` bytes a 
 last ``timeout`` seconds the download stops in one line, and a long one prints a progress line
 every :data:`~descend.io._rate.PROGRESS_EVERY` seconds. The stream engine's blocks (ranged GETs)
 each get a meter of their own. An answer of 400 or more is gcsfs's own error
-(``validate_response``: 403 -> access denied, 404 -> no such object, 5xx -> server error).
+(``validate_response``), whose status :func:`gcs_status` reads back for the messages:
+403 -> access denied, 404 -> no such object, 5xx -> server error.
 """
 
 from __future__ import annotations
@@ -17,9 +18,20 @@ from typing import Any
 
 from descend.io._rate import Meter
 
-__all__ = ["gcs_timeout", "is_gcs", "meter_gcs_blocks", "read_gcs"]
+__all__ = ["gcs_status", "gcs_timeout", "is_gcs", "meter_gcs_blocks", "read_gcs"]
 
 _CHUNK = 1 << 16
+
+
+def gcs_status(exc: BaseException) -> int | None:
+    """The HTTP status in gcsfs's error, if it is one: its ``HttpError`` (5xx...) carries
+    ``code``; a 403 is an ``OSError`` whose text starts with ``Forbidden:``."""
+    code = getattr(exc, "code", None)
+    if type(exc).__name__ == "HttpError" and isinstance(code, int):
+        return code
+    if isinstance(exc, OSError) and str(exc).startswith("Forbidden: "):
+        return 403
+    return None
 
 
 def gcs_timeout(timeout: float) -> Any:
