@@ -10,6 +10,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,8 @@ EXPECTED = {
     "403": "access denied",
     "trickle": f"no answer within {T} s",
     "drip": "the download is too slow (",
+    "500": "server error (HTTP 500)",  # before: "no answer within 2 s" (retried to the deadline)
+    "reset": "connection lost (the server reset it)",  # before: "cannot connect (refused)"
 }
 
 
@@ -76,3 +79,40 @@ def test_a_slow_s3_download_shows_progress_lines(cli, hostile, tmp_path: Path,
     assert lines and all(ln.startswith(f"descend: {url}: ") for ln in lines), r.stderr
     saved = json.loads((tmp_path / "m.json").read_text())
     assert abs(saved["coef"][0] - 2) < 1e-9 and abs(saved["intercept"] - 1) < 1e-7
+
+
+def test_an_s3_500_is_tried_twice_then_named(cli, hostile, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's ``max_attempts`` counts retries: ``MAX_ATTEMPTS`` there gave 3 tries of a
+    500 and up to 3 s of back-off. The server counts the requests it answers."""
+    from descend.io._remote import MAX_ATTEMPTS
+
+    seen: list[str] = []
+    serve = servers._serve
+
+    def counting(mode: str, conn: Any, stop: Any) -> None:
+        seen.append(mode)
+        serve(mode, conn, stop)
+
+    monkeypatch.setattr(servers, "_serve", counting)
+    url = _url("500", "numpy")
+    r = cli("fit", url, "--engine", "numpy", "--storage-option",
+            f"endpoint_url={hostile('500')}",
+            "--storage-option", f"timeout={T}", "--save", str(tmp_path / "m.json"))
+    assert r.one_line_error and "server error (HTTP 500)" in r.stderr, r.stderr
+    assert len(seen) == MAX_ATTEMPTS == 2, seen  # before: 3
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_closed_s3_port_is_still_refused(cli, tmp_path: Path) -> None:
+    """A reset is named apart from a refusal; nothing listening is still "cannot connect"."""
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = _url("closed", "numpy")
+    r = cli("fit", url, "--storage-option", f"endpoint_url=http://127.0.0.1:{port}",
+            "--storage-option", f"timeout={T}", "--save", str(tmp_path / "m.json"))
+    assert r.one_line_error and "cannot connect (refused)" in r.stderr, r.stderr
+    assert os.listdir(tmp_path) == []

@@ -24,12 +24,11 @@ that, ends in one error naming the timeout. The timeout is also one step's total
 (HTTP's size probe tries HEAD then GET; S3 retries), and a host that let it pass is not asked
 again for as long, so a silent server ends a command in about one timeout, not one per step
 (the size probe, the sniffer, the read). A download that goes on too slowly to finish is
-stopped by a minimum rate (:data:`DEFAULT_MIN_RATE`, storage option ``min_rate``), and a long
-one shows progress lines where the CLI asked for them (:mod:`descend.io._rate`). Retries are bounded (:data:`MAX_ATTEMPTS` tries
-for S3, no silent minutes of back-off). The store's answer is named: HTTP 403 -> access
-denied, 404 -> no such object, 5xx -> server error, a reset -> connection lost, a body shorter
-than announced -> cut short; reads made later through :func:`open_input`'s file are named the
-same way.
+stopped by a minimum rate (:data:`DEFAULT_MIN_RATE`, storage option ``min_rate``; HTTP, S3
+and GCS), and a long one shows progress lines where the CLI asked for them (:mod:`._rate`).
+Retries are bounded (:data:`MAX_ATTEMPTS` tries for S3). The answer is named: HTTP 403 ->
+access denied, 404 -> no such object, 5xx -> server error, a reset -> connection lost, a body
+shorter than announced -> cut short, also in the reads of :func:`open_input`'s file.
 
 fsspec and the protocol's package (s3fs, gcsfs, aiohttp...) are imported only when a URL is
 given; a missing one is one :class:`~descend._optional.MissingExtraError` naming the extra.
@@ -39,6 +38,7 @@ Every failure of the store -- no bucket, no key, no permission, no connection --
 
 from __future__ import annotations
 
+import errno
 import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -55,7 +55,8 @@ from descend.io._rate import (
     min_rate_of,
     set_progress,
 )
-from descend.io._remote_s3 import is_s3, meter_blocks, read_s3
+from descend.io._remote_gcs import gcs_status, gcs_timeout, is_gcs, meter_gcs_blocks, read_gcs
+from descend.io._remote_s3 import MAX_ATTEMPTS, is_s3, meter_blocks, read_s3, s3_config
 
 __all__ = [
     "DEFAULT_MIN_RATE", "DEFAULT_TIMEOUT", "MAX_ATTEMPTS", "RemoteFile", "arrow_dataset",
@@ -65,9 +66,6 @@ __all__ = [
 
 #: Seconds to connect, and between two reads of an answer (storage option ``timeout``).
 DEFAULT_TIMEOUT = 30.0
-#: Tries of one S3 request (the first and the retries).
-MAX_ATTEMPTS = 2
-
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+)://")
 
 #: protocol -> (the package fsspec needs, the extra that installs it)
@@ -219,11 +217,9 @@ def _with_deadlines(proto: str, storage_options: Mapping[str, Any] | None) -> di
                                                            sock_connect=t, sock_read=t))
         options["client_kwargs"] = client
     elif proto in ("s3", "s3a"):
-        config = dict(options.get("config_kwargs") or {})
-        config.setdefault("connect_timeout", t)
-        config.setdefault("read_timeout", t)
-        config.setdefault("retries", {"max_attempts": MAX_ATTEMPTS, "mode": "standard"})
-        options["config_kwargs"] = config
+        options["config_kwargs"] = s3_config(options.get("config_kwargs"), t)
+    elif proto in ("gs", "gcs"):
+        options.setdefault("requests_timeout", gcs_timeout(t))
     return options
 
 
@@ -266,9 +262,17 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         e = e.__cause__ or e.__context__
 
 
+def _is_reset(e: BaseException) -> bool:
+    """A connection the server accepted and then reset (ECONNRESET, EPIPE), not a refusal."""
+    name = type(e).__name__
+    return isinstance(e, ConnectionResetError) or name == "ServerDisconnectedError" or (
+        name == "ClientOSError" and getattr(e, "errno", None) in (errno.ECONNRESET, errno.EPIPE))
+
+
 def _named(url: str, exc: BaseException, timeout: float | None) -> DataError | None:
     """The store's answer in ``exc`` (or what it was raised from) in words, if known."""
     t = f"{timeout:g}" if timeout is not None else f"{DEFAULT_TIMEOUT:g}"
+    reset = any(_is_reset(e) for e in _chain(exc))  # botocore: "Could not connect" over a reset
     for e in _chain(exc):
         name = type(e).__name__
         status = getattr(e, "status", None)
@@ -277,8 +281,9 @@ def _named(url: str, exc: BaseException, timeout: float | None) -> DataError | N
             status = st if isinstance(st, int) and st >= 500 else None  # 403: S3's words below
         if isinstance(e, OSError) and e.errno == 121 and "Server Error" in str(e):
             status = 500  # s3fs's EREMOTEIO for a 5xx answer
+        status = gcs_status(e) if status is None else status
         if isinstance(status, int) and status >= 400 and status != 404:
-            reason = getattr(e, "message", "") or ""
+            reason = "" if gcs_status(e) else getattr(e, "message", "") or ""  # GCS: ", 500"
             if status in (401, 403):
                 return DataError(
                     f"{url}: access denied (HTTP {status} {reason}); check the credentials "
@@ -300,12 +305,10 @@ def _named(url: str, exc: BaseException, timeout: float | None) -> DataError | N
                 f"{url}: no answer within {t} s; check the address and the network, or allow "
                 "longer with --storage-option timeout=SECONDS"
             )
-        if isinstance(e, ConnectionResetError) or name in ("ServerDisconnectedError",) or (
-            name == "ClientOSError" and getattr(e, "errno", None) in (104, 32)
-        ):
+        if _is_reset(e):
             return DataError(f"{url}: connection lost (the server reset it); try again")
-        if isinstance(e, ConnectionRefusedError) or name in ("ClientConnectorError",
-                                                             "EndpointConnectionError"):
+        if not reset and (isinstance(e, ConnectionRefusedError) or name in (
+                "ClientConnectorError", "EndpointConnectionError")):
             return DataError(
                 f"{url}: cannot connect (refused); check the address (--storage-option "
                 "endpoint_url=...) and that the server runs"
@@ -438,8 +441,9 @@ def read_bytes(url: str, storage_options: Mapping[str, Any] | None = None) -> by
     fs, path = _filesystem(url, storage_options)
     t = timeout_of(storage_options)
     with remote_errors(url, t):
-        if _protocol(url) not in ("http", "https"):  # S3: as it arrives, under the min rate
-            return (read_s3(fs, path, url, t, min_rate_of(storage_options)) if is_s3(fs)
+        if _protocol(url) not in ("http", "https"):  # S3, GCS: as it arrives, under the min rate
+            read = read_s3 if is_s3(fs) else read_gcs if is_gcs(fs) else None
+            return (read(fs, path, url, t, min_rate_of(storage_options)) if read
                     else bytes(fs.cat_file(path)))
         meter = Meter(url, t, min_rate_of(storage_options))
         parts = []
@@ -467,8 +471,8 @@ def open_input(url: str, storage_options: Mapping[str, Any] | None = None) -> An
                 if _protocol(url) in ("http", "https") else {})
         raw = fs.open(path, "rb", block_size=4 << 20, cache_type="blockcache",
                       cache_options={"maxblocks": 8}, **size)
-        (bound_blocks(raw, url, t, min_rate_of(storage_options)) if size
-         else meter_blocks(raw, fs, path, url, t, min_rate_of(storage_options)))
+        rate, blocks = min_rate_of(storage_options), meter_gcs_blocks if is_gcs(fs) else meter_blocks
+        bound_blocks(raw, url, t, rate) if size else blocks(raw, fs, path, url, t, rate)  # S3, GCS
     return GuardedFile(raw, url, t)
 
 

@@ -12,13 +12,31 @@ counted against the server.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from descend.io._rate import Meter
 
-__all__ = ["is_s3", "meter_blocks", "read_s3"]
+__all__ = ["MAX_ATTEMPTS", "is_s3", "meter_blocks", "read_s3", "s3_config"]
 
+#: Tries of one S3 request (the first and the retries).
+MAX_ATTEMPTS = 2
 _CHUNK = 1 << 16
+
+
+def s3_config(config_kwargs: Mapping[str, Any] | None, timeout: float) -> dict[str, Any]:
+    """botocore's ``Config`` arguments with a connect and a read timeout and
+    :data:`MAX_ATTEMPTS` tries; the user's own ``config_kwargs`` win.
+
+    botocore's ``max_attempts`` counts the retries, not the tries: ``MAX_ATTEMPTS`` there meant
+    3 tries and up to 1 + 2 s of back-off, and an HTTP 500 was retried past a 2-s deadline
+    ("no answer within 2 s" instead of "server error (HTTP 500)").
+    """
+    config = dict(config_kwargs or {})
+    config.setdefault("connect_timeout", timeout)
+    config.setdefault("read_timeout", timeout)
+    config.setdefault("retries", {"max_attempts": MAX_ATTEMPTS - 1, "mode": "standard"})
+    return config
 
 
 def is_s3(fs: Any) -> bool:
