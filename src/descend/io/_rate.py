@@ -19,6 +19,8 @@ from typing import Any
 from descend.errors import DataError, InputError
 
 __all__ = [
+    "meter_fetches",
+    "read_metered",
     "DEFAULT_MIN_RATE", "PROGRESS_EVERY", "Meter", "bound_blocks", "bounded", "min_rate_of",
     "set_progress",
 ]
@@ -142,5 +144,40 @@ def bound_blocks(raw: Any, url: str, timeout: float, min_rate: float) -> None:
                 "again later, or accept a slower server with --storage-option "
                 "min_rate=BYTES_PER_SECOND (0 for no minimum)"
             ) from None
+
+    cache.fetcher = fetch
+
+
+#: ``body(fs, path, meter, byte_range=None)``: an object's bytes, each chunk counted by ``meter``
+#: as it arrives (:mod:`descend.io._remote_s3`'s and :mod:`descend.io._remote_gcs`'s ``_body``)
+Body = Callable[..., Any]
+
+
+def read_metered(body: Body, fs: Any, path: str, url: str, timeout: float,
+                 min_rate: float) -> bytes:
+    """The whole object at ``path`` by ``body`` on ``fs``'s event loop, under one meter."""
+    from fsspec.asyn import sync
+
+    return bytes(sync(fs.loop, body, fs, path, Meter(url, timeout, min_rate)))
+
+
+def meter_fetches(body: Body, raw: Any, fs: Any, path: str, url: str, timeout: float,
+                  min_rate: float) -> None:
+    """Replace the block fetcher of the open file ``raw`` by ranged reads through ``body``,
+    a meter a block (the reader's time between two blocks is not the server's); nothing
+    where ``raw`` has no block cache or no minimum rate is set."""
+    cache = getattr(raw, "cache", None)
+    if cache is None or not hasattr(cache, "fetcher") or min_rate <= 0:
+        return
+    from fsspec.asyn import sync
+
+    size = getattr(raw, "size", None)
+
+    def fetch(start: int, end: int) -> bytes:
+        end = min(end, size) if size is not None else end
+        if end <= start:
+            return b""
+        meter = Meter(url, timeout, min_rate)
+        return bytes(sync(fs.loop, body, fs, path, meter, f"bytes={start}-{end - 1}"))
 
     cache.fetcher = fetch

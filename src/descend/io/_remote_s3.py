@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from descend.io._rate import Meter
+from descend.io._rate import Meter, meter_fetches, read_metered
 
 __all__ = ["MAX_ATTEMPTS", "is_s3", "meter_blocks", "read_s3", "s3_config"]
 
@@ -64,26 +64,11 @@ async def _body(fs: Any, path: str, meter: Meter, byte_range: str | None = None)
 
 def read_s3(fs: Any, path: str, url: str, timeout: float, min_rate: float) -> bytes:
     """The whole object at ``path``, read as it arrives under the minimum rate."""
-    from fsspec.asyn import sync
-
-    return bytes(sync(fs.loop, _body, fs, path, Meter(url, timeout, min_rate)))
+    return read_metered(_body, fs, path, url, timeout, min_rate)
 
 
 def meter_blocks(raw: Any, fs: Any, path: str, url: str, timeout: float, min_rate: float
                  ) -> None:
     """Read each block of an S3 file as it arrives, under the minimum rate (a meter a block)."""
-    cache = getattr(raw, "cache", None)
-    if cache is None or not hasattr(cache, "fetcher") or min_rate <= 0 or not is_s3(fs):
-        return
-    from fsspec.asyn import sync
-
-    size = getattr(raw, "size", None)
-
-    def fetch(start: int, end: int) -> bytes:
-        end = min(end, size) if size is not None else end
-        if end <= start:
-            return b""
-        meter = Meter(url, timeout, min_rate)
-        return bytes(sync(fs.loop, _body, fs, path, meter, f"bytes={start}-{end - 1}"))
-
-    cache.fetcher = fetch
+    if is_s3(fs):
+        meter_fetches(_body, raw, fs, path, url, timeout, min_rate)
