@@ -32,13 +32,17 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
-# PyTorch (CPU) and pyfixest are peers in the benchmarks only; torch==2.13.0 exactly (a local CPU
+# PyTorch (CPU), pyfixest, DuckDB and dask-ml are peers in the benchmarks only; torch==2.13.0 exactly (a local CPU
 # build).
 bench: $(STAMP)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet torch==2.13.0 || \
 		echo "PyTorch unavailable: its column will be empty"
 	$(PY) -c "import pyfixest" 2>/dev/null || $(PY) -m pip install --quiet pyfixest || \
 		echo "pyfixest unavailable: its row in the analyst's table will say so"
+	$(PY) -c "import duckdb" 2>/dev/null || $(PY) -m pip install --quiet duckdb || \
+		echo "DuckDB unavailable: the big-file rows will name it missing"
+	$(PY) -c "import dask_ml" 2>/dev/null || $(PY) -m pip install --quiet dask-ml || \
+		echo "dask-ml unavailable: the Dask row will name it missing"
 	$(PY) -m benchmarks --json benchmarks/results/latest.json
 
 bench-quick: $(STAMP)
