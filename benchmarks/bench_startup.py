@@ -5,7 +5,8 @@ fills the OS file cache and numba's kernel cache); the ratio to the NumPy import
 the same run, is what the engine issue's targets are written in:
 ``descend --help`` <= 2x, ``descend fit examples/houses.csv --json`` <= 3.5x,
 ``descend gradient 'x**2 + y**2' --at 3,1`` <= 6x, and issue 22's ``descend plot`` (the
-tutorial's picture, written to a temporary folder) <= 6x. Each row also shows the processes'
+tutorial's picture, written to a temporary folder) <= 6x, read beside matplotlib's own floor
+(a Figure on the Agg canvas with one line, saved as descend saves). Each row also shows the processes'
 CPU time (user + system, median), which a busy machine inflates less than the wall time.
 
 descend's own modules are byte-compiled first, as ``pip install`` does: an editable install
@@ -42,6 +43,13 @@ COMMANDS: list[tuple[str, list[str], float | None]] = [
     ("descend minimize 'x**2 + x*y + y**2' --start 3,1",
      [*DESCEND, "minimize", "x**2 + x*y + y**2", "--start", "3,1"], None),
     ("descend fit examples/houses.csv --json", [*DESCEND, "fit", "examples/houses.csv", "--json"], 3.5),
+    # The floor under any picture: matplotlib's Figure on the Agg canvas, one line, saved as
+    # descend saves (no descend, no SymPy); no target, the plot row reads against it.
+    ("matplotlib alone: Figure + Agg, one line, savefig",
+     [sys.executable, "-c", "from matplotlib.figure import Figure\n"
+      "from matplotlib.backends.backend_agg import FigureCanvasAgg\n"
+      "fig = Figure(layout='constrained'); FigureCanvasAgg(fig); fig.add_subplot().plot([0, 1])\n"
+      "fig.savefig('{tmp}/floor.png', dpi=150, bbox_inches='tight')"], None),
     ("descend plot 'x**2 + y**2' --start 3,1 --optimizer gd ... --out field.png",
      [*DESCEND, "plot", "x**2 + y**2", "--start", "3,1", "--optimizer", "gd", "--lr", "0.1",
       "--max-iter", "40", "--out", "{tmp}/field.png", "--force"], 6.0),
