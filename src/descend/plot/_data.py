@@ -80,6 +80,12 @@ def _grid_callable(f: Callable[..., Any]) -> GridFunction:
     return values
 
 
+def _points(X: Array, Y: Array) -> Array:
+    """The grid's points as rows of a C-ordered ``(m, 2)`` float64 array (``X``'s order)."""
+    return np.stack([np.asarray(X, dtype=float).reshape(-1), np.asarray(Y, dtype=float).reshape(-1)],
+                    axis=1)
+
+
 def as_field(fun: Any, *, names: Sequence[str] | None = None, formula: str = "") -> Field:
     """A :class:`Field` from an Objective of two variables, a ``Field``, ``f(X, Y)``, or an
     expression's text (as every other entry point takes it)."""
@@ -99,24 +105,28 @@ def as_field(fun: Any, *, names: Sequence[str] | None = None, formula: str = "")
 
         def values(X: Array, Y: Array) -> Array:
             out = np.empty(np.shape(X))
+            flat = out.reshape(-1)
             with np.errstate(all="ignore"):
-                for idx in np.ndindex(out.shape):
+                # One (m, 2) array whose rows are the points: each row is a float64 vector the
+                # objective takes as it is (no array built per point).
+                for k, p in enumerate(_points(X, Y)):
                     try:
-                        out[idx] = obj.value(np.array([X[idx], Y[idx]], dtype=float))
+                        flat[k] = obj.value(p)
                     except (ArithmeticError, ValueError):
-                        out[idx] = np.nan
+                        flat[k] = np.nan
             return out
 
         def gradient(X: Array, Y: Array) -> tuple[Array, Array]:
             U = np.empty(np.shape(X))
             V = np.empty(np.shape(X))
+            u, v = U.reshape(-1), V.reshape(-1)
             with np.errstate(all="ignore"):
-                for idx in np.ndindex(U.shape):
+                for k, p in enumerate(_points(X, Y)):
                     try:
-                        g = obj.grad(np.array([X[idx], Y[idx]], dtype=float))
-                        U[idx], V[idx] = g[0], g[1]
+                        g = obj.grad(p)
+                        u[k], v[k] = g[0], g[1]
                     except (ArithmeticError, ValueError):
-                        U[idx] = V[idx] = np.nan
+                        u[k] = v[k] = np.nan
             return U, V
 
         var = tuple(getattr(fun, "variables", ()) or ("x", "y"))

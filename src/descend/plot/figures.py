@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from descend.plot._animate import animate
 from descend.plot._data import VERDICT_WORDS, as_field, paths_title, run_label
 from descend.plot._io import FIGURE_FORMATS, check_output_path, save_figure
 from descend.plot._style import new_figure
@@ -108,6 +107,8 @@ def minimize_animation(
     results = list(results)
     labels = [run_label(r, i) for i, r in enumerate(results)]
     kw.setdefault("title", paths_title(str(getattr(fun, "formula", "") or "f"), results))
+    from descend.plot._animate import animate  # matplotlib.animation only for --animate
+
     return animate(fun, results, out, labels=labels, **kw)
 
 

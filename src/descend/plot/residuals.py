@@ -33,8 +33,9 @@ def residual_plots(fitted: Array, resid: Array, leverage: Array, studentised: Ar
     ``fitted``, ``resid``, ``leverage`` and ``studentised`` are per row (as
     :func:`descend.models.analysis.influence` gives them); ``p`` is the number of parameters.
     """
-    import matplotlib.pyplot as plt
     from scipy import stats as sps
+
+    from descend.plot._style import new_figure
 
     n = fitted.shape[0]
     if n > max_points:
@@ -42,7 +43,8 @@ def residual_plots(fitted: Array, resid: Array, leverage: Array, studentised: Ar
         fitted, resid, leverage, studentised = (a[idx] for a in (fitted, resid, leverage,
                                                                   studentised))
     h = np.clip(leverage, 0.0, 1.0 - 1e-12)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), layout="constrained")
+    fig = new_figure((15, 4.8))  # a Figure of its own: nothing registered with pyplot
+    axes = fig.subplots(1, 3)
     _fitted_panel(axes[0], fitted, resid)
     _qq_panel(axes[1], studentised, sps)
     _leverage_panel(axes[2], h, studentised, p)
