@@ -8,7 +8,7 @@ their windows and their marked points from here, so they cannot disagree about t
   method on the gradient from a grid of seeds), classified by the Hessian's eigenvalues.
 - :func:`window_around` is a padded box around points; :func:`choose_window` fits descent paths.
 - :func:`find_minimum` is the lowest point of a function inside a window (a grid, then
-  :func:`nelder_mead`, SciPy's Nelder-Mead step for step without importing SciPy).
+  finer grids around the lowest node; no SciPy import).
 - :func:`marked_minima` are the distinct points where runs *converged* (the verdict says so):
   the only points a picture may star as minima.
 - :func:`contour_levels` / :func:`nice_levels`: the levels of a contour picture (round
@@ -36,7 +36,6 @@ __all__ = [
     "choose_window",
     "find_minimum",
     "marked_minima",
-    "nelder_mead",
     "noise_floor",
     "contour_levels",
     "least_squares",
@@ -239,7 +238,8 @@ def find_minimum(
     """The lowest point of ``field`` strictly inside the window, or None (e.g. unbounded).
 
     ``field`` has ``values(X, Y)`` over grids (a :class:`descend.plot.Field`) or is that
-    callable itself. A grid of ``n x n`` values, then Nelder-Mead from the lowest node.
+    callable itself. A grid of ``n x n`` values, then finer grids around the lowest node
+    (:func:`_zoom`).
     """
     values: Callable[[Array, Array], Array] = getattr(field, "values", field)
     xs = np.linspace(*xlim, n)
@@ -252,79 +252,39 @@ def find_minimum(
     if i in (0, n - 1) or j in (0, n - 1):
         return None  # lowest on the edge: the minimum (if any) is outside the window
 
-    def f(p: Array) -> float:
-        v = values(np.array([[p[0]]]), np.array([[p[1]]]))[0, 0]
-        return float(v) if np.isfinite(v) else np.inf
-
-    x0 = np.array([xs[i], ys[j]])
     dx, dy = xs[1] - xs[0], ys[1] - ys[0]
-    simplex = np.array([x0, x0 + [dx, 0], x0 + [0, dy]])
-    p, fp = nelder_mead(f, simplex, xatol=1e-9 * max(dx, dy), fatol=1e-14, maxiter=2000)
-    p = p if fp <= Z[j, i] else x0
+    p = _zoom(values, np.array([xs[i], ys[j]]), float(Z[j, i]), dx, dy)
     inside = xlim[0] < p[0] < xlim[1] and ylim[0] < p[1] < ylim[1]
     return np.asarray(p, dtype=float) if inside else None
 
 
-def nelder_mead(
-    f: Callable[[Array], float], simplex: Array, *, xatol: float, fatol: float, maxiter: int
-) -> tuple[Array, float]:
-    """The best vertex of a Nelder-Mead search from ``simplex`` (``(N+1, N)``) and its value.
+def _zoom(values: Callable[[Array, Array], Array], p: Array, fp: float, dx: float, dy: float,
+          k: int = 17, max_grids: int = 400) -> Array:
+    """Refine a grid minimum ``p`` (value ``fp``, cells ``dx x dy``) by finer grids around it.
 
-    The standard (non-adaptive) coefficients: reflection ``rho = 1``, expansion ``chi = 2``,
-    contraction ``psi = 1/2``, shrink ``sigma = 1/2``. With the vertices sorted so that
-    ``f(s_0) <= ... <= f(s_N)`` and ``c`` the centroid of ``s_0 .. s_{N-1}``, each iteration
-    tries ``x_r = c + rho (c - s_N)``, then ``x_e = c + rho chi (c - s_N)`` (when ``x_r`` is a
-    new best), ``x_c = c + psi rho (c - s_N)`` / ``x_cc = c - psi (c - s_N)`` (contractions),
-    else shrinks every vertex toward ``s_0``. It stops when every ``|s_k - s_0| <= xatol``
-    and ``|f(s_k) - f(s_0)| <= fatol``, or after ``maxiter`` iterations.
-
-    The same arithmetic, step for step, as ``scipy.optimize.minimize(method="Nelder-Mead",
-    options={"initial_simplex": ..., "xatol": ..., "fatol": ..., "maxiter": ...})`` (SciPy
-    1.17), so the marked minimum is the one SciPy finds, without importing ``scipy.optimize``
-    (about half a second of a ``descend plot`` start).
+    Each round evaluates a ``k x k`` grid spanning two cells either side of ``p`` (spacing a
+    quarter of a cell, one vectorised call of ``values``). If its lowest node is on the grid's
+    edge the minimum lies further out (a long valley): the grid moves there at the same size.
+    Otherwise the cell shrinks to the grid's spacing around the lowest node. It stops when the
+    cell is below ``1e-9`` of the first one (the tolerance the pictures need, far below a
+    pixel), or after ``max_grids`` grids; ``p`` only ever moves to a strictly lower value.
     """
-    rho, chi, psi, sigma = 1, 2, 0.5, 0.5
-    sim = np.asarray(np.atleast_2d(simplex).copy(), dtype=np.float64)
-    N = sim.shape[1]
-    fsim = np.array([f(np.copy(v)) for v in sim], dtype=float)
-    for _ in range(2):  # SciPy sorts twice before the first iteration (a no-op the second time)
-        ind = np.argsort(fsim)
-        sim, fsim = np.take(sim, ind, 0), np.take(fsim, ind, 0)
-    iterations = 1
-    while iterations < maxiter:
-        if (np.max(np.ravel(np.abs(sim[1:] - sim[0]))) <= xatol
-                and np.max(np.abs(fsim[0] - fsim[1:])) <= fatol):
+    offsets = np.linspace(-2.0, 2.0, k)
+    hx, hy, tol = dx, dy, 1e-9 * max(dx, dy)
+    for _ in range(max_grids):
+        if max(hx, hy) <= tol:
             break
-        xbar = np.add.reduce(sim[:-1], 0) / N
-        xr = (1 + rho) * xbar - rho * sim[-1]
-        fxr = f(np.copy(xr))
-        if fxr < fsim[0]:
-            xe = (1 + rho * chi) * xbar - rho * chi * sim[-1]
-            fxe = f(np.copy(xe))
-            sim[-1], fsim[-1] = (xe, fxe) if fxe < fxr else (xr, fxr)
-        elif fxr < fsim[-2]:
-            sim[-1], fsim[-1] = xr, fxr
-        else:
-            if fxr < fsim[-1]:  # outside contraction
-                xc = (1 + psi * rho) * xbar - psi * rho * sim[-1]
-                fxc = f(np.copy(xc))
-                shrink = not fxc <= fxr
-                if not shrink:
-                    sim[-1], fsim[-1] = xc, fxc
-            else:  # inside contraction
-                xcc = (1 - psi) * xbar + psi * sim[-1]
-                fxcc = f(np.copy(xcc))
-                shrink = not fxcc < fsim[-1]
-                if not shrink:
-                    sim[-1], fsim[-1] = xcc, fxcc
-            if shrink:
-                for k in range(1, N + 1):
-                    sim[k] = sim[0] + sigma * (sim[k] - sim[0])
-                    fsim[k] = f(np.copy(sim[k]))
-        iterations += 1
-        ind = np.argsort(fsim)
-        sim, fsim = np.take(sim, ind, 0), np.take(fsim, ind, 0)
-    return sim[0], float(np.min(fsim))
+        X, Y = np.meshgrid(p[0] + hx * offsets, p[1] + hy * offsets)
+        Z = values(X, Y)
+        Z = np.where(np.isfinite(Z), Z, np.inf)
+        j, i = np.unravel_index(np.argmin(Z), Z.shape)
+        lower = Z[j, i] < fp
+        if lower:
+            p, fp = np.array([X[j, i], Y[j, i]]), float(Z[j, i])
+        if lower and (i in (0, k - 1) or j in (0, k - 1)):
+            continue  # still going downhill past the grid's edge: move, do not shrink
+        hx, hy = hx * 4.0 / (k - 1), hy * 4.0 / (k - 1)
+    return p
 
 
 # ---- contour levels (nice numbers without matplotlib)
