@@ -8,6 +8,14 @@ a small spread, or a drift (tested against exact rational arithmetic). The pass 
 ``(d + 1)(d + 2) / 2`` FMAs per row: at d = 10 about as long as reading the row, at d = 100
 several times longer on any machine -- there the pass is bound by arithmetic, not memory.
 
+The means are not taken from the merge (a block's mean relative to a shift, merged in float64,
+loses ``eps |shift|`` per block: 1e-12 of a mean of 25 when the values reach 1e6): each
+column's raw values are summed in double-double -- Knuth's TwoSum per value, four interleaved
+lanes, the errors kept apart (Ogita, Rump & Oishi's Sum2) -- the blocks' and groups' pairs
+added in order with TwoSum, and the total divided once: each mean is within about one ulp of
+the exact one. That helper is compiled **without** fastmath and not inlined (reassociation
+would undo TwoSum; numba's fast-math flags are set per function, before linking).
+
 Importing this module imports numba (:mod:`descend.kernels._jit`).
 """
 
@@ -19,7 +27,7 @@ import numpy as np
 
 from descend.data.stats import MomentStats
 from descend.kernels._common import as_float_1d, as_float_2d, block_rows, stats_key
-from descend.kernels._jit import HAVE_NUMBA, columns_into, inline, jit, prange
+from descend.kernels._jit import HAVE_NUMBA, columns_into, inline, jit, numba, prange
 from descend.kernels._numpy import stats_numpy
 from descend.kernels._stamps import run_compiled
 
@@ -141,6 +149,77 @@ def _merge_groups(gcnt, gmu, gc):  # pragma: no cover - compiled, inlined
     return MU, C
 
 
+def _two_sum_impl(a, b):  # pragma: no cover - compiled, inlined (never with fastmath)
+    """``s + e == a + b`` exactly, ``s = fl(a + b)`` (Knuth's TwoSum)."""
+    s = a + b
+    z = s - a
+    return s, (a - (s - z)) + (b - z)
+
+
+def _lane_sums(c, m):  # pragma: no cover - compiled, inlined (never with fastmath)
+    """``c[:m]`` summed in four interleaved lanes of double-double ``(s_k, e_k)``: four
+    independent TwoSum chains, so the loop runs at the adders' throughput, not their
+    latency. Returns the lanes' sums and their errors summed."""
+    s0 = s1 = s2 = s3 = 0.0
+    e0 = e1 = e2 = e3 = 0.0
+    m4 = m - m % 4
+    for i in range(0, m4, 4):
+        s0, t0 = two_sum(s0, c[i])
+        s1, t1 = two_sum(s1, c[i + 1])
+        s2, t2 = two_sum(s2, c[i + 2])
+        s3, t3 = two_sum(s3, c[i + 3])
+        e0 += t0
+        e1 += t1
+        e2 += t2
+        e3 += t3
+    for i in range(m4, m):
+        s0, t0 = two_sum(s0, c[i])
+        e0 += t0
+    return s0, s1, s2, s3, (e0 + e1) + (e2 + e3)
+
+
+def _add_block_sums(tile, m, e, gh, gl):  # pragma: no cover - compiled, not inlined
+    """Add the raw sums of the ``e`` columns of ``tile[:, :m]`` to the double-double pairs
+    ``(gh, gl)`` (before the shift: the means' sums, see the module docstring)."""
+    for j in range(e):
+        s0, s1, s2, s3, err = lane_sums(tile[j], m)
+        h = gh[j]
+        lo = gl[j] + err
+        h, t = two_sum(h, s0)
+        lo += t
+        h, t = two_sum(h, s1)
+        lo += t
+        h, t = two_sum(h, s2)
+        lo += t
+        h, t = two_sum(h, s3)
+        gh[j] = h
+        gl[j] = lo + t
+
+
+def _exact_means(gh, gl, n):  # pragma: no cover - compiled, not inlined
+    """The groups' pairs ``(gh[k], gl[k])`` added in group order in double-double, rounded
+    once and divided by ``n``: each mean within about one ulp."""
+    e = gh.shape[1]
+    out = np.empty(e)
+    for j in range(e):
+        h = 0.0
+        lo = 0.0
+        for k in range(gh.shape[0]):
+            h, t = two_sum(h, gh[k, j])
+            lo += t + gl[k, j]
+        out[j] = (h + lo) / n
+    return out
+
+
+def _plain(fn, **kw):
+    """``fn`` compiled without fastmath (``fn`` itself without numba)."""
+    return numba.njit(**kw)(fn) if HAVE_NUMBA else fn
+
+
+two_sum = _plain(_two_sum_impl, inline="always")
+lane_sums = _plain(_lane_sums, inline="always")
+add_block_sums = _plain(_add_block_sums, cache=True, nogil=True)
+exact_means = _plain(_exact_means, cache=True, nogil=True)
 block_into_tile = inline(_block_into_tile, fastmath=False)
 shift_and_sum = inline(_shift_and_sum)
 cross_4x4 = inline(_cross_4x4)
@@ -156,7 +235,8 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
     cross-products of the shifted columns, 4 x 4 at a time -- eight loads of the tile
     feed sixteen FMAs, vectorised over rows; (4) centre them (``P - m mu mu^T``; small
     because of the shift) and merge into the group's totals (Chan et al. 1979, eq. 2.1b).
-    A shift per block keeps full precision where the data sit far from 0 or drift.
+    A shift per block keeps full precision where the data sit far from 0 or drift. The
+    means come from the raw columns' double-double sums (:func:`_add_block_sums`).
     """
     n = X.shape[0]
     d = X.shape[1]
@@ -177,6 +257,8 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
     gcnt = np.zeros(ngroups)
     gmu = np.zeros((ngroups, e))
     gc = np.zeros((ngroups, e, e))
+    gh = np.zeros((ngroups, e))  # the raw column sums, double-double, per group
+    gl = np.zeros((ngroups, e))
     for grp in prange(ngroups):
         tile = np.zeros((ep, block))
         P = np.zeros((ep, ep))
@@ -188,6 +270,7 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
         C = np.zeros((e, e))
         for k in range(grp * per, min(nb, (grp + 1) * per)):
             m = block_into_tile(tile, X, y, k * block, min(n, (k + 1) * block), col_major)
+            add_block_sums(tile, m, e, gh[grp], gl[grp])
             shift_and_sum(tile, m, e, g, sh, mu)
             for jb in range(0, ep, 4):  # (3) the upper triangle, 4 x 4 blocks
                 for kb in range(jb, ep, 4):
@@ -199,8 +282,8 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
         gcnt[grp] = N
         gmu[grp] = MU
         gc[grp] = C
-    MU, C = merge_groups(gcnt, gmu, gc)
-    MU += g
+    MU, C = merge_groups(gcnt, gmu, gc)  # MU (relative to g) only for the merges
+    MU = exact_means(gh, gl, n)
     return MU[:d].copy(), MU[d], C[:d, :d].copy(), C[:d, d].copy(), C[d, d]
 
 
