@@ -246,6 +246,8 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
         dm = np.empty(e)
         bh = np.empty(e)
         bl = np.empty(e)
+        hh = np.zeros(e)  # the group's pairs; stored once at the end (no shared lines)
+        ll = np.zeros(e)
         N = 0.0
         MU = np.zeros(e)
         C = np.zeros((e, e))
@@ -253,7 +255,7 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
             m = block_into_tile(tile, X, y, k * block, min(n, (k + 1) * block), col_major)
             for j in range(e):  # the raw columns' sums, before the shift
                 bh[j], bl[j] = split_sum(tile[j], m)
-            add_pairs(bh, bl, gh[grp], gl[grp])
+            add_pairs(bh, bl, hh, ll)
             shift_and_sum(tile, m, e, g, sh, mu)
             for jb in range(0, ep, 4):  # (3) the upper triangle, 4 x 2 blocks
                 for kb in range(jb, ep, 2):
@@ -265,6 +267,8 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
         gcnt[grp] = N
         gmu[grp] = MU
         gc[grp] = C
+        gh[grp] = hh
+        gl[grp] = ll
     MU, C = merge_groups(gcnt, gmu, gc)  # MU (relative to g) only for the merges
     MU = exact_means(gh, gl, n)
     return MU[:d].copy(), MU[d], C[:d, :d].copy(), C[:d, d].copy(), C[d, d]
