@@ -2,7 +2,12 @@
 
 1. Kernels -- every figure is a fraction of the *limit*: the time of the cheapest pass that
    reads all of ``X`` (a parallel sum of its 64-bit words), measured on the same array just
-   before and after each pass (the machine is shared; the load drifts). Peers:
+   before and after each pass (the machine is shared; the load drifts), and a fraction of the
+   *roofline* (issue 22): ``max(read limit, flops / peak)``, the peak being the FMA rate of a
+   float64 matrix product (``A @ B``, 2048 x 2048, all cores) measured in the same run, and
+   the flops those the pass needs -- ``4 d`` a row for a gradient (``x.w`` and ``x psi``),
+   ``2 d`` for a prediction, ``(d + 1)(d + 2)`` for the moments (the upper triangle of
+   ``[x, y]^T [x, y]``). Peers:
    naive NumPy ``(2/n) X^T (X w + b - y)`` (two passes, n-sized temporaries), the same in
    PyTorch CPU, and NumPy's two-pass moments. n = 10^7, d = 10 and n = 10^6, d = 100; our
    passes also on column-major (F-ordered) X, which goes to the column kernels.
@@ -14,6 +19,7 @@
 4. Batched -- 8 learning rates of the huber loss: one batched step against 8 single steps.
 
     python -m benchmarks.bench_scale [--quick] [--rows N] [--only PART ...] [--json out.json]
+        [--shapes 10000000x10,10000000x100] [--repeat 7] [--no-float32]
 """
 
 from __future__ import annotations
@@ -115,7 +121,35 @@ def _kernel_fns(X: Any, y: Any, w: Any, torch: Any) -> dict[str, Callable[[], An
     return fns
 
 
-def bench_kernels(shapes: list[tuple[int, int]], repeat: int) -> list[dict[str, Any]]:
+def fma_peak(repeat: int = 3, size: int = 2048) -> float:
+    """The machine's float64 FMA peak in flop/s, as a BLAS matrix product reaches it (all
+    cores, best of ``repeat``): ``2 size^3`` flops."""
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((size, size))
+    B = rng.standard_normal((size, size))
+    C = np.empty((size, size))
+    np.matmul(A, B, out=C)
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        np.matmul(A, B, out=C)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * size**3 / best
+
+
+def pass_flops(name: str, n: int, d: int) -> float:
+    """The flops the pass ``name`` needs at least (see the module docstring); 0: reading only."""
+    if "moment" in name:
+        return float(n) * (d + 1) * (d + 2)
+    if "grad" in name and "torch" not in name:
+        return 4.0 * n * d
+    if "predict" in name:
+        return 2.0 * n * d
+    return 0.0
+
+
+def bench_kernels(shapes: list[tuple[int, int]], repeat: int,
+                  dtypes: tuple[Any, ...] = (np.float64, np.float32)) -> list[dict[str, Any]]:
     try:
         import torch
 
@@ -128,26 +162,32 @@ def bench_kernels(shapes: list[tuple[int, int]], repeat: int) -> list[dict[str, 
         X64 = rng.standard_normal((n, d))
         y64 = rng.standard_normal(n)
         w = rng.standard_normal(d) * 0.1
-        for dtype in (np.float64, np.float32):
+        for dtype in dtypes:
             X = X64 if dtype == np.float64 else X64.astype(np.float32)
             y = y64 if dtype == np.float64 else y64.astype(np.float32)
             fns = _kernel_fns(X, y, w.astype(dtype), torch)
+            peak = fma_peak()
             t, frac = _fractions(fns, repeat)
+            peak = max(peak, fma_peak())  # before and after: the best the load allowed
             lim = t["limit: read X once (parallel sum)"]
             gbs = X.nbytes / lim / 1e9
-            rows = [[k, v * 1e3, frac[k]] for k, v in t.items()]
+            # the roofline of each pass: max(read limit, its flops at the peak); the limit
+            # measured around that pass is t[k] * frac[k]
+            roof = {k: max(t[k] * frac[k], pass_flops(k, n, d) / peak) / t[k] for k in t}
+            rows = [[k, v * 1e3, frac[k], roof[k]] for k, v in t.items()]
             _table(
                 f"Kernels n={n:.0e} d={d} {np.dtype(dtype).name}: X = {X.nbytes / 1e9:.2f} GB, "
-                f"read limit {gbs:.1f} GB/s",
-                ["pass", "ms", "fraction of limit"],
+                f"read limit {gbs:.1f} GB/s, FMA peak {peak / 1e9:.1f} GFLOP/s (dgemm)",
+                ["pass", "ms", "fraction of limit", "fraction of roofline"],
                 rows,
             )
             out.append(
                 {
                     "n": n, "d": d, "dtype": np.dtype(dtype).name, "bytes": int(X.nbytes),
-                    "read_GBps": gbs,
+                    "read_GBps": gbs, "peak_GFLOPs": peak / 1e9,
                     "ms": {k: v * 1e3 for k, v in t.items()},
                     "fraction_of_limit": frac,
+                    "fraction_of_roofline": roof,
                 }
             )
             del fns
@@ -328,13 +368,16 @@ PARTS = ("kernels", "batched", "dask", "stream")
 
 
 def run(json_path: str | None = None, *, quick: bool = False, stream_rows: int | None = None,
-        only: tuple[str, ...] = PARTS) -> dict[str, Any]:
+        only: tuple[str, ...] = PARTS, shapes: list[tuple[int, int]] | None = None,
+        repeat: int | None = None, float32: bool = True) -> dict[str, Any]:
     quick = quick or bool(os.environ.get("DESCEND_BENCH_QUICK"))
-    shapes = [(10**6, 10), (10**5, 100)] if quick else [(10**7, 10), (10**6, 100)]
-    repeat = 3 if quick else 7
+    if shapes is None:
+        shapes = [(10**6, 10), (10**5, 100)] if quick else [(10**7, 10), (10**6, 100)]
+    repeat = repeat or (3 if quick else 7)
     out: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}}
     if "kernels" in only:
-        out["kernels"] = bench_kernels(shapes, repeat)
+        dtypes = (np.float64, np.float32) if float32 else (np.float64,)
+        out["kernels"] = bench_kernels(shapes, repeat, dtypes)
     if "batched" in only:
         out["batched"] = bench_batched(10**5 if quick else 10**6)
     if "dask" in only:
@@ -354,5 +397,13 @@ if __name__ == "__main__":
     ap.add_argument("--json", default=None, help="write the figures to this JSON file")
     ap.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
                     help="run only these parts")
+    ap.add_argument("--shapes", default=None,
+                    help="kernel shapes n x d, e.g. 10000000x10,10000000x100 (the issue's)")
+    ap.add_argument("--repeat", type=int, default=None, help="best of N (default 7; 3 --quick)")
+    ap.add_argument("--no-float32", action="store_true", help="kernels in float64 only")
     a = ap.parse_args()
-    run(a.json, quick=a.quick, stream_rows=a.rows, only=tuple(a.only))
+    shp = None
+    if a.shapes:
+        shp = [(int(float(n)), int(d)) for n, d in (s.split("x") for s in a.shapes.split(","))]
+    run(a.json, quick=a.quick, stream_rows=a.rows, only=tuple(a.only), shapes=shp,
+        repeat=a.repeat, float32=not a.no_float32)

@@ -26,6 +26,7 @@ Array = NDArray[np.float64]
 
 __all__ = [
     "MomentStats",
+    "centred_moments",
     "check_sample_weight",
     "moment_stats",
     "residual_compensated",
@@ -134,8 +135,14 @@ def moment_stats(X: Array, y: Array) -> MomentStats:
     if n == 0:
         d = X.shape[1] if X.ndim == 2 else 0
         return MomentStats(0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0)
-    mx = X.mean(axis=0)
-    my = float(y.mean())
+    return centred_moments(X, y, X.mean(axis=0), float(y.mean()))
+
+
+def centred_moments(X: Array, y: Array, mx: Array, my: float) -> MomentStats:
+    """:class:`MomentStats` of ``(X, y)`` (float64, ``n >= 1`` rows) about the given means
+    ``mx``, ``my``: the second pass of :func:`moment_stats`, ``Cxx = (X - mx)^T (X - mx)``
+    etc., on centred copies of ``_BLOCK`` rows at a time."""
+    n = X.shape[0]
     if n <= _BLOCK:
         Xc = X - mx
         yc = y - my

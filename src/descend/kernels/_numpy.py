@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from descend.data.stats import MomentStats, moment_stats
+from descend.data.stats import MomentStats, centred_moments
 from descend.kernels._common import Array
 
 
@@ -74,20 +74,58 @@ def grad_batched_numpy(X: Any, y: Any, W: Array, B: Array, loss: int, eps: float
     return LS, G, GB
 
 
+def column_sums2(A: Array) -> tuple[Array, Array]:
+    """The column sums of ``A`` (``m x k`` float64) as double-double pairs ``(hi, lo)``, exact
+    to about ``m eps^2 max |x|`` per column.
+
+    Each value is split on a grid fixed per column, ``x = h + l`` with ``h = (x + c) - c``,
+    ``c = 1.5 * 2^(t+1)``, ``2^t > m max|x|``: every ``h`` is a multiple of ``ulp(c)`` and
+    their partial sums stay below ``2^53 ulp(c)``, so ``sum h`` is exact in any order (as
+    NumPy's pairwise sum adds them); ``l = x - h`` is exact, ``|l| <= ulp(c) / 2``, and its
+    float64 sum errs by ``~m eps ulp(c)``. (A column too large for the grid, ``m max|x|``
+    near overflow, is summed plainly.)
+    """
+    m = A.shape[0]
+    top = np.abs(A).max(axis=0) * m
+    ok = np.isfinite(top)
+    _, t = np.frexp(np.where(ok, top, 1.0))
+    c = np.where(ok, np.ldexp(1.5, t + 1), 0.0)
+    H = A + c
+    H -= c
+    L = np.subtract(A, H, out=np.zeros_like(A), where=ok)
+    return H.sum(axis=0), L.sum(axis=0)
+
+
+def exact_means(X: Any, y: Any, rows: int) -> tuple[Array, float]:
+    """The means of the columns of ``X`` and of ``y``, each within about one ulp: their sums
+    in double-double (:func:`column_sums2` per block of ``rows`` rows, the blocks' pairs
+    added with TwoSum), rounded once, divided by ``n``."""
+    n, d = X.shape
+    h = np.zeros(d + 1)
+    lo = np.zeros(d + 1)
+    for start in range(0, n, rows):
+        Z = np.empty((min(n, start + rows) - start, d + 1))
+        Z[:, :d] = X[start : start + rows]
+        Z[:, d] = y[start : start + rows]
+        bh, bl = column_sums2(Z)
+        s = h + bh  # TwoSum (Knuth), elementwise
+        z = s - h
+        lo += ((h - (s - z)) + (bh - z)) + bl
+        h = s
+    mean = (h + lo) / n
+    return mean[:d], float(mean[d])
+
+
 def stats_numpy(X: Any, y: Any, block: int) -> MomentStats:
-    """Two-pass moments per chunk, merged (Chan et al.); means carried relative to the first
-    row, as in the compiled kernel, so large means and drifts keep their low digits."""
-    n = X.shape[0]
-    gx = np.asarray(X[0], dtype=np.float64)
-    gy = float(y[0])
-    acc = moment_stats(np.zeros((0, X.shape[1])), np.zeros(0))
-    step = block * 16
-    for lo in range(0, n, step):
-        Xc = np.asarray(X[lo : lo + step], dtype=np.float64) - gx
-        yc = np.asarray(y[lo : lo + step], dtype=np.float64) - gy
-        acc = acc.merge(moment_stats(Xc, yc))
-    return MomentStats(n=acc.n, mean_x=acc.mean_x + gx, mean_y=acc.mean_y + gy,
-                       cxx=acc.cxx, cxy=acc.cxy, cyy=acc.cyy)
+    """The moments in two passes: the means exact to about one ulp (:func:`exact_means`, as
+    the compiled kernel's), then the centred products about them (the second pass of
+    :func:`~descend.data.stats.moment_stats`). ``block``: the kernel's block (unused here;
+    the NumPy passes take ``numpy_rows``)."""
+    mx, my = exact_means(X, y, max(1024, (1 << 17) // (X.shape[1] + 1)))  # ~1 MB: in cache
+    if X.dtype != np.float64 or y.dtype != np.float64:
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+    return centred_moments(X, y, mx, my)
 
 
 def predict_numpy(A: Any, w: Array, b: float, out: Array) -> Array:
