@@ -38,7 +38,16 @@ from descend.errors import InputError
 from descend.loop.result import Status
 from descend.loop.verdict import ceiling, floor
 
-__all__ = ["Rules", "Watch", "WatchState"]
+__all__ = ["Rules", "Watch", "WatchState", "norm2"]
+
+
+def norm2(g: Any) -> float:
+    """``float(numpy.linalg.norm(g))``, the gradient norm the rules read: for a contiguous 1-D
+    float64 array the same ``sqrt(g . g)`` NumPy computes, bit for bit, without its dispatch
+    (~0.4 us instead of ~3 us, a few times a step); any other array goes to NumPy."""
+    if type(g) is np.ndarray and g.ndim == 1 and g.dtype == np.float64 and g.flags.c_contiguous:
+        return math.sqrt(float(g.dot(g)))
+    return float(np.linalg.norm(g))
 
 
 def number(name: str, value: Any, *, low: float = 0.0) -> float:
