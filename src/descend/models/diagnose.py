@@ -152,7 +152,8 @@ def diagnose(fit: Any, solved: Solved, spec: FitSpec) -> Diagnosis:
     if weak and result.status is not Status.DIVERGED:
         text = _collinear_warning(collinear, kappa, digits, spec, solved.normal_equations)
         found.append((text, UserWarning))
-    exact = get_loss(spec.loss).moments_exact
+    loss = get_loss(spec.loss)
+    exact = loss.moments_exact
     gap = fit.optimality_gap
     verdict = fit_verdict(
         status=result.status, rel_grad=rel_grad,
@@ -162,7 +163,7 @@ def diagnose(fit: Any, solved: Solved, spec: FitSpec) -> Diagnosis:
         # the optimizer's own limit (2/L, 2(1 + momentum)/L, ...); none for the adaptive
         # methods and the preconditioned solver
         limit=None if fit.optimizer_limit is None else fit.optimizer_limit[0],
-        smooth=get_loss(spec.loss).smooth,
+        smooth=loss.smooth,
         gtol_met=spec.gtol is not None and gnorm <= float(spec.gtol),
     )
     facts = evolve(
