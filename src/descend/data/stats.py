@@ -127,6 +127,16 @@ class MomentStats:
 _BLOCK = 1 << 16
 
 
+def _column_means(X: Array) -> Array:
+    """``X.mean(axis=0)``, bit for bit. For a row-major ``X`` of >= 2 columns NumPy's reduction
+    adds the rows one after another into the ``d`` sums; ``einsum('ij->j')`` adds them in the
+    same order, 2-3x faster (1e4 x 5: 70 instead of 200 us). Otherwise (one column, column-major:
+    the reduction is along contiguous memory, summed pairwise) NumPy's own."""
+    if X.ndim == 2 and X.shape[1] >= 2 and X.flags.c_contiguous:
+        return np.einsum("ij->j", X) / X.shape[0]
+    return X.mean(axis=0)
+
+
 def moment_stats(X: Array, y: Array) -> MomentStats:
     """Exact statistics of an in-memory block (two passes: means, then centred products)."""
     X = np.asarray(X, dtype=np.float64)
@@ -135,7 +145,7 @@ def moment_stats(X: Array, y: Array) -> MomentStats:
     if n == 0:
         d = X.shape[1] if X.ndim == 2 else 0
         return MomentStats(0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0)
-    return centred_moments(X, y, X.mean(axis=0), float(y.mean()))
+    return centred_moments(X, y, _column_means(X), float(y.mean()))
 
 
 def centred_moments(X: Array, y: Array, mx: Array, my: float) -> MomentStats:

@@ -19,7 +19,21 @@ from descend.loop.verdict import Verdict
 
 Array = NDArray[np.float64]
 
-__all__ = ["History", "OptimizeResult", "Status"]
+__all__ = ["History", "OptimizeResult", "Status", "evolve"]
+
+
+def evolve(obj: Any, **changes: Any) -> Any:
+    """``dataclasses.replace(obj, **changes)`` for a frozen dataclass without ``__post_init__``
+    (:class:`OptimizeResult`, a fit's record): the same fields, ``changes`` over them, without
+    re-running ``__init__`` field by field (~1 us instead of ~10-25 us; a small fit makes a few
+    of these per run)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    for name in changes:
+        if name not in obj.__dict__:
+            raise TypeError(f"{type(obj).__name__} has no field {name!r}")
+    new.__dict__.update(changes)
+    return new
 
 
 class Status(StrEnum):

@@ -38,7 +38,16 @@ from descend.errors import InputError
 from descend.loop.result import Status
 from descend.loop.verdict import ceiling, floor
 
-__all__ = ["Rules", "Watch", "WatchState"]
+__all__ = ["Rules", "Watch", "WatchState", "norm2"]
+
+
+def norm2(g: Any) -> float:
+    """``float(numpy.linalg.norm(g))``, the gradient norm the rules read: for a contiguous 1-D
+    float64 array the same ``sqrt(g . g)`` NumPy computes, bit for bit, without its dispatch
+    (~0.4 us instead of ~3 us, a few times a step); any other array goes to NumPy."""
+    if type(g) is np.ndarray and g.ndim == 1 and g.dtype == np.float64 and g.flags.c_contiguous:
+        return math.sqrt(float(g.dot(g)))
+    return float(np.linalg.norm(g))
 
 
 def number(name: str, value: Any, *, low: float = 0.0) -> float:
@@ -77,6 +86,8 @@ class Rules:
     gradient_floor: bool = False
 
     def __post_init__(self) -> None:
+        if self._plain():
+            return  # already what the checks below would store (a run builds one per call)
         object.__setattr__(self, "max_iter", integer("max_iter", self.max_iter, low=0))
         object.__setattr__(self, "tol", number("tol", self.tol))
         object.__setattr__(
@@ -93,6 +104,17 @@ class Rules:
                 f"time_limit={self.time_limit!r} must be > 0 seconds",
                 param="time_limit", value=self.time_limit,
             )
+
+    def _plain(self) -> bool:
+        """Every setting a plain ``int``/``float`` (or ``None``) in its range, no time limit."""
+        def real(v: Any, low: float) -> bool:
+            return type(v) is float and v >= low  # NaN fails the comparison
+
+        return (type(self.max_iter) is int and self.max_iter >= 0
+                and type(self.n_iter_no_change) is int and self.n_iter_no_change >= 1
+                and real(self.tol, 0.0) and (self.gtol is None or real(self.gtol, 0.0))
+                and (self.target_loss is None or real(self.target_loss, -math.inf))
+                and self.time_limit is None)
 
     def sentence(self, status: Status, *, nit: int, f: float, gn: float) -> str:
         """The rule that fired, in words (``nit`` steps of this call)."""

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from descend.loop._minimize import IntermediateResult
 from descend.loop.driver import HISTORY_LIMIT, drive
 from descend.loop.result import History, OptimizeResult, Status
-from descend.loop.stopping import Rules, Watch, WatchState
+from descend.loop.stopping import Rules, Watch, WatchState, norm2
 from descend.optim.base import Optimizer
 
 Array = NDArray[np.float64]
@@ -99,7 +99,7 @@ def run_descent(
     theta = np.array(theta0, dtype=np.float64)
     f, g = fun(theta)
     f = float(f)
-    gn = float(np.linalg.norm(g))
+    gn = norm2(g)
     opt_state, saved = _restore(state, optimizer, theta, rng)
     watch = Watch(rules, f, gn, state=saved, clock_start=t0)
     rng_state = rng.bit_generator.state if rng is not None else None
@@ -151,7 +151,7 @@ def _step(
         if np.isfinite(new).all():
             f_new, g_new = fun(new)
             with np.errstate(over="ignore"):  # an overflowing norm is inf: the watch's business
-                gn_new = float(np.linalg.norm(g_new))
+                gn_new = norm2(g_new)
             f_new = float(f_new)
         else:  # an overflowing step: its loss is not finite, whatever fun would say
             f_new, g_new, gn_new = math.inf, g, math.inf

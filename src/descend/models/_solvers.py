@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from descend.data.stats import MomentStats
 from descend.errors import StabilityWarning
 from descend.loop._curvature import auto_learning_rate
-from descend.loop.result import OptimizeResult, Status
+from descend.loop.result import OptimizeResult, Status, evolve
 from descend.loop.stopping import Rules
 from descend.models._descent import run_descent
 from descend.models._diagnose import small_rate_message, stability_message
@@ -92,7 +92,8 @@ def least_squares_loss(st: MomentStats, penalty: Array, intercept: bool = True) 
         yy = st.cyy / n + st.mean_y**2
     lam, Q = np.linalg.eigh(A)
     keep = lam > lam[-1] * 1e-13 if lam.size and lam[-1] > 0 else np.zeros(lam.shape, bool)
-    coef = Q[:, keep] @ ((Q[:, keep].T @ c) / lam[keep])
+    Qk = Q[:, keep]
+    coef = Qk @ ((Qk.T @ c) / lam[keep])
     return max(yy - float(c @ coef), 0.0)
 
 
@@ -230,7 +231,7 @@ def best_by_gradient(result: OptimizeResult) -> OptimizeResult:
     if result.status is Status.DIVERGED or best == len(h.grad_norm) - 1:
         return result
     info = {**result.info, "best_iteration": best, "grad_norm": float(h.grad_norm[best])}
-    return dataclasses.replace(result, x=h.x[best].copy(), fun=float(h.fun[best]), info=info)
+    return evolve(result, x=h.x[best].copy(), fun=float(h.fun[best]), info=info)
 
 
 def best_by_loss(result: OptimizeResult) -> OptimizeResult:
@@ -240,7 +241,7 @@ def best_by_loss(result: OptimizeResult) -> OptimizeResult:
         return result
     h = result.history
     best = int(np.argmin(h.fun))
-    return dataclasses.replace(
+    return evolve(
         result, x=h.x[best].copy(), fun=float(h.fun[best]), message=result.message,
         info={**result.info, "best_iteration": best})
 

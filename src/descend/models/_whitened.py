@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -138,7 +139,7 @@ class Whitening:
         return self.V[:, k] / self.sv[k]
 
     def dv_of(self, theta: Array) -> Array:
-        return np.sqrt(self.n) * (self._T() @ theta[1:])
+        return math.sqrt(self.n) * (self._T() @ theta[1:])  # math: ~1 us less, the same bits
 
     def full(self, theta: Array) -> tuple[Array, float]:
         """``(v, c)`` of the whole model: ``y ~ c + (x - mean) / scale . v``."""
@@ -297,7 +298,7 @@ class WhitenedObjective:
             v = wh.anchor_w * wh.scale + dv
             pv = self.penalty * v
             gv = -(2.0 / n) * zr + 2.0 * pv
-            gu = np.sqrt(n) * (Tk.T @ gv)
+            gu = math.sqrt(n) * (Tk.T @ gv)
             f = rr / n + float(pv @ v)
         elif self.rows is not None:
             v, c_full = wh.full(theta)

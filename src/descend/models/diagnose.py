@@ -17,14 +17,15 @@ not warn -- :func:`descend.models.fit.fit_linear` raises the warnings it lists, 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import math
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats
-from descend.loop.result import Status
+from descend.loop.result import Status, evolve
+from descend.loop.stopping import norm2
 from descend.loop.verdict import Verdict
 from descend.models._accuracy import collinear_message, trusted_digits
 from descend.models._problem import Standardizer, hessian
@@ -53,26 +54,29 @@ class Diagnosis:
     warnings: tuple[tuple[str, type[Warning]], ...]
 
 
-def conditioning(
-    stats: MomentStats, std: Any, names: Sequence[str], spec: FitSpec
-) -> tuple[float, list[str], Whitening]:
-    """Condition number of the standardised design, its weakest direction's columns, and
-    the whitening they come from."""
+def conditioning(stats: MomentStats, std: Any, spec: FitSpec) -> tuple[float, Whitening, Any]:
+    """Condition number of the standardised design, the whitening it comes from, and the
+    constant columns (passed over when :meth:`~descend.models._whitened.Whitening.collinear`
+    names the weakest direction's columns, which only a weak design needs)."""
     intercept = bool(spec.fit_intercept)
     white = std if isinstance(std, Whitening) else whiten_moments(
         stats, intercept=intercept, alpha=float(spec.alpha)
     )[0]
     sv = white.sv[white.sv > 0]
     # a constant column is not part of the design's conditioning (it is the intercept)
-    d_live = int((stats.std_x() > 0).sum()) if intercept else stats.d
+    constant: Any = ()
+    d_live = stats.d
+    if intercept:
+        sx = stats.std_x()
+        d_live = int(np.count_nonzero(sx > 0))
+        constant = np.flatnonzero(sx == 0)
     if sv.size < d_live:
         kappa = float("inf")
     else:
         kappa = float(sv[0] / sv[-1]) if sv.size else 1.0
-        if not np.all(white.keep[: sv.size]):
+        if not white.keep[: sv.size].all():
             kappa = float("inf")
-    constant: Any = np.flatnonzero(stats.std_x() == 0) if intercept else ()
-    return kappa, white.collinear(tuple(names), skip=constant), white
+    return kappa, white, constant
 
 
 def _newton_step(fit: Any, solved: Solved, stats: MomentStats, spec: FitSpec, gnorm: float,
@@ -81,9 +85,9 @@ def _newton_step(fit: Any, solved: Solved, stats: MomentStats, spec: FitSpec, gn
     its size relative to the coefficients it leads to."""
     std, jac = solved.std, np.asarray(solved.result.jac, dtype=np.float64)
     if isinstance(std, Whitening):
-        jn = float(np.linalg.norm(jac))
+        jn = norm2(jac)
         du = jac[1:] / 2.0 * (gnorm / jn if jn > 0 else 0.0)
-        step_v = np.sqrt(std.n) * (std._T() @ du) if du.size else np.zeros(stats.d)
+        step_v = math.sqrt(std.n) * (std._T() @ du) if du.size else np.zeros(stats.d)
     else:
         H = hessian(std.stats(stats), float(spec.alpha) / std.scale**2, bool(spec.fit_intercept))
         if not spec.fit_intercept:
@@ -92,8 +96,8 @@ def _newton_step(fit: Any, solved: Solved, stats: MomentStats, spec: FitSpec, gn
         step = np.linalg.lstsq(H, jac, rcond=None)[0]
         step_v = step[1:] / std.scale * white.scale
     v_now = fit.coef * white.scale
-    moved = float(np.linalg.norm(step_v))
-    target = float(np.linalg.norm(v_now - step_v))
+    moved = norm2(step_v)
+    target = norm2(v_now - step_v)
     dist = moved / target if target > 0 else (0.0 if moved == 0 else float("inf"))
     return step_v, dist
 
@@ -127,8 +131,9 @@ def diagnose(fit: Any, solved: Solved, spec: FitSpec) -> Diagnosis:
     n = max(stats.n, 1)
     var_y = stats.cyy / n if spec.fit_intercept else stats.cyy / n + stats.mean_y**2
     var_y = max(var_y, 1e-300)
-    kappa, collinear, white = conditioning(stats, solved.std, fit.feature_names, spec)
-    gnorm = float(result.info.get("grad_norm", np.linalg.norm(result.jac)))
+    kappa, white, constant = conditioning(stats, solved.std, spec)
+    gnorm = result.info.get("grad_norm")
+    gnorm = float(np.linalg.norm(result.jac)) if gnorm is None else float(gnorm)
     L_judge = solved.L_full if solved.L_full is not None else solved.L
     rel_grad = gnorm / np.sqrt(2.0 * L_judge * var_y) if L_judge else None
     step_v, dist = _newton_step(fit, solved, stats, spec, gnorm, white)
@@ -142,26 +147,28 @@ def diagnose(fit: Any, solved: Solved, spec: FitSpec) -> Diagnosis:
     if result.status is Status.DIVERGED:
         digits = 0
     weak = kappa > 1e6 or (kappa > 1e3 and digits < 6)
+    collinear = white.collinear(tuple(fit.feature_names), skip=constant) if weak else []
     found: list[tuple[str, type[Warning]]] = []
     if weak and result.status is not Status.DIVERGED:
         text = _collinear_warning(collinear, kappa, digits, spec, solved.normal_equations)
         found.append((text, UserWarning))
-    exact = get_loss(spec.loss).moments_exact
+    loss = get_loss(spec.loss)
+    exact = loss.moments_exact
     gap = fit.optimality_gap
     verdict = fit_verdict(
         status=result.status, rel_grad=rel_grad,
         rel_gap=gap / var_y if gap is not None and exact else None,
-        kappa_h=min(kappa * kappa, 1e300) if np.isfinite(kappa) else 1e300,
+        kappa_h=min(kappa * kappa, 1e300) if math.isfinite(kappa) else 1e300,
         learning_rate=solved.lr,
         # the optimizer's own limit (2/L, 2(1 + momentum)/L, ...); none for the adaptive
         # methods and the preconditioned solver
         limit=None if fit.optimizer_limit is None else fit.optimizer_limit[0],
-        smooth=get_loss(spec.loss).smooth,
+        smooth=loss.smooth,
         gtol_met=spec.gtol is not None and gnorm <= float(spec.gtol),
     )
-    facts = dataclasses.replace(
+    facts = evolve(
         fit, condition_number=kappa, relative_gradient=rel_grad, trusted_digits=digits,
-        error_bound=bound, collinear=collinear if weak else [], verdict=verdict,
+        error_bound=bound, collinear=collinear, verdict=verdict,
     )
     lr = solved.lr
     message, category = fit_message(

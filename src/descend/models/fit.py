@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats, weighted_moment_stats
 from descend.errors import DataError, InputError
-from descend.loop.result import OptimizeResult
+from descend.loop.result import OptimizeResult, evolve
 from descend.loop.verdict import Verdict
 from descend.models._memory import EXACT_ELEMENTS, MemoryRows
 from descend.models._problem import Standardizer
@@ -184,8 +184,8 @@ def _start(spec: FitSpec, d: int, start: Array | None) -> Array:
 def _setup(
     stats: MomentStats, names: Sequence[str], spec: FitSpec, start: Array | None, resume: Any
 ) -> tuple[Standardizer, Array, Array]:
-    """The scaling, the penalty in the optimizer's coordinates, and the first iterate."""
-    check_spec(spec, stats.d)
+    """The scaling, the penalty in the optimizer's coordinates, and the first iterate
+    (``spec`` already checked by the entry point)."""
     std = Standardizer.fit(stats, bool(spec.scale), bool(spec.fit_intercept))
     penalty = float(spec.alpha) / std.scale**2
     if resume is not None:
@@ -208,7 +208,8 @@ def _whitened(
     """The preconditioned solver from its whitened objective, anchored at the start."""
     init = _start(spec, stats.d, start)
     b0 = float(init[0]) if spec.fit_intercept else 0.0
-    objective = objective.reanchor(b0, init[1:])
+    if b0 != 0.0 or init[1:].any() or np.signbit(init).any():
+        objective = objective.reanchor(b0, init[1:])  # else: already anchored at (0, 0)
     live = int(objective.white.keep.sum())
     if resume is not None:
         check_resume(spec, resume, live)
@@ -254,8 +255,16 @@ def fit_moments(
     without it the answer is the normal equations' (about ``2 log10(kappa)`` digits fewer,
     as ``trusted_digits`` says). ``start``: the first iterate ``[b, w]`` (a warm start).
     """
+    check_spec(spec, stats.d)
+    return _fit_moments(stats, names, spec, start, callback, resume, rows)
+
+
+def _fit_moments(
+    stats: MomentStats, names: Sequence[str], spec: FitSpec, start: Array | None,
+    callback: Callable[[Any], Any] | None, resume: Any, rows: ResidualPasses | None,
+) -> LinearFit:
+    """:func:`fit_moments` for a ``spec`` already checked."""
     if solver_name(spec) == "preconditioned":
-        check_spec(spec, stats.d)
         intercept, alpha = bool(spec.fit_intercept), float(spec.alpha)
         white, whitened = whiten_moments(stats, intercept=intercept, alpha=alpha, rows=rows)
         if isinstance(rows, MemoryRows):
@@ -288,6 +297,16 @@ def fit_rows(
     ``one_epoch`` and ``step_offset`` serve ``partial_fit``: one epoch whose end is kept (not
     the best iterate), with a decaying schedule counting from the ``step_offset`` steps before.
     """
+    check_spec(spec, stats.d)
+    return _fit_rows(stats, names, passes, spec, start, callback, resume, one_epoch, step_offset)
+
+
+def _fit_rows(
+    stats: MomentStats, names: Sequence[str], passes: Any, spec: FitSpec, start: Array | None,
+    callback: Callable[[Any], Any] | None, resume: Any, one_epoch: bool = False,
+    step_offset: int = 0,
+) -> LinearFit:
+    """:func:`fit_rows` for a ``spec`` already checked."""
     std, penalty, theta0 = _setup(stats, names, spec, start, resume)
     solved = solve_passes(stats, passes, spec, std, penalty, theta0, callback, resume,
                           one_epoch=one_epoch, step_offset=step_offset)
@@ -312,26 +331,26 @@ def fit_linear(
     names = tuple(names) if names is not None else default_feature_names(X.shape[1])
     check_spec(spec, X.shape[1])
     full_exact = get_loss(spec.loss).moments_exact and spec.batch_size is None
-    kw: dict[str, Any] = {"start": start, "callback": callback, "resume": resume}
+    kw = (start, callback, resume)
     if weights is not None:
         # the weights normalised to the row count: sum_i s_i h(r_i) / n is the weighted mean
         sn = weights * (X.shape[0] / float(weights.sum()))
         stats = weighted_moment_stats(X, y, weights)
         check_overflow(stats, names)
         if full_exact:
-            return fit_moments(stats, names, spec, rows=_WeightedRows(X, y, sn), **kw)
+            return _fit_moments(stats, names, spec, *kw, _WeightedRows(X, y, sn))
         passes = _InMemoryRows(X, y, str(spec.loss), float(spec.epsilon), sn)
-        return fit_rows(stats, names, passes, spec, **kw)
+        return _fit_rows(stats, names, passes, spec, *kw)
     stats = fast_moment_stats(X, y)
     check_overflow(stats, names)
     if solver_name(spec) == "preconditioned":
         # the rows in memory refine like a stream's, on one extended-precision pass a step
         # (descend.models._memory: no centred copy of X; QR of the rows when kappa > 1e5)
-        return fit_moments(stats, names, spec, rows=MemoryRows(X, y, stats), **kw)
+        return _fit_moments(stats, names, spec, *kw, MemoryRows(X, y, stats))
     if full_exact:
-        return fit_moments(stats, names, spec, **kw)
+        return _fit_moments(stats, names, spec, *kw, None)
     passes = _InMemoryRows(X, y, str(spec.loss), float(spec.epsilon))
-    return fit_rows(stats, names, passes, spec, **kw)
+    return _fit_rows(stats, names, passes, spec, *kw)
 
 
 def _own_limit(optimizer: Optimizer | None, L: float | None) -> tuple[float, str] | None:
@@ -386,7 +405,7 @@ def finish(solved: Solved, stats: MomentStats, names: Sequence[str], spec: FitSp
         info={**r.info, "verdict": found.verdict},
         verdict=found.verdict,  # result.success is true only when the fit converged
     )
-    return dataclasses.replace(
+    return evolve(
         fit, condition_number=found.condition_number,
         relative_gradient=found.relative_gradient, trusted_digits=found.trusted_digits,
         error_bound=found.error_bound, collinear=found.collinear, verdict=found.verdict,
@@ -398,6 +417,8 @@ def check_overflow(stats: MomentStats, names: Sequence[str]) -> None:
     """Refuse features whose centred squares overflow float64 (|X| ~ 1e200): every curvature
     and step would be inf or 0 (a ZeroDivisionError, a failed SVD), as the CLI refuses them."""
     diag = np.diagonal(np.asarray(stats.cxx, dtype=np.float64))
+    if np.isfinite(diag).all():
+        return
     for j, v in enumerate(diag):
         if not np.isfinite(v):
             raise DataError(

@@ -51,6 +51,9 @@ __all__ = ["LinearModel", "RowPasses", "default_feature_names"]
 
 _Callback = Callable[[Any], Any] | None
 
+#: ``(field, attribute)`` of every :class:`~descend.models.fit.LinearFit` field, once
+_ADOPTED = tuple((f.name, f.name + "_") for f in dataclasses.fields(LinearFit))
+
 
 class LinearModel(FittedAttributes):
     """Linear regression ``y ~ X w + b`` fit by gradient descent: the engine, plain NumPy.
@@ -189,8 +192,8 @@ class LinearModel(FittedAttributes):
     def _adopt(self, fit: LinearFit) -> Any:
         """Copy ``fit``'s fields to the ``*_`` attributes; returns ``self``."""
         self.n_features_in_ = fit.moments.d
-        for field in dataclasses.fields(fit):
-            setattr(self, field.name + "_", getattr(fit, field.name))
+        for name, attribute in _ADOPTED:
+            setattr(self, attribute, getattr(fit, name))
         return self
 
     def checkpoint_meta(self) -> dict[str, Any]:
