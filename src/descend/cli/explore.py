@@ -76,11 +76,7 @@ def explore_command(
     Example: descend explore --lessons --html lessons/index.html
     """
     if lesson == "":  # --lesson without a name: the list of lessons, as --lessons shows it
-        if html_path is not None:
-            from descend.explorer.lessons import LESSONS
-
-            fail(f"--lesson needs a lesson's name: {', '.join(ls.name for ls in LESSONS)}; e.g. "
-                 "--lesson saddle --html saddle.html (--lessons --html DIR/index.html writes them all)")
+        _bare_lesson(html_path)
         lesson, lessons = None, True
     if lesson is not None or lessons:
         settings = {"--start": start, "--optimizer": optimizer != "gd", "--lr": lr,
@@ -115,6 +111,15 @@ def explore_command(
     )
     written = page.save(html_path, force=force)
     out.print(f"wrote {written} ({len(page.html) / 1024:.0f} KB, works offline)", markup=False)
+
+
+def _bare_lesson(html_path: str | None) -> None:
+    """``--lesson`` without a name lists the lessons; with ``--html`` it is a mistake: say so."""
+    if html_path is not None:
+        from descend.explorer.lessons import LESSONS
+
+        fail(f"--lesson needs a lesson's name: {', '.join(ls.name for ls in LESSONS)}; e.g. "
+             "--lesson saddle --html saddle.html (--lessons --html DIR/index.html writes them all)")
 
 
 def _lessons(target: str | None, html_path: str | None, lesson: str | None, force: bool,

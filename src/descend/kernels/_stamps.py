@@ -51,15 +51,16 @@ def cache_dir() -> str:
 
 
 def _tag() -> str:
-    """numba's and Python's versions and a hash of the kernels' source: a change of any of
-    them makes numba compile again, so the stamps of the old ones no longer count."""
+    """numba's and Python's versions, the kernels' folder and a hash of their source: a change
+    of any of them makes numba compile again (its cache is kept per source path, so the same
+    source installed elsewhere compiles anew), so the stamps of the old ones no longer count."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         nb = version("numba")
     except PackageNotFoundError:  # pragma: no cover - numba is a dependency
         nb = "none"
-    h = hashlib.sha256(f"{nb} {sys.version_info[:2]}".encode())
+    h = hashlib.sha256(f"{nb} {sys.version_info[:2]} {Path(__file__).parent.resolve()}".encode())
     for name in _KERNEL_FILES:  # numba re-compiles when one of these changes
         h.update((Path(__file__).parent / name).read_bytes())
     return h.hexdigest()[:16]
