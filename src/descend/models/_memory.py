@@ -14,11 +14,14 @@
   refinement step on them lands past ``numpy.linalg.lstsq``'s digits. No centred copy of ``X``
   is kept: ``z_i`` is made per block, in extended precision.
 - ``r_factor(mean, scale)``: the triangular factor ``R`` of a Householder QR of the
-  standardised rows (``numpy.linalg.qr``, LAPACK ``dgeqrf``), for designs too ill-conditioned
-  for the moments' factor (``kappa > QR_ABOVE``). The QR is of ``[Z | y - y_c]``: the last
-  column of the factor is ``q = Q^T (y - y_c)``, so the first step from the usual start
+  standardised rows (LAPACK ``dgeqrf`` and ``dtpqrt``, one cache-sized block of rows at a
+  time: :func:`_blocked_r`), for designs too ill-conditioned for the moments' factor
+  (``kappa > QR_ABOVE``). The QR is of ``[Z | y - y_c]``: the last column of the factor is
+  ``q = Q^T (y - y_c)`` (:attr:`MemoryRows.qr_rhs`), so the first step from the usual start
   (``w = 0``) solves ``R v = q``, Householder QR's least-squares answer (backward stable,
-  Golub 1965), instead of the semi-normal equations' (which lose ``~kappa^2 eps``).
+  Golub 1965), instead of the semi-normal equations' (which lose ``~kappa^2 eps``): the
+  whitened objective takes its first gradient as ``U^T q`` (``_whitened.whiten_moments``).
+- :func:`one_blas_thread`: the fit's BLAS on one thread (its products are thin).
 - at the usual start ``w = 0`` the sums come from the moments (no pass at all).
 
 **Why not** ``numpy.linalg.lstsq`` (LAPACK ``gelsd``, an SVD) or refinement through ``Q``:
