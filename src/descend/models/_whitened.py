@@ -30,7 +30,7 @@ The factor:
   from the moments alone solves the normal equations and loses about ``2 log10(kappa)`` digits;
   from a pass over the rows it is the corrected semi-normal equations (Bjorck 1987, *BIT* 27).
 - above ``QR_ABOVE``, the triangular factor ``R`` of a Householder QR of the rows
-  (``numpy.linalg.qr(mode='r')`` in memory, :class:`~descend.models._memory.MemoryRows`; a
+  (LAPACK by blocks of rows in memory, :class:`~descend.models._memory.MemoryRows`; a
   sequential TSQR over a stream's chunks; ``dask.array.linalg.tsqr``), exact to ``kappa
   eps``: ``R = U S V^T``.
 
