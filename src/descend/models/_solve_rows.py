@@ -177,7 +177,26 @@ def _refine(
         # every coefficient changed in its last bits only: the next round cannot help
         if np.all(change <= _SETTLED * size) or again.nit == 0:
             break
+        # the step measured the error it corrected; on sums to twice float64's precision (the
+        # Dot2 pass) the next round's is about that times the factor's contraction: in the
+        # last bits already, it would be a pass for nothing. Not for an exact fit (a loss at
+        # eps of the start's): with r = 0 every round recovers bits that rounding the
+        # coefficients lost (a degree-10 polynomial: 14.2 digits after two rounds, exact
+        # after three)
+        exact = float(again.fun) <= EPS * float(path.curve[0][0])
+        if (getattr(objective.rows, "dot2", False) and not exact
+                and np.all(change * _contraction(objective) <= _SETTLED * size)):
+            break
     return objective, result, rounds
+
+
+def _contraction(objective: WhitenedObjective) -> float:
+    """How much a refinement round shrinks the error: ``kappa eps`` with a QR factor (its
+    relative error in the weakest direction), ``kappa^2 eps`` with the moments' (Bjorck 1987).
+    Measured on bench_grid's hard cells (kappa 3e7-1.3e9): successive rounds' steps shrink by
+    0.6-0.9 x ``kappa eps``."""
+    kappa = objective.white.condition_number
+    return float(kappa * EPS if objective.white.kind != "moments" else kappa**2 * EPS)
 
 
 def _trust_step(objective: WhitenedObjective) -> bool:

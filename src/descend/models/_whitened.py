@@ -30,7 +30,7 @@ The factor:
   from the moments alone solves the normal equations and loses about ``2 log10(kappa)`` digits;
   from a pass over the rows it is the corrected semi-normal equations (Bjorck 1987, *BIT* 27).
 - above ``QR_ABOVE``, the triangular factor ``R`` of a Householder QR of the rows
-  (``numpy.linalg.qr(mode='r')`` in memory, :class:`~descend.models._memory.MemoryRows`; a
+  (LAPACK by blocks of rows in memory, :class:`~descend.models._memory.MemoryRows`; a
   sequential TSQR over a stream's chunks; ``dask.array.linalg.tsqr``), exact to ``kappa
   eps``: ``R = U S V^T``.
 
@@ -232,17 +232,35 @@ def whiten_moments(
     Czz = M / np.outer(scale, scale)
     _, sv, V, keep = _factor(Czz / n + np.diag(penalty), from_gram=True, n=n)
     kind = "moments"
+    start_gu = None
     if rows is not None and hasattr(rows, "r_factor") and sv[0] > 0 and sv[-1] * QR_ABOVE < sv[0]:
         # hard: the refinement contracts by ~kappa eps a pass with a QR factor, by ~kappa^2 eps
         # with the Gram's (Bjorck 1987); the engine computes R in one more pass
         R = rows.r_factor(mean, scale)
+        q = getattr(rows, "qr_rhs", None)
         if alpha:
-            R = np.linalg.qr(np.vstack([R, np.diag(np.sqrt(n * penalty))]), mode="r")
-        _, sv, V, keep = _factor(R, from_gram=False, n=n)
+            Ra = _ridge_r(R, np.sqrt(n * penalty), q)
+            R, q = Ra[:d, :d], (Ra[:d, d] if q is not None else None)
+        U, sv, V, keep = _factor(R, from_gram=False, n=n)
         kind = "tsqr"
+        if q is not None:
+            # the first step's gradient as the QR's own: -(2 / sqrt(n)) U_k^T q
+            start_gu = -(2.0 / np.sqrt(n)) * (U[:, keep].T @ q)
     white = Whitening(mean, scale, y0, n, intercept, sv, V, keep, kind)
     moments = (Czz, my / scale, yy)
-    return white, WhitenedObjective(white, penalty, rows=rows, moments=moments)
+    objective = WhitenedObjective(white, penalty, rows=rows, moments=moments)
+    objective.start_gu = start_gu
+    return white, objective
+
+
+def _ridge_r(R: Array, root: Array, q: Array | None) -> Array:
+    """``R`` (and ``q`` as a last column) of the ridge rows: the QR of ``[[R, q], [diag(root),
+    0]]`` (``Z`` with ``sqrt(n alpha) / scale_j`` rows appended, ``y`` with zeros)."""
+    d = R.shape[0]
+    top = R if q is None else np.column_stack([R, q])
+    bottom = np.zeros((d, top.shape[1]))
+    bottom[:, :d] = np.diag(root)
+    return np.asarray(np.linalg.qr(np.vstack([top, bottom]), mode="r"), dtype=np.float64)
 
 
 class WhitenedObjective:
@@ -265,6 +283,11 @@ class WhitenedObjective:
         self.white, self.penalty = white, penalty
         self.rows, self.moments = rows, moments
         self.passes = 0  # passes over the rows made so far
+        #: at the rows' start (``w = 0``, a QR factor ``R = U S V^T`` and ``q = Q^T y``): the
+        #: gradient in ``u`` as ``-(2 / sqrt(n)) U_k^T q``, so the first Newton step is the
+        #: QR's least-squares answer (error ~kappa eps); formed as ``S^-1 V^T (R^T q)`` it
+        #: would carry ~kappa^2 eps (the normal equations' error)
+        self.start_gu: Array | None = None
 
     @property
     def anchored_rows(self) -> bool:
@@ -277,6 +300,8 @@ class WhitenedObjective:
             self.white.anchored(b, w), self.penalty, rows=self.rows, moments=self.moments
         )
         new.passes = self.passes
+        if not np.any(w):  # the QR's gradient is the one at w = 0 (any b: Z^T 1 = 0)
+            new.start_gu = self.start_gu
         return new
 
     @property
@@ -298,7 +323,10 @@ class WhitenedObjective:
             v = wh.anchor_w * wh.scale + dv
             pv = self.penalty * v
             gv = -(2.0 / n) * zr + 2.0 * pv
-            gu = math.sqrt(n) * (Tk.T @ gv)
+            if self.start_gu is not None and not theta[1:].any():
+                gu = self.start_gu.copy()  # v = 0 here: the QR's own gradient
+            else:
+                gu = math.sqrt(n) * (Tk.T @ gv)
             f = rr / n + float(pv @ v)
         elif self.rows is not None:
             v, c_full = wh.full(theta)

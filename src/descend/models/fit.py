@@ -36,7 +36,7 @@ from descend.data.stats import MomentStats, weighted_moment_stats
 from descend.errors import DataError, InputError
 from descend.loop.result import OptimizeResult, evolve
 from descend.loop.verdict import Verdict
-from descend.models._memory import EXACT_ELEMENTS, MemoryRows
+from descend.models._memory import EXACT_ELEMENTS, MemoryRows, one_blas_thread
 from descend.models._problem import Standardizer
 from descend.models._solve_rows import solve_passes, solve_whitened
 from descend.models._solvers import Solved, least_squares_loss, solve_moments
@@ -341,12 +341,13 @@ def fit_linear(
             return _fit_moments(stats, names, spec, *kw, _WeightedRows(X, y, sn))
         passes = _InMemoryRows(X, y, str(spec.loss), float(spec.epsilon), sn)
         return _fit_rows(stats, names, passes, spec, *kw)
-    stats = fast_moment_stats(X, y)
-    check_overflow(stats, names)
-    if solver_name(spec) == "preconditioned":
-        # the rows in memory refine like a stream's, on one extended-precision pass a step
-        # (descend.models._memory: no centred copy of X; QR of the rows when kappa > 1e5)
-        return _fit_moments(stats, names, spec, *kw, MemoryRows(X, y, stats))
+    with one_blas_thread(X):  # thin products: BLAS threads would spin (models._memory)
+        stats = fast_moment_stats(X, y)
+        check_overflow(stats, names)
+        if solver_name(spec) == "preconditioned":
+            # the rows in memory refine like a stream's, on one extended-precision pass a step
+            # (descend.models._memory: no centred copy of X; QR of the rows when kappa > 1e5)
+            return _fit_moments(stats, names, spec, *kw, MemoryRows(X, y, stats))
     if full_exact:
         return _fit_moments(stats, names, spec, *kw, None)
     passes = _InMemoryRows(X, y, str(spec.loss), float(spec.epsilon))
