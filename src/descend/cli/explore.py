@@ -75,16 +75,17 @@ def explore_command(
 
     Example: descend explore --lessons --html lessons/index.html
     """
+    name: str | None = lesson
     if lesson == "":  # --lesson without a name: the list of lessons, as --lessons shows it
         _bare_lesson(html_path)
-        lesson, lessons = None, True
-    if lesson is not None or lessons:
+        name, lessons = None, True
+    if name is not None or lessons:
         settings = {"--start": start, "--optimizer": optimizer != "gd", "--lr": lr,
                     "--max-iter": max_iter != 200, "--xlim": xlim, "--ylim": ylim,
                     "--variables": variables, "--x": x, "--y": y, "--momentum": momentum != 0.9,
                     "--b1": b1 != 0.9, "--b2": b2 != 0.999, "--race": race, "--title": title,
                     "--note": note, "--scale": scale}
-        _lessons(target, html_path, lesson, force, settings)
+        _lessons(target, html_path, name, force, settings)
         return
     _plan_page(target, html_path, force)
     from descend.explorer import explore
