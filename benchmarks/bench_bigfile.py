@@ -80,10 +80,8 @@ def write_files(folder: Path, rows: dict[str, int]) -> dict[str, Path]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
-
-    from threadpoolctl import threadpool_limits
-
     from benchmarks.bench_grid import _exact_gram
+    from threadpoolctl import threadpool_limits
 
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
