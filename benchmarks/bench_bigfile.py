@@ -26,7 +26,7 @@ The files are written once under ``--dir`` (default ``/tmp/descend-bigfile``) an
 next run (a ``.json`` beside each holds the exact answer); ``--clean`` deletes them afterwards.
 
     python -m benchmarks.bench_bigfile [--quick] [--rows-parquet N] [--rows-csv N]
-        [--repeat 3] [--dir DIR] [--clean] [--json out.json]
+        [--repeat 3] [--dir DIR] [--clean] [--baseline OTHER/src] [--json out.json]
 """
 
 from __future__ import annotations
@@ -170,10 +170,13 @@ os.write(2, ("\nVmHWM_kB=" + hwm + "\n").encode())
 """
 
 
-def _run(cmd: list[str]) -> dict[str, Any]:
-    """One child: wall, CPU (its rusage), peak RSS (its VmHWM), stdout."""
+def _run(cmd: list[str], src: str | None = None) -> dict[str, Any]:
+    """One child: wall, CPU (its rusage), peak RSS (its VmHWM), stdout; ``src``: the descend
+    source tree it imports (``PYTHONPATH``), else the environment's."""
+    env = dict(os.environ, PYTHONPATH=src) if src else None
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     hwm = [ln for ln in err.splitlines() if ln.startswith("VmHWM_kB=")]
@@ -183,20 +186,21 @@ def _run(cmd: list[str]) -> dict[str, Any]:
     return {"wall": wall, "rss_MB": int(hwm[-1].split("=")[1]) / 1024, "stdout": out}
 
 
-def _timed(cmd: list[str]) -> dict[str, Any]:
+def _timed(cmd: list[str], src: str | None = None) -> dict[str, Any]:
     """:func:`_run` with the child's CPU time from the children's rusage delta (one child
     at a time, so the delta is that child's)."""
     import resource
 
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    res = _run(cmd)
+    res = _run(cmd, src)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     res["cpu"] = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     return res
 
 
-def _descend(path: Path) -> dict[str, Any]:
-    res = _timed([sys.executable, "-c", _DESCEND, "fit", str(path), "--target", "y", "--json"])
+def _descend(path: Path, src: str | None = None) -> dict[str, Any]:
+    res = _timed([sys.executable, "-c", _DESCEND, "fit", str(path), "--target", "y", "--json"],
+                 src)
     if "stdout" in res:
         js = json.loads(res.pop("stdout").strip().splitlines()[-1])
         res["beta"] = [js["intercept"], *js["coef"]]
@@ -219,13 +223,18 @@ def _warm(path: Path) -> None:
             pass
 
 
-def bench_file(kind: str, path: Path, repeat: int) -> dict[str, Any]:
-    """Both contenders on one file, ``repeat`` times interleaved; best wall, best CPU."""
+def bench_file(kind: str, path: Path, repeat: int, baseline: str | None = None
+               ) -> dict[str, Any]:
+    """Both contenders on one file, ``repeat`` times interleaved; best wall, best CPU.
+    ``baseline``: another descend source tree (``src`` folder), timed beside as ``before``."""
     from benchmarks.bench_grid import digits
 
     ref = exact(path)
     _warm(path)
-    peers = {"descend": lambda: _descend(path), "duckdb": lambda: _duckdb(path, kind)}
+    peers: dict[str, Any] = {"descend": lambda: _descend(path)}
+    if baseline:
+        peers["before"] = lambda: _descend(path, baseline)
+    peers["duckdb"] = lambda: _duckdb(path, kind)
     best: dict[str, dict[str, Any]] = {k: {} for k in peers}
     for _ in range(repeat):
         for name, fn in peers.items():
@@ -260,7 +269,7 @@ def bench_file(kind: str, path: Path, repeat: int) -> dict[str, Any]:
 
 def run(json_path: str | None = None, *, quick: bool = False, rows_parquet: int | None = None,
         rows_csv: int | None = None, repeat: int = 3, folder: str | None = None,
-        clean: bool = False) -> dict[str, Any]:
+        clean: bool = False, baseline: str | None = None) -> dict[str, Any]:
     quick = quick or bool(os.environ.get("DESCEND_BENCH_QUICK"))
     try:
         import duckdb  # noqa: F401
@@ -277,7 +286,7 @@ def run(json_path: str | None = None, *, quick: bool = False, rows_parquet: int 
     out: dict[str, Any] = {"repeat": repeat, "load_before": os.getloadavg()[0]}
     try:
         for kind, path in files.items():
-            out[kind] = bench_file(kind, path, 1 if quick and repeat == 3 else repeat)
+            out[kind] = bench_file(kind, path, 1 if quick and repeat == 3 else repeat, baseline)
             out[kind]["rows"] = sizes[kind]
     finally:
         if clean:
@@ -300,9 +309,11 @@ if __name__ == "__main__":
     ap.add_argument("--dir", default=None, help="folder of the files [/tmp/descend-bigfile]")
     ap.add_argument("--clean", action="store_true", help="delete the files afterwards")
     ap.add_argument("--json", default=None, help="write the figures to this JSON file")
+    ap.add_argument("--baseline", default=None,
+                    help="another descend src folder, timed beside as 'before'")
     a = ap.parse_args()
     here = str(Path(__file__).resolve().parent.parent)
     if here not in sys.path:
         sys.path.insert(0, here)
     run(a.json, quick=a.quick, rows_parquet=a.rows_parquet, rows_csv=a.rows_csv,
-        repeat=a.repeat, folder=a.dir, clean=a.clean)
+        repeat=a.repeat, folder=a.dir, clean=a.clean, baseline=a.baseline)

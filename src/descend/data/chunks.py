@@ -123,7 +123,10 @@ class ChunkSource:
                 c for f in self.files for c in self._parquet_batches(f, None, check)
             )
         else:
-            if prefetch > 0 and self._csv_blocks_ok:
+            # blocks parsed in parallel give chunks of at most chunk_rows rows; the passes
+            # that check their sums themselves (check=False) take them, the others (shuffled
+            # mini-batches pool whole chunks) keep the streaming reader's exact chunk_rows
+            if prefetch > 0 and not check and self._csv_blocks_ok:
                 from descend.data._csv_blocks import csv_block_chunks
 
                 return csv_block_chunks(self, check)
@@ -268,7 +271,9 @@ class ChunkSource:
 
         path = self.files[0]
         ro = pacsv.ReadOptions(
-            block_size=max(1 << 20, self.chunk_rows * 12 * (len(self.columns) + 1)),
+            # pyarrow reads several blocks ahead: blocks of 18 MB (a chunk's text) held 1 GB
+            # for a 2 GB file; 4 MB blocks hold 0.25 GB, and the chunks are the same
+            block_size=min(4 << 20, max(1 << 20, self.chunk_rows * 12 * (len(self.columns) + 1))),
             column_names=list(self.columns),
             skip_rows=1 if self._csv_header else 0,
             encoding="utf8" if self._csv_encoding == "utf-8-sig" else self._csv_encoding,
