@@ -29,14 +29,15 @@ _END = object()  # a piece's last chunk was queued
 
 
 def reader_threads() -> int:
-    """Threads that decode a file: every core (at least one).
+    """Threads that decode a file: every core, at most four (at least one).
 
-    The pass's own kernel runs on one thread and needs ~1/3 of a core at d = 10; the readers
-    and the kernel then fill the cores, as a database's scan does.
+    On two cores the pass's kernel (one thread, ~1/3 of a core at d = 10) and two readers
+    fill the machine, as a database's scan does; past four readers the copies out of the page
+    cache, not the decoding, set the pace, and the kernel's own threads need the cores.
     """
     import os
 
-    return max(1, os.cpu_count() or 1)
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _put(q: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:

@@ -70,9 +70,8 @@ def _start_kernel_load() -> None:
         return
 
     def load() -> None:
-        try:
-            with kernel_threads(_stream_threads()):
-                moment_stats_fast(np.zeros((2, 2), order="F"), np.zeros(2))
+        try:  # (no kernel_threads here: its BLAS limit is process-wide, the pass's own)
+            moment_stats_fast(np.zeros((2, 2), order="F"), np.zeros(2))
         except Exception:  # noqa: BLE001 - the pass's own first call will say what is wrong
             pass
 
