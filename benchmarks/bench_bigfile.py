@@ -81,7 +81,10 @@ def write_files(folder: Path, rows: dict[str, int]) -> dict[str, Path]:
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
     from benchmarks.bench_grid import _exact_gram
-    from threadpoolctl import threadpool_limits
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn brings it
+        from contextlib import nullcontext as threadpool_limits  # type: ignore[assignment]
 
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -151,7 +154,9 @@ terms += [f"sum({a} * {b})" for i, a in enumerate(xs) for b in xs[i:]]
 terms += [f"sum({a} * {t})" for a in xs]
 src = f"read_parquet('{path}')" if kind == "parquet" else f"read_csv('{path}', header=true)"
 t0 = time.perf_counter()
-v = duckdb.connect().execute(f"SELECT {', '.join(terms)} FROM {src}").fetchone()
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")  # it draws on stdout past 2 s
+v = con.execute(f"SELECT {', '.join(terms)} FROM {src}").fetchone()
 d = len(xs)
 n, sx, sy = v[0], np.array(v[1 : d + 1], dtype=float), v[d + 1]
 k = d + 2
@@ -198,11 +203,17 @@ def _timed(cmd: list[str], src: str | None = None) -> dict[str, Any]:
     return res
 
 
+def _last_json(out: str) -> dict[str, Any]:
+    """The last line of ``out`` that holds a JSON object (a progress bar may precede it)."""
+    line = [ln for ln in out.splitlines() if "{" in ln][-1]
+    return dict(json.loads(line[line.index("{"):]))
+
+
 def _descend(path: Path, src: str | None = None) -> dict[str, Any]:
     res = _timed([sys.executable, "-c", _DESCEND, "fit", str(path), "--target", "y", "--json"],
                  src)
     if "stdout" in res:
-        js = json.loads(res.pop("stdout").strip().splitlines()[-1])
+        js = _last_json(res.pop("stdout"))
         res["beta"] = [js["intercept"], *js["coef"]]
         res["engine"] = js.get("engine")
     return res
@@ -211,7 +222,7 @@ def _descend(path: Path, src: str | None = None) -> dict[str, Any]:
 def _duckdb(path: Path, kind: str) -> dict[str, Any]:
     res = _timed([sys.executable, "-c", _DUCKDB, str(path), kind, ",".join(NAMES)])
     if "stdout" in res:
-        js = json.loads(res.pop("stdout").strip().splitlines()[-1])
+        js = _last_json(res.pop("stdout"))
         res["beta"] = js["beta"]
         res["query_s"] = js["seconds"]
     return res
