@@ -37,7 +37,7 @@ MIN_BLOCK = 1 << 20
 _BOM = b"\xef\xbb\xbf"
 
 
-def cut_at_line_end(buf: bytes | bytearray) -> int:
+def cut_at_line_end(buf: bytes | memoryview) -> int:
     """The length of the longest prefix of ``buf`` that ends at a line end outside quotes
     (``0``: none). ``buf`` starts outside quotes (at a line start).
 
@@ -46,36 +46,40 @@ def cut_at_line_end(buf: bytes | bytearray) -> int:
     >>> cut_at_line_end(b'1,"x\\ny')
     0
     """
+    if isinstance(buf, memoryview):  # (only the first block, past its byte-order mark)
+        buf = buf.tobytes()
     end = buf.rfind(b"\n") + 1
     if end == 0 or buf.find(b'"', 0, end) < 0:
         return end
-    a = np.frombuffer(bytes(buf[:end]) if isinstance(buf, bytearray) else buf, np.uint8, end)
+    a = np.frombuffer(buf, np.uint8, end)
     quotes = np.cumsum(a == ord('"'))
     ok = np.flatnonzero((a == ord("\n")) & (quotes % 2 == 0))
     return int(ok[-1]) + 1 if ok.size else 0
 
 
-def _blocks(path: str, header: bool, block_bytes: int) -> Iterator[tuple[bytes, bool]]:
-    """``(text, first)``: the file cut at line ends outside quotes, in order."""
+def _blocks(path: str, header: bool, block_bytes: int) -> Iterator[tuple[Any, bool]]:
+    """``(text, first)``: the file cut at line ends outside quotes, in order. Each block is
+    read from where the last one was cut (the partial line read again, not carried over) and
+    handed on as a view of the bytes read: the text is copied once, out of the page cache."""
     with open(path, "rb") as fh:
-        carry = b""
-        first = True
+        pos, first, size = 0, True, block_bytes
         while True:
-            data = fh.read(block_bytes)
+            fh.seek(pos)
+            data = fh.read(size)
             if not data:
-                break
-            buf = carry + data if carry else data
-            if first and buf.startswith(_BOM):
-                buf = buf[len(_BOM):]
-            cut = cut_at_line_end(buf)
-            if cut == 0:  # a line (or quoted field) longer than a block: read on
-                carry = buf
+                return
+            skip = len(_BOM) if first and data.startswith(_BOM) else 0
+            cut = cut_at_line_end(memoryview(data)[skip:]) if skip else cut_at_line_end(data)
+            if cut == 0:
+                if len(data) < size:  # the last line, without a line end
+                    if data[skip:].strip():
+                        yield memoryview(data)[skip:], first
+                    return
+                size *= 2  # a line (or quoted field) longer than a block: read more
                 continue
-            yield buf[:cut], first
-            first = False
-            carry = buf[cut:]
-        if carry.strip():
-            yield carry, first
+            yield memoryview(data)[skip : skip + cut], first
+            first, size = False, block_bytes
+            pos += skip + cut
 
 
 def _options(src: ChunkSource) -> tuple[Any, Any]:
@@ -116,7 +120,7 @@ def csv_block_chunks(src: ChunkSource, check: bool = True) -> Iterator[tuple[Arr
     po, co = _options(src)
     names = list(src.columns)
 
-    def parse(block: tuple[bytes, bool]) -> list[tuple[Array, Array]]:
+    def parse(block: tuple[Any, bool]) -> list[tuple[Array, Array]]:
         text, first = block
         ro = pacsv.ReadOptions(
             column_names=names, skip_rows=1 if first and src._csv_header else 0,
