@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,11 @@ __all__ = ["DEFAULT_CHUNK_BYTES", "ChunkSource", "default_chunk_rows", "open_sou
 # target. A fixed row count made wide files hold ten times more (d = 100: 105 MB chunks, three
 # of them in flight with the prefetch, peak RSS 1.24 GB for a streamed huber fit; measured).
 DEFAULT_CHUNK_BYTES = (1 << 17) * 11 * 8
+
+
+#: Chunks each reader thread holds ahead of the pass (see :mod:`descend.data._parallel`): with
+#: two threads ~2 x 9 x 11 MB in flight at the default chunk size.
+PARALLEL_DEPTH = 8
 
 
 def default_chunk_rows(d: int) -> int:
@@ -112,12 +118,58 @@ class ChunkSource:
         (O(d^2)) result instead and calls :meth:`check_finite` on a chunk that spoiled it.
         """
         if self.kind == "parquet":
+            if prefetch > 0 and not self._remote:
+                return self._parquet_parallel(check)
             gen: Iterator[tuple[Array, Array]] = (
                 c for f in self.files for c in self._parquet_batches(f, None, check)
             )
         else:
+            # blocks parsed in parallel give chunks of at most chunk_rows rows; the passes
+            # that check their sums themselves (check=False) take them, the others (shuffled
+            # mini-batches pool whole chunks) keep the streaming reader's exact chunk_rows
+            if prefetch > 0 and not check and self._csv_blocks_ok:
+                from descend.data._csv_blocks import csv_block_chunks
+
+                return csv_block_chunks(self, check)
             gen = self._csv_chunks(check)
         return _prefetched(gen, prefetch) if prefetch > 0 else gen
+
+    @property
+    def _remote(self) -> bool:
+        from descend.data.urls import is_url
+
+        return any(is_url(f) for f in self.files)
+
+    @property
+    def _csv_blocks_ok(self) -> bool:
+        """Whether the CSV can be cut into blocks at line ends and parsed in parallel: a
+        local, uncompressed file in UTF-8 (other encodings go through the streaming reader)."""
+        from descend.io._compressed import codec_of
+
+        f = self.files[0]
+        return (not self._remote and codec_of(f) is None
+                and self._csv_encoding in ("utf-8", "utf-8-sig", "utf8"))
+
+    def _parquet_parallel(self, check: bool) -> Iterator[tuple[Array, Array]]:
+        """The local Parquet files' chunks in order, runs of row groups read on every core
+        (:func:`descend.data._parallel.round_robin`), ``DEPTH`` chunks ahead per thread."""
+        import pyarrow.parquet as pq
+
+        from descend.data._parallel import reader_threads, round_robin
+
+        target = PARALLEL_DEPTH * self.chunk_rows  # rows a piece: one queue's worth
+        pieces: list[Any] = []
+        for f in self.files:
+            meta = pq.ParquetFile(f).metadata
+            run: list[int] = []
+            rows = 0
+            for g in range(meta.num_row_groups):
+                run.append(g)
+                rows += meta.row_group(g).num_rows
+                if rows >= target or g == meta.num_row_groups - 1:
+                    pieces.append(lambda f=f, run=run: self._parquet_batches(f, run, check))
+                    run, rows = [], 0
+        return round_robin(pieces, reader_threads(), PARALLEL_DEPTH)
 
     def _parquet_batches(self, path: str, row_groups: list[int] | None, check: bool = True
                          ) -> Iterator[tuple[Array, Array]]:
@@ -220,7 +272,9 @@ class ChunkSource:
 
         path = self.files[0]
         ro = pacsv.ReadOptions(
-            block_size=max(1 << 20, self.chunk_rows * 12 * (len(self.columns) + 1)),
+            # pyarrow reads several blocks ahead: blocks of 18 MB (a chunk's text) held 1 GB
+            # for a 2 GB file; 4 MB blocks hold 0.25 GB, and the chunks are the same
+            block_size=min(4 << 20, max(1 << 20, self.chunk_rows * 12 * (len(self.columns) + 1))),
             column_names=list(self.columns),
             skip_rows=1 if self._csv_header else 0,
             encoding="utf8" if self._csv_encoding == "utf-8-sig" else self._csv_encoding,
@@ -273,7 +327,7 @@ class ChunkSource:
             try:
                 if _is_decimal(col.type):  # numbers as Decimal objects: float64, as polars
                     col = col.cast("float64")  # (the in-memory engine) and Dask read them
-                arr = col.to_numpy(zero_copy_only=False)
+                arr = _column_array(col)
             except Exception as exc:  # pragma: no cover - pyarrow's message names the type
                 raise DataError(f"{source}: column {batch.schema.names[j]!r}: {exc}") from None
             if arr.dtype.kind not in "fiub":
@@ -438,12 +492,26 @@ def open_source(
 def _parquet_schema(
     files: list[str], path: str, storage_options: dict[str, Any] | None
 ) -> tuple[Any, tuple[str, ...], int]:
-    """``(dataset, column names, row count)`` of Parquet ``files`` from their footers."""
+    """``(dataset, column names, row count)`` of Parquet ``files`` from their footers (for
+    one local file, its footer read directly: ``pyarrow.dataset`` imports pandas, ~0.4 s of a
+    core a run)."""
     import pyarrow as pa
-    import pyarrow.dataset as ds
 
     from descend.data.table import check_width
     from descend.data.urls import arrow_dataset, is_url
+
+    if len(files) == 1 and not is_url(files[0]):
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(files[0])
+            one = SimpleNamespace(schema=pf.schema_arrow)
+            names = tuple(one.schema.names)
+            check_width(len(names), path)
+            return one, names, int(pf.metadata.num_rows)
+        except (pa.ArrowInvalid, OSError):
+            pass  # the dataset's reader below says what is wrong, in its words
+    import pyarrow.dataset as ds
 
     try:
         if is_url(files[0]):
@@ -459,6 +527,23 @@ def _parquet_schema(
     except (pa.ArrowInvalid, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
         raise DataError(f"{path}: cannot be read as Parquet ({first})") from None
+
+
+#: pyarrow's names of the fixed-width numeric types whose values buffer NumPy reads as is.
+_PLAIN = {"double": "float64", "float": "float32", **{
+    t: t for t in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")}}
+
+
+def _column_array(col: Any) -> Any:
+    """A column without missing values as a NumPy array: a view of its values buffer for the
+    plain numeric types, else ``to_numpy``. (``Array.to_numpy`` imports pandas on first use:
+    0.4-0.8 s of a core in every streamed run.)"""
+    kind = _PLAIN.get(str(col.type))
+    if kind is not None and not col.null_count:
+        buf = col.buffers()[1]
+        dtype = np.dtype(kind)
+        return np.frombuffer(buf, dtype=dtype, count=len(col), offset=col.offset * dtype.itemsize)
+    return col.to_numpy(zero_copy_only=False)
 
 
 def _is_decimal(typ: Any) -> bool:

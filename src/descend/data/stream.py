@@ -16,6 +16,7 @@ the format cannot tell it cheaply); the library never prints.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,35 @@ def _stream_threads() -> int | None:
     return max(1, cpus - 1)
 
 
+_KERNEL_LOAD: list[threading.Thread] = []
+
+
+def _start_kernel_load() -> None:
+    """Load the compiled moments kernel on a background thread, once per process.
+
+    Loading it (numba's import and its cached machine code) costs about a second of one core;
+    on the pass's thread that second stalled the readers, whose queues filled. Started before
+    the file is opened, it overlaps the opening and the first chunks' decoding. Where the kernel
+    is not compiled yet, the facade's first call does what it always does (NumPy, and a
+    background compile for the next run).
+    """
+    if _KERNEL_LOAD:
+        return
+
+    def load() -> None:
+        try:  # (no kernel_threads here: its BLAS limit is process-wide, the pass's own)
+            moment_stats_fast(np.zeros((2, 2), order="F"), np.zeros(2))
+        except Exception:  # noqa: BLE001 - the pass's own first call will say what is wrong
+            pass
+
+    t = threading.Thread(target=load, name="descend-kernel-load", daemon=True)
+    _KERNEL_LOAD.append(t)
+    try:
+        t.start()
+    except RuntimeError:  # "can't start new thread" (a tight ulimit -v): loaded on first use
+        pass
+
+
 def stats_from_file(
     path: str | Path | Sequence[str | Path] | ChunkSource,
     target: str | None = None,
@@ -67,6 +97,7 @@ def stats_from_file(
     Returns ``(stats, feature_names, target_name)``; ``LinearRegression.fit_moments(stats,
     feature_names)`` then fits the squared loss without touching the data again.
     """
+    _start_kernel_load()
     src = path if isinstance(path, ChunkSource) else open_source(
         path, target=target, features=features, chunk_rows=chunk_rows,
         storage_options=storage_options,
@@ -294,7 +325,8 @@ def prepare_stream(
         raise InputError(f"--chunk-rows {chunk_rows}: give a positive number of rows")
     from descend.data.memory import check_stream_fits
 
-    check_stream_fits(data)  # under a tight ulimit -v the reader would hang, not fail
+    check_stream_fits(data)
+    _start_kernel_load()  # under a tight ulimit -v the reader would hang, not fail
     src = open_source(
         data, target=target, features=features, chunk_rows=chunk_rows,
         storage_options=storage_options,
