@@ -15,7 +15,9 @@
    read alone vs the one-pass statistics (``stats_from_file``), each in a fresh process with
    its peak RSS. ``--rows 100000000`` for the issue's 10^8 rows (8.8 GB on disk).
 3. Dask -- a ``LocalCluster`` of 2 worker processes: statistics and one huber gradient step
-   (persisted partitions) against the same in memory.
+   (persisted partitions) against the same in memory; then ``descend fit FILE`` of one Parquet
+   file (10^7 x 10; ``--quick`` 10^6) on the stream, on ``--engine dask`` (its own local
+   cluster) and on that cluster (``--scheduler``), beside dask-ml's ``LinearRegression``.
 4. Batched -- 8 learning rates of the huber loss: one batched step against 8 single steps.
 
     python -m benchmarks.bench_scale [--quick] [--rows N] [--only PART ...] [--json out.json]
@@ -286,7 +288,8 @@ def bench_stream(rows: int, modes: tuple[str, ...] = ("read", "read_numpy", "sta
 # --------------------------------------------------------------------------------------
 
 
-def bench_dask(n: int, d: int = 10, repeat: int = 3) -> dict[str, Any]:
+def bench_dask(n: int, d: int = 10, repeat: int = 3, file_rows: int | None = None
+               ) -> dict[str, Any]:
     import dask.array as da
     import distributed
 
@@ -317,7 +320,163 @@ def bench_dask(n: int, d: int = 10, repeat: int = 3) -> dict[str, Any]:
     rows = [[k, v * 1e3] for k, v in t.items()]
     _table(f"Dask LocalCluster (2 processes x 1 thread), n={n:.0e} d={d}, 16 partitions",
            ["pass", "ms"], rows)
-    return {"n": n, "d": d, "ms": {k: v * 1e3 for k, v in t.items()}}
+    out: dict[str, Any] = {"n": n, "d": d, "ms": {k: v * 1e3 for k, v in t.items()}}
+    if file_rows:
+        out["fit_file"] = bench_dask_fit(file_rows, d, repeat)
+    return out
+
+
+# `descend fit FILE --engine ...` in a fresh process: wall, CPU (user + sys, this process and
+# its children) and peak RSS (VmHWM) written to a JSON file at exit.
+_CLI_CHILD = r"""
+import atexit, json, os, resource, runpy, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+def report():
+    r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")][0].split()[1]
+    json.dump({"wall": time.perf_counter() - t0, "peak_rss_MB": int(hwm) / 1024,
+               "cpu": r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime}, open(out, "w"))
+atexit.register(report)
+sys.argv = ["descend", *argv]
+runpy.run_module("descend", run_name="__main__")
+"""
+
+# dask-ml's LinearRegression (its defaults) on the same file, on a running cluster
+_DASK_ML_CHILD = r"""
+import json, sys, time, warnings
+warnings.filterwarnings("ignore")
+t0 = time.perf_counter()
+import dask.dataframe as dd, distributed
+from dask_ml.linear_model import LinearRegression
+address, path = sys.argv[1], sys.argv[2]
+with distributed.Client(address) as client:
+    # one array split afterwards: arrays of selected columns may get partition lengths that
+    # do not match (dask-expr fuses the selection's partitions)
+    both = dd.read_parquet(path).astype("float64").to_dask_array(lengths=True)
+    X, y = both[:, :-1], both[:, -1]  # the target is the last column
+    m = LinearRegression().fit(X, y)
+    x = [float(m.intercept_), *map(float, m.coef_)]
+hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")][0].split()[1]
+print(json.dumps({"x": x, "wall": time.perf_counter() - t0, "peak_rss_MB": int(hwm) / 1024}))
+"""
+
+
+def _workers_usage(client: Any) -> tuple[float, float]:
+    """CPU seconds so far, summed over the cluster's worker processes, and their peak RSS (MB)."""
+    def usage() -> tuple[float, float]:
+        import resource
+
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")][0].split()[1]
+        return r.ru_utime + r.ru_stime, int(hwm) / 1024
+
+    got = client.run(usage).values()
+    return sum(c for c, _ in got), sum(m for _, m in got)
+
+
+def _fit_cli(path: Path, engine: list[str]) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json", dir="/tmp") as rep:
+        proc = subprocess.run(
+            [sys.executable, "-c", _CLI_CHILD, rep.name, "fit", str(path), "--target", "y",
+             *engine, "--json"], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
+        res = json.loads(Path(rep.name).read_text())
+    res["x"] = json.loads(proc.stdout)["x"]
+    return res
+
+
+def _fit_dask_ml(path: Path, address: str) -> dict[str, Any]:
+    import resource
+
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run([sys.executable, "-c", _DASK_ML_CHILD, address, str(path)],
+                          capture_output=True, text=True, check=False)
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
+    res: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    res["cpu"] = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
+    return res
+
+
+def _digits(est: Any, ref: np.ndarray) -> float:
+    err = np.abs(np.asarray(est, dtype=np.float64) - ref) / np.abs(ref)
+    return float(np.min(-np.log10(np.maximum(err, 1e-17))))
+
+
+def _lstsq_reference(path: Path) -> np.ndarray:
+    """``[b, w...]`` by ``numpy.linalg.lstsq`` on the file's rows in memory (Householder QR)."""
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path)
+    A = np.empty((t.num_rows, t.num_columns), order="F")
+    A[:, 0] = 1.0
+    names = [c for c in t.column_names if c != "y"]
+    for j, c in enumerate(names):
+        A[:, j + 1] = t.column(c).to_numpy()
+    y = t.column("y").to_numpy()
+    del t
+    return np.linalg.lstsq(A, y, rcond=None)[0]
+
+
+def bench_dask_fit(rows: int, d: int = 10, repeat: int = 3) -> dict[str, Any]:
+    """``descend fit FILE --target y`` on one Parquet file (row groups of 2^20 rows): the
+    stream engine, ``--engine dask`` on its own local cluster (start-up counted), ``--engine
+    dask --scheduler`` on a running cluster of 2 worker processes, and dask-ml's
+    ``LinearRegression`` (its defaults: L2-penalised ADMM) on that cluster; interleaved, best
+    wall of ``repeat`` (with that run's CPU, children and workers included, and peak RSS).
+    Digits: against ``numpy.linalg.lstsq`` of the same rows in memory."""
+    import logging
+
+    import distributed
+
+    tmp = Path(tempfile.mkdtemp(prefix="descend-bench-", dir="/tmp"))
+    path = tmp / "dask.parquet"
+    try:
+        _write_parquet(path, rows, d, group=min(1 << 20, max(1, rows // 8)))
+        ref = _lstsq_reference(path)
+        best: dict[str, dict[str, Any]] = {}
+        with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                      host="127.0.0.1", dashboard_address=None,
+                                      silence_logs=logging.CRITICAL) as cluster, \
+                distributed.Client(cluster) as client:
+            addr = cluster.scheduler_address
+            runs: dict[str, Callable[[], dict[str, Any]]] = {
+                "descend stream": lambda: _fit_cli(path, ["--engine", "stream"]),
+                "descend dask (own local cluster)": lambda: _fit_cli(path, ["--engine", "dask"]),
+                "descend dask --scheduler (2 processes)": lambda: _fit_cli(
+                    path, ["--engine", "dask", "--scheduler", addr]),
+                "dask-ml LinearRegression (2 processes)": lambda: _fit_dask_ml(path, addr),
+            }
+            for _ in range(repeat):
+                for name, fn in runs.items():
+                    w0 = _workers_usage(client)[0] if "processes" in name else 0.0
+                    r = fn()
+                    if "processes" in name and "error" not in r:
+                        cpu_w, rss_w = _workers_usage(client)
+                        r["cpu"] += cpu_w - w0
+                        r["workers_peak_rss_MB"] = rss_w
+                    if "error" in r or r["wall"] < best.get(name, {}).get("wall", np.inf):
+                        best[name] = r
+    finally:
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+    stream = best["descend stream"].get("wall", np.nan)
+    table = []
+    for name, r in best.items():
+        if "error" in r:
+            table.append([name, r["error"][:60], "", "", "", ""])
+            continue
+        r["digits"] = _digits(r["x"], ref)
+        r["vs_stream"] = r["wall"] / stream
+        table.append([name, r["wall"], r["cpu"], r["peak_rss_MB"], r["vs_stream"], r["digits"]])
+    _table(f"descend fit FILE --target y, {rows:.0e} x {d} Parquet, 2-core machine: best wall of "
+           f"{repeat} interleaved (digits vs lstsq in memory)",
+           ["engine", "wall s", "CPU s", "peak RSS MB (client)", "x stream", "digits"], table)
+    return {"rows": rows, "d": d, "runs": best}
 
 
 # --------------------------------------------------------------------------------------
@@ -381,7 +540,8 @@ def run(json_path: str | None = None, *, quick: bool = False, stream_rows: int |
     if "batched" in only:
         out["batched"] = bench_batched(10**5 if quick else 10**6)
     if "dask" in only:
-        out["dask"] = bench_dask(2 * 10**5 if quick else 2 * 10**6)
+        out["dask"] = bench_dask(2 * 10**5 if quick else 2 * 10**6,
+                                 file_rows=10**6 if quick else 10**7)
     if "stream" in only:
         out["stream"] = bench_stream(stream_rows or (10**6 if quick else 10**7))
     if json_path:

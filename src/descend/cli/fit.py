@@ -57,7 +57,7 @@ _ENGINE_HELP = (
 )
 _SCHEDULER_HELP = (
     "With --engine dask: the scheduler's address, e.g. tcp://host:8786 [default: start a "
-    "local cluster, one worker process per core, closed at the end]."
+    "local cluster in this process, one worker thread per core, closed at the end]."
 )
 _CHUNK_HELP = (
     "With --engine stream: rows read per chunk [default: about 11 MB of float64 a chunk, "

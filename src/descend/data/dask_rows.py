@@ -46,6 +46,9 @@ __all__ = [
     "centred_residuals_dask",
     "is_dask",
     "loss_and_grad_dask",
+    "merge_stats",
+    "merge_tree",
+    "moments_exact",
     "moment_stats_dask",
     "prepare_dask_xy",
     "r_factor_dask",
@@ -117,7 +120,7 @@ def _blocks(X: Any, y: Any) -> list[tuple[Any, Any]]:
     return list(zip(xb, yb, strict=True))
 
 
-def _tree(parts: list[Any], combine: Callable[..., Any]) -> Any:
+def merge_tree(parts: list[Any], combine: Callable[..., Any]) -> Any:
     """Reduce delayed partials with ``combine`` up a fixed tree (partition order kept)."""
     from dask import delayed
 
@@ -147,7 +150,7 @@ def _block_stats(X: Any, y: Any) -> MomentStats:
         return moment_stats_fast(X, np.asarray(y))
 
 
-def _merge_stats(*parts: MomentStats) -> MomentStats:
+def merge_stats(*parts: MomentStats) -> MomentStats:
     acc = parts[0]
     for p in parts[1:]:
         acc = acc.merge(p)
@@ -167,7 +170,7 @@ def moment_stats_dask(X: Any, y: Any = None, **names: Any) -> MomentStats:
     parts = [delayed(_block_stats, pure=False)(xb, yb) for xb, yb in _blocks(Xa, ya)]
     if not parts:
         raise DataError("the Dask collection has no partitions")
-    (out,) = dask.compute(_tree(parts, _merge_stats))
+    (out,) = dask.compute(merge_tree(parts, merge_stats))
     if out.n == 0:
         raise DataError("the Dask collection has no rows")
     return out  # type: ignore[no-any-return]
@@ -220,7 +223,7 @@ def loss_and_grad_dask(
         delayed(_block_grad, pure=False)(xb, yb, wv, float(b), loss, float(epsilon))
         for xb, yb in _blocks(Xa, ya)
     ]
-    (tot,) = dask.compute(_tree(parts, _add_parts))
+    (tot,) = dask.compute(merge_tree(parts, _add_parts))
     lv, g, gb, n = tot
     if n == 0:
         raise DataError("the Dask collection has no rows")
@@ -252,7 +255,7 @@ def centred_residuals_dask(
     parts = [
         delayed(_block_residuals, pure=False)(xb, yb, *args, float(c)) for xb, yb in _blocks(Xa, ya)
     ]
-    (tot,) = dask.compute(_tree(parts, _add_parts))
+    (tot,) = dask.compute(merge_tree(parts, _add_parts))
     zr, sr, rr, n = tot
     return np.asarray(zr, dtype=np.float64), float(sr), float(rr), int(n)
 
@@ -294,7 +297,7 @@ def anchored_residuals_dask(
         np.asarray(dv, float), float(c),
     )
     parts = [delayed(_block_anchored, pure=False)(xb, yb, *args) for xb, yb in _blocks(Xa, ya)]
-    (tot,) = dask.compute(_tree(parts, _add_parts))
+    (tot,) = dask.compute(merge_tree(parts, _add_parts))
     zr, sr, rr, n = tot
     return np.asarray(zr, dtype=np.float64), float(sr), float(rr), int(n)
 
@@ -367,7 +370,7 @@ def prepare_dask_xy(
     from descend.data.checks import checked_stats
     from descend.data.scaling import small_feature_scales
 
-    rows_needed = not _moments_exact(loss)
+    rows_needed = not moments_exact(loss)
     if rows_needed:  # one read of the partitions, then every step from worker memory
         X, y = dask.persist(X, y)
     stats = moment_stats_dask(X, y)
@@ -382,12 +385,12 @@ def prepare_dask_xy(
         target_name=target_name,
         source=source,
         passes=DaskRows(X, y, loss, epsilon) if rows_needed else None,
-        rows=DaskResiduals(X, y) if _moments_exact(loss) else None,
+        rows=DaskResiduals(X, y) if moments_exact(loss) else None,
         feature_scale=scale,
     )
 
 
-def _moments_exact(loss: str) -> bool:
+def moments_exact(loss: str) -> bool:
     """Whether the moments solve ``loss`` exactly (the squared loss): the loss registry's word,
     not a comparison of names."""
     from descend.losses import get_loss
