@@ -20,6 +20,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -163,7 +164,12 @@ def notice(keys: list[str]) -> None:
           file=sys.stderr, flush=True)
 
 
-_THREADS: list[int] = []
+_LOCAL = threading.local()  # each thread's stack of kernel_threads counts (Dask's worker threads)
+def _threads() -> list[int]:
+    stack: list[int] | None = getattr(_LOCAL, "threads", None)
+    if stack is None:
+        stack = _LOCAL.threads = []
+    return stack
 
 
 @contextmanager
@@ -179,19 +185,29 @@ def kernel_threads(n: int | None) -> Iterator[None]:
     if n is None:
         yield
         return
-    _THREADS.append(max(1, int(n)))
+    stack = _threads()
+    stack.append(max(1, int(n)))
     try:
-        with _blas_threads(_THREADS[-1]):
+        with _blas_threads(stack[-1]):
             yield
     finally:
-        _THREADS.pop()
+        stack.pop()
 
 
 @contextmanager
 def _blas_threads(n: int) -> Iterator[None]:
     """NumPy's BLAS on ``n`` threads too (threadpoolctl, where installed): the NumPy path of a
     stream shares the cores with the reader as the kernels do, and OpenBLAS threads that
-    spin-wait for a busy core made its products 10-50x slower on a loaded 2-core machine."""
+    spin-wait for a busy core made its products 10-50x slower on a loaded 2-core machine.
+
+    Only from the main thread: BLAS's count is one setting for the whole process, which
+    worker threads (a Dask cluster's, each in its own ``kernel_threads``) would set and put
+    back in any order, leaving it at one thread after the fit (and OpenBLAS ignores a raise
+    asked from another thread).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - scikit-learn brings it
@@ -204,11 +220,12 @@ def _blas_threads(n: int) -> Iterator[None]:
 @contextmanager
 def _threads_applied() -> Iterator[None]:
     numba = sys.modules.get("numba")
-    if not _THREADS or numba is None:
+    stack = _threads()
+    if not stack or numba is None:
         yield
         return
     old = numba.get_num_threads()
-    numba.set_num_threads(min(_THREADS[-1], numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(min(stack[-1], numba.config.NUMBA_NUM_THREADS))
     try:
         yield
     finally:
