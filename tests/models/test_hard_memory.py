@@ -166,3 +166,42 @@ def test_one_blas_thread_inside_and_restored_after():
         with pytest.raises(ZeroDivisionError), one_blas_thread(X):
             raise ZeroDivisionError
         assert counts() == before
+
+
+
+def test_fits_in_other_threads_leave_blas_alone(monkeypatch):
+    """BLAS's count is one setting for the process: fits run in other threads (a pool, ending
+    in any order) never set it -- a fake BLAS records every call -- and their answers are the
+    main thread's, bit for bit; the main thread sets and restores it."""
+    import threading
+
+    from descend.models import LinearRegression, _memory
+
+    class FakeBlas:
+        def __init__(self) -> None:
+            self.n, self.calls = 2, []
+
+        def get_num_threads(self) -> int:
+            return self.n
+
+        def set_num_threads(self, k: int) -> None:
+            self.calls.append((threading.current_thread().name, k))
+            self.n = k
+
+    fake = FakeBlas()
+    monkeypatch.setattr(_memory, "_blas_libs", lambda create: [fake])
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((1 << 15, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 3.0]) + 0.25 + rng.standard_normal(1 << 15)
+    ref = LinearRegression().fit(X, y).coef_
+    assert fake.calls == [("MainThread", 1), ("MainThread", 2)]
+    fake.calls.clear()
+    got: list[np.ndarray] = []
+    threads = [threading.Thread(target=lambda: got.append(LinearRegression().fit(X, y).coef_),
+                                name=f"pool-{k}") for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert fake.calls == [] and fake.n == 2
+    assert len(got) == 3 and all(np.array_equal(c, ref) for c in got)

@@ -47,6 +47,7 @@ any size, ~5 ns an element (the NumPy pass: ~25 array operations per column plus
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -106,8 +107,14 @@ def one_blas_thread(X: Any) -> Iterator[None]:
     against 0.15 s; a whole correlated 1e4 x 100 fit 0.55 s against 0.08 s. Threads are left
     alone where the products are large (``n d^2 >= 2^33`` flops). The rule reads only the
     shape (never the machine's load), so a fit's arithmetic does not change with the load.
+    Only from the main thread: the count is one setting for the whole process, which fits
+    running in several threads would set and put back in any order (and OpenBLAS ignores a
+    raise asked from another thread), leaving BLAS on one thread after them.
     """
     n, d = X.shape if getattr(X, "ndim", 0) == 2 else (0, 0)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     libs = _blas_libs(create=n * d >= _ONE_THREAD_ELEMENTS)
     if not libs or n * d * d >= _THREADED_WORK:
         yield
