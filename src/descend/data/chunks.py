@@ -357,59 +357,17 @@ class ChunkSource:
         )
 
 
-_DONE = object()
-
-
 def _prefetched(gen: Iterator[Any], depth: int) -> Iterator[Any]:
     """Run ``gen`` on a background thread, ``depth`` items ahead of the consumer.
 
     Decoding (pyarrow) and the column copies release the GIL, so reading chunk k+1 overlaps
     the kernels on chunk k. Errors are re-raised in the consumer; closing the consumer early
-    stops the reader.
+    stops the reader. (:func:`~descend.data._parallel.round_robin` with one piece and one
+    reader thread.)
     """
-    import queue
-    import threading
+    from descend.data._parallel import round_robin
 
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            for item in gen:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(_DONE)
-        except BaseException as exc:  # handed to the consumer
-            q.put(exc)
-
-    t = threading.Thread(target=work, name="descend-stream-reader", daemon=True)
-    try:
-        t.start()
-    except RuntimeError:  # "can't start new thread" (a tight ulimit -v): read in this one
-        yield from gen
-        return
-    try:
-        while True:
-            item = q.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while t.is_alive():  # unblock a reader waiting on a full queue
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                pass
-            t.join(timeout=0.05)
+    return round_robin([lambda: gen], 1, depth)
 
 
 def _take(buf: list[tuple[Array, Array]], k: int) -> tuple[Array, Array, list[Any], int]:
