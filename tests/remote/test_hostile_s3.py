@@ -42,6 +42,7 @@ EXPECTED = {
     "500": "server error (HTTP 500)",  # before: "no answer within 2 s" (retried to the deadline)
     "reset": "connection lost (the server reset it)",  # before: "cannot connect (refused)"
 }
+DEADLINE_MODES = ("silent", "trickle", "drip")  # what these test is the deadline itself
 
 
 @pytest.mark.parametrize("engine", ["numpy", "stream"])
@@ -49,16 +50,20 @@ EXPECTED = {
 def test_a_hostile_s3_endpoint_ends_in_one_line(cli, hostile, tmp_path: Path, mode: str,
                                                 engine: str) -> None:
     url = _url(mode, engine)
+    # The deadline modes are timed with T; a server that answers at once (500, 403, a cut, a
+    # reset) gets 5 T, so that a loaded machine (the server is a thread of this process) does
+    # not turn its prompt answer into "no answer within T s".
+    t = T if mode in DEADLINE_MODES else 5 * T
     t0 = time.monotonic()
     r = cli("fit", url, "--engine", engine, "--storage-option", f"endpoint_url={hostile(mode)}",
-            "--storage-option", f"timeout={T}", "--storage-option", "min_rate=1000",
+            "--storage-option", f"timeout={t}", "--storage-option", "min_rate=1000",
             "--save", str(tmp_path / "m.json"))
     elapsed = time.monotonic() - t0
     assert r.one_line_error, r.stderr
     assert r.stderr.startswith(f"descend: error: {url}: ")
     assert EXPECTED[mode] in r.stderr, r.stderr
     assert os.listdir(tmp_path) == []
-    assert elapsed <= 3 * T, elapsed  # before (drip): minutes
+    assert elapsed <= 3 * t, elapsed  # before (drip): minutes
 
 
 def test_a_slow_s3_download_shows_progress_lines(cli, hostile, tmp_path: Path,
