@@ -131,8 +131,22 @@ def compile_value(node: Node, index: dict[str, int], numpy: bool) -> Callable[[A
     return lambda x: power(fa(x), fb(x))
 
 
+# A partial derivative that is zero by structure (f does not depend on that variable here) is
+# this very object, and stays exactly 0: SymPy's ∂/∂y of x**0.5 + y is 1 even where x**0.5 is
+# nan, so nan * 0 must not be formed.
+_ZERO = 0.0
+
+
 def _scale(c: Any, g: Grad) -> Grad:
-    return None if g is None else [c * t for t in g]
+    return None if g is None else [t if t is _ZERO else c * t for t in g]
+
+
+def _plus(p: Any, q: Any) -> Any:
+    return q if p is _ZERO else (p if q is _ZERO else p + q)
+
+
+def _minus(p: Any, q: Any) -> Any:
+    return p if q is _ZERO else (-q if p is _ZERO else p - q)
 
 
 def _add(ga: Grad, gb: Grad) -> Grad:
@@ -140,15 +154,15 @@ def _add(ga: Grad, gb: Grad) -> Grad:
         return gb
     if gb is None:
         return ga
-    return [p + q for p, q in zip(ga, gb, strict=False)]
+    return [_plus(p, q) for p, q in zip(ga, gb, strict=False)]
 
 
 def _sub(ga: Grad, gb: Grad) -> Grad:
     if gb is None:
         return ga
     if ga is None:
-        return [-q for q in gb]
-    return [p - q for p, q in zip(ga, gb, strict=False)]
+        return [t if t is _ZERO else -t for t in gb]
+    return [_minus(p, q) for p, q in zip(ga, gb, strict=False)]
 
 
 def compile_jet(node: Node, index: dict[str, int], numpy: bool) -> Jet:
@@ -160,7 +174,7 @@ def compile_jet(node: Node, index: dict[str, int], numpy: bool) -> Jet:
         return lambda x: (c, None)
     if node.kind == "var":
         i = index[node.name]
-        unit = [0.0] * n
+        unit = [_ZERO] * n
         unit[i] = 1.0
         return lambda x: (x[i], unit)
     node = _unfold_log(node)
@@ -174,7 +188,7 @@ def _unary_jet(node: Node, ja: Jet, numpy: bool) -> Jet:
     if node.kind == "neg":
         def neg(x: Any) -> tuple[Any, Grad]:
             v, g = ja(x)
-            return -v, _scale(-1.0, g)
+            return -v, None if g is None else [t if t is _ZERO else -t for t in g]
         return neg
     fn, dfn = (_NUMPY if numpy else _MATH)[node.name]
 

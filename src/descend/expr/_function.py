@@ -44,7 +44,7 @@ def function(
     basic = sympy is not None and isinstance(f, sympy.Basic)
     if (isinstance(f, str) or basic) and (grad is not None or value_and_grad):
         raise InputError("grad= and value_and_grad= apply to Python callables, not formulas")
-    if isinstance(f, str) or (basic and isinstance(f, sympy.Expr)):
+    if isinstance(f, str) or (sympy is not None and isinstance(f, sympy.Expr)):
         from descend.expr.symbolic import SymbolicFunction
 
         fun = SymbolicFunction(f, variables)
