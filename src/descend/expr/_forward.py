@@ -141,20 +141,13 @@ def _scale(c: Any, g: Grad) -> Grad:
     return None if g is None else [t if t is _ZERO else c * t for t in g]
 
 
-def _plus(p: Any, q: Any) -> Any:
-    return q if p is _ZERO else (p if q is _ZERO else p + q)
-
-
-def _minus(p: Any, q: Any) -> Any:
-    return p if q is _ZERO else (-q if p is _ZERO else p - q)
-
-
 def _add(ga: Grad, gb: Grad) -> Grad:
     if ga is None:
         return gb
     if gb is None:
         return ga
-    return [_plus(p, q) for p, q in zip(ga, gb, strict=False)]
+    return [q if p is _ZERO else (p if q is _ZERO else p + q)
+            for p, q in zip(ga, gb, strict=False)]
 
 
 def _sub(ga: Grad, gb: Grad) -> Grad:
@@ -162,7 +155,8 @@ def _sub(ga: Grad, gb: Grad) -> Grad:
         return ga
     if ga is None:
         return [t if t is _ZERO else -t for t in gb]
-    return [_minus(p, q) for p, q in zip(ga, gb, strict=False)]
+    return [p if q is _ZERO else (-q if p is _ZERO else p - q)
+            for p, q in zip(ga, gb, strict=False)]
 
 
 def compile_jet(node: Node, index: dict[str, int], numpy: bool) -> Jet:
