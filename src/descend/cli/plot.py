@@ -85,10 +85,12 @@ def plot_command(
 def _plottable(expression: str, variables: str | None, *, tangent: str | None,
                two_d: Any) -> Any:
     """The function, once it has one or two variables and the options fit that number."""
-    from descend.expr import function
+    from descend.expr.treefunction import picture_function
 
     names = [v.strip() for v in variables.split(",")] if variables else None
-    fun = function(expression, variables=names)
+    # A picture needs values and exact gradients, not SymPy: descend's own tree gives them
+    # (SymPy still answers for anything the tree cannot vouch for, with its own messages).
+    fun = picture_function(expression, names)
     if fun.n not in (1, 2):
         fail(
             f"plot draws functions of one or two variables; {expression!r} has {fun.n} "

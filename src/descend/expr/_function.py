@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import builtins
+import sys
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import sympy as sp
+from typing import TYPE_CHECKING, Any
 
 from descend.errors import InputError
 from descend.expr.callable import CallableFunction
 from descend.expr.objective import Objective
-from descend.expr.symbolic import SymbolicFunction
+
+if TYPE_CHECKING:
+    import sympy as sp
 
 __all__ = ["function"]
 
@@ -37,15 +38,20 @@ def function(
     >>> function(lambda x: float(x @ x), n=3).variables
     ('x0', 'x1', 'x2')
     """
-    symbolic = isinstance(f, str | sp.Basic)
-    if symbolic and (grad is not None or value_and_grad):
+    # A SymPy object exists only once SymPy is loaded: an already-made Objective or a callable
+    # (the descent of a picture's TreeFunction) does not import SymPy here.
+    sympy = sys.modules.get("sympy")
+    basic = sympy is not None and isinstance(f, sympy.Basic)
+    if (isinstance(f, str) or basic) and (grad is not None or value_and_grad):
         raise InputError("grad= and value_and_grad= apply to Python callables, not formulas")
-    if isinstance(f, str | sp.Expr):
+    if isinstance(f, str) or (sympy is not None and isinstance(f, sympy.Expr)):
+        from descend.expr.symbolic import SymbolicFunction
+
         fun = SymbolicFunction(f, variables)
         if n is not None and n != fun.n:
             raise InputError(f"n={n} but the formula has {fun.n} variables {fun.variables}")
         return fun
-    if isinstance(f, sp.Basic):
+    if basic:
         raise InputError(f"a SymPy formula must be an expression, got {type(f).__name__}")
     if isinstance(f, Objective) and not (grad is not None or value_and_grad):
         if variables is not None and tuple(variables) != tuple(f.variables):

@@ -102,6 +102,8 @@ def as_field(fun: Any, *, names: Sequence[str] | None = None, formula: str = "")
                 f"({', '.join(getattr(fun, 'variables', ()))})"
             )
         obj = fun
+        if hasattr(fun, "values_at") and hasattr(fun, "gradients_at"):
+            return _vectorised_field(fun, formula)
 
         def values(X: Array, Y: Array) -> Array:
             out = np.empty(np.shape(X))
@@ -139,6 +141,23 @@ def as_field(fun: Any, *, names: Sequence[str] | None = None, formula: str = "")
     raise InputError(
         f"cannot plot {type(fun).__name__}: give an Objective of two variables or a callable f(X, Y)"
     )
+
+
+def _vectorised_field(fun: Any, formula: str) -> Field:
+    """A :class:`Field` of an objective that evaluates many points at once (a
+    :class:`~descend.expr.treefunction.TreeFunction`): one NumPy pass per grid, the same
+    values as point by point to rounding."""
+
+    def values(X: Array, Y: Array) -> Array:
+        return np.asarray(fun.values_at(_points(X, Y)), dtype=np.float64).reshape(np.shape(X))
+
+    def gradient(X: Array, Y: Array) -> tuple[Array, Array]:
+        G = np.asarray(fun.gradients_at(_points(X, Y)), dtype=np.float64)
+        return G[:, 0].reshape(np.shape(X)), G[:, 1].reshape(np.shape(X))
+
+    var = tuple(getattr(fun, "variables", ()) or ("x", "y"))
+    text = formula or str(getattr(fun, "formula", "") or "")
+    return Field(values, gradient, (var[0], var[1]), text, fun)
 
 
 def as_path(p: Any) -> Array:
