@@ -174,8 +174,9 @@ def _refine(
         path.gnorms.append(again.history.grad_norm[1:])
         path.nit, path.nfev = path.nit + again.nit, path.nfev + again.nfev
         b_new, w_new = objective.white.to_user(again.x)
-        change = np.abs(np.r_[b_new - b, w_new - w])
-        size = np.abs(np.r_[b, w])
+        # (b, w) stacked (np.concatenate: np.r_'s values at a tenth of its cost)
+        change = np.abs(np.concatenate(([b_new - b], w_new - w)))
+        size = np.abs(np.concatenate(([b], w)))
         gn_final = float(again.info.get("grad_norm", again.history.grad_norm[-1]))
         stopped = again.status in (Status.INTERRUPTED, Status.DIVERGED)
         result = evolve(
