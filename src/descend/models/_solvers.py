@@ -48,6 +48,7 @@ __all__ = [
     "descend",
     "huber_scale",
     "least_squares_loss",
+    "loss_from_eigh",
     "solve_moments",
     "verbose_callback",
 ]
@@ -91,6 +92,14 @@ def least_squares_loss(st: MomentStats, penalty: Array, intercept: bool = True) 
         c = st.cxy / n + st.mean_x * st.mean_y
         yy = st.cyy / n + st.mean_y**2
     lam, Q = np.linalg.eigh(A)
+    return loss_from_eigh(lam, Q, c, yy)
+
+
+def loss_from_eigh(lam: Array, Q: Array, c: Array, yy: float) -> float:
+    """:func:`least_squares_loss` from the eigen-decomposition ``(lam, Q)`` (``numpy.linalg.eigh``'s,
+    ascending) of its matrix ``A``, ``c`` and ``yy``: ``yy - c^T A^+ c``. The whitening of the
+    moments decomposes the same ``A`` (:func:`~descend.models._whitened.whiten_moments`), so a
+    preconditioned fit with an intercept reuses it: the same numbers, bit for bit."""
     keep = lam > lam[-1] * 1e-13 if lam.size and lam[-1] > 0 else np.zeros(lam.shape, bool)
     Qk = Q[:, keep]
     coef = Qk @ ((Qk.T @ c) / lam[keep])

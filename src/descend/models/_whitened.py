@@ -41,7 +41,6 @@ corrections carry rounding of their own size only.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend.data.stats import MomentStats, residual_compensated
+from descend.loop.result import evolve
 
 Array = NDArray[np.float64]
 
@@ -127,7 +127,8 @@ class Whitening:
         return np.zeros(self.scale.shape[0]) if self.w_a is None else self.w_a
 
     def anchored(self, b: float, w: Array) -> Whitening:
-        return dataclasses.replace(self, b_a=float(b), w_a=np.asarray(w, dtype=np.float64).copy())
+        # evolve: the same fields but the anchor's (its cached T too: V, sv, keep are the same)
+        return evolve(self, b_a=float(b), w_a=np.asarray(w, dtype=np.float64).copy())
 
     def _T(self) -> Array:
         return self._t
@@ -198,16 +199,23 @@ def _factor(R_or_C: Array, *, from_gram: bool, n: int) -> tuple[Array, Array, Ar
     """``(U, sv, V, keep)`` from the triangular factor or from ``Z^T Z / n``."""
     if from_gram:
         lam, V = np.linalg.eigh(R_or_C)
-        lam, V = lam[::-1], V[:, ::-1]
-        sv = np.sqrt(np.maximum(lam, 0.0) * n)
-        U = np.eye(R_or_C.shape[0])
-    else:
-        U, sv, Vt = np.linalg.svd(R_or_C)
-        V = Vt.T
-        if sv.size < V.shape[1]:  # fewer rows than columns: the rest are zero singular values
-            sv = np.r_[sv, np.zeros(V.shape[1] - sv.size)]
+        sv, V, keep = _descending(lam, V, n)
+        return np.eye(R_or_C.shape[0]), sv, V, keep
+    U, sv, Vt = np.linalg.svd(R_or_C)
+    V = Vt.T
+    if sv.size < V.shape[1]:  # fewer rows than columns: the rest are zero singular values
+        sv = np.r_[sv, np.zeros(V.shape[1] - sv.size)]
     keep = sv > RANK_RTOL * sv[0] if sv.size and sv[0] > 0 else np.zeros(sv.shape, bool)
     return U, sv, V, keep
+
+
+def _descending(lam: Array, Q: Array, n: int) -> tuple[Array, Array, Array]:
+    """``(sv, V, keep)`` of ``Z`` from ``eigh(Z^T Z / n) = (lam, Q)`` (ascending): the singular
+    values ``sqrt(n lam)`` and their vectors, largest first."""
+    lam, V = lam[::-1], Q[:, ::-1]
+    sv = np.sqrt(np.maximum(lam, 0.0) * n)
+    keep = sv > RANK_RTOL * sv[0] if sv.size and sv[0] > 0 else np.zeros(sv.shape, bool)
+    return sv, V, keep
 
 
 def whiten_moments(
@@ -230,7 +238,8 @@ def whiten_moments(
     scale = _rms_scale(np.sqrt(np.maximum(np.diag(M), 0.0) / n))
     penalty = float(alpha) / scale**2
     Czz = M / np.outer(scale, scale)
-    _, sv, V, keep = _factor(Czz / n + np.diag(penalty), from_gram=True, n=n)
+    lam, Q = np.linalg.eigh(Czz / n + np.diag(penalty))
+    sv, V, keep = _descending(lam, Q, n)
     kind = "moments"
     start_gu = None
     if rows is not None and hasattr(rows, "r_factor") and sv[0] > 0 and sv[-1] * QR_ABOVE < sv[0]:
@@ -250,6 +259,9 @@ def whiten_moments(
     moments = (Czz, my / scale, yy)
     objective = WhitenedObjective(white, penalty, rows=rows, moments=moments)
     objective.start_gu = start_gu
+    #: ``eigh`` of ``Z^T Z / n + diag(penalty)``: with an intercept the very matrix whose
+    #: pseudo-inverse gives the optimal loss (:func:`~descend.models._solvers.loss_from_eigh`)
+    objective.gram_eigh = (lam, Q)
     return white, objective
 
 
@@ -288,6 +300,7 @@ class WhitenedObjective:
         #: QR's least-squares answer (error ~kappa eps); formed as ``S^-1 V^T (R^T q)`` it
         #: would carry ~kappa^2 eps (the normal equations' error)
         self.start_gu: Array | None = None
+        self.gram_eigh: tuple[Array, Array] | None = None
 
     @property
     def anchored_rows(self) -> bool:
@@ -300,6 +313,7 @@ class WhitenedObjective:
             self.white.anchored(b, w), self.penalty, rows=self.rows, moments=self.moments
         )
         new.passes = self.passes
+        new.gram_eigh = self.gram_eigh
         if not np.any(w):  # the QR's gradient is the one at w = 0 (any b: Z^T 1 = 0)
             new.start_gu = self.start_gu
         return new

@@ -105,8 +105,7 @@ class FitSpec:
     @classmethod
     def of(cls, holder: Any) -> FitSpec:
         """The spec of an object carrying these settings as attributes (an estimator)."""
-        names = [f.name for f in fields(cls) if f.name != "owner"]
-        return cls(**{k: getattr(holder, k) for k in names}, owner=type(holder).__name__)
+        return cls(**{k: getattr(holder, k) for k in _SETTINGS}, owner=type(holder).__name__)
 
     @property
     def typed_rate(self) -> bool:
@@ -132,6 +131,10 @@ class FitSpec:
             "shuffle": bool(self.shuffle),
             "random_state": rs if rs is None or isinstance(rs, int) else repr(rs),
         }
+
+
+#: the settings an estimator carries (every field but ``owner``), listed once
+_SETTINGS = tuple(f.name for f in fields(FitSpec) if f.name != "owner")
 
 
 def solver_name(spec: FitSpec) -> str:
