@@ -1,0 +1,83 @@
+"""Local Parquet row groups read through a memory map (:mod:`descend.data._mapped`).
+
+The mapped read must give the buffered reader's chunks bit for bit (the same rows, the same
+boundaries, so a pass's sums are the same bits), on plain and on compressed, dictionary-encoded
+files, with chunks that run across row-group boundaries; every row group's pages are handed
+back once read; a row group over the limit, or a file that cannot be mapped, falls back to the
+buffered read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from descend.data import _mapped
+from descend.data.chunks import open_source
+from descend.data.stream import stats_from_file
+
+
+def _write(path, n, *, compression, group):
+    rng = np.random.default_rng(7)
+    cols = {f"x{j}": rng.standard_normal(n) for j in range(1, 4)}
+    cols["k"] = np.round(rng.uniform(0, 5, n))  # few distinct values: dictionary pages
+    cols["y"] = rng.standard_normal(n)
+    pq.write_table(pa.table(cols), path, compression=compression, row_group_size=group,
+                   use_dictionary=True)
+    return cols
+
+
+def _chunks(src, prefetch):
+    return [(X.copy(), y.copy()) for X, y in src.chunks(prefetch=prefetch, check=False)]
+
+
+@pytest.mark.parametrize("compression", ["none", "zstd"])
+@pytest.mark.parametrize("chunk_rows", [977, 4000, 25_000])
+def test_mapped_chunks_equal_the_buffered_reader(tmp_path, monkeypatch, compression, chunk_rows):
+    path = tmp_path / "t.parquet"
+    cols = _write(path, 20_011, compression=compression, group=3001)
+    src = open_source(path, target="y", chunk_rows=chunk_rows)
+    used, dropped = [], []
+    real_batches, real_drop = _mapped.mapped_batches, _mapped._drop
+    monkeypatch.setattr(_mapped, "mapped_batches",
+                        lambda *a: used.append(a[1]) or real_batches(*a))
+    monkeypatch.setattr(_mapped, "_drop", lambda mm, lo, hi: dropped.append((lo, hi))
+                        or real_drop(mm, lo, hi))
+    mapped = _chunks(src, prefetch=2)
+    assert used and dropped
+    meta = pq.ParquetFile(path).metadata
+    assert len(dropped) == meta.num_row_groups  # every group handed back once
+    assert len({lo for lo, _ in dropped}) == meta.num_row_groups
+    monkeypatch.setattr(_mapped, "MAX_GROUP_BYTES", 0)  # every group too big: buffered
+    buffered = _chunks(src, prefetch=2)
+    assert [X.shape for X, _ in mapped] == [X.shape for X, _ in buffered]
+    for (Xa, ya), (Xb, yb) in zip(mapped, buffered, strict=True):
+        assert np.array_equal(Xa, Xb) and np.array_equal(ya, yb)
+    X = np.concatenate([X for X, _ in mapped])
+    want = np.column_stack([cols[c] for c in ("x1", "x2", "x3", "k")])
+    assert np.array_equal(X, want)
+    assert np.array_equal(np.concatenate([y for _, y in mapped]), cols["y"])
+
+
+def test_mapped_pass_gives_the_same_moments(tmp_path, monkeypatch):
+    path = tmp_path / "t.parquet"
+    cols = _write(path, 12_345, compression="none", group=1000)
+    a, _, _ = stats_from_file(path, target="y", chunk_rows=700)
+    monkeypatch.setattr(_mapped, "MAX_GROUP_BYTES", 0)
+    b, _, _ = stats_from_file(path, target="y", chunk_rows=700)
+    assert a.n == b.n == 12_345
+    assert np.array_equal(a.cxx, b.cxx) and np.array_equal(a.mean_x, b.mean_x)
+    X = np.column_stack([cols[c] for c in ("x1", "x2", "x3", "k")])
+    Xc = X - X.mean(axis=0)
+    np.testing.assert_allclose(a.cxx, Xc.T @ Xc, rtol=1e-12)
+
+
+def test_unmappable_file_falls_back(tmp_path):
+    empty = tmp_path / "empty.parquet"
+    empty.write_bytes(b"")
+    assert _mapped.mapped_batches(str(empty), None, ["y"], 10) is None
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1 not a footer PAR1")
+    assert _mapped.mapped_batches(str(bad), None, ["y"], 10) is None
