@@ -19,7 +19,7 @@ import mmap
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["MAX_GROUP_BYTES", "mapped_batches"]
+__all__ = ["MAX_GROUP_BYTES", "close", "drop", "mapped_batches"]
 
 #: Largest row group (bytes in the file) read through the map: a reader thread holds about
 #: one such group of the map at a time, on top of its chunks (four readers: ~0.5 GB at most).
@@ -65,10 +65,10 @@ def mapped_batches(path: str, row_groups: Sequence[int] | None, columns: list[st
         groups = list(range(pf.metadata.num_row_groups)) if row_groups is None else list(row_groups)
         spans = _group_spans(pf.metadata, groups)
     except (pa.ArrowException, OSError):  # the buffered reader words what is wrong
-        _close(mm)
+        close(mm)
         return None
     if any(hi - lo > MAX_GROUP_BYTES for _, lo, hi in spans):
-        _close(mm)
+        close(mm)
         return None
     return _batches(mm, pf, groups, spans, columns, batch_size)
 
@@ -88,13 +88,13 @@ def _batches(mm: mmap.mmap, pf: Any, groups: list[int], spans: list[tuple[int, i
             done += batch.num_rows
             yield batch
             while k < len(spans) and done >= ends[k]:  # the caller has copied these rows
-                _drop(mm, spans[k][1], spans[k][2])
+                drop(mm, spans[k][1], spans[k][2])
                 k += 1
     finally:
-        _close(mm)
+        close(mm)
 
 
-def _drop(mm: mmap.mmap, lo: int, hi: int) -> None:
+def drop(mm: mmap.mmap, lo: int, hi: int) -> None:
     """Forget the map's pages of bytes ``[lo, hi)`` (whole pages inside it; the file and the
     page cache are untouched, a later read would fault them back in)."""
     start = -(-lo // mmap.PAGESIZE) * mmap.PAGESIZE
@@ -106,7 +106,7 @@ def _drop(mm: mmap.mmap, lo: int, hi: int) -> None:
             pass
 
 
-def _close(mm: mmap.mmap) -> None:
+def close(mm: mmap.mmap) -> None:
     try:
         mm.close()
     except BufferError:  # an Arrow buffer still views it: closed when that one goes

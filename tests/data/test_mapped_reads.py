@@ -40,10 +40,10 @@ def test_mapped_chunks_equal_the_buffered_reader(tmp_path, monkeypatch, compress
     cols = _write(path, 20_011, compression=compression, group=3001)
     src = open_source(path, target="y", chunk_rows=chunk_rows)
     used, dropped = [], []
-    real_batches, real_drop = _mapped.mapped_batches, _mapped._drop
+    real_batches, real_drop = _mapped.mapped_batches, _mapped.drop
     monkeypatch.setattr(_mapped, "mapped_batches",
                         lambda *a: used.append(a[1]) or real_batches(*a))
-    monkeypatch.setattr(_mapped, "_drop", lambda mm, lo, hi: dropped.append((lo, hi))
+    monkeypatch.setattr(_mapped, "drop", lambda mm, lo, hi: dropped.append((lo, hi))
                         or real_drop(mm, lo, hi))
     mapped = _chunks(src, prefetch=2)
     assert used and dropped
@@ -81,3 +81,37 @@ def test_unmappable_file_falls_back(tmp_path):
     bad = tmp_path / "bad.parquet"
     bad.write_bytes(b"PAR1 not a footer PAR1")
     assert _mapped.mapped_batches(str(bad), None, ["y"], 10) is None
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_mapped_csv_blocks_equal_the_read_blocks(tmp_path, monkeypatch, bom):
+    """A CSV cut into blocks through the map gives the blocks that reading gives (quoted line
+    breaks, CRLF, a line longer than a block, no final line end), and each is handed back."""
+    from descend.data import _csv_blocks
+
+    rng = np.random.default_rng(3)
+    lines = [b"a,b,y"]
+    for i in range(3000):
+        a, b, y = (float(v) for v in rng.standard_normal(3))
+        if i % 97 == 5:
+            lines.append(b'"%r","%r",%r' % (a, b, y))
+        elif i == 1500:
+            lines.append(b"%s,%r,%r" % (b"0" * 9000 + b"1.5", b, y))  # longer than a block
+        else:
+            lines.append(b"%r,%r,%r" % (a, b, y))
+    path = tmp_path / "t.csv"
+    path.write_bytes(bom + b"\r\n".join(lines))  # no final line end
+    mapped = [(bytes(t), f, s) for t, f, s in _csv_blocks._blocks(str(path), True, 4096)]
+    read = [(bytes(t), f) for t, f, _ in _csv_blocks._read_blocks(str(path), 4096)]
+    assert [(t, f) for t, f, _ in mapped] == read
+    assert b"".join(t for t, _ in read) == bom.join([b"", b"\r\n".join(lines)])[len(bom):]
+    assert all(s is not None for _, _, s in mapped) and len(mapped) > 20
+    dropped = []
+    monkeypatch.setattr(_mapped, "drop", lambda mm, lo, hi: dropped.append((lo, hi)))
+    monkeypatch.setattr(_csv_blocks, "MIN_BLOCK", 4096)
+    monkeypatch.setattr(_csv_blocks, "MAX_BLOCK", 4096)
+    src = open_source(path, target="y", chunk_rows=500)
+    X = np.concatenate([X for X, _ in src.chunks(check=False)])
+    assert sorted(dropped) == [s for _, _, s in mapped]
+    want = np.array([[float(v.strip(b'"')) for v in ln.split(b",")[:2]] for ln in lines[1:]])
+    assert np.array_equal(X, want)
