@@ -122,3 +122,19 @@ def test_mapped_csv_blocks_equal_the_read_blocks(tmp_path, monkeypatch, bom):
     assert sorted(dropped) == [s for _, _, s in mapped]
     want = np.array([[float(v.strip(b'"')) for v in ln.split(b",")[:2]] for ln in lines[1:]])
     assert np.array_equal(X, want)
+
+
+def test_no_map_under_an_address_space_limit(tmp_path, monkeypatch):
+    """Under ``ulimit -v`` a map of the file would count whole against the limit the stream
+    engine checked its headroom by: the files are read instead, with the same chunks."""
+    import resource
+
+    path = tmp_path / "t.parquet"
+    _write(path, 5000, compression="none", group=1000)
+    assert _mapped.map_file(str(path)) is not None
+    src = open_source(path, target="y", chunk_rows=700)
+    mapped = _chunks(src, prefetch=2)
+    monkeypatch.setattr(resource, "getrlimit", lambda what: (8 << 30, 8 << 30))
+    assert _mapped.map_file(str(path)) is None
+    read = _chunks(src, prefetch=2)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(mapped, read, strict=True))

@@ -70,14 +70,10 @@ def _blocks(path: str, header: bool, block_bytes: int) -> Iterator[tuple[Any, bo
     parsed (:func:`descend.data._mapped.drop`); where the file cannot be mapped each block is
     read from where the last one was cut (the partial line read again) and ``span`` is
     ``None``."""
-    import mmap
+    from descend.data._mapped import close, map_file
 
-    from descend.data._mapped import close
-
-    try:
-        with open(path, "rb") as fh:
-            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # an empty or special file: read it
+    mm = map_file(path)
+    if mm is None:  # an empty or special file, an address-space limit: read it
         yield from _read_blocks(path, block_bytes)
         return
     try:

@@ -19,7 +19,7 @@ import mmap
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["MAX_GROUP_BYTES", "close", "drop", "mapped_batches"]
+__all__ = ["MAX_GROUP_BYTES", "close", "drop", "map_file", "mapped_batches"]
 
 #: Largest row group (bytes in the file) read through the map: a reader thread holds about
 #: one such group of the map at a time, on top of its chunks (four readers: ~0.5 GB at most).
@@ -49,21 +49,38 @@ def _group_bytes(cols: list[tuple[int, int]]) -> int:
     return max(hi for _, hi in cols) - min(lo for lo, _ in cols) if cols else 0
 
 
+def map_file(path: str) -> mmap.mmap | None:
+    """A read-only map of the whole file ``path``, or ``None``: an empty or special file, no
+    ``madvise``, or an address-space limit (``ulimit -v``: a map of the file counts against
+    it whole, and the stream engine's own check of its headroom,
+    :func:`descend.data.memory.check_stream_fits`, does not count it)."""
+    if not hasattr(mmap, "MADV_DONTNEED"):  # pragma: no cover - Windows
+        return None
+    try:
+        import resource
+
+        if resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY:
+            return None
+    except (ImportError, OSError, ValueError):  # pragma: no cover - no resource module
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # an empty file, a special file, no address space
+        return None
+
+
 def mapped_batches(path: str, row_groups: Sequence[int] | None, columns: list[str],
                    batch_size: int) -> Iterator[Any] | None:
     """The record batches of ``row_groups`` (all when ``None``) of the local Parquet file
     ``path``, read through a memory map; ``None`` where the map cannot be used (no
     ``madvise`` on this platform, a row group over :data:`MAX_GROUP_BYTES`, the file cannot
-    be mapped): the caller then reads it the buffered way."""
-    if not hasattr(mmap, "MADV_DONTNEED"):  # pragma: no cover - Windows
-        return None
+    be mapped, see :func:`map_file`): the caller then reads it the buffered way."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        with open(path, "rb") as fh:
-            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # an empty file, a special file, no address space
+    mm = map_file(path)
+    if mm is None:
         return None
     try:
         pf = pq.ParquetFile(pa.BufferReader(pa.py_buffer(mm)), pre_buffer=False)
