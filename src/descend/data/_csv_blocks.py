@@ -8,8 +8,8 @@ before it: a quoted field may hold a line break); each block is parsed by
 :func:`pyarrow.csv.read_csv` on a pool of :func:`~descend.data._parallel.reader_threads`
 threads (the GIL released), converted to ``(X, y)`` chunks of at most ``chunk_rows`` rows, and
 yielded in file order (:func:`~descend.data._parallel.ordered_map`): the same rows, the same
-order, the same sums on every run. Memory holds ``workers + 1`` blocks in flight (~16 MB of
-text each, and their float64 chunks), whatever the file's size.
+order, the same sums on every run. Memory holds ``max(workers + 1, AHEAD)`` blocks in flight
+(~16 MB of text each, and their float64 chunks), whatever the file's size.
 
 The layout (separator, header, names, missing-value words) is the shared sniffer's, as for
 the streaming reader; an unreadable cell is explained by the in-memory reader's words
@@ -34,6 +34,11 @@ __all__ = ["csv_block_chunks", "cut_at_line_end"]
 #: Bytes of text a block at most (and at least ``MIN_BLOCK``): ~80 000 rows of 10 floats.
 MAX_BLOCK = 16 << 20
 MIN_BLOCK = 1 << 20
+#: Blocks parsed ahead of the pass at least. The pass's first chunk waits for the compiled
+#: kernel to load (~1 s of one core, holding the GIL); the other cores parse meanwhile, and
+#: with only ``workers + 1`` blocks ahead they stopped after ~0.2 s of it. Eight blocks keep
+#: them busy ~0.45 s longer, for ~23 MB each (text and chunk) in flight.
+AHEAD = 8
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -57,10 +62,60 @@ def cut_at_line_end(buf: bytes | memoryview) -> int:
     return int(ok[-1]) + 1 if ok.size else 0
 
 
-def _blocks(path: str, header: bool, block_bytes: int) -> Iterator[tuple[Any, bool]]:
-    """``(text, first)``: the file cut at line ends outside quotes, in order. Each block is
-    read from where the last one was cut (the partial line read again, not carried over) and
-    handed on as a view of the bytes read: the text is copied once, out of the page cache."""
+def _blocks(path: str, header: bool, block_bytes: int) -> Iterator[tuple[Any, bool, Any]]:
+    """``(text, first, span)``: the file cut at line ends outside quotes, in order.
+
+    The text is a view of a read-only memory map of the file (no copy: the parser reads the
+    page cache), ``span`` its ``(start, end)`` bytes there, handed back by the parser once
+    parsed (:func:`descend.data._mapped.drop`); where the file cannot be mapped each block is
+    read from where the last one was cut (the partial line read again) and ``span`` is
+    ``None``."""
+    from descend.data._mapped import close, map_file
+
+    mm = map_file(path)
+    if mm is None:  # an empty or special file, an address-space limit: read it
+        yield from _read_blocks(path, block_bytes)
+        return
+    try:
+        yield from _mapped_blocks(mm, block_bytes)
+    finally:
+        close(mm)
+
+
+def _mapped_blocks(mm: Any, block_bytes: int) -> Iterator[tuple[Any, bool, Any]]:
+    view = memoryview(mm)
+    try:
+        total = len(mm)
+        pos = len(_BOM) if mm[: len(_BOM)] == _BOM else 0
+        first, size = True, block_bytes
+        while pos < total:
+            hi = min(total, pos + size)
+            end = mm.rfind(b"\n", pos, hi) + 1  # fast (memrchr), no copy
+            cut = 0
+            if end > pos:
+                cut = end - pos
+                if mm.find(b'"', pos, end) >= 0:  # quotes: count them (rare, copied)
+                    cut = cut_at_line_end(view[pos:end])
+            if cut == 0:
+                if hi == total:  # the last line, without a line end
+                    if mm[pos:hi].strip():
+                        yield view[pos:hi], first, (pos, hi)
+                    return
+                size *= 2  # a line (or quoted field) longer than a block: look further
+                continue
+            yield view[pos : pos + cut], first, (pos, pos + cut)
+            first, size = False, block_bytes
+            pos += cut
+    finally:
+        try:
+            view.release()
+        except BufferError:  # pragma: no cover - a block still in the parser holds it
+            pass
+
+
+def _read_blocks(path: str, block_bytes: int) -> Iterator[tuple[Any, bool, Any]]:
+    """:func:`_blocks` by reads: each block handed on as a view of the bytes read (the text
+    copied once, out of the page cache)."""
     with open(path, "rb") as fh:
         pos, first, size = 0, True, block_bytes
         while True:
@@ -73,11 +128,11 @@ def _blocks(path: str, header: bool, block_bytes: int) -> Iterator[tuple[Any, bo
             if cut == 0:
                 if len(data) < size:  # the last line, without a line end
                     if data[skip:].strip():
-                        yield memoryview(data)[skip:], first
+                        yield memoryview(data)[skip:], first, None
                     return
                 size *= 2  # a line (or quoted field) longer than a block: read more
                 continue
-            yield memoryview(data)[skip : skip + cut], first
+            yield memoryview(data)[skip : skip + cut], first, None
             first, size = False, block_bytes
             pos += skip + cut
 
@@ -114,20 +169,25 @@ def csv_block_chunks(src: ChunkSource, check: bool = True) -> Iterator[tuple[Arr
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from descend.data._mapped import drop
     from descend.data._parallel import ordered_map, reader_threads
 
     path = src.files[0]
     po, co = _options(src)
     names = list(src.columns)
 
-    def parse(block: tuple[Any, bool]) -> list[tuple[Array, Array]]:
-        text, first = block
+    def parse(block: tuple[Any, bool, Any]) -> list[tuple[Array, Array]]:
+        text, first, span = block
         ro = pacsv.ReadOptions(
             column_names=names, skip_rows=1 if first and src._csv_header else 0,
             use_threads=False, block_size=len(text) + 1,
         )
-        table = pacsv.read_csv(pa.py_buffer(text), read_options=ro, parse_options=po,
-                               convert_options=co)
+        try:
+            table = pacsv.read_csv(pa.py_buffer(text), read_options=ro, parse_options=po,
+                                   convert_options=co)
+        finally:
+            if span is not None:  # parsed (numbers in new buffers): the map forgets the text
+                drop(text.obj, *span)
         out = []
         for batch in table.combine_chunks().to_batches(max_chunksize=src.chunk_rows):
             if batch.num_rows:
@@ -137,7 +197,7 @@ def csv_block_chunks(src: ChunkSource, check: bool = True) -> Iterator[tuple[Arr
     workers = reader_threads()
     try:
         for chunks in ordered_map(parse, _blocks(path, src._csv_header, _block_size(src)),
-                                  workers, workers + 1):
+                                  workers, max(workers + 1, AHEAD)):
             yield from chunks
     except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError) as exc:
         src.explain()  # the in-memory reader's words for the first bad line
