@@ -19,7 +19,7 @@ LOSSES = ("squared_error", "huber", "absolute_error")
 LOSS_CODES = {name: i for i, name in enumerate(LOSSES)}
 
 # Rows per block of the statistics pass: the float64 tile of a block (features + target,
-# padded to a multiple of 4) fills about two thirds of a 48 KB L1 data cache, and has at least
+# padded to a multiple of 3) fills about two thirds of a 48 KB L1 data cache, and has at least
 # _TILE_MIN_ROWS rows: with many features a 64-row tile spent a quarter of its time outside
 # the products' loops (CPU ms for 3e5 x 100 rows, Zen 1, tile rows 64 / 88 / 136 / 200 / 232:
 # 346 / 310 / 272 / 261 / 255; 256 rows, a power-of-two stride, 442).
@@ -36,9 +36,15 @@ PASS_BYTES = 2 * 1024 * 1024
 COL_ROWS = 4096
 
 
+def tile_rows(d: int) -> int:
+    """Rows of the statistics pass's column-major tile: the ``d + 1`` columns of ``[X, y]``
+    padded to the 3 x 3 register blocks."""
+    return (d + 1 + 2) // 3 * 3
+
+
 def block_rows(d: int, itemsize: int = 8) -> int:
     """Rows per block of the statistics pass (see ``_TILE_BYTES``)."""
-    ep = (d + 1 + 3) // 4 * 4
+    ep = tile_rows(d)
     return int(max(_TILE_MIN_ROWS, min(1024, _TILE_BYTES // (8 * ep))) // 8 * 8)
 
 

@@ -1,7 +1,7 @@
 """Moments of ``(X, y)`` in one read: :func:`moment_stats_fast` (:class:`MomentStats`).
 
 Statistics are computed per block of rows whose float64 tile fits in L1: copied column-major,
-shifted by the block's first row, the cross-products formed 4 x 2 columns at a time, centred,
+shifted by the block's first row, the cross-products formed 3 x 3 columns at a time, centred,
 and the blocks merged with Chan, Golub & LeVeque (1979, eq. 2.1b). Memory is read once, and
 the result is more accurate than the two-pass NumPy reference for data with a large mean and
 a small spread, or a drift (tested against exact rational arithmetic). The pass costs
@@ -62,38 +62,43 @@ def _shift_and_sum(tile, m, e, g, sh, mu):  # pragma: no cover - compiled, inlin
         mu[j] = t / m
 
 
-def _cross_4x2(tile, P, jb, kb, m):  # pragma: no cover - compiled, inlined
-    """Step (3), one register block: ``P[jb:jb+4, kb:kb+2]`` = the cross-products of the
-    shifted columns ``jb..jb+3`` and ``kb, kb+1`` over ``m`` rows, vectorised over rows: six
-    loads feed eight FMAs, and the eight accumulators and six operands fit the 16 vector
-    registers (a 4 x 4 block's sixteen accumulators spilled: 6.4 against 9.9 GFMA/s of one
-    core, tiles of 12 x 336 and 104 x 256)."""
-    s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = 0.0
+def _cross_3x3(tile, P, jb, kb, m):  # pragma: no cover - compiled, inlined
+    """Step (3), one register block: ``P[jb:jb+3, kb:kb+3]`` = the cross-products of the
+    shifted columns ``jb..jb+2`` and ``kb..kb+2`` over ``m`` rows, vectorised over rows: six
+    loads feed nine FMAs, and the nine accumulators and six operands fit the 16 vector
+    registers. Against 4 x 2 blocks (six loads, eight FMAs) and 4 x 4 (sixteen accumulators:
+    spilled), in GFMA/s of one Zen 1 core on tiles of 12 x 336 / 104 x 256: 3 x 3 11.2 / 10.6,
+    4 x 2 9.9 / 10.1, 4 x 4 6.4 / 6.4; and the triangle wastes less: 90 FMAs a row at
+    d = 10 (4 x 2: 96), 5355 at d = 100 (5616)."""
+    s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = 0.0
     a0 = tile[jb]
     a1 = tile[jb + 1]
     a2 = tile[jb + 2]
-    a3 = tile[jb + 3]
     b0 = tile[kb]
     b1 = tile[kb + 1]
+    b2 = tile[kb + 2]
     for i in range(m):
         x0 = b0[i]
         x1 = b1[i]
+        x2 = b2[i]
         s00 += a0[i] * x0
         s01 += a0[i] * x1
+        s02 += a0[i] * x2
         s10 += a1[i] * x0
         s11 += a1[i] * x1
+        s12 += a1[i] * x2
         s20 += a2[i] * x0
         s21 += a2[i] * x1
-        s30 += a3[i] * x0
-        s31 += a3[i] * x1
+        s22 += a2[i] * x2
     P[jb, kb] = s00
     P[jb, kb + 1] = s01
+    P[jb, kb + 2] = s02
     P[jb + 1, kb] = s10
     P[jb + 1, kb + 1] = s11
+    P[jb + 1, kb + 2] = s12
     P[jb + 2, kb] = s20
     P[jb + 2, kb + 1] = s21
-    P[jb + 3, kb] = s30
-    P[jb + 3, kb + 1] = s31
+    P[jb + 2, kb + 2] = s22
 
 
 def _merge_block(P, m, mu, sh, N, MU, C, dm):  # pragma: no cover - compiled, inlined
@@ -201,7 +206,7 @@ split_sum = inline(_split_sum)
 exact_means = _plain(_exact_means, cache=True, nogil=True)
 block_into_tile = inline(_block_into_tile, fastmath=False)
 shift_and_sum = inline(_shift_and_sum)
-cross_4x2 = inline(_cross_4x2)
+cross_3x3 = inline(_cross_3x3)
 merge_block = inline(_merge_block)
 merge_groups = inline(_merge_groups)
 
@@ -211,8 +216,8 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
 
     Per block of rows: (1) copy it into a column-major tile (the one strided step);
     (2) shift each column by its first value and sum it (vectorised over rows); (3) the
-    cross-products of the shifted columns, 4 x 2 at a time -- six loads of the tile
-    feed eight FMAs, vectorised over rows; (4) centre them (``P - m mu mu^T``; small
+    cross-products of the shifted columns, 3 x 3 at a time -- six loads of the tile
+    feed nine FMAs, vectorised over rows; (4) centre them (``P - m mu mu^T``; small
     because of the shift) and merge into the group's totals (Chan et al. 1979, eq. 2.1b).
     A shift per block keeps full precision where the data sit far from 0 or drift. The
     means come from the raw columns' double-double sums (:func:`_split_sum`).
@@ -220,7 +225,7 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
     n = X.shape[0]
     d = X.shape[1]
     e = d + 1
-    ep = (e + 3) // 4 * 4  # padded to the 4-row register blocks; pad rows stay 0
+    ep = (e + 2) // 3 * 3  # _common.tile_rows: padded to the 3 x 3 blocks; pad rows stay 0
     col_major = d == 1 or X.strides[0] == X.itemsize
     nb = (n + block - 1) // block
     # Groups are fixed by n and d (not by the thread count), each merged in block order:
@@ -257,9 +262,9 @@ def _stats_kernel(X, y, block):  # pragma: no cover - compiled
                 bh[j], bl[j] = split_sum(tile[j], m)
             add_pairs(bh, bl, hh, ll)
             shift_and_sum(tile, m, e, g, sh, mu)
-            for jb in range(0, ep, 4):  # (3) the upper triangle, 4 x 2 blocks
-                for kb in range(jb, ep, 2):
-                    cross_4x2(tile, P, jb, kb, m)
+            for jb in range(0, ep, 3):  # (3) the upper triangle, 3 x 3 blocks
+                for kb in range(jb, ep, 3):
+                    cross_3x3(tile, P, jb, kb, m)
             N = merge_block(P, m, mu, sh, N, MU, C, dm)
         for j in range(e):
             for q in range(j):
