@@ -31,7 +31,6 @@ next run (a ``.json`` beside each holds the exact answer); ``--clean`` deletes t
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchmarks._cli import parser, write_json
 
 D = 10
 FRAC = 20  # every value is an integer times 2^-FRAC
@@ -146,6 +146,8 @@ _DUCKDB = r"""
 import json, os, sys, time
 import duckdb
 import numpy as np
+
+from benchmarks._cli import parser, write_json
 path, kind = sys.argv[1], sys.argv[2]
 names = sys.argv[3].split(",")
 xs, t = names[:-1], names[-1]
@@ -305,26 +307,19 @@ def run(json_path: str | None = None, *, quick: bool = False, rows_parquet: int 
                 for f in (path, path.with_suffix(path.suffix + ".json")):
                     f.unlink(missing_ok=True)
     out["load_after"] = os.getloadavg()[0]
-    if json_path:
-        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(out, indent=1))
+    write_json(json_path, out)
     return out
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="1e6 rows each (seconds, not minutes)")
+    ap = parser(__doc__, quick="1e6 rows each (seconds, not minutes)")
     ap.add_argument("--rows-parquet", type=int, default=None, help="rows of the Parquet file")
     ap.add_argument("--rows-csv", type=int, default=None, help="rows of the CSV file")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each contender (best of)")
     ap.add_argument("--dir", default=None, help="folder of the files [/tmp/descend-bigfile]")
     ap.add_argument("--clean", action="store_true", help="delete the files afterwards")
-    ap.add_argument("--json", default=None, help="write the figures to this JSON file")
     ap.add_argument("--baseline", default=None,
                     help="another descend src folder, timed beside as 'before'")
     a = ap.parse_args()
-    here = str(Path(__file__).resolve().parent.parent)
-    if here not in sys.path:
-        sys.path.insert(0, here)
     run(a.json, quick=a.quick, rows_parquet=a.rows_parquet, rows_csv=a.rows_csv,
         repeat=a.repeat, folder=a.dir, clean=a.clean, baseline=a.baseline)

@@ -26,7 +26,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchmarks._cli import parser, write_json
 
 
 def _best(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
@@ -203,6 +203,8 @@ def bench_kernels(shapes: list[tuple[int, int]], repeat: int,
 _CHILD = r"""
 import json, sys, time
 import numpy as np
+
+from benchmarks._cli import parser, write_json
 import pyarrow.parquet as pq
 from descend.scale.stream import open_source, stats_from_file
 mode, path = sys.argv[1], sys.argv[2]
@@ -544,17 +546,13 @@ def run(json_path: str | None = None, *, quick: bool = False, stream_rows: int |
                                  file_rows=10**6 if quick else 10**7)
     if "stream" in only:
         out["stream"] = bench_stream(stream_rows or (10**6 if quick else 10**7))
-    if json_path:
-        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(out, indent=1))
+    write_json(json_path, out)
     return out
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes (seconds, not minutes)")
+    ap = parser(__doc__, quick="small sizes (seconds, not minutes)")
     ap.add_argument("--rows", type=int, default=None, help="rows of the streamed Parquet file")
-    ap.add_argument("--json", default=None, help="write the figures to this JSON file")
     ap.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
                     help="run only these parts")
     ap.add_argument("--shapes", default=None,
