@@ -29,6 +29,8 @@ PEERS = ("descend", "lstsq", "sklearn", "statsmodels")
 #: its pinv's SVD (U, V^T U^T, ...).
 COPIES = {"descend": 1.0, "lstsq": 2.0, "sklearn": 2.2, "statsmodels": 4.5}
 BASE_GB = 0.3  # a contender's process before its data: Python, NumPy, SciPy, its own imports
+#: descend's own account of its last fit: condition number and trusted digits
+DIAGNOSIS: dict[str, float] = {}
 BUDGET_GB = 16.5  # a contender's process at most: the job may hold 17 GB, its parent ~0.5
 
 
@@ -65,6 +67,7 @@ def fitter(name: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
 
         def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
             m = LinearRegression().fit(X, y)
+            DIAGNOSIS.update(kappa=float(m.condition_number_), trusted=int(m.trusted_digits_))
             return np.r_[m.intercept_, m.coef_]
     elif name == "lstsq":
         def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -134,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
         est, wall, cpu = timed(fit, X, y)
         best = (est, min(best[1], wall), min(best[2], cpu))
     print(json.dumps({"peer": a.name, "wall": best[1], "cpu": best[2],
-                      "est": [float(v).hex() for v in best[0]], "peak_rss_GB": _peak_rss_gb()}))
+                      "est": [float(v).hex() for v in best[0]], "peak_rss_GB": _peak_rss_gb(),
+                      **DIAGNOSIS}))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ times are noisy.
     python -m benchmarks.bench_grid [--big] [--n 10000,1000000] [--d 5,20,100]
         [--designs well,badly,correlated,mixed] [--repeat 5] [--repeat-big 2] [--cache DIR]
         [--dir /tmp/bench/grid] [--mem-gb 16.5] [--json out.json]
+    python -m benchmarks.bench_grid --precompute --big --cache ~/.cache/descend-bench
 """
 
 from __future__ import annotations
@@ -51,10 +52,20 @@ from benchmarks._grid_data import (
     digits,
     exact_answer,
     kind_scaled_y,
+    precompute,
     store_answer,
     write_design,
 )
-from benchmarks._grid_peer import BUDGET_GB, available, fitter, needs_gb, plan, timed, warm_up
+from benchmarks._grid_peer import (
+    BUDGET_GB,
+    DIAGNOSIS,
+    available,
+    fitter,
+    needs_gb,
+    plan,
+    timed,
+    warm_up,
+)
 
 __all__ = ["DESIGNS", "cell", "design", "digits", "exact_answer", "kind_scaled_y", "run"]
 
@@ -85,6 +96,8 @@ def _in_process(n: int, d: int, kind: str, seed: int, repeat: int, cache: str | 
             est, wall, cpu = timed(fit, X, y)
             r = res[p]
             r["est"], r["wall"], r["cpu"] = est, min(r["wall"], wall), min(r["cpu"], cpu)
+            if p == "descend":
+                r.update(DIAGNOSIS)
     return res, ref, took
 
 
@@ -124,6 +137,7 @@ def _own_processes(n: int, d: int, kind: str, seed: int, repeat: int, cache: str
                 best = res[p]
                 best["est"], best["peak_rss_GB"] = r["est"], r["peak_rss_GB"]
                 best["wall"], best["cpu"] = min(best["wall"], r["wall"]), min(best["cpu"], r["cpu"])
+                best.update({k: r[k] for k in ("kappa", "trusted") if k in r})
     finally:
         px.unlink(missing_ok=True)
         py.unlink(missing_ok=True)
@@ -153,6 +167,9 @@ def cell(n: int, d: int, kind: str, repeat: int = 5, cache: str | None = None, *
         row[f"{p}_digits"] = round(digits(r["est"], ref), 2)
         if "peak_rss_GB" in r:
             row[f"{p}_peak_rss_GB"] = round(r["peak_rss_GB"], 2)
+        if "trusted" in r:
+            row["kappa"], row["trusted"] = r["kappa"], r["trusted"]
+            row["trusted_honest"] = bool(r["trusted"] <= row[f"{p}_digits"] + 0.5)
     if "descend_s" in row and "lstsq_s" in row:
         row["time_ratio_lstsq"] = row["descend_s"] / row["lstsq_s"]
         row["cpu_ratio_lstsq"] = row["descend_cpu_s"] / row["lstsq_cpu_s"]
@@ -179,7 +196,8 @@ def _print_row(r: dict[str, Any], peers: tuple[str, ...]) -> None:
     ratio = (f"x{r['time_ratio_lstsq']:.2f}, x{r['cpu_ratio_lstsq']:.2f}, "
              f"{r['digits_minus_lstsq']:+.2f}" if "time_ratio_lstsq" in r else "no lstsq")
     notes = [f"{k.split('_')[0]} {v}" for k, v in r.items() if k.endswith(("_skipped", "_error"))]
-    print(f"{r['n']:8d} {r['d']:3d} {r['design']:10s} | {dig} | {wall} | {cpu} | {ratio}"
+    kappa, trust = r.get("kappa", float("nan")), r.get("trusted", -1)
+    print(f"{r['n']:8d} {r['d']:3d} {r['design']:10s} {kappa:8.2g} {trust:5d} | {dig} | {wall} | {cpu} | {ratio}"
           + (f"  [{'; '.join(notes)}]" if notes else ""), flush=True)
 
 
@@ -200,7 +218,7 @@ def run(json_path: str | None = None, *, ns: tuple[int, ...] | None = None,
           f"above it: each contender in its own process, best of {repeat_big} interleaved "
           f"rounds, memory budget {budget_gb:g} GB; CPU s = process time (all threads)")
     names = " ".join(p[:7] for p in peers)
-    print(f"{'n':>8s} {'d':>3s} {'design':10s} | digits: {names} | wall s: {names} | "
+    print(f"{'n':>8s} {'d':>3s} {'design':10s} {'kappa':>8s} {'trust':>5s} | digits: {names} | wall s: {names} | "
           f"CPU s: {names} | descend/lstsq wall, CPU, digits")
     for n in ns:
         for d in ds:
@@ -211,8 +229,9 @@ def run(json_path: str | None = None, *, ns: tuple[int, ...] | None = None,
                 _print_row(r, peers)
     shutil.rmtree(folder, ignore_errors=True)
     short = [r for r in rows if r.get("digits_minus_lstsq", 0.0) < -0.3]
+    dishonest = [r for r in rows if not r.get("trusted_honest", True)]
     print(f"cells with descend > 0.3 digits short of lstsq: {len(short)} of {len(rows)}; "
-          f"{_load()}")
+          f"trusted_digits_ above the digits (+0.5): {len(dishonest)}; {_load()}")
     out = {"rows": rows, "peers": list(peers), "load": [start_load, _load()],
            "cpus": os.cpu_count(), "timing": f"best of {repeat} (n <= 1e6) / {repeat_big}",
            "reference": "exact rational least squares (integer moments)"}
@@ -233,8 +252,17 @@ if __name__ == "__main__":
     ap.add_argument("--dir", default="/tmp/bench/grid", help="folder of the n = 1e7 designs")
     ap.add_argument("--mem-gb", type=float, default=BUDGET_GB,
                     help="memory a contender's process may use; above it the contender is skipped")
+    ap.add_argument("--precompute", action="store_true",
+                    help="only fill --cache with the exact answers of these cells (no timing)")
     a = ap.parse_args()
     ns_arg = tuple(int(float(v)) for v in a.n.split(",")) if a.n else None
+    if a.precompute:
+        if not a.cache:
+            ap.error("--precompute needs --cache DIR")
+        ns_pre = ns_arg or ((10_000, 1_000_000) + ((10_000_000,) if a.big else ()))
+        precompute(a.cache, ns_pre, tuple(int(v) for v in a.d.split(",")),
+                   tuple(a.designs.split(",")))
+        sys.exit(0)
     run(a.json, ns=ns_arg, ds=tuple(int(v) for v in a.d.split(",")), big=a.big,
         designs=tuple(a.designs.split(",")), repeat=a.repeat, repeat_big=a.repeat_big,
         cache=a.cache, folder=a.dir, budget_gb=a.mem_gb)
