@@ -18,9 +18,9 @@ read of each file first).
 2^-20 (``x = (N(0, 1) + 5)`` and ``y = 2 + x . linspace(-1, 1, d) + N(0, 1)``, rounded to
 multiples of 2^-20): exact in float64 and written exactly by the CSV's shortest round-trip
 decimals. The normal equations of the integers are summed exactly while the file is written
-(:func:`benchmarks.bench_grid._exact_gram` per chunk, Python integers across chunks) and
+(:func:`benchmarks._grid_data.exact_gram` per chunk, Python integers across chunks) and
 solved in rational arithmetic; digits = the fewest correct significant digits over intercept
-and coefficients (:func:`benchmarks.bench_grid.digits`, 17 = exact to the last bit).
+and coefficients (:func:`benchmarks._grid_data.digits`, 17 = exact to the last bit).
 
 The files are written once under ``--dir`` (default ``/tmp/descend-bigfile``) and kept for the
 next run (a ``.json`` beside each holds the exact answer); ``--clean`` deletes them afterwards.
@@ -65,7 +65,7 @@ def _int_chunks(rows: int, seed: int = 0) -> Iterator[np.ndarray]:
 
 def _exact_from_gram(G: list[list[int]]) -> list[float]:
     """``[b, w...]`` from the exact ``[1 X y]^T [1 X y]`` of the integers (rounded once)."""
-    from benchmarks.bench_grid import _bareiss
+    from benchmarks._grid_data import _bareiss
 
     p = D + 1
     x = _bareiss([row[:p] + [row[p]] for row in G[:p]])
@@ -80,7 +80,7 @@ def write_files(folder: Path, rows: dict[str, int]) -> dict[str, Path]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
-    from benchmarks.bench_grid import _exact_gram
+    from benchmarks._grid_data import exact_gram as _exact_gram
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - scikit-learn brings it
@@ -240,7 +240,7 @@ def bench_file(kind: str, path: Path, repeat: int, baseline: str | None = None
                ) -> dict[str, Any]:
     """Both contenders on one file, ``repeat`` times interleaved; best wall, best CPU.
     ``baseline``: another descend source tree (``src`` folder), timed beside as ``before``."""
-    from benchmarks.bench_grid import digits
+    from benchmarks._grid_data import digits
 
     ref = exact(path)
     _warm(path)
