@@ -93,6 +93,11 @@ def _table(title: str, header: list[str], rows: list[list[Any]]) -> None:
 # --------------------------------------------------------------------------------------
 
 
+#: above this size the column-major copy of X is not made (n = 1e7, d = 100: it would be a
+#: second 8 GB beside X); the F-order rows are then absent from that table
+F_ORDER_MAX_BYTES = 4 * 10**9
+
+
 def _kernel_fns(X: Any, y: Any, w: Any, torch: Any) -> dict[str, Callable[[], Any]]:
     from descend.data.stats import moment_stats
     from descend.scale import kernels as K
@@ -112,11 +117,15 @@ def _kernel_fns(X: Any, y: Any, w: Any, torch: Any) -> dict[str, Callable[[], An
     fns["numpy moment stats (2 pass)"] = lambda: moment_stats(X, y)
     # the same passes on column-major X (a DataFrame's to_numpy(), the stream's chunks),
     # which go to the column kernels; the limit reads the same bytes
-    XF = np.asfortranarray(X)
-    for loss in K.LOSSES:
-        fns[f"fused grad {loss} [F order]"] = lambda loss=loss: K.loss_and_grad_fast(XF, y, w, 0.1, loss)
-    fns["fused predict into out= [F order]"] = lambda: K.predict_fast(XF, w, 0.1, out=out)
-    fns["fused moment stats [F order]"] = lambda: K.moment_stats_fast(XF, y)
+    if X.nbytes <= F_ORDER_MAX_BYTES:
+        XF = np.asfortranarray(X)
+        for loss in K.LOSSES:
+            fns[f"fused grad {loss} [F order]"] = lambda loss=loss: K.loss_and_grad_fast(
+                XF, y, w, 0.1, loss)
+        fns["fused predict into out= [F order]"] = lambda: K.predict_fast(XF, w, 0.1, out=out)
+        fns["fused moment stats [F order]"] = lambda: K.moment_stats_fast(XF, y)
+    else:
+        print(f"(X is {X.nbytes / 1e9:.0f} GB: no column-major copy, the F-order rows are left out)")
     if torch is not None:  # last: its OpenMP pool keeps spinning after each call
         Xt, yt, wt = torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(w)
         fns["torch cpu grad"] = lambda: (2.0 / n) * (Xt.T @ (Xt @ wt + (0.1 - yt)))
