@@ -148,30 +148,49 @@ def exact_gram(A: np.ndarray) -> list[list[int]]:
 class GramSums:
     """``A^T A`` of integer row blocks added up exactly, for any number of rows below 2^29.
 
-    Each ``SUB`` rows are cut into ``K`` limbs of ``W`` bits (integers below 2^50 in size), so
-    one limb product sums ``SUB`` values below ``2^(2W)``: exact in float64 (< 2^52), and the
-    int64 total of up to 2^11 of them stays below 2^63; recombined once at the end.
+    Each column of a block is cut into as many limbs of ``W`` bits as its largest value needs
+    (one for most columns: few limbs, few flops); each ``SUB`` rows' limb product sums ``SUB``
+    values below ``2^(2W)``: exact in float64 (< 2^52), and the int64 total over one block
+    (at most 2^11 such products) stays below 2^63. Each block's total is recombined into
+    Python integers.
     """
 
     W = (53 - SUB.bit_length()) // 2  # 17
-    K = 3  # 3 limbs of 17 bits (the last signed): |values| < 2^50
 
     def __init__(self) -> None:
-        self.acc: np.ndarray | None = None
+        self.tot: list[list[int]] | None = None
         self.rows = 0
 
     def add(self, A: np.ndarray) -> None:
-        assert int(np.abs(A).max(initial=0)) < 2**50, "values too large for the limb sums"
-        for s in range(0, A.shape[0], SUB):
-            L = np.hstack([v.astype(np.float64) for v in _limbs(A[s : s + SUB], self.K, self.W)])
-            P = (L.T @ L).astype(np.int64)
-            self.acc = P if self.acc is None else self.acc + P
-            self.rows += L.shape[0]
+        m, p = A.shape
+        assert m <= SUB << 11
+        top = np.abs(A).max(axis=0, initial=0)
+        ks = [max(1, -(-(int(t).bit_length() + 1) // self.W)) for t in top]
+        owner = [(j, i * self.W) for j in range(p) for i in range(ks[j])]
+        acc = np.zeros((len(owner), len(owner)), dtype=np.int64)
+        for s in range(0, m, SUB):
+            part = A[s : s + SUB]
+            L = np.empty((part.shape[0], len(owner)))
+            c = 0
+            for j in range(p):
+                for v in _limbs(part[:, j], ks[j], self.W):
+                    L[:, c] = v
+                    c += 1
+            assert float(np.abs(L).max(initial=0)) < 2.0**self.W
+            acc += (L.T @ L).astype(np.int64)
+        self.rows += m
         assert self.rows < 1 << 29
+        tot = self.tot or [[0] * p for _ in range(p)]
+        rows = acc.tolist()
+        for a, (ja, sa) in enumerate(owner):
+            row, arow = tot[ja], rows[a]
+            for b, (jb, sb) in enumerate(owner):
+                row[jb] += arow[b] << (sa + sb)
+        self.tot = tot
 
     def total(self) -> list[list[int]]:
-        assert self.acc is not None
-        return _recombine(self.acc, self.acc.shape[0] // self.K, self.K, self.W)
+        assert self.tot is not None
+        return self.tot
 
 
 def _bareiss(M: list[list[int]]) -> list[Fraction]:
