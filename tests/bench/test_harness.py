@@ -171,3 +171,46 @@ def test_the_summary_names_its_figures_and_renders_as_markdown():
     assert md.startswith("head\n\n| item | figures (this run) | goal | met? |")
     assert md.count("\n| ") == 1 + len(items) and "| NOT met |" in md
     assert "[NOT met]" in s.as_text(items)
+
+
+# ---------------------------------------------------------------------------------------
+# python -m benchmarks
+# ---------------------------------------------------------------------------------------
+
+
+def test_make_bench_sizes_cover_every_module_and_reach_their_run():
+    from benchmarks import __main__ as bm
+
+    names = bm._modules(None)
+    assert names[-1] == "bench_grid" and set(bm.SIZES) <= set(names)
+    assert bm._modules(["grid", "bench_scale"]) == ["bench_scale", "bench_grid"]
+    kw = bm.module_kwargs(bench_grid, "bench_grid", quick=False, defaults=False, cache="C")
+    assert kw == {"big": True, "repeat": 3, "repeat_big": 2, "cache": "C"}
+    assert bm.module_kwargs(bench_grid, "bench_grid", quick=False, defaults=True,
+                            cache="C") == {"cache": "C"}
+    assert bm.module_kwargs(bench_grid, "bench_grid", quick=True, defaults=False,
+                            cache="C") == {"quick": True, "cache": "C"}
+
+
+@pytest.mark.slow
+def test_a_quick_run_writes_the_summary_as_json_and_markdown(tmp_path, capsys):
+    from benchmarks import __main__ as bm
+
+    js, md = tmp_path / "r.json", tmp_path / "r.md"
+    assert bm.main(["--quick", "--only", "loop", "--json", str(js), "--md", str(md)]) == 0
+    out = json.loads(js.read_text())
+    assert out["quick"] and out["results"]["bench_loop"]["_run"]["wall_s"] > 0
+    assert [it["met"] for it in out["summary"]] == [None] * 7  # nothing of issue 22 ran
+    assert out["peak_rss_GB"] > 0
+    assert "| not measured |" in md.read_text()
+    assert "=== issue 22: Done when ===" in capsys.readouterr().out
+    # --merge: a second part joins the first run's figures and the summary is recomputed
+    startup = {"rows": [{"command": "descend plot x", "ratio": 3.0, "seconds": 0.4,
+                         "cpu_ratio": 2.0}]}
+    old = json.loads(js.read_text())
+    old["results"]["bench_startup"] = startup
+    js.write_text(json.dumps(old))
+    assert bm.main(["--quick", "--only", "loop", "--merge", "--json", str(js)]) == 0
+    merged = json.loads(js.read_text())
+    assert merged["results"]["bench_startup"] == startup and len(merged["merged"]) == 1
+    assert merged["summary"][-1]["met"] is True
