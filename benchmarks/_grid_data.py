@@ -170,7 +170,7 @@ class GramSums:
         acc = np.zeros((len(owner), len(owner)), dtype=np.int64)
         for s in range(0, m, SUB):
             part = A[s : s + SUB]
-            L = np.empty((part.shape[0], len(owner)))
+            L = np.empty((part.shape[0], len(owner)), order="F")  # columns written one by one
             c = 0
             for j in range(p):
                 for v in _limbs(part[:, j], ks[j], self.W):
