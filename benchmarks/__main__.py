@@ -122,6 +122,22 @@ def module_kwargs(mod: Any, name: str, quick: bool, defaults: bool, cache: str) 
     return {k: v for k, v in kwargs.items() if k in params}
 
 
+def overrides(sets: list[str]) -> dict[str, dict[str, Any]]:
+    """``["grid.ns=[10000000]"]`` -> ``{"bench_grid": {"ns": [10000000]}}`` (values in JSON)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        module, dot, arg = key.partition(".")
+        if not (sep and dot and arg):
+            raise SystemExit(f"--set {item!r}: write MODULE.ARG=JSON, e.g. grid.ns=[10000000]")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            raise SystemExit(f"--set {item!r}: {value!r} is not JSON (e.g. 3, [5, 20], \"x\")") from None
+        out.setdefault("bench_" + module.removeprefix("bench_"), {})[arg] = parsed
+    return out
+
+
 def _run_one(name: str, a: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     print(f"\n=== {name} ({_utc()}) ===", flush=True)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -130,6 +146,7 @@ def _run_one(name: str, a: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     try:
         mod = importlib.import_module(f"benchmarks.{name}")
         kwargs = module_kwargs(mod, name, a.quick, a.module_defaults, a.cache)
+        kwargs.update(overrides(a.set).get(name, {}))
         res = mod.run(None, **kwargs) or {}
     except Exception:
         traceback.print_exc()
@@ -182,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --only: merge into the existing --json and summarise again")
     ap.add_argument("--module-defaults", action="store_true",
                     help="each module at its own default sizes (hours), not make bench's")
+    ap.add_argument("--set", action="append", default=[], metavar="MODULE.ARG=JSON",
+                    help="override one size, e.g. --set grid.ns=[10000000] (repeatable)")
     ap.add_argument("--cache", default=CACHE, help=f"the grid's exact answers [{CACHE}]")
     a = ap.parse_args(argv)
     if a.quick:
