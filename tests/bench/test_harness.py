@@ -192,6 +192,16 @@ def test_make_bench_sizes_cover_every_module_and_reach_their_run():
                             cache="C") == {"quick": True, "cache": "C"}
 
 
+def test_set_overrides_one_size_and_names_a_bad_one():
+    from benchmarks import __main__ as bm
+
+    assert bm.overrides(["grid.ns=[10000000]", "bench_scale.repeat=2"]) == {
+        "bench_grid": {"ns": [10000000]}, "bench_scale": {"repeat": 2}}
+    for bad in ("grid.ns", "grid=3", "grid.ns=[1e7"):
+        with pytest.raises(SystemExit, match="--set"):
+            bm.overrides([bad])
+
+
 @pytest.mark.slow
 def test_a_quick_run_writes_the_summary_as_json_and_markdown(tmp_path, capsys):
     from benchmarks import __main__ as bm
