@@ -39,12 +39,17 @@ def needs_gb(peer: str, n: int, d: int) -> float:
     return BASE_GB + COPIES[peer] * n * d * 8 / 1e9
 
 
-def plan(peers: tuple[str, ...], n: int, d: int, budget_gb: float) -> dict[str, str | None]:
-    """For each contender: ``None`` (run it) or why it is skipped (``"skipped: needs N GB"``)."""
+def plan(peers: tuple[str, ...], n: int, d: int, budget_gb: float,
+         max_n: dict[str, int] | None = None) -> dict[str, str | None]:
+    """For each contender: ``None`` (run it) or why it is skipped: ``"skipped: needs N GB"``,
+    or ``"skipped: n > M"`` where ``max_n`` limits it (make bench's time)."""
     out: dict[str, str | None] = {}
     for p in peers:
         need = needs_gb(p, n, d)
-        out[p] = None if need <= budget_gb else f"skipped: needs {need:.0f} GB > {budget_gb:g} GB"
+        limit = (max_n or {}).get(p)
+        out[p] = (f"skipped: n > {limit:.0e} (time)" if limit is not None and n > limit else
+                  None if need <= budget_gb else
+                  f"skipped: needs {need:.0f} GB > {budget_gb:g} GB")
     return out
 
 

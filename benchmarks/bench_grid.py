@@ -23,12 +23,13 @@ contender meets the same load) where every contender's copies fit ``--inproc-gb`
 otherwise (n = 1e7) the design is written to ``--dir`` as ``.npy`` and each contender runs in
 its own process mapping it (``benchmarks/_grid_peer.py``), interleaved rounds, best of
 ``--repeat-big`` (2); a contender whose copies exceed ``--mem-gb`` (16.5 GB) is skipped and the
-table says so. The load average is printed before and after: on a shared machine the wall
+table says so (as is one above ``--max-n``). The load average is printed before and after: on a shared machine the wall
 times are noisy.
 
     python -m benchmarks.bench_grid [--big] [--n 10000,1000000] [--d 5,20,100]
         [--designs well,badly,correlated,mixed] [--repeat 5] [--repeat-big 2] [--cache DIR]
-        [--dir /tmp/bench/grid] [--mem-gb 16.5] [--json out.json]
+        [--dir /tmp/bench/grid] [--mem-gb 16.5] [--max-n statsmodels=1000000]
+        [--json out.json]
     python -m benchmarks.bench_grid --precompute --big --cache ~/.cache/descend-bench
 """
 
@@ -85,12 +86,13 @@ def _reference(n: int, d: int, kind: str, seed: int, cache: str | None,
     return ref, took
 
 
-def _in_process(n: int, d: int, kind: str, seed: int, repeat: int, cache: str | None
-                ) -> tuple[dict[str, Any], np.ndarray, float]:
+def _in_process(n: int, d: int, kind: str, seed: int, repeat: int, cache: str | None,
+                skip: dict[str, str | None]) -> tuple[dict[str, Any], np.ndarray, float]:
     X, y, e = design(n, d, kind, seed)
     ref, took = _reference(n, d, kind, seed, cache, X, y, e)
-    fits = {p: fitter(p) for p in available()}
+    fits = {p: fitter(p) for p, why in skip.items() if why is None}
     res: dict[str, Any] = {p: {"wall": np.inf, "cpu": np.inf} for p in fits}
+    res.update({p: {"skipped": why} for p, why in skip.items() if why is not None})
     for _ in range(repeat):  # interleaved: each contender meets the same load
         for p, fit in fits.items():
             est, wall, cpu = timed(fit, X, y)
@@ -114,7 +116,8 @@ def _child(peer: str, px: Path, py: Path) -> dict[str, Any]:
 
 
 def _own_processes(n: int, d: int, kind: str, seed: int, repeat: int, cache: str | None,
-                   folder: Path, budget_gb: float) -> tuple[dict[str, Any], np.ndarray, float]:
+                   folder: Path, skip: dict[str, str | None]
+                   ) -> tuple[dict[str, Any], np.ndarray, float]:
     ref = cached_answer(cache, n, d, kind, seed)
     t0 = time.perf_counter()
     px, py, exact = write_design(folder, n, d, kind, seed, exact=ref is None)
@@ -125,7 +128,6 @@ def _own_processes(n: int, d: int, kind: str, seed: int, repeat: int, cache: str
         store_answer(cache, n, d, kind, seed, ref, took)
     res: dict[str, Any] = {}
     try:
-        skip = plan(available(), n, d, budget_gb)
         for p, why in skip.items():
             res[p] = {"skipped": why} if why else {"wall": np.inf, "cpu": np.inf}
         for _ in range(repeat):
@@ -146,14 +148,17 @@ def _own_processes(n: int, d: int, kind: str, seed: int, repeat: int, cache: str
 
 def cell(n: int, d: int, kind: str, repeat: int = 5, cache: str | None = None, *, seed: int = 0,
          repeat_big: int = 2, inproc_gb: float = 6.0, budget_gb: float = BUDGET_GB,
-         folder: str | Path = "/tmp/bench/grid") -> dict[str, Any]:
-    """One cell: every contender's best wall and CPU time and its correct digits."""
-    inproc = max(needs_gb(p, n, d) for p in available()) <= inproc_gb
+         folder: str | Path = "/tmp/bench/grid", max_n: dict[str, int] | None = None
+         ) -> dict[str, Any]:
+    """One cell: every contender's best wall and CPU time and its correct digits (``max_n``:
+    the largest n a contender runs at)."""
+    skip = plan(available(), n, d, budget_gb, max_n)
+    inproc = max((needs_gb(p, n, d) for p, why in skip.items() if why is None),
+                 default=0.0) <= inproc_gb
     if inproc:
-        res, ref, took = _in_process(n, d, kind, seed, repeat, cache)
+        res, ref, took = _in_process(n, d, kind, seed, repeat, cache, skip)
     else:
-        res, ref, took = _own_processes(n, d, kind, seed, repeat_big, cache, Path(folder),
-                                        budget_gb)
+        res, ref, took = _own_processes(n, d, kind, seed, repeat_big, cache, Path(folder), skip)
     row: dict[str, Any] = {"n": n, "d": d, "design": kind, "seed": seed,
                            "mode": "interleaved in one process" if inproc else
                            "each contender in its own process",
@@ -205,7 +210,7 @@ def run(json_path: str | None = None, *, ns: tuple[int, ...] | None = None,
         ds: tuple[int, ...] = (5, 20, 100), big: bool = False, quick: bool = False,
         designs: tuple[str, ...] = DESIGNS, repeat: int = 5, repeat_big: int = 2,
         cache: str | None = None, folder: str = "/tmp/bench/grid", budget_gb: float = BUDGET_GB,
-        seed: int = 0) -> dict[str, Any]:
+        seed: int = 0, max_n: dict[str, int] | None = None) -> dict[str, Any]:
     if ns is None:
         ns = (10_000,) if quick or os.environ.get("DESCEND_BENCH_QUICK") else (10_000, 1_000_000)
         ns = ns + ((10_000_000,) if big else ())
@@ -224,7 +229,7 @@ def run(json_path: str | None = None, *, ns: tuple[int, ...] | None = None,
         for d in ds:
             for kind in designs:
                 r = cell(n, d, kind, repeat, cache, seed=seed, repeat_big=repeat_big,
-                         budget_gb=budget_gb, folder=folder)
+                         budget_gb=budget_gb, folder=folder, max_n=max_n)
                 rows.append(r)
                 _print_row(r, peers)
     shutil.rmtree(folder, ignore_errors=True)
@@ -252,6 +257,8 @@ if __name__ == "__main__":
     ap.add_argument("--dir", default="/tmp/bench/grid", help="folder of the n = 1e7 designs")
     ap.add_argument("--mem-gb", type=float, default=BUDGET_GB,
                     help="memory a contender's process may use; above it the contender is skipped")
+    ap.add_argument("--max-n", default=None,
+                    help="largest n per contender, e.g. statsmodels=1000000 (comma-separated)")
     ap.add_argument("--precompute", action="store_true",
                     help="only fill --cache with the exact answers of these cells (no timing)")
     a = ap.parse_args()
@@ -265,5 +272,7 @@ if __name__ == "__main__":
         sys.exit(0)
     run(a.json, ns=ns_arg, ds=tuple(int(v) for v in a.d.split(",")), big=a.big,
         designs=tuple(a.designs.split(",")), repeat=a.repeat, repeat_big=a.repeat_big,
-        cache=a.cache, folder=a.dir, budget_gb=a.mem_gb)
+        cache=a.cache, folder=a.dir, budget_gb=a.mem_gb,
+        max_n={k: int(float(v)) for k, v in (s.split("=") for s in a.max_n.split(","))}
+        if a.max_n else None)
     sys.exit(0)

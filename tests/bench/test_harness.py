@@ -72,6 +72,9 @@ def test_a_contender_whose_copies_do_not_fit_is_skipped_and_named():
     assert got["statsmodels"] == f"skipped: needs {peer.needs_gb('statsmodels', 10**7, 100):.0f}" \
         " GB > 16.5 GB"
     assert all(v is None for v in peer.plan(("statsmodels",), 10**6, 100, 16.5).values())
+    # make bench's time: statsmodels up to n = 1e6, said in the cell
+    limited = peer.plan(("lstsq", "statsmodels"), 10**7, 5, 16.5, {"statsmodels": 10**6})
+    assert limited == {"lstsq": None, "statsmodels": "skipped: n > 1e+06 (time)"}
 
 
 @pytest.mark.slow
@@ -185,7 +188,8 @@ def test_make_bench_sizes_cover_every_module_and_reach_their_run():
     assert names[-1] == "bench_grid" and set(bm.SIZES) <= set(names)
     assert bm._modules(["grid", "bench_scale"]) == ["bench_scale", "bench_grid"]
     kw = bm.module_kwargs(bench_grid, "bench_grid", quick=False, defaults=False, cache="C")
-    assert kw == {"big": True, "repeat": 3, "repeat_big": 2, "cache": "C"}
+    assert kw == {"big": True, "repeat": 3, "repeat_big": 2, "cache": "C",
+                  "max_n": {"statsmodels": 1_000_000}}
     assert bm.module_kwargs(bench_grid, "bench_grid", quick=False, defaults=True,
                             cache="C") == {"cache": "C"}
     assert bm.module_kwargs(bench_grid, "bench_grid", quick=True, defaults=False,
