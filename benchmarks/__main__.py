@@ -175,7 +175,9 @@ def _merge_into(path: str | None, combined: dict[str, Any]) -> dict[str, Any]:
 def _report(combined: dict[str, Any], md_path: str | None) -> None:
     items = summarise(combined["results"])
     combined["summary"] = items
-    head = (f"`make bench` on {combined['commit']}, {combined['started']} to "
+    what = ("`python -m benchmarks " + " ".join(combined.get("argv", [])) + "`"
+            if combined.get("argv") else "`make bench`")
+    head = (f"{what} on {combined['commit']}, {combined['started']} to "
             f"{combined['finished']} ({combined['minutes']:.1f} min), load average "
             f"{combined['load'][0]:.1f} before / {combined['load'][1]:.1f} after, peak memory of "
             f"the job {combined['peak_rss_GB']:.1f} GB resident "
@@ -209,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     combined: dict[str, Any] = {"machine": _machine(), "quick": a.quick, "commit": _commit(),
-                                "started": _utc(), "results": {}}
+                                "started": _utc(), "results": {},
+                                "argv": [v for v in (argv if argv is not None else sys.argv[1:])
+                                         if v not in ("--json", "--md", a.json, a.md)]}
     load0, t0 = os.getloadavg()[0], time.perf_counter()
     failed = []
     with PeakMemory() as mem:

@@ -42,16 +42,19 @@ def _cell(r: dict[str, Any]) -> str:
 def grid_items(grid: dict[str, Any]) -> list[dict[str, Any]]:
     rows, missing = _grid_cells(grid)
     gone = f"; not measured: {len(missing)} cells ({', '.join(missing[:3])}...)" if missing else ""
+    names = ("grid: descend's correct digits vs lstsq, every cell",
+             "grid: descend's wall time vs lstsq, every cell")
+    goals = (f"never fewer (tolerance {DIGITS_TOLERANCE})", f"<= {TIME_GOAL:.1f}x lstsq")
     if not rows:
-        return [_item("grid: digits vs lstsq", "no cells", "", None),
-                _item("grid: time vs lstsq", "no cells", "", None)]
+        return [_item(names[0], "no cells", goals[0], None),
+                _item(names[1], "no cells", goals[1], None)]
     short = [r for r in rows if r["digits_minus_lstsq"] < -DIGITS_TOLERANCE]
     worst = min(rows, key=lambda r: r["digits_minus_lstsq"])
     digits = _item(
-        "grid: descend's correct digits vs lstsq, every cell",
+        names[0],
         f"{len(short)} of {len(rows)} cells short; least margin "
         f"{worst['digits_minus_lstsq']:+.2f} ({_cell(worst)}){gone}",
-        f"never fewer (tolerance {DIGITS_TOLERANCE})",
+        goals[0],
         None if missing else not short)
     slow = [r for r in rows if r["time_ratio_lstsq"] > TIME_GOAL]
     tmax = max(rows, key=lambda r: r["time_ratio_lstsq"])
@@ -61,22 +64,23 @@ def grid_items(grid: dict[str, Any]) -> list[dict[str, Any]]:
         f" of {sum(r['n'] == n for r in rows)} slower"
         for n in sorted({r["n"] for r in rows}))
     time = _item(
-        "grid: descend's wall time vs lstsq, every cell",
+        names[1],
         f"{len(slow)} of {len(rows)} cells slower ({by_n}); x{tmin:.2f} to x{tmax['time_ratio_lstsq']:.2f}"
         f" ({_cell(tmax)}){gone}",
-        f"<= {TIME_GOAL:g}x lstsq",
+        goals[1],
         None if missing else not slow)
     return [digits, time]
 
 
 def bigfile_items(big: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
-    for kind, label in (("parquet", "Parquet"), ("csv", "CSV")):
+    goal = f">= {DUCKDB_GOAL:.1f}x, < {MEMORY_GOAL_MB:.0f} MB"
+    for kind, label, rows in (("parquet", "Parquet", 3e7), ("csv", "CSV", 1e7)):
         r = big.get(kind, {})
         d, q = r.get("descend", {}), r.get("duckdb", {})
-        name = f"big file: {label} {r.get('rows', 0):.0e} x 10, default fit vs DuckDB, < 1 GB"
+        name = f"big file: {label} {r.get('rows', rows):.0e} x 10, default fit vs DuckDB, < 1 GB"
         if "speed_vs_duckdb" not in r or "rss_MB" not in d:
-            out.append(_item(name, big.get("skipped", "not measured"), "", None))
+            out.append(_item(name, big.get("skipped", "not measured"), goal, None))
             continue
         speed, mb = r["speed_vs_duckdb"], d["rss_MB"]
         out.append(_item(
@@ -84,7 +88,7 @@ def bigfile_items(big: dict[str, Any]) -> list[dict[str, Any]]:
             f"x{speed:.2f} DuckDB's speed ({d['wall']:.2f} s vs {q['wall']:.2f} s), peak "
             f"{mb:.0f} MB, {d.get('digits', float('nan')):.1f} vs {q.get('digits', float('nan')):.1f}"
             " digits",
-            f">= {DUCKDB_GOAL:g}x, < {MEMORY_GOAL_MB:.0f} MB",
+            goal,
             speed >= DUCKDB_GOAL and mb < MEMORY_GOAL_MB))
     return out
 
