@@ -59,7 +59,7 @@ SIZES: dict[str, dict[str, Any]] = {  # in the order they run: the grid, the lon
     "bench_bigfile": {"repeat": 3},
     "bench_scale": {"shapes": [(10**7, 10), (10**7, 100)], "repeat": 3, "float32": False,
                     "stream_rows": 10**7},
-    "bench_grid": {"big": True, "repeat": 3, "repeat_big": 2,
+    "bench_grid": {"big": True, "repeat": 3, "repeat_big": 1,
                    "max_n": {"statsmodels": 1_000_000}},
 }
 

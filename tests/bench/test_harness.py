@@ -188,7 +188,7 @@ def test_make_bench_sizes_cover_every_module_and_reach_their_run():
     assert names[-1] == "bench_grid" and set(bm.SIZES) <= set(names)
     assert bm._modules(["grid", "bench_scale"]) == ["bench_scale", "bench_grid"]
     kw = bm.module_kwargs(bench_grid, "bench_grid", quick=False, defaults=False, cache="C")
-    assert kw == {"big": True, "repeat": 3, "repeat_big": 2, "cache": "C",
+    assert kw == {"big": True, "repeat": 3, "repeat_big": 1, "cache": "C",
                   "max_n": {"statsmodels": 1_000_000}}
     assert bm.module_kwargs(bench_grid, "bench_grid", quick=False, defaults=True,
                             cache="C") == {"cache": "C"}
