@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench bench-quick docs docs-serve wheel-check clean
+.PHONY: demo test lint typecheck unit bench bench-only bench-quick docs docs-serve wheel-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,10 +43,15 @@ bench: $(STAMP)
 		echo "DuckDB unavailable: the big-file rows will name it missing"
 	$(PY) -c "import dask_ml" 2>/dev/null || $(PY) -m pip install --quiet dask-ml || \
 		echo "dask-ml unavailable: the Dask row will name it missing"
-	$(PY) -m benchmarks --json benchmarks/results/latest.json
+	MPLBACKEND=Agg $(PY) -m benchmarks --json benchmarks/results/latest.json --md benchmarks/results/latest.md
+
+# One module again, its figures merged into latest.json and the summary recomputed:
+# make bench-only ONLY=grid (or bigfile, scale, startup, ...)
+bench-only: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m benchmarks --only $(ONLY) --merge --json benchmarks/results/latest.json --md benchmarks/results/latest.md
 
 bench-quick: $(STAMP)
-	$(PY) -m benchmarks --quick --json benchmarks/results/quick.json
+	MPLBACKEND=Agg $(PY) -m benchmarks --quick --json benchmarks/results/quick.json --md benchmarks/results/quick.md
 
 # The documentation site (mkdocs-material + mkdocstrings): warnings are errors.
 docs: $(DOCS_STAMP)

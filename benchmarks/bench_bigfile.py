@@ -18,9 +18,9 @@ read of each file first).
 2^-20 (``x = (N(0, 1) + 5)`` and ``y = 2 + x . linspace(-1, 1, d) + N(0, 1)``, rounded to
 multiples of 2^-20): exact in float64 and written exactly by the CSV's shortest round-trip
 decimals. The normal equations of the integers are summed exactly while the file is written
-(:func:`benchmarks.bench_grid._exact_gram` per chunk, Python integers across chunks) and
+(:func:`benchmarks._grid_data.exact_gram` per chunk, Python integers across chunks) and
 solved in rational arithmetic; digits = the fewest correct significant digits over intercept
-and coefficients (:func:`benchmarks.bench_grid.digits`, 17 = exact to the last bit).
+and coefficients (:func:`benchmarks._grid_data.digits`, 17 = exact to the last bit).
 
 The files are written once under ``--dir`` (default ``/tmp/descend-bigfile``) and kept for the
 next run (a ``.json`` beside each holds the exact answer); ``--clean`` deletes them afterwards.
@@ -31,7 +31,6 @@ next run (a ``.json`` beside each holds the exact answer); ``--clean`` deletes t
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchmarks._cli import parser, write_json
 
 D = 10
 FRAC = 20  # every value is an integer times 2^-FRAC
@@ -65,7 +65,7 @@ def _int_chunks(rows: int, seed: int = 0) -> Iterator[np.ndarray]:
 
 def _exact_from_gram(G: list[list[int]]) -> list[float]:
     """``[b, w...]`` from the exact ``[1 X y]^T [1 X y]`` of the integers (rounded once)."""
-    from benchmarks.bench_grid import _bareiss
+    from benchmarks._grid_data import _bareiss
 
     p = D + 1
     x = _bareiss([row[:p] + [row[p]] for row in G[:p]])
@@ -80,7 +80,7 @@ def write_files(folder: Path, rows: dict[str, int]) -> dict[str, Path]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
-    from benchmarks.bench_grid import _exact_gram
+    from benchmarks._grid_data import exact_gram as _exact_gram
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - scikit-learn brings it
@@ -146,6 +146,8 @@ _DUCKDB = r"""
 import json, os, sys, time
 import duckdb
 import numpy as np
+
+from benchmarks._cli import parser, write_json
 path, kind = sys.argv[1], sys.argv[2]
 names = sys.argv[3].split(",")
 xs, t = names[:-1], names[-1]
@@ -238,7 +240,7 @@ def bench_file(kind: str, path: Path, repeat: int, baseline: str | None = None
                ) -> dict[str, Any]:
     """Both contenders on one file, ``repeat`` times interleaved; best wall, best CPU.
     ``baseline``: another descend source tree (``src`` folder), timed beside as ``before``."""
-    from benchmarks.bench_grid import digits
+    from benchmarks._grid_data import digits
 
     ref = exact(path)
     _warm(path)
@@ -305,26 +307,19 @@ def run(json_path: str | None = None, *, quick: bool = False, rows_parquet: int 
                 for f in (path, path.with_suffix(path.suffix + ".json")):
                     f.unlink(missing_ok=True)
     out["load_after"] = os.getloadavg()[0]
-    if json_path:
-        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(out, indent=1))
+    write_json(json_path, out)
     return out
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="1e6 rows each (seconds, not minutes)")
+    ap = parser(__doc__, quick="1e6 rows each (seconds, not minutes)")
     ap.add_argument("--rows-parquet", type=int, default=None, help="rows of the Parquet file")
     ap.add_argument("--rows-csv", type=int, default=None, help="rows of the CSV file")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each contender (best of)")
     ap.add_argument("--dir", default=None, help="folder of the files [/tmp/descend-bigfile]")
     ap.add_argument("--clean", action="store_true", help="delete the files afterwards")
-    ap.add_argument("--json", default=None, help="write the figures to this JSON file")
     ap.add_argument("--baseline", default=None,
                     help="another descend src folder, timed beside as 'before'")
     a = ap.parse_args()
-    here = str(Path(__file__).resolve().parent.parent)
-    if here not in sys.path:
-        sys.path.insert(0, here)
     run(a.json, quick=a.quick, rows_parquet=a.rows_parquet, rows_csv=a.rows_csv,
         repeat=a.repeat, folder=a.dir, clean=a.clean, baseline=a.baseline)

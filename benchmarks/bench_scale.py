@@ -26,7 +26,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchmarks._cli import parser, write_json
 
 
 def _best(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
@@ -93,6 +93,11 @@ def _table(title: str, header: list[str], rows: list[list[Any]]) -> None:
 # --------------------------------------------------------------------------------------
 
 
+#: above this size the column-major copy of X is not made (n = 1e7, d = 100: it would be a
+#: second 8 GB beside X); the F-order rows are then absent from that table
+F_ORDER_MAX_BYTES = 4 * 10**9
+
+
 def _kernel_fns(X: Any, y: Any, w: Any, torch: Any) -> dict[str, Callable[[], Any]]:
     from descend.data.stats import moment_stats
     from descend.scale import kernels as K
@@ -112,11 +117,15 @@ def _kernel_fns(X: Any, y: Any, w: Any, torch: Any) -> dict[str, Callable[[], An
     fns["numpy moment stats (2 pass)"] = lambda: moment_stats(X, y)
     # the same passes on column-major X (a DataFrame's to_numpy(), the stream's chunks),
     # which go to the column kernels; the limit reads the same bytes
-    XF = np.asfortranarray(X)
-    for loss in K.LOSSES:
-        fns[f"fused grad {loss} [F order]"] = lambda loss=loss: K.loss_and_grad_fast(XF, y, w, 0.1, loss)
-    fns["fused predict into out= [F order]"] = lambda: K.predict_fast(XF, w, 0.1, out=out)
-    fns["fused moment stats [F order]"] = lambda: K.moment_stats_fast(XF, y)
+    if X.nbytes <= F_ORDER_MAX_BYTES:
+        XF = np.asfortranarray(X)
+        for loss in K.LOSSES:
+            fns[f"fused grad {loss} [F order]"] = lambda loss=loss: K.loss_and_grad_fast(
+                XF, y, w, 0.1, loss)
+        fns["fused predict into out= [F order]"] = lambda: K.predict_fast(XF, w, 0.1, out=out)
+        fns["fused moment stats [F order]"] = lambda: K.moment_stats_fast(XF, y)
+    else:
+        print(f"(X is {X.nbytes / 1e9:.0f} GB: no column-major copy, the F-order rows are left out)")
     if torch is not None:  # last: its OpenMP pool keeps spinning after each call
         Xt, yt, wt = torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(w)
         fns["torch cpu grad"] = lambda: (2.0 / n) * (Xt.T @ (Xt @ wt + (0.1 - yt)))
@@ -203,6 +212,8 @@ def bench_kernels(shapes: list[tuple[int, int]], repeat: int,
 _CHILD = r"""
 import json, sys, time
 import numpy as np
+
+from benchmarks._cli import parser, write_json
 import pyarrow.parquet as pq
 from descend.scale.stream import open_source, stats_from_file
 mode, path = sys.argv[1], sys.argv[2]
@@ -544,17 +555,13 @@ def run(json_path: str | None = None, *, quick: bool = False, stream_rows: int |
                                  file_rows=10**6 if quick else 10**7)
     if "stream" in only:
         out["stream"] = bench_stream(stream_rows or (10**6 if quick else 10**7))
-    if json_path:
-        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(out, indent=1))
+    write_json(json_path, out)
     return out
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes (seconds, not minutes)")
+    ap = parser(__doc__, quick="small sizes (seconds, not minutes)")
     ap.add_argument("--rows", type=int, default=None, help="rows of the streamed Parquet file")
-    ap.add_argument("--json", default=None, help="write the figures to this JSON file")
     ap.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
                     help="run only these parts")
     ap.add_argument("--shapes", default=None,
