@@ -85,7 +85,10 @@ def test_an_own_process_cell_reports_the_skipped_contenders(tmp_path, capsys):
     row = bench_grid.cell(4000, 3, "mixed", cache=str(tmp_path), inproc_gb=0.0,
                           budget_gb=budget, folder=tmp_path / "grid", repeat_big=1)
     assert row["mode"] == "each contender in its own process"
-    assert row["descend_digits"] >= 12 and row["descend_peak_rss_GB"] > 0
+    # the same fit as in this process (descend 10.6 digits here, lstsq 7.5: kappa ~1e8)
+    inproc = bench_grid.cell(4000, 3, "mixed", cache=str(tmp_path), repeat=1)
+    assert row["descend_digits"] == inproc["descend_digits"] > inproc["lstsq_digits"]
+    assert row["descend_peak_rss_GB"] > 0
     assert row["lstsq_skipped"].startswith("skipped: needs ")
     assert "time_ratio_lstsq" not in row
     assert not list((tmp_path / "grid").glob("*.npy"))  # the design files are removed
