@@ -7,14 +7,17 @@ Anything with these members can be minimised, plotted and reported: a parsed tex
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from descend.errors import InputError
+
 Array = NDArray[np.float64]
 
-__all__ = ["Array", "Objective"]
+__all__ = ["Array", "Objective", "point_list"]
 
 
 @runtime_checkable
@@ -44,3 +47,24 @@ class Objective(Protocol):
     def hessian(self, x: Array) -> Array | None: ...
 
     def curvature_bound(self) -> float | None: ...
+
+
+def point_list(x: Any, n: int, shape: tuple[int, ...], variables: Sequence[str]) -> list[float]:
+    """``x`` as a list of ``n`` Python floats for the function of ``variables`` (the fast path
+    is one ``tolist``); a wrong type or length raises :class:`InputError` naming both."""
+    if type(x) is np.ndarray and x.dtype == np.float64 and x.shape == shape:
+        return x.tolist()  # type: ignore[no-any-return]
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"the point must be {n} real numbers for ({', '.join(variables)}): {exc}"
+        ) from None
+    if arr.ndim == 0 and n == 1:
+        arr = arr.reshape(1)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        got = arr.shape[0] if arr.ndim == 1 else f"an array of shape {arr.shape}"
+        raise InputError(
+            f"expected {n} value{'s' if n != 1 else ''} for ({', '.join(variables)}), got {got}"
+        )
+    return arr.tolist()  # type: ignore[no-any-return]

@@ -26,12 +26,11 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from descend.errors import InputError
-from descend.expr.objective import Array
+from descend.expr.objective import Array, point_list
 from descend.expr.parse import parse_expression, real_symbol
 
 __all__ = ["SymbolicFunction", "formula_str"]
 
-_F64 = np.dtype(np.float64)
 # Above this many operations (n × size of ∇f) the exact Hessian would take seconds to derive
 # and compile; hessian() then differentiates the exact gradient numerically instead.
 SYMBOLIC_HESSIAN_MAX_OPS = 20_000
@@ -304,23 +303,7 @@ class SymbolicFunction:
 
     def _point(self, x: Any) -> list[float]:
         """The point as a list of Python floats (the fast path is one ``tolist``)."""
-        if type(x) is np.ndarray and x.dtype == _F64 and x.shape == self._shape:
-            return x.tolist()  # type: ignore[no-any-return]
-        try:
-            arr = np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InputError(
-                f"the point must be {self.n} real numbers for ({', '.join(self._variables)}): {exc}"
-            ) from None
-        if arr.ndim == 0 and self.n == 1:
-            arr = arr.reshape(1)
-        if arr.ndim != 1 or arr.shape[0] != self.n:
-            got = arr.shape[0] if arr.ndim == 1 else f"an array of shape {arr.shape}"
-            raise InputError(
-                f"expected {self.n} value{'s' if self.n != 1 else ''} for "
-                f"({', '.join(self._variables)}), got {got}"
-            )
-        return arr.tolist()  # type: ignore[no-any-return]
+        return point_list(x, self.n, self._shape, self._variables)
 
     def __repr__(self) -> str:
         return f"SymbolicFunction({self._text!r}, variables={self._variables!r})"

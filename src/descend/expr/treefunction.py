@@ -27,12 +27,11 @@ import numpy as np
 
 from descend.errors import ExpressionError, InputError
 from descend.expr._forward import compile_jet, compile_value, hessian_at
-from descend.expr.objective import Array
+from descend.expr.objective import Array, point_list
 from descend.expr.tree import formula_text, parse_tree, polynomial_degree
 
 __all__ = ["TreeFunction", "picture_function"]
 
-_F64 = np.dtype(np.float64)
 # What evaluating float code at a point can raise (as in SymPy's compiled code): log(-1)
 # ValueError, exp(1000) OverflowError, 1/0 ZeroDivisionError.
 _POINT_ERRORS = (ArithmeticError, ValueError, TypeError)
@@ -156,22 +155,8 @@ class TreeFunction:
         return out
 
     def _point(self, x: Any) -> list[float]:
-        if type(x) is np.ndarray and x.dtype == _F64 and x.shape == self._shape:
-            return x.tolist()  # type: ignore[no-any-return]
-        try:
-            arr = np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InputError(
-                f"the point must be {self.n} real numbers for ({', '.join(self._variables)}): {exc}"
-            ) from None
-        if arr.ndim == 0 and self.n == 1:
-            arr = arr.reshape(1)
-        if arr.ndim != 1 or arr.shape[0] != self.n:
-            raise InputError(
-                f"expected {self.n} value{'s' if self.n != 1 else ''} for "
-                f"({', '.join(self._variables)}), got {arr.shape}"
-            )
-        return arr.tolist()  # type: ignore[no-any-return]
+        """The point as a list of Python floats (the fast path is one ``tolist``)."""
+        return point_list(x, self.n, self._shape, self._variables)
 
     def __repr__(self) -> str:
         return f"TreeFunction({self._text!r}, variables={self._variables!r})"
