@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -65,6 +66,13 @@ FLOAT_FUNCTIONS: dict[str, tuple[Callable[..., float], tuple[int, ...]]] = {
 
 CONSTANT_VALUES: dict[str, float] = {"pi": math.pi, "E": math.e, "e": math.e}
 """Named constants (unless listed as variables): name -> float value."""
+
+#: The grammar's binary operators by name, applied to any algebra's values (floats, Fractions,
+#: SymPy expressions); each algebra adds its own rules for division by zero and powers.
+ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "**": operator.pow,
+}
 
 _BINOPS: dict[type[ast.operator], str] = {
     ast.Add: "+",
@@ -345,13 +353,7 @@ def _approx_binop(op: str, a: float | None, b: float | None) -> float | None:
     if a is None or b is None:
         return None
     try:
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        return a / b
+        return ARITH[op](a, b)
     except ZeroDivisionError:
         return math.nan
     except OverflowError:

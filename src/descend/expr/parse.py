@@ -46,6 +46,7 @@ from collections.abc import Callable, Sequence
 import sympy as sp
 
 from descend.expr._walk import (
+    ARITH,
     EXACT_DIGITS,
     EXACT_EXPONENT,
     MAX_DEPTH,
@@ -116,15 +117,7 @@ class _SymPyAlgebra:
         return -a
 
     def binary(self, op: str, a: sp.Expr, b: sp.Expr) -> sp.Expr:
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            return a / b
-        return a**b
+        return ARITH[op](a, b)  # type: ignore[no-any-return]
 
     def exact_power_ok(self, base: sp.Expr, exp: sp.Expr) -> bool:
         return bool(

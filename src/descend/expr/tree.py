@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from descend.expr._walk import (
+    ARITH,
     CONSTANT_VALUES,
     EXACT_DIGITS,
     EXACT_EXPONENT,
@@ -105,14 +106,10 @@ def _judge(node: Node) -> Node:
 
 
 def _exact_binary(op: str, a: Fraction, b: Fraction) -> Fraction | None:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op == "/":
-        return None if b == 0 else a / b
+    if op == "/" and b == 0:
+        return None
+    if op != "**":
+        return ARITH[op](a, b)  # type: ignore[no-any-return]
     if b.denominator != 1 or (a == 0 and b < 0):
         return None
     return a ** int(b)
@@ -120,15 +117,7 @@ def _exact_binary(op: str, a: Fraction, b: Fraction) -> Fraction | None:
 
 def _float_binary(op: str, a: float, b: float) -> float:
     try:
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            return a / b if b != 0 else math.nan
-        return math.pow(a, b)
+        return math.pow(a, b) if op == "**" else ARITH[op](a, b)  # type: ignore[no-any-return]
     except OverflowError:
         return math.inf
     except (ValueError, ZeroDivisionError):
