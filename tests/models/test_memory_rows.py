@@ -45,16 +45,14 @@ def _exact_sums(X, y, mean, scale, b, w):
     return [float(v) for v in zr], float(sr), float(rr)
 
 
-@pytest.mark.parametrize(("extended", "exact_elements"), [(True, 0), (True, 10**6), (False, 0)])
-def test_one_pass_sums_are_exact_to_rounding(monkeypatch, extended, exact_elements):
+@pytest.mark.parametrize("rows", [256, 4096])
+def test_one_pass_sums_are_exact_to_rounding(monkeypatch, rows):
     """``Z^T r``, ``sum r``, ``r . r`` at a point near the answer, where ``X w`` (~2^36) cancels
-    against ``y`` to ~4: to <= 1e-8 of the exact sums' size (a float64 residual: ~1e-5), by the
-    extended-precision pass and by the compensated residual."""
-    if extended and not _memory.EXTENDED:
-        pytest.skip("no extended longdouble on this platform")
-    monkeypatch.setattr(_memory, "EXTENDED", extended)
-    monkeypatch.setattr(_memory, "EXACT_ELEMENTS", exact_elements)
-    X, y = _data()
+    against ``y`` to ~4: the NumPy double-double pass gives the exact sums rounded once (to a
+    few units in the last place; a float64 residual is off by ~1e-5 of their size), in one
+    block or several."""
+    monkeypatch.setattr(_memory, "_DD_BLOCK_ELEMENTS", rows * 3)
+    X, y = _data(n=1000)  # 4 blocks of 256 rows, or one
     st = moment_stats(X, y)
     mean, scale = st.mean_x, np.sqrt(np.diag(st.cxx) / st.n)
     A = np.hstack([np.ones((X.shape[0], 1)), X])
@@ -64,8 +62,9 @@ def test_one_pass_sums_are_exact_to_rounding(monkeypatch, extended, exact_elemen
     ezr, esr, err = _exact_sums(X, y, mean, scale, b, w)
     size = np.sqrt(err) * np.sqrt(n)  # |Z^T r| <= |Z_j| |r| = sqrt(n) |r|
     assert n == X.shape[0]
-    assert np.max(np.abs(zr - np.array(ezr))) <= 1e-8 * size
-    assert abs(sr - esr) <= 1e-8 * size and abs(rr - err) <= 1e-8 * err
+    np.testing.assert_allclose(zr, ezr, rtol=4e-16, atol=1e-15 * size)
+    assert sr == pytest.approx(esr, rel=4e-16, abs=1e-15 * size)
+    assert rr == pytest.approx(err, rel=4e-16)
 
 
 def test_start_sums_come_from_the_moments_and_match_a_pass():

@@ -30,6 +30,8 @@ __all__ = [
     "check_sample_weight",
     "moment_stats",
     "residual_compensated",
+    "residual_pair",
+    "residual_sums_dd",
     "weighted_moment_stats",
 ]
 
@@ -239,34 +241,103 @@ def weighted_moment_stats(X: Array, y: Array, sample_weight: Array) -> MomentSta
     )
 
 
-def residual_compensated(X: Array, y: Array, b: float, w: Array) -> Array:
-    """``y - b - X w`` to (nearly) twice the working precision, rounded to float64.
+def _two_sum(a: Any, c: Any) -> tuple[Any, Any]:
+    """``s + e == a + c`` exactly, ``s = fl(a + c)`` (Knuth's TwoSum), elementwise."""
+    s = a + c
+    z = s - a
+    return s, (a - (s - z)) + (c - z)
+
+
+def _split(a: Any) -> tuple[Any, Any]:
+    """``a = hi + lo`` with each half 26 bits or fewer (Dekker's split, ``2^27 + 1``)."""
+    t = 134217729.0 * a
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _prod_error(a: Any, c: Any, p: Any) -> Any:
+    """``a c - p`` exactly for ``p = fl(a c)`` (Dekker's TwoProduct), elementwise."""
+    ah, al = _split(a)
+    ch, cl = _split(c)
+    return ((ah * ch - p) + ah * cl + al * ch) + al * cl
+
+
+def residual_pair(X: Array, y: Array, b: float, w: Array) -> tuple[Array, Array]:
+    """``r = y - b - X w`` as a double-double ``h + l`` per row (``h = fl(h + l)``).
 
     Each product and sum is made error-free (Dekker's TwoProduct, Knuth's TwoSum) and the
     errors are summed apart (Ogita, Rump & Oishi 2005, *SIAM J. Sci. Comput.* 26, "Dot2"):
-    the result is exact to about ``eps |r| + eps^2 sum |x w|``. Where ``X w`` is large and the
-    residual small (a polynomial's ``x^10`` column, a large offset), the float64 residual is
-    rounding noise, and refinement on it cannot go past it.
+    ``h + l`` is exact to about ``eps^2 (|r| + sum |x w|)``, the same per-row arithmetic as
+    the compiled pass (:mod:`descend.kernels._dot2`).
     """
-
-    def two_sum(a: Array, c: Array) -> tuple[Array, Array]:
-        s = a + c
-        z = s - a
-        return s, (a - (s - z)) + (c - z)
-
-    def split(a: Any) -> tuple[Any, Any]:
-        t = 134217729.0 * a  # 2^27 + 1
-        hi = t - (t - a)
-        return hi, a - hi
-
-    s = np.array(y, dtype=np.float64, copy=True)
-    s, e = two_sum(s, np.full_like(s, -float(b)))
-    wh, wl = split(-np.asarray(w, dtype=np.float64))
+    s, e = _two_sum(np.array(y, dtype=np.float64, copy=True), -float(b))
+    wn = -np.asarray(w, dtype=np.float64)
     for j in range(X.shape[1]):
         x = X[:, j]
-        p = x * -float(w[j])
-        xh, xl = split(x)
-        pe = ((xh * wh[j] - p) + xh * wl[j] + xl * wh[j]) + xl * wl[j]
-        s, t = two_sum(s, p)
-        e += t + pe
-    return s + e
+        p = x * wn[j]
+        s, t = _two_sum(s, p)
+        e += t + _prod_error(x, wn[j], p)
+    h = s + e
+    return h, e - (h - s)
+
+
+def residual_compensated(X: Array, y: Array, b: float, w: Array) -> Array:
+    """``y - b - X w`` to (nearly) twice the working precision, rounded to float64.
+
+    The high part of :func:`residual_pair`: exact to about ``eps |r| + eps^2 sum |x w|``.
+    Where ``X w`` is large and the residual small (a polynomial's ``x^10`` column, a large
+    offset), the float64 residual is rounding noise, and refinement on it cannot go past it.
+    """
+    return residual_pair(X, y, b, w)[0]
+
+
+def _sum2(T: Array) -> tuple[Array, Array]:
+    """Column sums of ``T`` as ``(s, e)``, ``s + e`` as if summed in twice float64's precision:
+    a pairwise TwoSum tree, each level's rounding errors summed apart (Sum2, Ogita et al.)."""
+    err = np.zeros(T.shape[1:])
+    while T.shape[0] > 1:
+        if T.shape[0] % 2:
+            T = np.concatenate([T, np.zeros((1, *T.shape[1:]))])
+        s, t = _two_sum(T[0::2], T[1::2])
+        err += t.sum(axis=0)
+        T = s
+    return T[0], err
+
+
+def residual_sums_dd(X: Array, y: Array, b: float, w: Array, m: Array,
+                     rows: int = 4096) -> tuple[Array, float, float]:
+    """``((X - m)^T r, sum r, r . r)`` at ``r = y - b - X w`` in NumPy, each as accurate as
+    twice float64's precision rounded once: the compiled Dot2 pass's arithmetic
+    (:func:`descend.kernels.residual_sums`), so a fit gives the same numbers with or without it.
+
+    Per row ``r = h + l`` (:func:`residual_pair`), ``z = x - m = z_h + z_l`` (TwoSum) and
+    ``z r = z_h h + err(z_h h) + z_h l + z_l h``; ``r^2 = h^2 + err(h^2) + 2 h l``. The high
+    terms are summed by :func:`_sum2` per block of ``rows`` rows, the low terms plainly, and the
+    blocks' pairs added in order with TwoSum.
+
+    >>> X = np.array([[1e16, 1.0], [1.0, 1.0]]); y = np.array([1e16 + 2.0, 3.0])
+    >>> zr, sr, rr = residual_sums_dd(X, y, 0.0, np.array([1.0, 1.0]), np.zeros(2))
+    >>> zr.tolist(), sr, rr
+    ([1e+16, 2.0], 2.0, 2.0)
+    """
+    n, d = X.shape
+    m = np.asarray(m, dtype=np.float64)
+    acc = np.zeros(d + 2)
+    acc_e = np.zeros(d + 2)
+    for lo in range(0, n, rows):
+        h, l_ = residual_pair(X[lo : lo + rows], y[lo : lo + rows], b, w)
+        zh, zl = _two_sum(X[lo : lo + rows], -m)
+        hc, lc = h[:, None], l_[:, None]
+        P = np.empty((h.shape[0], d + 2))
+        np.multiply(zh, hc, out=P[:, :d])
+        P[:, d] = h
+        np.multiply(h, h, out=P[:, d + 1])
+        E = np.empty_like(P)
+        E[:, :d] = _prod_error(zh, hc, P[:, :d]) + zh * lc + zl * hc
+        E[:, d] = l_
+        E[:, d + 1] = _prod_error(h, h, P[:, d + 1]) + 2.0 * h * l_
+        s, e = _sum2(P)
+        acc, t = _two_sum(acc, s)
+        acc_e += t + e + E.sum(axis=0)
+    out = acc + acc_e
+    return out[:d], float(out[d]), float(out[d + 1])

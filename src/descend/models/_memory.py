@@ -6,13 +6,13 @@
 
 - ``anchored(mean, scale, b_a, w_a, dv, c)``: at the point ``(b, w)`` those arguments name,
   ``(sum_i z_i r_i, sum_i r_i, sum_i r_i^2, n)`` with ``r_i = y_i - b - x_i . w`` and
-  ``z_i = (x_i - mean) / scale``, all of it in **one pass** over ``X``, block by block, in
-  extended precision (x87 ``longdouble``, a 64-bit significand): the residual, where ``X w``
-  cancels against ``y``, and ``Z^T r``, a sum of ``n`` terms that cancel to 0 at the answer,
-  carry 11 more bits than float64's. That is what the refinement's fixed point is off by (the
-  error of ``Z^T r`` is amplified by up to ``kappa^2`` in the weakest direction), so a
-  refinement step on them lands past ``numpy.linalg.lstsq``'s digits. No centred copy of ``X``
-  is kept: ``z_i`` is made per block, in extended precision.
+  ``z_i = (x_i - mean) / scale``, all of it in **one pass** over ``X``, in double-double
+  (Dot2: error-free TwoSum and TwoProduct, the errors summed apart): the residual, where
+  ``X w`` cancels against ``y``, and ``Z^T r``, a sum of ``n`` terms that cancel to 0 at the
+  answer, each as accurate as twice float64's precision rounded once. That is what the
+  refinement's fixed point is off by (the error of ``Z^T r`` is amplified by up to ``kappa^2``
+  in the weakest direction), so a refinement step on them lands past
+  ``numpy.linalg.lstsq``'s digits. No centred copy of ``X`` is kept.
 - ``r_factor(mean, scale)``: the triangular factor ``R`` of a Householder QR of the
   standardised rows (LAPACK ``dgeqrf`` and ``dtpqrt``, one cache-sized block of rows at a
   time: :func:`_blocked_r`), for designs too ill-conditioned for the moments' factor
@@ -29,20 +29,18 @@ measured against the exact answer (``benchmarks/bench_grid.py``), the QR solve a
 has more digits than ``lstsq`` on every hard cell (n = 1e4, d = 20, correlated: 6.8 vs 5.7;
 d = 100: 5.7 vs 3.8), at about the cost of ``gelsd``'s own first step (its QR); refinement
 through an explicit ``Q`` (``Q^T r``) stops at the rounding of the standardised copy that ``Q``
-is of (6.3 digits), while steps on ``Z^T r`` formed from ``X`` in extended precision go on to
+is of (6.3 digits), while steps on ``Z^T r`` formed from ``X`` beyond float64's precision go on to
 7.2-7.4 (correlated) and 10-11 (mixed) digits. On the well-conditioned grid, one such step after
 the moments' answer gives 14.9-17 digits where ``lstsq`` has 12.5-14.7.
-Up to ``EXACT_ELEMENTS`` (and on platforms whose ``longdouble`` is float64: Windows, macOS on
-arm64) the residual is the compensated one (Dot2, :func:`~descend.data.stats.residual_compensated`),
-to about twice float64's precision, so an exact fit refines to its last bit; ``Z^T r`` is then
-summed in extended precision where there is one.
-
-That is the NumPy reference (the cold start). Once the compiled pass is on disk
-(:func:`descend.kernels.residual_sums`, :mod:`descend.kernels._dot2`) a pass is one read of
-``X`` in double-double instead: the residual and every sum to twice float64's precision, at
-any size, ~5 ns an element (the NumPy pass: ~25 array operations per column plus x87
-``longdouble`` products, 4-13x slower at 1e4 x 5 to 1e6 x 20; bench_grid's correlated cells:
-14.9 instead of 8.1 digits at 1e6 x 5, 13.0 instead of 8.0 at 1e6 x 20).
+The pass is the compiled kernel (:func:`descend.kernels.residual_sums`,
+:mod:`descend.kernels._dot2`, ~5 ns an element) once it is on disk and, for a small ``X``,
+once numba is loaded in the process; otherwise the same arithmetic in NumPy
+(:func:`~descend.data.stats.residual_sums_dd`, ~1.5-3x the old ``longdouble`` pass's time).
+Both round the same double-double sums once, so a fit gives the same numbers whichever ran:
+with or without numba, on the first run or a later one, on platforms without an extended
+``longdouble``. (Before, the NumPy path kept the residual in float64 and summed ``Z^T r`` in
+x87 ``longdouble``: the 4000 x 3 "mixed" grid design got 10.6 correct digits in a process
+without numba and 14.9 in one with it.)
 """
 
 from __future__ import annotations
@@ -56,20 +54,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descend import kernels
-from descend.data.stats import MomentStats, residual_compensated
+from descend.data.stats import MomentStats, residual_sums_dd
 
 Array = NDArray[np.float64]
 
 __all__ = ["MemoryRows", "one_blas_thread"]
 
-#: ``longdouble`` carries >= 11 more significand bits than float64 (x87 extended, float128)
-EXTENDED = np.finfo(np.longdouble).nmant >= 63
-#: elements per block of the extended-precision pass (a block's copy is 16 bytes an element)
-_BLOCK_ELEMENTS = 1 << 18
-#: up to this many elements (n x d) the residual is compensated (Dot2, ~25 flops an element):
-#: an exact fit then refines to its last bit, where a 64-bit significand stops at
-#: ~2^-64 |X w| (a degree-5 polynomial on 0..20: 14.0 digits instead of 15+)
+#: up to this many elements (n x d) a fit takes a refinement pass even on a well-conditioned
+#: design (an exact fit then refines to its last bit); above it a pass costs more than the
+#: moments and ``kappa <= 3`` designs take none (:mod:`descend.models.fit`)
 EXACT_ELEMENTS = 2_000_000
+#: elements per block of the NumPy double-double pass (~10 temporaries of a block's size)
+_DD_BLOCK_ELEMENTS = 1 << 16
+
+
+def _dd_rows(d: int) -> int:
+    """Rows per block of :func:`~descend.data.stats.residual_sums_dd` (~0.5 MiB of ``X``)."""
+    return max(256, _DD_BLOCK_ELEMENTS // max(d, 1))
 
 
 #: elements of a block of the row-blocked QR (:func:`_blocked_r`): the block stays in cache
@@ -201,7 +202,8 @@ class MemoryRows:
     def __init__(self, X: Array, y: Array, stats: MomentStats):
         self.X, self.y, self.stats = X, y, stats
         self.passes = 0
-        #: every pass so far was the compiled Dot2 one (the sums to twice float64's precision)
+        #: every pass's sums are to twice float64's precision (the compiled Dot2 kernel or its
+        #: NumPy twin), which lets the refinement trust its steps (``_solve_rows``)
         self.dot2 = True
         self._last: tuple[bytes, tuple[Array, float, float, int]] | None = None
         self._start: tuple[Array, Array] | None = None  # (R, q) of the QR of [Z | y - y_c]
@@ -273,28 +275,9 @@ class MemoryRows:
         X, y = self.X, self.y
         n, d = X.shape
         fast = kernels.residual_sums(X, y, b, w, mean) if _plain(X, y) else None
-        if fast is not None:  # the compiled Dot2 pass: all of it to twice float64's precision
-            return fast[0] / scale, fast[1], fast[2], n
-        self.dot2 = False
-        T: Any = np.longdouble if EXTENDED else np.float64
-        # small data: the residual compensated (Dot2, ~twice float64's precision: an exact fit
-        # refines to its last bit); large: in extended precision, fused with Z^T r (one read)
-        compensated = not EXTENDED or n * d <= EXACT_ELEMENTS
-        r_all = residual_compensated(X, y, b, w) if compensated else None
-        wl, ml, bl = w.astype(T), mean.astype(T), T(b)
-        zr: Any = np.zeros(d, dtype=T)
-        sr: Any = T(0)
-        rr: Any = T(0)
-        step = max(256, _BLOCK_ELEMENTS // max(d, 1))
-        for lo in range(0, n, step):
-            Xb: Any = X[lo : lo + step].astype(T)
-            if r_all is not None:
-                r: Any = r_all[lo : lo + step].astype(T)
-            else:
-                r = y[lo : lo + step] - bl
-                r -= Xb @ wl
-            Xb -= ml
-            zr += Xb.T @ r
-            sr += r.sum()
-            rr += r @ r
-        return (zr / scale).astype(np.float64), float(sr), float(rr), n
+        # the compiled Dot2 pass, or the same arithmetic in NumPy (the same numbers, slower):
+        # the residual and every sum to twice float64's precision, rounded once
+        zr, sr, rr = fast if fast is not None else residual_sums_dd(
+            np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), b, w, mean,
+            rows=_dd_rows(d))
+        return zr / scale, float(sr), float(rr), n
