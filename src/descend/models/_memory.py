@@ -1,4 +1,4 @@
-"""The rows in memory for the preconditioned squared-loss fit: one fused pass in extended precision.
+"""The rows in memory for the preconditioned squared-loss fit: one fused pass in double-double.
 
 :func:`~descend.models._whitened.whiten_moments` builds the whitened problem from the moments;
 :class:`MemoryRows` is the pass over the rows its refinement steps need
@@ -246,7 +246,7 @@ class MemoryRows:
     # ------------------------------------------------------------------ the sums
     def sums(self, mean: Array, scale: Array, b: float, w: Array) -> tuple[Array, float, float, int]:
         """``(Z^T r, sum r, r . r, n)`` at ``(b, w)``, ``r = y - b - X w``, ``Z = (X - mean) /
-        scale``: from the moments (and the QR) at ``w = 0``, else one extended-precision pass."""
+        scale``: from the moments (and the QR) at ``w = 0``, else one double-double pass."""
         w = np.asarray(w, dtype=np.float64)
         key = b"".join(a.tobytes() for a in (mean, scale, np.float64(b), w))
         if self._last is not None and self._last[0] == key:

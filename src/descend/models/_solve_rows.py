@@ -140,7 +140,7 @@ def _refine(
     # a round over rows not in memory costs two passes: two rounds
     most = 2
     if isinstance(objective.rows, MemoryRows):
-        # rows in memory (descend.models._memory): a step on extended-precision sums with the
+        # rows in memory (descend.models._memory): a step on double-double sums with the
         # moments' factor (kappa <= 1e5) contracts by ~kappa^2 eps: one round reaches the
         # floor (bench_grid: 14.9-17 digits); a QR factor's rounds contract by ~kappa eps
         # (~1e-7 at kappa 1e9): two (d = 100, correlated: 6.1 digits after one, 8.3 after

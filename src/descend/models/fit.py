@@ -345,7 +345,7 @@ def fit_linear(
         stats = fast_moment_stats(X, y)
         check_overflow(stats, names)
         if solver_name(spec) == "preconditioned":
-            # the rows in memory refine like a stream's, on one extended-precision pass a step
+            # the rows in memory refine like a stream's, on one double-double pass a step
             # (descend.models._memory: no centred copy of X; QR of the rows when kappa > 1e5)
             return _fit_moments(stats, names, spec, *kw, MemoryRows(X, y, stats))
     if full_exact:
