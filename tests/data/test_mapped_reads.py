@@ -138,3 +138,23 @@ def test_no_map_under_an_address_space_limit(tmp_path, monkeypatch):
     assert _mapped.map_file(str(path)) is None
     read = _chunks(src, prefetch=2)
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(mapped, read, strict=True))
+
+
+def test_descend_no_mmap_reads_instead_with_the_same_chunks(tmp_path, monkeypatch):
+    """``DESCEND_NO_MMAP=1`` (a file another program may shorten while it is read: a map would
+    end the process with SIGBUS): no map is made, for Parquet or CSV, and the chunks are the same."""
+    from descend.data import _csv_blocks
+
+    path = tmp_path / "t.parquet"
+    _write(path, 5000, compression="none", group=1000)
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,y\n" + "".join(f"{i * 0.5},{i % 7}\n" for i in range(3000)))
+    src = open_source(path, target="y", chunk_rows=700)
+    mapped = _chunks(src, prefetch=2)
+    monkeypatch.setenv("DESCEND_NO_MMAP", "1")
+    assert _mapped.map_file(str(path)) is None and _mapped.map_file(str(csv)) is None
+    assert all(s is None for _, _, s in _csv_blocks._blocks(str(csv), True, 4096))
+    read = _chunks(src, prefetch=2)
+    assert len(read) == len(mapped) == 8
+    assert all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+               for a, b in zip(mapped, read, strict=True))

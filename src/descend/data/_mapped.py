@@ -11,11 +11,17 @@ of each column of the map at a time, whatever the row groups' size.
 
 Batches are the same as the buffered reader's (the same ``iter_batches`` call on the same
 file), so a pass's chunks and sums are the same bits either way.
+
+A map has one hazard reading cannot have: a file that another program shortens while descend
+reads it ends the process with ``SIGBUS`` (a page past the new end has nothing behind it, and
+no exception can be raised for it). ``DESCEND_NO_MMAP=1`` turns maps off: every file is then
+read the buffered way, with the same chunks and sums.
 """
 
 from __future__ import annotations
 
 import mmap
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -53,8 +59,9 @@ def map_file(path: str) -> mmap.mmap | None:
     """A read-only map of the whole file ``path``, or ``None``: an empty or special file, no
     ``madvise``, or an address-space limit (``ulimit -v``: a map of the file counts against
     it whole, and the stream engine's own check of its headroom,
-    :func:`descend.data.memory.check_stream_fits`, does not count it)."""
-    if not hasattr(mmap, "MADV_DONTNEED"):  # pragma: no cover - Windows
+    :func:`descend.data.memory.check_stream_fits`, does not count it), or
+    ``DESCEND_NO_MMAP`` set (the files are then read, not mapped)."""
+    if not hasattr(mmap, "MADV_DONTNEED") or os.environ.get("DESCEND_NO_MMAP"):
         return None
     try:
         import resource
