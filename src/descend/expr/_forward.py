@@ -29,6 +29,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 
+from descend.expr._walk import FLOAT_FUNCTIONS
 from descend.expr.tree import Node
 
 __all__ = ["compile_hessian", "compile_jet", "compile_value"]
@@ -44,7 +45,8 @@ def _sign(u: float) -> float:
 
 
 class _Backend(NamedTuple):
-    """The elementary functions of one kind of number: Python floats or NumPy arrays."""
+    """The elementary functions of one kind of number: Python floats or NumPy arrays (the
+    grammar's functions, :data:`~descend.expr._walk.FLOAT_FUNCTIONS`, then sign and pow)."""
 
     sin: Callable[..., Any]
     cos: Callable[..., Any]
@@ -63,8 +65,8 @@ class _Backend(NamedTuple):
     pow: Callable[..., Any]
 
 
-_MATH = _Backend(math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.sinh,
-                 math.cosh, math.tanh, math.exp, math.log, math.sqrt, abs, _sign, math.pow)
+_MATH = _Backend(**{name: fn for name, (fn, _) in FLOAT_FUNCTIONS.items()},
+                 sign=_sign, pow=math.pow)
 _NUMPY = _Backend(np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.sinh, np.cosh,
                   np.tanh, np.exp, np.log, np.sqrt, np.abs, np.sign, np.power)
 
@@ -72,7 +74,8 @@ Rule = tuple[Callable[[Any], Any], Callable[[Any, Any], Any], Callable[[Any, Any
 
 
 def _calculus(m: _Backend) -> dict[str, Rule]:
-    """name -> (φ, φ'(u, φ(u)), φ''(u, φ(u))) over the numbers of ``m``."""
+    """name -> (φ, φ'(u, φ(u)), φ''(u, φ(u))) over the numbers of ``m`` (φ'' serves the Hessian,
+    over NumPy)."""
     sin, cos, sinh, cosh, sqrt, sign = m.sin, m.cos, m.sinh, m.cosh, m.sqrt, m.sign
     return {
         "sin": (m.sin, lambda u, f: cos(u), lambda u, f: -f),
