@@ -26,7 +26,8 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from descend.errors import InputError
-from descend.expr.objective import Array, point_list
+from descend.expr._compiled import POINT_ERRORS, CompiledFormula
+from descend.expr.objective import Array
 from descend.expr.parse import parse_expression, real_symbol
 
 __all__ = ["SymbolicFunction", "formula_str"]
@@ -35,10 +36,6 @@ __all__ = ["SymbolicFunction", "formula_str"]
 # and compile; hessian() then differentiates the exact gradient numerically instead.
 SYMBOLIC_HESSIAN_MAX_OPS = 20_000
 _FD_STEP = float(np.finfo(np.float64).eps) ** (1 / 3)
-# What evaluating compiled float code can raise at a bad point: log(-1) and sqrt(-1) raise
-# ValueError in the math module, exp(1000) OverflowError, 1/0 ZeroDivisionError, and a
-# fractional power of a negative float returns a complex, which float() refuses (TypeError).
-_POINT_ERRORS = (ArithmeticError, ValueError, TypeError)
 
 
 class _FormulaPrinter(StrPrinter):
@@ -69,7 +66,7 @@ def _cse(exprs: Any) -> Any:
     return sp.cse(exprs, symbols=sp.numbered_symbols("_c"))
 
 
-class SymbolicFunction:
+class SymbolicFunction(CompiledFormula):
     """A scalar formula of real variables with exact derivatives (implements ``Objective``).
 
     Parameters
@@ -150,19 +147,6 @@ class SymbolicFunction:
         return self._expr
 
     @property
-    def text(self) -> str:
-        """The text as typed, or the formula for an expression built in code."""
-        return self._text
-
-    @property
-    def variables(self) -> tuple[str, ...]:
-        return self._variables
-
-    @property
-    def n(self) -> int:
-        return len(self._variables)
-
-    @property
     def symbols(self) -> tuple[sp.Symbol, ...]:
         """The SymPy symbols of :attr:`variables`, in order."""
         return self._symbols
@@ -197,31 +181,11 @@ class SymbolicFunction:
         """H as text, row by row."""
         return tuple(tuple(formula_str(h) for h in row) for row in self.hessian_exprs)
 
-    # -- evaluation -------------------------------------------------------------------------
-    def value(self, x: Array) -> float:
-        """f(x) as a float (``nan``/``inf`` where f is undefined or overflows)."""
-        args = self._point(x)
-        try:
-            return float(self._f(*args))
-        except _POINT_ERRORS:
-            if self._f_np is None:
-                self._f_np = self._compile(self._expr, "numpy")
-            return float(_numpy_eval(self._f_np, args, math.nan))
-
-    __call__ = value
-
-    def grad(self, x: Array) -> Array:
-        """∇f(x) as a new float64 array."""
-        return self.value_and_grad(x)[1]
-
-    def value_and_grad(self, x: Array) -> tuple[float, Array]:
-        """``(f(x), ∇f(x))`` from one pass of shared code."""
-        args = self._point(x)
-        try:
-            v, g = self._vg(*args)
-            return float(v), np.array(g, dtype=np.float64)
-        except _POINT_ERRORS:
-            return self._value_and_grad_numpy(args)
+    # -- evaluation (value, grad, value_and_grad: CompiledFormula) --------------------------
+    def _value_numpy(self, args: list[float]) -> float:
+        if self._f_np is None:
+            self._f_np = self._compile(self._expr, "numpy")
+        return float(_numpy_eval(self._f_np, args, math.nan))
 
     @cached_property
     def symbolic_hessian(self) -> bool:
@@ -238,26 +202,14 @@ class SymbolicFunction:
         if self._h is None:
             self._h = self._compile(self.hessian_exprs, "math", cse=True)
         try:
-            return np.array(self._h(*args), dtype=np.float64).reshape(self.n, self.n)
-        except _POINT_ERRORS:
+            return np.array(self._h(args), dtype=np.float64).reshape(self.n, self.n)
+        except POINT_ERRORS:
             if self._h_np is None:
                 self._h_np = self._compile(self.hessian_exprs, "numpy", cse=True)
             out = _numpy_eval(self._h_np, args, None)
             if out is None:
                 return np.full((self.n, self.n), math.nan)
             return np.array(out, dtype=np.float64).reshape(self.n, self.n)
-
-    def curvature_bound(self) -> float | None:
-        """L = λ_max(H), clipped at 0, when H is constant (a quadratic); else ``None``.
-
-        For a quadratic, gradient descent is stable for learning rates below 2/L.
-
-        >>> SymbolicFunction("x**2 + x*y + y**2").curvature_bound()
-        3.0
-        >>> SymbolicFunction("x**4 + y**2").curvature_bound() is None
-        True
-        """
-        return self._curvature
 
     def _fd_hessian(self, x: Array) -> Array:
         """Central differences of the exact gradient, symmetrised: (H + Hᵀ)/2."""
@@ -290,7 +242,8 @@ class SymbolicFunction:
     def _compile(self, exprs: Any, module: str, cse: bool = False) -> Callable[..., Any]:
         exprs = _substitute(exprs, self._to_args)
         kwargs: dict[str, Any] = {"cse": _cse} if cse else {}
-        return sp.lambdify(self._args, exprs, modules=module, **kwargs)  # type: ignore[no-any-return]
+        # One argument, the list of the point's n floats, unpacked by the compiled code.
+        return sp.lambdify([self._args], exprs, modules=module, **kwargs)  # type: ignore[no-any-return]
 
     def _value_and_grad_numpy(self, args: list[float]) -> tuple[float, Array]:
         if self._vg_np is None:
@@ -300,13 +253,6 @@ class SymbolicFunction:
             return math.nan, np.full(self.n, math.nan)
         v, g = out
         return float(v), np.array(g, dtype=np.float64)
-
-    def _point(self, x: Any) -> list[float]:
-        """The point as a list of Python floats (the fast path is one ``tolist``)."""
-        return point_list(x, self.n, self._shape, self._variables)
-
-    def __repr__(self) -> str:
-        return f"SymbolicFunction({self._text!r}, variables={self._variables!r})"
 
 
 def _substitute(exprs: Any, mapping: dict[sp.Symbol, sp.Symbol]) -> Any:
@@ -319,7 +265,7 @@ def _numpy_eval(fn: Callable[..., Any], args: list[float], failed: Any) -> Any:
     """Evaluate with NumPy scalars, where 1/0 is inf and log(-1) is nan instead of raising."""
     with np.errstate(all="ignore"):
         try:
-            return fn(*(np.float64(a) for a in args))
+            return fn([np.float64(a) for a in args])
         except (ArithmeticError, ValueError):
             # Only a constant beyond float64 (e.g. an integer coefficient of 10**400) gets here.
             return failed

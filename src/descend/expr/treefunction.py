@@ -19,25 +19,22 @@ variable (``x + y - y``: SymPy sees only x), or one undefined at every sampled p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from descend.errors import ExpressionError, InputError
-from descend.expr._forward import compile_jet, compile_value, hessian_at
-from descend.expr.objective import Array, point_list
+from descend.expr._compiled import CompiledFormula
+from descend.expr._forward import compile_hessian, compile_jet, compile_value
+from descend.expr.objective import Array
 from descend.expr.tree import formula_text, parse_tree, polynomial_degree
 
 __all__ = ["TreeFunction", "picture_function"]
 
-# What evaluating float code at a point can raise (as in SymPy's compiled code): log(-1)
-# ValueError, exp(1000) OverflowError, 1/0 ZeroDivisionError.
-_POINT_ERRORS = (ArithmeticError, ValueError, TypeError)
 
-
-class TreeFunction:
+class TreeFunction(CompiledFormula):
     """A formula of real variables with exact gradient and Hessian (implements ``Objective``).
 
     Parameters
@@ -71,62 +68,32 @@ class TreeFunction:
         self._index = index
 
     @property
-    def text(self) -> str:
-        """The text as typed."""
-        return self._text
-
-    @property
     def formula(self) -> str:
         """f as text, in the order typed, e.g. ``'(1 - x)**2 + 100*(y - x**2)**2'``."""
         return formula_text(self._tree)
 
-    @property
-    def variables(self) -> tuple[str, ...]:
-        return self._variables
+    # -- one point (value, grad, value_and_grad: CompiledFormula) ---------------------------
+    def _value_numpy(self, args: list[float]) -> float:
+        with np.errstate(all="ignore"):
+            return float(self._f_np([np.float64(a) for a in args]))
 
-    @property
-    def n(self) -> int:
-        return len(self._variables)
-
-    # -- one point ------------------------------------------------------------------------
-    def value(self, x: Array) -> float:
-        """f(x) as a float (``nan``/``inf`` where f is undefined or overflows)."""
-        args = self._point(x)
-        try:
-            return float(self._f(args))
-        except _POINT_ERRORS:
-            with np.errstate(all="ignore"):
-                return float(self._f_np([np.float64(a) for a in args]))
-
-    __call__ = value
-
-    def grad(self, x: Array) -> Array:
-        """∇f(x) as a new float64 array."""
-        return self.value_and_grad(x)[1]
-
-    def value_and_grad(self, x: Array) -> tuple[float, Array]:
-        """``(f(x), ∇f(x))`` from one forward pass."""
-        args = self._point(x)
-        try:
-            v, g = self._vg(args)
-            return float(v), (np.zeros(self.n) if g is None else np.array(g, dtype=np.float64))
-        except _POINT_ERRORS:
-            with np.errstate(all="ignore"):
-                v, g = self._vg_np([np.float64(a) for a in args])
-            grad = np.zeros(self.n) if g is None else np.array(g, dtype=np.float64)
-            return float(v), grad
+    def _value_and_grad_numpy(self, args: list[float]) -> tuple[float, Array]:
+        with np.errstate(all="ignore"):
+            v, g = self._vg_np([np.float64(a) for a in args])
+        grad = np.zeros(self.n) if g is None else np.array(g, dtype=np.float64)
+        return float(v), grad
 
     def hessian(self, x: Array) -> Array:
         """The ``(n, n)`` Hessian at x, by second-order forward mode (``nan`` where undefined)."""
-        return hessian_at(self._tree.root, self._index, self._point(x))
+        return self._hessian(self._point(x))
 
-    def curvature_bound(self) -> float | None:
-        """L = λ_max(H), clipped at 0, when the formula is visibly a quadratic (constant H);
-        else ``None``."""
-        return self._curvature
+    @cached_property
+    def _hessian(self) -> Callable[[list[float]], Array]:
+        return compile_hessian(self._tree.root, self._index)
 
     @cached_property
     def _curvature(self) -> float | None:
+        # Only a formula visibly a quadratic (degree ≤ 2) is known to have a constant H.
         if polynomial_degree(self._tree) > 2:
             return None
         H = self.hessian(np.zeros(self.n))
@@ -153,13 +120,6 @@ class TreeFunction:
             for i, gi in enumerate(g):
                 out[:, i] = gi
         return out
-
-    def _point(self, x: Any) -> list[float]:
-        """The point as a list of Python floats (the fast path is one ``tolist``)."""
-        return point_list(x, self.n, self._shape, self._variables)
-
-    def __repr__(self) -> str:
-        return f"TreeFunction({self._text!r}, variables={self._variables!r})"
 
 
 def _vouched(fun: TreeFunction) -> bool:

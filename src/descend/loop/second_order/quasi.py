@@ -95,6 +95,18 @@ def _search(fun: Counted, x: Array, f: float, g: Array, d: Array, t0: float,
     return found, d, slope
 
 
+def _step_pair(fun: Counted, x: Array, f: float, g: Array, d: Array, first: bool) -> Any:
+    """The Wolfe step of BFGS and L-BFGS along ``d`` (``c2 = 0.9``; trial length
+    ``min(1, 1/|g|)`` on the first step, else 1) with its pair ``s = t d``,
+    ``y = g_new - g``: ``(found, d, s, y, evaluations)``, or ``None`` when the search fails."""
+    t0 = min(1.0, 1.0 / max(float(np.linalg.norm(g)), 1e-300)) if first else 1.0
+    before = fun.nfev
+    found, d, _ = _search(fun, x, f, g, d, t0, 0.9)
+    if found is None:
+        return None
+    return found, d, found.t * d, found.g - g, fun.nfev - before
+
+
 def _out(x: Array, d: Array, found: Any, state: Any, evals: int) -> Any:
     x_new = x + found.t * d
     return x_new, found.f, found.g, float(np.linalg.norm(found.g)), state, found.t, evals
@@ -104,21 +116,17 @@ def bfgs_step(fun: Counted) -> Any:
     """The descent loop's step for BFGS on ``fun``."""
     def step(x: Array, f: float, g: Array, state: BFGSState, k: int) -> Any:
         B = state.inverse_hessian
-        d = -g if B is None else -(B @ g)
-        t0 = min(1.0, 1.0 / max(float(np.linalg.norm(g)), 1e-300)) if B is None else 1.0
-        before = fun.nfev
-        found, d, _ = _search(fun, x, f, g, d, t0, 0.9)
-        if found is None:
+        pair = _step_pair(fun, x, f, g, -g if B is None else -(B @ g), B is None)
+        if pair is None:
             return None
-        s = found.t * d
-        y = found.g - g
+        found, d, s, y, evals = pair
         if _curved(s, y):
             rho = 1.0 / float(y @ s)
             if B is None:
                 B = (float(y @ s) / float(y @ y)) * np.eye(x.shape[0])
             V = np.eye(x.shape[0]) - rho * np.outer(s, y)
             B = V @ B @ V.T + rho * np.outer(s, s)  # N&W (6.17)
-        return _out(x, d, found, BFGSState(B), fun.nfev - before)
+        return _out(x, d, found, BFGSState(B), evals)
 
     return step
 
@@ -126,17 +134,13 @@ def bfgs_step(fun: Counted) -> Any:
 def lbfgs_step(fun: Counted, memory: int = MEMORY) -> Any:
     """The descent loop's step for L-BFGS on ``fun`` (no bounds)."""
     def step(x: Array, f: float, g: Array, state: LBFGSState, k: int) -> Any:
-        d = -two_loop(g, state.s, state.y)
-        t0 = 1.0 if state.s else min(1.0, 1.0 / max(float(np.linalg.norm(g)), 1e-300))
-        before = fun.nfev
-        found, d, _ = _search(fun, x, f, g, d, t0, 0.9)
-        if found is None:
+        pair = _step_pair(fun, x, f, g, -two_loop(g, state.s, state.y), not state.s)
+        if pair is None:
             return None
-        s = found.t * d
-        y = found.g - g
+        found, d, s, y, evals = pair
         if _curved(s, y):
             state = LBFGSState((*state.s, s)[-memory:], (*state.y, y)[-memory:])
-        return _out(x, d, found, state, fun.nfev - before)
+        return _out(x, d, found, state, evals)
 
     return step
 
