@@ -307,14 +307,16 @@ def _sequential_sum2(P: Array, Q: Array) -> tuple[Array, Array]:
     returns each block's ``(s, e)``."""
     P[:, 0] += 0.0  # fl(0 + p) is p, but +0 for -0 (the kernel starts from 0)
     S = np.cumsum(P, axis=1)
-    a = np.empty_like(S)
-    a[:, 0] = 0.0
-    a[:, 1:] = S[:, :-1]
-    z = S - a
-    t = (a - (S - z)) + (P - z)
-    t += Q
-    t[:, 0] += 0.0
-    return S[:, -1], np.cumsum(t, axis=1, out=t)[:, -1]
+    s, a, p = S[:, 1:], S[:, :-1], P[:, 1:]
+    T = np.empty_like(P)  # fl(t_i + q_i); t_0 = 0: the first row's sum is exact
+    np.add(Q[:, 0], 0.0, out=T[:, 0])
+    z = s - a
+    t = np.subtract(s, z, out=T[:, 1:])
+    np.subtract(a, t, out=t)
+    np.subtract(p, z, out=z)
+    t += z
+    t += Q[:, 1:]
+    return S[:, -1], np.cumsum(T, axis=1, out=T)[:, -1]
 
 
 def _block_terms(X: Array, y: Array, b: float, w: Array, m: Array) -> tuple[Array, Array]:
