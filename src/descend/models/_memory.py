@@ -35,7 +35,7 @@ the moments' answer gives 14.9-17 digits where ``lstsq`` has 12.5-14.7.
 The pass is the compiled kernel (:func:`descend.kernels.residual_sums`,
 :mod:`descend.kernels._dot2`, ~5 ns an element) once it is on disk and, for a small ``X``,
 once numba is loaded in the process; otherwise the same arithmetic in NumPy
-(:func:`~descend.data.stats.residual_sums_dd`, ~8-12x the kernel's time). Both add the same
+(:func:`~descend.data.stats.residual_sums_dd`, ~8-13x the kernel's time). Both add the same
 double-double terms in the same blocks and order and round once, so a fit gives the same
 numbers whichever ran:
 with or without numba, on the first run or a later one, on platforms without an extended
