@@ -31,6 +31,7 @@ __all__ = [
     "moment_stats",
     "residual_compensated",
     "residual_pair",
+    "dd_block_rows",
     "residual_sums_dd",
     "weighted_moment_stats",
 ]
@@ -291,29 +292,69 @@ def residual_compensated(X: Array, y: Array, b: float, w: Array) -> Array:
     return residual_pair(X, y, b, w)[0]
 
 
-def _sum2(T: Array) -> tuple[Array, Array]:
-    """Column sums of ``T`` as ``(s, e)``, ``s + e`` as if summed in twice float64's precision:
-    a pairwise TwoSum tree, each level's rounding errors summed apart (Sum2, Ogita et al.)."""
-    err = np.zeros(T.shape[1:])
-    while T.shape[0] > 1:
-        if T.shape[0] % 2:
-            T = np.concatenate([T, np.zeros((1, *T.shape[1:]))])
-        s, t = _two_sum(T[0::2], T[1::2])
-        err += t.sum(axis=0)
-        T = s
-    return T[0], err
+def dd_block_rows(d: int) -> int:
+    """Rows per block of the Dot2 pass, the compiled kernel's (``kernels._dot2.block_rows``,
+    ~128 KiB of ``X``): the same blocks, the same order of every sum, the same bits."""
+    return max(64, min(4096, (1 << 14) // max(d, 1)))
+
+
+def _sequential_sum2(P: Array, Q: Array) -> tuple[Array, Array]:
+    """Column sums of the pairs ``P + Q`` of each block ``P[k]`` (``(blocks, rows, columns)``)
+    as the compiled pass adds them, row after row: ``s`` by TwoSum (``s_i = fl(s_{i-1} + p_i)``,
+    its error ``t_i``), ``e_i = fl(e_{i-1} + fl(t_i + q_i))``, both from 0. ``s`` is NumPy's
+    ``cumsum`` (an accumulation is sequential, unlike a reduction's pairwise sum); every
+    ``t_i`` then follows from two neighbouring partial sums. ``P`` and ``Q`` are overwritten;
+    returns each block's ``(s, e)``."""
+    P[:, 0] += 0.0  # fl(0 + p) is p, but +0 for -0 (the kernel starts from 0)
+    S = np.cumsum(P, axis=1)
+    s, a, p = S[:, 1:], S[:, :-1], P[:, 1:]
+    T = np.empty_like(P)  # fl(t_i + q_i); t_0 = 0: the first row's sum is exact
+    np.add(Q[:, 0], 0.0, out=T[:, 0])
+    z = s - a
+    t = np.subtract(s, z, out=T[:, 1:])
+    np.subtract(a, t, out=t)
+    np.subtract(p, z, out=z)
+    t += z
+    t += Q[:, 1:]
+    return S[:, -1], np.cumsum(T, axis=1, out=T)[:, -1]
+
+
+def _block_terms(X: Array, y: Array, b: float, w: Array, m: Array) -> tuple[Array, Array]:
+    """Per row the high terms ``P = (z_h h, h, h^2)`` and the low ones ``Q`` of ``(z r, r,
+    r^2)`` (see :func:`residual_sums_dd`)."""
+    d = X.shape[1]
+    h, l_ = residual_pair(X, y, b, w)
+    zh, zl = _two_sum(X, -m)
+    hc, lc = h[:, None], l_[:, None]
+    P = np.empty((h.shape[0], d + 2))
+    np.multiply(zh, hc, out=P[:, :d])
+    P[:, d] = h
+    np.multiply(h, h, out=P[:, d + 1])
+    Q = np.empty_like(P)
+    Q[:, :d] = _prod_error(zh, hc, P[:, :d]) + zh * lc + zl * hc
+    Q[:, d] = l_
+    Q[:, d + 1] = _prod_error(h, h, P[:, d + 1]) + 2.0 * h * l_
+    return P, Q
+
+
+#: elements of ``X`` whose terms one step of :func:`residual_sums_dd` forms at once (~10
+#: temporaries of this size), whole blocks of the kernel's at a time
+_DD_CHUNK = 1 << 17
 
 
 def residual_sums_dd(X: Array, y: Array, b: float, w: Array, m: Array,
-                     rows: int = 4096) -> tuple[Array, float, float]:
+                     rows: int | None = None) -> tuple[Array, float, float]:
     """``((X - m)^T r, sum r, r . r)`` at ``r = y - b - X w`` in NumPy, each as accurate as
     twice float64's precision rounded once: the compiled Dot2 pass's arithmetic
     (:func:`descend.kernels.residual_sums`), so a fit gives the same numbers with or without it.
 
     Per row ``r = h + l`` (:func:`residual_pair`), ``z = x - m = z_h + z_l`` (TwoSum) and
-    ``z r = z_h h + err(z_h h) + z_h l + z_l h``; ``r^2 = h^2 + err(h^2) + 2 h l``. The high
-    terms are summed by :func:`_sum2` per block of ``rows`` rows, the low terms plainly, and the
-    blocks' pairs added in order with TwoSum.
+    ``z r = z_h h + err(z_h h) + z_h l + z_l h``; ``r^2 = h^2 + err(h^2) + 2 h l``. Per block
+    of ``rows`` rows (default the kernel's, :func:`dd_block_rows`) the high terms are added
+    row after row by TwoSum and the low ones with the TwoSums' errors
+    (:func:`_sequential_sum2`), then the blocks' pairs in order by TwoSum: the kernel's sums in
+    the kernel's order, so its bits (a double-double sum is not correctly rounded: where ``Z^T
+    r`` cancels to ~1e-17 of its terms, as at the answer, another order gives other last bits).
 
     >>> X = np.array([[1e16, 1.0], [1.0, 1.0]]); y = np.array([1e16 + 2.0, 3.0])
     >>> zr, sr, rr = residual_sums_dd(X, y, 0.0, np.array([1.0, 1.0]), np.zeros(2))
@@ -321,23 +362,23 @@ def residual_sums_dd(X: Array, y: Array, b: float, w: Array, m: Array,
     ([1e+16, 2.0], 2.0, 2.0)
     """
     n, d = X.shape
+    rows = dd_block_rows(d) if rows is None else max(int(rows), 1)
     m = np.asarray(m, dtype=np.float64)
+    step = rows * max(1, _DD_CHUNK // (rows * max(d, 1)))
     acc = np.zeros(d + 2)
     acc_e = np.zeros(d + 2)
-    for lo in range(0, n, rows):
-        h, l_ = residual_pair(X[lo : lo + rows], y[lo : lo + rows], b, w)
-        zh, zl = _two_sum(X[lo : lo + rows], -m)
-        hc, lc = h[:, None], l_[:, None]
-        P = np.empty((h.shape[0], d + 2))
-        np.multiply(zh, hc, out=P[:, :d])
-        P[:, d] = h
-        np.multiply(h, h, out=P[:, d + 1])
-        E = np.empty_like(P)
-        E[:, :d] = _prod_error(zh, hc, P[:, :d]) + zh * lc + zl * hc
-        E[:, d] = l_
-        E[:, d + 1] = _prod_error(h, h, P[:, d + 1]) + 2.0 * h * l_
-        s, e = _sum2(P)
-        acc, t = _two_sum(acc, s)
-        acc_e += t + e + E.sum(axis=0)
+    for lo in range(0, n, step):
+        P, Q = _block_terms(X[lo : lo + step], y[lo : lo + step], b, w, m)
+        full = P.shape[0] // rows * rows
+        parts = []
+        if full:
+            parts.append(_sequential_sum2(P[:full].reshape(-1, rows, d + 2),
+                                          Q[:full].reshape(-1, rows, d + 2)))
+        if full < P.shape[0]:
+            parts.append(_sequential_sum2(P[None, full:], Q[None, full:]))
+        for s_blk, e_blk in parts:
+            for k in range(s_blk.shape[0]):  # the blocks' pairs in order, as the kernel merges
+                acc, t = _two_sum(acc, s_blk[k])
+                acc_e += t + e_blk[k]
     out = acc + acc_e
     return out[:d], float(out[d]), float(out[d + 1])

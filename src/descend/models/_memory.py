@@ -35,8 +35,9 @@ the moments' answer gives 14.9-17 digits where ``lstsq`` has 12.5-14.7.
 The pass is the compiled kernel (:func:`descend.kernels.residual_sums`,
 :mod:`descend.kernels._dot2`, ~5 ns an element) once it is on disk and, for a small ``X``,
 once numba is loaded in the process; otherwise the same arithmetic in NumPy
-(:func:`~descend.data.stats.residual_sums_dd`, ~1.5-3x the old ``longdouble`` pass's time).
-Both round the same double-double sums once, so a fit gives the same numbers whichever ran:
+(:func:`~descend.data.stats.residual_sums_dd`, ~8-13x the kernel's time). Both add the same
+double-double terms in the same blocks and order and round once, so a fit gives the same
+numbers whichever ran:
 with or without numba, on the first run or a later one, on platforms without an extended
 ``longdouble``. (Before, the NumPy path kept the residual in float64 and summed ``Z^T r`` in
 x87 ``longdouble``: the 4000 x 3 "mixed" grid design got 10.6 correct digits in a process
@@ -64,13 +65,14 @@ __all__ = ["MemoryRows", "one_blas_thread"]
 #: design (an exact fit then refines to its last bit); above it a pass costs more than the
 #: moments and ``kappa <= 3`` designs take none (:mod:`descend.models.fit`)
 EXACT_ELEMENTS = 2_000_000
-#: elements per block of the NumPy double-double pass (~10 temporaries of a block's size)
-_DD_BLOCK_ELEMENTS = 1 << 16
+#: elements per block of the NumPy double-double pass; ``None``: the compiled kernel's blocks
+#: (:func:`~descend.data.stats.dd_block_rows`), whose sums it then gives to the bit
+_DD_BLOCK_ELEMENTS: int | None = None
 
 
-def _dd_rows(d: int) -> int:
-    """Rows per block of :func:`~descend.data.stats.residual_sums_dd` (~0.5 MiB of ``X``)."""
-    return max(256, _DD_BLOCK_ELEMENTS // max(d, 1))
+def _dd_rows(d: int) -> int | None:
+    """Rows per block of :func:`~descend.data.stats.residual_sums_dd` (``None``: the kernel's)."""
+    return None if _DD_BLOCK_ELEMENTS is None else max(1, _DD_BLOCK_ELEMENTS // max(d, 1))
 
 
 #: elements of a block of the row-blocked QR (:func:`_blocked_r`): the block stays in cache
