@@ -120,9 +120,10 @@ def _draw(fun: Any, results: list[Any], target: Any, expression: str, xl: Any, y
           fps: int) -> None:
     """Write the picture to ``target``: the curve (one variable), the animation, the 3-D
     surface or the contour map with the gradient field."""
-    # Each picture imports only its own module (matplotlib.animation only for --animate).
+    # Each picture imports only its own module (descend.plot loads a name's module on first
+    # use): no 3-D module for a map, no contour module for a curve.
     if fun.n == 1:
-        from descend.plot.curve import curve_plot
+        from descend.plot import curve_plot
 
         points = parse_floats(tangent, "--tangent") if tangent else []
         fig = curve_plot(fun, results or None, tangents=points, xlim=xl)
@@ -130,24 +131,24 @@ def _draw(fun: Any, results: list[Any], target: Any, expression: str, xl: Any, y
         if not results:
             fail("--animate needs a path to animate: add --start, e.g. --start 3,1")
         from descend.io import atomic_output
-        from descend.plot.figures import minimize_animation
+        from descend.plot import minimize_animation
 
         with atomic_output(target) as tmp:
             minimize_animation(fun, results, tmp, xlim=xl, ylim=yl, width=size, fps=fps)
         return
     elif surface:
-        from descend.plot.surface import surface_3d
+        from descend.plot import surface_3d
 
         fig = surface_3d(fun, results or None, xlim=xl, ylim=yl)
     else:
+        from descend.plot import gradient_field
         from descend.plot._data import paths_title
-        from descend.plot.field import gradient_field
 
         fig = gradient_field(
             fun, results or None, xlim=xl, ylim=yl, arrows=arrows and len(results) < 2,
             title=paths_title(getattr(fun, "formula", expression), results),
         )
-    from descend.plot._io import save_figure
+    from descend.plot import save_figure
 
     # save_figure's own atomic_output(target) keeps --out's plan (no clobbering without
     # --force): one temporary file and one fsync, not a temporary file inside another
