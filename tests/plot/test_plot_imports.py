@@ -73,6 +73,17 @@ def test_a_formula_picture_loads_matplotlib_without_pyplot_or_scipy(args, tmp_pa
     if args[0] == "plot":
         # descend's own tree gives the values and exact gradients of a picture (issue 22)
         assert "sympy" not in _tops(modules)
+        # each picture imports its own figure module only, and minimize's result table
+        # (rich.table) is not drawn by plot
+        kind = "curve" if "--tangent" in args else "surface" if "--surface" in args else "field"
+        others = {"curve", "surface", "field", "figures", "loss", "regression", "residuals"}
+        others.discard(kind)
+        assert sorted(m for m in modules if m.rsplit(".", 1)[-1] in others
+                      and m.startswith("descend.plot.")) == []
+        assert f"descend.plot.{kind}" in modules
+        assert "rich.table" not in modules
+        if kind == "curve":  # no contour map
+            assert "contourpy" not in modules
     else:
         assert "sympy" in modules  # minimize prints SymPy's gradient formula
 
@@ -105,4 +116,5 @@ def test_animate_loads_matplotlib_animation_and_still_no_pyplot(tmp_path):
     assert out.read_bytes()[:6] in (b"GIF87a", b"GIF89a")
     assert "matplotlib.animation" in modules
     assert "matplotlib.pyplot" not in modules
+    assert "descend.plot.surface" not in modules and "rich.table" not in modules
     assert sorted(_tops(modules) & {*NEVER, "sympy"}) == []

@@ -6,12 +6,10 @@ import math
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from descend.cli._terms import to_flags
 from descend.cli.app import Diverged, app, dumps, err, fail, out, parse_floats, warnings_to_stderr
 from descend.cli.options import read_learning_rate
-from descend.cli.options import read_learning_rate as parse_learning_rate  # noqa: F401 (cli/plot.py)
 from descend.cli.pictures import check_outputs, minimize_pictures
 
 
@@ -246,6 +244,8 @@ _SAID_ON_STDERR = frozenset(
 
 
 def _print_result(fun: Any, result: Any) -> None:
+    from rich.table import Table  # only for minimize's own table (descend plot runs without it)
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()

@@ -120,10 +120,8 @@ def _draw(fun: Any, results: list[Any], target: Any, expression: str, xl: Any, y
           fps: int) -> None:
     """Write the picture to ``target``: the curve (one variable), the animation, the 3-D
     surface or the contour map with the gradient field."""
-    from descend.io import atomic_output
-    from descend.plot import gradient_field, save_figure, surface_3d
-    from descend.plot._data import paths_title
-
+    # Each picture imports only its own module (descend.plot loads a name's module on first
+    # use): no 3-D module for a map, no contour module for a curve.
     if fun.n == 1:
         from descend.plot import curve_plot
 
@@ -132,27 +130,37 @@ def _draw(fun: Any, results: list[Any], target: Any, expression: str, xl: Any, y
     elif animate:
         if not results:
             fail("--animate needs a path to animate: add --start, e.g. --start 3,1")
+        from descend.io import atomic_output
         from descend.plot import minimize_animation
 
         with atomic_output(target) as tmp:
             minimize_animation(fun, results, tmp, xlim=xl, ylim=yl, width=size, fps=fps)
         return
     elif surface:
+        from descend.plot import surface_3d
+
         fig = surface_3d(fun, results or None, xlim=xl, ylim=yl)
     else:
+        from descend.plot import gradient_field
+        from descend.plot._data import paths_title
+
         fig = gradient_field(
             fun, results or None, xlim=xl, ylim=yl, arrows=arrows and len(results) < 2,
             title=paths_title(getattr(fun, "formula", expression), results),
         )
-    with atomic_output(target) as tmp:
-        save_figure(fig, tmp)
+    from descend.plot import save_figure
+
+    # save_figure's own atomic_output(target) keeps --out's plan (no clobbering without
+    # --force): one temporary file and one fsync, not a temporary file inside another
+    save_figure(fig, target)
 
 
 def _descents(fun: Any, start: list[str] | None, optimizer: list[str] | None, lr: str | None,
               max_iter: int | None, method: list[str] | None = None) -> list[Any]:
     """One run of ``minimize`` per (start, optimizer or method), as ``descend minimize`` would
     run it."""
-    from descend.cli.minimize import build_optimizer, parse_learning_rate
+    from descend.cli.minimize import build_optimizer
+    from descend.cli.options import read_learning_rate
     from descend.loop import minimize
 
     starts = list(start) if start else []
@@ -162,7 +170,7 @@ def _descents(fun: Any, start: list[str] | None, optimizer: list[str] | None, lr
     if method and lr is not None and not optimizer:
         fail("--lr is the learning rate of --optimizer paths; --method newton, bfgs, l-bfgs "
              "and cg choose their own steps (drop --lr or add --optimizer gd)")
-    rate = parse_learning_rate(lr)
+    rate = read_learning_rate(lr)
     kwargs: dict[str, Any] = {"max_iter": max_iter} if max_iter is not None else {}
     results = []
     with warnings_to_stderr():
