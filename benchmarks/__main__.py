@@ -57,8 +57,9 @@ SIZES: dict[str, dict[str, Any]] = {  # in the order they run: the grid, the lon
     "bench_analyst": {"repeat": 2},
     "bench_cold_start": {"rows": 1_000_000, "repeat": 2},
     "bench_bigfile": {"repeat": 3},
+    # dask-ml one fit (~25 s each; its row is context, not a goal), not 3
     "bench_scale": {"shapes": [(10**7, 10), (10**7, 100)], "repeat": 3, "float32": False,
-                    "stream_rows": 10**7},
+                    "stream_rows": 10**7, "ml_repeat": 1},
     # from n d >= 2e7 (one lstsq or scikit-learn fit >= 0.7 s): descend and lstsq best of 2,
     # scikit-learn and statsmodels one fit (their digits do not depend on it; the Done-when
     # compares descend with lstsq): 6-7 of the grid's 31 minutes on 2026-12-07

@@ -193,6 +193,13 @@ def test_each_goal_is_judged_from_its_figures():
     scale = _results()["bench_scale"]
     scale["dask"]["fit_file"]["runs"]["descend dask (own local cluster)"]["vs_stream"] = 1.51
     assert verdicts(bench_scale=scale)[4] is False
+    # the stream failed: its ratio is nan and its wall missing: not measured, never met
+    scale = _results()["bench_scale"]
+    runs = scale["dask"]["fit_file"]["runs"]
+    runs["descend stream"] = {"error": "stream failed"}
+    runs["descend dask (own local cluster)"]["vs_stream"] = float("nan")
+    assert verdicts(bench_scale=scale)[4] is None
+    assert "stream failed" in s.summarise(_results(bench_scale=scale))[4]["figures"]
     scale = _results()["bench_scale"]
     scale["kernels"][0]["fraction_of_roofline"]["fused moment stats (1 pass)"] = 0.69
     assert verdicts(bench_scale=scale)[5] is False
