@@ -55,7 +55,8 @@ SIZES: dict[str, dict[str, Any]] = {  # in the order they run: the grid, the lon
     "bench_fit": {"n": 1_000_000, "d": 20},
     "bench_accuracy": {"n": 200_000},
     "bench_analyst": {"repeat": 2},
-    "bench_cold_start": {"rows": 1_000_000, "repeat": 2},
+    # one cold and one warm run per loss (was best of 2): each costs a ~25-30 s compile
+    "bench_cold_start": {"rows": 1_000_000, "repeat": 1},
     "bench_bigfile": {"repeat": 3},
     # dask-ml one fit (~25 s each; its row is context, not a goal), not 3
     "bench_scale": {"shapes": [(10**7, 10), (10**7, 100)], "repeat": 3, "float32": False,
