@@ -4,7 +4,7 @@
         [--module-defaults] [--cache DIR]
 
 This is what ``make bench`` runs. Each module prints its own table, at the sizes of
-:data:`SIZES` (chosen so that the whole job takes <= 40 minutes on a quiet 2-core machine; see
+:data:`SIZES` (chosen so that the whole job takes <= 35 minutes on a quiet 2-core machine; see
 benchmarks/README.md) or, with ``--module-defaults``, at each module's own defaults (hours).
 At the end it prints issue 22's "Done when" item by item (``benchmarks/_summary.py``), each
 with this run's figures, the goal and met / not met computed from them, the job's time and its
@@ -55,11 +55,17 @@ SIZES: dict[str, dict[str, Any]] = {  # in the order they run: the grid, the lon
     "bench_fit": {"n": 1_000_000, "d": 20},
     "bench_accuracy": {"n": 200_000},
     "bench_analyst": {"repeat": 2},
-    "bench_cold_start": {"rows": 1_000_000, "repeat": 2},
+    # one cold and one warm run per loss (was best of 2): each costs a ~25-30 s compile
+    "bench_cold_start": {"rows": 1_000_000, "repeat": 1},
     "bench_bigfile": {"repeat": 3},
+    # dask-ml one fit (~25 s each; its row is context, not a goal), not 3
     "bench_scale": {"shapes": [(10**7, 10), (10**7, 100)], "repeat": 3, "float32": False,
-                    "stream_rows": 10**7},
-    "bench_grid": {"big": True, "repeat": 3, "repeat_big": 1,
+                    "stream_rows": 10**7, "ml_repeat": 1},
+    # from n d >= 2e7 (one lstsq or scikit-learn fit >= 0.7 s): descend and lstsq best of 2,
+    # scikit-learn and statsmodels one fit (their digits do not depend on it; the Done-when
+    # compares descend with lstsq): 6-7 of the grid's 31 minutes on 2026-12-07
+    "bench_grid": {"big": True, "repeat": 3, "repeat_big": 1, "large": 2e7,
+                   "repeat_large": {"descend": 2, "lstsq": 2, "sklearn": 1, "statsmodels": 1},
                    "max_n": {"statsmodels": 1_000_000}},
 }
 

@@ -1,9 +1,10 @@
 """The grid's contenders, and one contender's timed fits in a process of its own.
 
 Each contender fits ``y ~ 1 + X`` and returns ``[b, w...]``. At n = 1e7 the design is a file
-(``X`` 8 GB at d = 100) and each contender runs in its own process that maps it read-only from
-the page cache (``np.load(mmap_mode="r")``), so only the copies a contender makes itself are
-its own memory: :data:`COPIES` is how many design-sized copies each makes (measured from its
+(``X`` 8 GB at d = 100) and each contender runs in its own process that maps it from the page
+cache copy-on-write (``np.load(mmap_mode="c")``: a writeable array, as the in-process cells'
+are, whose pages stay the file's shared pages unless written), so only the copies a contender
+makes itself are its own memory: :data:`COPIES` is how many design-sized copies each makes (measured from its
 peak RSS at n = 1e6, d = 100; rounded up), and :func:`plan` skips a contender whose copies do
 not fit the memory budget, with the reason printed — never silently.
 
@@ -133,7 +134,11 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     fit = fitter(a.name)
     warm_up(a.name, fit)
-    X = np.load(a.x, mmap_mode="r")
+    # copy-on-write, not "r": a read-only X is another numba signature ("...Cr") than the
+    # in-process cells' writeable one, not compiled by `descend doctor`; descend then took its
+    # NumPy path and started a background compiler during the timing (2026-12-07's 1e7 x 100
+    # cells: 35-44 s). Nobody writes X, so no page is copied.
+    X = np.load(a.x, mmap_mode="c")
     y = np.load(a.y)
     for s in range(0, X.shape[0], 1 << 20):  # map the pages in, outside the timing
         float(X[s : s + (1 << 20)].sum())

@@ -19,7 +19,9 @@ n = 1e7, d = 100 it takes minutes. Digits = the fewest correct significant digit
 intercept and coefficients (17 = exact to the last bit), deterministic.
 
 Times: wall and process CPU time, best of ``--repeat`` (5) interleaved in this process (each
-contender meets the same load) where every contender's copies fit ``--inproc-gb`` (6 GB);
+contender meets the same load; from ``--large`` elements n d, the counts of ``--repeat-large``,
+e.g. ``descend=2,lstsq=2,sklearn=1,statsmodels=1``, said in the row) where every contender's
+copies fit ``--inproc-gb`` (6 GB);
 otherwise (n = 1e7) the design is written to ``--dir`` as ``.npy`` and each contender runs in
 its own process mapping it (``benchmarks/_grid_peer.py``), interleaved rounds, best of
 ``--repeat-big`` (2); a contender whose copies exceed ``--mem-gb`` (16.5 GB) is skipped and the
@@ -29,7 +31,7 @@ times are noisy.
     python -m benchmarks.bench_grid [--big] [--n 10000,1000000] [--d 5,20,100]
         [--designs well,badly,correlated,mixed] [--repeat 5] [--repeat-big 2] [--cache DIR]
         [--dir /tmp/bench/grid] [--mem-gb 16.5] [--max-n statsmodels=1000000]
-        [--json out.json]
+        [--large 2e7 --repeat-large descend=2,lstsq=2,sklearn=1,statsmodels=1] [--json out.json]
     python -m benchmarks.bench_grid --precompute --big --cache ~/.cache/descend-bench
 """
 
@@ -86,21 +88,35 @@ def _reference(n: int, d: int, kind: str, seed: int, cache: str | None,
     return ref, took
 
 
-def _in_process(n: int, d: int, kind: str, seed: int, repeat: int, cache: str | None,
-                skip: dict[str, str | None]) -> tuple[dict[str, Any], np.ndarray, float]:
+def runs_of(peers: tuple[str, ...], n: int, d: int, repeat: int, large: float,
+            repeat_large: dict[str, int] | None) -> dict[str, int]:
+    """How many timed fits each contender gets in one cell (best of them is kept): ``repeat``,
+    or where the design has ``n d >= large`` elements its count in ``repeat_large`` (make
+    bench: descend and lstsq 2, scikit-learn and statsmodels 1; their digits do not depend on
+    the count, and the Done-when compares descend with lstsq only)."""
+    fewer = repeat_large if n * d >= large and repeat_large else {}
+    return {p: max(1, min(repeat, fewer.get(p, repeat))) for p in peers}
+
+
+def _in_process(n: int, d: int, kind: str, seed: int, runs: dict[str, int], cache: str | None,
+                skip: dict[str, str | None]) -> tuple[dict[str, Any], np.ndarray, float, float]:
+    t0 = time.perf_counter()
     X, y, e = design(n, d, kind, seed)
+    made = time.perf_counter() - t0
     ref, took = _reference(n, d, kind, seed, cache, X, y, e)
     fits = {p: fitter(p) for p, why in skip.items() if why is None}
     res: dict[str, Any] = {p: {"wall": np.inf, "cpu": np.inf} for p in fits}
     res.update({p: {"skipped": why} for p, why in skip.items() if why is not None})
-    for _ in range(repeat):  # interleaved: each contender meets the same load
+    for k in range(max(runs.values(), default=0)):  # interleaved: each meets the same load
         for p, fit in fits.items():
+            if k >= runs[p]:
+                continue
             est, wall, cpu = timed(fit, X, y)
             r = res[p]
             r["est"], r["wall"], r["cpu"] = est, min(r["wall"], wall), min(r["cpu"], cpu)
             if p == "descend":
                 r.update(DIAGNOSIS)
-    return res, ref, took
+    return res, ref, took, made
 
 
 def _child(peer: str, px: Path, py: Path) -> dict[str, Any]:
@@ -117,14 +133,15 @@ def _child(peer: str, px: Path, py: Path) -> dict[str, Any]:
 
 def _own_processes(n: int, d: int, kind: str, seed: int, repeat: int, cache: str | None,
                    folder: Path, skip: dict[str, str | None]
-                   ) -> tuple[dict[str, Any], np.ndarray, float]:
+                   ) -> tuple[dict[str, Any], np.ndarray, float, float]:
     ref = cached_answer(cache, n, d, kind, seed)
     t0 = time.perf_counter()
+    # one file per design, written once and mapped by every contender in turn
     px, py, exact = write_design(folder, n, d, kind, seed, exact=ref is None)
-    took = 0.0
+    took, made = 0.0, time.perf_counter() - t0
     if ref is None:
         assert exact is not None
-        ref, took = exact, time.perf_counter() - t0
+        ref, took = exact, made
         store_answer(cache, n, d, kind, seed, ref, took)
     res: dict[str, Any] = {}
     try:
@@ -143,27 +160,33 @@ def _own_processes(n: int, d: int, kind: str, seed: int, repeat: int, cache: str
     finally:
         px.unlink(missing_ok=True)
         py.unlink(missing_ok=True)
-    return res, ref, took
+    return res, ref, took, made
 
 
 def cell(n: int, d: int, kind: str, repeat: int = 5, cache: str | None = None, *, seed: int = 0,
          repeat_big: int = 2, inproc_gb: float = 6.0, budget_gb: float = BUDGET_GB,
-         folder: str | Path = "/tmp/bench/grid", max_n: dict[str, int] | None = None
+         folder: str | Path = "/tmp/bench/grid", max_n: dict[str, int] | None = None,
+         large: float = float("inf"), repeat_large: dict[str, int] | None = None
          ) -> dict[str, Any]:
     """One cell: every contender's best wall and CPU time and its correct digits (``max_n``:
-    the largest n a contender runs at)."""
+    the largest n a contender runs at; ``large``, ``repeat_large``: :func:`runs_of`)."""
+    t0 = time.perf_counter()
     skip = plan(available(), n, d, budget_gb, max_n)
     inproc = max((needs_gb(p, n, d) for p, why in skip.items() if why is None),
                  default=0.0) <= inproc_gb
     if inproc:
-        res, ref, took = _in_process(n, d, kind, seed, repeat, cache, skip)
+        runs = runs_of(tuple(skip), n, d, repeat, large, repeat_large)
+        res, ref, took, made = _in_process(n, d, kind, seed, runs, cache, skip)
     else:
-        res, ref, took = _own_processes(n, d, kind, seed, repeat_big, cache, Path(folder), skip)
+        runs = dict.fromkeys(skip, repeat_big)
+        res, ref, took, made = _own_processes(n, d, kind, seed, repeat_big, cache, Path(folder),
+                                              skip)
     row: dict[str, Any] = {"n": n, "d": d, "design": kind, "seed": seed,
                            "mode": "interleaved in one process" if inproc else
                            "each contender in its own process",
-                           "repeat": repeat if inproc else repeat_big,
-                           "reference_s": round(took, 1)}
+                           "repeat": max(runs.values(), default=0),
+                           "runs": {p: k for p, k in runs.items() if skip.get(p) is None},
+                           "reference_s": round(took, 1), "design_s": round(made, 1)}
     for p, r in res.items():
         if "skipped" in r or "error" in r:
             row[f"{p}_skipped" if "skipped" in r else f"{p}_error"] = r.get("skipped", r.get("error"))
@@ -179,6 +202,7 @@ def cell(n: int, d: int, kind: str, repeat: int = 5, cache: str | None = None, *
         row["time_ratio_lstsq"] = row["descend_s"] / row["lstsq_s"]
         row["cpu_ratio_lstsq"] = row["descend_cpu_s"] / row["lstsq_cpu_s"]
         row["digits_minus_lstsq"] = round(row["descend_digits"] - row["lstsq_digits"], 2)
+    row["cell_s"] = round(time.perf_counter() - t0, 1)
     return row
 
 
@@ -201,6 +225,12 @@ def _print_row(r: dict[str, Any], peers: tuple[str, ...]) -> None:
     ratio = (f"x{r['time_ratio_lstsq']:.2f}, x{r['cpu_ratio_lstsq']:.2f}, "
              f"{r['digits_minus_lstsq']:+.2f}" if "time_ratio_lstsq" in r else "no lstsq")
     notes = [f"{k.split('_')[0]} {v}" for k, v in r.items() if k.endswith(("_skipped", "_error"))]
+    counts = [str(r.get("runs", {}).get(p, "-")) for p in peers]
+    if len(set(counts) - {"-"}) > 1:  # fewer fits for some contenders: said in the row
+        notes.append("best of " + "/".join(counts))
+    if "cell_s" in r:
+        notes.append(f"cell {r['cell_s']:.0f} s, design {r.get('design_s', 0):.0f} s"
+                     + (f", exact answer {r['reference_s']:.0f} s" if r.get("reference_s") else ""))
     kappa, trust = r.get("kappa", float("nan")), r.get("trusted", -1)
     print(f"{r['n']:8d} {r['d']:3d} {r['design']:10s} {kappa:8.2g} {trust:5d} | {dig} | {wall} | {cpu} | {ratio}"
           + (f"  [{'; '.join(notes)}]" if notes else ""), flush=True)
@@ -210,7 +240,8 @@ def run(json_path: str | None = None, *, ns: tuple[int, ...] | None = None,
         ds: tuple[int, ...] = (5, 20, 100), big: bool = False, quick: bool = False,
         designs: tuple[str, ...] = DESIGNS, repeat: int = 5, repeat_big: int = 2,
         cache: str | None = None, folder: str = "/tmp/bench/grid", budget_gb: float = BUDGET_GB,
-        seed: int = 0, max_n: dict[str, int] | None = None) -> dict[str, Any]:
+        seed: int = 0, max_n: dict[str, int] | None = None, large: float = float("inf"),
+        repeat_large: dict[str, int] | None = None) -> dict[str, Any]:
     if ns is None:
         ns = (10_000,) if quick or os.environ.get("DESCEND_BENCH_QUICK") else (10_000, 1_000_000)
         ns = ns + ((10_000_000,) if big else ())
@@ -219,9 +250,14 @@ def run(json_path: str | None = None, *, ns: tuple[int, ...] | None = None,
         warm_up(p, fitter(p))
     rows = []
     start_load = _load()
-    print(f"{os.cpu_count()} CPUs, {start_load}; in process: best of {repeat}, interleaved; "
-          f"above it: each contender in its own process, best of {repeat_big} interleaved "
-          f"rounds, memory budget {budget_gb:g} GB; CPU s = process time (all threads)")
+    fewer = (f" (from n d >= {large:.0e} elements: best of "
+             + ", ".join(f"{v} {p}" for p, v in repeat_large.items() if v < repeat) + ")"
+             if repeat_large and large < float("inf") and
+             any(v < repeat for v in repeat_large.values()) else "")
+    timing = (f"in process: best of {repeat}{fewer}, interleaved; above it: each contender in "
+              f"its own process, best of {repeat_big} interleaved rounds")
+    print(f"{os.cpu_count()} CPUs, {start_load}; {timing}, memory budget {budget_gb:g} GB; "
+          "CPU s = process time (all threads)")
     names = " ".join(p[:7] for p in peers)
     print(f"{'n':>8s} {'d':>3s} {'design':10s} {'kappa':>8s} {'trust':>5s} | digits: {names} | wall s: {names} | "
           f"CPU s: {names} | descend/lstsq wall, CPU, digits")
@@ -229,16 +265,20 @@ def run(json_path: str | None = None, *, ns: tuple[int, ...] | None = None,
         for d in ds:
             for kind in designs:
                 r = cell(n, d, kind, repeat, cache, seed=seed, repeat_big=repeat_big,
-                         budget_gb=budget_gb, folder=folder, max_n=max_n)
+                         budget_gb=budget_gb, folder=folder, max_n=max_n, large=large,
+                         repeat_large=repeat_large)
                 rows.append(r)
                 _print_row(r, peers)
     shutil.rmtree(folder, ignore_errors=True)
-    short = [r for r in rows if r.get("digits_minus_lstsq", 0.0) < -0.3]
+    both = [r for r in rows if "digits_minus_lstsq" in r]
+    short = [r for r in both if r["digits_minus_lstsq"] < -0.3]
     dishonest = [r for r in rows if not r.get("trusted_honest", True)]
-    print(f"cells with descend > 0.3 digits short of lstsq: {len(short)} of {len(rows)}; "
-          f"trusted_digits_ above the digits (+0.5): {len(dishonest)}; {_load()}")
+    unmeasured = (f" ({len(rows) - len(both)} cells without descend and lstsq both measured)"
+                  if len(both) < len(rows) else "")
+    print(f"cells with descend > 0.3 digits short of lstsq: {len(short)} of {len(both)}"
+          f"{unmeasured}; trusted_digits_ above the digits (+0.5): {len(dishonest)}; {_load()}")
     out = {"rows": rows, "peers": list(peers), "load": [start_load, _load()],
-           "cpus": os.cpu_count(), "timing": f"best of {repeat} (n <= 1e6) / {repeat_big}",
+           "cpus": os.cpu_count(), "timing": timing,
            "reference": "exact rational least squares (integer moments)"}
     write_json(json_path, out)
     return out
@@ -259,6 +299,10 @@ if __name__ == "__main__":
                     help="memory a contender's process may use; above it the contender is skipped")
     ap.add_argument("--max-n", default=None,
                     help="largest n per contender, e.g. statsmodels=1000000 (comma-separated)")
+    ap.add_argument("--large", type=float, default=float("inf"),
+                    help="from this many elements n d, the counts of --repeat-large apply")
+    ap.add_argument("--repeat-large", default=None,
+                    help="fits per contender on large cells, e.g. descend=2,lstsq=2,sklearn=1")
     ap.add_argument("--precompute", action="store_true",
                     help="only fill --cache with the exact answers of these cells (no timing)")
     a = ap.parse_args()
@@ -274,5 +318,7 @@ if __name__ == "__main__":
         designs=tuple(a.designs.split(",")), repeat=a.repeat, repeat_big=a.repeat_big,
         cache=a.cache, folder=a.dir, budget_gb=a.mem_gb,
         max_n={k: int(float(v)) for k, v in (s.split("=") for s in a.max_n.split(","))}
-        if a.max_n else None)
+        if a.max_n else None, large=a.large,
+        repeat_large={k: int(v) for k, v in (s.split("=") for s in a.repeat_large.split(","))}
+        if a.repeat_large else None)
     sys.exit(0)

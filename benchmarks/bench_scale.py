@@ -259,15 +259,22 @@ def _write_parquet(path: Path, rows: int, d: int = 10, group: int = 1 << 20) -> 
     return path.stat().st_size
 
 
-def bench_stream(rows: int, modes: tuple[str, ...] = ("read", "read_numpy", "stats", "fit")
-                 ) -> dict[str, Any]:
+def _group(rows: int) -> int:
+    """Rows per row group of the Dask fit's file: 8 groups at least (the stream's: 2^20)."""
+    return min(1 << 20, max(1, rows // 8))
+
+
+def bench_stream(rows: int, modes: tuple[str, ...] = ("read", "read_numpy", "stats", "fit"),
+                 made: Path | None = None) -> dict[str, Any]:
+    """``made``: the same file written already (``_write_parquet(made, rows)``): not again."""
     tmp = Path(tempfile.mkdtemp(prefix="descend-bench-", dir="/tmp"))
-    path = tmp / "big.parquet"
+    path = made or tmp / "big.parquet"
     try:
         t0 = time.perf_counter()
-        size = _write_parquet(path, rows)
+        size = path.stat().st_size if made else _write_parquet(path, rows)
         write_s = time.perf_counter() - t0
-        res: dict[str, Any] = {"rows": rows, "file_GB": size / 1e9, "write_s": write_s}
+        res: dict[str, Any] = {"rows": rows, "file_GB": size / 1e9,
+                               "write_s": None if made else write_s, "shared_file": bool(made)}
         for mode in modes:
             proc = subprocess.run([sys.executable, "-c", _CHILD, mode, str(path)],
                                   capture_output=True, text=True, check=False)
@@ -299,8 +306,8 @@ def bench_stream(rows: int, modes: tuple[str, ...] = ("read", "read_numpy", "sta
 # --------------------------------------------------------------------------------------
 
 
-def bench_dask(n: int, d: int = 10, repeat: int = 3, file_rows: int | None = None
-               ) -> dict[str, Any]:
+def bench_dask(n: int, d: int = 10, repeat: int = 3, file_rows: int | None = None,
+               ml_repeat: int | None = None, made: Path | None = None) -> dict[str, Any]:
     import dask.array as da
     import distributed
 
@@ -333,7 +340,7 @@ def bench_dask(n: int, d: int = 10, repeat: int = 3, file_rows: int | None = Non
            ["pass", "ms"], rows)
     out: dict[str, Any] = {"n": n, "d": d, "ms": {k: v * 1e3 for k, v in t.items()}}
     if file_rows:
-        out["fit_file"] = bench_dask_fit(file_rows, d, repeat)
+        out["fit_file"] = bench_dask_fit(file_rows, d, repeat, ml_repeat, made)
     return out
 
 
@@ -432,21 +439,26 @@ def _lstsq_reference(path: Path) -> np.ndarray:
     return np.linalg.lstsq(A, y, rcond=None)[0]
 
 
-def bench_dask_fit(rows: int, d: int = 10, repeat: int = 3) -> dict[str, Any]:
+def bench_dask_fit(rows: int, d: int = 10, repeat: int = 3, ml_repeat: int | None = None,
+                   made: Path | None = None) -> dict[str, Any]:
     """``descend fit FILE --target y`` on one Parquet file (row groups of 2^20 rows): the
     stream engine, ``--engine dask`` on its own local cluster (start-up counted), ``--engine
     dask --scheduler`` on a running cluster of 2 worker processes, and dask-ml's
     ``LinearRegression`` (its defaults: L2-penalised ADMM) on that cluster; interleaved, best
-    wall of ``repeat`` (with that run's CPU, children and workers included, and peak RSS).
+    wall of ``repeat`` (with that run's CPU, children and workers included, and peak RSS);
+    dask-ml in the first ``ml_repeat`` rounds only (make bench: 1; one fit takes ~25 s, 12x
+    the stream's, and its row is context, not a goal). ``made``: the file written already.
     Digits: against ``numpy.linalg.lstsq`` of the same rows in memory."""
     import logging
 
     import distributed
 
     tmp = Path(tempfile.mkdtemp(prefix="descend-bench-", dir="/tmp"))
-    path = tmp / "dask.parquet"
+    path = made or tmp / "dask.parquet"
+    ml_repeat = repeat if ml_repeat is None else max(1, min(ml_repeat, repeat))
     try:
-        _write_parquet(path, rows, d, group=min(1 << 20, max(1, rows // 8)))
+        if made is None:
+            _write_parquet(path, rows, d, group=_group(rows))
         ref = _lstsq_reference(path)
         best: dict[str, dict[str, Any]] = {}
         with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
@@ -461,8 +473,10 @@ def bench_dask_fit(rows: int, d: int = 10, repeat: int = 3) -> dict[str, Any]:
                     path, ["--engine", "dask", "--scheduler", addr]),
                 "dask-ml LinearRegression (2 processes)": lambda: _fit_dask_ml(path, addr),
             }
-            for _ in range(repeat):
+            for k in range(repeat):
                 for name, fn in runs.items():
+                    if name.startswith("dask-ml") and k >= ml_repeat:
+                        continue
                     w0 = _workers_usage(client)[0] if "processes" in name else 0.0
                     r = fn()
                     if "processes" in name and "error" not in r:
@@ -484,10 +498,11 @@ def bench_dask_fit(rows: int, d: int = 10, repeat: int = 3) -> dict[str, Any]:
         r["digits"] = _digits(r["x"], ref)
         r["vs_stream"] = r["wall"] / stream
         table.append([name, r["wall"], r["cpu"], r["peak_rss_MB"], r["vs_stream"], r["digits"]])
+    ml_note = f", dask-ml {ml_repeat}" if ml_repeat < repeat else ""
     _table(f"descend fit FILE --target y, {rows:.0e} x {d} Parquet, 2-core machine: best wall of "
-           f"{repeat} interleaved (digits vs lstsq in memory)",
+           f"{repeat}{ml_note} interleaved (digits vs lstsq in memory)",
            ["engine", "wall s", "CPU s", "peak RSS MB (client)", "x stream", "digits"], table)
-    return {"rows": rows, "d": d, "runs": best}
+    return {"rows": rows, "d": d, "runs": best, "repeat": repeat, "ml_repeat": ml_repeat}
 
 
 # --------------------------------------------------------------------------------------
@@ -539,7 +554,11 @@ PARTS = ("kernels", "batched", "dask", "stream")
 
 def run(json_path: str | None = None, *, quick: bool = False, stream_rows: int | None = None,
         only: tuple[str, ...] = PARTS, shapes: list[tuple[int, int]] | None = None,
-        repeat: int | None = None, float32: bool = True) -> dict[str, Any]:
+        repeat: int | None = None, float32: bool = True, ml_repeat: int | None = None
+        ) -> dict[str, Any]:
+    """The parts in ``only``. Where the Dask fit and the stream read the same file (same rows,
+    row groups of 2^20, seed 0: both ``_write_parquet``'s) it is written once for both.
+    ``ml_repeat``: dask-ml's rounds in the Dask fit (default: as many as the others')."""
     quick = quick or bool(os.environ.get("DESCEND_BENCH_QUICK"))
     if shapes is None:
         shapes = [(10**6, 10), (10**5, 100)] if quick else [(10**7, 10), (10**6, 100)]
@@ -550,11 +569,24 @@ def run(json_path: str | None = None, *, quick: bool = False, stream_rows: int |
         out["kernels"] = bench_kernels(shapes, repeat, dtypes)
     if "batched" in only:
         out["batched"] = bench_batched(10**5 if quick else 10**6)
-    if "dask" in only:
-        out["dask"] = bench_dask(2 * 10**5 if quick else 2 * 10**6,
-                                 file_rows=10**6 if quick else 10**7)
-    if "stream" in only:
-        out["stream"] = bench_stream(stream_rows or (10**6 if quick else 10**7))
+    file_rows = 10**6 if quick else 10**7
+    stream_rows = stream_rows or (10**6 if quick else 10**7)
+    tmp = Path(tempfile.mkdtemp(prefix="descend-bench-", dir="/tmp"))
+    shared = None
+    try:
+        if {"dask", "stream"} <= set(only) and stream_rows == file_rows \
+                and _group(file_rows) == 1 << 20:
+            shared = tmp / "big.parquet"
+            _write_parquet(shared, file_rows)
+        if "dask" in only:
+            out["dask"] = bench_dask(2 * 10**5 if quick else 2 * 10**6, file_rows=file_rows,
+                                     ml_repeat=ml_repeat, made=shared)
+        if "stream" in only:
+            out["stream"] = bench_stream(stream_rows, made=shared)
+    finally:
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
     write_json(json_path, out)
     return out
 

@@ -77,6 +77,40 @@ def test_a_contender_whose_copies_do_not_fit_is_skipped_and_named():
     assert limited == {"lstsq": None, "statsmodels": "skipped: n > 1e+06 (time)"}
 
 
+def test_large_cells_give_the_named_contenders_fewer_fits(tmp_path, monkeypatch, capsys):
+    fewer = {"descend": 2, "lstsq": 2, "sklearn": 1, "statsmodels": 1}
+    peers = ("descend", "lstsq", "sklearn", "statsmodels")
+    assert bench_grid.runs_of(peers, 10**6, 20, 3, 2e7, fewer) == fewer  # n d = 2e7: large
+    assert bench_grid.runs_of(peers, 10**6, 5, 3, 2e7, fewer) == dict.fromkeys(peers, 3)
+    assert bench_grid.runs_of(peers, 10**6, 20, 1, 2e7, fewer) == dict.fromkeys(peers, 1)
+    assert bench_grid.runs_of(peers, 10**7, 100, 3, float("inf"), fewer) == dict.fromkeys(peers, 3)
+    # the fits each contender really gets, counted, and the row and the table say so
+    calls: dict[str, int] = {}
+    real = bench_grid.fitter
+
+    def counted(name):
+        fit = real(name)
+
+        def run(X, y):
+            calls[name] = calls.get(name, 0) + 1
+            return fit(X, y)
+        return run
+
+    monkeypatch.setattr(bench_grid, "fitter", counted)
+    row = bench_grid.cell(3000, 3, "well", repeat=3, cache=str(tmp_path), large=9000,
+                          repeat_large=fewer)
+    want = {p: fewer[p] for p in peer.available()}
+    assert calls == want and row["runs"] == want and row["repeat"] == 2
+    assert row["cell_s"] >= row["design_s"] >= 0.0
+    bench_grid._print_row(row, peer.available())
+    out = capsys.readouterr().out
+    assert "best of " + "/".join(str(v) for v in want.values()) in out and "cell " in out
+    calls.clear()
+    small = bench_grid.cell(3000, 3, "well", repeat=3, cache=str(tmp_path), large=10**5,
+                            repeat_large=fewer)
+    assert calls == dict.fromkeys(peer.available(), 3) and small["repeat"] == 3
+
+
 @pytest.mark.slow
 def test_an_own_process_cell_reports_the_skipped_contenders(tmp_path, capsys):
     # only descend fits this budget: it runs in its own process on the design file, the
@@ -159,6 +193,13 @@ def test_each_goal_is_judged_from_its_figures():
     scale = _results()["bench_scale"]
     scale["dask"]["fit_file"]["runs"]["descend dask (own local cluster)"]["vs_stream"] = 1.51
     assert verdicts(bench_scale=scale)[4] is False
+    # the stream failed: its ratio is nan and its wall missing: not measured, never met
+    scale = _results()["bench_scale"]
+    runs = scale["dask"]["fit_file"]["runs"]
+    runs["descend stream"] = {"error": "stream failed"}
+    runs["descend dask (own local cluster)"]["vs_stream"] = float("nan")
+    assert verdicts(bench_scale=scale)[4] is None
+    assert "stream failed" in s.summarise(_results(bench_scale=scale))[4]["figures"]
     scale = _results()["bench_scale"]
     scale["kernels"][0]["fraction_of_roofline"]["fused moment stats (1 pass)"] = 0.69
     assert verdicts(bench_scale=scale)[5] is False
@@ -192,7 +233,8 @@ def test_make_bench_sizes_cover_every_module_and_reach_their_run():
     assert bm._modules(["grid", "bench_scale"]) == ["bench_scale", "bench_grid"]
     kw = bm.module_kwargs(bench_grid, "bench_grid", quick=False, defaults=False, cache="C")
     assert kw == {"big": True, "repeat": 3, "repeat_big": 1, "cache": "C",
-                  "max_n": {"statsmodels": 1_000_000}}
+                  "max_n": {"statsmodels": 1_000_000}, "large": 2e7,
+                  "repeat_large": {"descend": 2, "lstsq": 2, "sklearn": 1, "statsmodels": 1}}
     assert bm.module_kwargs(bench_grid, "bench_grid", quick=False, defaults=True,
                             cache="C") == {"cache": "C"}
     assert bm.module_kwargs(bench_grid, "bench_grid", quick=True, defaults=False,
