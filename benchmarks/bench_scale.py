@@ -3,11 +3,13 @@
 1. Kernels -- every figure is a fraction of the *limit*: the time of the cheapest pass that
    reads all of ``X`` (a parallel sum of its 64-bit words), measured on the same array just
    before and after each pass (the machine is shared; the load drifts), and a fraction of the
-   *roofline* (issue 22): ``max(read limit, flops / peak)``, the peak being the FMA rate of a
-   float64 matrix product (``A @ B``, 2048 x 2048, all cores) measured in the same run, and
-   the flops those the pass needs -- ``4 d`` a row for a gradient (``x.w`` and ``x psi``),
-   ``2 d`` for a prediction, ``(d + 1)(d + 2)`` for the moments (the upper triangle of
-   ``[x, y]^T [x, y]``). Peers:
+   *roofline* (issue 22): ``max(read time, flops / peak)``, the read time being the bytes the
+   pass must read at the bandwidth of the limit (``X`` and ``y`` for a gradient or the
+   moments, ``X`` for a prediction: the limit itself reads ``X`` only), the peak the FMA rate
+   of a float64 matrix product (``A @ B``, 2048 x 2048, all cores) measured in the same run,
+   and the flops those the pass needs -- ``4 d`` a row for a gradient (``x.w`` and
+   ``x psi``), ``2 d`` for a prediction, ``(d + 1)(d + 2)`` for the moments (the upper
+   triangle of ``[x, y]^T [x, y]``). Peers:
    naive NumPy ``(2/n) X^T (X w + b - y)`` (two passes, n-sized temporaries), the same in
    PyTorch CPU, and NumPy's two-pass moments. n = 10^7, d = 10 and n = 10^6, d = 100; our
    passes also on column-major (F-ordered) X, which goes to the column kernels.
@@ -159,6 +161,14 @@ def pass_flops(name: str, n: int, d: int) -> float:
     return 0.0
 
 
+def pass_bytes(name: str, X: Any, y: Any) -> int:
+    """The bytes the pass ``name`` must read at least: ``X``, and ``y`` where the pass uses
+    it (a gradient, the moments); writes (a prediction's ``out``) are not counted."""
+    if "moment" in name or "grad" in name:
+        return int(X.nbytes + y.nbytes)
+    return int(X.nbytes)
+
+
 def bench_kernels(shapes: list[tuple[int, int]], repeat: int,
                   dtypes: tuple[Any, ...] = (np.float64, np.float32)) -> list[dict[str, Any]]:
     try:
@@ -182,9 +192,11 @@ def bench_kernels(shapes: list[tuple[int, int]], repeat: int,
             peak = max(peak, fma_peak())  # before and after: the best the load allowed
             lim = t["limit: read X once (parallel sum)"]
             gbs = X.nbytes / lim / 1e9
-            # the roofline of each pass: max(read limit, its flops at the peak); the limit
-            # measured around that pass is t[k] * frac[k]
-            roof = {k: max(t[k] * frac[k], pass_flops(k, n, d) / peak) / t[k] for k in t}
+            # the roofline of each pass: max(its bytes at the read limit's bandwidth, its
+            # flops at the peak); the limit (reading X) measured around that pass is
+            # t[k] * frac[k]
+            roof = {k: max(t[k] * frac[k] * pass_bytes(k, X, y) / X.nbytes,
+                           pass_flops(k, n, d) / peak) / t[k] for k in t}
             rows = [[k, v * 1e3, frac[k], roof[k]] for k, v in t.items()]
             _table(
                 f"Kernels n={n:.0e} d={d} {np.dtype(dtype).name}: X = {X.nbytes / 1e9:.2f} GB, "

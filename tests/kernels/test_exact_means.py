@@ -82,3 +82,14 @@ def test_column_sums2_is_exact_where_a_float64_sum_is_not():
         exact = sum(Fraction(v) for v in A[:, j].tolist())
         assert abs(Fraction(hi[j]) + Fraction(lo[j]) - exact) <= abs(exact) * Fraction(2.0**-100)
         assert Fraction(float(A[:, j].sum())) != exact  # a plain float64 sum misses it
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("d", [3, 6, 10, 14])
+def test_every_register_block_against_exact_products(order, d):
+    # d + 1 columns = 4, 7, 11, 15: the triangle's last block column has 1, 1, 2 and 3
+    # columns, so each register block (3 x 3, 3 x 2, 3 x 1 and the diagonal blocks of 3, 2
+    # and 1 columns) computes some entries; several tiles of rows, the last one ragged
+    X, y = _data(5_003, d, seed=d)
+    s = _moments.moment_stats_fast(np.asarray(X, order=order), y)
+    _check(s, X, y)
