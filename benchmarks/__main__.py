@@ -87,10 +87,15 @@ def _machine() -> dict[str, Any]:
     }
     try:
         with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
+            fields = dict(line.split(":", 1) for line in fh.read().split("\n\n")[0].splitlines()
+                          if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        info["cpu"] = fields.get("model name", "")
+        # the family and model name the microarchitecture where the brand string does not
+        # ("AMD EPYC": family 23 is Zen 1/2, 25 Zen 3/4); the vector units set the FMA peak
+        info["cpu_family_model"] = f"{fields.get('cpu family', '?')}/{fields.get('model', '?')}"
+        flags = set(fields.get("flags", "").split())
+        info["vector"] = [f for f in ("avx512f", "avx2", "fma") if f in flags]
         with open("/proc/meminfo") as fh:
             info["mem_GB"] = round(int(fh.readline().split()[1]) / 1024**2, 1)
     except OSError:
