@@ -15,8 +15,8 @@ number, which ``float`` refuses with TypeError). Then the NumPy code answers, wi
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ __all__ = ["POINT_ERRORS", "CompiledFormula"]
 POINT_ERRORS = (ArithmeticError, ValueError, TypeError)
 
 
-class CompiledFormula:
+class CompiledFormula(ABC):
     """The ``Objective`` protocol's point methods for a formula compiled to code.
 
     A subclass sets ``_text``, ``_variables`` and ``_shape = (n,)``; the float code ``_f(args)``
@@ -93,18 +93,19 @@ class CompiledFormula:
         """
         return self._curvature
 
-    @cached_property
+    @property
+    @abstractmethod
     def _curvature(self) -> float | None:
-        """The bound of :meth:`curvature_bound`, found once by the engine."""
-        raise NotImplementedError
+        """The bound of :meth:`curvature_bound`, found once by the engine (a subclass's
+        ``cached_property``)."""
 
+    @abstractmethod
     def _value_numpy(self, args: list[float]) -> float:
         """f at ``args`` with NumPy scalars: ``nan``/``inf`` where the float code raised."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _value_and_grad_numpy(self, args: list[float]) -> tuple[float, Array]:
         """``(f, ∇f)`` at ``args`` with NumPy scalars, as :meth:`_value_numpy`."""
-        raise NotImplementedError
 
     def _point(self, x: Any) -> list[float]:
         """The point as a list of Python floats (the fast path is one ``tolist``)."""
