@@ -293,8 +293,10 @@ def residual_compensated(X: Array, y: Array, b: float, w: Array) -> Array:
 
 
 def dd_block_rows(d: int) -> int:
-    """Rows per block of the Dot2 pass, the compiled kernel's (``kernels._dot2.block_rows``,
-    ~128 KiB of ``X``): the same blocks, the same order of every sum, the same bits."""
+    """Rows per block of the Dot2 pass (~128 KiB of ``X``), the compiled kernel's
+    (:mod:`descend.kernels._dot2`) and :func:`residual_sums_dd`'s: each block sums apart, the
+    blocks' pairs then in order (a sum's error grows with its length); the same blocks, the
+    same order of every sum, the same bits."""
     return max(64, min(4096, (1 << 14) // max(d, 1)))
 
 

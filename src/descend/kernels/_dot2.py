@@ -35,17 +35,12 @@ from typing import Any
 
 import numpy as np
 
+from descend.data.stats import dd_block_rows as block_rows  # the NumPy twin's blocks too
 from descend.kernels._common import Array, signature_key
 from descend.kernels._jit import HAVE_NUMBA, numba
 from descend.kernels._stamps import run_compiled
 
 __all__ = ["block_rows", "dot2_key", "residual_sums_fast"]
-
-
-def block_rows(d: int) -> int:
-    """Rows per block (~128 KiB of ``X``): each block sums apart, the blocks' pairs then in
-    order (a sum's error grows with its length)."""
-    return max(64, min(4096, (1 << 14) // max(d, 1)))
 
 #: Dekker's splitter for float64, 2^27 + 1 (the Python path's TwoProduct).
 _SPLITTER = 134217729.0
