@@ -92,6 +92,21 @@ def test_race_has_legend_per_optimizer(bowl, make_bowl):
     assert not any(c.get_gid() == "gradient-arrows" for c in fig.axes[0].collections)
 
 
+def test_race_title_is_the_formula_as_typed_and_markers_follow_the_runs(bowl, make_bowl):
+    from descend.expr import function
+
+    typed = "(1 - x)**2 + 100*(y - x**2)**2"
+    f = function(typed)
+    assert f.formula != typed  # SymPy reorders it: 100*(-x**2 + y)**2
+    paths = {"gd": bowl.history.x, "fast": make_bowl(lr=0.4).history.x}
+    ax = optimizer_race(f, paths, xlim=(-2, 2), ylim=(-1, 3)).axes[0]
+    assert ax.get_title() == f"Optimizer race on {typed}"
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    runs = [i for i, t in enumerate(texts) if t.startswith(("gd:", "fast:"))]
+    marks = [texts.index("start"), texts.index("end")]
+    assert len(runs) == 2 and max(runs) < min(marks)
+
+
 def test_surface_3d_lifts_path(bowl):
     fig = surface_3d(lambda X, Y: X**2 + Y**2, bowl)
     ax = fig.axes[0]

@@ -132,7 +132,7 @@ def as_field(fun: Any, *, names: Sequence[str] | None = None, formula: str = "")
             return U, V
 
         var = tuple(getattr(fun, "variables", ()) or ("x", "y"))
-        text = formula or str(getattr(fun, "formula", "") or "")
+        text = formula or typed_formula(fun)
         return Field(values, gradient, (var[0], var[1]), text, obj)
     if callable(fun):
         values_fn = _grid_callable(fun)
@@ -141,6 +141,27 @@ def as_field(fun: Any, *, names: Sequence[str] | None = None, formula: str = "")
     raise InputError(
         f"cannot plot {type(fun).__name__}: give an Objective of two variables or a callable f(X, Y)"
     )
+
+
+def typed_formula(fun: Any) -> str:
+    """The objective's formula as the user typed it, spaced as descend prints formulas
+    (``'(1 - x)**2 + 100*(y - x**2)**2'``, not SymPy's reordered ``100*(-x**2 + y)**2``);
+    its ``formula`` where it was not typed (built in code) or has none.
+
+    >>> from descend import function
+    >>> typed_formula(function("(1 - x)**2 + 100*(y - x**2)**2"))
+    '(1 - x)**2 + 100*(y - x**2)**2'
+    """
+    formula = str(getattr(fun, "formula", "") or "")
+    text = getattr(fun, "text", None)
+    if not isinstance(text, str) or not text:
+        return formula
+    from descend.expr.tree import formula_text, parse_tree
+
+    try:
+        return formula_text(parse_tree(text))
+    except InputError:  # a formula the tree does not read (SymPy's own): print it as SymPy does
+        return formula
 
 
 def _vectorised_field(fun: Any, formula: str) -> Field:
@@ -156,7 +177,7 @@ def _vectorised_field(fun: Any, formula: str) -> Field:
         return G[:, 0].reshape(np.shape(X)), G[:, 1].reshape(np.shape(X))
 
     var = tuple(getattr(fun, "variables", ()) or ("x", "y"))
-    text = formula or str(getattr(fun, "formula", "") or "")
+    text = formula or typed_formula(fun)
     return Field(values, gradient, (var[0], var[1]), text, fun)
 
 

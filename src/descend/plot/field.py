@@ -220,9 +220,12 @@ def gradient_field(
     ax.set_title(title, fontweight="bold")
     handles, texts = ax.get_legend_handles_labels()
     if handles:
+        # the runs first, then the start and end markers they share (drawn with the first run)
+        order = sorted(range(len(texts)), key=lambda i: texts[i] in ("start", "end"))
+        handles, texts = [handles[i] for i in order], [texts[i] for i in order]
         wide = max(len(t) for t in texts) > 30
         ncols = 1 if wide else 3
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=ncols,
+        ax.legend(handles, texts, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=ncols,
                   fontsize=8.5, frameon=False)
         if own and isinstance(fig, Figure):  # make room for the legend rows below the axes
             rows = -(-len(handles) // ncols)
