@@ -49,6 +49,7 @@ from descend.kernels._common import (
     checked_pass,
     grad_key,
     predict_key,
+    signature_key,
     stats_key,
 )
 from descend.kernels._stamps import (
@@ -74,6 +75,7 @@ __all__ = [
     "moments",
     "predict",
     "residual_sums",
+    "small_moments",
     "use_fast",
     "warm_up",
 ]
@@ -160,6 +162,29 @@ def moments(X: Any, y: Any) -> Any:
     return stats_numpy(A, v, 16 * block_rows(d))
 
 
+def small_moments(X: Any, y: Any) -> Any:
+    """:func:`moments` of a float64 ``X`` under :data:`FAST_MIN_ELEMENTS` on the calling thread
+    (the statistics kernel compiled without ``parallel``), or ``None`` (the
+    caller's NumPy moments run): ``None`` unless this process has loaded numba already
+    (importing it costs more than a small fit's moments) and the one-thread statistics kernel
+    is on disk (else it starts compiling in the background, for the next run). Used from
+    ``2^15`` elements (:mod:`descend.models.losses`): 1e4 x 5 0.24 ms against NumPy's 0.38,
+    1e4 x 20 0.6-0.8 against 0.9-1.3 ms, and the means to an ulp (notes/small3.md)."""
+    import sys
+
+    if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray) and X.ndim == 2
+            and 0 < X.size < FAST_MIN_ELEMENTS and X.dtype == np.float64
+            and y.dtype == np.float64 and "numba" in sys.modules):
+        return None
+    v = as_float_1d(y, X.shape[0])
+    key = signature_key("stats_serial", X, v)
+    if not _compiled(key):
+        return None
+    from descend.kernels._moments import moment_stats_serial
+
+    return moment_stats_serial(X, v, key)
+
+
 def predict(X: Any, w: Any, b: float = 0.0, *, out: Array | None = None) -> Array:
     """``X w + b`` (float64), into ``out`` if given.
 
@@ -232,6 +257,8 @@ def all_keys() -> list[str]:
     keys = []
     for dt in ("float64", "float32"):
         keys += [f"stats-0-{dt}C-{dt}C", f"stats-0-{dt}F-{dt}C"]
+        if dt == "float64":  # the in-memory fit's moments (a fit's X is float64)
+            keys += [f"stats_serial-0-{dt}C-{dt}C", f"stats_serial-0-{dt}F-{dt}C"]
         for loss in LOSS_CODES.values():
             keys += [f"grad-{loss}u-{dt}C-{dt}C", f"grad-{loss}-{dt}C-{dt}C",
                      f"grad_cols-{loss}-{dt}C-{dt}C", f"batched-{loss}-{dt}C-{dt}C"]

@@ -425,3 +425,42 @@ def moment_stats_fast(X: Any, y: Any) -> MomentStats:
         return stats_numpy(A, v, block)
     mx, my, cxx, cxy, cyy = run_compiled(stats_key(A, v), _stats, A, v, block)
     return MomentStats(n=n, mean_x=mx, mean_y=float(my), cxx=cxx, cxy=cxy, cyy=float(cyy))
+
+
+# ---------------------------------------------------------------------------------------
+# The serial entry (small arrays): the same kernel on the calling thread
+# ---------------------------------------------------------------------------------------
+
+def _serial(fn: Any) -> Any:
+    """``fn`` compiled **without** ``parallel`` (its ``prange`` then runs as ``range``), under
+    its own name: numba's disk cache keys an index file by the function's qualified name and
+    first line, not by the ``parallel`` flag, so the same function compiled both ways would
+    read each other's machine code. Its groups of blocks are fixed by ``n`` and ``d`` as in
+    the parallel kernel, so both give the same numbers.
+
+    Why: on arrays of ~5e4-1e6 elements the parallel kernel's two OpenMP threads spin after
+    each call and fight the fit's own thread for a core -- a 1e4 x 5 fit took 0.6 s instead
+    of 8 ms at load 6, and the moments of 1e4 x 100 swung between 17 and 830 ms a call
+    (notes/small3.md) -- while capping the count (``kernel_threads(1)``) costs ~1.2 ms a
+    call. One thread is also what such a pass needs (1e4 x 5: ~0.2 ms)."""
+    if not HAVE_NUMBA:
+        return fn
+    import types
+
+    from descend.kernels._jit import FASTMATH
+
+    clone = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
+                               fn.__defaults__, fn.__closure__)
+    clone.__qualname__ = clone.__name__
+    return numba.njit(parallel=False, fastmath=FASTMATH, cache=True, nogil=True)(clone)
+
+
+_stats_serial = _serial(_stats_kernel)
+
+
+def moment_stats_serial(A: Any, v: Any, key: str) -> MomentStats:
+    """:func:`moment_stats_fast` on the calling thread (:data:`_stats_serial`); ``A``, ``v``
+    checked float arrays with rows, ``key`` their signature (``stats_serial-...``)."""
+    n, d = A.shape
+    mx, my, cxx, cxy, cyy = run_compiled(key, _stats_serial, A, v, block_rows(d, A.itemsize))
+    return MomentStats(n=n, mean_x=mx, mean_y=float(my), cxx=cxx, cxy=cxy, cyy=float(cyy))

@@ -40,10 +40,20 @@ __all__ = [
 ]
 
 
+#: From this many elements a process that has loaded numba takes the compiled moments on one
+#: thread (:func:`descend.kernels.small_moments`); below it, or without numba, NumPy's.
+LOADED_MIN_ELEMENTS = 1 << 15
+
+
 def fast_moment_stats(X: Any, y: Any) -> Any:
-    """:func:`descend.data.stats.moment_stats`, through the fused kernel for large arrays."""
+    """:func:`descend.data.stats.moment_stats`, through the fused kernel for large arrays (and
+    from :data:`LOADED_MIN_ELEMENTS` where numba is loaded and its one-thread kernel compiled)."""
     if kernels.use_fast("moments", X):
         return kernels.moments(X, y)
+    if getattr(X, "size", 0) >= LOADED_MIN_ELEMENTS:
+        st = kernels.small_moments(X, y)
+        if st is not None:
+            return st
     from descend.data.stats import moment_stats
 
     return moment_stats(X, y)
