@@ -49,7 +49,6 @@ from descend.kernels._common import (
     checked_pass,
     grad_key,
     predict_key,
-    signature_key,
     stats_key,
 )
 from descend.kernels._stamps import (
@@ -163,26 +162,38 @@ def moments(X: Any, y: Any) -> Any:
 
 
 def small_moments(X: Any, y: Any) -> Any:
-    """:func:`moments` of a float64 ``X`` under :data:`FAST_MIN_ELEMENTS` on the calling thread
-    (the statistics kernel compiled without ``parallel``), or ``None`` (the
-    caller's NumPy moments run): ``None`` unless this process has loaded numba already
-    (importing it costs more than a small fit's moments) and the one-thread statistics kernel
-    is on disk (else it starts compiling in the background, for the next run). Used from
-    ``2^15`` elements (:mod:`descend.models.losses`): 1e4 x 5 0.24 ms against NumPy's 0.38,
-    1e4 x 20 0.6-0.8 against 0.9-1.3 ms, and the means to an ulp (notes/small3.md)."""
+    """:func:`moments` of a float64 ``X`` under :data:`FAST_MIN_ELEMENTS` from the compiled
+    statistics kernel on the calling thread alone, or ``None`` (the caller's NumPy moments
+    run instead): ``None`` unless this process has loaded numba already (importing it costs
+    more than a small fit's moments) and the kernel is on disk (else it starts compiling in the
+    background, for the next run).
+
+    One thread, asked of numba itself (``numba.set_num_threads``, a few microseconds; not
+    :func:`kernel_threads`, whose BLAS limits cost ~1.2 ms a call): on such arrays the
+    kernel's second OpenMP thread shares little work, then spin-waits and takes the fit's core
+    on a loaded machine (a 1e4 x 5 fit took 0.6 s instead of 8 ms at load 6, notes/small3.md).
+    The same machine code as on two threads (its groups of blocks are fixed by ``n`` and
+    ``d``), so the same numbers. Used from ``2^15`` elements (:mod:`descend.models.losses`):
+    1e4 x 5 ~0.22 ms against NumPy's ~0.38, 1e4 x 20 ~0.9 against ~0.9-1.5 ms, with each
+    mean to an ulp (notes/small4.md)."""
     import sys
 
-    if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray) and X.ndim == 2
-            and 0 < X.size < FAST_MIN_ELEMENTS and X.dtype == np.float64
-            and y.dtype == np.float64 and "numba" in sys.modules):
+    numba = sys.modules.get("numba")
+    if not (numba is not None and isinstance(X, np.ndarray) and isinstance(y, np.ndarray)
+            and X.ndim == 2 and 0 < X.size < FAST_MIN_ELEMENTS and X.dtype == np.float64
+            and y.dtype == np.float64 and have_numba()):
         return None
     v = as_float_1d(y, X.shape[0])
-    key = signature_key("stats_serial", X, v)
-    if not _compiled(key):
+    if not _compiled(stats_key(X, v)):
         return None
-    from descend.kernels._moments import moment_stats_serial
+    from descend.kernels._moments import moment_stats_fast
 
-    return moment_stats_serial(X, v, key)
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return moment_stats_fast(X, v)
+    finally:
+        numba.set_num_threads(old)
 
 
 def predict(X: Any, w: Any, b: float = 0.0, *, out: Array | None = None) -> Array:
@@ -257,8 +268,6 @@ def all_keys() -> list[str]:
     keys = []
     for dt in ("float64", "float32"):
         keys += [f"stats-0-{dt}C-{dt}C", f"stats-0-{dt}F-{dt}C"]
-        if dt == "float64":  # the in-memory fit's moments (a fit's X is float64)
-            keys += [f"stats_serial-0-{dt}C-{dt}C", f"stats_serial-0-{dt}F-{dt}C"]
         for loss in LOSS_CODES.values():
             keys += [f"grad-{loss}u-{dt}C-{dt}C", f"grad-{loss}-{dt}C-{dt}C",
                      f"grad_cols-{loss}-{dt}C-{dt}C", f"batched-{loss}-{dt}C-{dt}C"]

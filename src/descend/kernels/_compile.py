@@ -34,8 +34,6 @@ def compile_key(key: str) -> None:
         w, out = np.zeros(d), np.empty(64)
         if kernel == "stats":
             fn, args = moments._stats, (X, y, block_rows(d))
-        elif kernel == "stats_serial":
-            fn, args = moments._stats_serial, (X, y, block_rows(d))
         elif kernel == "grad":
             fn, args = fp._kernel("grad", loss, unrolled), (X, y, w, 0.0, loss, 1.35, 1024)
         elif kernel == "grad_cols":

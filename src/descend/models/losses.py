@@ -47,7 +47,7 @@ LOADED_MIN_ELEMENTS = 1 << 15
 
 def fast_moment_stats(X: Any, y: Any) -> Any:
     """:func:`descend.data.stats.moment_stats`, through the fused kernel for large arrays (and
-    from :data:`LOADED_MIN_ELEMENTS` where numba is loaded and its one-thread kernel compiled)."""
+    from :data:`LOADED_MIN_ELEMENTS` where numba is loaded: the kernel on one thread)."""
     if kernels.use_fast("moments", X):
         return kernels.moments(X, y)
     if getattr(X, "size", 0) >= LOADED_MIN_ELEMENTS:

@@ -1,5 +1,6 @@
-"""The one-thread statistics kernel (``stats_serial``): the moments of a small fit on the calling
-thread, against exact integer sums, and the fit's dispatch to it (issue 22).
+"""The compiled moments of a small fit on one thread (:func:`descend.kernels.small_moments`),
+against exact integer sums and the two-thread kernel's bits, and the fit's dispatch to them
+(issue 22).
 
 Every value is a multiple of 2^-20 below 2^40 of them, so the exact sums and products are
 Python integers (the construction of ``test_exact_means``); a column has a large mean and a
@@ -50,48 +51,51 @@ def _check(s, X, y):
 
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize(("n", "d"), [(5_003, 3), (7_001, 6)])
-def test_the_serial_kernel_against_exact_sums(order, n, d):
-    # several blocks of rows and groups, the last block ragged; every register block shape
-    from descend.kernels._common import signature_key
-    from descend.kernels._moments import moment_stats_serial
+def test_small_moments_against_exact_sums(order, n, d):
+    # several blocks of rows, the last one ragged; every register block shape of the triangle
+    import numba
 
     X, y = _data(n, d, seed=d)
     X = np.asarray(X, order=order)
-    key = signature_key("stats_serial", X, y)
-    assert key == f"stats_serial-0-float64{order}-float64C" and key in kernels.all_keys()
-    _check(moment_stats_serial(X, y, key), X, y)
+    kernels.warm_up([f"stats-0-float64{order}-float64C"], quiet=True)
+    before = numba.get_num_threads()
+    s = kernels.small_moments(X, y)
+    assert s is not None and s.n == n
+    assert numba.get_num_threads() == before  # the thread count is put back
+    _check(s, X, y)
 
 
-def test_the_serial_kernel_gives_the_parallel_ones_moments_to_rounding():
-    from descend.kernels._moments import moment_stats_fast, moment_stats_serial
+def test_on_one_thread_the_kernel_gives_its_two_thread_bits():
+    # the groups of blocks are fixed by n and d: one thread or two, the same sums in order
+    from descend.kernels._moments import moment_stats_fast
 
     X, y = _data(20_000, 5, seed=3)
-    a = moment_stats_fast(X, y)
-    b = moment_stats_serial(X, y, "stats_serial-0-float64C-float64C")
-    assert a.n == b.n == 20_000
-    np.testing.assert_allclose(b.mean_x, a.mean_x, rtol=1e-15)
-    np.testing.assert_allclose(b.cxx, a.cxx, rtol=1e-13, atol=1e-13 * np.abs(a.cxx).max())
+    kernels.warm_up(["stats-0-float64C-float64C"], quiet=True)
+    a, b = moment_stats_fast(X, y), kernels.small_moments(X, y)
+    for u, v in zip((a.mean_x, a.mean_y, a.cxx, a.cxy, a.cyy),
+                    (b.mean_x, b.mean_y, b.cxx, b.cxy, b.cyy), strict=True):
+        assert np.asarray(u).tobytes() == np.asarray(v).tobytes()
 
 
 def test_a_small_fit_takes_it_once_numba_is_loaded():
     # 1e4 x 5 (5e4 elements: under FAST_MIN_ELEMENTS, from LOADED_MIN_ELEMENTS): the fit's
-    # moments are the serial kernel's, once numba is loaded and the kernel on disk
+    # moments are the kernel's, once numba is loaded and the kernel on disk
     import numba  # noqa: F401 - what the dispatch asks for
 
     from descend.data.stats import moment_stats
-    from descend.kernels._moments import moment_stats_serial
+    from descend.kernels._moments import moment_stats_fast
     from descend.models import losses
 
-    kernels.warm_up(["stats_serial-0-float64C-float64C"], quiet=True)
+    kernels.warm_up(["stats-0-float64C-float64C"], quiet=True)
     X, y = _data(10_000, 5, seed=4)
     assert losses.LOADED_MIN_ELEMENTS <= X.size < kernels.FAST_MIN_ELEMENTS
     got = losses.fast_moment_stats(X, y)
-    want = moment_stats_serial(X, y, "stats_serial-0-float64C-float64C")
+    want = moment_stats_fast(X, y)
     assert got.mean_x.tobytes() == want.mean_x.tobytes() and got.cxx.tobytes() == want.cxx.tobytes()
     _check(got, X, y)
     # below LOADED_MIN_ELEMENTS: NumPy's two passes, as without numba
     Xs, ys = X[:1000], y[:1000]
     small, ref = losses.fast_moment_stats(Xs, ys), moment_stats(Xs, ys)
     assert small.cxx.tobytes() == ref.cxx.tobytes()
-    # a float32 X or a 1-D y of another dtype is not this kernel's: None (NumPy's moments)
+    # a float32 X is not this path's: None (NumPy's moments)
     assert kernels.small_moments(X.astype(np.float32), y) is None
