@@ -65,13 +65,18 @@ def test_small_moments_against_exact_sums(order, n, d):
     _check(s, X, y)
 
 
-def test_on_one_thread_the_kernel_gives_its_two_thread_bits():
-    # the groups of blocks are fixed by n and d: one thread or two, the same sums in order
+@pytest.mark.parametrize("n", [20_000, 100_000])
+def test_on_one_thread_the_kernel_gives_its_two_thread_bits(n):
+    # the groups of blocks are fixed by n and d: one thread or two, the same sums in order;
+    # 1e5 x 5 is above FAST_MIN_ELEMENTS, where a fit took the kernel on two threads before
     from descend.kernels._moments import moment_stats_fast
+    from descend.models import losses
 
-    X, y = _data(20_000, 5, seed=3)
+    X, y = _data(n, 5, seed=3)
     kernels.warm_up(["stats-0-float64C-float64C"], quiet=True)
     a, b = moment_stats_fast(X, y), kernels.small_moments(X, y)
+    assert b is not None and X.size < kernels.ONE_THREAD_STATS_ELEMENTS
+    assert losses.fast_moment_stats(X, y).cxx.tobytes() == b.cxx.tobytes()
     for u, v in zip((a.mean_x, a.mean_y, a.cxx, a.cxy, a.cyy),
                     (b.mean_x, b.mean_y, b.cxx, b.cxy, b.cyy), strict=True):
         assert np.asarray(u).tobytes() == np.asarray(v).tobytes()
