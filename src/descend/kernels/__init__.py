@@ -64,6 +64,7 @@ __all__ = [
     "FAST_MIN_ELEMENTS",
     "LOSSES",
     "LOSS_CODES",
+    "ONE_THREAD_STATS_ELEMENTS",
     "all_keys",
     "block_kernels",
     "cache_dir",
@@ -74,6 +75,7 @@ __all__ = [
     "moments",
     "predict",
     "residual_sums",
+    "small_moments",
     "use_fast",
     "warm_up",
 ]
@@ -158,6 +160,52 @@ def moments(X: Any, y: Any) -> Any:
         return MomentStats(0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0)
     # NumPy's products run at memory speed on blocks of ~4096 rows (32 x the kernel's tile)
     return stats_numpy(A, v, 16 * block_rows(d))
+
+
+#: Below this many elements a fit's moments run the statistics kernel on one thread
+#: (:func:`small_moments`). Measured paired on the 2-core machine at load 3.3 (22:47 UTC, best
+#: of 15, wall ms, two threads against one): 1e5 x 20 1008 against 10.9, 3e4 x 50 1006 against
+#: 12.6, 1e4 x 100 10.5 against 11.3 -- the second OpenMP thread waits for a core the load has
+#: taken, and the first waits for it at the region's end.
+ONE_THREAD_STATS_ELEMENTS = 1 << 21
+
+
+def small_moments(X: Any, y: Any) -> Any:
+    """:func:`moments` of a float64 ``X`` under :data:`ONE_THREAD_STATS_ELEMENTS` from the
+    compiled statistics kernel on the calling thread alone, or ``None`` (the caller's moments
+    run instead): ``None`` where the kernel is not on disk yet (it then starts compiling in
+    the background, for the next run) and, under :data:`FAST_MIN_ELEMENTS`, where this process
+    has not loaded numba (importing it costs more than a small fit's moments).
+
+    One thread, asked of numba itself (``numba.set_num_threads``, a few microseconds; not
+    :func:`kernel_threads`, whose BLAS limits cost ~1.2 ms a call): on such arrays the
+    kernel's second OpenMP thread shares little work, then spin-waits and takes the fit's core
+    on a loaded machine (a 1e4 x 5 fit took 0.6 s instead of 8 ms at load 6, notes/small3.md).
+    The same machine code as on two threads (its groups of blocks are fixed by ``n`` and
+    ``d``), so the same numbers. From ``2^15`` elements (:mod:`descend.models.losses`) it
+    beats NumPy's two passes: 1e4 x 5 ~0.22 ms against ~0.38, 1e4 x 20 ~0.9 against
+    ~0.9-1.5 ms, with each mean to an ulp (notes/small4.md)."""
+    import sys
+
+    if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray) and X.ndim == 2
+            and 0 < X.size < ONE_THREAD_STATS_ELEMENTS and X.dtype == np.float64
+            and y.dtype == np.float64 and have_numba()):
+        return None
+    if X.size < FAST_MIN_ELEMENTS and "numba" not in sys.modules:
+        return None
+    v = as_float_1d(y, X.shape[0])
+    if not _compiled(stats_key(X, v)):
+        return None
+    import numba
+
+    from descend.kernels._moments import moment_stats_fast
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return moment_stats_fast(X, v)
+    finally:
+        numba.set_num_threads(old)
 
 
 def predict(X: Any, w: Any, b: float = 0.0, *, out: Array | None = None) -> Array:

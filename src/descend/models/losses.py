@@ -40,8 +40,19 @@ __all__ = [
 ]
 
 
+#: From this many elements a process that has loaded numba takes the compiled moments on one
+#: thread (:func:`descend.kernels.small_moments`); below it, or without numba, NumPy's.
+LOADED_MIN_ELEMENTS = 1 << 15
+
+
 def fast_moment_stats(X: Any, y: Any) -> Any:
-    """:func:`descend.data.stats.moment_stats`, through the fused kernel for large arrays."""
+    """:func:`descend.data.stats.moment_stats`, through the fused kernel: on one thread from
+    :data:`LOADED_MIN_ELEMENTS` where numba is loaded and up to
+    :data:`descend.kernels.ONE_THREAD_STATS_ELEMENTS`, on its threads for larger arrays."""
+    if getattr(X, "size", 0) >= LOADED_MIN_ELEMENTS:
+        st = kernels.small_moments(X, y)
+        if st is not None:
+            return st
     if kernels.use_fast("moments", X):
         return kernels.moments(X, y)
     from descend.data.stats import moment_stats
