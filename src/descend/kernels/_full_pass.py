@@ -55,6 +55,10 @@ from descend.kernels._stamps import run_compiled
 
 __all__ = ["loss_and_grad_batched_fast", "loss_and_grad_fast"]
 
+#: Rows per step of the row kernel without unrolling (a global: numba compiles it in as a
+#: constant, and the kernels' closures hold only their loss code and unrolling).
+ROWS = 8
+
 
 def _make_grad(LOSS: int, UNROLL: bool) -> Any:
     """The row kernel for loss code ``LOSS`` and row unrolling ``UNROLL``, both constants.
@@ -70,7 +74,6 @@ def _make_grad(LOSS: int, UNROLL: bool) -> Any:
     Without the unrolling (many features), rows go ``ROWS`` at a time: the residual of each is
     a dot product vectorised over features, and their gradient terms are added in one loop.
     """
-    ROWS = 8
 
     def _grad_kernel(X, y, w, b, loss, eps, block):  # pragma: no cover - compiled
         # Four rows at a time: their residuals are four independent FMA chains (one chain
