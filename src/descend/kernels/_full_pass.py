@@ -118,8 +118,10 @@ def _make_grad(LOSS: int, UNROLL: bool) -> Any:
                 # Many features: each residual its own vectorised dot product, then the gradient
                 # of ROWS rows in one loop over features (Xb indexed in place: one array for
                 # LLVM's alias check, where ROWS row views were ROWS checks and stayed scalar),
-                # so g is loaded and stored once per ROWS rows, not per row. 2e6 x 100, 1 core
-                # busy elsewhere: 181 -> 144 ms (the dot products alone: 120, the read: 96).
+                # so g is loaded and stored once per ROWS rows, not per row. Paired against one
+                # row at a time, 2 threads, 2e6 x 100: 88.1 -> 80.8 ms (the read of X + y: 59),
+                # CPU x 0.92; 1 thread, float32 2e6 x 40: x 0.73. Two dots per loop, or 8 or 4
+                # rows' residuals in one loop over features, were slower; 16 rows too.
                 for q in range(ROWS):
                     r0 = b - yb[i + q]
                     for j in range(d):
