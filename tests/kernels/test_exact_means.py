@@ -85,11 +85,14 @@ def test_column_sums2_is_exact_where_a_float64_sum_is_not():
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-@pytest.mark.parametrize("d", [3, 6, 10, 14])
+@pytest.mark.parametrize("d", [3, 6, 10, 14, 20])
 def test_every_register_block_against_exact_products(order, d):
     # d + 1 columns = 4, 7, 11, 15: the triangle's last block column has 1, 1, 2 and 3
     # columns, so each register block (3 x 3, 3 x 2, 3 x 1 and the diagonal blocks of 3, 2
-    # and 1 columns) computes some entries; several tiles of rows, the last one ragged
+    # and 1 columns) computes some entries; several tiles of rows, the last one ragged.
+    # d = 20: the wide tiles (block_rows 400, L2-resident), 13 of them
+    if d == 20:
+        assert block_rows(d) == 400
     X, y = _data(5_003, d, seed=d)
     s = _moments.moment_stats_fast(np.asarray(X, order=order), y)
     _check(s, X, y)
