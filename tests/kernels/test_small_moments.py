@@ -9,44 +9,14 @@ small spread, where a plain float64 sum of the raw values loses digits.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import pytest
+from test_exact_means import _check, _data  # the exact integer sums, shared
 
 from descend import kernels
 from descend.kernels import _jit
 
-Q = 2.0**-20
 pytestmark = pytest.mark.skipif(not _jit.HAVE_NUMBA, reason="numba kernels only")
-
-
-def _data(n, d, seed=0):
-    rng = np.random.default_rng(seed)
-    X = np.round(rng.uniform(-1e6, 1e6, (n, d)) / Q) * Q
-    X[:, 0] = np.round((3e5 + rng.uniform(-1.0, 1.0, n)) / Q) * Q  # large mean, small spread
-    y = np.round((25.0 + rng.uniform(-1e6, 1e6, n)) / Q) * Q
-    return X, y
-
-
-def _check(s, X, y):
-    """Means within one ulp of the exact ones, centred products to 2e-15 of the largest."""
-    n, d = X.shape
-    Z = np.column_stack([X, y])
-    cols = [[int(v) for v in (Z[:, j] / Q).astype(np.int64)] for j in range(d + 1)]
-    sums = [sum(c) for c in cols]
-    got = [*s.mean_x.tolist(), s.mean_y]
-    for a, tot in zip(got, sums, strict=True):
-        b = Fraction(tot, n) * Fraction(Q)
-        assert abs(Fraction(a) - b) <= Fraction(float(np.spacing(abs(float(b))))), (a, float(b))
-    G = np.empty((d + 1, d + 1))
-    G[:d, :d], G[:d, d], G[d, d] = s.cxx, s.cxy, s.cyy
-    for j in range(d + 1):
-        for k in range(j, d + 1):
-            raw = sum(a * b for a, b in zip(cols[j], cols[k], strict=True))
-            exact = float((raw - Fraction(sums[j] * sums[k], n)) * Fraction(Q) ** 2)
-            scale = max(abs(float(G[i, i])) for i in range(d + 1))
-            assert abs(float(G[j, k]) - exact) <= 2e-15 * scale, (j, k)
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
