@@ -33,6 +33,7 @@ direct call of a kernel function (``descend.scale.loss_and_grad_fast`` and frien
 from __future__ import annotations
 
 import os
+import sys
 from importlib.util import find_spec
 from typing import Any
 
@@ -101,6 +102,12 @@ def use_fast(kind: str, X: Any) -> bool:
 def have_numba() -> bool:
     """True where numba can be imported (and ``DESCEND_NO_NUMBA`` is not set); imports nothing."""
     return not os.environ.get("DESCEND_NO_NUMBA") and find_spec("numba") is not None
+
+
+def _numba_not_worth_loading(size: int) -> bool:
+    """True for an array under :data:`FAST_MIN_ELEMENTS` in a process that has not imported
+    numba: importing it (about 1 s) costs more than the kernel saves on such an array."""
+    return size < FAST_MIN_ELEMENTS and "numba" not in sys.modules
 
 
 def _compiled(key: str) -> bool:
@@ -185,13 +192,11 @@ def small_moments(X: Any, y: Any) -> Any:
     ``d``), so the same numbers. From ``2^15`` elements (:mod:`descend.models.losses`) it
     beats NumPy's two passes: 1e4 x 5 ~0.22 ms against ~0.38, 1e4 x 20 ~0.9 against
     ~0.9-1.5 ms, with each mean to an ulp (notes/small4.md)."""
-    import sys
-
     if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray) and X.ndim == 2
             and 0 < X.size < ONE_THREAD_STATS_ELEMENTS and X.dtype == np.float64
             and y.dtype == np.float64 and have_numba()):
         return None
-    if X.size < FAST_MIN_ELEMENTS and "numba" not in sys.modules:
+    if _numba_not_worth_loading(X.size):
         return None
     v = as_float_1d(y, X.shape[0])
     if not _compiled(stats_key(X, v)):
@@ -251,12 +256,10 @@ def residual_sums(X: Array, y: Array, b: float, w: Array, m: Array) -> tuple[Arr
     path runs instead: the kernel not on disk yet (from ``FAST_MIN_ELEMENTS`` it then compiles
     in the background), or a small ``X`` in a process that has not loaded numba (importing it
     costs more than a small fit). ``X``, ``y`` float64 ndarrays."""
-    import sys
-
     from descend.kernels._common import signature_key
 
     large = X.size >= FAST_MIN_ELEMENTS
-    if not (large or "numba" in sys.modules) or not have_numba():
+    if _numba_not_worth_loading(X.size) or not have_numba():
         return None  # the cheap tests first: a small fit in a fresh process reads no file
     plain = (X.flags.c_contiguous and X.flags.writeable and y.flags.c_contiguous
              and y.flags.writeable and X.dtype == np.float64 and y.dtype == np.float64)
