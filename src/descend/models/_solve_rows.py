@@ -169,7 +169,7 @@ def _refine(
         )
         if not _trust_step(objective):
             again = best_by_gradient(again)
-        path.user.append(objective.white.path_to_user(again.history.x)[1:])
+        path.user.append(objective.white.path_to_user(again.history.x, first=1))
         path.curve.append(again.history.fun[1:])
         path.gnorms.append(again.history.grad_norm[1:])
         path.nit, path.nfev = path.nit + again.nit, path.nfev + again.nfev

@@ -127,8 +127,12 @@ class Whitening:
         return np.zeros(self.scale.shape[0]) if self.w_a is None else self.w_a
 
     def anchored(self, b: float, w: Array) -> Whitening:
-        # evolve: the same fields but the anchor's (its cached T too: V, sv, keep are the same)
-        return evolve(self, b_a=float(b), w_a=np.asarray(w, dtype=np.float64).copy())
+        # evolve: the same fields but the anchor's (its cached T, sqrt(n) and mean / scale too:
+        # V, sv, keep, n, mean and scale are the same); not the last point's user units, which
+        # are measured from the old anchor
+        new = evolve(self, b_a=float(b), w_a=np.asarray(w, dtype=np.float64).copy())
+        new.__dict__.pop("_user", None)
+        return new
 
     def _T(self) -> Array:
         return self._t
@@ -139,8 +143,17 @@ class Whitening:
         k = self.keep
         return self.V[:, k] / self.sv[k]
 
+    @functools.cached_property
+    def root_n(self) -> float:
+        """``sqrt(n)`` (``math.sqrt``: the same bits as NumPy's, a few times a step)."""
+        return math.sqrt(self.n)
+
+    @functools.cached_property
+    def _mean_over_scale(self) -> Array:
+        return self.mean / self.scale
+
     def dv_of(self, theta: Array) -> Array:
-        return math.sqrt(self.n) * (self._T() @ theta[1:])  # math: ~1 us less, the same bits
+        return self.root_n * (self._t @ theta[1:])
 
     def full(self, theta: Array) -> tuple[Array, float]:
         """``(v, c)`` of the whole model: ``y ~ c + (x - mean) / scale . v``."""
@@ -150,16 +163,25 @@ class Whitening:
         return v, c_a + (float(theta[0]) if self.intercept else 0.0)
 
     def to_user(self, theta: Array) -> tuple[float, Array]:
+        """``(b, w)`` of ``theta``. The last point's are kept: a small fit asks for the same
+        point up to four times (its path's end, the next round's anchor, the coefficients)."""
+        key = theta.tobytes() if type(theta) is np.ndarray and theta.dtype == np.float64 \
+            else None
+        last = self.__dict__.get("_user")
+        if key is not None and last is not None and last[0] == key:
+            return last[1], last[2].copy()
         dv = self.dv_of(theta)
         w = self.anchor_w + dv / self.scale
-        if not self.intercept:
-            return 0.0, w
-        return float(self.b_a + theta[0] - (self.mean / self.scale) @ dv), w
+        b = float(self.b_a + theta[0] - self._mean_over_scale @ dv) if self.intercept else 0.0
+        if key is not None:
+            self.__dict__["_user"] = (key, b, w.copy())
+        return b, w
 
-    def path_to_user(self, thetas: Array) -> Array:
-        out = np.empty((thetas.shape[0], self.scale.shape[0] + 1))
-        for i, th in enumerate(thetas):
-            b, w = self.to_user(th)
+    def path_to_user(self, thetas: Array, first: int = 0) -> Array:
+        """The rows ``first:`` of ``thetas`` in the user's ``[b, w]``."""
+        out = np.empty((thetas.shape[0] - first, self.scale.shape[0] + 1))
+        for i in range(out.shape[0]):
+            b, w = self.to_user(thetas[first + i])
             out[i, 0], out[i, 1:] = b, w
         return out
 
@@ -328,7 +350,7 @@ class WhitenedObjective:
     def value_and_grad(self, theta: Array) -> tuple[float, Array]:
         wh = self.white
         n = wh.n
-        Tk = wh._T()
+        Tk = wh._t
         if self.anchored_rows:
             dv = wh.dv_of(theta)
             c = float(theta[0]) if wh.intercept else 0.0
@@ -340,7 +362,7 @@ class WhitenedObjective:
             if self.start_gu is not None and not theta[1:].any():
                 gu = self.start_gu.copy()  # v = 0 here: the QR's own gradient
             else:
-                gu = math.sqrt(n) * (Tk.T @ gv)
+                gu = wh.root_n * (Tk.T @ gv)
             f = rr / n + float(pv @ v)
         elif self.rows is not None:
             v, c_full = wh.full(theta)
@@ -363,4 +385,7 @@ class WhitenedObjective:
             gv = (2.0 / n) * (Czz @ v - czy) + 2.0 * pv
             gu = np.sqrt(n) * (Tk.T @ gv)
         gc = -2.0 * sr / n if wh.intercept else 0.0
-        return f, np.concatenate([[gc], gu])
+        grad = np.empty(gu.shape[0] + 1)  # [gc, gu] (np.concatenate: ~2 us more)
+        grad[0] = gc
+        grad[1:] = gu
+        return f, grad
