@@ -188,7 +188,7 @@ def _refine(
         if stopped:
             break
         # every coefficient changed in its last bits only: the next round cannot help
-        if np.all(change <= _SETTLED * size) or again.nit == 0:
+        if (change <= _SETTLED * size).all() or again.nit == 0:
             break
         # the step measured the error it corrected; on sums to twice float64's precision (the
         # Dot2 pass) the next round's is about that times the factor's contraction: in the
@@ -198,7 +198,7 @@ def _refine(
         # after three)
         exact = float(again.fun) <= EPS * float(path.curve[0][0])
         if (getattr(objective.rows, "dot2", False) and not exact
-                and np.all(change * _contraction(objective) <= _SETTLED * size)):
+                and (change * _contraction(objective) <= _SETTLED * size).all()):
             break
     return objective, result, rounds
 

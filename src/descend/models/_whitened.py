@@ -336,7 +336,8 @@ class WhitenedObjective:
         )
         new.passes = self.passes
         new.gram_eigh = self.gram_eigh
-        if not np.any(w):  # the QR's gradient is the one at w = 0 (any b: Z^T 1 = 0)
+        if not (w.any() if isinstance(w, np.ndarray) else np.any(w)):  # the QR's gradient
+            # is the one at w = 0 (any b: Z^T 1 = 0)
             new.start_gu = self.start_gu
         return new
 
