@@ -250,7 +250,7 @@ class MemoryRows:
         """``(Z^T r, sum r, r . r, n)`` at ``(b, w)``, ``r = y - b - X w``, ``Z = (X - mean) /
         scale``: from the moments (and the QR) at ``w = 0``, else one double-double pass."""
         w = np.asarray(w, dtype=np.float64)
-        key = b"".join(a.tobytes() for a in (mean, scale, np.float64(b), w))
+        key = b"".join((mean.tobytes(), scale.tobytes(), np.float64(b).tobytes(), w.tobytes()))
         if self._last is not None and self._last[0] == key:
             return self._last[1]
         out = self._at_start(mean, scale, b) if not w.any() else self._pass(mean, scale, b, w)
