@@ -57,7 +57,6 @@ from descend.kernels._stamps import (
     is_ready,
     kernel_threads,
     notice,
-    run_compiled,
     start_background,
 )
 
@@ -200,29 +199,18 @@ def small_moments(X: Any, y: Any) -> Any:
     if _numba_not_worth_loading(X.size):
         return None
     v = as_float_1d(y, X.shape[0])
-    plain = (X.flags.c_contiguous and X.flags.writeable and v.flags.c_contiguous
-             and v.flags.writeable)
-    key = _STATS_PLAIN if plain else stats_key(X, v)
-    if not _compiled(key):
+    if not _compiled(stats_key(X, v)):
         return None
     import numba
 
-    from descend.data.stats import MomentStats
-    from descend.kernels._moments import _stats
+    from descend.kernels._moments import moment_stats_fast
 
-    # moment_stats_fast's call, its signature key worked out once (~15 us each time)
-    n, d = X.shape
     old = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        mx, my, cxx, cxy, cyy = run_compiled(key, _stats, X, v, block_rows(d, X.itemsize))
+        return moment_stats_fast(X, v)
     finally:
         numba.set_num_threads(old)
-    return MomentStats(n=n, mean_x=mx, mean_y=float(my), cxx=cxx, cxy=cxy, cyy=float(cyy))
-
-
-#: the statistics' signature for writeable, C-ordered float64 ``X`` and ``y`` (the usual one)
-_STATS_PLAIN = "stats-0-float64C-float64C"
 
 
 def predict(X: Any, w: Any, b: float = 0.0, *, out: Array | None = None) -> Array:

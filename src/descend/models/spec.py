@@ -106,12 +106,7 @@ class FitSpec:
     @classmethod
     def of(cls, holder: Any) -> FitSpec:
         """The spec of an object carrying these settings as attributes (an estimator)."""
-        # every field given and no __post_init__: the instance __init__ would build, without
-        # its frozen field-by-field assignment (~10 us a fit)
-        spec = object.__new__(cls)
-        spec.__dict__.update({k: getattr(holder, k) for k in _SETTINGS},
-                             owner=type(holder).__name__)
-        return spec
+        return cls(**{k: getattr(holder, k) for k in _SETTINGS}, owner=type(holder).__name__)
 
     @property
     def typed_rate(self) -> bool:
