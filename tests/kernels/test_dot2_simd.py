@@ -46,6 +46,12 @@ def _cancelling(n, d, seed):
     return X, y, w
 
 
+def _exact_residual(x, y, b, w):
+    """``y - b - x . w`` in rationals, and ``|y| + sum |x_j w_j|`` (what Dot2's error scales by)."""
+    terms = [F(a) * F(c) for a, c in zip(x, w, strict=True)]
+    return F(y) - F(b) - sum(terms, F(0)), abs(F(y)) + sum(map(abs, terms), F(0))
+
+
 def _layouts(X):
     """``X`` row-major, column-major, every other column of a wider array, rows reversed."""
     wide = np.repeat(X, 2, axis=1)[:, ::2]
@@ -66,8 +72,7 @@ def test_four_rows_side_by_side_are_the_row_chains_bits_and_exact(d, layout):
         for k in range(4):
             h, lo = _one(X, yy, i + k, b, nw)
             assert (got[k].hex(), got[4 + k].hex()) == (h.hex(), lo.hex())
-            exact = F(yy[i + k]) - F(b) - sum((F(a) * F(c) for a, c in zip(X[i + k], w)), F(0))
-            size = sum((abs(F(a) * F(c)) for a, c in zip(X[i + k], w)), F(0)) + abs(F(yy[i + k]))
+            exact, size = _exact_residual(X[i + k], yy[i + k], b, w)
             assert abs(F(got[k]) + F(got[4 + k]) - exact) <= 4 * F(EPS) ** 2 * size
 
 
@@ -88,11 +93,10 @@ def test_the_pass_gives_the_numpy_twins_bits_on_every_layout_and_ragged_end(n, d
         assert [v.hex() for v in got[0]] == [v.hex() for v in want[0]]
         assert (got[1].hex(), got[2].hex()) == (want[1].hex(), want[2].hex())
     if n <= 10:
-        r = [F(a) - F(0.25) - sum((F(u) * F(c) for u, c in zip(row, w)), F(0))
-             for a, row in zip(yy, X)]
-        assert abs(F(got[1]) - sum(r, F(0))) <= 2 * F(EPS) * abs(sum(r, F(0))) + F(EPS) ** 2
-        assert abs(F(got[2]) - sum((v * v for v in r), F(0))) <= 2 * F(EPS) * abs(
-            sum((v * v for v in r), F(0))) + F(EPS) ** 2
+        r = [_exact_residual(row, a, 0.25, w)[0] for a, row in zip(yy, X, strict=True)]
+        sr, rr = sum(r, F(0)), sum((v * v for v in r), F(0))
+        assert abs(F(got[1]) - sr) <= 2 * F(EPS) * abs(sr) + F(EPS) ** 2
+        assert abs(F(got[2]) - rr) <= 2 * F(EPS) * abs(rr) + F(EPS) ** 2
 
 
 def test_float32_input_is_converted_not_misread():

@@ -19,6 +19,18 @@ This replaces the NumPy reference in :class:`~descend.models._memory.MemoryRows`
 compensated residual as ~25 array operations per column, then ``Z^T r`` in x87
 ``longdouble``, which BLAS does not do): one read of ``X``, no temporaries.
 
+Both halves run 4 lanes to a 256-bit vector without changing any order of additions: the
+residuals of 4 rows side by side (each lane one row's chain over the columns in order:
+:func:`_residuals4`, LLVM IR, row-major ``X`` transposed 4 x 4 in registers), and the terms
+of one row into the columns' pairs, 4 columns at a time (independent lanes, which LLVM
+vectorises without fastmath). Each lane does the scalar loop's operations, so the bits are
+the row-at-a-time loop's and the NumPy twin's (:func:`~descend.data.stats.residual_sums_dd`).
+One pass, one thread, on the 2-core Zen 1 development machine (thread time): 1e4 x 5 / 20 /
+100 took 0.34 / 0.94 / 4.3 ms with scalar residuals, 0.25 / 0.67 / 3.8 ms with these (issue
+22). The column sums, already vectorised before, are now the larger part; tried and slower
+or no faster there: 4 rows' terms per column in one iteration, ``x - m``'s TwoSum in a loop
+of its own, adds moved onto the FMA ports as ``fma(a, 1, b)`` (the same rounding).
+
 The kernel is compiled **without** ``fastmath``: reassociation or contraction into FMAs would
 undo the error-free transformations (``(a - (s - z)) + (b - z)`` is not 0 by accident).
 One thread, no ``parallel=True``: on the small fits this pass serves most (n d ~1e4-1e5, a
