@@ -96,3 +96,35 @@ def test_every_register_block_against_exact_products(order, d):
     X, y = _data(5_003, d, seed=d)
     s = _moments.moment_stats_fast(np.asarray(X, order=order), y)
     _check(s, X, y)
+
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_means_exact_where_a_column_jumps_in_magnitude_between_blocks(order):
+    # The exact sums' grid is carried from one block to the next (_moments._shift_and_sum);
+    # where a column's sum of magnitudes leaves its window (here 1e6 times larger every
+    # other 1000 rows, a column of zeros up to row 50,000, one that shrinks 1e9 times),
+    # the block's column is summed again from X. Values with full 53-bit significands: a
+    # grid kept from the last block would be too fine (the integer sums pass 2^53 and
+    # round; checked: with the window check switched off this test fails).
+    n = 100_000  # > 64 blocks: each fixed group carries its grid over several blocks
+    rng = np.random.default_rng(5)
+    seg = np.arange(n) // 1000
+    X = rng.uniform(-1.0, 1.0, (n, 3))
+    # column 0: values near 1 and, every other 1000 rows, values to 1e6 whose segments
+    # cancel exactly in pairs (+v, then -v), so the mean stays near 0.5 and one block's
+    # rounded sum of its large values (a grid kept from a block of small ones) shows
+    base = rng.uniform(-1e6, 1e6, 1000)
+    X[:, 0] = np.where(seg % 2 == 1, np.tile(base, n // 1000) * np.where(seg % 4 == 1, 1.0, -1.0),
+                       rng.uniform(0.5, 1.5, n))
+    X[:50_000, 1] = 0.0
+    X[:, 2] *= np.where(np.arange(n) < 70_000, 1e6, 1e-3)
+    y = rng.uniform(-1e6, 1e6, n)
+    assert block_rows(3) < 1000  # the jumps fall between blocks and inside them
+    s = _moments.moment_stats_fast(np.asarray(X, order=order), y)
+    Z = np.column_stack([X, y])
+    for got, col in zip([*s.mean_x.tolist(), s.mean_y], Z.T, strict=True):
+        exact = sum(Fraction(v) for v in col.tolist()) / n
+        assert abs(Fraction(got) - exact) <= Fraction(float(np.spacing(abs(float(exact))))), (got, float(exact))
+    ref = stats_numpy(X, y, 16 * block_rows(3))
+    assert np.max(np.abs(s.cxx - ref.cxx)) <= 1e-13 * np.max(np.abs(ref.cxx))
